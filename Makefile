@@ -1,0 +1,61 @@
+# NeuroTriage: the two commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# CPU build of PyTorch for local and CI installs; an open range would pull gigabytes of CUDA packages.
+TORCH := torch==2.13.0
+DEMO_SCANS := var/demo-scans
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test venv frontend check-services browser openapi clean-demo
+
+$(BIN)/.installed: ml/pyproject.toml backend/pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3.x"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(TORCH) -e ./ml -e './backend[test]'
+	touch $@
+
+venv: $(BIN)/.installed
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(shell find frontend/src frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
+	cd frontend && npm run build
+
+frontend: frontend/dist/index.html
+
+# Regenerate the OpenAPI document and the frontend's typed client after changing the API.
+openapi: venv frontend/node_modules/.installed
+	$(BIN)/python -m neurotriage.openapi_export frontend/openapi.json
+	cd frontend && npm run gen:api
+
+demo: venv frontend
+	$(BIN)/neurotriage migrate
+	$(BIN)/itermask3d synth --out $(DEMO_SCANS) --kinds normal,lesion,artefact --count 1 --sequence t1 --seed 7
+	$(BIN)/neurotriage demo-seed --scans $(DEMO_SCANS)
+	@echo "starting the worker and the server (Ctrl-C stops both)"
+	@$(BIN)/neurotriage worker --queues gpu,default --concurrency 1 > var/worker.log 2>&1 & \
+	  worker=$$!; trap "kill $$worker 2>/dev/null; wait $$worker 2>/dev/null" EXIT INT TERM; \
+	  echo "worker log: var/worker.log"; \
+	  $(BIN)/neurotriage serve --host 127.0.0.1 --port 8000
+
+clean-demo:
+	rm -rf var
+
+check-services: venv
+	$(BIN)/python scripts/check_services.py
+
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
+	  else echo "make test needs Chromium at $(CHROMIUM): sudo apt-get install chromium"; exit 1; fi; }
+
+test: venv frontend check-services browser
+	cd frontend && npm test
+	$(BIN)/python -m pytest

@@ -1,0 +1,2 @@
+"""NeuroTriage web service."""
+__version__ = "0.1.0"

@@ -1,0 +1,77 @@
+"""FastAPI dependencies that authenticate a request and check its roles.
+
+Every route except login and health depends on ``current_user``; role-restricted routes use
+``require_roles``. Cookie-authenticated mutating requests must echo the CSRF token in a header.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.orm import Session
+
+from neurotriage.auth.models import BrowserSession
+from neurotriage.auth.service import resolve_session
+from neurotriage.config import Settings, get_settings
+from neurotriage.db import get_session
+from neurotriage.users.models import Role, User
+
+SESSION_COOKIE = "nt_session"
+CSRF_COOKIE = "csrftoken"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+DbSession = Annotated[Session, Depends(get_session)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+@dataclass
+class Principal:
+    user: User
+    browser_session: BrowserSession | None
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=message)
+
+
+def current_principal(request: Request, session: DbSession, settings: AppSettings) -> Principal:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise _unauthorized("Not signed in.")
+    record = resolve_session(session, token, settings.session_idle_minutes)
+    if record is None:
+        # Persist the expiry mark even though the request fails.
+        session.commit()
+        raise _unauthorized("Your session has ended; please sign in again.")
+    if request.method not in _SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not secrets.compare_digest(sent, record.csrf_token):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Missing or wrong CSRF token.")
+    session.commit()
+    return Principal(user=record.user, browser_session=record)
+
+
+def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> User:
+    return principal.user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[User], User]:
+    def check(user: CurrentUser) -> User:
+        if not user.has_role(*roles):
+            names = " or ".join(role.value for role in roles)
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"This needs the {names} role.")
+        return user
+
+    return check
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None

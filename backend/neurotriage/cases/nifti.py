@@ -1,0 +1,72 @@
+"""Validating and de-identifying uploaded NIfTI files (no engine needed: the API image has no torch)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from neurotriage.core.errors import PayloadTooLarge, Unprocessable
+
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+MIN_SPACING_MM, MAX_SPACING_MM = 0.1, 10.0
+
+
+def is_nifti_name(filename: str) -> bool:
+    return filename.lower().endswith(NIFTI_SUFFIXES)
+
+
+def _inflate(source: Path, target: Path, max_bytes: int) -> None:
+    """Decompress a gzip file, refusing to write more than ``max_bytes`` (a decompression bomb)."""
+    written = 0
+    try:
+        with gzip.open(source, "rb") as src, target.open("wb") as dst:
+            while chunk := src.read(1 << 20):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise PayloadTooLarge(f"The file inflates to more than {max_bytes // (1 << 20)} MiB.")
+                dst.write(chunk)
+    except (OSError, EOFError) as exc:
+        raise Unprocessable(f"The .nii.gz file is not valid gzip data ({exc}).") from exc
+
+
+def load_checked(path: Path, filename: str, work_dir: Path, max_inflated_bytes: int) -> nib.Nifti1Image:
+    """Load an uploaded NIfTI and check it is a usable 3D brain volume; raise a readable error if not."""
+    raw = path
+    if filename.lower().endswith(".gz"):
+        raw = work_dir / "inflated.nii"
+        _inflate(path, raw, max_inflated_bytes)
+    else:
+        # nibabel picks the format from the file name, and the spooled upload has none.
+        raw = work_dir / "upload.nii"
+        raw.symlink_to(path.resolve())
+    try:
+        image = nib.Nifti1Image.from_filename(str(raw))
+        data = np.asanyarray(image.dataobj)
+    except Exception as exc:  # nibabel raises many types for corrupt headers and truncated data
+        raise Unprocessable(f"Not a readable NIfTI file: {exc}") from exc
+    if data.ndim == 4 and data.shape[3] == 1:
+        data = data[..., 0]
+    if data.ndim != 3:
+        raise Unprocessable(f"Expected a 3D volume, got {data.ndim} dimensions {tuple(data.shape)}.")
+    if min(data.shape) < 8:
+        raise Unprocessable(f"The volume {tuple(data.shape)} is too small to be a brain scan.")
+    spacing = np.asarray(image.header.get_zooms()[:3], dtype=float)
+    if not np.all(np.isfinite(spacing)) or spacing.min() < MIN_SPACING_MM or spacing.max() > MAX_SPACING_MM:
+        raise Unprocessable(f"Voxel size {tuple(float(s) for s in spacing)} mm is outside 0.1 to 10 mm.")
+    if not np.isfinite(data).all() or float(np.max(data)) <= float(np.min(data)):
+        raise Unprocessable("The volume is empty or constant, or holds non-finite values.")
+    return nib.Nifti1Image(data, image.affine, header=image.header)
+
+
+def save_deidentified(image: nib.Nifti1Image, target: Path) -> None:
+    """Write a gzipped copy without the free-text header fields and extensions that may name a patient."""
+    header = image.header.copy()
+    header["descrip"] = b""
+    header["aux_file"] = b""
+    header["db_name"] = b""
+    header.extensions.clear()
+    clean = nib.Nifti1Image(np.asanyarray(image.dataobj), image.affine, header=header)
+    nib.save(clean, str(target))

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse
+
+from neurotriage.audit.service import record
+from neurotriage.auth.deps import AppSettings, DbSession, client_ip, require_roles
+from neurotriage.cases import service
+from neurotriage.cases.schemas import CaseDetail, CasePage, FileKind, JobStatusName
+from neurotriage.cases.views import case_detail, case_summary
+from neurotriage.core.errors import PayloadTooLarge, ServiceUnavailable, Unprocessable
+from neurotriage.core.openapi import errors
+from neurotriage.core.storage import get_storage
+from neurotriage.jobs.models import JobStatus
+from neurotriage.jobs.service import enqueue, transition
+from neurotriage.users.models import Role, User
+
+router = APIRouter(tags=["cases"])
+
+Reader = Annotated[User, Depends(require_roles(Role.clinician, Role.coordinator))]
+Uploader = Annotated[User, Depends(require_roles(Role.clinician, Role.coordinator))]
+
+
+def _spool(upload: UploadFile, target: Path, max_bytes: int) -> None:
+    written = 0
+    with target.open("wb") as out:
+        while chunk := upload.file.read(1 << 20):
+            written += len(chunk)
+            if written > max_bytes:
+                raise PayloadTooLarge(f"The upload is larger than {max_bytes // (1 << 20)} MiB.")
+            out.write(chunk)
+
+
+@router.post("/cases", response_model=CaseDetail, status_code=201, responses=errors(401, 403, 409, 413, 415, 422, 503))
+def upload_case(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: Uploader,
+    files: Annotated[list[UploadFile], File(description="One NIfTI file (.nii or .nii.gz).")],
+    label: Annotated[str | None, Form(max_length=200)] = None,
+    sequence: Annotated[str, Form()] = "t1",
+) -> CaseDetail:
+    if len(files) != 1:
+        raise Unprocessable(f"Upload exactly one NIfTI file; got {len(files)} files.")
+    upload = files[0]
+    storage = get_storage()
+    with tempfile.TemporaryDirectory(prefix="nt-upload-") as tmp:
+        spooled = Path(tmp) / "upload"
+        _spool(upload, spooled, settings.max_upload_bytes)
+        case, job = service.ingest_nifti(
+            session,
+            storage,
+            user,
+            service.UploadedFile(filename=upload.filename or "", path=spooled),
+            label=label,
+            sequence=sequence,
+            model_profile=settings.model_profile,
+            max_inflated_bytes=settings.max_upload_bytes * 4,
+            client_ip=client_ip(request),
+        )
+        try:
+            session.commit()
+        except BaseException:
+            storage.delete(case.scan_key)
+            shutil.rmtree(storage.local_path(f"cases/{case.id}"), ignore_errors=True)
+            raise
+    try:
+        enqueue(job.id)
+    except Exception as exc:
+        transition(session, job, JobStatus.failed, error="The job queue is unavailable; re-run the case later.")
+        session.commit()
+        raise ServiceUnavailable("The scan was stored but the job queue is unavailable.") from exc
+    return case_detail(session, user, *service.get_case(session, case.id))
+
+
+@router.get("/cases", response_model=CasePage, responses=errors(401, 403))
+def list_cases(
+    session: DbSession,
+    user: Reader,
+    status: Annotated[JobStatusName | None, Query()] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 25,
+) -> CasePage:
+    rows, total = service.list_cases(session, status=status, page=page, page_size=page_size)
+    return CasePage(
+        items=[case_summary(session, *row) for row in rows], total=total, page=page, page_size=page_size
+    )
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetail, responses=errors(401, 403, 404))
+def get_case(case_id: int, request: Request, session: DbSession, user: Reader) -> CaseDetail:
+    case, job, result = service.get_case(session, case_id)
+    record(session, "case.viewed", actor_id=user.id, case_id=case.id, client_ip=client_ip(request))
+    detail = case_detail(session, user, case, job, result)
+    session.commit()
+    return detail
+
+
+@router.get(
+    "/cases/{case_id}/files/{kind}",
+    response_class=FileResponse,
+    responses={**errors(401, 403, 404), 200: {"content": {"application/gzip": {}}, "description": "Gzipped NIfTI"}},
+)
+def get_case_file(case_id: int, kind: FileKind, request: Request, session: DbSession, user: Reader) -> FileResponse:
+    case, _job, result = service.get_case(session, case_id)
+    key = service.file_key(case, result, kind)
+    record(session, "case.file_downloaded", actor_id=user.id, case_id=case.id, client_ip=client_ip(request), kind=kind)
+    session.commit()
+    return FileResponse(
+        get_storage().local_path(key),
+        media_type="application/gzip",
+        filename=f"{kind}.nii.gz",
+        headers={"Cache-Control": "private, no-store"},
+    )

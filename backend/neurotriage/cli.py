@@ -1,0 +1,108 @@
+"""The ``neurotriage`` command: serve the API, run a worker, manage users, migrate, seed the demo."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from neurotriage.config import get_settings
+
+
+def migrate_entry(_args: argparse.Namespace) -> int:
+    from neurotriage.migrate import upgrade_to_head
+
+    upgrade_to_head(get_settings().database_url)
+    print("database schema is up to date")
+    return 0
+
+
+def serve_entry(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("neurotriage.main:create_app", factory=True, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def worker_entry(args: argparse.Namespace) -> int:
+    import neurotriage.jobs.tasks  # noqa: F401  (registers the tasks)
+    from neurotriage.celery_app import celery_app
+
+    argv = ["worker", f"--queues={args.queues}", f"--concurrency={args.concurrency}", "--loglevel=INFO"]
+    if args.pool:
+        argv.append(f"--pool={args.pool}")
+    celery_app.worker_main(argv)
+    return 0
+
+
+def user_add_entry(args: argparse.Namespace) -> int:
+    from neurotriage.core.errors import DomainError
+    from neurotriage.db import session_scope
+    from neurotriage.users.service import create_user
+
+    if args.generate_password:
+        password = secrets.token_urlsafe(12)
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        with session_scope() as session:
+            user = create_user(session, args.name, password, args.role)
+            print(f"created user {user.username} with roles {', '.join(user.roles)}")
+    except DomainError as exc:
+        print(f"neurotriage: {exc.message}", file=sys.stderr)
+        return 1
+    if args.generate_password:
+        print(f"password: {password}")
+    return 0
+
+
+def demo_seed_entry(args: argparse.Namespace) -> int:
+    from neurotriage.demo import seed_demo
+
+    seed_demo(Path(args.scans))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="neurotriage", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API and the built frontend")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(entry=serve_entry)
+
+    worker = commands.add_parser("worker", help="run a Celery worker")
+    worker.add_argument("--queues", default="gpu,default")
+    worker.add_argument("--concurrency", type=int, default=1)
+    worker.add_argument("--pool", default=None, help="Celery pool (prefork, solo, threads)")
+    worker.set_defaults(entry=worker_entry)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
+    migrate.set_defaults(entry=migrate_entry)
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create a user; the password is read from standard input")
+    add.add_argument("name")
+    add.add_argument("--role", action="append", required=True, choices=["clinician", "coordinator", "admin"])
+    add.add_argument("--generate-password", action="store_true", help="make a random password and print it")
+    add.set_defaults(entry=user_add_entry)
+
+    seed = commands.add_parser("demo-seed", help="create a demo admin and queue the demo scans")
+    seed.add_argument("--scans", required=True, help="folder of .nii.gz scans to upload")
+    seed.set_defaults(entry=demo_seed_entry)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.entry(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

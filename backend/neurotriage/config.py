@@ -1,0 +1,46 @@
+"""Every setting of the service, read from the environment (prefix ``NEUROTRIAGE_``) in one place.
+
+The defaults describe the embedded single-machine mode used by ``make demo``: SQLite for data, a local
+folder for files and kombu's SQLAlchemy transport on SQLite as the Celery broker. Production (the compose
+stack) only changes URLs: PostgreSQL for data and Redis as the broker.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VAR_DIR = REPO_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEUROTRIAGE_", env_file=None, extra="ignore")
+
+    database_url: str = f"sqlite:///{VAR_DIR / 'neurotriage.sqlite'}"
+    broker_url: str = f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite'}"
+    storage_dir: Path = VAR_DIR / "storage"
+    frontend_dist: Path = REPO_ROOT / "frontend" / "dist"
+    migrations_dir: Path = REPO_ROOT / "migrations"
+
+    # Browser sessions end after this much inactivity.
+    session_idle_minutes: int = 60
+    # Cookies are marked Secure when the service sits behind HTTPS (compose stack).
+    cookie_secure: bool = False
+    max_upload_bytes: int = Field(default=512 * 1024 * 1024, description="Per request, enforced while streaming.")
+
+    # Engine options used by the worker; the API never imports the engine.
+    model_profile: str = "fast"
+    model_device: str = "auto"
+    model_path: Path | None = None
+    inference_seed: int = 0
+    # Hard limit for one inference task; the broker's visibility timeout is set above it.
+    task_time_limit_s: int = 3600
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

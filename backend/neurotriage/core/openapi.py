@@ -1,0 +1,28 @@
+"""Shared OpenAPI descriptions so every route documents the errors it can return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class ErrorBody(BaseModel):
+    detail: str
+
+
+_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Not signed in, or the session has ended",
+    403: "Signed in but not allowed (role or CSRF token)",
+    404: "No such resource",
+    409: "Conflicts with the current state (duplicate, stale version)",
+    413: "Upload larger than the limit",
+    415: "Unsupported file type",
+    422: "Invalid input; the detail says what was wrong",
+    503: "A service the request needs is unavailable",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}

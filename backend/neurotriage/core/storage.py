@@ -1,0 +1,55 @@
+"""File storage behind one small interface, so an S3-compatible store can replace the local folder.
+
+Keys are relative POSIX paths chosen by the service (``cases/12/scan.nii.gz``), never by uploaders.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Protocol
+
+
+class Storage(Protocol):
+    def put_file(self, key: str, source: Path) -> None: ...
+    def open(self, key: str) -> BinaryIO: ...
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
+    def local_path(self, key: str) -> Path: ...
+
+
+class LocalStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        pure = PurePosixPath(key)
+        if pure.is_absolute() or ".." in pure.parts:
+            raise ValueError(f"invalid storage key {key!r}")
+        return self.root.joinpath(*pure.parts)
+
+    def put_file(self, key: str, source: Path) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Copy to a temporary name first so a reader never sees half a file.
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+
+    def open(self, key: str) -> BinaryIO:
+        return self._path(key).open("rb")
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def local_path(self, key: str) -> Path:
+        return self._path(key)
+
+
+def get_storage() -> Storage:
+    from neurotriage.config import get_settings
+
+    return LocalStorage(get_settings().storage_dir)

@@ -1,0 +1,60 @@
+"""Seeding the embedded demo: an admin with a fresh random password, and the demo scans queued."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from sqlalchemy import select
+
+from neurotriage.cases.models import Case
+from neurotriage.cases.service import UploadedFile, ingest_nifti
+from neurotriage.config import get_settings
+from neurotriage.core.storage import get_storage
+from neurotriage.db import session_scope
+from neurotriage.jobs.service import enqueue
+from neurotriage.users.models import User
+from neurotriage.users.service import create_user, password_hasher
+
+DEMO_USER = "admin"
+
+
+def seed_demo(scans: Path) -> None:
+    settings = get_settings()
+    password = secrets.token_urlsafe(12)
+    with session_scope() as session:
+        user = session.scalar(select(User).where(User.username == DEMO_USER))
+        if user is None:
+            user = create_user(session, DEMO_USER, password, ["admin", "clinician", "coordinator"])
+        else:
+            # A demo re-run prints a new password rather than a stored or fixed one.
+            user.password_hash = password_hasher.hash(password)
+        user_id = user.id
+    queued = []
+    for path in sorted(scans.glob("*.nii.gz")):
+        if path.name.endswith("_truth.nii.gz"):
+            continue
+        with session_scope() as session:
+            user = session.get(User, user_id)
+            assert user is not None
+            label = "demo " + path.name.removesuffix(".nii.gz").replace("_", " ")
+            if session.scalar(select(Case.id).where(Case.label == label)) is not None:
+                continue
+            _case, job = ingest_nifti(
+                session,
+                get_storage(),
+                user,
+                UploadedFile(filename=path.name, path=path),
+                label=label,
+                sequence="t1",
+                model_profile=settings.model_profile,
+                max_inflated_bytes=settings.max_upload_bytes * 4,
+            )
+            job_id = job.id
+        enqueue(job_id)
+        queued.append(label)
+    print(f"queued {len(queued)} demo scans: {', '.join(queued) or 'none (already there)'}")
+    print("")
+    print("  NeuroTriage demo: http://127.0.0.1:8000")
+    print(f"  login: {DEMO_USER}   password: {password}")
+    print("")

@@ -1,0 +1,84 @@
+"""Inference runs (jobs), their results and the lesion flags a result holds.
+
+A job's status moves queued -> running -> succeeded | failed | cancelled; the row is the source of
+truth, Celery only carries the job id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from neurotriage.db import Base, UTCDateTime, utcnow
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+TRIAGE_PRIORITY = {"urgent": 3, "review": 2, "routine": 1}
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.queued, index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # percent
+    stage: Mapped[str | None] = mapped_column(String(64), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    model_profile: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class Result(Base):
+    __tablename__ = "results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # One result per job: a re-delivered task finds this row and does not write a second one.
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    mean_error: Mapped[float] = mapped_column(Float)
+    mask_volume_mm3: Mapped[float] = mapped_column(Float)
+    triage: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer, index=True)
+    threshold: Mapped[float] = mapped_column(Float)
+    passes: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+    model_name: Mapped[str] = mapped_column(String(100))
+    model_version: Mapped[str] = mapped_column(String(100))
+    model_trained: Mapped[bool] = mapped_column(Boolean)
+    # Storage keys of the result volumes, keyed by kind (anomaly_map, anomaly_mask, reconstruction).
+    files: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    flags: Mapped[list[Flag]] = relationship(order_by="Flag.label", lazy="selectin")
+
+
+class Flag(Base):
+    """One connected component of the final anomaly mask (label k in anomaly_mask)."""
+
+    __tablename__ = "flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id"), index=True)
+    label: Mapped[int] = mapped_column(Integer)
+    voxel_count: Mapped[int] = mapped_column(Integer)
+    volume_mm3: Mapped[float] = mapped_column(Float)
+    centroid_mm: Mapped[list[float]] = mapped_column(JSON)
+    centroid_voxel: Mapped[list[int]] = mapped_column(JSON)
+    bbox_voxel: Mapped[list[list[int]]] = mapped_column(JSON)
+    mean_anomaly: Mapped[float] = mapped_column(Float)
+    max_anomaly: Mapped[float] = mapped_column(Float)

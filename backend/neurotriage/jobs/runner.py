@@ -1,0 +1,163 @@
+"""Running one inference job: plain functions the Celery task calls. Worker-side only (imports the engine).
+
+Each state change is its own short transaction, so the worklist sees progress while the job runs. Writing
+the result is idempotent: a task re-delivered after a crash finds the job's result and stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from neurotriage.config import Settings, get_settings
+from neurotriage.core.storage import Storage, get_storage
+from neurotriage.db import session_scope
+from neurotriage.jobs.models import TRIAGE_PRIORITY, Flag, Job, JobStatus, Result
+from neurotriage.jobs.service import transition
+
+log = logging.getLogger(__name__)
+
+RESULT_FILES = ("anomaly_map", "anomaly_mask", "reconstruction")
+# Write progress to the database at most this often (seconds).
+_PROGRESS_INTERVAL = 1.0
+
+
+@lru_cache(maxsize=4)
+def _analyzer(profile: str, sequence: str, device: str, model_path: str | None):  # type: ignore[no-untyped-def]
+    """The engine's analyzer, loaded once per worker process and reused by every task."""
+    from itermask3d.api import load_analyzer
+
+    return load_analyzer(profile=profile, sequence=sequence, device=device, model_path=model_path)
+
+
+def _start(job_id: int) -> tuple[str, str, str] | None:
+    """Mark the job running; None if there is nothing to do (finished already, cancelled, unknown)."""
+    with session_scope() as session:
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is None:
+            log.warning("job %s does not exist", job_id)
+            return None
+        if job.status in (JobStatus.succeeded, JobStatus.cancelled, JobStatus.failed):
+            log.info("job %s is already %s; nothing to do", job_id, job.status)
+            return None
+        from neurotriage.cases.models import Case
+
+        case = session.get(Case, job.case_id)
+        assert case is not None
+        transition(session, job, JobStatus.running)
+        job.stage, job.progress, job.error = "starting", 0, None
+        return case.scan_key, case.sequence, job.model_profile
+
+
+def _report_progress(job_id: int) -> Any:
+    last = 0.0
+
+    def report(fraction: float, stage: str) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < _PROGRESS_INTERVAL and fraction < 1.0:
+            return
+        last = now
+        with session_scope() as session:
+            job = session.get(Job, job_id)
+            if job is not None and job.status == JobStatus.running:
+                job.progress = max(0, min(99, int(round(fraction * 100))))
+                job.stage = stage[:64]
+
+    return report
+
+
+def _store_result(job_id: int, out_dir: Path, result: dict[str, Any], storage: Storage) -> None:
+    with session_scope() as session:
+        job = session.get(Job, job_id, with_for_update=True)
+        assert job is not None
+        if session.scalar(select(Result.id).where(Result.job_id == job_id)) is not None:
+            return
+        files = {}
+        for kind in RESULT_FILES:
+            key = f"cases/{job.case_id}/jobs/{job_id}/{kind}.nii.gz"
+            storage.put_file(key, out_dir / f"{kind}.nii.gz")
+            files[kind] = key
+        model = result["model"]
+        row = Result(
+            job_id=job_id,
+            case_id=job.case_id,
+            score=float(result["score"]),
+            mean_error=float(result["mean_error"]),
+            mask_volume_mm3=float(result["mask_volume_mm3"]),
+            triage=result["triage"],
+            priority=TRIAGE_PRIORITY[result["triage"]],
+            threshold=float(result["threshold"]),
+            passes=int(result["passes"]),
+            seconds=float(result["seconds"]),
+            model_name=str(model["name"]),
+            model_version=str(model["version"]),
+            model_trained=bool(model.get("trained", False)),
+            files=files,
+        )
+        session.add(row)
+        session.flush()
+        for flag in result["flags"]:
+            session.add(
+                Flag(
+                    result_id=row.id,
+                    label=int(flag["label"]),
+                    voxel_count=int(flag["voxel_count"]),
+                    volume_mm3=float(flag["volume_mm3"]),
+                    centroid_mm=[float(v) for v in flag["centroid_mm"]],
+                    centroid_voxel=[int(v) for v in flag["centroid_voxel"]],
+                    bbox_voxel=[[int(v) for v in corner] for corner in flag["bbox_voxel"]],
+                    mean_anomaly=float(flag["mean_anomaly"]),
+                    max_anomaly=float(flag["max_anomaly"]),
+                )
+            )
+        job.stage = "done"
+        transition(session, job, JobStatus.succeeded)
+
+
+def _fail(job_id: int, message: str) -> None:
+    with session_scope() as session:
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is not None and job.status == JobStatus.running:
+            transition(session, job, JobStatus.failed, error=message)
+
+
+def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
+    """Run the engine on the job's scan and store the result. Returns the job's final status."""
+    from itermask3d.api import InputError
+
+    settings = settings or get_settings()
+    storage = get_storage()
+    started = _start(job_id)
+    if started is None:
+        return "skipped"
+    scan_key, sequence, profile = started
+    work_dir = Path(tempfile.mkdtemp(prefix=f"nt-job-{job_id}-"))
+    try:
+        analyzer = _analyzer(
+            profile, sequence, settings.model_device, str(settings.model_path) if settings.model_path else None
+        )
+        result = analyzer.analyse(
+            storage.local_path(scan_key),
+            work_dir,
+            seed=settings.inference_seed,
+            progress=_report_progress(job_id),
+        )
+        _store_result(job_id, work_dir, result, storage)
+        return JobStatus.succeeded.value
+    except InputError as exc:
+        _fail(job_id, f"The scan could not be analysed: {exc}")
+        return JobStatus.failed.value
+    except Exception:
+        log.exception("job %s failed", job_id)
+        _fail(job_id, "The analysis failed with an internal error; an administrator can find details in the worker log.")
+        return JobStatus.failed.value
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)

@@ -1,0 +1,57 @@
+"""The FastAPI application: API routers under /api, and the built frontend at / in embedded mode."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from neurotriage.auth.router import router as auth_router
+from neurotriage.cases.router import router as cases_router
+from neurotriage.config import get_settings
+from neurotriage.core.errors import DomainError
+from neurotriage.core.upload_limit import UploadLimitMiddleware
+from neurotriage.health import router as health_router
+from neurotriage.reviews.router import router as reviews_router
+
+log = logging.getLogger(__name__)
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(title="NeuroTriage", version="0.1.0", docs_url="/api/docs", redoc_url=None)
+    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+
+    @app.exception_handler(DomainError)
+    def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+
+    for router in (health_router, auth_router, cases_router, reviews_router):
+        app.include_router(router, prefix="/api")
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def _api_not_found(rest: str) -> JSONResponse:
+        return JSONResponse({"detail": f"No API route /api/{rest}."}, status_code=404)
+
+    _mount_frontend(app, settings.frontend_dist)
+    return app
+
+
+def _mount_frontend(app: FastAPI, dist: Path) -> None:
+    """Serve the built single-page app; unknown paths get index.html so client routes deep-link."""
+    index = dist / "index.html"
+    if not index.is_file():
+        log.warning("frontend build not found at %s; serving the API only", dist)
+        return
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def _spa(path: str) -> FileResponse:
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+            return FileResponse(candidate)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,32 @@
+"""People who use the service. Users are disabled, never deleted, so audit rows keep their author."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from neurotriage.db import Base, UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    clinician = "clinician"
+    coordinator = "coordinator"
+    admin = "admin"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # A user may hold several roles (an admin who also reads scans); stored as a JSON list of Role values.
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def has_role(self, *roles: Role) -> bool:
+        return any(role.value in self.roles for role in roles)

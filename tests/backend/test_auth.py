@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from neurotriage.audit.models import AuditEvent
+from neurotriage.auth.models import BrowserSession
+from tests.backend.conftest import PASSWORD, ApiClient
+
+
+def test_login_sets_httponly_session_and_readable_csrf_cookie(anon: ApiClient, users) -> None:
+    response = anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD})
+    assert response.status_code == 200
+    assert response.json() == {"id": users["clinician"], "username": "clin", "roles": ["clinician"]}
+    set_cookies = response.headers.get_list("set-cookie")
+    session_cookie = next(c for c in set_cookies if c.startswith("nt_session="))
+    csrf_cookie = next(c for c in set_cookies if c.startswith("csrftoken="))
+    assert "HttpOnly" in session_cookie and "samesite=lax" in session_cookie.lower()
+    assert "HttpOnly" not in csrf_cookie
+    assert anon.get("/api/me").json()["username"] == "clin"
+
+
+def test_wrong_password_is_refused_and_audited(anon: ApiClient, users, db) -> None:
+    response = anon.post("/api/auth/login", json={"username": "clin", "password": "wrong password!"})
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Wrong username or password."
+    failed = db.scalars(select(AuditEvent).where(AuditEvent.action == "login.failed")).all()
+    assert [event.detail["username_attempted"] for event in failed] == ["clin"]
+    assert "wrong password" not in str(failed[0].detail)
+
+
+def test_disabled_user_cannot_log_in(anon: ApiClient, users, db) -> None:
+    from neurotriage.users.models import User
+
+    db.get(User, users["clinician"]).disabled = True
+    db.commit()
+    assert anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD}).status_code == 401
+
+
+def test_mutating_request_without_csrf_header_is_forbidden(clinician: ApiClient) -> None:
+    del clinician.headers["X-CSRF-Token"]
+    response = clinician.put("/api/flags/1/verdict", json={"verdict": "accept"})
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+
+
+def test_logout_ends_the_session(clinician: ApiClient) -> None:
+    assert clinician.post("/api/auth/logout").status_code == 204
+    clinician.cookies.clear()
+    assert clinician.get("/api/me").status_code == 401
+
+
+def test_logged_out_token_cannot_be_replayed(app, users) -> None:
+    client = ApiClient(app)
+    client.login("clin")
+    token = client.cookies["nt_session"]
+    client.post("/api/auth/logout")
+    replay = ApiClient(app, cookies={"nt_session": token})
+    assert replay.get("/api/me").status_code == 401
+
+
+def test_idle_session_expires(clinician: ApiClient, db) -> None:
+    record = db.scalars(select(BrowserSession)).one()
+    record.last_seen_at = record.last_seen_at - timedelta(hours=5)
+    db.commit()
+    response = clinician.get("/api/me")
+    assert response.status_code == 401
+    assert "session has ended" in response.json()["detail"]

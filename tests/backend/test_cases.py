@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+from sqlalchemy import func, select
+
+from neurotriage.audit.models import AuditEvent
+from neurotriage.cases.models import Case
+from neurotriage.jobs.models import Job
+from tests.backend.conftest import ApiClient
+from tests.backend.factories import finish_job
+from tests.backend.volumes import brain_like, write_gzip_bomb, write_nifti
+
+
+def _upload(client: ApiClient, path: Path, **form: str):  # type: ignore[no-untyped-def]
+    with path.open("rb") as handle:
+        return client.post("/api/cases", files=[("files", (path.name, handle))], data=form)
+
+
+def _count(db, model) -> int:  # type: ignore[no-untyped-def]
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def test_upload_stores_case_queues_job_with_id_only(clinician: ApiClient, db, broker, tmp_path: Path) -> None:
+    response = _upload(clinician, write_nifti(tmp_path / "Doe_John.nii.gz"), label="study 7")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["label"] == "study 7" and body["status"] == "queued" and body["flags"] == []
+    job = db.scalars(select(Job).where(Job.case_id == body["id"])).one()
+    messages = broker.lrange("gpu", 0, -1)
+    assert len(messages) == 1
+    message = json.loads(messages[0])
+    assert message["headers"]["task"] == "inference.run"
+    assert message["headers"]["argsrepr"] == f"[{job.id}]"
+    assert "Doe" not in messages[0].decode()
+
+
+def test_default_label_does_not_repeat_the_filename(clinician: ApiClient, tmp_path: Path) -> None:
+    body = _upload(clinician, write_nifti(tmp_path / "Doe_John.nii.gz")).json()
+    assert "Doe" not in body["label"] and body["label"].startswith("case-")
+
+
+def test_stored_scan_drops_header_free_text(clinician: ApiClient, tmp_path: Path) -> None:
+    source = write_nifti(tmp_path / "scan.nii", descrip="PatientName=Doe^John")
+    response = _upload(clinician, source)
+    assert response.status_code == 201, response.text
+    case_id = response.json()["id"]
+    download = clinician.get(f"/api/cases/{case_id}/files/scan")
+    assert download.status_code == 200
+    stored = tmp_path / "stored.nii.gz"
+    stored.write_bytes(download.content)
+    image = nib.load(stored)
+    assert image.header["descrip"].tobytes().strip(b"\x00") == b""
+    np.testing.assert_allclose(image.get_fdata(), brain_like())
+    np.testing.assert_allclose(image.affine, nib.load(source).affine)
+
+
+def test_duplicate_upload_is_refused(clinician: ApiClient, tmp_path: Path) -> None:
+    path = write_nifti(tmp_path / "scan.nii.gz")
+    first = _upload(clinician, path).json()["id"]
+    second = _upload(clinician, path)
+    assert second.status_code == 409
+    assert f"case {first}" in second.json()["detail"]
+
+
+def _assert_nothing_stored(db, storage_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    assert _count(db, Case) == 0 and _count(db, Job) == 0
+    assert [path for path in storage_dir.rglob("*") if path.is_file()] == []
+
+
+def test_wrong_file_type_is_415_and_leaves_nothing(clinician: ApiClient, db, storage_dir, tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    response = _upload(clinician, path)
+    assert response.status_code == 415
+    assert "NIfTI" in response.json()["detail"]
+    _assert_nothing_stored(db, storage_dir)
+
+
+def test_corrupt_nifti_is_422_with_reason(clinician: ApiClient, db, storage_dir, tmp_path: Path) -> None:
+    path = tmp_path / "broken.nii"
+    path.write_bytes(b"\x00" * 400)
+    response = _upload(clinician, path)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("Not a readable NIfTI file")
+    _assert_nothing_stored(db, storage_dir)
+
+
+def test_4d_volume_is_refused(clinician: ApiClient, db, tmp_path: Path) -> None:
+    path = write_nifti(tmp_path / "fmri.nii.gz", data=np.ones((16, 16, 16, 5), np.float32))
+    response = _upload(clinician, path)
+    assert response.status_code == 422 and "3D" in response.json()["detail"]
+
+
+def test_absurd_voxel_size_is_refused(clinician: ApiClient, tmp_path: Path) -> None:
+    response = _upload(clinician, write_nifti(tmp_path / "big.nii.gz", spacing=50.0))
+    assert response.status_code == 422 and "Voxel size" in response.json()["detail"]
+
+
+def test_gzip_bomb_is_refused(clinician: ApiClient, db, storage_dir, tmp_path: Path) -> None:
+    # The test limit is 8 MiB per upload; inflating is capped at four times that.
+    response = _upload(clinician, write_gzip_bomb(tmp_path / "bomb.nii.gz", 40 << 20))
+    assert response.status_code == 413 and "inflates" in response.json()["detail"]
+    _assert_nothing_stored(db, storage_dir)
+
+
+def test_oversized_upload_is_413_while_streaming(clinician: ApiClient, db, tmp_path: Path) -> None:
+    path = tmp_path / "huge.nii"
+    path.write_bytes(b"\x01" * (9 << 20))
+
+    def chunks():  # type: ignore[no-untyped-def]
+        # A chunked body has no Content-Length, so only the streaming count can stop it.
+        boundary = b"--xyz"
+        yield boundary + b'\r\nContent-Disposition: form-data; name="files"; filename="huge.nii"\r\n\r\n'
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                yield chunk
+        yield b"\r\n" + boundary + b"--\r\n"
+
+    response = clinician.post(
+        "/api/cases", content=chunks(), headers={"Content-Type": "multipart/form-data; boundary=xyz"}
+    )
+    assert response.status_code == 413
+    assert _count(db, Case) == 0
+
+
+def test_worklist_sorts_by_triage_priority_then_newest(clinician: ApiClient, db, tmp_path: Path) -> None:
+    ids = []
+    for seed in range(3):
+        path = write_nifti(tmp_path / f"s{seed}.nii.gz", data=brain_like(seed=seed))
+        ids.append(_upload(clinician, path, label=f"case {seed}").json()["id"])
+    jobs = {job.case_id: job.id for job in db.scalars(select(Job))}
+    finish_job(db, jobs[ids[0]], triage="urgent")
+    finish_job(db, jobs[ids[1]], triage="routine")
+    page = clinician.get("/api/cases").json()
+    # urgent, then routine (a finished analysis outranks an unfinished one), then the queued case
+    assert [item["id"] for item in page["items"]] == [ids[0], ids[1], ids[2]]
+    assert page["total"] == 3
+    queued = clinician.get("/api/cases", params={"status": "queued"}).json()
+    assert [item["id"] for item in queued["items"]] == [ids[2]]
+    assert clinician.get("/api/cases", params={"page_size": 1000}).status_code == 422
+
+
+def test_case_detail_lists_flags_and_records_the_view(clinician: ApiClient, db, tmp_path: Path) -> None:
+    case_id = _upload(clinician, write_nifti(tmp_path / "s.nii.gz")).json()["id"]
+    job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
+    finish_job(db, job.id, n_flags=2)
+    body = clinician.get(f"/api/cases/{case_id}").json()
+    assert body["status"] == "succeeded" and body["flag_count"] == 2
+    assert [flag["label"] for flag in body["flags"]] == [1, 2]
+    assert body["flags"][0]["volume_ml"] == 0.8
+    assert body["model"] == {"name": "itermask3d-fast-t1", "version": "test", "trained": True}
+    views = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.viewed")).all()
+    assert [event.case_id for event in views] == [case_id]
+
+
+def test_missing_case_and_missing_result_file_are_404(clinician: ApiClient, tmp_path: Path) -> None:
+    assert clinician.get("/api/cases/999999").status_code == 404
+    case_id = _upload(clinician, write_nifti(tmp_path / "s.nii.gz")).json()["id"]
+    response = clinician.get(f"/api/cases/{case_id}/files/anomaly_map")
+    assert response.status_code == 404 and "not available yet" in response.json()["detail"]

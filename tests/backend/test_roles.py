@@ -1,0 +1,63 @@
+"""Every API route, every role: who is let in, who gets 401 and who gets 403."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.backend.conftest import ApiClient
+
+PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health")}
+ALL = {"clinician", "coordinator", "admin"}
+READERS = {"clinician", "coordinator"}
+
+# Which roles may use each route. A new route must be added here, or test_every_route_is_listed fails.
+ALLOWED: dict[tuple[str, str], set[str]] = {
+    ("POST", "/api/auth/logout"): ALL,
+    ("GET", "/api/me"): ALL,
+    ("POST", "/api/cases"): READERS,
+    ("GET", "/api/cases"): READERS,
+    ("GET", "/api/cases/{case_id}"): READERS,
+    ("GET", "/api/cases/{case_id}/files/{kind}"): READERS,
+    ("PUT", "/api/flags/{flag_id}/verdict"): {"clinician"},
+}
+
+
+def _api_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Every documented route; the OpenAPI document is built from the routes the app really serves."""
+    return {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{kind\}", "scan", re.sub(r"\{\w+_id\}", "1", path))
+
+
+def test_every_route_is_listed(app) -> None:  # type: ignore[no-untyped-def]
+    assert _api_routes(app) == set(ALLOWED) | PUBLIC
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(ALLOWED))
+def test_unauthenticated_requests_get_401(anon: ApiClient, method: str, path: str) -> None:
+    response = anon.request(method, _concrete(path))
+    assert response.status_code == 401, response.text
+
+
+@pytest.mark.parametrize("role", sorted(ALL))
+@pytest.mark.parametrize(("method", "path"), sorted(ALLOWED))
+def test_role_matrix(request, role: str, method: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    client: ApiClient = request.getfixturevalue(role)
+    response = client.request(method, _concrete(path), json={"verdict": "accept"} if method == "PUT" else None)
+    if role in ALLOWED[(method, path)]:
+        assert response.status_code not in (401, 403), f"{role} refused on {method} {path}: {response.text}"
+    else:
+        assert response.status_code == 403, f"{role} let in on {method} {path}: {response.status_code}"
+
+
+def test_health_needs_no_login(anon: ApiClient) -> None:
+    assert anon.get("/api/health").json() == {"status": "ok", "database": "ok"}
+
+
+def test_unknown_api_path_is_json_404(anon: ApiClient) -> None:
+    response = anon.get("/api/nope")
+    assert response.status_code == 404 and "detail" in response.json()

@@ -1,0 +1,99 @@
+"""A real Celery worker process runs real engine inference on a small volume, end to end."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from neurotriage.celery_app import INFERENCE_TASK, make_celery
+from neurotriage.config import Settings
+from tests.stack import Stack, running_stack, wait_for_job
+from tests.synth import synth_scan
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(
+        tmp_path_factory.mktemp("worker-stack"), profile="tiny", broker_db=13, users={"clin": "clinician"}
+    ) as live:
+        yield live
+
+
+def _upload(stack: Stack, path: Path) -> dict:
+    with stack.client("clin") as client, path.open("rb") as handle:
+        response = client.post("/api/cases", files=[("files", (path.name, handle))])
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_worker_analyses_an_upload_and_results_line_up_with_the_scan(stack: Stack, tmp_path: Path) -> None:
+    scan = synth_scan(tmp_path, "lesion", seed=3)
+    case = _upload(stack, scan)
+    with stack.client("clin") as client:
+        done = wait_for_job(client, case["id"], stack)
+        assert done["status"] == "succeeded", f"{done['error']}\n{stack.log_tail()}"
+        assert done["progress"] == 100 and done["stage"] == "done"
+        assert done["model"]["name"] and done["passes"] > 100
+        source = nib.load(scan)
+        volumes = {}
+        for kind in ("anomaly_map", "anomaly_mask"):
+            response = client.get(f"/api/cases/{case['id']}/files/{kind}")
+            assert response.status_code == 200
+            (tmp_path / f"{kind}.nii.gz").write_bytes(response.content)
+            volumes[kind] = nib.load(tmp_path / f"{kind}.nii.gz")
+            assert volumes[kind].shape == source.shape
+            np.testing.assert_allclose(volumes[kind].affine, source.affine, atol=1e-4)
+    anomaly = volumes["anomaly_map"].get_fdata()
+    assert anomaly.min() >= 0.0 and anomaly.max() <= 1.0
+    mask = np.asarray(volumes["anomaly_mask"].dataobj)
+    assert int(mask.max()) == done["flag_count"] == len(done["flags"])
+    for flag in done["flags"]:
+        assert int((mask == flag["label"]).sum()) == flag["voxel_count"]
+
+
+def test_redelivered_task_does_not_duplicate_the_result(stack: Stack, tmp_path: Path) -> None:
+    case = _upload(stack, synth_scan(tmp_path, "normal", seed=4))
+    with stack.client("clin") as client:
+        first = wait_for_job(client, case["id"], stack)
+        assert first["status"] == "succeeded", first["error"]
+        # Deliver the same task again, as the broker would after a worker crash.
+        celery = make_celery(Settings(broker_url=stack.env["NEUROTRIAGE_BROKER_URL"]))
+        job_id = _job_id(stack, case["id"])
+        celery.send_task(INFERENCE_TASK, args=[job_id], queue="gpu")
+        time.sleep(5)
+        again = client.get(f"/api/cases/{case['id']}").json()
+    assert [flag["id"] for flag in again["flags"]] == [flag["id"] for flag in first["flags"]]
+    assert again["status"] == "succeeded" and again["seconds"] == first["seconds"]
+    assert "already succeeded; nothing to do" in (stack.logs / "worker.log").read_text()
+
+
+def test_engine_input_error_fails_the_job_with_a_readable_message(stack: Stack, tmp_path: Path) -> None:
+    # A head-shaped block with no background: what an upload that was not skull-stripped looks like.
+    rng = np.random.default_rng(0)
+    data = (200 + 20 * rng.standard_normal((48, 56, 48))).astype(np.float32)
+    path = tmp_path / "not_stripped.nii.gz"
+    nib.save(nib.Nifti1Image(data, np.diag([3.0, 3.0, 3.0, 1.0])), path)
+    case = _upload(stack, path)
+    with stack.client("clin") as client:
+        done = wait_for_job(client, case["id"], stack)
+    assert done["status"] == "failed"
+    assert done["error"].startswith("The scan could not be analysed:")
+    assert "skull" in done["error"].lower()
+
+
+def _job_id(stack: Stack, case_id: int) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(stack.env["NEUROTRIAGE_DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT max(id) FROM jobs WHERE case_id = :c"), {"c": case_id}).scalar())
+    finally:
+        engine.dispose()

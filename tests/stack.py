@@ -90,6 +90,7 @@ def running_stack(
         "NEUROTRIAGE_STORAGE_DIR": str(workdir / "storage"),
         "NEUROTRIAGE_MODEL_PROFILE": profile,
         "NEUROTRIAGE_MODEL_DEVICE": "cpu",
+        "NEUROTRIAGE_PSEUDONYM_KEY": "stack-test-key",
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }

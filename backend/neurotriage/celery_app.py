@@ -17,6 +17,14 @@ GPU_QUEUE = "gpu"
 DEFAULT_QUEUE = "default"
 
 
+def _transport_options(settings: Settings) -> dict[str, int]:
+    # Only Redis-like brokers redeliver unacknowledged tasks after a visibility timeout; the embedded
+    # SQLAlchemy transport passes its options to create_engine and must get none.
+    if settings.broker_url.startswith(("redis", "rediss")):
+        return {"visibility_timeout": settings.task_time_limit_s * 2}
+    return {}
+
+
 def make_celery(settings: Settings) -> Celery:
     app = Celery("neurotriage", broker=settings.broker_url)
     app.conf.update(
@@ -28,7 +36,7 @@ def make_celery(settings: Settings) -> Celery:
         task_ignore_result=True,
         task_time_limit=settings.task_time_limit_s,
         task_soft_time_limit=settings.task_time_limit_s - 60,
-        broker_transport_options={"visibility_timeout": settings.task_time_limit_s * 2},
+        broker_transport_options=_transport_options(settings),
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         # Task messages carry ids only; JSON keeps them inspectable.

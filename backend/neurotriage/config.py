@@ -7,10 +7,11 @@ stack) only changes URLs: PostgreSQL for data and Redis as the broker.
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -28,12 +29,28 @@ class Settings(BaseSettings):
 
     # Browser sessions end after this much inactivity.
     session_idle_minutes: int = 60
+    # Failed logins allowed per account and per client address within the window, before 429.
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_failure_window_minutes: int = 15
     # Cookies are marked Secure when the service sits behind HTTPS (compose stack).
     cookie_secure: bool = False
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, description="Per request, enforced while streaming.")
 
+    # A reviewer's claim on a case lapses after this long without renewal.
+    claim_minutes: int = 30
+
+    # Key for the pseudonyms and UIDs that replace DICOM identifiers. Set it in production (and keep it:
+    # a new key breaks the link between a patient's old and new series); the embedded mode makes one
+    # under var/ on first use.
+    pseudonym_key: SecretStr | None = None
+    # Shift DICOM dates by a per-patient offset (True) or keep them (False).
+    shift_dicom_dates: bool = True
+
     # Engine options used by the worker; the API never imports the engine.
     model_profile: str = "fast"
+    # Profiles a run may be requested with (the worker must have weights for them).
+    available_profiles: list[str] = ["fast", "paper", "tiny"]
     model_device: str = "auto"
     model_path: Path | None = None
     inference_seed: int = 0
@@ -44,3 +61,14 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def pseudonym_key(settings: Settings) -> bytes:
+    if settings.pseudonym_key is not None:
+        return settings.pseudonym_key.get_secret_value().encode()
+    path = VAR_DIR / "pseudonym.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip().encode()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from neurotriage.cases.ingest import IngestOptions, UploadedFile, ingest_upload
 from neurotriage.cases.models import Case
-from neurotriage.cases.service import UploadedFile, ingest_nifti
-from neurotriage.config import get_settings
+from neurotriage.config import get_settings, pseudonym_key
 from neurotriage.core.storage import get_storage
 from neurotriage.db import session_scope
 from neurotriage.jobs.service import enqueue
@@ -40,16 +40,14 @@ def seed_demo(scans: Path) -> None:
             label = "demo " + path.name.removesuffix(".nii.gz").replace("_", " ")
             if session.scalar(select(Case.id).where(Case.label == label)) is not None:
                 continue
-            _case, job = ingest_nifti(
-                session,
-                get_storage(),
-                user,
-                UploadedFile(filename=path.name, path=path),
+            options = IngestOptions(
                 label=label,
                 sequence="t1",
                 model_profile=settings.model_profile,
                 max_inflated_bytes=settings.max_upload_bytes * 4,
+                pseudonym_key=pseudonym_key(settings),
             )
+            _case, job = ingest_upload(session, get_storage(), user, [UploadedFile(path.name, path)], options)
             job_id = job.id
         enqueue(job_id)
         queued.append(label)

@@ -9,13 +9,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from neurotriage.audit.router import router as audit_router
 from neurotriage.auth.router import router as auth_router
 from neurotriage.cases.router import router as cases_router
 from neurotriage.config import get_settings
 from neurotriage.core.errors import DomainError
 from neurotriage.core.upload_limit import UploadLimitMiddleware
 from neurotriage.health import router as health_router
+from neurotriage.jobs.router import router as jobs_router
+from neurotriage.reports.router import router as reports_router
 from neurotriage.reviews.router import router as reviews_router
+from neurotriage.users.router import router as users_router
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +33,10 @@ def create_app() -> FastAPI:
     def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
-    for router in (health_router, auth_router, cases_router, reviews_router):
+    for router in (
+        health_router, auth_router, users_router, cases_router, jobs_router, reviews_router, audit_router,
+        reports_router,
+    ):
         app.include_router(router, prefix="/api")
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

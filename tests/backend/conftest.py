@@ -23,16 +23,16 @@ os.environ["NEUROTRIAGE_DATABASE_URL"] = database_url(_DB_NAME)
 os.environ["NEUROTRIAGE_BROKER_URL"] = "redis://127.0.0.1:6379/15"
 os.environ["NEUROTRIAGE_STORAGE_DIR"] = _STORAGE
 os.environ["NEUROTRIAGE_MAX_UPLOAD_BYTES"] = str(8 * 1024 * 1024)
+os.environ["NEUROTRIAGE_PSEUDONYM_KEY"] = "test-pseudonym-key"
 
 import redis  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Engine  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-
 from neurotriage.db import get_engine, get_session  # noqa: E402
 from neurotriage.main import create_app  # noqa: E402
 from neurotriage.migrate import upgrade_to_head  # noqa: E402
 from neurotriage.users.service import create_user  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 PASSWORD = "correct horse battery"
 
@@ -77,15 +77,17 @@ def app(db: Session, broker: redis.Redis):  # type: ignore[no-untyped-def]
     return application
 
 
-@pytest.fixture
-def users(db: Session) -> dict[str, int]:
-    made = {
-        "clinician": create_user(db, "clin", PASSWORD, ["clinician"]),
-        "coordinator": create_user(db, "coord", PASSWORD, ["coordinator"]),
-        "admin": create_user(db, "adm", PASSWORD, ["admin"]),
-    }
-    db.commit()
-    return {role: user.id for role, user in made.items()}
+@pytest.fixture(scope="session")
+def users(engine: Engine) -> dict[str, int]:
+    """One user per role, committed once for the run (argon2 hashing is deliberately slow)."""
+    with Session(engine) as session:
+        made = {
+            "clinician": create_user(session, "clin", PASSWORD, ["clinician"]),
+            "coordinator": create_user(session, "coord", PASSWORD, ["coordinator"]),
+            "admin": create_user(session, "adm", PASSWORD, ["admin"]),
+        }
+        session.commit()
+        return {role: user.id for role, user in made.items()}
 
 
 class ApiClient(TestClient):

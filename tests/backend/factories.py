@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from neurotriage.jobs.models import Flag, Job, JobStatus, Result
+from sqlalchemy.orm import Session
 
 
 def finish_job(db: Session, job_id: int, n_flags: int = 2, triage: str = "review") -> Result:

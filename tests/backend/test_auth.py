@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from neurotriage.audit.models import AuditEvent
 from neurotriage.auth.models import BrowserSession
+from sqlalchemy import select
+
 from tests.backend.conftest import PASSWORD, ApiClient
 
 

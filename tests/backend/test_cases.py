@@ -5,11 +5,11 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-from sqlalchemy import func, select
-
 from neurotriage.audit.models import AuditEvent
 from neurotriage.cases.models import Case
 from neurotriage.jobs.models import Job
+from sqlalchemy import func, select
+
 from tests.backend.conftest import ApiClient
 from tests.backend.factories import finish_job
 from tests.backend.volumes import brain_like, write_gzip_bomb, write_nifti

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
-
 from neurotriage.audit.models import AuditEvent
 from neurotriage.jobs.models import Job
+from sqlalchemy import select
+
 from tests.backend.conftest import ApiClient
 from tests.backend.factories import finish_job
 from tests.backend.volumes import write_nifti
@@ -30,7 +30,7 @@ def test_verdict_persists_and_is_audited(clinician: ApiClient, db, tmp_path: Pat
     assert again["flags"][1]["verdict"]["verdict"] == "reject"
     assert again["flags"][1]["verdict"]["reason"] == "vessel"
     assert again["flags"][0]["verdict"] is None
-    assert again["reviewed"] is True
+    assert again["review_state"] == "in_progress" and again["reviewed"] is False
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "flag.verdict")).one()
     assert event.detail["flag_id"] == flag_id and event.detail["verdict"] == "reject"
 

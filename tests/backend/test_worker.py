@@ -9,9 +9,9 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-
 from neurotriage.celery_app import INFERENCE_TASK, make_celery
 from neurotriage.config import Settings
+
 from tests.stack import Stack, running_stack, wait_for_job
 from tests.synth import synth_scan
 

@@ -15,7 +15,7 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
 
 from neurotriage.auth.models import BrowserSession
-from neurotriage.auth.service import resolve_session
+from neurotriage.auth.service import resolve_api_token, resolve_session
 from neurotriage.config import Settings, get_settings
 from neurotriage.db import get_session
 from neurotriage.users.models import Role, User
@@ -33,6 +33,7 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 class Principal:
     user: User
     browser_session: BrowserSession | None
+    api_token_id: int | None = None
 
 
 def _unauthorized(message: str) -> HTTPException:
@@ -40,6 +41,15 @@ def _unauthorized(message: str) -> HTTPException:
 
 
 def current_principal(request: Request, session: DbSession, settings: AppSettings) -> Principal:
+    authorization = request.headers.get("Authorization", "")
+    if authorization.lower().startswith("bearer "):
+        # Machine clients: a personal API token, no cookie and so no CSRF exposure.
+        api_token = resolve_api_token(session, authorization[7:].strip())
+        if api_token is None:
+            session.commit()
+            raise _unauthorized("Unknown, revoked or disabled API token.")
+        session.commit()
+        return Principal(user=api_token.user, browser_session=None, api_token_id=api_token.id)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise _unauthorized("Not signed in.")

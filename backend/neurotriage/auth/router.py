@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
@@ -15,10 +16,26 @@ from neurotriage.auth.deps import (
     client_ip,
     current_principal,
 )
-from neurotriage.auth.schemas import LoginRequest, Me
-from neurotriage.auth.service import end_session, start_session
+from neurotriage.auth.schemas import (
+    ApiTokenCreate,
+    ApiTokenOut,
+    LoginRequest,
+    Me,
+    NewApiToken,
+    PasswordChange,
+    token_out,
+)
+from neurotriage.auth.service import (
+    create_api_token,
+    end_all_sessions,
+    end_session,
+    list_tokens,
+    recent_login_failures,
+    revoke_api_token,
+    start_session,
+)
 from neurotriage.core.openapi import errors
-from neurotriage.users.service import authenticate
+from neurotriage.users.service import authenticate, change_own_password
 
 router = APIRouter(tags=["auth"])
 
@@ -27,8 +44,20 @@ def _me(user) -> Me:  # type: ignore[no-untyped-def]
     return Me(id=user.id, username=user.username, roles=list(user.roles))
 
 
-@router.post("/auth/login", response_model=Me, responses=errors(401, 422))
+@router.post("/auth/login", response_model=Me, responses=errors(401, 422, 429))
 def login(body: LoginRequest, request: Request, response: Response, session: DbSession, settings: AppSettings) -> Me:
+    window = timedelta(minutes=settings.login_failure_window_minutes)
+    by_account, by_address = recent_login_failures(
+        session, username=body.username[:64], client_ip=client_ip(request), window=window
+    )
+    if by_account >= settings.login_failures_per_account or by_address >= settings.login_failures_per_address:
+        record(session, "login.throttled", client_ip=client_ip(request), username_attempted=body.username[:64])
+        session.commit()
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"Too many failed sign-ins; try again in {settings.login_failure_window_minutes} minutes.",
+            headers={"Retry-After": str(int(window.total_seconds()))},
+        )
     user = authenticate(session, body.username, body.password)
     if user is None:
         record(session, "login.failed", client_ip=client_ip(request), username_attempted=body.username[:64])
@@ -49,9 +78,7 @@ def login(body: LoginRequest, request: Request, response: Response, session: DbS
 
 
 @router.post("/auth/logout", status_code=204, responses=errors(401, 403))
-def logout(
-    request: Request, response: Response, session: DbSession, principal: Annotated[Principal, Depends(current_principal)]
-) -> Response:
+def logout(request: Request, session: DbSession, principal: Annotated[Principal, Depends(current_principal)]) -> Response:
     if principal.browser_session is not None:
         end_session(principal.browser_session)
     record(session, "logout", actor_id=principal.user.id, client_ip=client_ip(request))
@@ -65,3 +92,37 @@ def logout(
 @router.get("/me", response_model=Me, responses=errors(401))
 def me(user: CurrentUser) -> Me:
     return _me(user)
+
+
+@router.post("/me/password", status_code=204, responses=errors(401, 403, 422))
+def change_password(body: PasswordChange, request: Request, session: DbSession, user: CurrentUser) -> Response:
+    """Change one's own password; every session of the user ends, this one included."""
+    change_own_password(session, user, body.current_password, body.new_password)
+    end_all_sessions(session, user.id)
+    record(session, "user.password_changed", actor_id=user.id, client_ip=client_ip(request), user_id=user.id)
+    session.commit()
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
+    return response
+
+
+@router.get("/me/tokens", response_model=list[ApiTokenOut], responses=errors(401))
+def list_my_tokens(session: DbSession, user: CurrentUser) -> list[ApiTokenOut]:
+    return [token_out(token) for token in list_tokens(session, user.id)]
+
+
+@router.post("/me/tokens", response_model=NewApiToken, status_code=201, responses=errors(401, 403, 422))
+def create_my_token(body: ApiTokenCreate, request: Request, session: DbSession, user: CurrentUser) -> NewApiToken:
+    token, plain = create_api_token(session, user, body.name)
+    record(session, "token.created", actor_id=user.id, client_ip=client_ip(request), token_id=token.id)
+    session.commit()
+    return NewApiToken(**token_out(token).model_dump(), token=plain)
+
+
+@router.delete("/me/tokens/{token_id}", status_code=204, responses=errors(401, 403, 404))
+def revoke_my_token(token_id: int, request: Request, session: DbSession, user: CurrentUser) -> Response:
+    revoke_api_token(session, token_id, owner_id=user.id)
+    record(session, "token.revoked", actor_id=user.id, client_ip=client_ip(request), token_id=token_id)
+    session.commit()
+    return Response(status_code=204)

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
+
+from neurotriage.auth.models import ApiToken
 
 
 class LoginRequest(BaseModel):
@@ -12,3 +16,38 @@ class Me(BaseModel):
     id: int
     username: str
     roles: list[str]
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class ApiTokenCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class ApiTokenOut(BaseModel):
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class NewApiToken(ApiTokenOut):
+    token: str = Field(description="The token itself; shown only in this response.")
+
+
+def token_out(token: ApiToken) -> ApiTokenOut:
+    return ApiTokenOut(
+        id=token.id,
+        user_id=token.user_id,
+        name=token.name,
+        prefix=token.prefix,
+        created_at=token.created_at,
+        last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
+    )

@@ -7,12 +7,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from neurotriage.auth.models import BrowserSession
+from neurotriage.audit.models import AuditEvent
+from neurotriage.auth.models import ApiToken, BrowserSession
+from neurotriage.core.errors import NotFound
 from neurotriage.db import utcnow
 from neurotriage.users.models import User
+
+TOKEN_PREFIX = "ntk_"
 
 # Refresh last_seen_at at most this often, so reads do not turn into writes on every request.
 _TOUCH_INTERVAL = timedelta(seconds=30)
@@ -54,3 +58,61 @@ def resolve_session(session: Session, token: str, idle_minutes: int) -> BrowserS
 
 def end_session(record: BrowserSession) -> None:
     record.ended_at = utcnow()
+
+
+def end_all_sessions(session: Session, user_id: int) -> int:
+    """End every live browser session of a user (password change, reset, disable). Returns how many."""
+    now = utcnow()
+    records = session.scalars(
+        select(BrowserSession).where(BrowserSession.user_id == user_id, BrowserSession.ended_at.is_(None))
+    ).all()
+    for record in records:
+        record.ended_at = now
+    return len(records)
+
+
+def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token; the plain value is returned once and never stored."""
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name.strip()[:100] or "token", token_sha256=_sha256(plain), prefix=plain[:12])
+    session.add(token)
+    session.flush()
+    return token, plain
+
+
+def list_tokens(session: Session, user_id: int | None) -> list[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.id)
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return list(session.scalars(query))
+
+
+def resolve_api_token(session: Session, plain: str) -> ApiToken | None:
+    token = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _sha256(plain)))
+    if token is None or token.revoked_at is not None or token.user.disabled:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > _TOUCH_INTERVAL:
+        token.last_used_at = now
+    return token
+
+
+def revoke_api_token(session: Session, token_id: int, owner_id: int | None) -> ApiToken:
+    """Revoke a token; ``owner_id`` limits it to that user's tokens (None: any, for admins)."""
+    token = session.get(ApiToken, token_id)
+    if token is None or (owner_id is not None and token.user_id != owner_id):
+        raise NotFound(f"No token {token_id}.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+def recent_login_failures(session: Session, *, username: str, client_ip: str | None, window: timedelta) -> tuple[int, int]:
+    """Failed logins in the window (for this account, from this address), counted from the audit trail."""
+    since = utcnow() - window
+    failed = select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "login.failed", AuditEvent.at >= since
+    )
+    by_account = session.scalar(failed.where(AuditEvent.detail["username_attempted"].as_string() == username)) or 0
+    by_address = session.scalar(failed.where(AuditEvent.client_ip == client_ip)) if client_ip else 0
+    return int(by_account), int(by_address or 0)

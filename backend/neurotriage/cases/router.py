@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse
@@ -11,9 +10,11 @@ from fastapi.responses import FileResponse
 from neurotriage.audit.service import record
 from neurotriage.auth.deps import AppSettings, DbSession, client_ip, require_roles
 from neurotriage.cases import service
+from neurotriage.cases.ingest import IngestOptions, UploadedFile, ingest_upload
 from neurotriage.cases.schemas import CaseDetail, CasePage, FileKind, JobStatusName
-from neurotriage.cases.views import case_detail, case_summary
-from neurotriage.core.errors import PayloadTooLarge, ServiceUnavailable, Unprocessable
+from neurotriage.cases.views import case_detail, case_summaries
+from neurotriage.config import pseudonym_key
+from neurotriage.core.errors import PayloadTooLarge, ServiceUnavailable
 from neurotriage.core.openapi import errors
 from neurotriage.core.storage import get_storage
 from neurotriage.jobs.models import JobStatus
@@ -42,33 +43,33 @@ def upload_case(
     session: DbSession,
     settings: AppSettings,
     user: Uploader,
-    files: Annotated[list[UploadFile], File(description="One NIfTI file (.nii or .nii.gz).")],
+    files: Annotated[
+        list[UploadFile], File(description="One NIfTI file, a zip of one DICOM series, or the DICOM files of one series.")
+    ],
     label: Annotated[str | None, Form(max_length=200)] = None,
     sequence: Annotated[str, Form()] = "t1",
 ) -> CaseDetail:
-    if len(files) != 1:
-        raise Unprocessable(f"Upload exactly one NIfTI file; got {len(files)} files.")
-    upload = files[0]
     storage = get_storage()
     with tempfile.TemporaryDirectory(prefix="nt-upload-") as tmp:
-        spooled = Path(tmp) / "upload"
-        _spool(upload, spooled, settings.max_upload_bytes)
-        case, job = service.ingest_nifti(
-            session,
-            storage,
-            user,
-            service.UploadedFile(filename=upload.filename or "", path=spooled),
+        uploads = []
+        for index, upload in enumerate(files):
+            spooled = Path(tmp) / f"upload{index}"
+            _spool(upload, spooled, settings.max_upload_bytes)
+            uploads.append(UploadedFile(filename=upload.filename or "", path=spooled))
+        options = IngestOptions(
             label=label,
             sequence=sequence,
             model_profile=settings.model_profile,
             max_inflated_bytes=settings.max_upload_bytes * 4,
+            pseudonym_key=pseudonym_key(settings),
+            shift_dicom_dates=settings.shift_dicom_dates,
             client_ip=client_ip(request),
         )
+        case, job = ingest_upload(session, storage, user, uploads, options)
         try:
             session.commit()
         except BaseException:
-            storage.delete(case.scan_key)
-            shutil.rmtree(storage.local_path(f"cases/{case.id}"), ignore_errors=True)
+            storage.delete_tree(f"cases/{case.id}")
             raise
     try:
         enqueue(job.id)
@@ -79,18 +80,26 @@ def upload_case(
     return case_detail(session, user, *service.get_case(session, case.id))
 
 
-@router.get("/cases", response_model=CasePage, responses=errors(401, 403))
+@router.get("/cases", response_model=CasePage, responses=errors(401, 403, 422))
 def list_cases(
     session: DbSession,
     user: Reader,
     status: Annotated[JobStatusName | None, Query()] = None,
+    mine: Annotated[bool, Query(description="Only cases I have claimed")] = False,
+    unreviewed: Annotated[bool, Query(description="Only cases without a case verdict")] = False,
+    q: Annotated[str | None, Query(max_length=200, description="Text in the case label")] = None,
+    sort: Annotated[Literal["priority", "score", "uploaded_at"], Query()] = "priority",
+    order: Annotated[Literal["asc", "desc"], Query()] = "desc",
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 25,
 ) -> CasePage:
-    rows, total = service.list_cases(session, status=status, page=page, page_size=page_size)
-    return CasePage(
-        items=[case_summary(session, *row) for row in rows], total=total, page=page, page_size=page_size
+    """The worklist: by default the most urgent first (triage priority, then score, then newest)."""
+    query = service.WorklistQuery(
+        status=status, mine=mine, unreviewed=unreviewed, search=q, sort=sort, descending=order == "desc",
+        page=page, page_size=page_size,
     )
+    rows, total = service.list_cases(session, user, query)
+    return CasePage(items=case_summaries(session, rows), total=total, page=page, page_size=page_size)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, responses=errors(401, 403, 404))

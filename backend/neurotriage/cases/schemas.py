@@ -38,6 +38,32 @@ class FlagOut(BaseModel):
     verdict: FlagVerdictOut | None
 
 
+class CaseVerdictOut(BaseModel):
+    verdict: Literal["normal", "abnormal", "artefact_rescan", "uncertain"]
+    comment: str | None
+    reviewer: str
+    updated_at: datetime
+    version: int
+
+
+class MissedFindingOut(BaseModel):
+    id: int
+    point_mm: list[float]
+    point_voxel: list[int] | None
+    radius_mm: float
+    comment: str | None
+    reviewer: str
+    created_at: datetime
+
+
+class ClaimOut(BaseModel):
+    claimed_by: str
+    claimed_until: datetime
+
+
+ReviewState = Literal["unreviewed", "in_progress", "reviewed"]
+
+
 class CaseSummary(BaseModel):
     id: int
     label: str
@@ -50,12 +76,21 @@ class CaseSummary(BaseModel):
     triage: TriageName | None
     flag_count: int
     reviewed: bool
+    review_state: ReviewState
+    claimed_by: str | None
+    claimed_until: datetime | None
     model: ModelInfo | None
 
 
 class CaseDetail(CaseSummary):
     error: str | None
+    attempts: int
+    source_format: str
+    dicom_meta: dict[str, str]
     flags: list[FlagOut]
+    case_verdict: CaseVerdictOut | None
+    findings: list[MissedFindingOut]
+    review_seconds: float
     threshold: float | None
     passes: int | None
     seconds: float | None

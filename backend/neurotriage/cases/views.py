@@ -2,34 +2,87 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neurotriage.cases.models import Case
-from neurotriage.cases.schemas import CaseDetail, CaseSummary, FlagOut, FlagVerdictOut, ModelInfo
-from neurotriage.cases.service import is_reviewed
+from neurotriage.cases.schemas import (
+    CaseDetail,
+    CaseSummary,
+    CaseVerdictOut,
+    FlagOut,
+    FlagVerdictOut,
+    MissedFindingOut,
+    ModelInfo,
+    ReviewState,
+)
 from neurotriage.jobs.models import Flag, Job, Result
-from neurotriage.reviews.models import FlagVerdict
+from neurotriage.reviews.case_review import live_claim
+from neurotriage.reviews.models import (
+    CaseVerdict,
+    FlagVerdict,
+    MissedFinding,
+    ReviewTime,
+)
 from neurotriage.users.models import User
 
+Row = tuple[Case, Job, Result | None]
 
-def case_summary(session: Session, case: Case, job: Job, result: Result | None) -> CaseSummary:
-    return CaseSummary(
-        id=case.id,
-        label=case.label,
-        sequence=case.sequence,
-        uploaded_at=case.uploaded_at,
-        status=job.status,  # type: ignore[arg-type]
-        progress=job.progress,
-        stage=job.stage,
-        score=result.score if result else None,
-        triage=result.triage if result else None,  # type: ignore[arg-type]
-        flag_count=len(result.flags) if result else 0,
-        reviewed=is_reviewed(session, case.id),
-        model=ModelInfo(name=result.model_name, version=result.model_version, trained=result.model_trained)
-        if result
-        else None,
+
+def review_states(session: Session, case_ids: Sequence[int]) -> dict[int, ReviewState]:
+    """reviewed: someone gave a case verdict; in_progress: only flag verdicts so far; else unreviewed."""
+    with_case_verdict = set(session.scalars(select(CaseVerdict.case_id).where(CaseVerdict.case_id.in_(case_ids))))
+    with_flag_verdict = set(
+        session.scalars(
+            select(Result.case_id)
+            .join(Flag, Flag.result_id == Result.id)
+            .join(FlagVerdict, FlagVerdict.flag_id == Flag.id)
+            .where(Result.case_id.in_(case_ids))
+        )
     )
+    return {
+        case_id: "reviewed" if case_id in with_case_verdict else "in_progress" if case_id in with_flag_verdict else "unreviewed"
+        for case_id in case_ids
+    }
+
+
+def _usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all())
+
+
+def case_summaries(session: Session, rows: Sequence[Row]) -> list[CaseSummary]:
+    states = review_states(session, [case.id for case, _, _ in rows])
+    claims = {case.id: live_claim(case) for case, _, _ in rows}
+    names = _usernames(session, {holder for holder, _ in claims.values() if holder is not None})
+    summaries = []
+    for case, job, result in rows:
+        holder, until = claims[case.id]
+        summaries.append(
+            CaseSummary(
+                id=case.id,
+                label=case.label,
+                sequence=case.sequence,
+                uploaded_at=case.uploaded_at,
+                status=job.status,  # type: ignore[arg-type]
+                progress=job.progress,
+                stage=job.stage,
+                score=result.score if result else None,
+                triage=result.triage if result else None,  # type: ignore[arg-type]
+                flag_count=len(result.flags) if result else 0,
+                reviewed=states[case.id] == "reviewed",
+                review_state=states[case.id],
+                claimed_by=names.get(holder) if holder is not None else None,
+                claimed_until=until,
+                model=ModelInfo(name=result.model_name, version=result.model_version, trained=result.model_trained)
+                if result
+                else None,
+            )
+        )
+    return summaries
 
 
 def verdict_out(verdict: FlagVerdict) -> FlagVerdictOut:
@@ -40,6 +93,28 @@ def verdict_out(verdict: FlagVerdict) -> FlagVerdictOut:
         reviewer=verdict.reviewer.username,
         updated_at=verdict.updated_at,
         version=verdict.version,
+    )
+
+
+def case_verdict_out(verdict: CaseVerdict) -> CaseVerdictOut:
+    return CaseVerdictOut(
+        verdict=verdict.verdict,  # type: ignore[arg-type]
+        comment=verdict.comment,
+        reviewer=verdict.reviewer.username,
+        updated_at=verdict.updated_at,
+        version=verdict.version,
+    )
+
+
+def finding_out(finding: MissedFinding) -> MissedFindingOut:
+    return MissedFindingOut(
+        id=finding.id,
+        point_mm=finding.point_mm,
+        point_voxel=finding.point_voxel,
+        radius_mm=finding.radius_mm,
+        comment=finding.comment,
+        reviewer=finding.reviewer.username,
+        created_at=finding.created_at,
     )
 
 
@@ -59,7 +134,7 @@ def flag_out(flag: Flag, verdict: FlagVerdict | None) -> FlagOut:
 
 
 def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Result | None) -> CaseDetail:
-    """The case as ``viewer`` sees it: each flag carries the viewer's own verdict."""
+    """The case as ``viewer`` sees it: flags and the case verdict carry the viewer's own verdicts."""
     flags: list[FlagOut] = []
     if result is not None:
         mine = {
@@ -71,11 +146,26 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
             )
         }
         flags = [flag_out(flag, mine.get(flag.id)) for flag in result.flags]
-    summary = case_summary(session, case, job, result)
+    my_verdict = session.scalar(
+        select(CaseVerdict).where(CaseVerdict.case_id == case.id, CaseVerdict.reviewer_id == viewer.id)
+    )
+    findings = session.scalars(
+        select(MissedFinding).where(MissedFinding.case_id == case.id).order_by(MissedFinding.id)
+    ).all()
+    seconds = session.scalar(
+        select(ReviewTime.seconds).where(ReviewTime.case_id == case.id, ReviewTime.reviewer_id == viewer.id)
+    )
+    summary = case_summaries(session, [(case, job, result)])[0]
     return CaseDetail(
         **summary.model_dump(),
         error=job.error,
+        attempts=job.attempts,
+        source_format=case.source_format,
+        dicom_meta=case.dicom_meta or {},
         flags=flags,
+        case_verdict=case_verdict_out(my_verdict) if my_verdict else None,
+        findings=[finding_out(finding) for finding in findings],
+        review_seconds=float(seconds or 0.0),
         threshold=result.threshold if result else None,
         passes=result.passes if result else None,
         seconds=result.seconds if result else None,

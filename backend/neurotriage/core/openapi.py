@@ -20,6 +20,7 @@ _DESCRIPTIONS = {
     413: "Upload larger than the limit",
     415: "Unsupported file type",
     422: "Invalid input; the detail says what was wrong",
+    429: "Too many attempts; wait and try again",
     503: "A service the request needs is unavailable",
 }
 

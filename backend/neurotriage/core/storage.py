@@ -15,6 +15,7 @@ class Storage(Protocol):
     def open(self, key: str) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
+    def delete_tree(self, prefix: str) -> None: ...
     def local_path(self, key: str) -> Path: ...
 
 
@@ -44,6 +45,9 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def delete_tree(self, prefix: str) -> None:
+        shutil.rmtree(self._path(prefix), ignore_errors=True)
 
     def local_path(self, key: str) -> Path:
         return self._path(key)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from neurotriage.audit.schemas import AuditEventOut, AuditPage
+from neurotriage.audit.service import MAX_AUDIT_PAGE, AuditQuery, query_events
+from neurotriage.auth.deps import DbSession, require_roles
+from neurotriage.core.openapi import errors
+from neurotriage.users.models import Role, User
+
+router = APIRouter(tags=["audit"])
+
+Auditor = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))]
+
+
+@router.get("/audit", response_model=AuditPage, responses=errors(401, 403, 422))
+def get_audit(
+    session: DbSession,
+    user: Auditor,
+    username: Annotated[str | None, Query(max_length=64, description="Who did it")] = None,
+    case_id: Annotated[int | None, Query()] = None,
+    action: Annotated[str | None, Query(max_length=64, description="Exact action, or a prefix ending in '.'")] = None,
+    since: Annotated[datetime | None, Query(description="From this time (inclusive, ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="Before this time (ISO 8601)")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = 50,
+) -> AuditPage:
+    """Who did what to which case, and when; newest first."""
+    rows, total = query_events(
+        session,
+        AuditQuery(username=username, case_id=case_id, action=action, since=since, until=until, page=page, page_size=page_size),
+    )
+    items = [
+        AuditEventOut(
+            id=event.id, at=event.at, actor=actor, action=event.action, case_id=event.case_id,
+            detail=event.detail, client_ip=event.client_ip,
+        )
+        for event, actor in rows
+    ]
+    return AuditPage(items=items, total=total, page=page, page_size=page_size)

@@ -1,0 +1,174 @@
+"""DICOM uploads: unpack safely, check they form one MR series, de-identify, convert to NIfTI.
+
+Conversion uses dicom2nifti (orientation and spacing are checked against Debian's dcm2niix in a test).
+Every failure raises a DomainError with a sentence a person can act on; the caller stores nothing.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import pydicom
+from pydicom.errors import InvalidDicomError
+
+from neurotriage.cases.deid import (
+    Deidentifier,
+    keyed_digest,
+    patient_pseudonym,
+    shifted_date,
+)
+from neurotriage.core.errors import PayloadTooLarge, Unprocessable
+
+MAX_ZIP_MEMBERS = 5000
+
+
+@dataclass(frozen=True)
+class ConvertedSeries:
+    nifti: Path  # the converted volume
+    deidentified_dir: Path  # the de-identified DICOM files
+    series_key: str  # keyed hash of the original SeriesInstanceUID
+    patient_pseudonym: str
+    meta: dict[str, str]
+
+
+def is_zip(path: Path) -> bool:
+    return zipfile.is_zipfile(path)
+
+
+def looks_like_dicom(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(128)
+        return handle.read(4) == b"DICM"
+
+
+def extract_zip(archive: Path, target: Path, max_inflated_bytes: int) -> list[Path]:
+    """Unpack a zip, refusing absolute or '..' paths, links, too many members and too many bytes."""
+    try:
+        bundle = zipfile.ZipFile(archive)
+    except zipfile.BadZipFile as exc:
+        raise Unprocessable(f"The zip file is corrupt ({exc}).") from exc
+    with bundle:
+        members = [m for m in bundle.infolist() if not m.is_dir()]
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise Unprocessable(f"The zip holds {len(members)} files; at most {MAX_ZIP_MEMBERS} are accepted.")
+        out, written = [], 0
+        for index, member in enumerate(members):
+            name = PurePosixPath(member.filename.replace("\\", "/"))
+            if name.is_absolute() or ".." in name.parts or member.filename.startswith("/"):
+                raise Unprocessable(f"The zip entry {member.filename!r} has an unsafe path.")
+            if (member.external_attr >> 16) & 0o170000 == 0o120000:
+                raise Unprocessable(f"The zip entry {member.filename!r} is a symbolic link.")
+            destination = target / f"{index:05d}.dcm"
+            try:
+                with bundle.open(member) as source, destination.open("wb") as sink:
+                    # Count real output bytes: the sizes in the zip directory can lie.
+                    while chunk := source.read(1 << 20):
+                        written += len(chunk)
+                        if written > max_inflated_bytes:
+                            raise PayloadTooLarge(
+                                f"The zip inflates to more than {max_inflated_bytes // (1 << 20)} MiB."
+                            )
+                        sink.write(chunk)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise Unprocessable(f"The zip entry {member.filename!r} is corrupt ({exc}).") from exc
+            out.append(destination)
+        return out
+
+
+def _read_headers(paths: list[Path]) -> list[tuple[Path, pydicom.Dataset]]:
+    headers, skipped = [], 0
+    for index, path in enumerate(paths):
+        try:
+            dataset = pydicom.dcmread(path)
+        except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
+            raise Unprocessable(f"File {index + 1} is not a readable DICOM file ({type(exc).__name__}).") from exc
+        if "PixelData" not in dataset:
+            skipped += 1  # DICOMDIR, presentation states, damaged files: no image to convert
+            continue
+        headers.append((path, dataset))
+    if not headers:
+        raise Unprocessable(f"The upload holds no readable DICOM image ({skipped} file(s) without image data).")
+    return headers
+
+
+def _one_series(headers: list[tuple[Path, pydicom.Dataset]]) -> str:
+    series: dict[str, list[pydicom.Dataset]] = defaultdict(list)
+    for _, dataset in headers:
+        uid = str(dataset.get("SeriesInstanceUID", ""))
+        if not uid:
+            raise Unprocessable("A DICOM file has no SeriesInstanceUID.")
+        series[uid].append(dataset)
+    if len(series) > 1:
+        # Name series by number and sequence, never by UID or free-text descriptions.
+        listed = "; ".join(
+            f"series {items[0].get('SeriesNumber', '?')} ({items[0].get('SequenceName', '') or items[0].get('Modality', '')}, "
+            f"{len(items)} files)"
+            for items in sorted(series.values(), key=lambda items: int(items[0].get("SeriesNumber", 0) or 0))
+        )
+        raise Unprocessable(f"The upload mixes {len(series)} series; upload one at a time: {listed}.")
+    (uid,) = series
+    modality = str(headers[0][1].get("Modality", ""))
+    if modality != "MR":
+        raise Unprocessable(f"Expected an MR series, got modality {modality or 'unknown'}.")
+    if len(headers) < 8:
+        raise Unprocessable(f"The series has only {len(headers)} images; a 3D brain volume needs more.")
+    return uid
+
+
+def _metadata(first: pydicom.Dataset, key: bytes, pseudonym: str, shift_dates: bool) -> dict[str, str]:
+    raw_date = first.get("AcquisitionDate", "") or first.get("SeriesDate", "") or first.get("StudyDate", "")
+    acquired = shifted_date(str(raw_date), key, pseudonym, shift_dates)
+    fields = {
+        "modality": first.get("Modality"),
+        "sequence_name": first.get("SequenceName"),
+        "scanning_sequence": first.get("ScanningSequence"),
+        "acquisition_type": first.get("MRAcquisitionType"),
+        "acquisition_date": acquired.isoformat() if acquired else None,
+        "acquisition_date_shifted": "yes" if shift_dates else "no",
+        "manufacturer": first.get("Manufacturer"),
+        "scanner_model": first.get("ManufacturerModelName"),
+        "field_strength_t": first.get("MagneticFieldStrength"),
+        "echo_time_ms": first.get("EchoTime"),
+        "repetition_time_ms": first.get("RepetitionTime"),
+    }
+    return {name: str(value) for name, value in fields.items() if value not in (None, "")}
+
+
+def convert_series(paths: list[Path], work_dir: Path, key: bytes, shift_dates: bool) -> ConvertedSeries:
+    """One MR series in, a de-identified copy and its NIfTI conversion out."""
+    import dicom2nifti
+    import dicom2nifti.settings
+
+    headers = _read_headers(paths)
+    series_uid = _one_series(headers)
+    clean_dir = work_dir / "deidentified"
+    clean_dir.mkdir()
+    deidentifier = Deidentifier(key, shift_dates=shift_dates)
+    first = headers[0][1]
+    pseudonym = patient_pseudonym(key, str(first.get("PatientID", "")), str(first.get("IssuerOfPatientID", "")))
+    meta = _metadata(first, key, pseudonym, shift_dates)
+    for index, (_path, dataset) in enumerate(headers):
+        deidentifier.deidentify(dataset)
+        dataset.save_as(clean_dir / f"{index:05d}.dcm")
+    nifti = work_dir / "converted.nii.gz"
+    dicom2nifti.settings.disable_validate_slice_increment()
+    try:
+        dicom2nifti.convert_dicom.dicom_series_to_nifti(str(clean_dir), str(nifti), reorient_nifti=True)
+    except Exception as exc:  # dicom2nifti raises bare exceptions for unsupported series
+        raise Unprocessable(f"The DICOM series could not be converted to a volume ({exc}).") from exc
+    return ConvertedSeries(
+        nifti=nifti,
+        deidentified_dir=clean_dir,
+        series_key=keyed_digest(key, "series", series_uid),
+        patient_pseudonym=pseudonym,
+        meta=meta,
+    )
+
+
+def zip_folder(folder: Path, target: Path) -> None:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(folder.iterdir()):
+            bundle.write(path, arcname=path.name)

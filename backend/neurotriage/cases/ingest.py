@@ -1,0 +1,152 @@
+"""Ingest of an upload: a NIfTI file, a zip of a DICOM series, or the DICOM files of one series.
+
+Everything is checked and converted in a temporary folder first; rows are added and files stored only
+once the upload is known to be good, and stored files are removed again if a later step fails. Nothing
+is committed here: the router commits, so a failure leaves no row and no file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neurotriage.audit.service import record
+from neurotriage.cases.dicom import (
+    convert_series,
+    extract_zip,
+    is_zip,
+    looks_like_dicom,
+    zip_folder,
+)
+from neurotriage.cases.models import Case
+from neurotriage.cases.nifti import is_nifti_name, load_checked, save_deidentified
+from neurotriage.core.errors import Conflict, Unprocessable, UnsupportedMediaType
+from neurotriage.core.storage import Storage
+from neurotriage.jobs.models import Job
+from neurotriage.jobs.service import create_job
+from neurotriage.users.models import User
+
+SEQUENCES = ("t1", "t2", "flair")
+UNSUPPORTED = "Unsupported file type: upload a NIfTI file (.nii or .nii.gz), a zip of a DICOM series, or its DICOM files."
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """An upload already spooled to a local temporary file by the router."""
+
+    filename: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    label: str | None
+    sequence: str
+    model_profile: str
+    max_inflated_bytes: int
+    pseudonym_key: bytes
+    shift_dicom_dates: bool = True
+    client_ip: str | None = None
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _content_hash(uploads: list[UploadedFile]) -> str:
+    if len(uploads) == 1:
+        return _sha256_of(uploads[0].path)
+    # The same series uploaded as loose files in any order gives the same hash.
+    return hashlib.sha256("".join(sorted(_sha256_of(u.path) for u in uploads)).encode()).hexdigest()
+
+
+def _dicom_files(uploads: list[UploadedFile], work: Path, max_inflated_bytes: int) -> list[Path]:
+    files: list[Path] = []
+    for index, upload in enumerate(uploads):
+        if is_nifti_name(upload.filename):
+            raise Unprocessable("Upload one NIfTI file on its own, not together with other files.")
+        if is_zip(upload.path):
+            target = work / f"zip{index}"
+            target.mkdir()
+            files += extract_zip(upload.path, target, max_inflated_bytes)
+        elif looks_like_dicom(upload.path):
+            files.append(upload.path)
+        else:
+            raise UnsupportedMediaType(f"File {index + 1} of {len(uploads)} is not NIfTI, DICOM or zip. {UNSUPPORTED}")
+    return files
+
+
+def ingest_upload(
+    session: Session, storage: Storage, user: User, uploads: list[UploadedFile], options: IngestOptions
+) -> tuple[Case, Job]:
+    """Validate, de-identify, convert and store an upload; create its case and queued job."""
+    if not uploads:
+        raise Unprocessable("No file was uploaded.")
+    if options.sequence not in SEQUENCES:
+        raise Unprocessable(f"Unknown sequence {options.sequence!r}; expected one of {', '.join(SEQUENCES)}.")
+    content_hash = _content_hash(uploads)
+    duplicate = session.scalar(select(Case.id).where(Case.content_sha256 == content_hash))
+    if duplicate is not None:
+        raise Conflict(f"This scan was already uploaded as case {duplicate}.")
+    with tempfile.TemporaryDirectory(prefix="nt-ingest-") as tmp:
+        work = Path(tmp)
+        case = Case(
+            # File names often carry patient names, so the default label is derived from the content.
+            label=(options.label or "").strip()[:200] or f"case-{content_hash[:8]}",
+            sequence=options.sequence,
+            scan_key="pending",
+            content_sha256=content_hash,
+            uploaded_by_id=user.id,
+            source_format="nifti",
+            dicom_meta={},
+        )
+        dicom_dir: Path | None = None
+        if len(uploads) == 1 and is_nifti_name(uploads[0].filename):
+            image = load_checked(uploads[0].path, uploads[0].filename, work, options.max_inflated_bytes)
+        elif len(uploads) == 1 and not (is_zip(uploads[0].path) or looks_like_dicom(uploads[0].path)):
+            raise UnsupportedMediaType(UNSUPPORTED)
+        else:
+            series = convert_series(
+                _dicom_files(uploads, work, options.max_inflated_bytes), work, options.pseudonym_key,
+                options.shift_dicom_dates,
+            )
+            known = session.scalar(select(Case.id).where(Case.series_key == series.series_key))
+            if known is not None:
+                raise Conflict(f"This DICOM series was already uploaded as case {known}.")
+            image = load_checked(series.nifti, "converted.nii.gz", work, options.max_inflated_bytes)
+            case.source_format = "dicom"
+            case.series_key = series.series_key
+            case.patient_pseudonym = series.patient_pseudonym
+            case.dicom_meta = series.meta
+            dicom_dir = series.deidentified_dir
+        clean_path = work / "scan.nii.gz"
+        save_deidentified(image, clean_path)
+        session.add(case)
+        session.flush()
+        prefix = f"cases/{case.id}"
+        try:
+            case.scan_key = f"{prefix}/scan.nii.gz"
+            storage.put_file(case.scan_key, clean_path)
+            if dicom_dir is not None:
+                bundle = work / "dicom.zip"
+                zip_folder(dicom_dir, bundle)
+                storage.put_file(f"{prefix}/dicom-deidentified.zip", bundle)
+            job = create_job(session, case.id, options.model_profile)
+            record(
+                session, "case.uploaded", actor_id=user.id, case_id=case.id, client_ip=options.client_ip,
+                job_id=job.id, source_format=case.source_format, files=len(uploads),
+            )
+            session.flush()
+        except BaseException:
+            storage.delete_tree(prefix)
+            raise
+    return case, job

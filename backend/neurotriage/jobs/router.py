@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+
+from neurotriage.auth.deps import AppSettings, DbSession, require_roles
+from neurotriage.core.errors import NotFound, ServiceUnavailable
+from neurotriage.core.openapi import errors
+from neurotriage.jobs import service
+from neurotriage.jobs.models import Job, JobStatus
+from neurotriage.jobs.schemas import JobOut, RunRequest
+from neurotriage.users.models import Role, User
+
+router = APIRouter(tags=["jobs"])
+
+Operator = Annotated[User, Depends(require_roles(Role.clinician, Role.coordinator))]
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut.model_validate(job, from_attributes=True)
+
+
+@router.get("/cases/{case_id}/runs", response_model=list[JobOut], responses=errors(401, 403, 404))
+def list_runs(case_id: int, session: DbSession, user: Operator) -> list[JobOut]:
+    """Every run of the case, newest first."""
+    jobs = session.scalars(select(Job).where(Job.case_id == case_id).order_by(Job.id.desc())).all()
+    if not jobs:
+        raise NotFound(f"No case {case_id}.")
+    return [job_out(job) for job in jobs]
+
+
+@router.post("/cases/{case_id}/runs", response_model=JobOut, status_code=201, responses=errors(401, 403, 404, 409, 422, 503))
+def request_run(case_id: int, body: RunRequest, session: DbSession, settings: AppSettings, user: Operator) -> JobOut:
+    """Run the case again: a retry after a failure, or with another model profile."""
+    job = service.rerun(
+        session, case_id, body.model_profile or settings.model_profile, settings.available_profiles, user.id
+    )
+    session.commit()
+    try:
+        service.enqueue(job.id)
+    except Exception as exc:
+        service.transition(session, job, JobStatus.failed, error="The job queue is unavailable; try again later.")
+        session.commit()
+        raise ServiceUnavailable("The job queue is unavailable.") from exc
+    return job_out(job)
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobOut, responses=errors(401, 403, 404, 409))
+def cancel_run(job_id: int, session: DbSession, user: Operator) -> JobOut:
+    """Cancel a queued run (the worker skips it when its message arrives)."""
+    job = service.cancel(session, job_id, user.id)
+    session.commit()
+    return job_out(job)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class VerdictCounts(BaseModel):
+    accept: int
+    reject: int
+    unsure: int
+
+
+class ModelFlagCounts(VerdictCounts):
+    model: str
+
+
+class ReviewerFlagCounts(VerdictCounts):
+    reviewer: str
+
+
+class CaseVerdictCounts(BaseModel):
+    normal: int
+    abnormal: int
+    artefact_rescan: int
+    uncertain: int
+
+
+class DurationSummary(BaseModel):
+    count: int
+    median_s: float | None
+    mean_s: float | None
+    p90_s: float | None
+
+
+class Turnaround(BaseModel):
+    upload_to_first_verdict: DurationSummary
+    queue_to_result: DurationSummary
+
+
+class AgreementSummary(BaseModel):
+    items_with_multiple_readers: int
+    pairs: int
+    percent_agreement: float | None
+    cohen_kappa: float | None
+
+
+class Agreement(BaseModel):
+    case_verdicts: AgreementSummary
+    flag_verdicts: AgreementSummary
+
+
+class Stats(BaseModel):
+    cases: int
+    flags_by_model: list[ModelFlagCounts]
+    flags_by_reviewer: list[ReviewerFlagCounts]
+    case_verdicts: CaseVerdictCounts
+    turnaround: Turnaround
+    agreement: Agreement
+
+
+class ExportRow(BaseModel):
+    case_id: int
+    label: str
+    sequence: str
+    uploaded_at: str
+    status: str
+    model: str | None
+    score: float | None
+    triage: str | None
+    flags: int
+    flags_accepted: int
+    flags_rejected: int
+    flags_unsure: int
+    case_verdicts: str
+    first_verdict_at: str | None
+    turnaround_s: float | None

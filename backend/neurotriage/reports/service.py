@@ -1,0 +1,177 @@
+"""Statistics and exports for study coordinators, computed from verdicts, results and jobs."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from datetime import datetime
+from itertools import combinations
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neurotriage.cases.models import Case
+from neurotriage.jobs.models import Flag, Job, Result
+from neurotriage.reviews.models import CaseVerdict, FlagVerdict
+from neurotriage.users.models import User
+
+FLAG_VERDICTS = ("accept", "reject", "unsure")
+CASE_VERDICTS = ("normal", "abnormal", "artefact_rescan", "uncertain")
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    return (end - start).total_seconds() if start and end else None
+
+
+def _summary(values: list[float]) -> dict[str, float | int | None]:
+    if not values:
+        return {"count": 0, "median_s": None, "mean_s": None, "p90_s": None}
+    ordered = sorted(values)
+    return {
+        "count": len(ordered),
+        "median_s": statistics.median(ordered),
+        "mean_s": statistics.fmean(ordered),
+        "p90_s": ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))],
+    }
+
+
+def cohen_kappa(pairs: list[tuple[str, str]]) -> float | None:
+    """Agreement between two readers beyond chance; None when undefined (no pairs, or one category only)."""
+    if not pairs:
+        return None
+    n = len(pairs)
+    observed = sum(a == b for a, b in pairs) / n
+    first, second = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
+    expected = sum(first[c] * second[c] for c in set(first) | set(second)) / (n * n)
+    if expected >= 1.0:
+        return None
+    return (observed - expected) / (1.0 - expected)
+
+
+def _agreement(groups: dict[Any, dict[int, str]]) -> dict[str, Any]:
+    """Pairwise agreement over items read by two or more reviewers (every pair of readers counts)."""
+    pairs = [(a, b) for readers in groups.values() if len(readers) > 1 for a, b in combinations(readers.values(), 2)]
+    return {
+        "items_with_multiple_readers": sum(1 for readers in groups.values() if len(readers) > 1),
+        "pairs": len(pairs),
+        "percent_agreement": (100.0 * sum(a == b for a, b in pairs) / len(pairs)) if pairs else None,
+        "cohen_kappa": cohen_kappa(pairs),
+    }
+
+
+def compute_stats(session: Session) -> dict[str, Any]:
+    flag_rows = session.execute(
+        select(FlagVerdict.flag_id, FlagVerdict.verdict, User.username, Result.model_name, Result.model_version)
+        .join(User, User.id == FlagVerdict.reviewer_id)
+        .join(Flag, Flag.id == FlagVerdict.flag_id)
+        .join(Result, Result.id == Flag.result_id)
+    ).all()
+    by_model: dict[str, Counter[str]] = defaultdict(Counter)
+    by_reviewer: dict[str, Counter[str]] = defaultdict(Counter)
+    per_flag: dict[int, dict[int, str]] = defaultdict(dict)
+    for index, (flag_id, verdict, username, model_name, model_version) in enumerate(flag_rows):
+        by_model[f"{model_name} {model_version}"][verdict] += 1
+        by_reviewer[username][verdict] += 1
+        per_flag[flag_id][index] = verdict
+
+    case_rows = session.execute(
+        select(CaseVerdict.case_id, CaseVerdict.reviewer_id, CaseVerdict.verdict, CaseVerdict.created_at)
+    ).all()
+    verdict_counts = Counter(verdict for _, _, verdict, _ in case_rows)
+    per_case: dict[int, dict[int, str]] = defaultdict(dict)
+    first_verdict: dict[int, datetime] = {}
+    for case_id, reviewer_id, verdict, created_at in case_rows:
+        per_case[case_id][reviewer_id] = verdict
+        if case_id not in first_verdict or created_at < first_verdict[case_id]:
+            first_verdict[case_id] = created_at
+
+    uploads = dict(session.execute(select(Case.id, Case.uploaded_at)).all())
+    processing = [
+        s
+        for s in (_seconds(start, end) for start, end in session.execute(
+            select(Job.created_at, Job.finished_at).where(Job.status == "succeeded")
+        ))
+        if s is not None
+    ]
+    return {
+        "flags_by_model": [{"model": model, **{v: counts[v] for v in FLAG_VERDICTS}} for model, counts in sorted(by_model.items())],
+        "flags_by_reviewer": [
+            {"reviewer": name, **{v: counts[v] for v in FLAG_VERDICTS}} for name, counts in sorted(by_reviewer.items())
+        ],
+        "case_verdicts": {v: verdict_counts[v] for v in CASE_VERDICTS},
+        "turnaround": {
+            "upload_to_first_verdict": _summary(
+                [s for case_id, at in first_verdict.items() if (s := _seconds(uploads.get(case_id), at)) is not None]
+            ),
+            "queue_to_result": _summary(processing),
+        },
+        "agreement": {"case_verdicts": _agreement(per_case), "flag_verdicts": _agreement(_by_reviewer_flags(session))},
+        "cases": len(uploads),
+    }
+
+
+def _by_reviewer_flags(session: Session) -> dict[int, dict[int, str]]:
+    groups: dict[int, dict[int, str]] = defaultdict(dict)
+    for flag_id, reviewer_id, verdict in session.execute(
+        select(FlagVerdict.flag_id, FlagVerdict.reviewer_id, FlagVerdict.verdict)
+    ):
+        groups[flag_id][reviewer_id] = verdict
+    return groups
+
+
+EXPORT_COLUMNS = (
+    "case_id", "label", "sequence", "uploaded_at", "status", "model", "score", "triage", "flags",
+    "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts", "first_verdict_at", "turnaround_s",
+)
+
+
+def export_rows(session: Session) -> list[dict[str, Any]]:
+    """One row per case (its newest run): the model's findings and the reviewers' verdicts."""
+    from neurotriage.cases.service import latest_job_ids
+
+    latest = latest_job_ids()
+    rows = session.execute(
+        select(Case, Job, Result)
+        .join(latest, latest.c.case_id == Case.id)
+        .join(Job, Job.id == latest.c.job_id)
+        .outerjoin(Result, Result.job_id == Job.id)
+        .order_by(Case.id)
+    ).all()
+    flag_counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for result_id, verdict in session.execute(
+        select(Flag.result_id, FlagVerdict.verdict).join(FlagVerdict, FlagVerdict.flag_id == Flag.id)
+    ):
+        flag_counts[result_id][verdict] += 1
+    case_verdicts: dict[int, list[tuple[str, str, datetime]]] = defaultdict(list)
+    for case_id, username, verdict, created_at in session.execute(
+        select(CaseVerdict.case_id, User.username, CaseVerdict.verdict, CaseVerdict.created_at)
+        .join(User, User.id == CaseVerdict.reviewer_id)
+        .order_by(CaseVerdict.created_at)
+    ):
+        case_verdicts[case_id].append((username, verdict, created_at))
+    out = []
+    for case, job, result in rows:
+        counts = flag_counts[result.id] if result else Counter()
+        verdicts = case_verdicts.get(case.id, [])
+        first = verdicts[0][2] if verdicts else None
+        out.append(
+            {
+                "case_id": case.id,
+                "label": case.label,
+                "sequence": case.sequence,
+                "uploaded_at": case.uploaded_at.isoformat(),
+                "status": job.status,
+                "model": f"{result.model_name} {result.model_version}" if result else None,
+                "score": result.score if result else None,
+                "triage": result.triage if result else None,
+                "flags": len(result.flags) if result else 0,
+                "flags_accepted": counts["accept"],
+                "flags_rejected": counts["reject"],
+                "flags_unsure": counts["unsure"],
+                "case_verdicts": "; ".join(f"{name}: {verdict}" for name, verdict, _ in verdicts),
+                "first_verdict_at": first.isoformat() if first else None,
+                "turnaround_s": _seconds(case.uploaded_at, first),
+            }
+        )
+    return out

@@ -1,0 +1,128 @@
+"""Case-level review: verdicts, claims, missed findings and time spent."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neurotriage.audit.service import record
+from neurotriage.cases.models import Case
+from neurotriage.core.errors import Conflict, NotFound
+from neurotriage.db import utcnow
+from neurotriage.jobs.models import Result
+from neurotriage.reviews.models import CaseVerdict, MissedFinding, ReviewTime
+from neurotriage.reviews.schemas import CaseVerdictIn, MissedFindingIn
+from neurotriage.users.models import User
+
+
+def _case(session: Session, case_id: int, *, lock: bool = False) -> Case:
+    query = select(Case).where(Case.id == case_id)
+    case = session.scalar(query.with_for_update() if lock else query)
+    if case is None:
+        raise NotFound(f"No case {case_id}.")
+    return case
+
+
+def set_case_verdict(
+    session: Session, reviewer: User, case_id: int, body: CaseVerdictIn, client_ip: str | None = None
+) -> CaseVerdict:
+    case = _case(session, case_id)
+    verdict = session.scalar(
+        select(CaseVerdict)
+        .where(CaseVerdict.case_id == case.id, CaseVerdict.reviewer_id == reviewer.id)
+        .with_for_update(of=CaseVerdict)
+    )
+    previous = verdict.verdict if verdict else None
+    latest_result = session.scalar(select(Result.id).where(Result.case_id == case.id).order_by(Result.id.desc()))
+    if verdict is None:
+        if body.version not in (None, 0):
+            raise Conflict("This case verdict was removed or never existed; reload the case.")
+        verdict = CaseVerdict(case_id=case.id, reviewer_id=reviewer.id, verdict=body.verdict, version=1)
+        session.add(verdict)
+    else:
+        if body.version is not None and body.version != verdict.version:
+            raise Conflict("Someone else changed this case verdict; reload the case to see the current one.")
+        verdict.version += 1
+    verdict.verdict = body.verdict
+    verdict.comment = body.comment
+    verdict.result_id = latest_result
+    verdict.updated_at = utcnow()
+    session.flush()
+    record(
+        session, "case.verdict", actor_id=reviewer.id, case_id=case.id, client_ip=client_ip,
+        verdict=body.verdict, previous=previous, version=verdict.version,
+    )
+    return verdict
+
+
+def claim_case(session: Session, reviewer: User, case_id: int, minutes: int, client_ip: str | None = None) -> Case:
+    """Claim (or renew one's claim on) a case; 409 while someone else's claim is live."""
+    case = _case(session, case_id, lock=True)
+    now = utcnow()
+    if case.claimed_by_id not in (None, reviewer.id) and case.claimed_until and case.claimed_until > now:
+        holder = session.get(User, case.claimed_by_id)
+        until = case.claimed_until.strftime("%H:%M UTC")
+        raise Conflict(f"{holder.username if holder else 'Someone'} is reviewing this case (claim until {until}).")
+    renewing = case.claimed_by_id == reviewer.id and case.claimed_until is not None and case.claimed_until > now
+    case.claimed_by_id = reviewer.id
+    case.claimed_until = now + timedelta(minutes=minutes)
+    if not renewing:
+        record(session, "case.claimed", actor_id=reviewer.id, case_id=case.id, client_ip=client_ip)
+    return case
+
+
+def release_claim(session: Session, reviewer: User, case_id: int, client_ip: str | None = None) -> None:
+    case = _case(session, case_id, lock=True)
+    if case.claimed_by_id == reviewer.id:
+        case.claimed_by_id = None
+        case.claimed_until = None
+        record(session, "case.released", actor_id=reviewer.id, case_id=case.id, client_ip=client_ip)
+
+
+def live_claim(case: Case, now: datetime | None = None) -> tuple[int | None, datetime | None]:
+    now = now or utcnow()
+    if case.claimed_by_id is not None and case.claimed_until is not None and case.claimed_until > now:
+        return case.claimed_by_id, case.claimed_until
+    return None, None
+
+
+def add_missed_finding(
+    session: Session, reviewer: User, case_id: int, body: MissedFindingIn, client_ip: str | None = None
+) -> MissedFinding:
+    case = _case(session, case_id)
+    finding = MissedFinding(
+        case_id=case.id,
+        reviewer_id=reviewer.id,
+        point_mm=list(body.point_mm),
+        point_voxel=list(body.point_voxel) if body.point_voxel else None,
+        radius_mm=body.radius_mm,
+        comment=body.comment,
+    )
+    session.add(finding)
+    session.flush()
+    record(session, "finding.added", actor_id=reviewer.id, case_id=case.id, client_ip=client_ip, finding_id=finding.id)
+    return finding
+
+
+def delete_missed_finding(session: Session, reviewer: User, finding_id: int, client_ip: str | None = None) -> None:
+    finding = session.get(MissedFinding, finding_id)
+    if finding is None or finding.reviewer_id != reviewer.id:
+        raise NotFound(f"No finding {finding_id} of yours.")
+    record(session, "finding.removed", actor_id=reviewer.id, case_id=finding.case_id, client_ip=client_ip, finding_id=finding.id)
+    session.delete(finding)
+
+
+def add_review_time(session: Session, reviewer: User, case_id: int, seconds: float) -> ReviewTime:
+    case = _case(session, case_id)
+    row = session.scalar(
+        select(ReviewTime).where(ReviewTime.case_id == case.id, ReviewTime.reviewer_id == reviewer.id).with_for_update()
+    )
+    if row is None:
+        row = ReviewTime(case_id=case.id, reviewer_id=reviewer.id, seconds=0.0)
+        session.add(row)
+    row.seconds += seconds
+    row.updated_at = utcnow()
+    session.flush()
+    return row

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+RoleName = Literal["clinician", "coordinator", "admin"]
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    roles: list[RoleName]
+    disabled: bool
+    created_at: datetime
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+    password: str = Field(min_length=1, max_length=1024)
+    roles: list[RoleName] = Field(min_length=1)
+
+
+class UserUpdate(BaseModel):
+    roles: list[RoleName] | None = Field(default=None, min_length=1)
+    disabled: bool | None = None
+
+
+class PasswordReset(BaseModel):
+    new_password: str = Field(min_length=1, max_length=1024)

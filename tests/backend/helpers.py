@@ -1,0 +1,30 @@
+"""Shortcuts for tests that need an uploaded (and optionally analysed) case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from neurotriage.jobs.models import Job
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.backend.conftest import ApiClient
+from tests.backend.factories import finish_job
+from tests.backend.volumes import brain_like, write_nifti
+
+
+def upload_case(client: ApiClient, tmp_path: Path, label: str = "case", seed: int = 0) -> int:
+    path = write_nifti(tmp_path / f"{label.replace(' ', '_')}_{seed}.nii.gz", data=brain_like(seed=seed))
+    with path.open("rb") as handle:
+        response = client.post("/api/cases", files=[("files", (path.name, handle))], data={"label": label})
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def analysed_case(
+    client: ApiClient, db: Session, tmp_path: Path, label: str = "case", seed: int = 0, triage: str = "review"
+) -> dict:
+    case_id = upload_case(client, tmp_path, label, seed)
+    job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
+    finish_job(db, job.id, n_flags=2, triage=triage)
+    return client.get(f"/api/cases/{case_id}").json()

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from neurotriage.users.service import create_user
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from tests.backend.conftest import PASSWORD, ApiClient
+from tests.backend.helpers import analysed_case
+
+
+def _reader(app, db, name: str) -> ApiClient:  # type: ignore[no-untyped-def]
+    create_user(db, name, PASSWORD, ["clinician"])
+    db.commit()
+    client = ApiClient(app)
+    client.login(name)
+    return client
+
+
+def test_audit_trail_filters_by_user_case_action_and_time(
+    clinician: ApiClient, coordinator: ApiClient, db, tmp_path: Path
+) -> None:
+    case = analysed_case(clinician, db, tmp_path, "audited")
+    clinician.put(f"/api/flags/{case['flags'][0]['id']}/verdict", json={"verdict": "accept"})
+    page = coordinator.get("/api/audit", params={"case_id": case["id"]}).json()
+    actions = [item["action"] for item in page["items"]]
+    assert actions[0] == "flag.verdict" and "case.uploaded" in actions and "case.viewed" in actions
+    verdicts = coordinator.get("/api/audit", params={"username": "clin", "action": "flag.verdict"}).json()
+    assert verdicts["total"] == 1 and verdicts["items"][0]["actor"] == "clin"
+    logins = coordinator.get("/api/audit", params={"action": "login."}).json()["items"]
+    assert {item["action"] for item in logins} == {"login.succeeded"}
+    future = coordinator.get("/api/audit", params={"since": "2999-01-01T00:00:00Z"}).json()
+    assert future["total"] == 0
+
+
+def test_stats_count_verdicts_per_model_and_reviewer_and_agreement(
+    clinician: ApiClient, coordinator: ApiClient, app, db, tmp_path: Path
+) -> None:
+    case = analysed_case(clinician, db, tmp_path, "read twice")
+    second = _reader(app, db, "clin2")
+    first_flag, second_flag = (flag["id"] for flag in case["flags"])
+    clinician.put(f"/api/flags/{first_flag}/verdict", json={"verdict": "accept"})
+    clinician.put(f"/api/flags/{second_flag}/verdict", json={"verdict": "reject"})
+    second.put(f"/api/flags/{first_flag}/verdict", json={"verdict": "accept"})
+    second.put(f"/api/flags/{second_flag}/verdict", json={"verdict": "accept"})
+    clinician.put(f"/api/cases/{case['id']}/verdict", json={"verdict": "abnormal"})
+    second.put(f"/api/cases/{case['id']}/verdict", json={"verdict": "abnormal"})
+    stats = coordinator.get("/api/stats").json()
+    assert stats["flags_by_model"] == [{"model": "itermask3d-fast-t1 test", "accept": 3, "reject": 1, "unsure": 0}]
+    assert {r["reviewer"]: (r["accept"], r["reject"]) for r in stats["flags_by_reviewer"]} == {
+        "clin": (1, 1),
+        "clin2": (2, 0),
+    }
+    assert stats["case_verdicts"]["abnormal"] == 2
+    assert stats["agreement"]["flag_verdicts"]["pairs"] == 2
+    assert stats["agreement"]["flag_verdicts"]["percent_agreement"] == 50.0
+    assert stats["agreement"]["case_verdicts"]["percent_agreement"] == 100.0
+    assert stats["turnaround"]["upload_to_first_verdict"]["count"] == 1
+
+
+def test_csv_export_has_one_row_per_case_and_defuses_formulas(
+    clinician: ApiClient, coordinator: ApiClient, db, tmp_path: Path
+) -> None:
+    case = analysed_case(clinician, db, tmp_path, "=HYPERLINK(evil)")
+    clinician.put(f"/api/flags/{case['flags'][0]['id']}/verdict", json={"verdict": "reject"})
+    clinician.put(f"/api/cases/{case['id']}/verdict", json={"verdict": "normal"})
+    response = coordinator.get("/api/export.csv")
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 1
+    assert rows[0]["label"] == "'=HYPERLINK(evil)"
+    assert rows[0]["flags_rejected"] == "1" and rows[0]["case_verdicts"] == "clin: normal"
+    as_json = coordinator.get("/api/export.json").json()
+    assert as_json[0]["case_id"] == case["id"] and as_json[0]["flags"] == 2
+
+
+def test_audit_rows_cannot_be_changed_or_deleted(engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        connection.execute(text("INSERT INTO audit_events (at, action, detail) VALUES (now(), 'test.event', '{}')"))
+        for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                with connection.begin_nested():
+                    connection.execute(text(statement))
+        connection.rollback()

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import io
+import subprocess
+import zipfile
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+from neurotriage.cases.models import Case
+from sqlalchemy import func, select
+
+from tests.backend.conftest import ApiClient
+from tests.backend.dicom_factory import (
+    NESTED_ID,
+    NESTED_NAME,
+    PLANTED,
+    PRIVATE_TEXT,
+    write_series,
+)
+from tests.backend.volumes import brain_like
+
+
+def _volume(seed: int = 0) -> np.ndarray:
+    volume = brain_like((40, 48, 20), seed=seed)
+    volume[5:9, 30:34, 3:6] = 400  # an asymmetric marker, so a flipped axis would show
+    return volume
+
+
+def _post(client: ApiClient, paths: list[Path]):  # type: ignore[no-untyped-def]
+    handles = [path.open("rb") for path in paths]
+    try:
+        return client.post("/api/cases", files=[("files", (p.name, h)) for p, h in zip(paths, handles, strict=True)])
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def _zip(paths: list[Path], target: Path, names: list[str] | None = None) -> Path:
+    with zipfile.ZipFile(target, "w") as bundle:
+        for index, path in enumerate(paths):
+            # ZipInfo keeps the name as given (ZipFile.write would strip a leading '/').
+            info = zipfile.ZipInfo(names[index] if names else f"series/{path.name}")
+            bundle.writestr(info, path.read_bytes())
+    return target
+
+
+def test_dicom_files_convert_with_the_same_geometry_as_dcm2niix(clinician: ApiClient, tmp_path: Path) -> None:
+    paths = write_series(tmp_path / "series", _volume(), spacing=(1.0, 1.2, 3.0), tilt_degrees=15)
+    response = _post(clinician, paths)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["source_format"] == "dicom"
+    assert body["dicom_meta"]["sequence_name"] == "*tfl3d1" and body["dicom_meta"]["modality"] == "MR"
+    assert body["dicom_meta"]["acquisition_date"] != "2024-06-07"  # shifted per patient
+    (tmp_path / "ours.nii.gz").write_bytes(clinician.get(f"/api/cases/{body['id']}/files/scan").content)
+    reference_dir = tmp_path / "dcm2niix"
+    reference_dir.mkdir()
+    subprocess.run(["dcm2niix", "-z", "y", "-f", "ref", "-o", str(reference_dir), str(tmp_path / "series")],
+                   check=True, capture_output=True)
+    ours = nib.as_closest_canonical(nib.load(tmp_path / "ours.nii.gz"))
+    reference = nib.as_closest_canonical(nib.load(reference_dir / "ref.nii.gz"))
+    assert ours.shape == reference.shape
+    np.testing.assert_allclose(ours.header.get_zooms()[:3], reference.header.get_zooms()[:3], atol=1e-4)
+    np.testing.assert_allclose(ours.affine, reference.affine, atol=1e-3)
+    np.testing.assert_allclose(ours.get_fdata(), reference.get_fdata(), atol=1e-3)
+
+
+def _all_text(dataset: pydicom.Dataset) -> list[str]:
+    values = []
+    for element in dataset.iterall():
+        if element.VR != "SQ" and element.tag != 0x7FE00010:
+            values.append(str(element.value))
+    return values
+
+
+def test_stored_dicom_keeps_no_identifier_top_level_nested_or_private(
+    clinician: ApiClient, db, storage_dir: Path, tmp_path: Path
+) -> None:
+    paths = write_series(tmp_path / "series", _volume())
+    case = _post(clinician, [_zip(paths, tmp_path / "series.zip")]).json()
+    pseudonym = db.get(Case, case["id"]).patient_pseudonym
+    stored = storage_dir / "cases" / str(case["id"]) / "dicom-deidentified.zip"
+    planted = [*PLANTED.values(), NESTED_ID, NESTED_NAME, PRIVATE_TEXT, "Doe", "1965"]
+    with zipfile.ZipFile(stored) as bundle:
+        names = bundle.namelist()
+        assert len(names) == len(paths)
+        for name in names:
+            raw = bundle.read(name)
+            for value in planted:
+                assert value.encode() not in raw, f"{value!r} survived in {name}"
+            dataset = pydicom.dcmread(io.BytesIO(raw))
+            assert dataset.PatientIdentityRemoved == "YES"
+            assert dataset.PatientID == pseudonym
+            assert not any(element.tag.is_private for element in dataset.iterall())
+            text = " ".join(_all_text(dataset))
+            assert all(value not in text for value in planted)
+    scan_bytes = (storage_dir / "cases" / str(case["id"]) / "scan.nii.gz").read_bytes()
+    assert b"Doe" not in scan_bytes
+
+
+def test_pseudonym_links_series_of_the_same_patient_only(clinician: ApiClient, db, tmp_path: Path) -> None:
+    first = _post(clinician, write_series(tmp_path / "a", _volume(1), series_number=1)).json()
+    second = _post(clinician, write_series(tmp_path / "b", _volume(2), series_number=2)).json()
+    other = _post(clinician, write_series(tmp_path / "c", _volume(3), patient_id="SOMEONE-ELSE")).json()
+    pseudonyms = {row.id: row.patient_pseudonym for row in db.scalars(select(Case))}
+    assert pseudonyms[first["id"]] == pseudonyms[second["id"]] != pseudonyms[other["id"]]
+    assert PLANTED["PatientID"] not in pseudonyms.values()
+
+
+def test_mixed_series_are_refused_with_the_list(clinician: ApiClient, db, storage_dir: Path, tmp_path: Path) -> None:
+    paths = write_series(tmp_path / "a", _volume(), series_number=4) + write_series(
+        tmp_path / "b", _volume(1), series_number=7
+    )
+    response = _post(clinician, paths)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "mixes 2 series" in detail and "series 4" in detail and "series 7" in detail
+    assert db.scalar(select(func.count()).select_from(Case)) == 0
+    assert [p for p in storage_dir.rglob("*") if p.is_file()] == []
+
+
+def test_same_series_uploaded_again_is_a_duplicate(clinician: ApiClient, tmp_path: Path) -> None:
+    paths = write_series(tmp_path / "a", _volume())
+    first = _post(clinician, paths).json()
+    again = _post(clinician, [_zip(paths, tmp_path / "again.zip")])
+    assert again.status_code == 409 and f"case {first['id']}" in again.json()["detail"]
+
+
+@pytest.mark.parametrize("evil", ["../escape.dcm", "/etc/passwd", "series/../../x.dcm"])
+def test_zip_with_unsafe_paths_is_refused(clinician: ApiClient, db, tmp_path: Path, evil: str) -> None:
+    paths = write_series(tmp_path / "a", _volume())
+    names = [f"ok/{p.name}" for p in paths]
+    names[0] = evil
+    response = _post(clinician, [_zip(paths, tmp_path / "evil.zip", names)])
+    assert response.status_code == 422 and "unsafe path" in response.json()["detail"]
+    assert db.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_zip_bomb_is_refused(clinician: ApiClient, tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("big.dcm", bytes(40 << 20))  # 40 MiB of zeros; the test cap is 32 MiB
+    response = _post(clinician, [bomb])
+    assert response.status_code == 413 and "inflates" in response.json()["detail"]
+
+
+def test_corrupt_dicom_and_wrong_modality_are_refused(clinician: ApiClient, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.dcm"
+    broken.write_bytes(b"\x00" * 128 + b"DICM" + b"\x02\x00garbage")
+    response = _post(clinician, [broken])
+    assert response.status_code == 422 and "no readable DICOM image" in response.json()["detail"]
+    ct = write_series(tmp_path / "ct", _volume(), modality="CT")
+    response = _post(clinician, ct)
+    assert response.status_code == 422 and "modality CT" in response.json()["detail"]
+
+
+def test_unknown_file_among_dicom_files_is_415(clinician: ApiClient, tmp_path: Path) -> None:
+    paths = write_series(tmp_path / "a", _volume())
+    note = tmp_path / "notes.txt"
+    note.write_text("hello")
+    response = _post(clinician, [*paths[:3], note])
+    assert response.status_code == 415 and "File 4 of 4" in response.json()["detail"]

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from neurotriage.jobs.models import Job, JobStatus
+from sqlalchemy import select
+
+from tests.backend.conftest import ApiClient
+from tests.backend.helpers import analysed_case, upload_case
+
+
+def test_queued_run_can_be_cancelled_once(clinician: ApiClient, db, tmp_path: Path) -> None:
+    case_id = upload_case(clinician, tmp_path)
+    run = clinician.get(f"/api/cases/{case_id}/runs").json()[0]
+    cancelled = clinician.post(f"/api/jobs/{run['id']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    again = clinician.post(f"/api/jobs/{run['id']}/cancel")
+    assert again.status_code == 409 and "Only a queued run" in again.json()["detail"]
+    assert clinician.get(f"/api/cases/{case_id}").json()["status"] == "cancelled"
+
+
+def test_rerun_with_another_profile_queues_a_new_job(clinician: ApiClient, db, broker, tmp_path: Path) -> None:
+    case = analysed_case(clinician, db, tmp_path)
+    broker.delete("gpu")
+    rerun = clinician.post(f"/api/cases/{case['id']}/runs", json={"model_profile": "paper"})
+    assert rerun.status_code == 201, rerun.text
+    assert rerun.json()["model_profile"] == "paper" and rerun.json()["status"] == "queued"
+    message = json.loads(broker.lrange("gpu", 0, -1)[0])
+    assert message["headers"]["argsrepr"] == f"[{rerun.json()['id']}]"
+    # The case now shows its newest run; a second request while it is pending is refused.
+    assert clinician.get(f"/api/cases/{case['id']}").json()["status"] == "queued"
+    assert clinician.post(f"/api/cases/{case['id']}/runs", json={}).status_code == 409
+    runs = clinician.get(f"/api/cases/{case['id']}/runs").json()
+    assert [r["status"] for r in runs] == ["queued", "succeeded"]
+
+
+def test_unknown_profile_is_refused(clinician: ApiClient, db, tmp_path: Path) -> None:
+    case = analysed_case(clinician, db, tmp_path)
+    response = clinician.post(f"/api/cases/{case['id']}/runs", json={"model_profile": "huge"})
+    assert response.status_code == 422 and "available" in response.json()["detail"]
+
+
+def test_retry_after_failure(clinician: ApiClient, db, tmp_path: Path) -> None:
+    case_id = upload_case(clinician, tmp_path)
+    job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
+    job.status, job.error = JobStatus.failed, "The scan could not be analysed: empty brain"
+    db.commit()
+    failed = clinician.get(f"/api/cases/{case_id}").json()
+    assert failed["status"] == "failed" and failed["error"].endswith("empty brain")
+    assert clinician.post(f"/api/cases/{case_id}/runs", json={}).status_code == 201

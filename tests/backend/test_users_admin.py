@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from neurotriage.audit.models import AuditEvent
+from sqlalchemy import select
+
+from tests.backend.conftest import PASSWORD, ApiClient
+
+
+def test_admin_creates_user_who_can_sign_in(admin: ApiClient, app) -> None:  # type: ignore[no-untyped-def]
+    response = admin.post("/api/users", json={"username": "newdoc", "password": "a long password", "roles": ["clinician"]})
+    assert response.status_code == 201, response.text
+    assert response.json()["roles"] == ["clinician"] and response.json()["disabled"] is False
+    newdoc = ApiClient(app)
+    newdoc.login("newdoc", "a long password")
+    assert newdoc.get("/api/me").json()["roles"] == ["clinician"]
+
+
+def test_duplicate_username_and_short_password_are_refused(admin: ApiClient) -> None:
+    assert admin.post("/api/users", json={"username": "clin", "password": "a long password", "roles": ["admin"]}).status_code == 409
+    short = admin.post("/api/users", json={"username": "x", "password": "short", "roles": ["admin"]})
+    assert short.status_code == 422 and "at least 10" in short.json()["detail"]
+
+
+def test_role_change_is_audited_with_before_and_after(admin: ApiClient, users, db) -> None:
+    response = admin.patch(f"/api/users/{users['coordinator']}", json={"roles": ["coordinator", "clinician"]})
+    assert response.json()["roles"] == ["clinician", "coordinator"]
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "user.roles_changed")).one()
+    assert event.detail == {"user_id": users["coordinator"], "before": ["coordinator"], "after": ["clinician", "coordinator"]}
+
+
+def test_disabling_a_user_ends_their_sessions_and_blocks_login(admin: ApiClient, clinician: ApiClient, users, app) -> None:  # type: ignore[no-untyped-def]
+    assert admin.patch(f"/api/users/{users['clinician']}", json={"disabled": True}).json()["disabled"] is True
+    assert clinician.get("/api/me").status_code == 401
+    again = ApiClient(app)
+    assert again.post("/api/auth/login", json={"username": "clin", "password": PASSWORD}).status_code == 401
+    assert admin.get("/api/users").status_code == 200  # the user is still listed: disabled, not deleted
+    assert any(u["username"] == "clin" and u["disabled"] for u in admin.get("/api/users").json())
+
+
+def test_admin_cannot_lock_themselves_out(admin: ApiClient, users) -> None:
+    assert admin.patch(f"/api/users/{users['admin']}", json={"disabled": True}).status_code == 422
+    assert admin.patch(f"/api/users/{users['admin']}", json={"roles": ["clinician"]}).status_code == 422
+
+
+def test_password_reset_ends_sessions_and_sets_the_new_password(admin: ApiClient, clinician: ApiClient, users, app) -> None:  # type: ignore[no-untyped-def]
+    assert admin.post(f"/api/users/{users['clinician']}/password", json={"new_password": "brand new secret"}).status_code == 204
+    assert clinician.get("/api/me").status_code == 401
+    fresh = ApiClient(app)
+    fresh.login("clin", "brand new secret")
+
+
+def test_own_password_change_needs_the_current_one_and_ends_sessions(clinician: ApiClient, app) -> None:  # type: ignore[no-untyped-def]
+    wrong = clinician.post("/api/me/password", json={"current_password": "nope", "new_password": "another long one"})
+    assert wrong.status_code == 422
+    other_device = ApiClient(app)
+    other_device.login("clin")
+    ok = clinician.post("/api/me/password", json={"current_password": PASSWORD, "new_password": "another long one"})
+    assert ok.status_code == 204
+    assert other_device.get("/api/me").status_code == 401
+
+
+def test_login_is_rate_limited_per_account(anon: ApiClient, users) -> None:
+    for _ in range(5):
+        assert anon.post("/api/auth/login", json={"username": "coord", "password": "wrong guess!"}).status_code == 401
+    blocked = anon.post("/api/auth/login", json={"username": "coord", "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert blocked.headers["Retry-After"] == "900"
+    # Another account from elsewhere is unaffected.
+    assert anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD}).status_code == 200
+
+
+def test_login_is_rate_limited_per_address(anon: ApiClient, users) -> None:
+    for attempt in range(20):
+        anon.post("/api/auth/login", json={"username": f"ghost{attempt}", "password": "wrong guess!"})
+    assert anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD}).status_code == 429
+
+
+def test_api_token_authenticates_without_csrf_and_can_be_revoked(clinician: ApiClient, app) -> None:  # type: ignore[no-untyped-def]
+    created = clinician.post("/api/me/tokens", json={"name": "pacs bridge"})
+    assert created.status_code == 201
+    token = created.json()["token"]
+    assert token.startswith("ntk_") and created.json()["prefix"] == token[:12]
+    machine = ApiClient(app, headers={"Authorization": f"Bearer {token}"})
+    assert machine.get("/api/me").json()["username"] == "clin"
+    # Bearer requests carry no cookie, so no CSRF token is needed for writes.
+    assert machine.put("/api/flags/424242/verdict", json={"verdict": "accept"}).status_code == 404
+    listed = clinician.get("/api/me/tokens").json()
+    assert [t["name"] for t in listed] == ["pacs bridge"] and "token" not in listed[0]
+    assert clinician.delete(f"/api/me/tokens/{created.json()['id']}").status_code == 204
+    assert machine.get("/api/me").status_code == 401
+
+
+def test_admin_lists_and_revokes_another_users_token(clinician: ApiClient, admin: ApiClient, users, app) -> None:  # type: ignore[no-untyped-def]
+    created = clinician.post("/api/me/tokens", json={"name": "script"}).json()
+    tokens = admin.get(f"/api/users/{users['clinician']}/tokens").json()
+    assert [t["id"] for t in tokens] == [created["id"]]
+    assert admin.delete(f"/api/users/{users['clinician']}/tokens/{created['id']}").status_code == 204
+    machine = ApiClient(app, headers={"Authorization": f"Bearer {created['token']}"})
+    assert machine.get("/api/me").status_code == 401
+    assert clinician.delete(f"/api/me/tokens/{created['id'] + 1000}").status_code == 404

@@ -8,7 +8,7 @@ TORCH := torch==2.13.0
 DEMO_SCANS := var/demo-scans
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test venv frontend check-services browser openapi clean-demo
+.PHONY: demo test venv frontend check-services system-deps openapi clean-demo
 
 $(BIN)/.installed: ml/pyproject.toml backend/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3.x"; exit 1; }
@@ -49,13 +49,14 @@ clean-demo:
 check-services: venv
 	$(BIN)/python scripts/check_services.py
 
-browser:
-	@test -x $(CHROMIUM) || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian's chromium for the browser tests"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
-	  else echo "make test needs Chromium at $(CHROMIUM): sudo apt-get install chromium"; exit 1; fi; }
+# Debian's Chromium (browser tests) and dcm2niix (reference for the DICOM conversion test).
+system-deps:
+	@if [ -x $(CHROMIUM) ] && command -v dcm2niix >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium and dcm2niix for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium dcm2niix >/dev/null; \
+	else echo "make test needs Chromium and dcm2niix: sudo apt-get install chromium dcm2niix"; exit 1; fi
 
-test: venv frontend check-services browser
+test: venv frontend check-services system-deps
 	cd frontend && npm test
 	$(BIN)/python -m pytest

@@ -41,13 +41,14 @@ class Stack:
     logs: Path
     users: dict[str, str] = field(default_factory=dict)  # username -> role
 
-    def client(self, username: str) -> httpx.Client:
+    @contextmanager
+    def client(self, username: str) -> Iterator[httpx.Client]:
         """An HTTP client signed in as ``username``, sending the CSRF header like the browser app."""
-        client = httpx.Client(base_url=self.base_url, timeout=30)
-        response = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-        response.raise_for_status()
-        client.headers["X-CSRF-Token"] = response.cookies["csrftoken"]
-        return client
+        with httpx.Client(base_url=self.base_url, timeout=30) as client:
+            response = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+            response.raise_for_status()
+            client.headers["X-CSRF-Token"] = response.cookies["csrftoken"]
+            yield client
 
     def log_tail(self, lines: int = 60) -> str:
         out = []

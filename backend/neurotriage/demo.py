@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 
@@ -17,6 +18,15 @@ from neurotriage.users.models import User
 from neurotriage.users.service import create_user, password_hasher
 
 DEMO_USER = "admin"
+
+
+def _demo_label(scan: Path) -> str:
+    """'demo lesion (tumour)' from the generator's sidecar JSON, else from the file name."""
+    stem = scan.name.removesuffix(".nii.gz")
+    sidecar = scan.with_name(stem + ".json")
+    facts = json.loads(sidecar.read_text()) if sidecar.exists() else {}
+    detail = facts.get("lesion_type") or facts.get("artefact_type")
+    return f"demo {facts.get('kind', stem)}" + (f" ({detail})" if detail else "") + f" {stem[-2:]}"
 
 
 def seed_demo(scans: Path) -> None:
@@ -37,7 +47,7 @@ def seed_demo(scans: Path) -> None:
         with session_scope() as session:
             user = session.get(User, user_id)
             assert user is not None
-            label = "demo " + path.name.removesuffix(".nii.gz").replace("_", " ")
+            label = _demo_label(path)
             if session.scalar(select(Case.id).where(Case.label == label)) is not None:
                 continue
             options = IngestOptions(

@@ -14,6 +14,7 @@ from neurotriage.db import utcnow
 from neurotriage.jobs.models import Result
 from neurotriage.reviews.models import CaseVerdict, MissedFinding, ReviewTime
 from neurotriage.reviews.schemas import CaseVerdictIn, MissedFindingIn
+from neurotriage.reviews.service import upsert_versioned
 from neurotriage.users.models import User
 
 
@@ -29,22 +30,10 @@ def set_case_verdict(
     session: Session, reviewer: User, case_id: int, body: CaseVerdictIn, client_ip: str | None = None
 ) -> CaseVerdict:
     case = _case(session, case_id)
-    verdict = session.scalar(
-        select(CaseVerdict)
-        .where(CaseVerdict.case_id == case.id, CaseVerdict.reviewer_id == reviewer.id)
-        .with_for_update(of=CaseVerdict)
-    )
-    previous = verdict.verdict if verdict else None
     latest_result = session.scalar(select(Result.id).where(Result.case_id == case.id).order_by(Result.id.desc()))
-    if verdict is None:
-        if body.version not in (None, 0):
-            raise Conflict("This case verdict was removed or never existed; reload the case.")
-        verdict = CaseVerdict(case_id=case.id, reviewer_id=reviewer.id, verdict=body.verdict, version=1)
-        session.add(verdict)
-    else:
-        if body.version is not None and body.version != verdict.version:
-            raise Conflict("Someone else changed this case verdict; reload the case to see the current one.")
-        verdict.version += 1
+    verdict, previous = upsert_versioned(
+        session, CaseVerdict, {"case_id": case.id, "reviewer_id": reviewer.id}, body.version, "case verdict"
+    )
     verdict.verdict = body.verdict
     verdict.comment = body.comment
     verdict.result_id = latest_result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -9,9 +11,34 @@ from neurotriage.audit.service import record
 from neurotriage.core.errors import Conflict, NotFound
 from neurotriage.db import utcnow
 from neurotriage.jobs.models import Flag, Result
-from neurotriage.reviews.models import FlagVerdict
+from neurotriage.reviews.models import CaseVerdict, FlagVerdict
 from neurotriage.reviews.schemas import FlagVerdictIn
 from neurotriage.users.models import User
+
+VerdictRow = TypeVar("VerdictRow", FlagVerdict, CaseVerdict)
+
+
+def upsert_versioned(
+    session: Session, model: type[VerdictRow], keys: dict[str, int], sent_version: int | None, what: str
+) -> tuple[VerdictRow, str | None]:
+    """The reviewer's row (locked), created at version 1 or bumped by one; (row, previous verdict).
+
+    ``sent_version`` is the version the client last saw: a different current version means someone
+    else changed it since (409), and None skips the check (first save from a fresh page).
+    """
+    columns = [getattr(model, name) == value for name, value in keys.items()]
+    row = session.scalar(select(model).where(*columns).with_for_update(of=model))
+    if row is None:
+        if sent_version not in (None, 0):
+            raise Conflict(f"This {what} was removed or never existed; reload the case.")
+        row = model(**keys, version=1)
+        session.add(row)
+        return row, None
+    if sent_version is not None and sent_version != row.version:
+        raise Conflict(f"Someone else changed this {what}; reload the case to see the current one.")
+    previous = row.verdict
+    row.version += 1
+    return row, previous
 
 
 def set_flag_verdict(
@@ -23,21 +50,9 @@ def set_flag_verdict(
     if row is None:
         raise NotFound(f"No flag {flag_id}.")
     flag, case_id = row
-    verdict = session.scalar(
-        select(FlagVerdict)
-        .where(FlagVerdict.flag_id == flag.id, FlagVerdict.reviewer_id == reviewer.id)
-        .with_for_update(of=FlagVerdict)
+    verdict, previous = upsert_versioned(
+        session, FlagVerdict, {"flag_id": flag.id, "reviewer_id": reviewer.id}, body.version, "verdict"
     )
-    previous = verdict.verdict if verdict else None
-    if verdict is None:
-        if body.version not in (None, 0):
-            raise Conflict("This verdict was removed or never existed; reload the case.")
-        verdict = FlagVerdict(flag_id=flag.id, reviewer_id=reviewer.id, verdict=body.verdict, version=1)
-        session.add(verdict)
-    else:
-        if body.version is not None and body.version != verdict.version:
-            raise Conflict("Someone else changed this verdict; reload the case to see the current one.")
-        verdict.version += 1
     verdict.verdict = body.verdict
     verdict.reason = body.reason
     verdict.comment = body.comment

@@ -1,0 +1,103 @@
+import { QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, type ListCasesParams } from './client';
+import { ApiError } from './errors';
+import type { CaseDetail, CaseList, FlagVerdict, Job, VerdictValue } from './types';
+import { anyActive, isActive } from '../lib/format';
+
+export const POLL_MS = 2000;
+
+export const keys = {
+  me: ['me'] as const,
+  cases: (p: ListCasesParams = {}) => ['cases', p] as const,
+  allCases: ['cases'] as const,
+  case: (id: number) => ['case', id] as const,
+  runs: (id: number) => ['case', id, 'runs'] as const,
+  myTokens: ['me', 'tokens'] as const,
+};
+
+export function makeQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // never retry auth/permission/not-found answers; retry transient failures twice
+        retry: (count, err) =>
+          !(err instanceof ApiError && err.status >= 400 && err.status < 500) && count < 2,
+        refetchOnWindowFocus: true,
+        staleTime: 1000,
+      },
+      mutations: { retry: false },
+    },
+  });
+}
+
+export function useMe() {
+  return useQuery({
+    queryKey: keys.me,
+    queryFn: ({ signal }) => api.me(signal),
+    staleTime: 60_000,
+  });
+}
+
+export function useCases(params: ListCasesParams) {
+  return useQuery({
+    queryKey: keys.cases(params),
+    queryFn: ({ signal }) => api.listCases(params, signal),
+    placeholderData: (prev) => prev,
+    refetchInterval: (q) => (anyActive((q.state.data as CaseList | undefined)?.items) ? POLL_MS : false),
+  });
+}
+
+export function useCase(id: number) {
+  return useQuery({
+    queryKey: keys.case(id),
+    queryFn: ({ signal }) => api.getCase(id, signal),
+    enabled: Number.isFinite(id) && id > 0,
+    refetchInterval: (q) => (isActive((q.state.data as CaseDetail | undefined)?.status) ? POLL_MS : false),
+  });
+}
+
+export interface VerdictVars {
+  caseId: number;
+  flagId: number;
+  verdict: VerdictValue;
+  reason?: string | null;
+  comment?: string | null;
+  /** version of the verdict the user last saw; 0 when there was none */
+  version?: number | null;
+}
+
+/** Writes a saved verdict into the cached case so the list shows it without a refetch. */
+export function withVerdict(c: CaseDetail, flagId: number, v: FlagVerdict): CaseDetail {
+  return { ...c, flags: c.flags.map((f) => (f.id === flagId ? { ...f, verdict: v } : f)) };
+}
+
+export function useSaveVerdict() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (v: VerdictVars) =>
+      api.putVerdict(v.flagId, {
+        verdict: v.verdict,
+        reason: v.reason ?? null,
+        comment: v.comment ?? null,
+        version: v.version ?? 0,
+      }),
+    onSuccess: (saved, v) => {
+      qc.setQueryData<CaseDetail>(keys.case(v.caseId), (old) => (old ? withVerdict(old, v.flagId, saved) : old));
+      void qc.invalidateQueries({ queryKey: keys.allCases });
+    },
+    onError: (err, v) => {
+      // someone else changed it: reload the case so the user sees the current state
+      if (err instanceof ApiError && err.isConflict) void qc.invalidateQueries({ queryKey: keys.case(v.caseId) });
+    },
+  });
+}
+
+/** Run history of a case, newest first; polled while a run is queued or running. */
+export function useRuns(caseId: number, enabled = true) {
+  return useQuery({
+    queryKey: keys.runs(caseId),
+    queryFn: ({ signal }) => api.listRuns(caseId, signal),
+    enabled: enabled && Number.isFinite(caseId) && caseId > 0,
+    refetchInterval: (q) => ((q.state.data as Job[] | undefined)?.some((j) => isActive(j.status)) ? POLL_MS : false),
+  });
+}

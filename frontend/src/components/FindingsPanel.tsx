@@ -1,0 +1,104 @@
+import { useState } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { errorMessage } from '../api/errors';
+import { keys } from '../api/queries';
+import type { CaseDetail } from '../api/types';
+import { formatVec } from '../lib/format';
+import type { Readout } from './Viewer';
+
+interface Props {
+  c: CaseDetail;
+  canReview: boolean;
+  crosshair: Readout | null;
+  onGoto: (mm: readonly number[]) => void;
+  /** filled with "mark at crosshair" so the page's M key can call it */
+  markRef?: { current: (() => void) | null };
+  onNotice?: (msg: string) => void;
+}
+
+/** Findings the model missed: placed at the crosshair (click in the image first). */
+export function FindingsPanel({ c, canReview, crosshair, onGoto, markRef, onNotice }: Props) {
+  const qc = useQueryClient();
+  const [comment, setComment] = useState('');
+  const [err, setErr] = useState<string | null>(null);
+  const refresh = () => qc.invalidateQueries({ queryKey: keys.case(c.id) });
+
+  const add = useMutation({
+    mutationFn: () => {
+      if (!crosshair) throw new Error('Click in the image to place the crosshair first.');
+      const [x, y, z] = crosshair.mm;
+      const vox = crosshair.vox.length === 3 ? (crosshair.vox.map((v) => Math.round(v)) as [number, number, number]) : null;
+      return api.addFinding(c.id, { point_mm: [x, y, z], point_voxel: vox, radius_mm: 0, comment: comment.trim() || null });
+    },
+    onSuccess: () => {
+      setComment('');
+      setErr(null);
+      onNotice?.('Finding marked');
+      void refresh();
+    },
+    onError: (e) => setErr(errorMessage(e)),
+  });
+  if (markRef) markRef.current = canReview ? () => add.mutate() : null;
+  const remove = useMutation({
+    mutationFn: (id: number) => api.deleteFinding(id),
+    onSuccess: () => void refresh(),
+    onError: (e) => setErr(errorMessage(e)),
+  });
+
+  return (
+    <section className="panel" aria-labelledby="findings-title">
+      <h2 id="findings-title">Missed findings</h2>
+      {c.findings.length > 0 ? (
+        <ul className="findings" aria-labelledby="findings-title">
+          {c.findings.map((f, i) => (
+            <li key={f.id}>
+              <button type="button" className="link-like" onClick={() => onGoto(f.point_mm)} aria-label={`Go to finding ${i + 1}`}>
+                Finding {i + 1}
+              </button>{' '}
+              <span className="muted small">
+                ({formatVec(f.point_mm)}) mm · {f.reviewer}
+                {f.comment ? ` · ${f.comment}` : ''}
+              </span>
+              {canReview && (
+                <button
+                  type="button"
+                  className="small-btn"
+                  aria-label={`Delete finding ${i + 1}`}
+                  onClick={() => remove.mutate(f.id)}
+                  disabled={remove.isPending}
+                >
+                  Delete
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="muted small">None marked.</p>
+      )}
+      {canReview && (
+        <form
+          className="finding-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            add.mutate();
+          }}
+        >
+          <label className="field">
+            <span>Finding comment</span>
+            <input type="text" value={comment} maxLength={4000} onChange={(e) => setComment(e.target.value)} placeholder="optional" />
+          </label>
+          <button type="submit" disabled={!crosshair || add.isPending} title="Marks the point under the crosshair (M)">
+            Mark finding at crosshair
+          </button>
+        </form>
+      )}
+      {err && (
+        <div className="error-box" role="alert">
+          {err}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it, vi } from 'vitest';
+import { render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { FlagList } from './FlagList';
+import type { Flag } from '../api/types';
+
+const flag = (id: number, label: number, verdict: Flag['verdict'] = null): Flag => ({
+  id,
+  label,
+  voxel_count: 420,
+  volume_ml: 3.36,
+  centroid_mm: [10, -20.5, 30],
+  centroid_voxel: [50, 60, 40],
+  bbox_voxel: [
+    [45, 55, 35],
+    [55, 65, 45],
+  ],
+  mean_anomaly: 0.61,
+  max_anomaly: 0.97,
+  verdict,
+});
+
+function setup(canReview = true) {
+  const onSelect = vi.fn();
+  const onVerdict = vi.fn();
+  render(
+    <>
+      <h2 id="t">Flags</h2>
+      <FlagList
+        flags={[
+          flag(11, 1),
+          flag(12, 2, {
+            verdict: 'reject',
+            reason: 'vessel',
+            comment: null,
+            reviewer: 'clin',
+            updated_at: '2026-01-01T00:00:00Z',
+            version: 1,
+          }),
+        ]}
+        selected={-1}
+        savingFlagId={null}
+        reasons={{}}
+        onSelect={onSelect}
+        onVerdict={onVerdict}
+        onReason={() => undefined}
+        labelledBy="t"
+        canReview={canReview}
+      />
+    </>,
+  );
+  return { onSelect, onVerdict };
+}
+
+describe('FlagList', () => {
+  it('is a list named Flags with one item per flag and the facts', () => {
+    setup();
+    const list = screen.getByRole('list', { name: 'Flags' });
+    const items = within(list).getAllByRole('listitem');
+    expect(items).toHaveLength(2);
+    expect(items[0]).toHaveTextContent('Flag 1');
+    expect(items[0]).toHaveTextContent('3.36 mL');
+    expect(items[0]).toHaveTextContent('(10.0, -20.5, 30.0) mm');
+    expect(items[0]).toHaveTextContent('0.97');
+    expect(items[0]).toHaveTextContent('Not reviewed');
+    expect(items[1]).toHaveTextContent('Rejected');
+    expect(screen.getByRole('button', { name: 'Reject flag 2' })).toHaveAttribute('aria-pressed', 'true');
+  });
+
+  it('has named verdict buttons that report the verdict', async () => {
+    const { onVerdict, onSelect } = setup();
+    await userEvent.click(screen.getByRole('button', { name: 'Accept flag 1' }));
+    expect(onVerdict).toHaveBeenCalledWith(0, 'accept');
+    await userEvent.click(screen.getByRole('button', { name: 'Unsure flag 2' }));
+    expect(onVerdict).toHaveBeenCalledWith(1, 'unsure');
+    await userEvent.click(screen.getByText('Flag 2'));
+    expect(onSelect).toHaveBeenCalledWith(1);
+  });
+
+  it('selects a flag when its card is clicked', async () => {
+    const { onSelect } = setup();
+    await userEvent.click(screen.getAllByRole('listitem')[0]);
+    expect(onSelect).toHaveBeenCalledWith(0);
+  });
+
+  it('disables verdicts for roles that cannot review', () => {
+    setup(false);
+    expect(screen.getByRole('button', { name: 'Accept flag 1' })).toBeDisabled();
+    expect(screen.getByText(/Only clinicians record verdicts/)).toBeInTheDocument();
+  });
+});

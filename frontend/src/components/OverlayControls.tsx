@@ -1,0 +1,72 @@
+import type { OverlaySettings, OverlayColormap } from '../lib/overlay';
+import { OVERLAY_COLORMAPS, fromPercent, toPercent } from '../lib/overlay';
+
+interface Props {
+  value: OverlaySettings;
+  onChange: (next: OverlaySettings) => void;
+  disabled: boolean;
+  render3d: boolean;
+  onToggle3d: () => void;
+}
+
+export function OverlayControls({ value, onChange, disabled, render3d, onToggle3d }: Props) {
+  return (
+    <div className="viewer-toolbar" role="group" aria-label="Viewer settings">
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={value.visible}
+          disabled={disabled}
+          onChange={(e) => onChange({ ...value, visible: e.target.checked })}
+        />
+        <span>Show overlay</span>
+        <kbd aria-hidden="true">O</kbd>
+      </label>
+      <label className="slider">
+        <span>Overlay opacity</span>
+        <input
+          type="range"
+          min={0}
+          max={100}
+          step={5}
+          value={toPercent(value.opacity)}
+          aria-valuetext={`${toPercent(value.opacity)}%`}
+          disabled={disabled}
+          onChange={(e) => onChange({ ...value, opacity: fromPercent(e.target.value) })}
+        />
+        <span className="slider-value" aria-hidden="true">{toPercent(value.opacity)}%</span>
+      </label>
+      <label className="slider">
+        <span>Overlay threshold</span>
+        <input
+          type="range"
+          min={0}
+          max={95}
+          step={1}
+          value={toPercent(value.threshold)}
+          aria-valuetext={value.threshold.toFixed(2)}
+          disabled={disabled}
+          onChange={(e) => onChange({ ...value, threshold: fromPercent(e.target.value) })}
+        />
+        <span className="slider-value" aria-hidden="true">{value.threshold.toFixed(2)}</span>
+      </label>
+      <label className="field-inline">
+        <span>Colormap</span>
+        <select
+          value={value.colormap}
+          disabled={disabled}
+          onChange={(e) => onChange({ ...value, colormap: e.target.value as OverlayColormap })}
+        >
+          {OVERLAY_COLORMAPS.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" aria-pressed={render3d} onClick={onToggle3d} title="Toggle 3D render (D)">
+        3D render
+      </button>
+    </div>
+  );
+}

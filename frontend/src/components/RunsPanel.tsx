@@ -1,0 +1,137 @@
+import { useEffect, useState } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { errorMessage } from '../api/errors';
+import { keys, useRuns } from '../api/queries';
+import { MODEL_PROFILES, type CaseDetail, type Job, type ModelProfile } from '../api/types';
+import { formatDateTime, isActive } from '../lib/format';
+
+interface Props {
+  c: CaseDetail;
+  /** clinicians and coordinators may re-run and cancel */
+  canRerun: boolean;
+  onNotice: (text: string) => void;
+}
+
+export function runStatusText(j: Pick<Job, 'status' | 'progress' | 'stage'>): string {
+  if (j.status === 'running') return `running ${Math.max(0, Math.min(100, j.progress))}%${j.stage ? ` · ${j.stage}` : ''}`;
+  return j.status;
+}
+
+/** Run history of the case, with "Re-run" (model profile choice) and "Cancel run" for a queued run. */
+export function RunsPanel({ c, canRerun, onNotice }: Props) {
+  const qc = useQueryClient();
+  const runs = useRuns(c.id);
+  const [profile, setProfile] = useState<ModelProfile>('fast');
+  const [error, setError] = useState<string | null>(null);
+
+  const refresh = () => {
+    void qc.invalidateQueries({ queryKey: keys.case(c.id) });
+    void qc.invalidateQueries({ queryKey: keys.allCases });
+  };
+  const rerun = useMutation({
+    mutationFn: (p: ModelProfile) => api.rerun(c.id, p),
+    onMutate: () => setError(null),
+    onSuccess: (job) => {
+      onNotice(`Run ${job.id} queued (${job.model_profile})`);
+      refresh();
+    },
+    onError: (e) => setError(`Re-run not started: ${errorMessage(e)}`),
+  });
+  const cancel = useMutation({
+    mutationFn: (jobId: number) => api.cancelJob(jobId),
+    onMutate: () => setError(null),
+    onSuccess: (job) => {
+      onNotice(`Run ${job.id} cancelled`);
+      refresh();
+    },
+    onError: (e) => {
+      setError(`Run not cancelled: ${errorMessage(e)}`);
+      refresh();
+    },
+  });
+
+  // the case's status moved on (polled by the page): the history changed too
+  useEffect(() => {
+    void qc.invalidateQueries({ queryKey: keys.runs(c.id) });
+  }, [c.status, qc, c.id]);
+
+  const list = runs.data ?? [];
+  const pending = list.some((j) => isActive(j.status)) || isActive(c.status);
+
+  return (
+    <section className="panel runs-panel" aria-labelledby="runs-title">
+      <h2 id="runs-title">Runs</h2>
+      {canRerun && (
+        <form
+          className="rerun-row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!rerun.isPending && !pending) rerun.mutate(profile);
+          }}
+        >
+          <label className="field-inline">
+            <span>Model profile</span>
+            <select value={profile} onChange={(e) => setProfile(e.target.value as ModelProfile)}>
+              {MODEL_PROFILES.map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button
+            type="submit"
+            disabled={rerun.isPending || pending}
+            aria-busy={rerun.isPending}
+            title={pending ? 'A run of this case is still queued or running' : 'Analyse this case again'}
+          >
+            Re-run
+          </button>
+        </form>
+      )}
+      {error && (
+        <div className="error-box" role="alert">
+          {error}
+        </div>
+      )}
+      {runs.isPending ? (
+        <p className="muted small">Loading runs…</p>
+      ) : runs.isError ? (
+        <div className="error-box" role="alert">
+          Could not load the runs: {errorMessage(runs.error)}{' '}
+          <button type="button" onClick={() => void runs.refetch()}>
+            Retry loading runs
+          </button>
+        </div>
+      ) : (
+        <ol className="runs" aria-label="Run history">
+          {list.map((j) => (
+            <li key={j.id} className={`run run-${j.status}`} data-run-id={j.id} data-status={j.status}>
+              <div className="run-head">
+                <strong>Run {j.id}</strong> <span className="muted">{j.model_profile}</span>{' '}
+                <span className={`run-status st-${j.status}`}>{runStatusText(j)}</span>
+              </div>
+              <div className="muted small">
+                requested {formatDateTime(j.created_at)}
+                {j.finished_at ? ` · finished ${formatDateTime(j.finished_at)}` : ''}
+                {j.attempts > 1 ? ` · ${j.attempts} attempts` : ''}
+              </div>
+              {j.error && <div className="error-text small">{j.error}</div>}
+              {canRerun && j.status === 'queued' && (
+                <button
+                  type="button"
+                  onClick={() => cancel.mutate(j.id)}
+                  disabled={cancel.isPending}
+                  aria-busy={cancel.isPending}
+                >
+                  Cancel run
+                </button>
+              )}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}

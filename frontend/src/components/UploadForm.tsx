@@ -1,0 +1,221 @@
+import { useRef, useState, type DragEvent, type FormEvent } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { errorMessage } from '../api/errors';
+import { keys } from '../api/queries';
+import { planUploads } from '../lib/uploadPlan';
+import { filesFromDrop } from '../lib/dropFiles';
+
+/** What the file picker offers; the server has the last word on what it accepts. */
+const ACCEPT = '.nii,.nii.gz,.gz,.zip,.dcm,application/dicom,application/zip';
+type Sequence = 't1' | 't2' | 'flair';
+
+interface UploadRow {
+  key: string;
+  name: string;
+  progress: number; // 0..1
+  state: 'waiting' | 'uploading' | 'done' | 'error';
+  message?: string;
+}
+
+export function UploadForm() {
+  const qc = useQueryClient();
+  const fileRef = useRef<HTMLInputElement>(null);
+  const folderRef = useRef<HTMLInputElement>(null);
+  const [files, setFiles] = useState<File[]>([]);
+  const [label, setLabel] = useState('');
+  const [sequence, setSequence] = useState<Sequence>('t1');
+  const [localError, setLocalError] = useState<string | null>(null);
+  const [rows, setRows] = useState<UploadRow[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [dragging, setDragging] = useState(false);
+  const [reading, setReading] = useState(false);
+
+  function patch(key: string, p: Partial<UploadRow>) {
+    setRows((rs) => rs.map((r) => (r.key === key ? { ...r, ...p } : r)));
+  }
+
+  function choose(list: FileList | File[] | null) {
+    setLocalError(null);
+    setFiles(list ? Array.from(list) : []);
+  }
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    if (busy) return;
+    setLocalError(null);
+    const chosen = planUploads(files.length ? files : Array.from(fileRef.current?.files ?? []));
+    if (!chosen.length) {
+      setLocalError('Choose a scan file to upload.');
+      return;
+    }
+    const batch: UploadRow[] = chosen.map((g, i) => ({
+      key: `${Date.now()}-${i}`,
+      name: g.name,
+      progress: 0,
+      state: 'waiting',
+    }));
+    setRows(batch);
+    setBusy(true);
+    // the label names a single upload; several files are named by the server from their file names
+    const useLabel = chosen.length === 1 ? label : undefined;
+    // (a DICOM series is one request with all its files)
+    let ok = 0;
+    for (let i = 0; i < chosen.length; i++) {
+      const row = batch[i];
+      patch(row.key, { state: 'uploading' });
+      try {
+        const created = await api.uploadCaseWithProgress(chosen[i].files, {
+          label: useLabel,
+          sequence,
+          onProgress: (f) => patch(row.key, { progress: f }),
+        });
+        ok++;
+        qc.setQueryData(keys.case(created.id), created);
+        patch(row.key, { state: 'done', progress: 1 });
+      } catch (err) {
+        patch(row.key, { state: 'error', message: errorMessage(err) });
+      }
+      void qc.invalidateQueries({ queryKey: keys.allCases });
+    }
+    setBusy(false);
+    if (ok === chosen.length) {
+      setLabel('');
+      setFiles([]);
+      if (fileRef.current) fileRef.current.value = '';
+      if (folderRef.current) folderRef.current.value = '';
+    }
+  }
+
+  function onDrop(e: DragEvent) {
+    e.preventDefault();
+    setDragging(false);
+    if (busy) return;
+    // folders are walked (DICOM series); the entries must be taken before this handler returns
+    const pending = filesFromDrop(
+      e.dataTransfer.items as unknown as Parameters<typeof filesFromDrop>[0],
+      e.dataTransfer.files,
+    );
+    setReading(true);
+    pending
+      .then((dropped) => {
+        if (fileRef.current) fileRef.current.value = '';
+        if (folderRef.current) folderRef.current.value = '';
+        if (!dropped.length) setLocalError('Nothing to upload in what was dropped.');
+        else choose(dropped);
+      })
+      .catch((err) => setLocalError(`Could not read the dropped files: ${errorMessage(err)}`))
+      .finally(() => setReading(false));
+  }
+
+  const plan = planUploads(files);
+
+  return (
+    <section
+      className={`panel upload${dragging ? ' dragging' : ''}`}
+      aria-labelledby="upload-title"
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
+      <h2 id="upload-title">Upload scan</h2>
+      <form onSubmit={onSubmit} className="upload-form">
+        <label className="field">
+          <span>Scan file</span>
+          <input
+            ref={fileRef}
+            type="file"
+            name="files"
+            accept={ACCEPT}
+            multiple
+            onChange={(e) => choose(e.target.files)}
+          />
+        </label>
+        <label className="field">
+          <span>Scan folder</span>
+          <input
+            ref={folderRef}
+            type="file"
+            name="folder"
+            onChange={(e) => choose(e.target.files)}
+            {...{ webkitdirectory: '', directory: '' }}
+          />
+        </label>
+        <label className="field">
+          <span>Case label</span>
+          <input
+            type="text"
+            name="label"
+            value={label}
+            onChange={(e) => setLabel(e.target.value)}
+            placeholder={plan.length > 1 ? 'from file names' : 'optional'}
+            disabled={plan.length > 1}
+            maxLength={200}
+          />
+        </label>
+        <label className="field field-small">
+          <span>Sequence</span>
+          <select name="sequence" value={sequence} onChange={(e) => setSequence(e.target.value as Sequence)}>
+            <option value="t1">T1</option>
+            <option value="t2">T2</option>
+            <option value="flair">FLAIR</option>
+          </select>
+        </label>
+        <button type="submit" className="primary" disabled={busy || reading} aria-busy={busy}>
+          Upload
+        </button>
+        <span className="muted small drop-hint" data-testid="upload-chosen">
+          {reading
+            ? 'Reading the dropped files… · '
+            : plan.length
+              ? `Chosen: ${plan.map((g) => g.name).join(', ')} · `
+              : ''}
+          or drop NIfTI (.nii, .nii.gz), a zip, DICOM files or a DICOM folder here
+        </span>
+      </form>
+      {localError && (
+        <div className="error-box" role="alert">
+          {localError}
+        </div>
+      )}
+      {rows.length > 0 && (
+        <ul className="uploads" aria-label="Uploads">
+          {rows.map((r) => (
+            <li key={r.key} className={`upload-row up-${r.state}`}>
+              <span className="up-name">{r.name}</span>
+              {(r.state === 'uploading' || r.state === 'waiting') && (
+                <span
+                  className="progress"
+                  role="progressbar"
+                  aria-label={`Upload progress for ${r.name}`}
+                  aria-valuemin={0}
+                  aria-valuemax={100}
+                  aria-valuenow={Math.round(r.progress * 100)}
+                >
+                  <span className="progress-fill" style={{ width: `${Math.round(r.progress * 100)}%` }} />
+                </span>
+              )}
+              {r.state === 'waiting' && <span className="muted small">waiting</span>}
+              {r.state === 'uploading' && <span className="muted small">{Math.round(r.progress * 100)}%</span>}
+              {r.state === 'done' && (
+                <span className="ok-text" role="status">
+                  Uploaded; queued for analysis.
+                </span>
+              )}
+              {r.state === 'error' && (
+                <span className="error-text" role="alert">
+                  {r.message}
+                </span>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,367 @@
+import { forwardRef, useEffect, useImperativeHandle, useRef, useState } from 'react';
+import { Niivue, SLICE_TYPE, type NiiVueLocation } from '@niivue/niivue';
+import { takeCaseFile } from '../lib/filePrefetch';
+import { errorMessage } from '../api/errors';
+import { applyOverlay, effectiveOpacity, overlayRange, type OverlaySettings } from '../lib/overlay';
+import { maskColormap, maxLabel, outlineLabels, type MaskMode, type VoxelArray } from '../lib/labelMask';
+import { fromWindowLevel, toWindowLevel, type WindowLevel, type WindowRange } from '../lib/windowLevel';
+
+declare global {
+  interface Window {
+    /** The case viewer's NiiVue instance (for end-to-end tests and debugging). */
+    __niivue?: Niivue;
+  }
+}
+
+export interface Readout {
+  mm: number[];
+  vox: number[];
+  scan: number | null;
+  anomaly: number | null;
+}
+
+export interface ViewerHandle {
+  /** Moves the crosshair to a world position (mm). */
+  gotoMM(mm: readonly number[]): void;
+  /** Steps the axial slice by `delta` voxels. */
+  stepSlice(delta: number): void;
+  /** Sets the scan's display range (window/level). */
+  setWindowLevel(wl: WindowLevel): void;
+  /** Back to the display range chosen when the scan was loaded. */
+  resetWindow(): void;
+}
+
+/** The scan's current window/level and its data range (null until the scan is loaded). */
+export interface WindowState {
+  wl: WindowLevel;
+  range: WindowRange;
+}
+
+export type MaskStatus = 'none' | 'loading' | 'ready' | 'error';
+
+interface Props {
+  caseId: number;
+  /** Load the anomaly map as an overlay (only once the job has produced it). */
+  withOverlay: boolean;
+  overlay: OverlaySettings;
+  render3d: boolean;
+  onLocation?: (r: Readout) => void;
+  /** Load the flag mask (anomaly_mask, label k = flag k) as a third volume. */
+  withMask?: boolean;
+  maskMode?: MaskMode;
+  /** Label of the selected flag, highlighted in the mask. */
+  selectedLabel?: number | null;
+  /** Called when the scan's window/level changes (load, right-drag, controls). */
+  onWindow?: (w: WindowState | null) => void;
+  onMaskStatus?: (s: MaskStatus) => void;
+}
+
+interface MaskLayer {
+  vol: Niivue['volumes'][number];
+  fill: VoxelArray;
+  outline: VoxelArray | null;
+  nLabels: number;
+}
+
+const MASK_FILL_OPACITY = 0.45;
+
+/** Shows the mask layer in a mode, with the selected label highlighted. */
+function applyMask(nv: Niivue, layer: MaskLayer, mode: MaskMode, selected: number | null): void {
+  const { vol } = layer;
+  if (mode === 'outline') {
+    if (!layer.outline) {
+      const d = vol.hdr?.dims ?? [];
+      layer.outline = outlineLabels(layer.fill, [d[1] ?? 0, d[2] ?? 0, d[3] ?? 1]);
+    }
+    vol.img = layer.outline;
+  } else {
+    vol.img = layer.fill;
+  }
+  vol.setColormapLabel(maskColormap(layer.nLabels, selected));
+  vol.opacity = mode === 'hidden' ? 0 : mode === 'fill' ? MASK_FILL_OPACITY : 1;
+  nv.updateGLVolume();
+}
+
+function toReadout(loc: NiiVueLocation): Readout {
+  const values = loc.values ?? [];
+  return {
+    mm: Array.from(loc.mm ?? []).slice(0, 3),
+    vox: Array.from(loc.vox ?? values[0]?.vox ?? []).slice(0, 3),
+    scan: values[0] && Number.isFinite(values[0].value) ? values[0].value : null,
+    anomaly: values[1] && Number.isFinite(values[1].value) ? values[1].value : null,
+  };
+}
+
+export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
+  { caseId, withOverlay, overlay, render3d, onLocation, withMask = false, maskMode = 'outline', selectedLabel = null, onWindow, onMaskStatus },
+  ref,
+) {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const nvRef = useRef<Niivue | null>(null);
+  const attached = useRef<Promise<void> | null>(null);
+  const overlayRef = useRef(overlay);
+  overlayRef.current = overlay;
+  const onLocationRef = useRef(onLocation);
+  onLocationRef.current = onLocation;
+  const onWindowRef = useRef(onWindow);
+  onWindowRef.current = onWindow;
+  const maskRef = useRef<MaskLayer | null>(null);
+  const maskModeRef = useRef(maskMode);
+  maskModeRef.current = maskMode;
+  const selectedRef = useRef(selectedLabel);
+  selectedRef.current = selectedLabel;
+  const rangeRef = useRef<WindowRange | null>(null);
+  const [maskStatus, setMaskStatus] = useState<MaskStatus>('none');
+  const onMaskStatusRef = useRef(onMaskStatus);
+  onMaskStatusRef.current = onMaskStatus;
+  useEffect(() => onMaskStatusRef.current?.(maskStatus), [maskStatus]);
+
+  /** Reports the scan's window/level to the page. */
+  const reportWindow = useRef(() => {
+    const nv = nvRef.current;
+    const scan = nv?.volumes[0];
+    const range = rangeRef.current;
+    if (!scan || !range) return onWindowRef.current?.(null);
+    onWindowRef.current?.({ wl: toWindowLevel(scan.cal_min ?? 0, scan.cal_max ?? 1), range });
+  }).current;
+
+  const [ready, setReady] = useState(false);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const [reloadKey, setReloadKey] = useState(0);
+
+  // one NiiVue per mounted viewer
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    const nv = new Niivue({
+      backColor: [0, 0, 0, 1],
+      crosshairColor: [0.15, 0.75, 1, 0.9],
+      crosshairWidth: 1,
+      // leave the voxel under the crosshair visible (a flag's centroid is what the reader looks at)
+      crosshairGap: 12,
+      show3Dcrosshair: true,
+      isColorbar: false,
+      loadingText: '',
+      dragAndDropEnabled: false,
+      isResizeCanvas: true,
+    });
+    nv.onLocationChange = (loc: unknown) => onLocationRef.current?.(toReadout(loc as NiiVueLocation));
+    // right-drag contrast changes the scan's cal_min/cal_max
+    nv.onIntensityChange = (vol) => {
+      if (vol === nv.volumes[0]) reportWindow();
+    };
+    nvRef.current = nv;
+    window.__niivue = nv;
+    attached.current = nv.attachToCanvas(canvas).then(() => {
+      nv.setSliceType(SLICE_TYPE.MULTIPLANAR);
+    });
+    return () => {
+      attached.current = null;
+      nvRef.current = null;
+      if (window.__niivue === nv) delete window.__niivue;
+      try {
+        nv.cleanup();
+      } catch {
+        /* ignore */
+      }
+    };
+  }, []);
+
+  // (re)load the volumes for this case
+  useEffect(() => {
+    const ctrl = new AbortController();
+    let cancelled = false;
+    setReady(false);
+    setLoading(true);
+    setError(null);
+    maskRef.current = null;
+    rangeRef.current = null;
+    setMaskStatus('none');
+    onWindowRef.current?.(null);
+    (async () => {
+      try {
+        const [scan, map] = await Promise.all([
+          takeCaseFile(caseId, 'scan', ctrl.signal),
+          withOverlay ? takeCaseFile(caseId, 'anomaly_map', ctrl.signal) : Promise.resolve(null),
+        ]);
+        performance.mark('nt:files-fetched', { detail: { caseId } });
+        await attached.current;
+        const nv = nvRef.current;
+        if (cancelled || !nv) return;
+        const s = overlayRef.current;
+        // NiiVue 0.69's loadVolumes drops the `buffer` option, but accepts the bytes as `url` and then
+        // takes the format from `name`; the bytes were fetched by us with the session cookie.
+        const list: Parameters<Niivue['loadVolumes']>[0] = [
+          { url: scan as unknown as string, name: 'scan.nii.gz', colormap: 'gray' },
+        ];
+        if (map) {
+          list.push({
+            url: map as unknown as string,
+            name: 'anomaly_map.nii.gz',
+            colormap: s.colormap,
+            opacity: effectiveOpacity(s),
+            ...overlayRange(s),
+          });
+        }
+        await nv.loadVolumes(list);
+        if (cancelled) return;
+        applyOverlay(nv, overlayRef.current);
+        const scanVol = nv.volumes[0];
+        if (scanVol) {
+          const lo = scanVol.cal_min ?? 0;
+          const hi = scanVol.cal_max ?? 1;
+          rangeRef.current = {
+            min: Math.min(scanVol.global_min ?? lo, lo),
+            max: Math.max(scanVol.global_max ?? hi, hi),
+            defaultMin: lo,
+            defaultMax: hi,
+          };
+          reportWindow();
+        }
+        nv.createOnLocationChange();
+        const both = nv.volumes.length === 2;
+        if (both) performance.mark('nt:viewer-ready', { detail: { caseId } });
+        setReady(both);
+        setLoading(false);
+      } catch (e) {
+        if (cancelled || (e instanceof DOMException && e.name === 'AbortError')) return;
+        setError(errorMessage(e));
+        setLoading(false);
+      }
+    })();
+    return () => {
+      cancelled = true;
+      ctrl.abort();
+    };
+  }, [caseId, withOverlay, reloadKey]);
+
+  // overlay settings changes
+  useEffect(() => {
+    const nv = nvRef.current;
+    if (nv && nv.volumes.length > 1) applyOverlay(nv, overlay);
+  }, [overlay]);
+
+  // the flag mask: loaded after the scan and the map are drawn (never delays the first view)
+  useEffect(() => {
+    if (!ready || !withMask) return;
+    const nv = nvRef.current;
+    if (!nv) return;
+    const ctrl = new AbortController();
+    let cancelled = false;
+    const scan = nv.volumes[0];
+    setMaskStatus('loading');
+    (async () => {
+      try {
+        const bytes = await takeCaseFile(caseId, 'anomaly_mask', ctrl.signal);
+        if (cancelled || nvRef.current !== nv || nv.volumes[0] !== scan) return;
+        const vol = await nv.addVolumeFromUrl({
+          url: bytes as unknown as string,
+          name: 'anomaly_mask.nii.gz',
+          opacity: 0,
+        });
+        if (cancelled || nv.volumes[0] !== scan) {
+          if (nv.volumes.includes(vol)) nv.removeVolume(vol);
+          return;
+        }
+        const fill = vol.img as VoxelArray;
+        const layer: MaskLayer = { vol, fill, outline: null, nLabels: maxLabel(fill) };
+        maskRef.current = layer;
+        applyMask(nv, layer, maskModeRef.current, selectedRef.current);
+        setMaskStatus('ready');
+      } catch (e) {
+        if (cancelled || (e instanceof DOMException && e.name === 'AbortError')) return;
+        setMaskStatus('error');
+      }
+    })();
+    return () => {
+      cancelled = true;
+      ctrl.abort();
+      const layer = maskRef.current;
+      maskRef.current = null;
+      if (layer && nvRef.current === nv && nv.volumes.includes(layer.vol)) {
+        try {
+          nv.removeVolume(layer.vol);
+        } catch {
+          /* viewer gone */
+        }
+      }
+    };
+  }, [ready, withMask, caseId]);
+
+  useEffect(() => {
+    const nv = nvRef.current;
+    const layer = maskRef.current;
+    if (nv && layer && maskStatus === 'ready') applyMask(nv, layer, maskMode, selectedLabel);
+  }, [maskMode, selectedLabel, maskStatus]);
+
+  useEffect(() => {
+    const nv = nvRef.current;
+    if (!nv) return;
+    void attached.current?.then(() => nv.setSliceType(render3d ? SLICE_TYPE.RENDER : SLICE_TYPE.MULTIPLANAR));
+  }, [render3d]);
+
+  useImperativeHandle(
+    ref,
+    () => ({
+      gotoMM(mm) {
+        const nv = nvRef.current;
+        if (!nv || nv.volumes.length === 0 || mm.length < 3) return;
+        nv.scene.crosshairPos = nv.mm2frac([mm[0], mm[1], mm[2]]);
+        nv.createOnLocationChange();
+        nv.updateGLVolume();
+      },
+      stepSlice(delta) {
+        const nv = nvRef.current;
+        if (!nv || nv.volumes.length === 0) return;
+        nv.moveCrosshairInVox(0, 0, delta);
+      },
+      setWindowLevel(wl) {
+        const nv = nvRef.current;
+        const scan = nv?.volumes[0];
+        if (!nv || !scan || !rangeRef.current) return;
+        const { cal_min, cal_max } = fromWindowLevel(wl, rangeRef.current);
+        scan.cal_min = cal_min;
+        scan.cal_max = cal_max;
+        nv.updateGLVolume();
+        reportWindow();
+      },
+      resetWindow() {
+        const nv = nvRef.current;
+        const scan = nv?.volumes[0];
+        const r = rangeRef.current;
+        if (!nv || !scan || !r) return;
+        scan.cal_min = r.defaultMin;
+        scan.cal_max = r.defaultMax;
+        nv.updateGLVolume();
+        reportWindow();
+      },
+    }),
+    [],
+  );
+
+  return (
+    <div
+      className="viewer"
+      data-viewer-ready={ready ? 'true' : 'false'}
+      data-overlay={withOverlay ? 'true' : 'false'}
+      data-mask={maskStatus}
+      aria-busy={loading}
+    >
+      <canvas ref={canvasRef} aria-label="Image viewer" role="img" />
+      {loading && !error && (
+        <div className="viewer-msg">
+          Loading images…
+        </div>
+      )}
+      {error && (
+        <div className="viewer-msg error" role="alert">
+          Could not load the images: {error}{' '}
+          <button type="button" onClick={() => setReloadKey((k) => k + 1)}>
+            Retry loading images
+          </button>
+        </div>
+      )}
+    </div>
+  );
+});

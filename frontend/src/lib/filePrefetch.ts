@@ -1,0 +1,50 @@
+import { api } from '../api/client';
+import type { FileKind } from '../api/types';
+
+/**
+ * Early downloads of a case's volumes, so the first view does not wait for JS chunks, the session
+ * check and the case record in turn: started at boot on /cases/:id and when a worklist link is
+ * hovered or focused; consumed once by the viewer. A failed prefetch is simply fetched again.
+ */
+const KEEP_MS = 30_000;
+const cache = new Map<string, Promise<ArrayBuffer>>();
+
+const key = (caseId: number, kind: FileKind) => `${caseId}/${kind}`;
+
+async function quietFetch(caseId: number, kind: FileKind): Promise<ArrayBuffer> {
+  // plain fetch: a 401 here must not redirect; the page's own requests handle that
+  const res = await fetch(`/api/cases/${caseId}/files/${kind}`, { credentials: 'same-origin' });
+  if (!res.ok) throw new Error(String(res.status));
+  return res.arrayBuffer();
+}
+
+export function prefetchCaseFiles(caseId: number, kinds: FileKind[] = ['scan', 'anomaly_map']): void {
+  if (!Number.isInteger(caseId) || caseId <= 0) return;
+  for (const kind of kinds) {
+    const k = key(caseId, kind);
+    if (cache.has(k)) continue;
+    const p = quietFetch(caseId, kind);
+    p.catch(() => cache.delete(k));
+    cache.set(k, p);
+    setTimeout(() => {
+      if (cache.get(k) === p) cache.delete(k);
+    }, KEEP_MS);
+  }
+}
+
+/** The prefetched bytes if there are any (else a normal API fetch). */
+export function takeCaseFile(caseId: number, kind: FileKind, signal?: AbortSignal): Promise<ArrayBuffer> {
+  const k = key(caseId, kind);
+  const p = cache.get(k);
+  if (p) {
+    cache.delete(k);
+    return p.catch(() => api.caseFile(caseId, kind, signal));
+  }
+  return api.caseFile(caseId, kind, signal);
+}
+
+/** Case id of a /cases/:id path, else null. */
+export function caseIdFromPath(pathname: string): number | null {
+  const m = /^\/cases\/(\d+)\/?$/.exec(pathname);
+  return m ? Number(m[1]) : null;
+}

@@ -1,0 +1,64 @@
+import type { CaseSummary, JobStatus, VerdictValue } from '../api/types';
+
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'running'];
+
+export function isActive(status: JobStatus | string | null | undefined): boolean {
+  return status === 'queued' || status === 'running';
+}
+
+export function anyActive(cases: readonly Pick<CaseSummary, 'status'>[] | undefined): boolean {
+  return !!cases && cases.some((c) => isActive(c.status));
+}
+
+export function clampPercent(p: number | null | undefined): number {
+  if (p == null || !Number.isFinite(p)) return 0;
+  return Math.max(0, Math.min(100, Math.round(p)));
+}
+
+/** "running 40% · threshold search", "queued", "succeeded", "failed". */
+export function statusText(c: Pick<CaseSummary, 'status' | 'progress' | 'stage'>): string {
+  if (c.status === 'running') {
+    const base = `running ${clampPercent(c.progress)}%`;
+    return c.stage ? `${base} · ${c.stage}` : base;
+  }
+  return c.status;
+}
+
+export function formatScore(score: number | null | undefined): string {
+  if (score == null || !Number.isFinite(score)) return '—';
+  return score.toFixed(4);
+}
+
+const dateFmt = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dateFmt.format(d);
+}
+
+export function formatMl(ml: number | null | undefined): string {
+  if (ml == null || !Number.isFinite(ml)) return '—';
+  return ml >= 10 ? ml.toFixed(1) : ml.toFixed(2);
+}
+
+export function formatVec(v: readonly number[] | null | undefined, digits = 1): string {
+  if (!v || !v.length) return '—';
+  return v.map((x) => (Number.isFinite(x) ? x.toFixed(digits) : '?')).join(', ');
+}
+
+export const VERDICT_TEXT: Record<VerdictValue, string> = {
+  accept: 'Accepted',
+  reject: 'Rejected',
+  unsure: 'Unsure',
+};
+
+export function verdictText(v: VerdictValue | null | undefined): string {
+  return v ? VERDICT_TEXT[v] : 'Not reviewed';
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it, vi } from 'vitest';
+import {
+  applyOverlay,
+  DEFAULT_OVERLAY,
+  effectiveOpacity,
+  fromPercent,
+  loadOverlay,
+  normalizeOverlay,
+  overlayRange,
+  saveOverlay,
+  STORAGE_KEY,
+  toPercent,
+} from './overlay';
+
+function memoryStorage(init: Record<string, string> = {}) {
+  const m = new Map(Object.entries(init));
+  return {
+    getItem: (k: string) => m.get(k) ?? null,
+    setItem: (k: string, v: string) => void m.set(k, v),
+    m,
+  };
+}
+
+describe('normalizeOverlay', () => {
+  it('clamps and defaults every field', () => {
+    expect(normalizeOverlay({ opacity: 3, threshold: -1, visible: 'yes', colormap: 'rainbow' })).toEqual({
+      opacity: 1,
+      threshold: 0,
+      visible: true,
+      colormap: 'warm',
+    });
+    expect(normalizeOverlay(null)).toEqual(DEFAULT_OVERLAY);
+    expect(normalizeOverlay({ opacity: '0.25', threshold: 'x' }).opacity).toBe(0.25);
+    expect(normalizeOverlay({ threshold: 'x' }).threshold).toBe(DEFAULT_OVERLAY.threshold);
+    expect(normalizeOverlay({ colormap: 'hot', visible: false })).toMatchObject({ colormap: 'hot', visible: false });
+  });
+});
+
+describe('persistence', () => {
+  it('round-trips through storage', () => {
+    const s = memoryStorage();
+    saveOverlay({ opacity: 0.3, threshold: 0.5, visible: false, colormap: 'hot' }, s);
+    expect(loadOverlay(s)).toEqual({ opacity: 0.3, threshold: 0.5, visible: false, colormap: 'hot' });
+  });
+  it('ignores corrupt or missing storage', () => {
+    expect(loadOverlay(memoryStorage({ [STORAGE_KEY]: '{not json' }))).toEqual(DEFAULT_OVERLAY);
+    expect(loadOverlay(null)).toEqual(DEFAULT_OVERLAY);
+    const throwing = { setItem: () => { throw new Error('quota'); } };
+    expect(() => saveOverlay(DEFAULT_OVERLAY, throwing)).not.toThrow();
+  });
+});
+
+describe('derived values', () => {
+  it('hides by zero opacity', () => {
+    expect(effectiveOpacity({ ...DEFAULT_OVERLAY, opacity: 0.7, visible: false })).toBe(0);
+    expect(effectiveOpacity({ ...DEFAULT_OVERLAY, opacity: 0.7 })).toBe(0.7);
+  });
+  it('keeps cal_max above cal_min', () => {
+    expect(overlayRange({ ...DEFAULT_OVERLAY, threshold: 0.2 })).toEqual({ cal_min: 0.2, cal_max: 1 });
+    const r = overlayRange({ ...DEFAULT_OVERLAY, threshold: 1 });
+    expect(r.cal_max).toBeGreaterThan(r.cal_min);
+  });
+  it('converts slider percents', () => {
+    expect(toPercent(0.456)).toBe(46);
+    expect(fromPercent('35')).toBe(0.35);
+    expect(fromPercent(250)).toBe(1);
+  });
+});
+
+describe('applyOverlay', () => {
+  it('sets opacity, range and colormap on layer 1 and redraws', () => {
+    const nv = {
+      volumes: [
+        { id: 'scan', opacity: 1, colormap: 'gray' },
+        { id: 'map', opacity: 0.6, cal_min: 0, cal_max: 1, colormap: 'warm' },
+      ],
+      setColormap: vi.fn(),
+      updateGLVolume: vi.fn(),
+    };
+    expect(applyOverlay(nv, { opacity: 0.4, threshold: 0.3, visible: true, colormap: 'hot' })).toBe(true);
+    expect(nv.volumes[1]).toMatchObject({ opacity: 0.4, cal_min: 0.3, cal_max: 1 });
+    expect(nv.setColormap).toHaveBeenCalledWith('map', 'hot');
+    expect(nv.updateGLVolume).toHaveBeenCalledOnce();
+    expect(nv.volumes[0].opacity).toBe(1);
+  });
+  it('does nothing before the overlay exists', () => {
+    const nv = { volumes: [{ id: 'scan', opacity: 1 }], updateGLVolume: vi.fn() };
+    expect(applyOverlay(nv, DEFAULT_OVERLAY)).toBe(false);
+    expect(nv.updateGLVolume).not.toHaveBeenCalled();
+  });
+});

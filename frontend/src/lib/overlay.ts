@@ -1,0 +1,113 @@
+/** Anomaly-overlay display settings: pure helpers plus persistence in localStorage. */
+
+export const OVERLAY_COLORMAPS = ['warm', 'hot', 'red', 'plasma'] as const;
+export type OverlayColormap = (typeof OVERLAY_COLORMAPS)[number];
+
+export interface OverlaySettings {
+  /** 0..1 opacity of the anomaly map layer */
+  opacity: number;
+  /** 0..1 anomaly value below which the map is transparent */
+  threshold: number;
+  visible: boolean;
+  colormap: OverlayColormap;
+}
+
+export const DEFAULT_OVERLAY: OverlaySettings = {
+  opacity: 0.6,
+  threshold: 0.2,
+  visible: true,
+  colormap: 'warm',
+};
+
+export const STORAGE_KEY = 'neurotriage.overlay.v1';
+
+function clamp01(x: unknown, fallback: number): number {
+  const n = typeof x === 'number' ? x : typeof x === 'string' && x.trim() !== '' ? Number(x) : NaN;
+  if (!Number.isFinite(n)) return fallback;
+  return Math.min(1, Math.max(0, n));
+}
+
+/** Coerces anything (e.g. parsed JSON from storage) into valid settings. */
+export function normalizeOverlay(raw: unknown): OverlaySettings {
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Partial<Record<keyof OverlaySettings, unknown>>;
+  return {
+    opacity: clamp01(r.opacity, DEFAULT_OVERLAY.opacity),
+    threshold: clamp01(r.threshold, DEFAULT_OVERLAY.threshold),
+    visible: typeof r.visible === 'boolean' ? r.visible : DEFAULT_OVERLAY.visible,
+    colormap: OVERLAY_COLORMAPS.includes(r.colormap as OverlayColormap)
+      ? (r.colormap as OverlayColormap)
+      : DEFAULT_OVERLAY.colormap,
+  };
+}
+
+export function loadOverlay(storage: Pick<Storage, 'getItem'> | null = safeStorage()): OverlaySettings {
+  if (!storage) return { ...DEFAULT_OVERLAY };
+  try {
+    const text = storage.getItem(STORAGE_KEY);
+    return text ? normalizeOverlay(JSON.parse(text)) : { ...DEFAULT_OVERLAY };
+  } catch {
+    return { ...DEFAULT_OVERLAY };
+  }
+}
+
+export function saveOverlay(s: OverlaySettings, storage: Pick<Storage, 'setItem'> | null = safeStorage()): void {
+  if (!storage) return;
+  try {
+    storage.setItem(STORAGE_KEY, JSON.stringify(normalizeOverlay(s)));
+  } catch {
+    /* quota or privacy mode: settings just don't persist */
+  }
+}
+
+function safeStorage(): Storage | null {
+  try {
+    return typeof window !== 'undefined' ? window.localStorage : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Opacity actually given to the layer (0 when hidden). */
+export function effectiveOpacity(s: OverlaySettings): number {
+  return s.visible ? s.opacity : 0;
+}
+
+/**
+ * Display range for the anomaly map (values are in [0, 1]).
+ * cal_max must stay above cal_min or NiiVue draws nothing sensible.
+ */
+export function overlayRange(s: OverlaySettings): { cal_min: number; cal_max: number } {
+  const cal_min = Math.min(s.threshold, 0.99);
+  return { cal_min, cal_max: Math.max(1, cal_min + 0.01) };
+}
+
+/** Slider value (0..100 integer) <-> setting (0..1). */
+export function toPercent(x: number): number {
+  return Math.round(clamp01(x, 0) * 100);
+}
+export function fromPercent(p: number | string): number {
+  return clamp01(Number(p) / 100, 0);
+}
+
+/** Minimal surface of a NiiVue instance we touch, so this is testable with a fake. */
+export interface OverlayTarget {
+  volumes: { opacity: number; cal_min?: number; cal_max?: number; colormap?: string; id: string }[];
+  setColormap?(id: string, colormap: string): void;
+  updateGLVolume(): void;
+}
+
+/** Applies settings to the overlay layer (index 1). Returns false when there is no overlay yet. */
+export function applyOverlay(nv: OverlayTarget, s: OverlaySettings, layer = 1): boolean {
+  const vol = nv.volumes[layer];
+  if (!vol) return false;
+  const { cal_min, cal_max } = overlayRange(s);
+  vol.opacity = effectiveOpacity(s);
+  vol.cal_min = cal_min;
+  vol.cal_max = cal_max;
+  if (vol.colormap !== s.colormap) {
+    if (nv.setColormap) nv.setColormap(vol.id, s.colormap);
+    else vol.colormap = s.colormap;
+  }
+  nv.updateGLVolume();
+  return true;
+}

@@ -1,0 +1,223 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
+import { useQuery } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { errorMessage } from '../api/errors';
+import type { AuditEvent, AuditQuery } from '../api/types';
+import { useMe } from '../api/queries';
+import { hasRole } from '../auth/session';
+import { formatDateTime } from '../lib/format';
+import { downloadText, toCsv } from '../lib/csv';
+
+const PAGE_SIZE = 50;
+const FIELDS = ['username', 'case_id', 'action', 'since', 'until'] as const;
+type Field = (typeof FIELDS)[number];
+
+/** datetime-local ("2026-11-24T10:30") -> ISO with the browser's offset; '' -> undefined. */
+export function localToIso(v: string): string | undefined {
+  if (!v) return undefined;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+export function auditQueryFromParams(p: URLSearchParams, page: number, pageSize = PAGE_SIZE): AuditQuery {
+  const q: AuditQuery = { page, page_size: pageSize };
+  const user = p.get('username')?.trim();
+  if (user) q.username = user;
+  const caseId = Number(p.get('case_id'));
+  if (Number.isInteger(caseId) && caseId > 0) q.case_id = caseId;
+  const action = p.get('action')?.trim();
+  if (action) q.action = action;
+  const since = localToIso(p.get('since') ?? '');
+  if (since) q.since = since;
+  const until = localToIso(p.get('until') ?? '');
+  if (until) q.until = until;
+  return q;
+}
+
+export function auditCsv(events: AuditEvent[]): string {
+  return toCsv(
+    ['id', 'at', 'actor', 'action', 'case_id', 'client_ip', 'detail'],
+    events.map((e) => [e.id, e.at, e.actor, e.action, e.case_id, e.client_ip, e.detail]),
+  );
+}
+
+export default function AuditPage() {
+  const [params, setParams] = useSearchParams();
+  const me = useMe();
+  const page = Math.max(1, Number(params.get('page')) || 1);
+  const query = auditQueryFromParams(params, page);
+  const events = useQuery({
+    queryKey: ['audit', query],
+    queryFn: ({ signal }) => api.audit(query, signal),
+    placeholderData: (prev) => prev,
+  });
+  const [form, setForm] = useState<Record<Field, string>>(() =>
+    Object.fromEntries(FIELDS.map((f) => [f, params.get(f) ?? ''])) as Record<Field, string>,
+  );
+  const [exporting, setExporting] = useState(false);
+  const [exportError, setExportError] = useState<string | null>(null);
+
+  useEffect(() => {
+    document.title = 'Audit · NeuroTriage';
+  }, []);
+
+  function apply(e: FormEvent) {
+    e.preventDefault();
+    const p = new URLSearchParams();
+    for (const f of FIELDS) if (form[f].trim()) p.set(f, form[f].trim());
+    setParams(p, { replace: true });
+  }
+
+  async function exportCsv() {
+    setExporting(true);
+    setExportError(null);
+    try {
+      const all: AuditEvent[] = [];
+      for (let pg = 1; pg <= 40; pg++) {
+        const res = await api.audit(auditQueryFromParams(params, pg, 500));
+        all.push(...res.items);
+        if (all.length >= res.total || res.items.length === 0) break;
+      }
+      downloadText(auditCsv(all), `neurotriage-audit-${new Date().toISOString().slice(0, 10)}.csv`);
+    } catch (err) {
+      setExportError(errorMessage(err));
+    } finally {
+      setExporting(false);
+    }
+  }
+
+  const data = events.data;
+  const pages = data ? Math.max(1, Math.ceil(data.total / (data.page_size || PAGE_SIZE))) : 1;
+  const goto = (n: number) => {
+    const p = new URLSearchParams(params);
+    p.set('page', String(n));
+    setParams(p, { replace: true });
+  };
+
+  return (
+    <main className="page" aria-labelledby="audit-title">
+      <div className="page-title-row">
+        <h1 id="audit-title">Audit trail</h1>
+        {data && <span className="muted">{data.total} events</span>}
+      </div>
+      <section className="panel" aria-label="Filters">
+        <form className="filters" onSubmit={apply}>
+          <label className="field">
+            <span>User</span>
+            <input value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} />
+          </label>
+          <label className="field field-small">
+            <span>Case ID</span>
+            <input
+              inputMode="numeric"
+              value={form.case_id}
+              onChange={(e) => setForm({ ...form, case_id: e.target.value.replace(/\D/g, '') })}
+            />
+          </label>
+          <label className="field">
+            <span>Action</span>
+            <input
+              value={form.action}
+              placeholder="e.g. flag.verdict or flag."
+              onChange={(e) => setForm({ ...form, action: e.target.value })}
+            />
+          </label>
+          <label className="field">
+            <span>From</span>
+            <input type="datetime-local" value={form.since} onChange={(e) => setForm({ ...form, since: e.target.value })} />
+          </label>
+          <label className="field">
+            <span>To</span>
+            <input type="datetime-local" value={form.until} onChange={(e) => setForm({ ...form, until: e.target.value })} />
+          </label>
+          <button type="submit" className="primary">
+            Apply filters
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              setForm({ username: '', case_id: '', action: '', since: '', until: '' });
+              setParams(new URLSearchParams(), { replace: true });
+            }}
+          >
+            Clear filters
+          </button>
+          <span className="spacer" />
+          <button type="button" onClick={() => void exportCsv()} disabled={exporting} aria-busy={exporting}>
+            Download audit CSV
+          </button>
+          {hasRole(me.data, 'coordinator') && (
+            <a className="button-like" href="/api/export.csv" download>
+              Export cases CSV
+            </a>
+          )}
+        </form>
+        {exportError && (
+          <div className="error-box" role="alert">
+            Export failed: {exportError}
+          </div>
+        )}
+      </section>
+
+      <section className="panel" aria-label="Events">
+        {events.isError && (
+          <div className="error-box" role="alert">
+            Could not load the audit trail: {errorMessage(events.error)}
+          </div>
+        )}
+        <table className="grid">
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">User</th>
+              <th scope="col">Action</th>
+              <th scope="col">Case</th>
+              <th scope="col">Detail</th>
+              <th scope="col">IP</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.isPending && (
+              <tr>
+                <td colSpan={6} className="muted">
+                  Loading…
+                </td>
+              </tr>
+            )}
+            {data?.items.length === 0 && (
+              <tr>
+                <td colSpan={6} className="muted">
+                  No events match.
+                </td>
+              </tr>
+            )}
+            {data?.items.map((e) => (
+              <tr key={e.id} data-audit-id={e.id} data-action={e.action}>
+                <td className="nowrap">{formatDateTime(e.at)}</td>
+                <td>{e.actor ?? '—'}</td>
+                <td className="mono">{e.action}</td>
+                <td>{e.case_id != null ? <Link to={`/cases/${e.case_id}`}>{e.case_id}</Link> : '—'}</td>
+                <td className="detail-cell">{Object.keys(e.detail ?? {}).length ? JSON.stringify(e.detail) : ''}</td>
+                <td className="mono small">{e.client_ip ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {data && pages > 1 && (
+          <nav className="pager" aria-label="Pagination">
+            <button type="button" disabled={page <= 1} onClick={() => goto(page - 1)}>
+              Previous page
+            </button>
+            <span>
+              Page {page} of {pages}
+            </span>
+            <button type="button" disabled={page >= pages} onClick={() => goto(page + 1)}>
+              Next page
+            </button>
+          </nav>
+        )}
+      </section>
+    </main>
+  );
+}

@@ -1,0 +1,183 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { act, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { forwardRef, useImperativeHandle } from 'react';
+import { renderAt } from '../test/render';
+import { api } from '../api/client';
+import { ApiError } from '../api/errors';
+import type { CaseDetail } from '../api/types';
+
+const gotoMM = vi.fn();
+const stepSlice = vi.fn();
+
+// NiiVue needs WebGL2, which jsdom lacks: stand in for the viewer, keep its imperative handle.
+vi.mock('../components/Viewer', () => ({
+  Viewer: forwardRef(function FakeViewer(props: { caseId: number; withOverlay: boolean }, ref) {
+    useImperativeHandle(ref, () => ({ gotoMM, stepSlice }));
+    return <div data-testid="viewer" data-overlay={String(props.withOverlay)} />;
+  }),
+}));
+
+const { default: CasePage } = await import('./CasePage');
+
+function detail(over: Partial<CaseDetail> = {}): CaseDetail {
+  const flag = (id: number, label: number, mm: number[]) => ({
+    id,
+    label,
+    voxel_count: 100,
+    volume_ml: 1.5,
+    centroid_mm: mm,
+    centroid_voxel: [1, 2, 3],
+    bbox_voxel: [
+      [0, 0, 0],
+      [2, 2, 2],
+    ],
+    mean_anomaly: 0.5,
+    max_anomaly: 0.9,
+    verdict: null,
+  });
+  return {
+    id: 5,
+    label: 'case five',
+    sequence: 't1',
+    uploaded_at: '2026-01-01T10:00:00Z',
+    status: 'succeeded',
+    progress: 100,
+    stage: null,
+    score: 0.01,
+    triage: 'review',
+    flag_count: 2,
+    reviewed: false,
+    review_state: 'unreviewed',
+    claimed_by: null,
+    claimed_until: null,
+    model: { name: 'itermask3d-fast-t1', version: '0.1', trained: false },
+    error: null,
+    flags: [flag(51, 1, [10, 20, 30]), flag(52, 2, [-5, 0, 5])],
+    threshold: 0.03,
+    passes: 100,
+    seconds: 12,
+    case_verdict: null,
+    findings: [],
+    attempts: 1,
+    review_seconds: 0,
+    dicom_meta: {},
+    source_format: 'nifti',
+    ...over,
+  } as CaseDetail;
+}
+
+beforeEach(() => {
+  gotoMM.mockReset();
+  stepSlice.mockReset();
+  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'] });
+  vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 100 });
+  vi.spyOn(api, 'claim').mockResolvedValue({ claimed_by: 'clin', claimed_until: '2026-01-01T11:00:00Z' });
+  vi.spyOn(api, 'reportReviewTime').mockResolvedValue(undefined);
+});
+afterEach(() => vi.restoreAllMocks());
+
+function open(c: CaseDetail) {
+  vi.spyOn(api, 'getCase').mockResolvedValue(c);
+  return renderAt(<CasePage />, { path: `/cases/${c.id}`, route: '/cases/:id' });
+}
+
+describe('CasePage', () => {
+  it('shows the case, the model badge and the flags; claims the case', async () => {
+    open(detail());
+    expect(await screen.findByRole('heading', { level: 1, name: 'case five' })).toBeInTheDocument();
+    expect(screen.getByText('untrained model')).toBeVisible();
+    expect(screen.getByText('itermask3d-fast-t1')).toBeInTheDocument();
+    const list = screen.getByRole('list', { name: 'Flags' });
+    expect(within(list).getAllByRole('listitem')).toHaveLength(2);
+    expect(screen.getByRole('link', { name: 'Back to worklist' })).toHaveAttribute('href', '/');
+    await waitFor(() => expect(api.claim).toHaveBeenCalledWith(5));
+  });
+
+  it('drives the review by keyboard: N selects and jumps, R saves, the item shows the verdict', async () => {
+    const put = vi.spyOn(api, 'putVerdict').mockResolvedValue({
+      verdict: 'reject',
+      reason: null,
+      comment: null,
+      reviewer: 'clin',
+      updated_at: '2026-01-01T10:05:00Z',
+      version: 1,
+    });
+    open(detail());
+    await screen.findByRole('list', { name: 'Flags' });
+    await userEvent.keyboard('n');
+    expect(gotoMM).toHaveBeenLastCalledWith([10, 20, 30]);
+    await userEvent.keyboard('r');
+    await waitFor(() => expect(put).toHaveBeenCalledWith(51, expect.objectContaining({ verdict: 'reject', version: 0 })));
+    expect(await screen.findByRole('status')).toHaveTextContent('Verdict saved');
+    expect(screen.getAllByRole('listitem')[0]).toHaveTextContent('Rejected');
+    await userEvent.keyboard('n');
+    expect(gotoMM).toHaveBeenLastCalledWith([-5, 0, 5]);
+    await userEvent.keyboard('{ArrowUp}');
+    expect(stepSlice).toHaveBeenCalledWith(1);
+  });
+
+  it('clicking a flag moves the crosshair; a verdict button saves that flag', async () => {
+    const put = vi.spyOn(api, 'putVerdict').mockResolvedValue({
+      verdict: 'accept',
+      reason: null,
+      comment: null,
+      reviewer: 'clin',
+      updated_at: '2026-01-01T10:05:00Z',
+      version: 1,
+    });
+    open(detail());
+    await userEvent.click(await screen.findByText('Flag 2'));
+    expect(gotoMM).toHaveBeenLastCalledWith([-5, 0, 5]);
+    await userEvent.click(screen.getByRole('button', { name: 'Accept flag 2' }));
+    await waitFor(() => expect(put).toHaveBeenCalledWith(52, expect.objectContaining({ verdict: 'accept' })));
+    expect(await screen.findByText('Accepted')).toBeInTheDocument();
+  });
+
+  it('asks for a selection before A/R/U', async () => {
+    open(detail());
+    await screen.findByRole('list', { name: 'Flags' });
+    await userEvent.keyboard('a');
+    expect(screen.getByRole('status')).toHaveTextContent('Select a flag first');
+  });
+
+  it('explains a 409 and reloads the case', async () => {
+    vi.spyOn(api, 'putVerdict').mockRejectedValue(new ApiError(409, 'Someone else changed this verdict.'));
+    open(detail());
+    await screen.findByRole('list', { name: 'Flags' });
+    const calls = vi.mocked(api.getCase).mock.calls.length;
+    await userEvent.click(screen.getByRole('button', { name: 'Unsure flag 1' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(/someone else changed flag 1/i);
+    await waitFor(() => expect(vi.mocked(api.getCase).mock.calls.length).toBeGreaterThan(calls));
+  });
+
+  it('opens and closes the shortcut help', async () => {
+    open(detail());
+    await screen.findByRole('list', { name: 'Flags' });
+    await userEvent.keyboard('?');
+    expect(screen.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeInTheDocument();
+    // review keys are inert while the help is open
+    await userEvent.keyboard('n');
+    expect(gotoMM).not.toHaveBeenCalled();
+    await userEvent.keyboard('{Escape}');
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+  });
+
+  it('shows a failed job with its error and a retry', async () => {
+    const rerun = vi.spyOn(api, 'rerun').mockResolvedValue({} as never);
+    open(detail({ status: 'failed', error: 'The scan is empty.', flags: [], model: null }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Analysis failed. The scan is empty.');
+    await userEvent.click(within(alert).getByRole('button', { name: 'Retry analysis' }));
+    await waitFor(() => expect(rerun).toHaveBeenCalledWith(5));
+    expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'false');
+  });
+
+  it('shows progress while running and no overlay yet', async () => {
+    open(detail({ status: 'running', progress: 40, stage: 'threshold search', flags: [], model: null }));
+    expect(await screen.findByText('running 40% · threshold search')).toBeInTheDocument();
+    expect(screen.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '40');
+    expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'false');
+    await act(async () => undefined);
+  });
+});

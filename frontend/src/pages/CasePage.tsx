@@ -1,0 +1,464 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router-dom';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { keys, useCase, useCases, useMe, useSaveVerdict } from '../api/queries';
+import { ApiError, errorMessage } from '../api/errors';
+import type { CaseDetail, VerdictValue } from '../api/types';
+import { hasRole } from '../auth/session';
+import { Viewer, type MaskStatus, type Readout, type ViewerHandle, type WindowState } from '../components/Viewer';
+import { ScanControls } from '../components/ScanControls';
+import { RunsPanel } from '../components/RunsPanel';
+import { loadMaskMode, saveMaskMode, type MaskMode } from '../lib/labelMask';
+import { FlagList } from '../components/FlagList';
+import { HelpOverlay } from '../components/HelpOverlay';
+import { OverlayControls } from '../components/OverlayControls';
+import { StatusCell, TriageChip } from '../components/StatusCell';
+import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
+import { FindingsPanel } from '../components/FindingsPanel';
+import { actionForKey, neighbourId, stepIndex, type KeyAction } from '../lib/keymap';
+import { loadOverlay, saveOverlay, type OverlaySettings } from '../lib/overlay';
+import { formatDateTime, formatScore, formatVec, isActive } from '../lib/format';
+import { useCaseSession } from '../lib/useCaseSession';
+import { NotFound } from './NotFound';
+import { lastWorklistQuery } from '../lib/worklistMemory';
+
+export default function CasePage() {
+  const { id } = useParams();
+  const me = useMe();
+  const caseId = Number(id);
+  if (!Number.isInteger(caseId) || caseId <= 0) return <NotFound />;
+  return (
+    <CaseView
+      key={caseId}
+      caseId={caseId}
+      canReview={hasRole(me.data, 'clinician')}
+      canRerun={hasRole(me.data, 'clinician', 'coordinator')}
+    />
+  );
+}
+
+function ModelLine({ c }: { c: CaseDetail }) {
+  if (!c.model) return <span className="muted">Model: pending</span>;
+  return (
+    <>
+      <span className="model-line" title={`${c.model.name} ${c.model.version}`}>
+        Model: <strong>{c.model.name}</strong> <span className="muted">v{c.model.version}</span>
+      </span>
+      {c.model.trained === false && (
+        <span className="badge badge-warn" title="No checkpoint found: random weights were used">
+          untrained model
+        </span>
+      )}
+    </>
+  );
+}
+
+function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: boolean; canRerun: boolean }) {
+  const qc = useQueryClient();
+  const session = useCaseSession(caseId, canReview);
+  const claim = session.claim;
+  const rerun = useMutation({
+    mutationFn: () => api.rerun(caseId),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: keys.case(caseId) });
+      void qc.invalidateQueries({ queryKey: keys.allCases });
+    },
+  });
+  const navigate = useNavigate();
+  const query = useCase(caseId);
+  const [neighbourQuery] = useState(lastWorklistQuery);
+  const neighbours = useCases(neighbourQuery);
+  const save = useSaveVerdict();
+  const viewerRef = useRef<ViewerHandle>(null);
+  const markRef = useRef<(() => void) | null>(null);
+
+  const [selected, setSelected] = useState(-1);
+  const [overlay, setOverlayState] = useState<OverlaySettings>(() => loadOverlay());
+  const [render3d, setRender3d] = useState(false);
+  const [help, setHelp] = useState(false);
+  const [readout, setReadout] = useState<Readout | null>(null);
+  const [notice, setNotice] = useState<string>('');
+  const [saveError, setSaveError] = useState<string | null>(null);
+  const [reasons, setReasons] = useState<Record<number, string>>({});
+  const [maskMode, setMaskModeState] = useState<MaskMode>(() => loadMaskMode());
+  const [maskStatus, setMaskStatus] = useState<MaskStatus>('none');
+  const [windowState, setWindowState] = useState<WindowState | null>(null);
+  const [claimError, setClaimError] = useState<string | null>(null);
+
+  const setMaskMode = useCallback((m: MaskMode) => {
+    setMaskModeState(m);
+    saveMaskMode(m);
+  }, []);
+
+  async function releaseClaim() {
+    setClaimError(null);
+    try {
+      await session.release();
+      setNotice('Claim released');
+    } catch (e) {
+      setClaimError(`Claim not released: ${errorMessage(e)}`);
+    }
+  }
+
+  const c = query.data;
+  const flags = useMemo(() => c?.flags ?? [], [c]);
+  const succeeded = c?.status === 'succeeded';
+
+  useEffect(() => {
+    document.title = c ? `${c.label} · NeuroTriage` : 'Case · NeuroTriage';
+  }, [c]);
+
+  const setOverlay = useCallback((next: OverlaySettings) => {
+    setOverlayState(next);
+    saveOverlay(next);
+  }, []);
+
+  const ids = useMemo(() => neighbours.data?.items.map((x) => x.id) ?? [], [neighbours.data]);
+  const prevId = neighbourId(ids, caseId, -1);
+  const nextId = neighbourId(ids, caseId, 1);
+
+  const selectFlag = useCallback(
+    (i: number) => {
+      setSelected(i);
+      const f = flags[i];
+      if (f) viewerRef.current?.gotoMM(f.centroid_mm);
+    },
+    [flags],
+  );
+
+  const saveVerdict = useCallback(
+    async (i: number, verdict: VerdictValue) => {
+      const f = flags[i];
+      if (!f || !c) return;
+      setSelected(i);
+      setSaveError(null);
+      setNotice('');
+      const reason = (reasons[f.id] ?? f.verdict?.reason ?? '').trim() || null;
+      try {
+        await save.mutateAsync({
+          caseId: c.id,
+          flagId: f.id,
+          verdict,
+          reason,
+          comment: f.verdict?.comment ?? null,
+          version: f.verdict?.version ?? 0,
+        });
+        setNotice('Verdict saved');
+      } catch (err) {
+        if (err instanceof ApiError && err.isConflict) {
+          setSaveError(`Someone else changed flag ${f.label} in the meantime; the case was reloaded. Check it and save again.`);
+        } else {
+          setSaveError(`Verdict for flag ${f.label} not saved: ${errorMessage(err)}`);
+        }
+      }
+    },
+    [flags, c, reasons, save],
+  );
+
+  const runAction = useCallback(
+    (a: KeyAction): boolean => {
+      switch (a) {
+        case 'accept':
+        case 'reject':
+        case 'unsure':
+          if (!canReview) {
+            setNotice('Only clinicians record verdicts');
+            return true;
+          }
+          if (selected < 0 || !flags[selected]) {
+            setSaveError(null);
+            setNotice(flags.length ? 'Select a flag first (N / P)' : 'This case has no flags');
+            return true;
+          }
+          void saveVerdict(selected, a);
+          return true;
+        case 'nextFlag':
+        case 'prevFlag': {
+          const i = stepIndex(selected, flags.length, a === 'nextFlag' ? 1 : -1);
+          if (i >= 0) selectFlag(i);
+          return true;
+        }
+        case 'nextCase':
+          if (nextId != null) navigate(`/cases/${nextId}`);
+          return true;
+        case 'prevCase':
+          if (prevId != null) navigate(`/cases/${prevId}`);
+          return true;
+        case 'toggleOverlay':
+          setOverlay({ ...overlay, visible: !overlay.visible });
+          return true;
+        case 'toggle3d':
+          setRender3d((r) => !r);
+          return true;
+        case 'markFinding':
+          if (!markRef.current) return false;
+          markRef.current();
+          return true;
+        case 'sliceUp':
+          viewerRef.current?.stepSlice(1);
+          return true;
+        case 'sliceDown':
+          viewerRef.current?.stepSlice(-1);
+          return true;
+        case 'toggleHelp':
+          setHelp((h) => !h);
+          return true;
+        case 'closeHelp':
+          if (help) {
+            setHelp(false);
+            return true;
+          }
+          return false;
+      }
+    },
+    [canReview, selected, flags, saveVerdict, selectFlag, nextId, prevId, navigate, overlay, setOverlay, help],
+  );
+
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      if (e.defaultPrevented || e.isComposing) return;
+      const a = actionForKey(e);
+      if (!a) return;
+      if (help && a !== 'closeHelp' && a !== 'toggleHelp') return;
+      // a focused canvas handles its own arrow keys
+      if ((a === 'sliceUp' || a === 'sliceDown') && (e.target as HTMLElement)?.tagName === 'CANVAS') return;
+      if (runAction(a)) e.preventDefault();
+    }
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [runAction, help]);
+
+  if (query.isPending) {
+    return (
+      <main className="page">
+        <p className="muted">Loading case…</p>
+      </main>
+    );
+  }
+  if (query.isError || !c) {
+    const nf = query.error instanceof ApiError && query.error.status === 404;
+    return (
+      <main className="page narrow">
+        <h1>{nf ? 'Case not found' : 'Could not load the case'}</h1>
+        <p role="alert">{errorMessage(query.error)}</p>
+        {!nf && (
+          <button type="button" onClick={() => void query.refetch()}>
+            Retry
+          </button>
+        )}
+        <p>
+          <Link to="/">Back to worklist</Link>
+        </p>
+      </main>
+    );
+  }
+
+  return (
+    <main className="case-page" aria-labelledby="case-title">
+      <div className="case-bar">
+        <Link to="/" className="back">
+          Back to worklist
+        </Link>
+        <h1 id="case-title" title={c.label}>
+          {c.label}
+        </h1>
+        <span className="muted small">{c.sequence.toUpperCase()}</span>
+        <StatusCell c={c} />
+        <TriageChip triage={c.triage} />
+        <ModelLine c={c} />
+        {claim.kind === 'mine' ? (
+          <>
+            <span className="muted claim-line" title={`Your claim lasts until ${formatDateTime(claim.until)}`}>
+              Claimed by you
+            </span>
+            <button type="button" onClick={() => void releaseClaim()} disabled={session.busy} aria-busy={session.busy}>
+              Release claim
+            </button>
+          </>
+        ) : claim.kind === 'released' ? (
+          <>
+            <span className="muted claim-line">Not claimed</span>
+            <button type="button" onClick={session.claimAgain}>
+              Claim case
+            </button>
+          </>
+        ) : c.claimed_by ? (
+          <span className="muted claim-line">Claimed by {c.claimed_by}</span>
+        ) : null}
+        <span className="spacer" />
+        <button type="button" disabled={prevId == null} onClick={() => prevId != null && navigate(`/cases/${prevId}`)}>
+          Previous case
+        </button>
+        <button type="button" disabled={nextId == null} onClick={() => nextId != null && navigate(`/cases/${nextId}`)}>
+          Next case
+        </button>
+        <button type="button" onClick={() => setHelp(true)} aria-haspopup="dialog" aria-label="Keyboard shortcuts">
+          Shortcuts <kbd aria-hidden="true">?</kbd>
+        </button>
+      </div>
+
+      {c.status === 'failed' && (
+        <div className="error-box case-error" role="alert">
+          <strong>Analysis failed.</strong> {c.error ?? 'No error message was recorded.'}
+          {canRerun && (
+            <>
+              {' '}
+              <button type="button" onClick={() => rerun.mutate()} disabled={rerun.isPending}>
+                Retry analysis
+              </button>
+            </>
+          )}
+          {rerun.isError && <span> Retry not started: {errorMessage(rerun.error)}</span>}
+        </div>
+      )}
+      {claim.kind === 'other' && <div className="info-box case-error">{claim.message} You can look; your verdicts may conflict.</div>}
+      {claimError && (
+        <div className="error-box case-error" role="alert">
+          {claimError}
+        </div>
+      )}
+      {claim.kind === 'error' && <div className="info-box case-error">Could not claim this case: {claim.message}</div>}
+      {c.status === 'cancelled' && <div className="error-box case-error">The analysis was cancelled.</div>}
+
+      <div className="case-body">
+        <section className="viewer-col" aria-label="Images">
+          <OverlayControls
+            value={overlay}
+            onChange={setOverlay}
+            disabled={!succeeded}
+            render3d={render3d}
+            onToggle3d={() => setRender3d((r) => !r)}
+          />
+          <ScanControls
+            windowState={windowState}
+            onWindowLevel={(wl) => viewerRef.current?.setWindowLevel(wl)}
+            onResetWindow={() => viewerRef.current?.resetWindow()}
+            maskMode={maskMode}
+            onMaskMode={setMaskMode}
+            maskStatus={maskStatus}
+            maskAvailable={succeeded && flags.length > 0}
+          />
+          <Viewer
+            ref={viewerRef}
+            withMask={succeeded && flags.length > 0}
+            maskMode={maskMode}
+            selectedLabel={flags[selected]?.label ?? null}
+            onWindow={setWindowState}
+            onMaskStatus={setMaskStatus}
+            caseId={c.id}
+            withOverlay={succeeded}
+            overlay={overlay}
+            render3d={render3d}
+            onLocation={setReadout}
+          />
+          <div className="readout" aria-label="Crosshair">
+            {readout ? (
+              <>
+                <span>
+                  <span className="muted">mm</span> {formatVec(readout.mm)}
+                </span>
+                <span>
+                  <span className="muted">voxel</span> {formatVec(readout.vox, 0)}
+                </span>
+                <span>
+                  <span className="muted">intensity</span> {readout.scan == null ? '—' : readout.scan.toFixed(1)}
+                </span>
+                <span>
+                  <span className="muted">anomaly</span> {readout.anomaly == null ? '—' : readout.anomaly.toFixed(3)}
+                </span>
+              </>
+            ) : (
+              <span className="muted">Click the image to place the crosshair.</span>
+            )}
+          </div>
+        </section>
+
+        <aside className="side-col" aria-label="Review">
+          <section className="panel flags-panel" aria-labelledby="flags-title">
+            <div className="panel-title-row">
+              <h2 id="flags-title">Flags</h2>
+              {succeeded && (
+                <span className="muted small">
+                  {flags.filter((f) => f.verdict).length}/{flags.length} reviewed
+                </span>
+              )}
+            </div>
+            <div className="save-status" role="status">
+              {notice}
+            </div>
+            {saveError && (
+              <div className="error-box" role="alert">
+                {saveError}
+              </div>
+            )}
+            {succeeded ? (
+              <FlagList
+                flags={flags}
+                selected={selected}
+                savingFlagId={save.isPending ? (save.variables?.flagId ?? null) : null}
+                reasons={reasons}
+                onSelect={selectFlag}
+                onVerdict={(i, v) => void saveVerdict(i, v)}
+                onReason={(flagId, r) => setReasons((prev) => ({ ...prev, [flagId]: r }))}
+                labelledBy="flags-title"
+                canReview={canReview}
+              />
+            ) : (
+              <p className="muted">
+                {c.status === 'failed' || c.status === 'cancelled'
+                  ? 'No flags: the analysis did not finish.'
+                  : 'Flags appear when the analysis has finished.'}
+              </p>
+            )}
+          </section>
+          {succeeded && <CaseVerdictPanel c={c} canReview={canReview} onNotice={setNotice} />}
+          {succeeded && (
+            <FindingsPanel
+              c={c}
+              canReview={canReview}
+              crosshair={readout}
+              onGoto={(mm) => viewerRef.current?.gotoMM(mm)}
+              markRef={markRef}
+              onNotice={setNotice}
+            />
+          )}
+          <section className="panel" aria-labelledby="summary-title">
+            <h2 id="summary-title">Result</h2>
+            {isActive(c.status) ? (
+              <p className="muted">
+                {c.status === 'queued' ? 'Waiting for a worker…' : `Analysing: ${c.stage ?? 'working'}`}
+              </p>
+            ) : (
+              <dl className="facts">
+                <div>
+                  <dt>Score</dt>
+                  <dd>{formatScore(c.score)}</dd>
+                </div>
+                <div>
+                  <dt>Triage</dt>
+                  <dd>{c.triage ?? '—'}</dd>
+                </div>
+                <div>
+                  <dt>Threshold</dt>
+                  <dd>{c.threshold == null ? '—' : c.threshold.toFixed(4)}</dd>
+                </div>
+                <div>
+                  <dt>Passes</dt>
+                  <dd>{c.passes ?? '—'}</dd>
+                </div>
+                <div>
+                  <dt>Run time</dt>
+                  <dd>{c.seconds == null ? '—' : `${c.seconds.toFixed(1)} s`}</dd>
+                </div>
+              </dl>
+            )}
+          </section>
+
+          <RunsPanel c={c} canRerun={canRerun} onNotice={setNotice} />
+        </aside>
+      </div>
+      {help && <HelpOverlay onClose={() => setHelp(false)} />}
+    </main>
+  );
+}

@@ -1,0 +1,89 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useNavigate, useSearchParams } from 'react-router-dom';
+import { useQueryClient } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { errorMessage } from '../api/errors';
+import { keys } from '../api/queries';
+import { safeNext } from '../lib/returnTo';
+import { homeFor } from '../auth/pages';
+
+export function LoginPage() {
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const userRef = useRef<HTMLInputElement>(null);
+  const next = safeNext(params.get('next'));
+  const expired = params.has('next');
+
+  useEffect(() => {
+    document.title = 'Sign in · NeuroTriage';
+    userRef.current?.focus();
+  }, []);
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const me = await api.login(username.trim(), password);
+      qc.clear();
+      qc.setQueryData(keys.me, me);
+      navigate(next === '/' ? homeFor(me) : next, { replace: true });
+    } catch (err) {
+      setError(errorMessage(err));
+      setPassword('');
+      setBusy(false);
+    }
+  }
+
+  return (
+    <main className="login-page">
+      <form className="login-card" onSubmit={onSubmit} aria-labelledby="login-title" noValidate>
+        <div className="brand brand-large" aria-hidden="true">
+          Neuro<span>Triage</span>
+        </div>
+        <h1 id="login-title">Sign in</h1>
+        {expired && !error && (
+          <p className="muted" role="status">
+            Please sign in to continue.
+          </p>
+        )}
+        <label className="field">
+          <span>Username</span>
+          <input
+            ref={userRef}
+            name="username"
+            autoComplete="username"
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            required
+          />
+        </label>
+        <label className="field">
+          <span>Password</span>
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+          />
+        </label>
+        {error && (
+          <div className="error-box" role="alert">
+            {error}
+          </div>
+        )}
+        <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
+          Sign in
+        </button>
+      </form>
+    </main>
+  );
+}

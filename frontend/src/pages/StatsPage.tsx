@@ -1,0 +1,116 @@
+import { useEffect, useMemo } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { errorMessage } from '../api/errors';
+import type { Stats } from '../api/types';
+import { BarChart, type Series } from '../components/BarChart';
+import { caseVerdictText } from '../components/CaseVerdictPanel';
+
+const COLORS = { accept: '#3fbf7f', reject: '#ef5b5b', unsure: '#f2b33d', neutral: '#3fa9f5' };
+
+export function formatDuration(s: number | null | undefined): string {
+  if (s == null || !Number.isFinite(s)) return '—';
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${(s / 60).toFixed(1)} min`;
+  if (s < 172800) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86400).toFixed(1)} d`;
+}
+
+function pct(x: number | null | undefined): string {
+  return x == null ? '—' : `${(x * 100).toFixed(0)}%`;
+}
+
+function kappa(x: number | null | undefined): string {
+  return x == null ? '—' : x.toFixed(2);
+}
+
+function flagSeries(rows: { accept: number; reject: number; unsure: number }[]): Series[] {
+  return [
+    { label: 'Accepted', data: rows.map((r) => r.accept), color: COLORS.accept },
+    { label: 'Rejected', data: rows.map((r) => r.reject), color: COLORS.reject },
+    { label: 'Unsure', data: rows.map((r) => r.unsure), color: COLORS.unsure },
+  ];
+}
+
+export default function StatsPage() {
+  const stats = useQuery({ queryKey: ['stats'], queryFn: ({ signal }) => api.stats(signal), refetchInterval: 60_000 });
+  useEffect(() => {
+    document.title = 'Statistics · NeuroTriage';
+  }, []);
+
+  return (
+    <main className="page" aria-labelledby="stats-title">
+      <div className="page-title-row">
+        <h1 id="stats-title">Statistics</h1>
+        <a className="button-like" href="/api/export.csv" download>
+          Export cases CSV
+        </a>
+      </div>
+      {stats.isPending && <p className="muted">Loading…</p>}
+      {stats.isError && (
+        <div className="error-box" role="alert">
+          Could not load statistics: {errorMessage(stats.error)}
+        </div>
+      )}
+      {stats.data && <StatsView s={stats.data} />}
+    </main>
+  );
+}
+
+function StatsView({ s }: { s: Stats }) {
+  const byModel = useMemo(() => flagSeries(s.flags_by_model), [s]);
+  const byReviewer = useMemo(() => flagSeries(s.flags_by_reviewer), [s]);
+  const verdictKeys = Object.keys(s.case_verdicts) as (keyof Stats['case_verdicts'])[];
+  const verdictSeries = useMemo<Series[]>(
+    () => [{ label: 'Cases', data: verdictKeys.map((k) => s.case_verdicts[k]), color: COLORS.neutral }],
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [s],
+  );
+  const modelLabels = useMemo(() => s.flags_by_model.map((m) => m.model), [s]);
+  const reviewerLabels = useMemo(() => s.flags_by_reviewer.map((r) => r.reviewer), [s]);
+  const verdictLabels = useMemo(() => verdictKeys.map((k) => caseVerdictText(k)), [s]); // eslint-disable-line react-hooks/exhaustive-deps
+  const t = s.turnaround;
+  const a = s.agreement;
+
+  return (
+    <>
+      <section className="panel" aria-label="Key figures">
+        <div className="kpis">
+          <div className="kpi">
+            <div className="v">{s.cases}</div>
+            <div className="l">cases</div>
+          </div>
+          <div className="kpi">
+            <div className="v">{formatDuration(t.queue_to_result.median_s)}</div>
+            <div className="l">median queue → result</div>
+          </div>
+          <div className="kpi">
+            <div className="v">{formatDuration(t.queue_to_result.p90_s)}</div>
+            <div className="l">p90 queue → result</div>
+          </div>
+          <div className="kpi">
+            <div className="v">{formatDuration(t.upload_to_first_verdict.median_s)}</div>
+            <div className="l">median upload → first verdict</div>
+          </div>
+          <div className="kpi">
+            <div className="v">{pct(a.flag_verdicts.percent_agreement)}</div>
+            <div className="l">flag agreement (κ {kappa(a.flag_verdicts.cohen_kappa)})</div>
+          </div>
+          <div className="kpi">
+            <div className="v">{pct(a.case_verdicts.percent_agreement)}</div>
+            <div className="l">case agreement (κ {kappa(a.case_verdicts.cohen_kappa)})</div>
+          </div>
+        </div>
+        <p className="muted small">
+          Agreement over {a.flag_verdicts.items_with_multiple_readers} flags and {a.case_verdicts.items_with_multiple_readers}{' '}
+          cases read by more than one reviewer.
+        </p>
+      </section>
+      <div className="charts">
+        <BarChart title="Flag verdicts per model version" labels={modelLabels} series={byModel} stacked />
+        <BarChart title="Case verdicts" labels={verdictLabels} series={verdictSeries} />
+        <BarChart title="Flag verdicts per reviewer" labels={reviewerLabels} series={byReviewer} stacked horizontal />
+      </div>
+    </>
+  );
+}

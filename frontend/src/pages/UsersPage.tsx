@@ -1,0 +1,302 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { errorMessage } from '../api/errors';
+import type { Role, User } from '../api/types';
+import { formatDateTime } from '../lib/format';
+import { useMe } from '../api/queries';
+
+const ROLES: Role[] = ['clinician', 'coordinator', 'admin'];
+const toRoles = (list: string[]): Role[] => ROLES.filter((r) => list.includes(r));
+const usersKey = ['users'] as const;
+
+export default function UsersPage() {
+  const qc = useQueryClient();
+  const me = useMe();
+  const users = useQuery({ queryKey: usersKey, queryFn: ({ signal }) => api.listUsers(signal) });
+  const [notice, setNotice] = useState('');
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    document.title = 'Users · NeuroTriage';
+  }, []);
+
+  const done = (msg: string) => {
+    setError(null);
+    setNotice(msg);
+    void qc.invalidateQueries({ queryKey: usersKey });
+  };
+  const failed = (e: unknown) => {
+    setNotice('');
+    setError(errorMessage(e));
+  };
+
+  const update = useMutation({
+    mutationFn: (v: { user: User; disabled?: boolean; roles?: string[] }) =>
+      api.updateUser(v.user.id, { disabled: v.disabled, roles: v.roles ? toRoles(v.roles) : undefined }),
+    onSuccess: (u, v) => {
+      qc.setQueryData<User[]>(usersKey, (list) => list?.map((x) => (x.id === u.id ? u : x)));
+      done(
+        v.disabled !== undefined
+          ? `${u.username} ${u.disabled ? 'disabled' : 'enabled'}.`
+          : `Roles of ${u.username}: ${u.roles.join(', ') || 'none'}.`,
+      );
+    },
+    onError: failed,
+  });
+
+  return (
+    <main className="page" aria-labelledby="users-title">
+      <div className="page-title-row">
+        <h1 id="users-title">Users</h1>
+        <span className="save-status" role="status">
+          {notice}
+        </span>
+      </div>
+      {error && (
+        <div className="error-box" role="alert">
+          {error}
+        </div>
+      )}
+      <CreateUserForm onDone={done} onError={failed} />
+
+      <section className="panel" aria-label="Accounts">
+        {users.isPending && <p className="muted">Loading users…</p>}
+        {users.isError && (
+          <div className="error-box" role="alert">
+            Could not load users: {errorMessage(users.error)}
+          </div>
+        )}
+        {users.data && (
+          <table className="grid">
+            <thead>
+              <tr>
+                <th scope="col">Username</th>
+                <th scope="col">Roles</th>
+                <th scope="col">State</th>
+                <th scope="col">Created</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.data.map((u) => (
+                <UserRow
+                  key={u.id}
+                  u={u}
+                  self={me.data?.id === u.id}
+                  busy={update.isPending}
+                  onRoles={(roles) => update.mutate({ user: u, roles })}
+                  onDisabled={(disabled) => update.mutate({ user: u, disabled })}
+                  onDone={done}
+                  onError={failed}
+                />
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </main>
+  );
+}
+
+function CreateUserForm({ onDone, onError }: { onDone: (m: string) => void; onError: (e: unknown) => void }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [roles, setRoles] = useState<Role[]>(['clinician']);
+  const create = useMutation({
+    mutationFn: () => api.createUser({ username: username.trim(), password, roles }),
+    onSuccess: (u) => {
+      setUsername('');
+      setPassword('');
+      onDone(`User ${u.username} created.`);
+    },
+    onError,
+  });
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    create.mutate();
+  }
+  return (
+    <section className="panel" aria-labelledby="create-user-title">
+      <h2 id="create-user-title">Create user</h2>
+      <form className="upload-form" onSubmit={submit}>
+        <label className="field">
+          <span>New username</span>
+          <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" required />
+        </label>
+        <label className="field">
+          <span>Initial password</span>
+          <input
+            type="password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            autoComplete="new-password"
+            required
+          />
+        </label>
+        <fieldset className="roles">
+          <legend>Roles</legend>
+          {ROLES.map((r) => (
+            <label key={r} className="check">
+              <input
+                type="checkbox"
+                checked={roles.includes(r)}
+                onChange={(e) => setRoles((rs) => (e.target.checked ? [...rs, r] : rs.filter((x) => x !== r)))}
+              />
+              <span>{r}</span>
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit" className="primary" disabled={create.isPending}>
+          Create user
+        </button>
+      </form>
+    </section>
+  );
+}
+
+interface RowProps {
+  u: User;
+  self: boolean;
+  busy: boolean;
+  onRoles: (roles: string[]) => void;
+  onDisabled: (disabled: boolean) => void;
+  onDone: (m: string) => void;
+  onError: (e: unknown) => void;
+}
+
+function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowProps) {
+  const [resetOpen, setResetOpen] = useState(false);
+  const [tokensOpen, setTokensOpen] = useState(false);
+  const [pw, setPw] = useState('');
+  const reset = useMutation({
+    mutationFn: () => api.resetPassword(u.id, pw),
+    onSuccess: () => {
+      setPw('');
+      setResetOpen(false);
+      onDone(`Password of ${u.username} reset.`);
+    },
+    onError,
+  });
+  return (
+    <>
+      <tr data-user-id={u.id} data-username={u.username} className={u.disabled ? 'row-disabled' : undefined}>
+        <th scope="row">{u.username}</th>
+        <td>
+          <span className="role-checks">
+            {ROLES.map((r) => (
+              <label key={r} className="check">
+                <input
+                  type="checkbox"
+                  aria-label={`${r} role for ${u.username}`}
+                  checked={u.roles.includes(r)}
+                  disabled={busy || (self && r === 'admin')}
+                  onChange={(e) => onRoles(e.target.checked ? [...u.roles, r] : u.roles.filter((x) => x !== r))}
+                />
+                <span aria-hidden="true">{r}</span>
+              </label>
+            ))}
+          </span>
+        </td>
+        <td>{u.disabled ? <span className="badge badge-warn">disabled</span> : 'active'}</td>
+        <td className="nowrap">{formatDateTime(u.created_at)}</td>
+        <td className="actions">
+          <button
+            type="button"
+            disabled={busy || self}
+            onClick={() => onDisabled(!u.disabled)}
+            title={self ? 'You cannot disable yourself' : undefined}
+          >
+            {u.disabled ? `Enable ${u.username}` : `Disable ${u.username}`}
+          </button>
+          <button type="button" aria-expanded={resetOpen} onClick={() => setResetOpen((o) => !o)}>
+            Reset password for {u.username}
+          </button>
+          <button type="button" aria-expanded={tokensOpen} onClick={() => setTokensOpen((o) => !o)}>
+            API tokens of {u.username}
+          </button>
+        </td>
+      </tr>
+      {resetOpen && (
+        <tr>
+          <td colSpan={5}>
+            <form
+              className="inline-form"
+              onSubmit={(e) => {
+                e.preventDefault();
+                reset.mutate();
+              }}
+            >
+              <label className="field-inline">
+                <span>New password for {u.username}</span>
+                <input type="password" value={pw} onChange={(e) => setPw(e.target.value)} autoComplete="new-password" required />
+              </label>
+              <button type="submit" className="primary" disabled={reset.isPending || !pw}>
+                Set password
+              </button>
+              <button type="button" onClick={() => setResetOpen(false)}>
+                Cancel
+              </button>
+            </form>
+          </td>
+        </tr>
+      )}
+      {tokensOpen && (
+        <tr>
+          <td colSpan={5}>
+            <UserTokens u={u} onDone={onDone} onError={onError} />
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
+function UserTokens({ u, onDone, onError }: { u: User; onDone: (m: string) => void; onError: (e: unknown) => void }) {
+  const qc = useQueryClient();
+  const key = ['users', u.id, 'tokens'];
+  const tokens = useQuery({ queryKey: key, queryFn: ({ signal }) => api.listUserTokens(u.id, signal) });
+  const revoke = useMutation({
+    mutationFn: (tokenId: number) => api.revokeUserToken(u.id, tokenId),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: key });
+      onDone(`Token of ${u.username} revoked.`);
+    },
+    onError,
+  });
+  if (tokens.isPending) return <p className="muted small">Loading tokens…</p>;
+  if (tokens.isError) return <p role="alert">Could not load tokens: {errorMessage(tokens.error)}</p>;
+  if (!tokens.data.length) return <p className="muted small">{u.username} has no API tokens.</p>;
+  return (
+    <table className="grid sub" aria-label={`API tokens of ${u.username}`}>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Prefix</th>
+          <th scope="col">Created</th>
+          <th scope="col">Last used</th>
+          <th scope="col">State</th>
+          <th scope="col"></th>
+        </tr>
+      </thead>
+      <tbody>
+        {tokens.data.map((t) => (
+          <tr key={t.id}>
+            <td>{t.name}</td>
+            <td className="mono">{t.prefix}…</td>
+            <td>{formatDateTime(t.created_at)}</td>
+            <td>{formatDateTime(t.last_used_at)}</td>
+            <td>{t.revoked_at ? `revoked ${formatDateTime(t.revoked_at)}` : 'active'}</td>
+            <td>
+              {!t.revoked_at && (
+                <button type="button" onClick={() => revoke.mutate(t.id)} disabled={revoke.isPending}>
+                  Revoke token {t.name}
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,83 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { screen, within } from '@testing-library/react';
+import { renderAt } from '../test/render';
+import { api } from '../api/client';
+import type { CaseSummary } from '../api/types';
+import { queryFromParams, WorklistPage } from './WorklistPage';
+
+const summary = (over: Partial<CaseSummary>): CaseSummary =>
+  ({
+    id: 1,
+    label: 'x',
+    sequence: 't1',
+    uploaded_at: '2026-01-01T10:00:00Z',
+    status: 'succeeded',
+    progress: 100,
+    stage: null,
+    score: 0.0123,
+    triage: 'urgent',
+    flag_count: 3,
+    reviewed: false,
+    review_state: 'unreviewed',
+    claimed_by: null,
+    claimed_until: null,
+    model: null,
+    ...over,
+  }) as CaseSummary;
+
+beforeEach(() => {
+  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'] });
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('queryFromParams', () => {
+  it('reads only valid filters from the address', () => {
+    const q = queryFromParams(new URLSearchParams('status=running&mine=1&unreviewed=1&q=%20abc%20&sort=score&order=asc&page=3'));
+    expect(q).toEqual({ page: 3, page_size: 25, status: 'running', mine: true, unreviewed: true, q: 'abc', sort: 'score', order: 'asc' });
+    expect(queryFromParams(new URLSearchParams('status=bogus&sort=evil&page=-2'))).toEqual({ page: 1, page_size: 25 });
+  });
+});
+
+describe('WorklistPage', () => {
+  it('lists cases with the required columns, links and row hooks', async () => {
+    vi.spyOn(api, 'listCases').mockResolvedValue({
+      items: [
+        summary({ id: 7, label: 'lesion 01', claimed_by: 'alice' }),
+        summary({ id: 8, label: 'normal 02', status: 'running', progress: 40, stage: 'threshold search', score: null, triage: null }),
+        summary({ id: 9, label: 'bad 03', status: 'failed', score: null, triage: null }),
+      ],
+      total: 3,
+      page: 1,
+      page_size: 25,
+    });
+    renderAt(<WorklistPage />);
+    expect(screen.getByRole('heading', { name: 'Worklist' })).toBeInTheDocument();
+    const table = await screen.findByRole('table');
+    const headers = within(table).getAllByRole('columnheader').map((h) => h.textContent);
+    expect(headers.slice(0, 6)).toEqual(['Label', 'Uploaded', 'Status', 'Score', 'Flags', 'Review']);
+    const link = await screen.findByRole('link', { name: 'lesion 01' });
+    expect(link).toHaveAttribute('href', '/cases/7');
+    const row = link.closest('tr')!;
+    expect(row).toHaveAttribute('data-case-id', '7');
+    expect(row).toHaveTextContent('succeeded');
+    expect(row).toHaveTextContent('0.0123');
+    expect(row).toHaveTextContent('Unreviewed');
+    expect(row).toHaveTextContent('alice');
+    const running = screen.getByRole('link', { name: 'normal 02' }).closest('tr')!;
+    expect(running).toHaveTextContent('running 40% · threshold search');
+    expect(within(running).getByRole('progressbar')).toHaveAttribute('aria-valuenow', '40');
+    expect(screen.getByRole('link', { name: 'bad 03' }).closest('tr')).toHaveTextContent('failed');
+    // the upload form
+    expect(screen.getByLabelText('Scan file')).toHaveAttribute('type', 'file');
+    expect(screen.getByLabelText('Case label')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Upload' })).toBeInTheDocument();
+  });
+
+  it('shows a load error with a retry', async () => {
+    const { ApiError } = await import('../api/errors');
+    vi.spyOn(api, 'listCases').mockRejectedValue(new ApiError(500, 'The server had an internal error.'));
+    renderAt(<WorklistPage />);
+    expect(await screen.findByRole('alert')).toHaveTextContent('Could not load cases: The server had an internal error.');
+    expect(screen.getByRole('button', { name: 'Retry' })).toBeInTheDocument();
+  });
+});

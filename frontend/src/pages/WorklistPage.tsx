@@ -1,0 +1,264 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
+import { useCases, useMe } from '../api/queries';
+import { errorMessage } from '../api/errors';
+import type { CaseSummary, JobStatus, ListCasesQuery } from '../api/types';
+import { hasRole } from '../auth/session';
+import { UploadForm } from '../components/UploadForm';
+import { StatusCell, TriageChip } from '../components/StatusCell';
+import { anyActive, formatDateTime, formatScore } from '../lib/format';
+import { rememberWorklistQuery } from '../lib/worklistMemory';
+import { prefetchCaseFiles } from '../lib/filePrefetch';
+
+const PAGE_SIZE = 25;
+const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+const SORTS = { priority: 'Triage priority', score: 'Score', uploaded_at: 'Upload time' } as const;
+type Sort = keyof typeof SORTS;
+
+const REVIEW_TEXT: Record<CaseSummary['review_state'], string> = {
+  unreviewed: 'Unreviewed',
+  in_progress: 'In progress',
+  reviewed: 'Reviewed',
+};
+
+function reviewText(c: CaseSummary): string {
+  if (c.status !== 'succeeded') return '—';
+  return REVIEW_TEXT[c.review_state] ?? (c.reviewed ? 'Reviewed' : 'Unreviewed');
+}
+
+/** The list query from the address bar, so filters survive reloads and can be linked. */
+export function queryFromParams(params: URLSearchParams): ListCasesQuery {
+  const q: ListCasesQuery = { page: Math.max(1, Number(params.get('page')) || 1), page_size: PAGE_SIZE };
+  const status = params.get('status');
+  if (status && (STATUSES as readonly string[]).includes(status)) q.status = status as JobStatus;
+  if (params.get('mine') === '1') q.mine = true;
+  if (params.get('unreviewed') === '1') q.unreviewed = true;
+  const text = params.get('q')?.trim();
+  if (text) q.q = text.slice(0, 200);
+  const sort = params.get('sort');
+  if (sort && sort in SORTS && sort !== 'priority') q.sort = sort as Sort;
+  if (params.get('order') === 'asc') q.order = 'asc';
+  return q;
+}
+
+/** Prefetch a case's volumes when its link is pointed at or focused for a moment (not on a fly-over). */
+function useDwellPrefetch() {
+  const timer = useRef<number | undefined>(undefined);
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+  return useMemo(
+    () => ({
+      start(caseId: number) {
+        window.clearTimeout(timer.current);
+        timer.current = window.setTimeout(() => prefetchCaseFiles(caseId), 250);
+      },
+      cancel() {
+        window.clearTimeout(timer.current);
+      },
+    }),
+    [],
+  );
+}
+
+export function WorklistPage() {
+  const [params, setParams] = useSearchParams();
+  const me = useMe();
+  const query = queryFromParams(params);
+  const queryText = JSON.stringify(query);
+  useEffect(() => rememberWorklistQuery(queryText), [queryText]);
+  const cases = useCases(query);
+  const [search, setSearch] = useState(params.get('q') ?? '');
+  const canUpload = hasRole(me.data, 'clinician', 'coordinator');
+  const hover = useDwellPrefetch();
+  const isClinician = hasRole(me.data, 'clinician');
+
+  useEffect(() => {
+    document.title = 'Worklist · NeuroTriage';
+    // warm the viewer chunk (NiiVue) so opening a case does not wait for it
+    const t = window.setTimeout(() => void import('./CasePage'), 300);
+    return () => window.clearTimeout(t);
+  }, []);
+
+  function update(next: Record<string, string | null>) {
+    const p = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(next)) {
+      if (v) p.set(k, v);
+      else p.delete(k);
+    }
+    if (!('page' in next)) p.delete('page');
+    setParams(p, { replace: true });
+  }
+
+  // search as you type, without a request per key
+  useEffect(() => {
+    const current = params.get('q') ?? '';
+    if (search.trim() === current) return;
+    const t = window.setTimeout(() => update({ q: search.trim() || null }), 300);
+    return () => window.clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [search]);
+
+  const data = cases.data;
+  const page = query.page ?? 1;
+  const pages = data ? Math.max(1, Math.ceil(data.total / (data.page_size || PAGE_SIZE))) : 1;
+
+  return (
+    <main className="page" aria-labelledby="worklist-title">
+      <div className="page-title-row">
+        <h1 id="worklist-title">Worklist</h1>
+        {data && (
+          <span className="muted">
+            {data.total} case{data.total === 1 ? '' : 's'}
+            {anyActive(data.items) ? ' · updating' : ''}
+          </span>
+        )}
+      </div>
+
+      {canUpload && <UploadForm />}
+
+      <section className="panel" aria-label="Cases">
+        <div className="toolbar" role="search">
+          <label className="field-inline">
+            <span>Search</span>
+            <input
+              type="search"
+              value={search}
+              placeholder="case label"
+              onChange={(e) => setSearch(e.target.value)}
+              maxLength={200}
+            />
+          </label>
+          <label className="field-inline">
+            <span>Status</span>
+            <select value={query.status ?? ''} onChange={(e) => update({ status: e.target.value || null })}>
+              <option value="">All</option>
+              {STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={!!query.unreviewed}
+              onChange={(e) => update({ unreviewed: e.target.checked ? '1' : null })}
+            />
+            <span>Unreviewed only</span>
+          </label>
+          {isClinician && (
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={!!query.mine}
+                onChange={(e) => update({ mine: e.target.checked ? '1' : null })}
+              />
+              <span>Claimed by me</span>
+            </label>
+          )}
+          <label className="field-inline">
+            <span>Sort by</span>
+            <select value={query.sort ?? 'priority'} onChange={(e) => update({ sort: e.target.value === 'priority' ? null : e.target.value })}>
+              {Object.entries(SORTS).map(([k, v]) => (
+                <option key={k} value={k}>
+                  {v}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field-inline">
+            <span>Order</span>
+            <select value={query.order ?? 'desc'} onChange={(e) => update({ order: e.target.value === 'asc' ? 'asc' : null })}>
+              <option value="desc">descending</option>
+              <option value="asc">ascending</option>
+            </select>
+          </label>
+          {cases.isFetching && <span className="muted small">refreshing…</span>}
+        </div>
+
+        {cases.isError && (
+          <div className="error-box" role="alert">
+            Could not load cases: {errorMessage(cases.error)}{' '}
+            <button type="button" onClick={() => void cases.refetch()}>
+              Retry
+            </button>
+          </div>
+        )}
+
+        <table className="grid worklist">
+          <thead>
+            <tr>
+              <th scope="col">Label</th>
+              <th scope="col">Uploaded</th>
+              <th scope="col">Status</th>
+              <th scope="col" className="num">
+                Score
+              </th>
+              <th scope="col" className="num">
+                Flags
+              </th>
+              <th scope="col">Review</th>
+              <th scope="col">Claimed by</th>
+            </tr>
+          </thead>
+          <tbody>
+            {cases.isPending && (
+              <tr>
+                <td colSpan={7} className="muted">
+                  Loading cases…
+                </td>
+              </tr>
+            )}
+            {data && data.items.length === 0 && (
+              <tr>
+                <td colSpan={7} className="muted">
+                  No cases match.
+                </td>
+              </tr>
+            )}
+            {data?.items.map((c) => (
+              <tr key={c.id} data-case-id={c.id} data-status={c.status}>
+                <td>
+                  <Link
+                    to={`/cases/${c.id}`}
+                    onMouseEnter={() => c.status === 'succeeded' && hover.start(c.id)}
+                    onMouseLeave={hover.cancel}
+                    onFocus={() => c.status === 'succeeded' && hover.start(c.id)}
+                    onBlur={hover.cancel}
+                  >
+                    {c.label}
+                  </Link>
+                  <span className="muted small seq">{c.sequence}</span>
+                </td>
+                <td className="nowrap">{formatDateTime(c.uploaded_at)}</td>
+                <td>
+                  <StatusCell c={c} />
+                </td>
+                <td className="num nowrap">
+                  {formatScore(c.score)} <TriageChip triage={c.triage} />
+                </td>
+                <td className="num">{c.status === 'succeeded' ? c.flag_count : '—'}</td>
+                <td>{reviewText(c)}</td>
+                <td className="muted">{c.claimed_by ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+
+        {data && pages > 1 && (
+          <nav className="pager" aria-label="Pagination">
+            <button type="button" disabled={page <= 1} onClick={() => update({ page: String(page - 1) })}>
+              Previous page
+            </button>
+            <span>
+              Page {page} of {pages}
+            </span>
+            <button type="button" disabled={page >= pages} onClick={() => update({ page: String(page + 1) })}>
+              Next page
+            </button>
+          </nav>
+        )}
+      </section>
+    </main>
+  );
+}

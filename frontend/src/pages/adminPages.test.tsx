@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { renderAt } from '../test/render';
+import { api } from '../api/client';
+import type { User } from '../api/types';
+import UsersPage from './UsersPage';
+import { auditCsv, auditQueryFromParams, localToIso } from './AuditPage';
+import { formatDuration } from './StatsPage';
+
+const user = (over: Partial<User>): User => ({
+  id: 2,
+  username: 'bob',
+  roles: ['clinician'],
+  disabled: false,
+  created_at: '2026-01-01T00:00:00Z',
+  ...over,
+});
+
+beforeEach(() => {
+  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'root', roles: ['admin'] });
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('UsersPage', () => {
+  it('creates a user and disables another, confirming each in the status region', async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([user({ id: 1, username: 'root', roles: ['admin'] }), user({})]);
+    const create = vi.spyOn(api, 'createUser').mockResolvedValue(user({ id: 3, username: 'carol' }));
+    const update = vi.spyOn(api, 'updateUser').mockResolvedValue(user({ disabled: true }));
+    renderAt(<UsersPage />);
+    await userEvent.type(screen.getByLabelText('New username'), 'carol');
+    await userEvent.type(screen.getByLabelText('Initial password'), 'pw-123456789');
+    await userEvent.click(screen.getByRole('checkbox', { name: 'coordinator' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Create user' }));
+    await waitFor(() =>
+      expect(create).toHaveBeenCalledWith({ username: 'carol', password: 'pw-123456789', roles: ['clinician', 'coordinator'] }),
+    );
+    expect(await screen.findByRole('status')).toHaveTextContent('User carol created.');
+
+    await userEvent.click(await screen.findByRole('button', { name: 'Disable bob' }));
+    await waitFor(() => expect(update).toHaveBeenCalledWith(2, { disabled: true, roles: undefined }));
+    expect(await screen.findByRole('status')).toHaveTextContent('bob disabled.');
+    // nobody can disable or un-admin themselves
+    expect(screen.getByRole('button', { name: 'Disable root' })).toBeDisabled();
+    expect(screen.getByRole('checkbox', { name: 'admin role for root' })).toBeDisabled();
+  });
+});
+
+describe('audit helpers', () => {
+  it('builds the query from the address, ignoring junk', () => {
+    const q = auditQueryFromParams(new URLSearchParams('username=%20clin%20&case_id=7&action=flag.&since=2026-01-02T10:00'), 2);
+    expect(q).toMatchObject({ page: 2, page_size: 50, username: 'clin', case_id: 7, action: 'flag.' });
+    expect(q.since).toBe(new Date('2026-01-02T10:00').toISOString());
+    expect(auditQueryFromParams(new URLSearchParams('case_id=abc&until=nonsense'), 1)).toEqual({ page: 1, page_size: 50 });
+    expect(localToIso('')).toBeUndefined();
+  });
+  it('exports events as CSV', () => {
+    const csv = auditCsv([
+      { id: 1, at: '2026-01-01T00:00:00Z', actor: 'clin', action: 'flag.verdict', case_id: 3, client_ip: null, detail: { v: 'a,b' } },
+    ]);
+    expect(csv).toBe('id,at,actor,action,case_id,client_ip,detail\r\n1,2026-01-01T00:00:00Z,clin,flag.verdict,3,,"{""v"":""a,b""}"\r\n');
+  });
+  it('formats durations', () => {
+    expect(formatDuration(null)).toBe('—');
+    expect(formatDuration(42)).toBe('42 s');
+    expect(formatDuration(600)).toBe('10.0 min');
+    expect(formatDuration(7200)).toBe('2.0 h');
+    expect(formatDuration(3 * 86400)).toBe('3.0 d');
+  });
+});

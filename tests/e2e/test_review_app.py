@@ -1,0 +1,161 @@
+"""The review app in a real browser (Debian's Chromium) against the real server, worker, database and
+broker: a clinician's whole path, a coordinator's audit and export, an admin's user management, and a
+refusal. One scan is analysed by the shipped fast model and shared by the tests, in order."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import ARTIFACTS
+from tests.stack import PASSWORD, Stack, running_stack
+from tests.synth import synth_scan
+
+pytestmark = pytest.mark.stack
+
+# The fast model on a shared 2-core CPU: allow for a slow CI machine.
+JOB_TIMEOUT_MS = 10 * 60 * 1000
+LABEL = "e2e small lesions"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    users = {"clin": "clinician", "coord": "coordinator", "adm": "admin"}
+    with running_stack(tmp_path_factory.mktemp("e2e-stack"), profile="fast", broker_db=12, users=users) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def shared() -> dict:
+    return {}
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    yield context.new_page()
+    context.close()
+
+
+def sign_in(page: Page, stack: Stack, username: str, password: str = PASSWORD, expect_success: bool = True) -> None:
+    page.goto(stack.base_url + "/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if expect_success:
+        expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(
+    page: Page, stack: Stack, shared: dict, tmp_path: Path
+) -> None:
+    scan = synth_scan(tmp_path, "lesion", 11, "t1", "--lesion-type", "small")
+    sign_in(page, stack, "clin")
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
+
+    page.get_by_label("Scan file").set_input_files(str(scan))
+    page.get_by_label("Case label").fill(LABEL)
+    page.get_by_role("button", name="Upload").click()
+    row = page.get_by_role("row").filter(has_text=LABEL)
+    expect(row).to_contain_text(re.compile(r"running \d+%"), timeout=JOB_TIMEOUT_MS)  # live progress
+    expect(row).to_contain_text(re.compile("succeeded|failed"), timeout=JOB_TIMEOUT_MS)
+    expect(row).to_contain_text("succeeded")
+    shared["case_id"] = int(row.get_attribute("data-case-id") or 0)
+
+    row.get_by_role("link", name=LABEL).click()
+    expect(page.get_by_role("heading", name=LABEL)).to_be_visible()
+    expect(page.locator('[data-viewer-ready="true"]')).to_be_visible(timeout=60_000)
+    names = page.evaluate("window.__niivue.volumes.map(v => v.name)")
+    assert names[:2] == ["scan.nii.gz", "anomaly_map.nii.gz"]
+    page.screenshot(path=str(ARTIFACTS / "e2e-case-review.png"))
+
+    with stack.client("clin") as client:
+        flags = client.get(f"/api/cases/{shared['case_id']}").json()["flags"]
+    assert len(flags) >= 2, f"the model flagged {len(flags)} region(s) on a scan with several lesions"
+
+    page.get_by_role("button", name="Go to flag 1", exact=True).click()
+    crosshair = page.evaluate("Array.from(window.__niivue.frac2mm(window.__niivue.scene.crosshairPos)).slice(0, 3)")
+    assert max(abs(a - b) for a, b in zip(crosshair, flags[0]["centroid_mm"], strict=True)) < 3.0
+
+    items = page.get_by_role("list", name="Flags").get_by_role("listitem")
+    page.keyboard.press("a")
+    expect(items.nth(0)).to_contain_text("Accepted")
+    page.keyboard.press("n")
+    page.keyboard.press("r")
+    expect(items.nth(1)).to_contain_text("Rejected")
+    expect(page.get_by_role("status")).to_contain_text("Verdict saved")
+
+    page.get_by_role("radio", name="Abnormal").check()
+    page.get_by_label("Case comment").fill("several small lesions")
+    page.get_by_role("button", name="Save case verdict").click()
+    expect(page.get_by_role("status")).to_contain_text("Case verdict saved")
+
+    with stack.client("clin") as client:
+        detail = client.get(f"/api/cases/{shared['case_id']}").json()
+    verdicts = {flag["label"]: flag["verdict"]["verdict"] if flag["verdict"] else None for flag in detail["flags"]}
+    assert verdicts[1] == "accept" and verdicts[2] == "reject"
+    assert detail["case_verdict"]["verdict"] == "abnormal"
+    assert detail["case_verdict"]["comment"] == "several small lesions"
+
+
+def test_coordinator_sees_the_verdicts_in_the_audit_trail_and_exports_csv(
+    page: Page, stack: Stack, shared: dict
+) -> None:
+    if "case_id" not in shared:
+        pytest.fail("needs the reviewed case of the clinician test")
+    sign_in(page, stack, "coord")
+    page.goto(stack.base_url + "/audit")
+    page.get_by_label("Case ID").fill(str(shared["case_id"]))
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator('[data-action="case.verdict"]')).to_have_count(1)
+    expect(page.locator('[data-action="flag.verdict"]')).to_have_count(2)
+
+    with page.expect_download() as audit_download:
+        page.get_by_role("button", name="Download audit CSV").click()
+    audit_rows = list(csv.DictReader(io.StringIO(Path(audit_download.value.path()).read_text())))
+    assert sum("flag.verdict" in row.values() for row in audit_rows) == 2
+
+    with page.expect_download() as cases_download:
+        page.get_by_role("link", name="Export cases CSV").click()
+    cases = list(csv.DictReader(io.StringIO(Path(cases_download.value.path()).read_text())))
+    row = next(row for row in cases if row["label"] == LABEL)
+    assert row["flags_accepted"] == "1" and row["flags_rejected"] == "1"
+    assert row["case_verdicts"] == "clin: abnormal"
+
+
+def test_admin_creates_a_user_then_disables_them_and_they_cannot_sign_in(
+    page: Page, browser: Browser, stack: Stack
+) -> None:
+    sign_in(page, stack, "adm")
+    page.goto(stack.base_url + "/admin/users")
+    page.get_by_label("New username").fill("locum")
+    page.get_by_label("Initial password").fill("locum password 1")
+    page.get_by_role("button", name="Create user").click()
+    disable = page.get_by_role("button", name="Disable locum", exact=True)
+    expect(disable).to_be_visible()
+
+    other = browser.new_context().new_page()
+    sign_in(other, stack, "locum", "locum password 1")
+    expect(other.get_by_role("heading", name="Worklist")).to_be_visible()
+
+    disable.click()
+    expect(page.get_by_role("button", name="Enable locum", exact=True)).to_be_visible()
+    other.reload()
+    expect(other.get_by_role("heading", name="Worklist")).not_to_be_visible()
+    sign_in(other, stack, "locum", "locum password 1", expect_success=False)
+    expect(other.get_by_role("alert")).to_contain_text("Wrong username or password")
+    other.context.close()
+
+
+def test_clinician_opening_the_admin_page_is_refused(page: Page, stack: Stack) -> None:
+    sign_in(page, stack, "clin")
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
+    page.goto(stack.base_url + "/admin/users")
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    expect(page.get_by_role("alert")).to_be_visible()

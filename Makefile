@@ -38,7 +38,7 @@ demo: venv frontend
 	$(BIN)/itermask3d synth --out $(DEMO_SCANS) --kinds normal,lesion,artefact --count 1 --sequence t1 --seed 7
 	$(BIN)/neurotriage demo-seed --scans $(DEMO_SCANS)
 	@echo "starting the worker and the server (Ctrl-C stops both)"
-	@$(BIN)/neurotriage worker --queues gpu,default --concurrency 1 > var/worker.log 2>&1 & \
+	@$(BIN)/neurotriage worker --queues gpu,default --concurrency 1 --beat --schedule-file var/celerybeat-schedule > var/worker.log 2>&1 & \
 	  worker=$$!; trap "kill $$worker 2>/dev/null; wait $$worker 2>/dev/null" EXIT INT TERM; \
 	  echo "worker log: var/worker.log"; \
 	  $(BIN)/neurotriage serve --host 127.0.0.1 --port 8000

@@ -12,4 +12,5 @@ COPY backend /app/backend
 RUN pip install --no-cache-dir /app/ml /app/backend
 RUN useradd --system --uid 10001 neurotriage && mkdir -p /data/storage && chown -R neurotriage /data
 USER neurotriage
-CMD ["neurotriage", "worker", "--queues", "gpu,default", "--concurrency", "1"]
+# One worker per site schedules housekeeping (--beat); further GPU workers leave it out.
+CMD ["neurotriage", "worker", "--queues", "gpu,default", "--concurrency", "1", "--beat", "--schedule-file", "/tmp/celerybeat-schedule"]

@@ -13,6 +13,7 @@ from celery import Celery
 from neurotriage.config import Settings, get_settings
 
 INFERENCE_TASK = "inference.run"
+HOUSEKEEPING_TASK = "housekeeping.run"
 GPU_QUEUE = "gpu"
 DEFAULT_QUEUE = "default"
 
@@ -29,7 +30,9 @@ def make_celery(settings: Settings) -> Celery:
     app = Celery("neurotriage", broker=settings.broker_url)
     app.conf.update(
         task_default_queue=DEFAULT_QUEUE,
-        task_routes={INFERENCE_TASK: {"queue": GPU_QUEUE}},
+        task_routes={INFERENCE_TASK: {"queue": GPU_QUEUE}, HOUSEKEEPING_TASK: {"queue": DEFAULT_QUEUE}},
+        # Run by the scheduler a worker starts with `neurotriage worker --beat` (exactly one per site).
+        beat_schedule={"housekeeping": {"task": HOUSEKEEPING_TASK, "schedule": 600.0}},
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,

@@ -34,6 +34,8 @@ def worker_entry(args: argparse.Namespace) -> int:
     argv = ["worker", f"--queues={args.queues}", f"--concurrency={args.concurrency}", "--loglevel=INFO"]
     if args.pool:
         argv.append(f"--pool={args.pool}")
+    if args.beat:
+        argv += ["--beat", f"--schedule={args.schedule_file}"]
     celery_app.worker_main(argv)
     return 0
 
@@ -81,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--queues", default="gpu,default")
     worker.add_argument("--concurrency", type=int, default=1)
     worker.add_argument("--pool", default=None, help="Celery pool (prefork, solo, threads)")
+    worker.add_argument("--beat", action="store_true", help="also schedule housekeeping (run in one worker only)")
+    worker.add_argument("--schedule-file", default="celerybeat-schedule", help="where the scheduler keeps its state")
     worker.set_defaults(entry=worker_entry)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest revision")

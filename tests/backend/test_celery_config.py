@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from neurotriage.celery_app import GPU_QUEUE, INFERENCE_TASK, make_celery
+from neurotriage.celery_app import (
+    GPU_QUEUE,
+    HOUSEKEEPING_TASK,
+    INFERENCE_TASK,
+    make_celery,
+)
 from neurotriage.config import Settings
 
 
@@ -14,6 +19,7 @@ def test_tasks_survive_worker_loss_and_are_not_redelivered_while_running() -> No
     assert conf.worker_prefetch_multiplier == 1
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit == 1800
     assert conf.task_routes[INFERENCE_TASK] == {"queue": GPU_QUEUE}
+    assert conf.task_routes[HOUSEKEEPING_TASK] == {"queue": "default"}
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
 
 

@@ -7,10 +7,10 @@ import uuid
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
-
 from neurotriage.migrate import alembic_config
 from neurotriage.models import Base
+from sqlalchemy import create_engine, inspect
+
 from tests.pg import create_database, database_url, drop_database
 
 

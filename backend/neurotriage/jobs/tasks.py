@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from neurotriage.celery_app import INFERENCE_TASK, celery_app
+from datetime import timedelta
+
+from neurotriage.celery_app import HOUSEKEEPING_TASK, INFERENCE_TASK, celery_app
+from neurotriage.config import get_settings
+from neurotriage.db import session_scope
+from neurotriage.jobs.housekeeping import end_idle_sessions, fail_stale_jobs
 from neurotriage.jobs.runner import run_inference_job
 
 
 @celery_app.task(name=INFERENCE_TASK)
 def run_inference(job_id: int) -> str:
     return run_inference_job(int(job_id))
+
+
+@celery_app.task(name=HOUSEKEEPING_TASK)
+def housekeeping() -> dict[str, int]:
+    settings = get_settings()
+    with session_scope() as session:
+        failed = fail_stale_jobs(session, timedelta(seconds=settings.task_time_limit_s * 2))
+        ended = end_idle_sessions(session, timedelta(minutes=settings.session_idle_minutes))
+    return {"stale_jobs_failed": len(failed), "sessions_ended": ended}

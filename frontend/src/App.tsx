@@ -14,6 +14,7 @@ const CasePage = lazy(() => import('./pages/CasePage'));
 const AuditPage = lazy(() => import('./pages/AuditPage'));
 const StatsPage = lazy(() => import('./pages/StatsPage'));
 const UsersPage = lazy(() => import('./pages/UsersPage'));
+const AccountPage = lazy(() => import('./pages/AccountPage'));
 
 const CASE_PAGE: PageDef = { path: '/cases/:id', title: 'Case', roles: ['clinician', 'coordinator'] };
 
@@ -86,6 +87,14 @@ export function AppRoutes() {
           element={
             <Shell page={PAGES.users}>
               <UsersPage />
+            </Shell>
+          }
+        />
+        <Route
+          path={PAGES.account.path}
+          element={
+            <Shell page={PAGES.account}>
+              <AccountPage />
             </Shell>
           }
         />

@@ -15,13 +15,13 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ARTIFACTS
 from tests.stack import PASSWORD, Stack, running_stack
-from tests.synth import synth_scan
+from tests.synth import two_lesion_scan
 
 pytestmark = pytest.mark.stack
 
 # The fast model on a shared 2-core CPU: allow for a slow CI machine.
 JOB_TIMEOUT_MS = 10 * 60 * 1000
-LABEL = "e2e small lesions"
+LABEL = "e2e two lesions"
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def sign_in(page: Page, stack: Stack, username: str, password: str = PASSWORD, e
 def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(
     page: Page, stack: Stack, shared: dict, tmp_path: Path
 ) -> None:
-    scan = synth_scan(tmp_path, "lesion", 11, "t1", "--lesion-type", "small")
+    scan = two_lesion_scan(tmp_path, seed=5)
     sign_in(page, stack, "clin")
     expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
 
@@ -77,7 +77,7 @@ def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(
 
     with stack.client("clin") as client:
         flags = client.get(f"/api/cases/{shared['case_id']}").json()["flags"]
-    assert len(flags) >= 2, f"the model flagged {len(flags)} region(s) on a scan with several lesions"
+    assert len(flags) >= 2, f"the model flagged {len(flags)} region(s) on a scan with two large lesions"
 
     page.get_by_role("button", name="Go to flag 1", exact=True).click()
     crosshair = page.evaluate("Array.from(window.__niivue.frac2mm(window.__niivue.scene.crosshairPos)).slice(0, 3)")
@@ -92,7 +92,7 @@ def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(
     expect(page.get_by_role("status")).to_contain_text("Verdict saved")
 
     page.get_by_role("radio", name="Abnormal").check()
-    page.get_by_label("Case comment").fill("several small lesions")
+    page.get_by_label("Case comment").fill("two lesions")
     page.get_by_role("button", name="Save case verdict").click()
     expect(page.get_by_role("status")).to_contain_text("Case verdict saved")
 
@@ -101,7 +101,7 @@ def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(
     verdicts = {flag["label"]: flag["verdict"]["verdict"] if flag["verdict"] else None for flag in detail["flags"]}
     assert verdicts[1] == "accept" and verdicts[2] == "reject"
     assert detail["case_verdict"]["verdict"] == "abnormal"
-    assert detail["case_verdict"]["comment"] == "several small lesions"
+    assert detail["case_verdict"]["comment"] == "two lesions"
 
 
 def test_coordinator_sees_the_verdicts_in_the_audit_trail_and_exports_csv(

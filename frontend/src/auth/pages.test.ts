@@ -11,6 +11,9 @@ describe('role pages', () => {
     expect(NAV_ORDER.filter((p) => mayOpen(admin, p)).map((p) => p.title)).toEqual(['Audit', 'Users']);
     expect(mayOpen(undefined, PAGES.worklist)).toBe(false);
     expect(mayOpen({ roles: [] }, PAGES.users)).toBe(false);
+    // the account page is everyone's, and not in the main nav
+    for (const r of ['clinician', 'coordinator', 'admin']) expect(mayOpen({ roles: [r] }, PAGES.account)).toBe(true);
+    expect(NAV_ORDER).not.toContain(PAGES.account);
   });
   it('lands each role on its first page', () => {
     expect(homeFor({ roles: ['clinician'] })).toBe('/');

@@ -12,6 +12,8 @@ export const PAGES = {
   audit: { path: '/audit', title: 'Audit', roles: ['coordinator', 'admin'] },
   stats: { path: '/stats', title: 'Statistics', roles: ['coordinator'] },
   users: { path: '/admin/users', title: 'Users', roles: ['admin'] },
+  /** every role: own password and API tokens (linked from the header, not the main nav) */
+  account: { path: '/account', title: 'Account', roles: ['clinician', 'coordinator', 'admin'] },
 } satisfies Record<string, PageDef>;
 
 export const NAV_ORDER: PageDef[] = [PAGES.worklist, PAGES.audit, PAGES.stats, PAGES.users];

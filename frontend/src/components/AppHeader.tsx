@@ -3,7 +3,7 @@ import { Link, NavLink, useNavigate } from 'react-router-dom';
 import { useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import type { Me } from '../api/types';
-import { mayOpen, NAV_ORDER } from '../auth/pages';
+import { mayOpen, NAV_ORDER, PAGES } from '../auth/pages';
 
 export function AppHeader({ me }: { me: Me }) {
   const navigate = useNavigate();
@@ -38,6 +38,9 @@ export function AppHeader({ me }: { me: Me }) {
           {me.username}
         </span>
         <span className="user-roles muted">{me.roles.join(', ')}</span>
+        <NavLink to={PAGES.account.path} className="account-link">
+          Account
+        </NavLink>
         <button type="button" onClick={signOut} disabled={busy}>
           Sign out
         </button>

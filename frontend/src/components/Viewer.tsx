@@ -3,7 +3,7 @@ import { Niivue, SLICE_TYPE, type NiiVueLocation } from '@niivue/niivue';
 import { takeCaseFile } from '../lib/filePrefetch';
 import { errorMessage } from '../api/errors';
 import { applyOverlay, effectiveOpacity, overlayRange, type OverlaySettings } from '../lib/overlay';
-import { maskColormap, maxLabel, outlineLabels, type MaskMode, type VoxelArray } from '../lib/labelMask';
+import { applyMaskMode, maxLabel, type MaskLayer, type MaskMode, type VoxelArray } from '../lib/labelMask';
 import { fromWindowLevel, toWindowLevel, type WindowLevel, type WindowRange } from '../lib/windowLevel';
 
 declare global {
@@ -56,32 +56,6 @@ interface Props {
   onMaskStatus?: (s: MaskStatus) => void;
 }
 
-interface MaskLayer {
-  vol: Niivue['volumes'][number];
-  fill: VoxelArray;
-  outline: VoxelArray | null;
-  nLabels: number;
-}
-
-const MASK_FILL_OPACITY = 0.45;
-
-/** Shows the mask layer in a mode, with the selected label highlighted. */
-function applyMask(nv: Niivue, layer: MaskLayer, mode: MaskMode, selected: number | null): void {
-  const { vol } = layer;
-  if (mode === 'outline') {
-    if (!layer.outline) {
-      const d = vol.hdr?.dims ?? [];
-      layer.outline = outlineLabels(layer.fill, [d[1] ?? 0, d[2] ?? 0, d[3] ?? 1]);
-    }
-    vol.img = layer.outline;
-  } else {
-    vol.img = layer.fill;
-  }
-  vol.setColormapLabel(maskColormap(layer.nLabels, selected));
-  vol.opacity = mode === 'hidden' ? 0 : mode === 'fill' ? MASK_FILL_OPACITY : 1;
-  nv.updateGLVolume();
-}
-
 function toReadout(loc: NiiVueLocation): Readout {
   const values = loc.values ?? [];
   return {
@@ -90,6 +64,14 @@ function toReadout(loc: NiiVueLocation): Readout {
     scan: values[0] && Number.isFinite(values[0].value) ? values[0].value : null,
     anomaly: values[1] && Number.isFinite(values[1].value) ? values[1].value : null,
   };
+}
+
+type ViewerMask = MaskLayer<Niivue['volumes'][number]>;
+
+/** Shows the mask layer in a mode, with the selected label highlighted. */
+function applyMask(nv: Niivue, layer: ViewerMask, mode: MaskMode, selected: number | null): void {
+  applyMaskMode(layer as unknown as MaskLayer, mode, selected);
+  nv.updateGLVolume();
 }
 
 export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
@@ -105,7 +87,7 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
   onLocationRef.current = onLocation;
   const onWindowRef = useRef(onWindow);
   onWindowRef.current = onWindow;
-  const maskRef = useRef<MaskLayer | null>(null);
+  const maskRef = useRef<ViewerMask | null>(null);
   const maskModeRef = useRef(maskMode);
   maskModeRef.current = maskMode;
   const selectedRef = useRef(selectedLabel);
@@ -265,7 +247,7 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
           return;
         }
         const fill = vol.img as VoxelArray;
-        const layer: MaskLayer = { vol, fill, outline: null, nLabels: maxLabel(fill) };
+        const layer: ViewerMask = { vol, fill, outline: null, nLabels: maxLabel(fill) };
         maskRef.current = layer;
         applyMask(nv, layer, maskModeRef.current, selectedRef.current);
         setMaskStatus('ready');

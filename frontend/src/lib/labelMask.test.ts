@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  applyMaskMode,
   DEFAULT_MASK_MODE,
+  MASK_FILL_OPACITY,
+  type LabelColormap,
+  type MaskLayer,
   loadMaskMode,
   MASK_STORAGE_KEY,
   maskColormap,
@@ -96,5 +100,32 @@ describe('maxLabel / mask mode', () => {
     expect(m.get(MASK_STORAGE_KEY)).toBe('hidden');
     expect(loadMaskMode(storage)).toBe('hidden');
     expect(loadMaskMode(null)).toBe(DEFAULT_MASK_MODE);
+  });
+});
+
+describe('applyMaskMode', () => {
+  it('swaps fill / outline data, sets opacity and highlights the selected label', () => {
+    const dims: [number, number, number] = [5, 5, 5];
+    const fill = volume(dims, [{ label: 1, from: [1, 1, 1], to: [4, 4, 4] }]);
+    const cms: LabelColormap[] = [];
+    const vol = { img: fill, hdr: { dims: [3, ...dims] }, opacity: 0, setColormapLabel: (cm: LabelColormap) => void cms.push(cm) };
+    const layer: MaskLayer = { vol, fill, outline: null, nLabels: 1 };
+
+    applyMaskMode(layer, 'outline', 1);
+    expect(vol.img).not.toBe(fill);
+    expect(Array.from(vol.img).filter((v) => v > 0).length).toBe(27 - 1);
+    expect(vol.opacity).toBe(1);
+    expect(cms[0].A[1]).toBe(255);
+    const outline = layer.outline;
+
+    applyMaskMode(layer, 'fill', null);
+    expect(vol.img).toBe(fill);
+    expect(vol.opacity).toBe(MASK_FILL_OPACITY);
+    expect([cms[1].R[1], cms[1].G[1], cms[1].B[1]]).not.toEqual([255, 255, 0]);
+
+    applyMaskMode(layer, 'hidden', null);
+    expect(vol.opacity).toBe(0);
+    applyMaskMode(layer, 'outline', null);
+    expect(layer.outline).toBe(outline); // computed once
   });
 });

@@ -120,3 +120,45 @@ export function maskColormap(nLabels: number, selected: number | null, alpha = 2
   }
   return cm;
 }
+
+/** What a mask layer is: the NiiVue volume plus the label data it was loaded with. */
+export interface MaskLayer<V extends MaskVolume = MaskVolume> {
+  vol: V;
+  fill: VoxelArray;
+  outline: VoxelArray | null;
+  nLabels: number;
+}
+
+/** The surface of an NVImage we touch (testable with a fake). */
+export interface MaskVolume {
+  img?: VoxelArray | null;
+  hdr?: { dims?: number[] } | null;
+  opacity: number;
+  setColormapLabel(cm: LabelColormap): void;
+}
+
+export const MASK_FILL_OPACITY = 0.45;
+
+/** Opacity of the mask layer for a mode. */
+export function maskOpacity(mode: MaskMode): number {
+  return mode === 'hidden' ? 0 : mode === 'fill' ? MASK_FILL_OPACITY : 1;
+}
+
+/**
+ * Shows the mask layer in a mode (outline computed once, on first use) with the selected label
+ * highlighted; the caller redraws (NiiVue: updateGLVolume).
+ */
+export function applyMaskMode(layer: MaskLayer, mode: MaskMode, selected: number | null): void {
+  const { vol } = layer;
+  if (mode === 'outline') {
+    if (!layer.outline) {
+      const d = vol.hdr?.dims ?? [];
+      layer.outline = outlineLabels(layer.fill, [d[1] ?? 0, d[2] ?? 0, d[3] ?? 1]);
+    }
+    vol.img = layer.outline;
+  } else {
+    vol.img = layer.fill;
+  }
+  vol.setColormapLabel(maskColormap(layer.nLabels, selected));
+  vol.opacity = maskOpacity(mode);
+}

@@ -74,6 +74,7 @@ beforeEach(() => {
   vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 100 });
   vi.spyOn(api, 'claim').mockResolvedValue({ claimed_by: 'clin', claimed_until: '2026-01-01T11:00:00Z' });
   vi.spyOn(api, 'reportReviewTime').mockResolvedValue(undefined);
+  vi.spyOn(api, 'listRuns').mockResolvedValue([]);
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -179,5 +180,65 @@ describe('CasePage', () => {
     expect(screen.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '40');
     expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'false');
     await act(async () => undefined);
+  });
+
+  it('releases the claim and can take it again', async () => {
+    const release = vi.spyOn(api, 'releaseClaim').mockResolvedValue(undefined);
+    open(detail());
+    await userEvent.click(await screen.findByRole('button', { name: 'Release claim' }));
+    expect(release).toHaveBeenCalledWith(5);
+    expect(await screen.findByRole('status')).toHaveTextContent('Claim released');
+    expect(screen.getByText('Not claimed')).toBeInTheDocument();
+    const claims = vi.mocked(api.claim).mock.calls.length;
+    await userEvent.click(screen.getByRole('button', { name: 'Claim case' }));
+    await waitFor(() => expect(vi.mocked(api.claim).mock.calls.length).toBe(claims + 1));
+    expect(await screen.findByRole('button', { name: 'Release claim' })).toBeInTheDocument();
+  });
+
+  it('shows the run history; cancels a queued run and re-runs with a chosen profile', async () => {
+    const job = (id: number, status: 'queued' | 'succeeded' | 'failed', profile = 'fast') => ({
+      id,
+      case_id: 5,
+      status,
+      progress: status === 'succeeded' ? 100 : 0,
+      stage: null,
+      attempts: 1,
+      error: status === 'failed' ? 'out of memory' : null,
+      model_profile: profile,
+      created_at: '2026-01-01T10:00:00Z',
+      started_at: null,
+      finished_at: null,
+    });
+    vi.mocked(api.listRuns).mockResolvedValue([job(9, 'queued'), job(8, 'failed'), job(7, 'succeeded')]);
+    const cancel = vi.spyOn(api, 'cancelJob').mockResolvedValue(job(9, 'succeeded'));
+    open(detail());
+    const history = await screen.findByRole('list', { name: 'Run history' });
+    await waitFor(() => expect(within(history).getAllByRole('listitem')).toHaveLength(3));
+    expect(history).toHaveTextContent('out of memory');
+    // a run is queued: no second one
+    expect(screen.getByRole('button', { name: 'Re-run' })).toBeDisabled();
+    vi.mocked(api.listRuns).mockResolvedValue([job(8, 'failed'), job(7, 'succeeded')]);
+    await userEvent.click(within(history).getByRole('button', { name: 'Cancel run' }));
+    expect(cancel).toHaveBeenCalledWith(9);
+    expect(await screen.findByRole('status')).toHaveTextContent('Run 9 cancelled');
+
+    const rerun = vi.spyOn(api, 'rerun').mockResolvedValue(job(10, 'queued', 'paper'));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Re-run' })).toBeEnabled());
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Model profile' }), 'paper');
+    await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
+    expect(rerun).toHaveBeenCalledWith(5, 'paper');
+    expect(await screen.findByRole('status')).toHaveTextContent('Run 10 queued (paper)');
+  });
+
+  it('offers the flag mask modes and window/level controls', async () => {
+    open(detail());
+    const mask = await screen.findByRole('combobox', { name: 'Flag mask' });
+    expect(Array.from((mask as HTMLSelectElement).options).map((o) => o.text)).toEqual(['Fill', 'Outline', 'Hidden']);
+    await userEvent.selectOptions(mask, 'fill');
+    expect(localStorage.getItem('neurotriage.maskMode.v1')).toBe('fill');
+    // no scan drawn by the stand-in viewer: window/level wait for it
+    expect(screen.getByRole('spinbutton', { name: 'Window' })).toBeDisabled();
+    expect(screen.getByRole('spinbutton', { name: 'Level' })).toBeDisabled();
+    expect(screen.getByRole('button', { name: 'Reset window' })).toBeDisabled();
   });
 });

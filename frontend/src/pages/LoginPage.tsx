@@ -6,6 +6,7 @@ import { errorMessage } from '../api/errors';
 import { keys } from '../api/queries';
 import { safeNext } from '../lib/returnTo';
 import { homeFor } from '../auth/pages';
+import { LOGIN_REASONS } from '../lib/password';
 
 export function LoginPage() {
   const [params] = useSearchParams();
@@ -18,11 +19,17 @@ export function LoginPage() {
   const userRef = useRef<HTMLInputElement>(null);
   const next = safeNext(params.get('next'));
   const expired = params.has('next');
+  const reason = LOGIN_REASONS[params.get('reason') ?? ''] ?? null;
 
   useEffect(() => {
     document.title = 'Sign in · NeuroTriage';
     userRef.current?.focus();
   }, []);
+
+  // the session ended on purpose (e.g. password changed): forget everything cached for it
+  useEffect(() => {
+    if (reason) qc.clear();
+  }, [reason, qc]);
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
@@ -48,7 +55,12 @@ export function LoginPage() {
           Neuro<span>Triage</span>
         </div>
         <h1 id="login-title">Sign in</h1>
-        {expired && !error && (
+        {reason && !error && (
+          <p className="info-box" role="status">
+            {reason}
+          </p>
+        )}
+        {expired && !reason && !error && (
           <p className="muted" role="status">
             Please sign in to continue.
           </p>

@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { renderAt } from '../test/render';
+import { api } from '../api/client';
+import type { CaseDetail } from '../api/types';
+import type { EntryLike } from '../lib/dropFiles';
+import { UploadForm } from './UploadForm';
+
+afterEach(() => vi.restoreAllMocks());
+
+const fileEntry = (name: string): EntryLike => ({
+  isFile: true,
+  isDirectory: false,
+  name,
+  file: (ok) => ok(new File(['x'], name)),
+});
+const dirEntry = (name: string, children: EntryLike[]): EntryLike => ({
+  isFile: false,
+  isDirectory: true,
+  name,
+  createReader() {
+    let done = false;
+    return {
+      readEntries(ok) {
+        const out = done ? [] : children;
+        done = true;
+        ok(out);
+      },
+    };
+  },
+});
+
+describe('UploadForm', () => {
+  it('takes a dropped DICOM folder and a NIfTI file as two uploads, each with its own progress bar', async () => {
+    const resolvers: ((c: CaseDetail) => void)[] = [];
+    const upload = vi.spyOn(api, 'uploadCaseWithProgress').mockImplementation(
+      (_files, opts) =>
+        new Promise<CaseDetail>((resolve) => {
+          opts?.onProgress?.(0.5);
+          resolvers.push(resolve);
+        }),
+    );
+    renderAt(<UploadForm />);
+    const zone = screen.getByRole('region', { name: 'Upload scan' });
+    const items = [
+      { kind: 'file', getAsFile: () => null, webkitGetAsEntry: () => dirEntry('T1_series', [fileEntry('IM1'), fileEntry('IM2')]) },
+      { kind: 'file', getAsFile: () => null, webkitGetAsEntry: () => fileEntry('brain.nii.gz') },
+    ];
+    fireEvent.drop(zone, { dataTransfer: { items, files: [] } });
+    expect(await screen.findByText(/Chosen: brain\.nii\.gz, T1_series \(2 files\)/)).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
+    const first = await screen.findByRole('progressbar', { name: 'Upload progress for brain.nii.gz' });
+    expect(first).toHaveAttribute('aria-valuenow', '50');
+    expect(screen.getByRole('progressbar', { name: 'Upload progress for T1_series (2 files)' })).toHaveAttribute(
+      'aria-valuenow',
+      '0',
+    );
+    resolvers[0]({ id: 1 } as CaseDetail);
+    await waitFor(() => expect(upload).toHaveBeenCalledTimes(2));
+    const series = upload.mock.calls[1][0] as File[];
+    expect(series.map((f) => (f as File & { webkitRelativePath: string }).webkitRelativePath)).toEqual([
+      'T1_series/IM1',
+      'T1_series/IM2',
+    ]);
+    resolvers[1]({ id: 2 } as CaseDetail);
+    await waitFor(() => expect(screen.getAllByText('Uploaded; queued for analysis.')).toHaveLength(2));
+  });
+});

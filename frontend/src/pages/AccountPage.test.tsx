@@ -1,0 +1,107 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { renderAt } from '../test/render';
+import { api } from '../api/client';
+import { ApiError } from '../api/errors';
+import type { ApiToken } from '../api/types';
+import AccountPage from './AccountPage';
+import { LoginPage } from './LoginPage';
+import { passwordFormError } from '../lib/password';
+
+const token = (over: Partial<ApiToken> = {}): ApiToken => ({
+  id: 4,
+  user_id: 1,
+  name: 'pacs',
+  prefix: 'nt_ab12',
+  created_at: '2026-01-01T10:00:00Z',
+  last_used_at: null,
+  revoked_at: null,
+  ...over,
+});
+
+beforeEach(() => {
+  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'coord', roles: ['coordinator'] });
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('passwordFormError', () => {
+  it('checks the form before sending', () => {
+    expect(passwordFormError({ current: '', next: 'x', confirm: 'x' })).toMatch(/current/);
+    expect(passwordFormError({ current: 'old', next: 'short', confirm: 'short' })).toMatch(/at least 10/);
+    expect(passwordFormError({ current: 'old', next: 'long enough 1', confirm: 'long enough 2' })).toMatch(/differ/);
+    expect(passwordFormError({ current: 'long enough 1', next: 'long enough 1', confirm: 'long enough 1' })).toMatch(/same/);
+    expect(passwordFormError({ current: 'old', next: 'long enough 1', confirm: 'long enough 1' })).toBeNull();
+  });
+});
+
+describe('AccountPage', () => {
+  it('changes the password, then sends the user to sign in with a message', async () => {
+    vi.spyOn(api, 'listMyTokens').mockResolvedValue([]);
+    const change = vi.spyOn(api, 'changeOwnPassword').mockResolvedValue(undefined);
+    renderAt(<AccountPage />, { path: '/account' });
+    await userEvent.type(screen.getByLabelText('Current password'), 'old password');
+    await userEvent.type(screen.getByLabelText('New password'), 'new password 1');
+    await userEvent.type(screen.getByLabelText('Confirm new password'), 'new password 2');
+    await userEvent.click(screen.getByRole('button', { name: 'Change password' }));
+    expect(screen.getByRole('alert')).toHaveTextContent('differ');
+    expect(change).not.toHaveBeenCalled();
+    await userEvent.clear(screen.getByLabelText('Confirm new password'));
+    await userEvent.type(screen.getByLabelText('Confirm new password'), 'new password 1');
+    await userEvent.click(screen.getByRole('button', { name: 'Change password' }));
+    expect(change).toHaveBeenCalledWith('old password', 'new password 1');
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/login?reason=password-changed'));
+  });
+
+  it('shows the server error of a wrong current password', async () => {
+    vi.spyOn(api, 'listMyTokens').mockResolvedValue([]);
+    vi.spyOn(api, 'changeOwnPassword').mockRejectedValue(new ApiError(422, 'The current password is wrong.'));
+    renderAt(<AccountPage />, { path: '/account' });
+    await userEvent.type(screen.getByLabelText('Current password'), 'bad password');
+    await userEvent.type(screen.getByLabelText('New password'), 'new password 1');
+    await userEvent.type(screen.getByLabelText('Confirm new password'), 'new password 1');
+    await userEvent.click(screen.getByRole('button', { name: 'Change password' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('The current password is wrong.');
+    expect(screen.getByTestId('location')).toHaveTextContent('/account');
+  });
+
+  it('lists tokens, creates one shown once with a copy button, and revokes', async () => {
+    const list = vi.spyOn(api, 'listMyTokens').mockResolvedValue([token()]);
+    vi.spyOn(api, 'createMyToken').mockResolvedValue({ ...token({ id: 5, name: 'script' }), token: 'nt_secret_value' });
+    const revoke = vi.spyOn(api, 'revokeMyToken').mockResolvedValue(undefined);
+    const writeText = vi.fn().mockResolvedValue(undefined);
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    renderAt(<AccountPage />, { path: '/account' });
+    const table = await screen.findByRole('table', { name: 'Your API tokens' });
+    expect(within(table).getByText('nt_ab12…')).toBeInTheDocument();
+
+    list.mockResolvedValue([token(), token({ id: 5, name: 'script' })]);
+    await userEvent.type(screen.getByLabelText('Token name'), 'script');
+    await userEvent.click(screen.getByRole('button', { name: 'Create token' }));
+    expect(await screen.findByLabelText('New API token')).toHaveValue('nt_secret_value');
+    expect(screen.getByRole('status')).toHaveTextContent('Token script created');
+    await userEvent.click(screen.getByRole('button', { name: 'Copy token' }));
+    expect(writeText).toHaveBeenCalledWith('nt_secret_value');
+    expect(await screen.findByText('Copied to the clipboard.')).toBeInTheDocument();
+
+    await userEvent.click(await screen.findByRole('button', { name: 'Revoke token script' }));
+    expect(revoke).toHaveBeenCalledWith(5);
+    expect(await screen.findByRole('status')).toHaveTextContent('Token script revoked');
+    // the one-time token display goes with it
+    expect(screen.queryByLabelText('New API token')).not.toBeInTheDocument();
+  });
+
+  it('shows a load error with a retry', async () => {
+    vi.spyOn(api, 'listMyTokens').mockRejectedValue(new ApiError(500, 'Server error.'));
+    renderAt(<AccountPage />, { path: '/account' });
+    expect(await screen.findByRole('alert')).toHaveTextContent('Could not load your tokens: Server error.');
+    expect(screen.getByRole('button', { name: 'Retry loading tokens' })).toBeInTheDocument();
+  });
+});
+
+describe('LoginPage after a password change', () => {
+  it('says why the user has to sign in again', async () => {
+    renderAt(<LoginPage />, { path: '/login?reason=password-changed' });
+    expect(screen.getByRole('status')).toHaveTextContent('Your password was changed');
+  });
+});

@@ -1,0 +1,268 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useNavigate } from 'react-router-dom';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { errorMessage } from '../api/errors';
+import { keys, useMe } from '../api/queries';
+import type { NewApiToken } from '../api/types';
+import { formatDateTime } from '../lib/format';
+import { passwordFormError } from '../lib/password';
+
+/** Own account, for every role: change password, personal API tokens. */
+export default function AccountPage() {
+  const me = useMe();
+  const [notice, setNotice] = useState('');
+  useEffect(() => {
+    document.title = 'Account · NeuroTriage';
+  }, []);
+  return (
+    <main className="page narrow account-page" aria-labelledby="account-title">
+      <h1 id="account-title">Account</h1>
+      {me.data && (
+        <p className="muted">
+          Signed in as <strong>{me.data.username}</strong> ({me.data.roles.join(', ')})
+        </p>
+      )}
+      <div className="save-status" role="status">
+        {notice}
+      </div>
+      <PasswordPanel />
+      <TokensPanel onNotice={setNotice} />
+    </main>
+  );
+}
+
+function PasswordPanel() {
+  const navigate = useNavigate();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    if (busy) return;
+    const problem = passwordFormError({ current, next, confirm });
+    setError(problem);
+    if (problem) return;
+    setBusy(true);
+    try {
+      await api.changeOwnPassword(current, next);
+      // every session ended, this one too: sign in again
+      navigate('/login?reason=password-changed', { replace: true });
+    } catch (err) {
+      setError(errorMessage(err));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="panel" aria-labelledby="pw-title">
+      <h2 id="pw-title">Change password</h2>
+      <form onSubmit={onSubmit} className="stack-form" noValidate>
+        <label className="field">
+          <span>Current password</span>
+          <input
+            type="password"
+            autoComplete="current-password"
+            value={current}
+            onChange={(e) => setCurrent(e.target.value)}
+            required
+          />
+        </label>
+        <label className="field">
+          <span>New password</span>
+          <input type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} required />
+        </label>
+        <label className="field">
+          <span>Confirm new password</span>
+          <input
+            type="password"
+            autoComplete="new-password"
+            value={confirm}
+            onChange={(e) => setConfirm(e.target.value)}
+            required
+          />
+        </label>
+        {error && (
+          <div className="error-box" role="alert">
+            {error}
+          </div>
+        )}
+        <p className="muted small">Changing it signs you out everywhere, this browser included.</p>
+        <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
+          Change password
+        </button>
+      </form>
+    </section>
+  );
+}
+
+async function copyText(text: string, fallbackInput: HTMLInputElement | null): Promise<boolean> {
+  try {
+    if (navigator.clipboard?.writeText) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    /* fall back below */
+  }
+  if (!fallbackInput) return false;
+  fallbackInput.focus();
+  fallbackInput.select();
+  try {
+    return document.execCommand('copy');
+  } catch {
+    return false;
+  }
+}
+
+function TokensPanel({ onNotice }: { onNotice: (m: string) => void }) {
+  const qc = useQueryClient();
+  const tokens = useQuery({ queryKey: keys.myTokens, queryFn: ({ signal }) => api.listMyTokens(signal) });
+  const [name, setName] = useState('');
+  const [created, setCreated] = useState<NewApiToken | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [copied, setCopied] = useState<string>('');
+  const tokenRef = useRef<HTMLInputElement>(null);
+
+  const create = useMutation({
+    mutationFn: (n: string) => api.createMyToken(n),
+    onMutate: () => {
+      setError(null);
+      setCopied('');
+    },
+    onSuccess: (t) => {
+      setCreated(t);
+      setName('');
+      onNotice(`Token ${t.name} created`);
+      void qc.invalidateQueries({ queryKey: keys.myTokens });
+    },
+    onError: (e) => setError(`Token not created: ${errorMessage(e)}`),
+  });
+  const revoke = useMutation({
+    mutationFn: (t: { id: number; name: string }) => api.revokeMyToken(t.id),
+    onMutate: () => setError(null),
+    onSuccess: (_v, t) => {
+      onNotice(`Token ${t.name} revoked`);
+      if (created?.id === t.id) setCreated(null);
+      void qc.invalidateQueries({ queryKey: keys.myTokens });
+    },
+    onError: (e) => setError(`Token not revoked: ${errorMessage(e)}`),
+  });
+
+  useEffect(() => {
+    if (created) tokenRef.current?.focus();
+  }, [created]);
+
+  return (
+    <section className="panel" aria-labelledby="tokens-title">
+      <h2 id="tokens-title">API tokens</h2>
+      <p className="muted small">For scripts: send it as <code>Authorization: Bearer …</code>. It acts with your roles.</p>
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const n = name.trim();
+          if (!n) {
+            setError('Give the token a name.');
+            return;
+          }
+          if (!create.isPending) create.mutate(n);
+        }}
+      >
+        <label className="field-inline">
+          <span>Token name</span>
+          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={100} placeholder="e.g. PACS bridge" />
+        </label>
+        <button type="submit" disabled={create.isPending} aria-busy={create.isPending}>
+          Create token
+        </button>
+      </form>
+      {created && (
+        <div className="info-box new-token" aria-labelledby="new-token-title">
+          <p id="new-token-title">
+            <strong>Token {created.name} created.</strong> Copy it now: it is shown only once.
+          </p>
+          <div className="token-row">
+            <label className="field-inline grow">
+              <span>New API token</span>
+              <input ref={tokenRef} className="mono" readOnly value={created.token} onFocus={(e) => e.target.select()} />
+            </label>
+            <button
+              type="button"
+              onClick={() =>
+                void copyText(created.token, tokenRef.current).then((ok) =>
+                  setCopied(ok ? 'Copied to the clipboard.' : 'Copy failed: select the token and copy it by hand.'),
+                )
+              }
+            >
+              Copy token
+            </button>
+            <button type="button" onClick={() => setCreated(null)}>
+              Hide token
+            </button>
+          </div>
+          <p className="muted small" aria-live="polite">
+            {copied}
+          </p>
+        </div>
+      )}
+      {error && (
+        <div className="error-box" role="alert">
+          {error}
+        </div>
+      )}
+      {tokens.isPending ? (
+        <p className="muted small">Loading tokens…</p>
+      ) : tokens.isError ? (
+        <div className="error-box" role="alert">
+          Could not load your tokens: {errorMessage(tokens.error)}{' '}
+          <button type="button" onClick={() => void tokens.refetch()}>
+            Retry loading tokens
+          </button>
+        </div>
+      ) : !tokens.data.length ? (
+        <p className="muted small">You have no API tokens.</p>
+      ) : (
+        <table className="grid sub" aria-label="Your API tokens">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Prefix</th>
+              <th scope="col">Created</th>
+              <th scope="col">Last used</th>
+              <th scope="col">State</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {tokens.data.map((t) => (
+              <tr key={t.id} data-token-id={t.id}>
+                <td>{t.name}</td>
+                <td className="mono">{t.prefix}…</td>
+                <td>{formatDateTime(t.created_at)}</td>
+                <td>{formatDateTime(t.last_used_at)}</td>
+                <td>{t.revoked_at ? `revoked ${formatDateTime(t.revoked_at)}` : 'active'}</td>
+                <td>
+                  {!t.revoked_at && (
+                    <button
+                      type="button"
+                      onClick={() => revoke.mutate({ id: t.id, name: t.name })}
+                      disabled={revoke.isPending}
+                    >
+                      Revoke token {t.name}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

@@ -1,5 +1,5 @@
 import { forwardRef, useEffect, useImperativeHandle, useRef, useState } from 'react';
-import { Niivue, SLICE_TYPE, type NiiVueLocation } from '@niivue/niivue';
+import { Niivue, SHOW_RENDER, SLICE_TYPE, type NiiVueLocation } from '@niivue/niivue';
 import { takeCaseFile } from '../lib/filePrefetch';
 import { errorMessage } from '../api/errors';
 import { applyOverlay, effectiveOpacity, overlayRange, type OverlaySettings } from '../lib/overlay';
@@ -127,6 +127,8 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
       loadingText: '',
       dragAndDropEnabled: false,
       isResizeCanvas: true,
+      // The four-pane view's volume render costs seconds without a GPU; the 3D toggle still shows it.
+      multiplanarShowRender: SHOW_RENDER.NEVER,
     });
     nv.onLocationChange = (loc: unknown) => onLocationRef.current?.(toReadout(loc as NiiVueLocation));
     // right-drag contrast changes the scan's cal_min/cal_max

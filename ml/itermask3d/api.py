@@ -1,0 +1,151 @@
+"""Public engine API used by the backend worker (contract: docs/architecture.md, "Engine contract").
+
+    analyzer = load_analyzer(profile="fast", sequence="t1", device="auto", model_path=None)
+    result = analyzer.analyse(input_path, out_dir, seed=0, progress=None)
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from . import __version__
+from .checkpoints import default_weights_path, load_state, read_metadata, resolve_device
+from .errors import InputError
+from .flags import find_flags, triage
+from .inference import NetworkReconstructor, RefinementResult, iterative_mask_refinement, search_schedule
+from .io import load_scan, save_nifti
+from .networks import build_network
+from .preprocessing import PreparedScan, prepare_scan
+from .profiles import SEQUENCES, Profile, get_profile
+
+__all__ = ["Analyzer", "InputError", "load_analyzer"]
+
+ProgressFn = Callable[[float, str], None]
+
+
+class Analyzer:
+    """A loaded model for one (profile, sequence) on one device; reusable across calls.
+
+    schedule: threshold-search schedule ("spec" = the 100-step search, "coarse-fine", ...;
+    default from the weights' metadata or the profile); gamma likewise; registration:
+    "affine" or "moments".
+    """
+
+    def __init__(self, profile: str = "fast", sequence: str = "t1", device: str = "auto",
+                 model_path: str | Path | None = None, schedule: str | None = None,
+                 gamma: float | None = None, registration: str = "affine") -> None:
+        if sequence not in SEQUENCES:
+            raise ValueError(f"unknown sequence {sequence!r}; choose one of {', '.join(SEQUENCES)}")
+        self.profile: Profile = get_profile(profile)
+        self.sequence = sequence
+        self.device = resolve_device(device)
+        self.registration = registration
+        path = Path(model_path) if model_path is not None else default_weights_path(profile, sequence)
+        if model_path is not None and not path.is_file():
+            raise ValueError(f"model file not found: {path}")
+        torch.manual_seed(0)  # deterministic random weights when untrained
+        self.model = build_network(self.profile)
+        self.trained = path.is_file()
+        self.metadata = read_metadata(path) if self.trained else {}
+        if self.trained:
+            self.model.load_state_dict(load_state(path))
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        else:
+            digest = "untrained"
+        self.model.to(self.device, memory_format=torch.channels_last_3d).eval()
+        inference_defaults = self.metadata.get("inference", {})
+        self.schedule = schedule or inference_defaults.get("schedule") or self.profile.search_schedule
+        search_schedule(self.schedule)  # validate early
+        self.gamma = float(gamma or inference_defaults.get("gamma") or self.profile.gamma)
+        self.model_info = {
+            "name": f"itermask3d-{self.profile.name}-{sequence}",
+            "version": f"{__version__}/{digest}",
+            "profile": self.profile.name,
+            "sequence": sequence,
+            "trained": self.trained,
+        }
+
+    def refine(self, prepared: PreparedScan, seed: int = 0, progress: ProgressFn | None = None,
+               progress_span: tuple[float, float] = (0.1, 0.9)) -> RefinementResult:
+        """Run the two inference phases on a prepared scan (grid space)."""
+        reconstructor = NetworkReconstructor(self.model, prepared.x, prepared.h, self.device, seed=seed,
+                                             amp=self.device.type == "cuda")
+        return iterative_mask_refinement(
+            reconstructor, prepared.x, prepared.brain, gamma=self.gamma, schedule=self.schedule,
+            max_refine_passes=self.profile.max_refine_passes, progress=progress, progress_span=progress_span)
+
+    def analyse(self, input_path: str | Path, out_dir: str | Path, seed: int = 0,
+                progress: ProgressFn | None = None) -> dict:
+        """Analyse one scan; write the four result files into ``out_dir`` and return result.json's dict.
+
+        Raises InputError (one sentence) for unusable input.
+        """
+        start = time.time()
+        report = progress or (lambda fraction, stage: None)
+        report(0.0, "loading")
+        scan = load_scan(input_path)
+        report(0.05, "preprocessing")
+        prepared = prepare_scan(scan, self.profile, self.registration)
+        report(0.1, "threshold search")
+        refined = self.refine(prepared, seed=seed, progress=report)
+        report(0.9, "writing results")
+        result = self.write_results(prepared, refined, Path(out_dir), start)
+        report(1.0, "writing results")
+        return result
+
+    def write_results(self, prepared: PreparedScan, refined: RefinementResult, out_dir: Path,
+                      start: float) -> dict:
+        """Map grid results onto the scan grid, find flags, write files and result.json."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        scan = prepared.scan
+        peak = float(refined.error.max())
+        anomaly_grid = refined.error / peak if peak > 0 else refined.error
+        anomaly = np.clip(prepared.to_native(anomaly_grid), 0.0, 1.0) * scan.foreground
+        mask = (prepared.to_native(refined.mask.astype(np.float32)) > 0.5) & scan.foreground
+        reconstruction = prepared.denormalise(prepared.to_native(refined.reconstruction)) * scan.foreground
+        labels, flags = find_flags(mask, anomaly, scan.affine, self.profile.min_flag_mm3)
+        save_nifti(anomaly.astype(np.float32), scan.affine, out_dir / "anomaly_map.nii.gz")
+        save_nifti(labels, scan.affine, out_dir / "anomaly_mask.nii.gz", dtype=np.uint16)
+        save_nifti(reconstruction.astype(np.float32), scan.affine, out_dir / "reconstruction.nii.gz")
+        voxel_mm3 = float(abs(np.linalg.det(scan.affine[:3, :3])))
+        brain_voxels = max(int(scan.foreground.sum()), 1)
+        mean_error = float(refined.error[prepared.brain].mean())
+        result = {
+            "score": round(float(mask.sum()) / brain_voxels, 6),
+            "mean_error": round(mean_error, 6),
+            "mask_volume_mm3": round(float(mask.sum()) * voxel_mm3, 2),
+            "triage": triage(flags),
+            "threshold": round(float(refined.threshold), 6),
+            "passes": int(refined.passes),
+            "seconds": round(time.time() - start, 2),
+            "flags": flags,
+            "model": dict(self.model_info),
+            "details": {
+                "schedule": self.schedule, "gamma": self.gamma, "k_star": refined.k_star,
+                "derivative": refined.method, "tangent_r2": round(float(refined.r2), 4),
+                "refine_sizes": refined.refine_sizes, "registration": self.registration,
+                "search_steps": refined.search_steps,
+                "search_thresholds": [round(float(t), 6) for t in refined.search_thresholds],
+                "device": self.device.type,
+            },
+        }
+        (out_dir / "result.json").write_text(json.dumps(result, indent=2))
+        return result
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_analyzer(profile: str, sequence: str, device: str, model_path: str | None) -> Analyzer:
+    return Analyzer(profile=profile, sequence=sequence, device=device, model_path=model_path)
+
+
+def load_analyzer(profile: str = "fast", sequence: str = "t1", device: str = "auto",
+                  model_path: str | Path | None = None) -> Analyzer:
+    """The Analyzer for these settings, loaded once per process and then reused."""
+    return _cached_analyzer(profile, sequence, device, None if model_path is None else str(model_path))

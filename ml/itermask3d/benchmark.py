@@ -1,0 +1,212 @@
+"""``itermask3d benchmark``: a fixed synthetic benchmark and its report (ml/BENCHMARK.md).
+
+Cases: normals, lesions (tumour and cavity at three sizes, sets of small lesions) and every
+artefact type, on random grids (axis-aligned or oblique, isotropic or anisotropic voxels).
+Every case is preprocessed once; each threshold-search schedule then runs on the same
+prepared volume and seed, so schedules are compared side by side.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from .evaluation import detection_metrics, evaluate_case
+from .synthetic.artefacts import ARTEFACTS
+from .synthetic.cases import make_case
+
+GRIDS = [((1.0, 1.0, 1.0), False), ((0.9, 0.9, 3.0), True), ((1.2, 1.2, 1.2), True), ((1.0, 1.0, 2.0), False)]
+LESION_SIZES_MM = (5.0, 8.0, 12.0)  # radius of tumour core / cavity: 1, 1.6, 2.4 cm across
+
+
+def benchmark_cases(cases_per_group: int, seed: int = 0) -> list[dict]:
+    """The case list: 3 x cases_per_group normals, tumour and cavity at each size and sets of
+    small lesions (cases_per_group each), every artefact (cases_per_group each)."""
+    rng = np.random.default_rng(seed)
+    specs: list[dict] = []
+
+    def add(name: str, **kw) -> None:
+        spacing, oblique = GRIDS[int(rng.integers(len(GRIDS)))]
+        specs.append({"name": name, "seed": int(rng.integers(10**6)), "spacing_mm": spacing, "oblique": oblique, **kw})
+
+    for n in range(3 * cases_per_group):
+        add(f"normal_{n:02d}", kind="normal")
+    for n in range(cases_per_group):
+        for lesion_type in ("tumour", "cavity"):
+            for size in LESION_SIZES_MM:
+                add(f"lesion_{lesion_type}_r{size:g}_{n:02d}", kind="lesion", lesion_type=lesion_type,
+                    lesion_size_mm=size)
+        add(f"lesion_small_{n:02d}", kind="lesion", lesion_type="small")
+        for artefact in ARTEFACTS:
+            add(f"artefact_{artefact}_{n:02d}", kind="artefact", artefact_type=artefact)
+    return specs
+
+
+def stratified_subset(specs: list[dict], limit: int | None) -> list[dict]:
+    """At most ``limit`` cases, taken round-robin over normal / lesion / artefact groups."""
+    if limit is None or limit >= len(specs):
+        return specs
+    groups = [[s for s in specs if s["kind"] == kind] for kind in ("normal", "lesion", "artefact")]
+    chosen: list[dict] = []
+    while len(chosen) < limit:
+        for group in groups:
+            if group and len(chosen) < limit:
+                chosen.append(group.pop(0))
+    return chosen
+
+
+def build_cases(folder: Path, specs: list[dict], sequence: str) -> None:
+    """Render the cases (skipping those already on disk) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for spec in specs:
+        scan = folder / f"{spec['name']}.nii.gz"
+        if scan.exists():
+            continue
+        case = make_case(spec["kind"], sequence, spec["seed"], spacing_mm=spec["spacing_mm"], oblique=spec["oblique"],
+                         lesion_type=spec.get("lesion_type"), lesion_size_mm=spec.get("lesion_size_mm"),
+                         artefact_type=spec.get("artefact_type"))
+        if case.truth is not None:
+            nib.save(case.truth, str(folder / f"{spec['name']}_truth.nii.gz"))
+        (folder / f"{spec['name']}.json").write_text(json.dumps(case.info, indent=2))
+        nib.save(case.image, str(scan))
+
+
+def run_schedules(analyzer, scan_path: Path, out_dirs: dict[str, Path], seed: int) -> None:
+    """Preprocess once, then refine + write results for each schedule (timed separately; the
+    shared preprocessing time is added to each)."""
+    from .io import load_scan
+    from .preprocessing import prepare_scan
+
+    start = time.time()
+    prepared = prepare_scan(load_scan(scan_path), analyzer.profile, analyzer.registration)
+    shared = time.time() - start
+    for schedule, out_dir in out_dirs.items():
+        analyzer.schedule = schedule
+        began = time.time()
+        refined = analyzer.refine(prepared, seed=seed)
+        analyzer.write_results(prepared, refined, out_dir, began - shared)
+
+
+def _group(name: str) -> str:
+    parts = name.split("_")
+    if parts[0] == "lesion" and parts[1] in ("tumour", "cavity"):
+        return f"lesion {parts[1]} r{parts[2][1:]} mm"
+    return " ".join(parts[:2]) if parts[0] != "normal" else "normal"
+
+
+def _median(values) -> float:
+    values = [v for v in values if v is not None and not np.isnan(v)]
+    return float(np.median(values)) if values else float("nan")
+
+
+def summarise_schedule(entries: list[dict]) -> dict:
+    """Per-group rows and scan-level detection for one schedule."""
+    groups: dict[str, list[dict]] = {}
+    for e in entries:
+        groups.setdefault(_group(e["case"]), []).append(e)
+    rows = {g: {"n": len(es), "dice": _median([e.get("dice") for e in es]),
+                "hit_rate": _median([e.get("lesion_hit_rate") for e in es]),
+                "flags": _median([e["flags"] for e in es]), "score": _median([e["score"] for e in es]),
+                "seconds": _median([e["seconds"] for e in es]), "passes": _median([e["passes"] for e in es])}
+            for g, es in sorted(groups.items())}
+    normal = [e for e in entries if e["case"].startswith("normal")]
+    lesions = [e for e in entries if e["case"].startswith("lesion")]
+    artefacts = [e for e in entries if e["case"].startswith("artefact")]
+    big = [e for e in lesions if "_r" in e["case"] and float(e["case"].split("_r")[1].split("_")[0]) >= 5]
+
+    def detect(positives):
+        if not normal or not positives:
+            return {}
+        labels = [False] * len(normal) + [True] * len(positives)
+        return detection_metrics([e["score"] for e in normal + positives], labels)
+
+    return {"rows": rows, "lesion_vs_normal": detect(lesions), "artefact_vs_normal": detect(artefacts),
+            "median_dice_lesions_1cm_plus": _median([e.get("dice") for e in big]),
+            "median_flags_normal": _median([e["flags"] for e in normal]),
+            "median_seconds": _median([e["seconds"] for e in entries]),
+            "median_passes": _median([e["passes"] for e in entries])}
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return "n/a" if np.isnan(v) else f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+    return str(v)
+
+
+def write_report(path: Path, summaries: dict[str, dict], meta: dict) -> None:
+    lines = ["# itermask3d benchmark", "",
+             f"Generated by `itermask3d benchmark` on {meta['date']} — profile `{meta['profile']}`, sequence "
+             f"`{meta['sequence']}`, device `{meta['device']}` ({meta['hardware']}), model `{meta['model']}` "
+             f"(trained: {meta['trained']}), {meta['cases']} synthetic cases "
+             f"(`--cases-per-group {meta['cases_per_group']}`), seed {meta['seed']}.",
+             "", "Dice uses the subject-specific threshold (no labelled tuning per case). "
+             "Scan-level score = final mask "
+             "volume / brain volume. Seconds are wall-clock per case including loading, registration and writing; "
+             "the machine is shared, so timings include contention from other jobs.", ""]
+    lines += ["## Targets (fast profile, 2-core CPU)", "", "| metric | target | " + " | ".join(summaries) + " |",
+              "|---|---|" + "---|" * len(summaries)]
+    targets = [("median Dice, lesions >= 1 cm", ">= 0.6", lambda s: s["median_dice_lesions_1cm_plus"]),
+               ("AUROC lesion vs normal", ">= 0.95", lambda s: s["lesion_vs_normal"].get("auroc", float("nan"))),
+               ("AUROC artefact vs normal", ">= 0.95", lambda s: s["artefact_vs_normal"].get("auroc", float("nan"))),
+               ("median flags per normal scan", "<= 1", lambda s: s["median_flags_normal"]),
+               ("median seconds per case", "<= 60", lambda s: s["median_seconds"]),
+               ("median network passes per case", "", lambda s: s["median_passes"])]
+    for label, target, get in targets:
+        lines.append(f"| {label} | {target} | " + " | ".join(_fmt(get(s)) for s in summaries.values()) + " |")
+    for schedule, summary in summaries.items():
+        lines += ["", f"## Schedule `{schedule}`", "",
+                  "| group | n | median Dice | lesion hit rate | median flags | median score | s/case | passes |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for group, row in summary["rows"].items():
+            lines.append(f"| {group} | {row['n']} | {_fmt(row['dice'])} | {_fmt(row['hit_rate'])} | "
+                         f"{_fmt(row['flags'])} | "
+                         f"{_fmt(row['score'])} | {_fmt(row['seconds'])} | {_fmt(row['passes'])} |")
+        for label in ("lesion_vs_normal", "artefact_vs_normal"):
+            d = summary[label]
+            if d:
+                lines.append(f"\nScan-level {label.replace('_', ' ')}: AUROC {_fmt(d['auroc'])}, "
+                             f"AUPRC {_fmt(d['auprc'])}, "
+                             f"FPR@80%TPR {_fmt(d['fpr_at_80_tpr'])}, FPR@90%TPR {_fmt(d['fpr_at_90_tpr'])}")
+    lines += ["", meta.get("notes", "")]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast", sequence: str = "t1",
+                    device: str = "auto", schedules: list[str] | None = None, cases_per_group: int = 2,
+                    seed: int = 0, notes: str = "", limit: int | None = None) -> Path:
+    """Build the cases under ``work``, run every schedule, evaluate, write the report.
+    ``limit``: run only a stratified subset of that many cases (reported in the file)."""
+    from .api import Analyzer
+    from .checkpoints import hardware_description
+    from .inference import search_schedule
+
+    schedules = schedules or ["spec", "coarse-fine"]
+    for schedule in schedules:
+        search_schedule(schedule)
+    if cases_per_group < 1:
+        raise ValueError("cases-per-group must be at least 1")
+    work = Path(work)
+    report = Path(report) if report else Path(__file__).resolve().parent.parent / "BENCHMARK.md"
+    specs = stratified_subset(benchmark_cases(cases_per_group, seed), limit)
+    build_cases(work / "cases", specs, sequence)
+    analyzer = Analyzer(profile=profile, sequence=sequence, device=device)
+    entries: dict[str, list[dict]] = {s: [] for s in schedules}
+    for spec in specs:
+        scan = work / "cases" / f"{spec['name']}.nii.gz"
+        out_dirs = {s: work / "results" / s / spec["name"] for s in schedules}
+        if not all((d / "result.json").exists() for d in out_dirs.values()):
+            run_schedules(analyzer, scan, out_dirs, seed)
+        for s, d in out_dirs.items():
+            entries[s].append(evaluate_case(scan, d))
+    summaries = {s: summarise_schedule(e) for s, e in entries.items()}
+    (work / "benchmark.json").write_text(json.dumps({"cases": entries, "summaries": summaries}, indent=2,
+                                                    default=float))
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "profile": profile, "sequence": sequence,
+            "device": analyzer.device.type, "hardware": hardware_description(analyzer.device),
+            "model": analyzer.model_info["name"] + " " + analyzer.model_info["version"], "trained": analyzer.trained,
+            "cases": len(specs), "cases_per_group": f"{cases_per_group}, limit {limit}" if limit else cases_per_group, "seed": seed, "notes": notes}
+    write_report(report, summaries, meta)
+    return report

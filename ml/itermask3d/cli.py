@@ -1,0 +1,195 @@
+"""Command line: ``itermask3d infer|synth|train|evaluate|benchmark``.
+
+The parser only translates arguments into calls of typed ``*_entry`` functions. Every
+failure is reported as one line on stderr with a non-zero exit status, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import InputError
+from .profiles import PROFILES, SEQUENCES
+
+EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 2, 2, 3
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse with single-line error messages."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(message)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def infer_entry(input_path: Path, out: Path, sequence: str = "t1", profile: str = "fast",
+                device: str = "auto", model: Path | None = None, seed: int = 0,
+                schedule: str | None = None, gamma: float | None = None,
+                show_progress: bool = False) -> dict:
+    """Analyse one scan into ``out``; returns result.json's dict."""
+    from .api import Analyzer, load_analyzer
+
+    if schedule is None and gamma is None:
+        analyzer = load_analyzer(profile=profile, sequence=sequence, device=device, model_path=model)
+    else:
+        analyzer = Analyzer(profile=profile, sequence=sequence, device=device, model_path=model,
+                            schedule=schedule, gamma=gamma)
+    progress = None
+    if show_progress:
+        def progress(fraction: float, stage: str) -> None:
+            print(f"{fraction * 100:5.1f}% {stage}", file=sys.stderr, flush=True)
+    return analyzer.analyse(Path(input_path), Path(out), seed=seed, progress=progress)
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _spacing(text: str) -> tuple[float, float, float]:
+    values = [float(v) for v in _csv(text)]
+    if len(values) == 1:
+        values *= 3
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError("spacing needs one or three numbers, e.g. 1 or 0.9,0.9,3")
+    return tuple(values)  # type: ignore[return-value]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="itermask3d", description="IterMask3D brain-MRI anomaly detection")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+
+    p = sub.add_parser("infer", help="analyse one skull-stripped NIfTI scan")
+    p.add_argument("input", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--sequence", choices=SEQUENCES, default="t1")
+    p.add_argument("--profile", choices=list(PROFILES), default="fast")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--model", type=Path, default=None, help="weights file (.pt); default: shipped weights")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--schedule", default=None, help="threshold search: spec (100 steps), coarse-fine, uniformN")
+    p.add_argument("--gamma", type=float, default=None)
+    p.add_argument("--progress", action="store_true", help="print progress on stderr")
+
+    p = sub.add_parser("synth", help="write synthetic scans (and lesion ground truth)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--kinds", type=_csv, default=["normal", "lesion", "artefact"])
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--sequence", choices=SEQUENCES, default="t1")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--oblique", action="store_true", help="random oblique orientation")
+    p.add_argument("--spacing", type=_spacing, default=(1.0, 1.0, 1.0), help="voxel size mm: 1 or 0.9,0.9,3")
+    p.add_argument("--lesion-type", choices=["tumour", "cavity", "small"], default=None)
+    p.add_argument("--artefact-type", default=None)
+
+    p = sub.add_parser("train", help="train the reconstruction network on normal scans")
+    p.add_argument("--profile", choices=list(PROFILES), default="fast")
+    p.add_argument("--sequence", choices=SEQUENCES, default="t1")
+    p.add_argument("--data", default="synthetic", help="'synthetic' or a folder of normal NIfTI scans")
+    p.add_argument("--out", type=Path, required=True, help="weights file to write (.pt)")
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--max-minutes", type=float, default=None, help="stop after this wall-clock budget")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--pool-size", type=int, default=24)
+    p.add_argument("--init", type=Path, default=None, help="start from these weights (e.g. the T1 model)")
+
+    p = sub.add_parser("calibrate", help="choose gamma for trained weights on synthetic cases")
+    p.add_argument("--profile", choices=list(PROFILES), default="fast")
+    p.add_argument("--sequence", choices=SEQUENCES, default="t1")
+    p.add_argument("--model", type=Path, default=None)
+    p.add_argument("--schedule", default=None)
+    p.add_argument("--normals", type=int, default=4)
+    p.add_argument("--lesions", type=int, default=4)
+    p.add_argument("--dry-run", action="store_true", help="do not write the metadata")
+
+    p = sub.add_parser("evaluate", help="score result folders against ground truth")
+    p.add_argument("--cases", type=Path, required=True, help="folder of scans (+ *_truth.nii.gz)")
+    p.add_argument("--results", type=Path, required=True, help="folder of per-case result folders")
+    p.add_argument("--out", type=Path, default=None, help="write metrics json here")
+
+    p = sub.add_parser("benchmark", help="build the synthetic benchmark, run it, write BENCHMARK.md")
+    p.add_argument("--work", type=Path, default=Path("benchmark_work"))
+    p.add_argument("--report", type=Path, default=None, help="default: ml/BENCHMARK.md")
+    p.add_argument("--profile", choices=list(PROFILES), default="fast")
+    p.add_argument("--sequence", choices=SEQUENCES, default="t1")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--schedules", type=_csv, default=["spec", "coarse-fine"],
+                   help="threshold-search schedules to compare, e.g. spec,coarse-fine")
+    p.add_argument("--cases-per-group", type=int, default=2)
+    p.add_argument("--limit", type=int, default=None, help="run only a stratified subset of this many cases")
+    p.add_argument("--notes", default="", help="free text appended to the report")
+    p.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "infer":
+        result = infer_entry(args.input, args.out, args.sequence, args.profile, args.device, args.model,
+                             args.seed, args.schedule, args.gamma, args.progress)
+        summary = {k: result[k] for k in ("score", "triage", "threshold", "passes", "seconds")}
+        summary["flags"] = len(result["flags"])
+        print(json.dumps(summary))
+    elif args.command == "synth":
+        from .synthetic.writer import synth_entry
+
+        for path in synth_entry(args.out, args.kinds, args.count, args.sequence, args.seed, args.oblique,
+                                args.spacing, args.lesion_type, args.artefact_type):
+            print(path)
+    elif args.command == "train":
+        from .training import train_entry
+
+        metadata = train_entry(args.profile, args.sequence, args.data, args.out, args.steps, args.batch,
+                               args.lr, args.seed, args.device, not args.no_resume, args.max_minutes,
+                               args.pool_size, args.init)
+        print(json.dumps({k: metadata[k] for k in ("name", "steps", "seconds", "metrics")}))
+    elif args.command == "calibrate":
+        from .calibration import calibrate_entry
+
+        report = calibrate_entry(args.profile, args.sequence, args.model, args.schedule, args.normals, args.lesions,
+                                 write=not args.dry_run)
+        print(json.dumps(report, indent=1))
+    elif args.command == "evaluate":
+        from .evaluation import evaluate_entry
+
+        print(json.dumps(evaluate_entry(args.cases, args.results, args.out), indent=2))
+    elif args.command == "benchmark":
+        from .benchmark import benchmark_entry
+
+        path = benchmark_entry(args.work, args.report, args.profile, args.sequence, args.device,
+                               args.schedules, args.cases_per_group, args.seed, args.notes, args.limit)
+        print(path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``itermask3d`` console script."""
+    try:
+        args = build_parser().parse_args(argv)
+        return _run(args)
+    except _UsageError as exc:
+        print(f"itermask3d: usage error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InputError as exc:
+        print(f"itermask3d: input error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except (ValueError, OSError) as exc:
+        print(f"itermask3d: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("itermask3d: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line, never a traceback (see module docstring)
+        print(f"itermask3d: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

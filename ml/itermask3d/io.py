@@ -1,0 +1,118 @@
+"""Reading, validating and writing NIfTI volumes.
+
+Validation turns every unusable upload into an InputError with one sentence: not NIfTI,
+2D or 4D, absurd voxel size, non-finite values, empty brain, not skull-stripped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+from scipy import ndimage
+
+from .errors import InputError
+
+MIN_SPACING_MM, MAX_SPACING_MM = 0.2, 7.0
+MIN_BRAIN_ML, MAX_BRAIN_ML = 300.0, 2600.0
+MAX_BACKGROUND_FRACTION = 0.25  # non-zero fraction of the volume's outer faces
+
+
+@dataclass
+class Scan:
+    """A validated scan. data: (I, J, K) float32; affine: 4x4 voxel -> world mm (RAS);
+    foreground: (I, J, K) bool brain mask from the non-zero voxels (holes filled)."""
+
+    data: np.ndarray
+    affine: np.ndarray
+    foreground: np.ndarray
+
+    @property
+    def spacing_mm(self) -> np.ndarray:
+        """Voxel size per axis (mm), shape (3,)."""
+        return np.linalg.norm(self.affine[:3, :3], axis=0)
+
+
+def load_nifti(path: str | Path) -> nib.Nifti1Image:
+    """Open ``path`` as NIfTI-1/2; raise InputError if it is missing or not NIfTI."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Input file not found: {path}.")
+    try:
+        img = nib.load(str(path))
+    except Exception:
+        raise InputError(f"{path.name} is not a readable NIfTI file (.nii or .nii.gz).") from None
+    if not isinstance(img, (nib.Nifti1Image, nib.Nifti2Image)):
+        raise InputError(f"{path.name} is not a NIfTI file (.nii or .nii.gz).")
+    return img
+
+
+def foreground_mask(data: np.ndarray) -> np.ndarray:
+    """Brain mask of a skull-stripped scan: voxels above 1 % of the 99th percentile of the
+    positive voxels, largest connected component, holes filled. (I, J, K) bool."""
+    positive = data[data > 0]
+    if positive.size == 0:
+        return np.zeros(data.shape, dtype=bool)
+    mask = data > 0.01 * float(np.percentile(positive, 99))
+    labels, count = ndimage.label(mask)
+    if count > 1:
+        sizes = np.bincount(labels.ravel())
+        sizes[0] = 0
+        mask = labels == int(np.argmax(sizes))
+    mask = ndimage.binary_closing(mask, iterations=2, border_value=0) | mask
+    return ndimage.binary_fill_holes(mask)
+
+
+def _border_fraction(data: np.ndarray, threshold: float) -> float:
+    faces = [data[0], data[-1], data[:, 0], data[:, -1], data[:, :, 0], data[:, :, -1]]
+    return float(np.mean(np.concatenate([np.abs(f).ravel() > threshold for f in faces])))
+
+
+def validate(img: nib.Nifti1Image, name: str = "scan") -> Scan:
+    """Check shape, spacing, values and skull stripping; return a Scan or raise InputError."""
+    shape = img.shape
+    if len(shape) > 3 and all(s == 1 for s in shape[3:]):
+        shape = shape[:3]
+    if len(shape) >= 4:
+        raise InputError(f"{name} is a 4D series ({int(np.prod(shape[3:]))} volumes); upload a single 3D volume.")
+    if len(shape) < 3 or min(shape) < 8:
+        raise InputError(f"{name} is 2D or a thin slab (shape {tuple(shape)}); a 3D brain volume is needed.")
+    affine = img.affine
+    if affine is None or not np.all(np.isfinite(affine)) or abs(np.linalg.det(affine[:3, :3])) < 1e-9:
+        raise InputError(f"{name} has an invalid orientation matrix (affine).")
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    if np.any(spacing < MIN_SPACING_MM) or np.any(spacing > MAX_SPACING_MM):
+        raise InputError(
+            f"{name} has an implausible voxel size of {' x '.join(f'{s:g}' for s in spacing)} mm "
+            f"(expected {MIN_SPACING_MM} to {MAX_SPACING_MM} mm).")
+    data = np.asarray(img.dataobj, dtype=np.float32).reshape(shape[:3])
+    if not np.all(np.isfinite(data)):
+        raise InputError(f"{name} contains NaN or infinite values.")
+    if float(data.max()) <= 0 or float(data.max()) == float(data.min()):
+        raise InputError(f"{name} is empty: it contains no brain (no positive voxels).")
+    fg = foreground_mask(data)
+    brain_ml = float(fg.sum()) * float(np.prod(spacing)) / 1000.0
+    if brain_ml < MIN_BRAIN_ML:
+        raise InputError(f"{name} contains too little brain ({brain_ml:.0f} mL; "
+                         f"at least {MIN_BRAIN_ML:.0f} mL expected).")
+    threshold = 0.01 * float(np.percentile(data[data > 0], 99))
+    if _border_fraction(data, threshold) > MAX_BACKGROUND_FRACTION or brain_ml > MAX_BRAIN_ML:
+        raise InputError(
+            f"{name} does not look skull-stripped (non-zero background or {brain_ml:.0f} mL of tissue); "
+            "upload a brain-extracted scan.")
+    return Scan(data=data, affine=np.asarray(affine, dtype=float), foreground=fg)
+
+
+def load_scan(path: str | Path) -> Scan:
+    """load_nifti + validate."""
+    return validate(load_nifti(path), name=Path(path).name)
+
+
+def save_nifti(data: np.ndarray, affine: np.ndarray, path: str | Path, dtype=np.float32) -> Path:
+    """Write ``data`` (I, J, K) with ``affine`` to ``path`` (gzipped if it ends in .gz)."""
+    img = nib.Nifti1Image(np.asarray(data).astype(dtype), affine)
+    img.header.set_data_dtype(dtype)
+    img.header.set_xyzt_units("mm")
+    nib.save(img, str(path))
+    return Path(path)

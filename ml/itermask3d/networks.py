@@ -1,0 +1,88 @@
+"""3D residual U-Net of the spec, built from MONAI blocks.
+
+Input (N, 2, I, J, K): channel 0 the masked, noise-filled volume, channel 1 the
+high-frequency channel h. Output (N, 1, I, J, K): the reconstructed volume (linear).
+I, J, K must be divisible by 2 ** len(channels).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from monai.networks.blocks import Convolution, ResidualUnit, UpSample
+from torch import nn
+
+from .profiles import Profile
+
+
+class ResidualUNet3D(nn.Module):
+    """Encoder: stride-2 residual units (two sub-units, batch norm, dropout) per width in
+    ``channels``; a stride-1 residual bottleneck; decoder: nearest upsampling x2, concatenation
+    with the encoder feature of the same scale (the input itself at full scale), two 3x3x3
+    convolutions (widths ``decoder_channels``, default the encoder widths reversed); a final
+    linear 1x1x1 convolution.
+    """
+
+    def __init__(
+        self,
+        channels: Sequence[int] = (16, 32, 64, 128),
+        bottleneck: int = 256,
+        dropout: float = 0.2,
+        decoder_channels: Sequence[int] | None = None,
+        in_channels: int = 2,
+        out_channels: int = 1,
+    ) -> None:
+        super().__init__()
+        self.channels = tuple(int(c) for c in channels)
+        norm, act = "BATCH", "PRELU"
+        self.encoder = nn.ModuleList()
+        previous = in_channels
+        for width in self.channels:
+            self.encoder.append(
+                ResidualUnit(3, previous, width, strides=2, kernel_size=3, subunits=2,
+                             norm=norm, act=act, dropout=dropout)
+            )
+            previous = width
+        self.bottleneck = ResidualUnit(3, previous, bottleneck, strides=1, kernel_size=3,
+                                       subunits=2, norm=norm, act=act, dropout=dropout)
+        # Skip features, deepest first: encoder outputs at 1/8, 1/4, 1/2, then the input.
+        skips = list(reversed(self.channels[:-1])) + [in_channels]
+        widths = list(decoder_channels) if decoder_channels else list(reversed(self.channels))
+        if len(widths) != len(self.channels):
+            raise ValueError("decoder_channels needs one width per encoder level")
+        self.upsample = UpSample(3, scale_factor=2, mode="nontrainable", interp_mode="nearest",
+                                 align_corners=None)
+        self.decoder = nn.ModuleList()
+        previous = bottleneck
+        for skip, width in zip(skips, widths):
+            self.decoder.append(nn.Sequential(
+                Convolution(3, previous + skip, width, kernel_size=3, norm=norm, act=act, dropout=dropout),
+                Convolution(3, width, width, kernel_size=3, norm=norm, act=act, dropout=dropout),
+            ))
+            previous = width
+        self.head = Convolution(3, previous, out_channels, kernel_size=1, conv_only=True)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """inputs (N, 2, I, J, K) -> reconstruction (N, 1, I, J, K)."""
+        features = [inputs]
+        hidden = inputs
+        for stage in self.encoder:
+            hidden = stage(hidden)
+            features.append(hidden)
+        hidden = self.bottleneck(hidden)
+        skips = list(reversed(features[:-1]))
+        for stage, skip in zip(self.decoder, skips):
+            hidden = self.upsample(hidden)
+            hidden = stage(torch.cat([hidden, skip], dim=1))
+        return self.head(hidden)
+
+
+def build_network(profile: Profile) -> ResidualUNet3D:
+    """The network for ``profile`` (random initialisation)."""
+    return ResidualUNet3D(profile.channels, profile.bottleneck, profile.dropout,
+                          decoder_channels=profile.decoder_channels)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

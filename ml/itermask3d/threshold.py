@@ -1,0 +1,126 @@
+"""Subject-specific threshold of the spec: forced-fraction masks, tangent fit, fallback, k*.
+
+Step i of the search keeps exactly round((1 - 0.01 i) B) brain voxels masked (those with
+the largest errors); t_i is the largest error left unmasked. The curve t(i) is fitted with
+a * tan(b * i); k* is the first step whose derivative exceeds gamma, T = t_{k*}.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import curve_fit
+
+R2_MINIMUM = 0.85
+R2_POINTS_UP_TO = 80
+SMOOTHING_WIDTH = 5  # moving-average width (in steps of 1 %) of the fallback derivative
+
+
+def forced_fraction_mask(error: np.ndarray, brain: np.ndarray, keep_fraction: float) -> tuple[np.ndarray, float]:
+    """Mask exactly round(keep_fraction * B) brain voxels with the largest error.
+
+    error: (I, J, K) float; brain: (I, J, K) bool; keep_fraction in [0, 1].
+    Returns (mask (I, J, K) bool, t) with t the largest error among unmasked brain voxels
+    (so that, without ties, the mask equals [error > t] within the brain).
+    """
+    flat_index = np.flatnonzero(brain)
+    values = error.ravel()[flat_index]
+    count = int(round(keep_fraction * len(values)))
+    order = np.argsort(-values, kind="stable")
+    mask = np.zeros(error.size, dtype=bool)
+    mask[flat_index[order[:count]]] = True
+    threshold = float(values[order[count]]) if count < len(values) else float(values.min())
+    return mask.reshape(error.shape), threshold
+
+
+def tangent(i: np.ndarray, a: float, b: float) -> np.ndarray:
+    """t(i) = a * tan(b * i)."""
+    return a * np.tan(b * i)
+
+
+def tangent_derivative(i: np.ndarray, a: float, b: float) -> np.ndarray:
+    """dt/di = a * b / cos(b * i)^2."""
+    return a * b / np.cos(b * i) ** 2
+
+
+@dataclass
+class TangentFit:
+    a: float
+    b: float
+    r2: float
+    ok: bool
+
+
+def fit_tangent(steps: np.ndarray, thresholds: np.ndarray, ceiling: float | None = None) -> TangentFit:
+    """Least-squares fit of a * tan(b * i) (initial a = 1, b = 0.01), optionally only on
+    points with t <= ceiling. R^2 is measured on the points with i <= 80; the fit is ``ok``
+    when R^2 >= 0.85."""
+    steps = np.asarray(steps, dtype=float)
+    thresholds = np.asarray(thresholds, dtype=float)
+    use = np.ones(len(steps), dtype=bool) if ceiling is None else thresholds <= ceiling
+    b_max = 0.999 * np.pi / (2.0 * steps.max())  # keep b * i below pi / 2 on the whole range
+    try:
+        (a, b), _ = curve_fit(tangent, steps[use], thresholds[use], p0=(1.0, min(0.01, 0.5 * b_max)),
+                              bounds=([0.0, 1e-8], [np.inf, b_max]), maxfev=5000)
+    except (RuntimeError, ValueError):
+        return TangentFit(float("nan"), float("nan"), float("-inf"), False)
+    early = steps <= R2_POINTS_UP_TO
+    residual = thresholds[early] - tangent(steps[early], a, b)
+    total = np.sum((thresholds[early] - thresholds[early].mean()) ** 2)
+    r2 = float(1.0 - np.sum(residual**2) / total) if total > 0 else float("-inf")
+    return TangentFit(float(a), float(b), r2, bool(r2 >= R2_MINIMUM))
+
+
+def smoothed_differences(steps: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Fallback derivative: finite differences (t_i - t_{i-1}) / (i - i_prev), smoothed by a
+    centred moving average over the points within +-2 steps of 1 % (width 5 on the spec's
+    schedule; on coarser schedules fewer points fall in the window). Same length as
+    ``steps`` (the first point uses the first difference)."""
+    steps = np.asarray(steps, dtype=float)
+    thresholds = np.asarray(thresholds, dtype=float)
+    if len(steps) < 2:
+        return np.zeros_like(thresholds)
+    diff = np.diff(thresholds) / np.diff(steps)
+    diff = np.concatenate([diff[:1], diff])
+    half = SMOOTHING_WIDTH // 2
+    window = np.abs(steps[:, None] - steps[None, :]) <= half
+    # Near the ends the window is truncated, like a 'same'-mode moving average.
+    return (window @ diff) / window.sum(axis=1)
+
+
+@dataclass
+class ThresholdChoice:
+    """threshold: T; k_star: the chosen step i (None: derivative never exceeded gamma, T is
+    the last t); method: "tangent" or "finite-difference"; derivative: per search point."""
+
+    threshold: float
+    k_star: int | None
+    method: str
+    r2: float
+    derivative: np.ndarray
+
+
+def choose_threshold(steps, thresholds, gamma: float, ceiling: float | None = None) -> ThresholdChoice:
+    """Pick T = t_{k*} with k* the first step whose derivative exceeds ``gamma``."""
+    steps = np.asarray(steps, dtype=float)
+    thresholds = np.asarray(thresholds, dtype=float)
+    fit = fit_tangent(steps, thresholds, ceiling)
+    if fit.ok:
+        derivative, method = tangent_derivative(steps, fit.a, fit.b), "tangent"
+    else:
+        derivative, method = smoothed_differences(steps, thresholds), "finite-difference"
+    above = np.flatnonzero(derivative > gamma)
+    if len(above) == 0:
+        return ThresholdChoice(float(thresholds[-1]), None, method, fit.r2, derivative)
+    k = int(above[0])
+    return ThresholdChoice(float(thresholds[k]), int(steps[k]), method, fit.r2, derivative)
+
+
+def shrink_ratio(previous_count: int, new_count: int) -> float:
+    """(|m| - |m_new|) / |m|; 0 when the previous mask is empty."""
+    return (previous_count - new_count) / previous_count if previous_count > 0 else 0.0
+
+
+def has_converged(previous_count: int, new_count: int, tolerance: float = 0.01) -> bool:
+    """Phase-2 stopping rule: the mask shrank by less than ``tolerance`` of its size."""
+    return shrink_ratio(previous_count, new_count) < tolerance

@@ -1,0 +1,225 @@
+"""Training the reconstruction network on normal volumes (the spec's masked in-filling).
+
+Per sample: a random spec mask m, x_in = (1 - m) x + m n with n ~ N(0, 1), network input
+[x_in, h], MSE against x over the whole volume; Adam (lr then lr/10 for the last fifth),
+mixed precision on CUDA, optional random 90-degree rotations. Writes a resumable training
+checkpoint, the weights + metadata json, and a loss log (csv).
+"""
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .checkpoints import (code_version, hardware_description, load_state, read_metadata, resolve_device,
+                          save_weights)
+from .data import VolumePool, folder_source, synthetic_source
+from .masking import random_training_mask
+from .networks import build_network, count_parameters
+from .profiles import get_profile
+
+
+@dataclass
+class TrainConfig:
+    """Training options. data: "synthetic" or a folder of normal NIfTI scans;
+    out: weights path (.pt); steps: optimisation steps; batch: volumes per step;
+    lr / late_lr: Adam learning rate before / during the last ``late_fraction`` of steps (or of
+    ``max_seconds``, a wall-clock budget after which training stops early);
+    pool_size / refresh_every: volume pool size and steps between pool refreshes;
+    rot90_probability: chance of a random 90-degree rotation of a sample (before cropping);
+    crop: train on random crops of this size (None: whole grid; default: the profile's);
+    init_from: weights to start from when not resuming (e.g. another sequence's model)."""
+
+    profile: str = "fast"
+    sequence: str = "t1"
+    data: str = "synthetic"
+    out: str = "weights.pt"
+    steps: int = 1000
+    batch: int = 2
+    lr: float = 1e-3
+    late_lr: float = 1e-4
+    late_fraction: float = 0.2
+    seed: int = 0
+    device: str = "auto"
+    pool_size: int = 24
+    refresh_every: int = 4
+    rot90_probability: float = 0.1
+    crop: tuple[int, int, int] | None = None
+    init_from: str | None = None
+    checkpoint_every: int = 100
+    max_seconds: float | None = None
+    resume: bool = True
+
+
+def _rot90(arrays: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    axes = tuple(rng.choice(3, size=2, replace=False))
+    k = int(rng.integers(1, 4))
+    return [np.ascontiguousarray(np.rot90(a, k, axes=axes)) for a in arrays]
+
+
+def random_crop(arrays: list[np.ndarray], brain: np.ndarray, crop: tuple[int, int, int],
+                rng: np.random.Generator) -> list[np.ndarray]:
+    """Crop all arrays to ``crop`` voxels at a random position around the brain's bounding box.
+
+    On a CPU, training on crops (h is computed on the whole volume first) is ~2.7x faster per
+    sample than on the whole 96^3 grid; the network is fully convolutional."""
+    idx = np.argwhere(brain)
+    lo, hi = idx.min(axis=0), idx.max(axis=0) + 1
+    starts = []
+    for axis, size in enumerate(crop):
+        first = min(max(0, lo[axis] - size // 4), brain.shape[axis] - size)
+        last = max(first, min(hi[axis] + size // 4, brain.shape[axis]) - size)
+        starts.append(int(rng.integers(first, last + 1)))
+    region = tuple(slice(s, s + n) for s, n in zip(starts, crop))
+    return [a[region] for a in arrays]
+
+
+def make_batch(items, rng: np.random.Generator, grid_factors, rot90_probability: float,
+               crop: tuple[int, int, int] | None = None):
+    """Stack training inputs. Returns (inputs (B, 2, I, J, K), targets (B, 1, I, J, K)) float32."""
+    inputs, targets = [], []
+    for x, h, brain in items:
+        if rng.random() < rot90_probability:  # on the whole cube, so crops keep their shape
+            x, h, brain = _rot90([x, h, brain], rng)
+        if crop is not None:
+            x, h, brain = random_crop([x, h, brain], brain, crop, rng)
+        mask = random_training_mask(brain, rng, grid_factors)
+        noise = rng.standard_normal(x.shape).astype(np.float32)
+        x_in = np.where(mask, noise, x).astype(np.float32)
+        inputs.append(np.stack([x_in, h]))
+        targets.append(x[None])
+    return torch.from_numpy(np.stack(inputs)), torch.from_numpy(np.stack(targets))
+
+
+def _checkpoint_path(out: Path) -> Path:
+    return out.with_suffix(".ckpt")
+
+
+def train(config: TrainConfig, show_progress: bool = True) -> dict:
+    """Run training as configured; returns the metadata written next to the weights."""
+    profile = get_profile(config.profile)
+    device = resolve_device(config.device)
+    out = Path(config.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    log_path = out.with_name(out.stem + "_loss.csv")
+    torch.manual_seed(config.seed)
+    # channels-last 3D layout: about 1.5x faster convolutions on CPU (oneDNN) in our tests.
+    memory_format = torch.channels_last_3d
+    model = build_network(profile).to(device, memory_format=memory_format)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+    use_amp = device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    step, seconds_before = 0, 0.0
+    ckpt_path = _checkpoint_path(out)
+    if config.resume and ckpt_path.exists():
+        state = torch.load(ckpt_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        step, seconds_before = int(state["step"]), float(state["seconds"])
+    else:
+        if log_path.exists():
+            log_path.unlink()
+        if config.init_from:
+            model.load_state_dict(load_state(Path(config.init_from)))
+    rng = np.random.default_rng(config.seed + 7919 * step)
+    if config.data == "synthetic":
+        source = synthetic_source(profile, config.sequence, config.seed + 104729 * step)
+        description = f"synthetic normal {config.sequence} brains from the MNI152 2009 template (itermask3d.synthetic)"
+    else:
+        source = folder_source(Path(config.data), profile, config.sequence, config.seed)
+        description = f"normal {config.sequence} scans from {config.data}"
+    pool = VolumePool(source, config.pool_size)
+    crop = tuple(config.crop) if config.crop else profile.train_crop
+    start = time.time()
+    recent: list[float] = []
+    new_log = not log_path.exists()
+    with open(log_path, "a", newline="") as log_file:
+        writer = csv.writer(log_file)
+        if new_log:
+            writer.writerow(["step", "loss", "lr", "seconds"])
+        bar = tqdm(total=config.steps, initial=step, disable=not show_progress,
+                   desc=f"train {profile.name}/{config.sequence}")
+        model.train()
+        while step < config.steps:
+            elapsed = seconds_before + time.time() - start
+            late = step >= (1.0 - config.late_fraction) * config.steps or (
+                config.max_seconds is not None and elapsed >= (1.0 - config.late_fraction) * config.max_seconds)
+            lr = config.late_lr if late else config.lr
+            for group in optimiser.param_groups:
+                group["lr"] = lr
+            inputs, targets = make_batch(pool.sample(rng, config.batch), rng, profile.mask_grid_factors,
+                                         config.rot90_probability, crop)
+            inputs = inputs.to(device, memory_format=memory_format)
+            targets = targets.to(device)
+            optimiser.zero_grad(set_to_none=True)
+            with torch.autocast(device.type, enabled=use_amp):
+                prediction = model(inputs)
+            loss = torch.mean((prediction.float() - targets) ** 2)
+            scaler.scale(loss).backward()
+            scaler.step(optimiser)
+            scaler.update()
+            step += 1
+            value = float(loss.detach())
+            recent = (recent + [value])[-50:]
+            elapsed = seconds_before + time.time() - start
+            writer.writerow([step, f"{value:.6f}", lr, f"{elapsed:.1f}"])
+            bar.update(1)
+            bar.set_postfix(loss=f"{np.mean(recent):.5f}")
+            if step % config.refresh_every == 0:
+                pool.refresh_one()
+            if step % config.checkpoint_every == 0 and step < config.steps:
+                log_file.flush()
+                _save(model, optimiser, out, config, step, elapsed, recent, description, device, final=False)
+            if config.max_seconds is not None and elapsed >= config.max_seconds:
+                break
+        bar.close()
+    elapsed = seconds_before + time.time() - start
+    return _save(model, optimiser, out, config, step, elapsed, recent, description, device, final=True)
+
+
+def _save(model, optimiser, out: Path, config: TrainConfig, step: int, elapsed: float, recent: list[float],
+          description: str, device: torch.device, final: bool) -> dict:
+    """Write the resumable checkpoint and the weights + metadata (kept current during training)."""
+    torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                "step": step, "seconds": elapsed, "config": asdict(config)}, _checkpoint_path(out))
+    profile = get_profile(config.profile)
+    previous = read_metadata(out)
+    metadata = {
+        "name": f"itermask3d-{profile.name}-{config.sequence}",
+        "profile": profile.name, "sequence": config.sequence,
+        "data": description, "initialised_from": config.init_from,
+        "steps": step, "planned_steps": config.steps, "batch": config.batch,
+        "finished": final, "seconds": round(elapsed, 1), "hardware": hardware_description(device),
+        "parameters": count_parameters(model), "code_version": code_version(),
+        "torch": torch.__version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "metrics": {"train_loss_last50": float(np.mean(recent)) if recent else None},
+        "config": asdict(config),
+    }
+    for kept in ("inference", "evaluation"):  # written by calibration/evaluation, not by training
+        if kept in previous:
+            metadata[kept] = previous[kept]
+    save_weights(model, out, metadata)
+    return metadata
+
+
+def train_entry(profile: str, sequence: str, data: str, out: Path, steps: int, batch: int = 2,
+                lr: float = 1e-3, seed: int = 0, device: str = "auto", resume: bool = True,
+                max_minutes: float | None = None, pool_size: int = 24, init_from: Path | None = None) -> dict:
+    """``itermask3d train``: validate options, train, return the metadata."""
+    get_profile(profile)
+    if data != "synthetic" and not Path(data).is_dir():
+        raise ValueError(f"training data must be 'synthetic' or an existing folder, not {data!r}")
+    if init_from is not None and not Path(init_from).is_file():
+        raise ValueError(f"--init weights not found: {init_from}")
+    if steps < 1 or batch < 1:
+        raise ValueError("steps and batch must be positive")
+    config = TrainConfig(profile=profile, sequence=sequence, data=str(data), out=str(out), steps=steps,
+                         batch=batch, lr=lr, late_lr=lr / 10.0, seed=seed, device=device, resume=resume,
+                         max_seconds=None if max_minutes is None else 60.0 * max_minutes,
+                         pool_size=pool_size, init_from=None if init_from is None else str(init_from))
+    return train(config)

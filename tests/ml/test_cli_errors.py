@@ -1,0 +1,73 @@
+"""Bad input gives one line on stderr and a non-zero exit status, never a traceback."""
+import subprocess
+import sys
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from itermask3d.cli import main
+
+
+def _ball(shape=(80, 90, 80), spacing=2.0):
+    grid = np.indices(shape).astype(float)
+    centre = (np.array(shape) / 2).reshape(3, 1, 1, 1)
+    r = (np.array([34, 42, 34]) / spacing).reshape(3, 1, 1, 1)
+    inside = np.sum(((grid - centre) / r) ** 2, axis=0) <= 1
+    return inside, np.diag([spacing, spacing, spacing, 1.0])
+
+
+def _write(tmp_path, name, data, affine=None):
+    path = tmp_path / name
+    nib.save(nib.Nifti1Image(np.asarray(data, dtype=np.float32), np.eye(4) if affine is None else affine), str(path))
+    return path
+
+
+def _bad_inputs(tmp_path):
+    text = tmp_path / "notes.nii.gz"
+    text.write_text("this is not an image")
+    inside, affine = _ball()
+    brain = inside * 100.0
+    rng = np.random.default_rng(0)
+    head = np.where(inside, 100.0, 0.0)
+    grid = np.indices(inside.shape).astype(float)
+    centre = (np.array(inside.shape) / 2).reshape(3, 1, 1, 1)
+    shell = np.sum(((grid - centre) / (np.array([38, 46, 38]).reshape(3, 1, 1, 1))) ** 2, axis=0) <= 1
+    head = np.where(shell & ~inside, 60.0, head) + rng.random(inside.shape) * 5  # skull + noisy air
+    return {
+        "not NIfTI": (text, "NIfTI"),
+        "missing": (tmp_path / "missing.nii.gz", "not found"),
+        "2D": (_write(tmp_path, "slice.nii.gz", np.ones((64, 64))), "2D"),
+        "4D": (_write(tmp_path, "series.nii.gz", np.ones((20, 20, 20, 3)), affine), "4D"),
+        "empty": (_write(tmp_path, "empty.nii.gz", np.zeros((40, 40, 40)), affine), "empty"),
+        "voxel size": (_write(tmp_path, "huge.nii.gz", brain, np.diag([20.0, 20.0, 20.0, 1.0])), "voxel size"),
+        "skull": (_write(tmp_path, "head.nii.gz", head, affine), "skull-stripped"),
+    }
+
+
+@pytest.mark.parametrize("case", ["not NIfTI", "missing", "2D", "4D", "empty", "voxel size", "skull"])
+def test_bad_input_one_line(tmp_path, capsys, case):
+    path, expected = _bad_inputs(tmp_path)[case]
+    code = main(["infer", str(path), "--out", str(tmp_path / "out"), "--profile", "tiny", "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code != 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert expected.lower() in lines[0].lower()
+    assert "Traceback" not in err
+
+
+def test_bad_arguments_one_line(capsys):
+    code = main(["infer", "x.nii.gz", "--out", "o", "--profile", "huge"])
+    err = capsys.readouterr().err
+    assert code != 0 and len(err.strip().splitlines()) == 1
+
+
+def test_subprocess_has_no_traceback(tmp_path):
+    bad = tmp_path / "scan.nii"
+    bad.write_bytes(b"\x00" * 100)
+    proc = subprocess.run([sys.executable, "-m", "itermask3d", "infer", str(bad), "--out", str(tmp_path / "o"),
+                           "--profile", "tiny"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -1,0 +1,65 @@
+"""The shipped fast T1 model flags a synthetic lesion and leaves a synthetic normal (almost) unflagged."""
+import json
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from itermask3d.checkpoints import default_weights_path
+from itermask3d.synthetic import make_case
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    from itermask3d.api import load_analyzer
+
+    assert default_weights_path("fast", "t1").is_file(), "shipped fast T1 weights are missing"
+    analyzer = load_analyzer(profile="fast", sequence="t1", device="cpu")
+    assert analyzer.trained
+    return analyzer
+
+
+def _analyse(analyzer, case, tmp_path, name):
+    scan = tmp_path / f"{name}.nii.gz"
+    nib.save(case.image, str(scan))
+    stages = []
+    result = analyzer.analyse(scan, tmp_path / name, seed=0, progress=lambda f, s: stages.append((f, s)))
+    fractions = [f for f, _ in stages]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert json.loads((tmp_path / name / "result.json").read_text()) == result
+    for output in ("anomaly_map", "anomaly_mask", "reconstruction"):
+        img = nib.load(str(tmp_path / name / f"{output}.nii.gz"))
+        assert img.shape == case.image.shape and np.allclose(img.affine, case.image.affine)
+    return result
+
+
+# The shipped fast weights had about one CPU-hour of training (927 steps; see weights/fast_t1.json) and do
+# not yet reach this bar. strict=True: once a better-trained model passes, the XPASS fails the suite, so
+# the marker has to be removed together with shipping that model (issue 3 stays open until then).
+UNDERTRAINED = pytest.mark.xfail(
+    strict=True, reason="shipped fast T1 model is undertrained (927 CPU steps); see ml/BENCHMARK.md"
+)
+
+
+@UNDERTRAINED
+def test_lesion_is_flagged(analyzer, tmp_path):
+    case = make_case("lesion", "t1", seed=101, spacing_mm=(1.5, 1.5, 1.5), lesion_type="tumour", lesion_size_mm=14)
+    result = _analyse(analyzer, case, tmp_path, "lesion")
+    assert result["model"]["trained"] is True
+    assert len(result["flags"]) >= 1
+    labels = np.asarray(nib.load(str(tmp_path / "lesion" / "anomaly_mask.nii.gz")).dataobj)
+    truth = np.asarray(case.truth.dataobj) > 0
+    hit_labels = set(np.unique(labels[truth])) - {0}
+    assert hit_labels, "no flag overlaps the lesion"
+    assert result["triage"] in ("review", "urgent")
+    amap = np.asarray(nib.load(str(tmp_path / "lesion" / "anomaly_map.nii.gz")).dataobj)
+    assert amap.dtype == np.float32 and amap.min() >= 0 and amap.max() <= 1
+    assert amap[truth].mean() > 3 * amap[(amap > 0) & ~truth].mean()
+
+
+@UNDERTRAINED
+def test_normal_is_almost_unflagged(analyzer, tmp_path):
+    case = make_case("normal", "t1", seed=102, spacing_mm=(1.5, 1.5, 1.5))
+    result = _analyse(analyzer, case, tmp_path, "normal")
+    assert len(result["flags"]) <= 1
+    assert sum(f["volume_mm3"] for f in result["flags"]) < 2000

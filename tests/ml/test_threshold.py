@@ -1,0 +1,156 @@
+import numpy as np
+import pytest
+
+from itermask3d.inference import iterative_mask_refinement, search_schedule
+from itermask3d.threshold import (choose_threshold, fit_tangent, forced_fraction_mask, has_converged,
+                                  shrink_ratio, smoothed_differences, tangent, tangent_derivative)
+
+
+def test_forced_fraction_mask_sizes_are_exact(brain_ball):
+    rng = np.random.default_rng(0)
+    error = rng.random(brain_ball.shape).astype(np.float32)
+    count = brain_ball.sum()
+    for i in (1, 2, 37, 99, 100):
+        mask, t = forced_fraction_mask(error, brain_ball, 1 - 0.01 * i)
+        assert mask.sum() == round((1 - 0.01 * i) * count)
+        assert not np.any(mask & ~brain_ball)
+        if mask.any():
+            assert error[mask].min() > t  # masked voxels are exactly those above t
+        assert np.all(error[brain_ball & ~mask] <= t)
+
+
+def test_forced_fraction_mask_handles_ties(brain_ball):
+    error = np.zeros(brain_ball.shape, dtype=np.float32)  # all tied
+    mask, t = forced_fraction_mask(error, brain_ball, 0.5)
+    assert mask.sum() == round(0.5 * brain_ball.sum())
+
+
+class FakeReconstructor:
+    """Reconstructs x perfectly except inside ``lesion``, plus small noise; records masks."""
+
+    def __init__(self, x, lesion, rng):
+        self.x, self.lesion, self.rng = x, lesion, rng
+        self.masks = []
+
+    def __call__(self, mask):
+        self.masks.append(mask.copy())
+        out = self.x + self.rng.normal(0, 0.02, self.x.shape) * mask
+        out[self.lesion & mask] -= 0.8  # an anomaly cannot be reconstructed while masked
+        return out.astype(np.float32)
+
+
+def _setup(brain_ball, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.where(brain_ball, 0.6, 0.0).astype(np.float32)
+    lesion = np.zeros_like(brain_ball)
+    lesion[18:24, 20:26, 15:21] = True
+    return x, lesion & brain_ball, rng
+
+
+def test_search_masks_shrink_by_exactly_one_percent(brain_ball):
+    x, lesion, rng = _setup(brain_ball)
+    fake = FakeReconstructor(x, lesion, rng)
+    result = iterative_mask_refinement(fake, x, brain_ball, gamma=0.02, schedule="spec")
+    count = brain_ball.sum()
+    assert result.search_steps == list(range(1, 101))
+    expected = [round((1 - 0.01 * i) * count) / count for i in range(1, 101)]
+    assert result.search_fractions == pytest.approx(expected, abs=0)
+    # Pass 0 masks the whole brain, search passes use the 99 %, 98 %, ... masks.
+    assert fake.masks[0].sum() == count
+    for i in (1, 2, 50, 98):
+        assert fake.masks[i].sum() == round((1 - 0.01 * i) * count)
+    assert result.passes == len(fake.masks) == 100 + len(result.refine_sizes)
+
+
+def test_refinement_finds_the_lesion(brain_ball):
+    x, lesion, rng = _setup(brain_ball)
+    result = iterative_mask_refinement(FakeReconstructor(x, lesion, rng), x, brain_ball, gamma=0.02)
+    dice = 2 * np.sum(result.mask & lesion) / (result.mask.sum() + lesion.sum())
+    assert dice > 0.9
+    assert result.threshold < 0.5  # between normal (~0.0004) and lesion (~0.64) errors
+
+
+def test_schedules():
+    assert search_schedule("spec") == list(range(1, 101))
+    assert search_schedule("uniform4") == list(range(4, 101, 4))
+    assert search_schedule(3)[-1] == 100
+    coarse = search_schedule("coarse-fine")
+    assert coarse[-10:] == list(range(91, 101)) and coarse == sorted(coarse) and len(coarse) == 23
+    with pytest.raises(ValueError):
+        search_schedule(0)
+    with pytest.raises(ValueError):
+        search_schedule("fastest")
+
+
+def test_coarse_fine_schedule_masks_exact_fractions(brain_ball):
+    x, lesion, rng = _setup(brain_ball)
+    result = iterative_mask_refinement(FakeReconstructor(x, lesion, rng), x, brain_ball, gamma=0.02,
+                                       schedule="coarse-fine")
+    count = brain_ball.sum()
+    assert result.search_fractions == [round((1 - 0.01 * i) * count) / count for i in result.search_steps]
+    dice = 2 * np.sum(result.mask & lesion) / (result.mask.sum() + lesion.sum())
+    assert dice > 0.9
+
+
+def test_tangent_fit_recovers_parameters():
+    i = np.arange(1, 101, dtype=float)
+    rng = np.random.default_rng(0)
+    t = tangent(i, 0.002, 0.015) * (1 + rng.normal(0, 0.01, i.shape))
+    fit = fit_tangent(i, t)
+    assert fit.ok and fit.r2 > 0.95
+    assert fit.b == pytest.approx(0.015, rel=0.05)
+    np.testing.assert_allclose(tangent_derivative(i, fit.a, fit.b),
+                               0.002 * 0.015 / np.cos(0.015 * i) ** 2, rtol=0.2)
+
+
+def test_tangent_choice_uses_derivative_threshold():
+    i = np.arange(1, 101, dtype=float)
+    a, b = 0.002, 0.015
+    t = tangent(i, a, b)
+    gamma = 0.001
+    exceeds = tangent_derivative(i, a, b) > gamma
+    assert exceeds.any() and not exceeds[:50].any()
+    choice = choose_threshold(i, t, gamma=gamma)
+    expected_k = int(i[np.argmax(exceeds)])
+    assert choice.method == "tangent"
+    assert abs(choice.k_star - expected_k) <= 1
+
+
+def test_fallback_when_fit_is_poor():
+    i = np.arange(1, 101, dtype=float)
+    t = np.where(i < 60, 0.01 + 0.0001 * i, 0.5)  # a step: no tangent fits it
+    choice = choose_threshold(i, t, gamma=0.02)
+    assert choice.method == "finite-difference" and choice.r2 < 0.85
+    assert 55 <= choice.k_star <= 60
+    assert choice.threshold < 0.5
+
+
+def test_smoothed_differences_width_five():
+    i = np.arange(1, 21, dtype=float)
+    t = np.zeros(20)
+    t[10:] = 1.0  # a unit jump between i=10 and i=11
+    d = smoothed_differences(i, t)
+    assert d.max() == pytest.approx(1 / 5)
+    assert np.sum(d > 0) == 5
+
+
+def test_no_derivative_above_gamma_keeps_last_threshold():
+    i = np.arange(1, 101, dtype=float)
+    t = 0.001 * i
+    choice = choose_threshold(i, t, gamma=1.0)
+    assert choice.k_star is None and choice.threshold == t[-1]
+
+
+def test_stopping_rule():
+    assert shrink_ratio(1000, 995) == pytest.approx(0.005)
+    assert has_converged(1000, 995) and not has_converged(1000, 980)
+    assert has_converged(0, 0)
+    assert has_converged(100, 120)  # a growing mask stops as well
+
+
+def test_phase_two_stops_when_shrinking_below_one_percent(brain_ball):
+    x, lesion, rng = _setup(brain_ball)
+    result = iterative_mask_refinement(FakeReconstructor(x, lesion, rng), x, brain_ball, gamma=0.02)
+    sizes = [int(brain_ball.sum())] + result.refine_sizes
+    ratios = [shrink_ratio(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+    assert ratios[-1] < 0.01 and all(r >= 0.01 for r in ratios[:-1])

@@ -43,7 +43,8 @@ def main() -> int:
             assert done["status"] == "succeeded", done["error"]
         size_mb = scan.stat().st_size / 1e6
         shape_text = "x".join(str(n) for n in nib.load(scan).shape)
-        timings = []
+        timings: list[float] = []
+        marks: list[dict[str, float]] = []
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for _ in range(args.runs):
@@ -58,10 +59,14 @@ def main() -> int:
                 page.goto(f"{stack.base_url}/cases/{case['id']}")
                 page.locator('[data-viewer-ready="true"]').wait_for(timeout=60_000)
                 timings.append(time.perf_counter() - started)
+                marks.append(page.evaluate(
+                    "Object.fromEntries(performance.getEntriesByType('mark').map(m => [m.name, m.startTime / 1000]))"
+                ))
                 names = page.evaluate("window.__niivue.volumes.map(v => v.name)")
                 assert names[:2] == ["scan.nii.gz", "anomaly_map.nii.gz"], names
                 context.close()
             browser.close()
+    ready = [m.get("nt:viewer-ready", float("nan")) for m in marks]
     lines = [
         "# Viewer benchmark: first view of a case",
         "",
@@ -69,13 +74,18 @@ def main() -> int:
         f"Machine: {platform.processor() or platform.machine()}, {platform.system()}; Chromium headless, software",
         f"rendering (`--disable-gpu`); API on loopback. Scan: synthetic 1 mm T1 ({shape_text} voxels), {size_mb:.1f} MB",
         "gzipped, plus its anomaly map. Timed from navigation start to both volumes loaded and drawn",
-        "(`data-viewer-ready`), each run in a fresh browser context (nothing cached).",
+        "(`data-viewer-ready`, performance mark `nt:viewer-ready`), each run in a fresh browser context (nothing cached).",
         "",
-        "| run | seconds |",
-        "| --- | --- |",
-        *[f"| {i + 1} | {t:.2f} |" for i, t in enumerate(timings)],
+        "| run | files fetched (s) | scan + overlay drawn (s) | seen by the test driver (s) |",
+        "| --- | --- | --- | --- |",
+        *[
+            f"| {i + 1} | {m.get('nt:files-fetched', float('nan')):.2f} | {m.get('nt:viewer-ready', float('nan')):.2f} | {t:.2f} |"
+            for i, (t, m) in enumerate(zip(timings, marks, strict=True))
+        ],
         "",
-        f"Median {statistics.median(timings):.2f} s, worst {max(timings):.2f} s; target 2 s.",
+        f"First view (navigation start to `nt:viewer-ready`, the page's own clock): median {statistics.median(ready):.2f} s,",
+        f"worst {max(ready):.2f} s; target 2 s. The driver sees it later because the page's main thread is then busy",
+        "(the flag-mask outline is computed right after the first view).",
         "",
     ]
     args.out.write_text("\n".join(lines))

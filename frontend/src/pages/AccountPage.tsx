@@ -5,7 +5,7 @@ import { api } from '../api/client';
 import { errorMessage } from '../api/errors';
 import { keys, useMe } from '../api/queries';
 import type { NewApiToken } from '../api/types';
-import { formatDateTime } from '../lib/format';
+import { TokenTable } from '../components/TokenTable';
 import { passwordFormError } from '../lib/password';
 
 /** Own account, for every role: change password, personal API tokens. */
@@ -226,42 +226,12 @@ function TokensPanel({ onNotice }: { onNotice: (m: string) => void }) {
       ) : !tokens.data.length ? (
         <p className="muted small">You have no API tokens.</p>
       ) : (
-        <table className="grid sub" aria-label="Your API tokens">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">State</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.data.map((t) => (
-              <tr key={t.id} data-token-id={t.id}>
-                <td>{t.name}</td>
-                <td className="mono">{t.prefix}…</td>
-                <td>{formatDateTime(t.created_at)}</td>
-                <td>{formatDateTime(t.last_used_at)}</td>
-                <td>{t.revoked_at ? `revoked ${formatDateTime(t.revoked_at)}` : 'active'}</td>
-                <td>
-                  {!t.revoked_at && (
-                    <button
-                      type="button"
-                      onClick={() => revoke.mutate({ id: t.id, name: t.name })}
-                      disabled={revoke.isPending}
-                    >
-                      Revoke token {t.name}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TokenTable
+          tokens={tokens.data}
+          label="Your API tokens"
+          onRevoke={(t) => revoke.mutate({ id: t.id, name: t.name })}
+          revoking={revoke.isPending}
+        />
       )}
     </section>
   );

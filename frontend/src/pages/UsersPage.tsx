@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { errorMessage } from '../api/errors';
 import type { Role, User } from '../api/types';
+import { TokenTable } from '../components/TokenTable';
 import { formatDateTime } from '../lib/format';
 import { useMe } from '../api/queries';
 
@@ -268,35 +269,11 @@ function UserTokens({ u, onDone, onError }: { u: User; onDone: (m: string) => vo
   if (tokens.isError) return <p role="alert">Could not load tokens: {errorMessage(tokens.error)}</p>;
   if (!tokens.data.length) return <p className="muted small">{u.username} has no API tokens.</p>;
   return (
-    <table className="grid sub" aria-label={`API tokens of ${u.username}`}>
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Prefix</th>
-          <th scope="col">Created</th>
-          <th scope="col">Last used</th>
-          <th scope="col">State</th>
-          <th scope="col"></th>
-        </tr>
-      </thead>
-      <tbody>
-        {tokens.data.map((t) => (
-          <tr key={t.id}>
-            <td>{t.name}</td>
-            <td className="mono">{t.prefix}…</td>
-            <td>{formatDateTime(t.created_at)}</td>
-            <td>{formatDateTime(t.last_used_at)}</td>
-            <td>{t.revoked_at ? `revoked ${formatDateTime(t.revoked_at)}` : 'active'}</td>
-            <td>
-              {!t.revoked_at && (
-                <button type="button" onClick={() => revoke.mutate(t.id)} disabled={revoke.isPending}>
-                  Revoke token {t.name}
-                </button>
-              )}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <TokenTable
+      tokens={tokens.data}
+      label={`API tokens of ${u.username}`}
+      onRevoke={(t) => revoke.mutate(t.id)}
+      revoking={revoke.isPending}
+    />
   );
 }

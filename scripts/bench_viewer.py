@@ -10,6 +10,7 @@ time from navigation start to the viewer reporting both volumes loaded and drawn
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -18,6 +19,19 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+
+# In the page: when the viewer reports ready, read one pixel back from NiiVue's canvas. readPixels
+# returns only after every queued WebGL command has run, so this marks when the first view is really
+# drawn, not just when its draw calls were issued.
+PIXELS_DONE = """
+new MutationObserver((_, observer) => {
+  if (!document.querySelector('[data-viewer-ready="true"]')) return;
+  observer.disconnect();
+  const gl = window.__niivue && window.__niivue.gl;
+  if (gl) gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+  performance.mark('bench:pixels-done');
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-viewer-ready'] });
+"""
 sys.path.insert(0, str(REPO))
 
 import nibabel as nib  # noqa: E402
@@ -49,6 +63,7 @@ def main() -> int:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for _ in range(args.runs):
                 context = browser.new_context(viewport={"width": 1400, "height": 900})
+                context.add_init_script(PIXELS_DONE)
                 page = context.new_page()
                 page.goto(stack.base_url + "/login")
                 page.get_by_label("Username").fill("bench")
@@ -63,29 +78,32 @@ def main() -> int:
                     "Object.fromEntries(performance.getEntriesByType('mark').map(m => [m.name, m.startTime / 1000]))"
                 ))
                 names = page.evaluate("window.__niivue.volumes.map(v => v.name)")
-                assert names[:2] == ["scan.nii.gz", "anomaly_map.nii.gz"], names
+                assert names == ["scan.nii.gz", "anomaly_map.nii.gz", "anomaly_mask.nii.gz"], names
                 context.close()
             browser.close()
-    ready = [m.get("nt:viewer-ready", float("nan")) for m in marks]
+    drawn = [m.get("bench:pixels-done", float("nan")) for m in marks]
     lines = [
         "# Viewer benchmark: first view of a case",
         "",
         f"Command: `.venv/bin/python scripts/bench_viewer.py --runs {args.runs}`",
-        f"Machine: {platform.processor() or platform.machine()}, {platform.system()}; Chromium headless, software",
-        f"rendering (`--disable-gpu`); API on loopback. Scan: synthetic 1 mm T1 ({shape_text} voxels), {size_mb:.1f} MB",
-        "gzipped, plus its anomaly map. Timed from navigation start to both volumes loaded and drawn",
-        "(`data-viewer-ready`, performance mark `nt:viewer-ready`), each run in a fresh browser context (nothing cached).",
+        f"Machine: {platform.processor() or platform.machine()}, {platform.system()}, {os.cpu_count()} CPUs; Chromium",
+        "headless with software WebGL (`--disable-gpu`, SwiftShader); API on loopback.",
+        f"Scan: synthetic 1 mm T1 ({shape_text} voxels), {size_mb:.1f} MB gzipped, plus its anomaly map and flag mask.",
+        "Each run opens the case in a fresh browser context (nothing cached), from navigation start (the page's own clock):",
+        "files fetched (`nt:files-fetched`); all layers handed to NiiVue and drawn (`nt:viewer-ready`); pixels",
+        "on the canvas (`bench:pixels-done`: a one-pixel readback right after, which waits until every queued",
+        "WebGL command has run). The driver column is the test driver's own view of the page, for reference.",
         "",
-        "| run | files fetched (s) | scan + overlay drawn (s) | seen by the test driver (s) |",
-        "| --- | --- | --- | --- |",
+        "| run | files fetched (s) | layers drawn (s) | pixels done (s) | seen by the driver (s) |",
+        "| --- | --- | --- | --- | --- |",
         *[
-            f"| {i + 1} | {m.get('nt:files-fetched', float('nan')):.2f} | {m.get('nt:viewer-ready', float('nan')):.2f} | {t:.2f} |"
+            f"| {i + 1} | {m.get('nt:files-fetched', float('nan')):.2f} | {m.get('nt:viewer-ready', float('nan')):.2f}"
+            f" | {m.get('bench:pixels-done', float('nan')):.2f} | {t:.2f} |"
             for i, (t, m) in enumerate(zip(timings, marks, strict=True))
         ],
         "",
-        f"First view (navigation start to `nt:viewer-ready`, the page's own clock): median {statistics.median(ready):.2f} s,",
-        f"worst {max(ready):.2f} s; target 2 s. The driver sees it later because the page's main thread is then busy",
-        "(the flag-mask outline is computed right after the first view).",
+        f"First view (navigation start to pixels done): median {statistics.median(drawn):.2f} s, worst {max(drawn):.2f} s;",
+        "target 2 s.",
         "",
     ]
     args.out.write_text("\n".join(lines))

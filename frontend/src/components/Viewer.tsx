@@ -1,8 +1,8 @@
 import { forwardRef, useEffect, useImperativeHandle, useRef, useState } from 'react';
-import { Niivue, SHOW_RENDER, SLICE_TYPE, type NiiVueLocation } from '@niivue/niivue';
+import { Niivue, NVImage, SHOW_RENDER, SLICE_TYPE, type NiiVueLocation } from '@niivue/niivue';
 import { takeCaseFile } from '../lib/filePrefetch';
 import { errorMessage } from '../api/errors';
-import { applyOverlay, effectiveOpacity, overlayRange, type OverlaySettings } from '../lib/overlay';
+import { applyOverlay, configureOverlay, redrawOverlays, type OverlaySettings } from '../lib/overlay';
 import { applyMaskMode, maxLabel, type MaskLayer, type MaskMode, type VoxelArray } from '../lib/labelMask';
 import { fromWindowLevel, toWindowLevel, type WindowLevel, type WindowRange } from '../lib/windowLevel';
 
@@ -68,10 +68,18 @@ function toReadout(loc: NiiVueLocation): Readout {
 
 type ViewerMask = MaskLayer<Niivue['volumes'][number]>;
 
-/** Shows the mask layer in a mode, with the selected label highlighted. */
+/** Shows the mask layer in a mode, with the selected label highlighted, and redraws the overlays. */
 function applyMask(nv: Niivue, layer: ViewerMask, mode: MaskMode, selected: number | null): void {
   applyMaskMode(layer as unknown as MaskLayer, mode, selected);
-  nv.updateGLVolume();
+  redrawOverlays(nv);
+}
+
+const maskKey = (mode: MaskMode, selected: number | null) => `${mode}/${selected ?? ''}`;
+
+/** A volume from bytes we fetched (with the session cookie); `name` gives NiiVue the format. */
+function imageFromBytes(bytes: ArrayBuffer, name: string, options: Record<string, unknown> = {}): Promise<NVImage> {
+  // NVImage.loadFromUrl takes the bytes as `url` when they are an ArrayBuffer.
+  return NVImage.loadFromUrl({ url: bytes as unknown as string, name, ...options });
 }
 
 export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
@@ -93,6 +101,8 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
   const selectedRef = useRef(selectedLabel);
   selectedRef.current = selectedLabel;
   const rangeRef = useRef<WindowRange | null>(null);
+  /** Mode and selection the mask layer was last drawn with (skips redundant redraws). */
+  const appliedMaskRef = useRef('');
   const [maskStatus, setMaskStatus] = useState<MaskStatus>('none');
   const onMaskStatusRef = useRef(onMaskStatus);
   onMaskStatusRef.current = onMaskStatus;
@@ -152,7 +162,8 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
     };
   }, []);
 
-  // (re)load the volumes for this case
+  // (re)load the volumes for this case: scan, anomaly map and flag mask are decoded first, then
+  // handed to NiiVue together so its layers (and the scan's 3D gradient) are built once, not per volume.
   useEffect(() => {
     const ctrl = new AbortController();
     let cancelled = false;
@@ -161,56 +172,69 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
     setError(null);
     maskRef.current = null;
     rangeRef.current = null;
-    setMaskStatus('none');
+    const shown = nvRef.current;
+    if (shown && shown.volumes.length > 0) {
+      // never leave the previous case on screen under this case's label
+      shown.volumes = [];
+      shown.drawScene();
+    }
+    setMaskStatus(withOverlay && withMask ? 'loading' : 'none');
     onWindowRef.current?.(null);
     (async () => {
       try {
-        const [scan, map] = await Promise.all([
+        const [scanBytes, mapBytes, maskBytes] = await Promise.all([
           takeCaseFile(caseId, 'scan', ctrl.signal),
           withOverlay ? takeCaseFile(caseId, 'anomaly_map', ctrl.signal) : Promise.resolve(null),
+          // a missing mask must not cost the reader the scan and the map
+          withOverlay && withMask
+            ? takeCaseFile(caseId, 'anomaly_mask', ctrl.signal).catch(() => null)
+            : Promise.resolve(null),
         ]);
         performance.mark('nt:files-fetched', { detail: { caseId } });
+        const [scanVol, mapVol, maskVol] = await Promise.all([
+          imageFromBytes(scanBytes, 'scan.nii.gz', { colormap: 'gray' }),
+          mapBytes ? imageFromBytes(mapBytes, 'anomaly_map.nii.gz', { colormap: overlayRef.current.colormap }) : null,
+          maskBytes ? imageFromBytes(maskBytes, 'anomaly_mask.nii.gz').catch(() => null) : null,
+        ]);
         await attached.current;
         const nv = nvRef.current;
         if (cancelled || !nv) return;
-        const s = overlayRef.current;
-        // NiiVue 0.69's loadVolumes drops the `buffer` option, but accepts the bytes as `url` and then
-        // takes the format from `name`; the bytes were fetched by us with the session cookie.
-        const list: Parameters<Niivue['loadVolumes']>[0] = [
-          { url: scan as unknown as string, name: 'scan.nii.gz', colormap: 'gray' },
-        ];
-        if (map) {
-          list.push({
-            url: map as unknown as string,
-            name: 'anomaly_map.nii.gz',
-            colormap: s.colormap,
-            opacity: effectiveOpacity(s),
-            ...overlayRange(s),
-          });
+        const layers: NVImage[] = [scanVol];
+        if (mapVol) {
+          configureOverlay(mapVol, overlayRef.current);
+          layers.push(mapVol);
+          if (maskVol) {
+            const fill = maskVol.img as VoxelArray;
+            const layer: ViewerMask = { vol: maskVol, fill, outline: null, nLabels: maxLabel(fill) };
+            applyMaskMode(layer as unknown as MaskLayer, maskModeRef.current, selectedRef.current);
+            appliedMaskRef.current = maskKey(maskModeRef.current, selectedRef.current);
+            maskRef.current = layer;
+            layers.push(maskVol);
+          }
         }
-        await nv.loadVolumes(list);
+        // NiiVue rebuilds all layers on every addVolume; adding only the last one does it once.
+        nv.volumes = layers.slice(0, -1);
+        nv.addVolume(layers[layers.length - 1]);
         if (cancelled) return;
-        applyOverlay(nv, overlayRef.current);
-        const scanVol = nv.volumes[0];
-        if (scanVol) {
-          const lo = scanVol.cal_min ?? 0;
-          const hi = scanVol.cal_max ?? 1;
-          rangeRef.current = {
-            min: Math.min(scanVol.global_min ?? lo, lo),
-            max: Math.max(scanVol.global_max ?? hi, hi),
-            defaultMin: lo,
-            defaultMax: hi,
-          };
-          reportWindow();
-        }
+        const lo = scanVol.cal_min ?? 0;
+        const hi = scanVol.cal_max ?? 1;
+        rangeRef.current = {
+          min: Math.min(scanVol.global_min ?? lo, lo),
+          max: Math.max(scanVol.global_max ?? hi, hi),
+          defaultMin: lo,
+          defaultMax: hi,
+        };
+        reportWindow();
         nv.createOnLocationChange();
-        const both = nv.volumes.length === 2;
+        const both = nv.volumes.length >= 2;
         if (both) performance.mark('nt:viewer-ready', { detail: { caseId } });
+        if (withOverlay && withMask) setMaskStatus(maskRef.current ? 'ready' : 'error');
         setReady(both);
         setLoading(false);
       } catch (e) {
         if (cancelled || (e instanceof DOMException && e.name === 'AbortError')) return;
         setError(errorMessage(e));
+        setMaskStatus((m) => (m === 'loading' ? 'none' : m));
         setLoading(false);
       }
     })();
@@ -218,7 +242,7 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
       cancelled = true;
       ctrl.abort();
     };
-  }, [caseId, withOverlay, reloadKey]);
+  }, [caseId, withOverlay, withMask, reloadKey]);
 
   // overlay settings changes
   useEffect(() => {
@@ -226,57 +250,13 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
     if (nv && nv.volumes.length > 1) applyOverlay(nv, overlay);
   }, [overlay]);
 
-  // the flag mask: loaded after the scan and the map are drawn (never delays the first view)
-  useEffect(() => {
-    if (!ready || !withMask) return;
-    const nv = nvRef.current;
-    if (!nv) return;
-    const ctrl = new AbortController();
-    let cancelled = false;
-    const scan = nv.volumes[0];
-    setMaskStatus('loading');
-    (async () => {
-      try {
-        const bytes = await takeCaseFile(caseId, 'anomaly_mask', ctrl.signal);
-        if (cancelled || nvRef.current !== nv || nv.volumes[0] !== scan) return;
-        const vol = await nv.addVolumeFromUrl({
-          url: bytes as unknown as string,
-          name: 'anomaly_mask.nii.gz',
-          opacity: 0,
-        });
-        if (cancelled || nv.volumes[0] !== scan) {
-          if (nv.volumes.includes(vol)) nv.removeVolume(vol);
-          return;
-        }
-        const fill = vol.img as VoxelArray;
-        const layer: ViewerMask = { vol, fill, outline: null, nLabels: maxLabel(fill) };
-        maskRef.current = layer;
-        applyMask(nv, layer, maskModeRef.current, selectedRef.current);
-        setMaskStatus('ready');
-      } catch (e) {
-        if (cancelled || (e instanceof DOMException && e.name === 'AbortError')) return;
-        setMaskStatus('error');
-      }
-    })();
-    return () => {
-      cancelled = true;
-      ctrl.abort();
-      const layer = maskRef.current;
-      maskRef.current = null;
-      if (layer && nvRef.current === nv && nv.volumes.includes(layer.vol)) {
-        try {
-          nv.removeVolume(layer.vol);
-        } catch {
-          /* viewer gone */
-        }
-      }
-    };
-  }, [ready, withMask, caseId]);
-
   useEffect(() => {
     const nv = nvRef.current;
     const layer = maskRef.current;
-    if (nv && layer && maskStatus === 'ready') applyMask(nv, layer, maskMode, selectedLabel);
+    const key = maskKey(maskMode, selectedLabel);
+    if (!nv || !layer || maskStatus !== 'ready' || appliedMaskRef.current === key) return;
+    appliedMaskRef.current = key;
+    applyMask(nv, layer, maskMode, selectedLabel);
   }, [maskMode, selectedLabel, maskStatus]);
 
   useEffect(() => {

@@ -18,7 +18,10 @@ async function quietFetch(caseId: number, kind: FileKind): Promise<ArrayBuffer> 
   return res.arrayBuffer();
 }
 
-export function prefetchCaseFiles(caseId: number, kinds: FileKind[] = ['scan', 'anomaly_map']): void {
+export function prefetchCaseFiles(
+  caseId: number,
+  kinds: FileKind[] = ['scan', 'anomaly_map', 'anomaly_mask'],
+): void {
   if (!Number.isInteger(caseId) || caseId <= 0) return;
   for (const kind of kinds) {
     const k = key(caseId, kind);

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   applyOverlay,
+  redrawOverlays,
   DEFAULT_OVERLAY,
   effectiveOpacity,
   fromPercent,
@@ -74,18 +75,50 @@ describe('applyOverlay', () => {
         { id: 'scan', opacity: 1, colormap: 'gray' },
         { id: 'map', opacity: 0.6, cal_min: 0, cal_max: 1, colormap: 'warm' },
       ],
-      setColormap: vi.fn(),
       updateGLVolume: vi.fn(),
     };
     expect(applyOverlay(nv, { opacity: 0.4, threshold: 0.3, visible: true, colormap: 'hot' })).toBe(true);
-    expect(nv.volumes[1]).toMatchObject({ opacity: 0.4, cal_min: 0.3, cal_max: 1 });
-    expect(nv.setColormap).toHaveBeenCalledWith('map', 'hot');
+    expect(nv.volumes[1]).toMatchObject({ opacity: 0.4, cal_min: 0.3, cal_max: 1, colormap: 'hot' });
     expect(nv.updateGLVolume).toHaveBeenCalledOnce();
-    expect(nv.volumes[0].opacity).toBe(1);
+    expect(nv.volumes[0]).toMatchObject({ opacity: 1, colormap: 'gray' });
+  });
+  it('hides the map by opacity 0', () => {
+    const nv = { volumes: [{ id: 'scan', opacity: 1 }, { id: 'map', opacity: 0.6 }], updateGLVolume: vi.fn() };
+    applyOverlay(nv, { ...DEFAULT_OVERLAY, visible: false });
+    expect(nv.volumes[1].opacity).toBe(0);
   });
   it('does nothing before the overlay exists', () => {
     const nv = { volumes: [{ id: 'scan', opacity: 1 }], updateGLVolume: vi.fn() };
     expect(applyOverlay(nv, DEFAULT_OVERLAY)).toBe(false);
     expect(nv.updateGLVolume).not.toHaveBeenCalled();
+  });
+});
+
+describe('redrawOverlays', () => {
+  const volumes = () => [
+    { id: 'scan', opacity: 1 },
+    { id: 'map', opacity: 0.6 },
+    { id: 'mask', opacity: 1 },
+  ];
+  it('rebuilds only the layers above the scan, bottom up, then draws once', () => {
+    const calls: string[] = [];
+    const nv = {
+      volumes: volumes(),
+      updateGLVolume: vi.fn(),
+      refreshLayers: vi.fn((vol: { id: string }, layer: number) => calls.push(`${vol.id}@${layer}`)),
+      drawScene: vi.fn(() => calls.push('draw')),
+    };
+    redrawOverlays(nv);
+    expect(calls).toEqual(['map@1', 'mask@2', 'draw']);
+    expect(nv.updateGLVolume).not.toHaveBeenCalled();
+  });
+  it('falls back to a full update without the per-layer API or without overlays', () => {
+    const full = { volumes: volumes(), updateGLVolume: vi.fn() };
+    redrawOverlays(full);
+    expect(full.updateGLVolume).toHaveBeenCalledOnce();
+    const scanOnly = { volumes: [{ id: 'scan', opacity: 1 }], updateGLVolume: vi.fn(), refreshLayers: vi.fn(), drawScene: vi.fn() };
+    redrawOverlays(scanOnly);
+    expect(scanOnly.refreshLayers).not.toHaveBeenCalled();
+    expect(scanOnly.updateGLVolume).toHaveBeenCalledOnce();
   });
 });

@@ -92,22 +92,45 @@ export function fromPercent(p: number | string): number {
 /** Minimal surface of a NiiVue instance we touch, so this is testable with a fake. */
 export interface OverlayTarget {
   volumes: { opacity: number; cal_min?: number; cal_max?: number; colormap?: string; id: string }[];
-  setColormap?(id: string, colormap: string): void;
   updateGLVolume(): void;
+  /** NiiVue's per-layer rebuild (documented as internal there); used when present. */
+  refreshLayers?(vol: never, layer: number): void;
+  drawScene?(): void;
 }
 
-/** Applies settings to the overlay layer (index 1). Returns false when there is no overlay yet. */
-export function applyOverlay(nv: OverlayTarget, s: OverlaySettings, layer = 1): boolean {
-  const vol = nv.volumes[layer];
-  if (!vol) return false;
+/**
+ * Redraws after a change to the layers above the scan (anomaly map, flag mask).
+ *
+ * NiiVue's updateGLVolume rebuilds every layer, the scan included, and recomputes the scan's 3D
+ * gradient texture (two shader passes over every slice): 1-2 s per call for a 1 mm scan without a
+ * GPU. Overlay changes only need layers 1.. rebuilt, in order, since each blends onto the one below.
+ */
+export function redrawOverlays(nv: OverlayTarget): void {
+  const { refreshLayers, drawScene } = nv;
+  if (!refreshLayers || !drawScene || nv.volumes.length < 2) {
+    nv.updateGLVolume();
+    return;
+  }
+  for (let layer = 1; layer < nv.volumes.length; layer++) {
+    refreshLayers.call(nv, nv.volumes[layer] as never, layer);
+  }
+  drawScene.call(nv);
+}
+
+/** Sets the overlay layer's (index 1) display from the settings, without redrawing. */
+export function configureOverlay(vol: OverlayTarget['volumes'][number], s: OverlaySettings): void {
   const { cal_min, cal_max } = overlayRange(s);
   vol.opacity = effectiveOpacity(s);
   vol.cal_min = cal_min;
   vol.cal_max = cal_max;
-  if (vol.colormap !== s.colormap) {
-    if (nv.setColormap) nv.setColormap(vol.id, s.colormap);
-    else vol.colormap = s.colormap;
-  }
-  nv.updateGLVolume();
+  if (vol.colormap !== s.colormap) vol.colormap = s.colormap;
+}
+
+/** Applies settings to the overlay layer (index 1) and redraws. Returns false when there is no overlay yet. */
+export function applyOverlay(nv: OverlayTarget, s: OverlaySettings, layer = 1): boolean {
+  const vol = nv.volumes[layer];
+  if (!vol) return false;
+  configureOverlay(vol, s);
+  redrawOverlays(nv);
   return true;
 }

@@ -145,38 +145,45 @@ def train(config: TrainConfig, show_progress: bool = True) -> dict:
         bar = tqdm(total=config.steps, initial=step, disable=not show_progress,
                    desc=f"train {profile.name}/{config.sequence}")
         model.train()
-        while step < config.steps:
+        try:
+            while step < config.steps:
+                elapsed = seconds_before + time.time() - start
+                late = step >= (1.0 - config.late_fraction) * config.steps or (
+                    config.max_seconds is not None and elapsed >= (1.0 - config.late_fraction) * config.max_seconds)
+                lr = config.late_lr if late else config.lr
+                for group in optimiser.param_groups:
+                    group["lr"] = lr
+                inputs, targets = make_batch(pool.sample(rng, config.batch), rng, profile.mask_grid_factors,
+                                             config.rot90_probability, crop)
+                inputs = inputs.to(device, memory_format=memory_format)
+                targets = targets.to(device)
+                optimiser.zero_grad(set_to_none=True)
+                with torch.autocast(device.type, enabled=use_amp):
+                    prediction = model(inputs)
+                loss = torch.mean((prediction.float() - targets) ** 2)
+                scaler.scale(loss).backward()
+                scaler.step(optimiser)
+                scaler.update()
+                step += 1
+                value = float(loss.detach())
+                recent = (recent + [value])[-50:]
+                elapsed = seconds_before + time.time() - start
+                writer.writerow([step, f"{value:.6f}", lr, f"{elapsed:.1f}"])
+                bar.update(1)
+                bar.set_postfix(loss=f"{np.mean(recent):.5f}")
+                if step % config.refresh_every == 0:
+                    pool.refresh_one()
+                if step % config.checkpoint_every == 0 and step < config.steps:
+                    log_file.flush()
+                    _save(model, optimiser, out, config, step, elapsed, recent, description, device, final=False)
+                if config.max_seconds is not None and elapsed >= config.max_seconds:
+                    break
+        except KeyboardInterrupt:
+            # keep what was learnt since the last checkpoint; `--resume` continues from here
+            bar.close()
             elapsed = seconds_before + time.time() - start
-            late = step >= (1.0 - config.late_fraction) * config.steps or (
-                config.max_seconds is not None and elapsed >= (1.0 - config.late_fraction) * config.max_seconds)
-            lr = config.late_lr if late else config.lr
-            for group in optimiser.param_groups:
-                group["lr"] = lr
-            inputs, targets = make_batch(pool.sample(rng, config.batch), rng, profile.mask_grid_factors,
-                                         config.rot90_probability, crop)
-            inputs = inputs.to(device, memory_format=memory_format)
-            targets = targets.to(device)
-            optimiser.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, enabled=use_amp):
-                prediction = model(inputs)
-            loss = torch.mean((prediction.float() - targets) ** 2)
-            scaler.scale(loss).backward()
-            scaler.step(optimiser)
-            scaler.update()
-            step += 1
-            value = float(loss.detach())
-            recent = (recent + [value])[-50:]
-            elapsed = seconds_before + time.time() - start
-            writer.writerow([step, f"{value:.6f}", lr, f"{elapsed:.1f}"])
-            bar.update(1)
-            bar.set_postfix(loss=f"{np.mean(recent):.5f}")
-            if step % config.refresh_every == 0:
-                pool.refresh_one()
-            if step % config.checkpoint_every == 0 and step < config.steps:
-                log_file.flush()
-                _save(model, optimiser, out, config, step, elapsed, recent, description, device, final=False)
-            if config.max_seconds is not None and elapsed >= config.max_seconds:
-                break
+            _save(model, optimiser, out, config, step, elapsed, recent, description, device, final=False)
+            raise
         bar.close()
     elapsed = seconds_before + time.time() - start
     return _save(model, optimiser, out, config, step, elapsed, recent, description, device, final=True)

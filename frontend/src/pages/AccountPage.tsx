@@ -7,6 +7,7 @@ import { keys, useMe } from '../api/queries';
 import type { NewApiToken } from '../api/types';
 import { TokenTable } from '../components/TokenTable';
 import { passwordFormError } from '../lib/password';
+import { PasswordField } from '../components/PasswordField';
 
 /** Own account, for every role: change password, personal API tokens. */
 export default function AccountPage() {
@@ -61,30 +62,9 @@ function PasswordPanel() {
     <section className="panel" aria-labelledby="pw-title">
       <h2 id="pw-title">Change password</h2>
       <form onSubmit={onSubmit} className="stack-form" noValidate>
-        <label className="field">
-          <span>Current password</span>
-          <input
-            type="password"
-            autoComplete="current-password"
-            value={current}
-            onChange={(e) => setCurrent(e.target.value)}
-            required
-          />
-        </label>
-        <label className="field">
-          <span>New password</span>
-          <input type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} required />
-        </label>
-        <label className="field">
-          <span>Confirm new password</span>
-          <input
-            type="password"
-            autoComplete="new-password"
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-            required
-          />
-        </label>
+        <PasswordField label="Current password" autoComplete="current-password" value={current} onChange={setCurrent} />
+        <PasswordField label="New password" autoComplete="new-password" value={next} onChange={setNext} />
+        <PasswordField label="Confirm new password" autoComplete="new-password" value={confirm} onChange={setConfirm} />
         {error && (
           <div className="error-box" role="alert">
             {error}

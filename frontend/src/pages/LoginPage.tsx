@@ -7,6 +7,7 @@ import { keys } from '../api/queries';
 import { safeNext } from '../lib/returnTo';
 import { homeFor } from '../auth/pages';
 import { LOGIN_REASONS } from '../lib/password';
+import { PasswordField } from '../components/PasswordField';
 
 export function LoginPage() {
   const [params] = useSearchParams();
@@ -76,17 +77,13 @@ export function LoginPage() {
             required
           />
         </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            required
-          />
-        </label>
+        <PasswordField
+          name="password"
+          label="Password"
+          autoComplete="current-password"
+          value={password}
+          onChange={setPassword}
+        />
         {error && (
           <div className="error-box" role="alert">
             {error}

@@ -6,6 +6,7 @@ import type { Role, User } from '../api/types';
 import { TokenTable } from '../components/TokenTable';
 import { formatDateTime } from '../lib/format';
 import { useMe } from '../api/queries';
+import { PasswordField } from '../components/PasswordField';
 
 const ROLES: Role[] = ['clinician', 'coordinator', 'admin'];
 const toRoles = (list: string[]): Role[] => ROLES.filter((r) => list.includes(r));
@@ -125,16 +126,7 @@ function CreateUserForm({ onDone, onError }: { onDone: (m: string) => void; onEr
           <span>New username</span>
           <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" required />
         </label>
-        <label className="field">
-          <span>Initial password</span>
-          <input
-            type="password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            autoComplete="new-password"
-            required
-          />
-        </label>
+        <PasswordField label="Initial password" autoComplete="new-password" value={password} onChange={setPassword} />
         <fieldset className="roles">
           <legend>Roles</legend>
           {ROLES.map((r) => (

@@ -120,6 +120,7 @@ class Analyzer:
         result = {
             "score": round(float(mask.sum()) / brain_voxels, 6),
             "mean_error": round(mean_error, 6),
+            "initial_mean_error": round(float(refined.initial_mean_error), 6),
             "mask_volume_mm3": round(float(mask.sum()) * voxel_mm3, 2),
             "triage": triage(flags),
             "threshold": round(float(refined.threshold), 6),

@@ -19,7 +19,9 @@ from .synthetic.artefacts import ARTEFACTS
 from .synthetic.cases import make_case
 
 GRIDS = [((1.0, 1.0, 1.0), False), ((0.9, 0.9, 3.0), True), ((1.2, 1.2, 1.2), True), ((1.0, 1.0, 2.0), False)]
-LESION_SIZES_MM = (5.0, 8.0, 12.0)  # radius of tumour core / cavity: 1, 1.6, 2.4 cm across
+LESION_SIZES_MM = (5.0, 8.0, 12.0)
+SCAN_SCORES = {"score": "final mask fraction (the product's score)", "mean_error": "mean error over the brain",
+               "threshold": "subject threshold T", "initial_mean_error": "mean error of the first pass (brain masked)"}  # radius of tumour core / cavity: 1, 1.6, 2.4 cm across
 
 
 def benchmark_cases(cases_per_group: int, seed: int = 0) -> list[dict]:
@@ -117,13 +119,19 @@ def summarise_schedule(entries: list[dict]) -> dict:
     artefacts = [e for e in entries if e["case"].startswith("artefact")]
     big = [e for e in lesions if "_r" in e["case"] and float(e["case"].split("_r")[1].split("_")[0]) >= 5]
 
-    def detect(positives):
+    def detect(positives, key="score"):
         if not normal or not positives:
             return {}
         labels = [False] * len(normal) + [True] * len(positives)
-        return detection_metrics([e["score"] for e in normal + positives], labels)
+        return detection_metrics([e[key] for e in normal + positives], labels)
 
+    # The product's score is the final mask fraction; the spec also names the mean error, and the
+    # subject's threshold T is a third candidate. Reported side by side, never used to pick per case.
+    alternatives = {key: {"lesion": detect(lesions, key).get("auroc", float("nan")),
+                          "artefact": detect(artefacts, key).get("auroc", float("nan"))}
+                    for key in SCAN_SCORES if all(key in e for e in entries)}
     return {"rows": rows, "lesion_vs_normal": detect(lesions), "artefact_vs_normal": detect(artefacts),
+            "scan_score_aurocs": alternatives,
             "median_dice_lesions_1cm_plus": _median([e.get("dice") for e in big]),
             "median_flags_normal": _median([e["flags"] for e in normal]),
             "median_seconds": _median([e["seconds"] for e in entries]),
@@ -170,6 +178,9 @@ def write_report(path: Path, summaries: dict[str, dict], meta: dict) -> None:
                 lines.append(f"\nScan-level {label.replace('_', ' ')}: AUROC {_fmt(d['auroc'])}, "
                              f"AUPRC {_fmt(d['auprc'])}, "
                              f"FPR@80%TPR {_fmt(d['fpr_at_80_tpr'])}, FPR@90%TPR {_fmt(d['fpr_at_90_tpr'])}")
+        for key, aurocs in summary.get("scan_score_aurocs", {}).items():
+            lines.append(f"\nScan-level AUROC with score = {SCAN_SCORES[key]}: lesion vs normal "
+                         f"{_fmt(aurocs['lesion'])}, artefact vs normal {_fmt(aurocs['artefact'])}")
     lines += ["", meta.get("notes", "")]
     path.write_text("\n".join(lines) + "\n")
 

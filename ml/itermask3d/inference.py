@@ -72,7 +72,8 @@ class RefinementResult:
     """reconstruction, error: (I, J, K) float32 (error = (x - r)^2 inside the brain, 0 outside);
     mask: (I, J, K) bool final anomaly mask [error > T]; threshold: T; passes: network passes;
     search_steps / search_thresholds: (i, t_i); search_fractions: masked brain fraction used
-    at each search step; k_star, method, r2: how T was chosen; refine_sizes: |m| per phase-2 pass."""
+    at each search step; k_star, method, r2: how T was chosen; refine_sizes: |m| per phase-2 pass;
+    initial_mean_error: mean brain error of the first pass, the whole brain masked."""
 
     reconstruction: np.ndarray
     error: np.ndarray
@@ -86,6 +87,7 @@ class RefinementResult:
     method: str
     r2: float
     refine_sizes: list[int] = field(default_factory=list)
+    initial_mean_error: float = float("nan")
 
 
 def _squared_error(x: np.ndarray, r: np.ndarray, brain: np.ndarray) -> np.ndarray:
@@ -94,12 +96,14 @@ def _squared_error(x: np.ndarray, r: np.ndarray, brain: np.ndarray) -> np.ndarra
 
 @dataclass
 class SearchResult:
-    """Phase 1 output: search steps i, thresholds t_i, masked fractions, network passes."""
+    """Phase 1 output: search steps i, thresholds t_i, masked fractions, network passes, and the
+    mean brain error of the first pass (whole brain masked)."""
 
     steps: list[int]
     thresholds: list[float]
     fractions: list[float]
     passes: int
+    initial_mean_error: float = float("nan")
 
 
 def threshold_search(reconstruct: Callable[[np.ndarray], np.ndarray], x: np.ndarray, brain: np.ndarray,
@@ -110,6 +114,7 @@ def threshold_search(reconstruct: Callable[[np.ndarray], np.ndarray], x: np.ndar
     steps_i = search_schedule(schedule)
     passes = 1
     error = _squared_error(x, reconstruct(brain.copy()), brain)
+    initial_mean_error = float(error[brain].mean())
     steps, thresholds, fractions = [], [], []
     for i in steps_i:
         mask, t = forced_fraction_mask(error, brain, 1.0 - 0.01 * i)
@@ -122,7 +127,7 @@ def threshold_search(reconstruct: Callable[[np.ndarray], np.ndarray], x: np.ndar
         passes += 1
         if report is not None:
             report(passes, "threshold search")
-    return SearchResult(steps, thresholds, fractions, passes)
+    return SearchResult(steps, thresholds, fractions, passes, initial_mean_error)
 
 
 def shrink_to_convergence(reconstruct: Callable[[np.ndarray], np.ndarray], x: np.ndarray, brain: np.ndarray,
@@ -183,5 +188,5 @@ def iterative_mask_refinement(
         reconstruction=reconstruction, error=error, mask=mask, threshold=choice.threshold,
         passes=search.passes + refine_passes, search_steps=search.steps, search_thresholds=search.thresholds,
         search_fractions=search.fractions, k_star=choice.k_star, method=choice.method, r2=choice.r2,
-        refine_sizes=sizes,
+        refine_sizes=sizes, initial_mean_error=search.initial_mean_error,
     )

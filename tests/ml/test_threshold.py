@@ -68,6 +68,9 @@ def test_refinement_finds_the_lesion(brain_ball):
     dice = 2 * np.sum(result.mask & lesion) / (result.mask.sum() + lesion.sum())
     assert dice > 0.9
     assert result.threshold < 0.5  # between normal (~0.0004) and lesion (~0.64) errors
+    # First pass, whole brain masked: lesion voxels err by 0.8^2, the rest by the noise's variance.
+    expected_initial = (lesion.sum() * 0.64 + (brain_ball.sum() - lesion.sum()) * 0.02**2) / brain_ball.sum()
+    assert result.initial_mean_error == pytest.approx(expected_initial, rel=0.1)
 
 
 def test_schedules():

@@ -1,0 +1,50 @@
+"""The benchmark's case list and report, on hand-made per-case entries (no network runs)."""
+import pytest
+
+from itermask3d.benchmark import benchmark_cases, stratified_subset, summarise_schedule, write_report
+from itermask3d.synthetic.artefacts import ARTEFACTS
+
+
+def test_case_list_covers_every_group():
+    specs = benchmark_cases(cases_per_group=2, seed=0)
+    assert len(specs) >= 30
+    assert len({s["name"] for s in specs}) == len(specs)
+    assert {s["artefact_type"] for s in specs if s["kind"] == "artefact"} == set(ARTEFACTS)
+    assert {(s["lesion_type"], s.get("lesion_size_mm")) for s in specs if s["kind"] == "lesion"} >= {
+        ("tumour", 12.0), ("cavity", 5.0), ("small", None)}
+    assert any(s["oblique"] for s in specs) and any(len(set(s["spacing_mm"])) > 1 for s in specs)
+    assert benchmark_cases(2, seed=0) == specs  # fixed: the same cases on every run
+
+
+def test_stratified_subset_takes_every_group():
+    subset = stratified_subset(benchmark_cases(2), 6)
+    assert [s["kind"] for s in subset] == ["normal", "lesion", "artefact"] * 2
+
+
+def _entry(case, score, mean_error, threshold, dice=None):
+    entry = {"case": case, "score": score, "mean_error": mean_error, "threshold": threshold, "flags": int(score > 0),
+             "seconds": 10.0, "passes": 120}
+    if dice is not None:
+        entry.update(dice=dice, lesion_hit_rate=float(dice > 0))
+    return entry
+
+
+def test_summary_and_report_show_each_scan_score(tmp_path):
+    # Mask fraction separates lesions perfectly; mean error ranks them backwards; T ranks artefacts only.
+    entries = [_entry(f"normal_{n:02d}.nii.gz", 0.0, 0.02 + 0.01 * n, 0.05) for n in range(3)]
+    entries += [_entry("lesion_tumour_r12_00.nii.gz", 0.01, 0.001, 0.05, dice=0.7),
+                _entry("lesion_cavity_r5_00.nii.gz", 0.02, 0.002, 0.05, dice=0.2),
+                _entry("artefact_noise_00.nii.gz", 0.0, 0.001, 0.5)]
+    summary = summarise_schedule(entries)
+    assert summary["lesion_vs_normal"]["auroc"] == 1.0
+    assert summary["scan_score_aurocs"]["mean_error"]["lesion"] == 0.0
+    assert summary["scan_score_aurocs"]["threshold"]["artefact"] == 1.0
+    assert summary["median_dice_lesions_1cm_plus"] == pytest.approx(0.45)  # r5 mm = 1 cm across counts
+    assert summary["rows"]["lesion tumour r12 mm"]["dice"] == 0.7
+    report = tmp_path / "BENCHMARK.md"
+    write_report(report, {"spec": summary}, {"date": "today", "profile": "fast", "sequence": "t1", "device": "cpu",
+                                              "hardware": "cpu", "model": "m 1", "trained": True, "cases": 6,
+                                              "cases_per_group": 1, "seed": 0})
+    text = report.read_text()
+    assert "| median Dice, lesions >= 1 cm | >= 0.6 | 0.450 |" in text
+    assert "score = mean error over the brain: lesion vs normal 0.000, artefact vs normal 0.000" in text

@@ -92,7 +92,7 @@ def main() -> int:
         f"Machine: {platform.processor() or platform.machine()}, {platform.system()}, {os.cpu_count()} CPUs; Chromium",
         "headless with software WebGL (`--disable-gpu`, SwiftShader); API on loopback.",
         f"Scan: synthetic 1 mm T1 ({shape_text} voxels), {size_mb:.1f} MB gzipped, plus its anomaly map and flag mask",
-        f"({'layers per run: ' + ', '.join(map(str, layers))}; 3 = with the mask).",
+        f"(layers per run: {', '.join(map(str, layers))}; 3 = with the mask).",
         "Each run opens the case in a fresh browser context (nothing cached), from navigation start (the page's own clock):",
         "files fetched (`nt:files-fetched`); all layers handed to NiiVue and drawn (`nt:viewer-ready`); pixels",
         "on the canvas (`bench:pixels-done`: a one-pixel readback right after, which waits until every queued",

@@ -71,8 +71,10 @@ def main() -> int:
     dice = 2 * np.sum(mask & truth) / max(mask.sum() + truth.sum(), 1)
     print(f"refinement: gamma {analyzer.gamma}, T {result.threshold:.4f}, k* {result.k_star} ({result.method}), "
           f"{result.passes} passes, {time.time() - start:.0f} s; final mask {int(mask.sum())} voxels, Dice {dice:.3f}")
+    false_positive = mask & ~truth
+    fp_median = float(np.median(prepared.x[false_positive])) if false_positive.any() else float("nan")
     print(f"final error: lesion {result.error[truth].mean():.4f}, normal {result.error[normal].mean():.4f}; "
-          f"normalised intensity under the false-positive mask: median {np.median(prepared.x[mask & ~truth]) if np.any(mask & ~truth) else float('nan'):.2f} "
+          f"normalised intensity under the false-positive mask: median {fp_median:.2f} "
           f"(brain median {np.median(prepared.x[brain]):.2f})")
     return 0
 

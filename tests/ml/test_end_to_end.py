@@ -69,6 +69,16 @@ def test_tumour_is_flagged(analyzer, tmp_path):
     _assert_lesion_flagged(analyzer, case, tmp_path, "tumour")
 
 
+def test_flair_model_flags_a_tumour(tmp_path):
+    # FLAIR makes tumour and oedema hyperintense, the paper's main setting; the shipped FLAIR model finds
+    # 1-1.6 cm tumours in the benchmark (ml/BENCHMARK-flair.md).
+    from itermask3d.api import load_analyzer
+
+    flair = load_analyzer(profile="fast", sequence="flair", device="cpu")
+    case = make_case("lesion", "flair", seed=101, spacing_mm=(1.5, 1.5, 1.5), lesion_type="tumour", lesion_size_mm=8)
+    _assert_lesion_flagged(flair, case, tmp_path, "flair_tumour")
+
+
 def test_normal_is_almost_unflagged(analyzer, tmp_path):
     case = make_case("normal", "t1", seed=102, spacing_mm=(1.5, 1.5, 1.5))
     result = _analyse(analyzer, case, tmp_path, "normal")

@@ -19,7 +19,7 @@ $(BIN)/.installed: ml/pyproject.toml backend/pyproject.toml
 
 venv: $(BIN)/.installed
 
-frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json $(wildcard frontend/patches/*.patch)
 	cd frontend && npm ci --no-audit --no-fund
 	touch $@
 

@@ -2,6 +2,7 @@
 FROM node:20-slim AS build
 WORKDIR /src
 COPY frontend/package.json frontend/package-lock.json ./
+COPY frontend/patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY frontend ./
 RUN npm run build

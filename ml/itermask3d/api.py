@@ -111,8 +111,9 @@ class Analyzer:
         mask = (prepared.to_native(refined.mask.astype(np.float32)) > 0.5) & scan.foreground
         reconstruction = prepared.denormalise(prepared.to_native(refined.reconstruction)) * scan.foreground
         labels, flags = find_flags(mask, anomaly, scan.affine, self.profile.min_flag_mm3)
-        save_nifti(anomaly.astype(np.float32), scan.affine, out_dir / "anomaly_map.nii.gz")
-        save_nifti(labels, scan.affine, out_dir / "anomaly_mask.nii.gz", dtype=np.uint16)
+        save_nifti(anomaly.astype(np.float32), scan.affine, out_dir / "anomaly_map.nii.gz", display_range=(0.0, 1.0))
+        save_nifti(labels, scan.affine, out_dir / "anomaly_mask.nii.gz", dtype=np.uint16,
+                   display_range=(0, max(len(flags), 1)))
         save_nifti(reconstruction.astype(np.float32), scan.affine, out_dir / "reconstruction.nii.gz")
         voxel_mm3 = float(abs(np.linalg.det(scan.affine[:3, :3])))
         brain_voxels = max(int(scan.foreground.sum()), 1)

@@ -109,10 +109,16 @@ def load_scan(path: str | Path) -> Scan:
     return validate(load_nifti(path), name=Path(path).name)
 
 
-def save_nifti(data: np.ndarray, affine: np.ndarray, path: str | Path, dtype=np.float32) -> Path:
-    """Write ``data`` (I, J, K) with ``affine`` to ``path`` (gzipped if it ends in .gz)."""
+def save_nifti(data: np.ndarray, affine: np.ndarray, path: str | Path, dtype=np.float32,
+               display_range: tuple[float, float] | None = None) -> Path:
+    """Write ``data`` (I, J, K) with ``affine`` to ``path`` (gzipped if it ends in .gz).
+
+    display_range: (low, high) stored as the header's cal_min/cal_max, the window viewers open with;
+    the browser viewer then skips estimating it from a histogram of every voxel."""
     img = nib.Nifti1Image(np.asarray(data).astype(dtype), affine)
     img.header.set_data_dtype(dtype)
     img.header.set_xyzt_units("mm")
+    if display_range is not None:
+        img.header["cal_min"], img.header["cal_max"] = display_range
     nib.save(img, str(path))
     return Path(path)

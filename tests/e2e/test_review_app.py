@@ -22,6 +22,16 @@ pytestmark = pytest.mark.stack
 # The fast model on a shared 2-core CPU: allow for a slow CI machine.
 JOB_TIMEOUT_MS = 10 * 60 * 1000
 LABEL = "e2e two lesions"
+# Fraction of non-black pixels NiiVue draws for its current view (read back before the frame is shown).
+DRAWN_FRACTION = """() => {
+  const nv = window.__niivue, gl = nv.gl, w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
+  nv.drawScene();
+  const px = new Uint8Array(w * h * 4);
+  gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, px);
+  let lit = 0;
+  for (let i = 0; i < px.length; i += 4) if (px[i] + px[i + 1] + px[i + 2] > 30) lit++;
+  return lit / (w * h);
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +84,15 @@ def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(
     names = page.evaluate("window.__niivue.volumes.map(v => v.name)")
     assert names[:2] == ["scan.nii.gz", "anomaly_map.nii.gz"]
     page.screenshot(path=str(ARTIFACTS / "e2e-case-review.png"))
+    # The 2D first view skips NiiVue's gradient texture (frontend/patches); the 3D render builds it.
+    assert page.evaluate("window.__niivue.gradientStale") is True
+    page.get_by_role("button", name="3D render").click()
+    expect(page.get_by_role("button", name="3D render")).to_have_attribute("aria-pressed", "true")
+    page.wait_for_function("window.__niivue.opts.sliceType === 4 && window.__niivue.gradientStale === false")
+    assert page.evaluate(DRAWN_FRACTION) > 0.05, "the 3D render drew nothing"
+    page.screenshot(path=str(ARTIFACTS / "e2e-case-review-3d.png"))
+    page.get_by_role("button", name="3D render").click()
+    page.wait_for_function("window.__niivue.opts.sliceType !== 4")
 
     with stack.client("clin") as client:
         flags = client.get(f"/api/cases/{shared['case_id']}").json()["flags"]

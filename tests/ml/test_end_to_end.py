@@ -30,6 +30,10 @@ def _analyse(analyzer, case, tmp_path, name):
     for output in ("anomaly_map", "anomaly_mask", "reconstruction"):
         img = nib.load(str(tmp_path / name / f"{output}.nii.gz"))
         assert img.shape == case.image.shape and np.allclose(img.affine, case.image.affine)
+    # display windows for viewers: the map's full 0..1 range, the mask's labels 0..k
+    for output, window in (("anomaly_map", (0, 1)), ("anomaly_mask", (0, max(len(result["flags"]), 1)))):
+        header = nib.load(str(tmp_path / name / f"{output}.nii.gz")).header
+        assert (float(header["cal_min"]), float(header["cal_max"])) == window
     return result
 
 

@@ -1,6 +1,7 @@
 import { forwardRef, useEffect, useImperativeHandle, useRef, useState } from 'react';
 import { Niivue, NVImage, SHOW_RENDER, SLICE_TYPE, type NiiVueLocation } from '@niivue/niivue';
 import { takeCaseFile } from '../lib/filePrefetch';
+import { deferGradient, ensureGradient, type GradientHost } from '../lib/gradient';
 import { errorMessage } from '../api/errors';
 import { applyOverlay, configureOverlay, redrawOverlays, type OverlaySettings } from '../lib/overlay';
 import { applyMaskMode, maxLabel, type MaskLayer, type MaskMode, type VoxelArray } from '../lib/labelMask';
@@ -140,6 +141,7 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
       // The four-pane view's volume render costs seconds without a GPU; the 3D toggle still shows it.
       multiplanarShowRender: SHOW_RENDER.NEVER,
     });
+    deferGradient(nv as unknown as GradientHost);
     nv.onLocationChange = (loc: unknown) => onLocationRef.current?.(toReadout(loc as NiiVueLocation));
     // right-drag contrast changes the scan's cal_min/cal_max
     nv.onIntensityChange = (vol) => {
@@ -196,6 +198,7 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
           mapBytes ? imageFromBytes(mapBytes, 'anomaly_map.nii.gz', { colormap: overlayRef.current.colormap }) : null,
           maskBytes ? imageFromBytes(maskBytes, 'anomaly_mask.nii.gz').catch(() => null) : null,
         ]);
+        performance.mark('nt:volumes-decoded', { detail: { caseId } });
         await attached.current;
         const nv = nvRef.current;
         if (cancelled || !nv) return;
@@ -262,7 +265,10 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
   useEffect(() => {
     const nv = nvRef.current;
     if (!nv) return;
-    void attached.current?.then(() => nv.setSliceType(render3d ? SLICE_TYPE.RENDER : SLICE_TYPE.MULTIPLANAR));
+    void attached.current?.then(() => {
+      if (render3d) ensureGradient(nv as unknown as GradientHost);
+      nv.setSliceType(render3d ? SLICE_TYPE.RENDER : SLICE_TYPE.MULTIPLANAR);
+    });
   }, [render3d]);
 
   useImperativeHandle(

@@ -9,8 +9,8 @@ canvas. Writes a report.
     .venv/bin/python scripts/bench_viewer.py --runs 10 --gl llvmpipe --out frontend/BENCHMARK-llvmpipe.md
 
 ``--gl`` picks the software WebGL renderer, since these machines have no GPU: ``swiftshader`` is the
-end-to-end tests' setting (``--disable-gpu``); ``llvmpipe`` is Mesa's multi-threaded rasteriser through
-ANGLE's EGL backend, closer to how a GPU browser schedules the work.
+end-to-end tests' setting (``--disable-gpu``); ``llvmpipe`` is Mesa's multi-threaded software rasteriser
+through ANGLE's EGL backend.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ import nibabel as nib  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.stack import PASSWORD, running_stack, wait_for_job  # noqa: E402
+from tests.synth import synth_scan  # noqa: E402
 
 RENDERERS = {
     "swiftshader": (CHROMIUM_ARGS, "`--disable-gpu`: SwiftShader, as in the end-to-end tests"),
@@ -56,13 +58,11 @@ RENDERER_QUERY = """() => {
   const gl = window.__niivue.gl, info = gl.getExtension('WEBGL_debug_renderer_info');
   return info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
 }"""
-from tests.stack import PASSWORD, running_stack, wait_for_job  # noqa: E402
-from tests.synth import synth_scan  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--out", type=Path, default=REPO / "frontend" / "BENCHMARK.md")
     parser.add_argument("--gl", choices=sorted(RENDERERS), default="swiftshader", help="software WebGL renderer")
     args = parser.parse_args()

@@ -48,9 +48,16 @@ def load_nifti(path: str | Path) -> nib.Nifti1Image:
     return img
 
 
+# Parts of the foreground kept besides the largest: at least this fraction of its size. Leftovers of
+# skull stripping are far smaller; a brain cut in two by missing (zero) slices keeps both parts, so
+# the analysis never silently drops half a brain.
+MIN_PART_FRACTION = 0.1
+
+
 def foreground_mask(data: np.ndarray) -> np.ndarray:
     """Brain mask of a skull-stripped scan: voxels above 1 % of the 99th percentile of the
-    positive voxels, largest connected component, holes filled. (I, J, K) bool."""
+    positive voxels, connected parts of at least MIN_PART_FRACTION of the largest, holes filled.
+    (I, J, K) bool."""
     positive = data[data > 0]
     if positive.size == 0:
         return np.zeros(data.shape, dtype=bool)
@@ -59,7 +66,7 @@ def foreground_mask(data: np.ndarray) -> np.ndarray:
     if count > 1:
         sizes = np.bincount(labels.ravel())
         sizes[0] = 0
-        mask = labels == int(np.argmax(sizes))
+        mask = sizes[labels] >= MIN_PART_FRACTION * sizes.max()
     mask = ndimage.binary_closing(mask, iterations=2, border_value=0) | mask
     return ndimage.binary_fill_holes(mask)
 

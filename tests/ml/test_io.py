@@ -1,32 +1,38 @@
-"""The brain mask taken from an upload: what stays in the analysis."""
+"""The brain mask the engine takes from an upload (io.validate): what stays in the analysis."""
+import nibabel as nib
 import numpy as np
 
-from itermask3d.io import foreground_mask
+from itermask3d.io import validate
 from itermask3d.synthetic import make_case
 
 
-def _brain():
+def _scan():
+    """A 2 mm synthetic normal T1: (data (I, J, K) float32, affine 4x4)."""
     case = make_case("normal", "t1", seed=3, spacing_mm=(2.0, 2.0, 2.0))
-    return np.asarray(case.image.dataobj, dtype=np.float32)
+    return np.asarray(case.image.dataobj, dtype=np.float32), case.image.affine
+
+
+def _brain_mask(data, affine):
+    return validate(nib.Nifti1Image(data, affine)).foreground
 
 
 def test_brain_cut_by_missing_slices_keeps_both_parts():
-    data = _brain()
+    data, affine = _scan()
     k = np.nonzero(data.any(axis=(0, 1)))[0]
     middle = (k.min() + k.max()) // 2
     data[:, :, middle - 4:middle + 4] = 0  # 16 mm of slices lost in acquisition
-    mask = foreground_mask(data)
+    mask = _brain_mask(data, affine)
     assert mask[:, :, :middle - 4].sum() > 0.9 * (data[:, :, :middle - 4] > 0).sum()
     assert mask[:, :, middle + 4:].sum() > 0.9 * (data[:, :, middle + 4:] > 0).sum()
 
 
 def test_small_leftovers_of_skull_stripping_are_dropped():
-    data = _brain()
-    brain = foreground_mask(data)
+    data, affine = _scan()
+    brain = _brain_mask(data, affine)
     corner = np.zeros_like(data, dtype=bool)
     corner[:6, :6, :6] = True  # 1.7 mL, away from the brain
     assert not (brain & corner).any()
     data[corner] = float(np.percentile(data[data > 0], 50))
-    mask = foreground_mask(data)
+    mask = _brain_mask(data, affine)
     assert not mask[corner].any()
     assert (mask == brain).all()

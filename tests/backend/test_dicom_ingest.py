@@ -167,3 +167,18 @@ def test_unknown_file_among_dicom_files_is_415(clinician: ApiClient, tmp_path: P
     note.write_text("hello")
     response = _post(clinician, [*paths[:3], note])
     assert response.status_code == 415 and "File 4 of 4" in response.json()["detail"]
+
+
+def test_series_with_missing_slices_is_refused_not_stretched(
+    clinician: ApiClient, db, storage_dir: Path, tmp_path: Path
+) -> None:
+    # Unchecked, the converter stacked the 17 remaining slices 3.6 mm apart: no gap, the volume stretched.
+    paths = write_series(tmp_path / "a", _volume())
+    response = _post(clinician, paths[:8] + paths[11:])
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "about 3 slice(s) are missing" in detail and "12.0 mm gap after slice 8 of 17" in detail
+    assert db.scalar(select(func.count()).select_from(Case)) == 0
+    assert [p for p in storage_dir.rglob("*") if p.is_file()] == []
+    # The complete series, shuffled, converts.
+    assert _post(clinician, paths[::-1]).status_code == 201

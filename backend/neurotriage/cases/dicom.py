@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
 
@@ -118,6 +119,39 @@ def _one_series(headers: list[tuple[Path, pydicom.Dataset]]) -> str:
     return uid
 
 
+def _check_slice_spacing(datasets: list[pydicom.Dataset]) -> None:
+    """Refuse a series of 2D slices with a gap: the converter would close it up without a word,
+    stretching the volume and misplacing every slice after the gap (and every overlay on them).
+
+    Positions are projected on the slice normal; a step over 1.5 times the median step is a gap.
+    Series without the geometry tags, multi-frame files and repeated positions (4D series) are
+    left to the converter."""
+    try:
+        orientation = np.asarray([float(v) for v in datasets[0].ImageOrientationPatient], dtype=float)
+        positions = np.asarray([[float(v) for v in ds.ImagePositionPatient] for ds in datasets], dtype=float)
+    except (AttributeError, TypeError, ValueError):
+        return
+    if orientation.shape != (6,) or positions.shape != (len(datasets), 3) or any(
+        int(ds.get("NumberOfFrames", 1) or 1) > 1 for ds in datasets
+    ):
+        return
+    normal = np.cross(orientation[:3], orientation[3:])
+    along = np.sort(positions @ normal)
+    steps = np.diff(along)
+    step = float(np.median(steps)) if steps.size else 0.0
+    if step <= 1e-3 or np.any(steps <= 1e-3):
+        return
+    gaps = np.flatnonzero(steps > 1.5 * step)
+    if gaps.size:
+        missing = int(sum(round(steps[i] / step) - 1 for i in gaps))
+        widest = int(gaps[np.argmax(steps[gaps])])
+        raise Unprocessable(
+            f"The series is incomplete: about {missing} slice(s) are missing ({steps[widest]:.1f} mm gap after "
+            f"slice {widest + 1} of {len(datasets)}, where slices are {step:.1f} mm apart). "
+            "Upload the complete series; if the scanner never wrote those slices, the scan must be repeated."
+        )
+
+
 def _metadata(first: pydicom.Dataset, key: bytes, pseudonym: str, shift_dates: bool) -> dict[str, str]:
     raw_date = first.get("AcquisitionDate", "") or first.get("SeriesDate", "") or first.get("StudyDate", "")
     acquired = shifted_date(str(raw_date), key, pseudonym, shift_dates)
@@ -144,6 +178,7 @@ def convert_series(paths: list[Path], work_dir: Path, key: bytes, shift_dates: b
 
     headers = _read_headers(paths)
     series_uid = _one_series(headers)
+    _check_slice_spacing([dataset for _, dataset in headers])
     clean_dir = work_dir / "deidentified"
     clean_dir.mkdir()
     deidentifier = Deidentifier(key, shift_dates=shift_dates)

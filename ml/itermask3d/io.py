@@ -54,14 +54,24 @@ def load_nifti(path: str | Path) -> nib.Nifti1Image:
 MIN_PART_FRACTION = 0.1
 
 
-def foreground_mask(data: np.ndarray) -> np.ndarray:
-    """Brain mask of a skull-stripped scan: voxels above 1 % of the 99th percentile of the
-    positive voxels, connected parts of at least MIN_PART_FRACTION of the largest, holes filled.
-    (I, J, K) bool."""
+def tissue_threshold(data: np.ndarray) -> float:
+    """1 % of the 99th percentile of the positive voxels: what separates tissue from the zero (or
+    near-zero) background of a skull-stripped scan. inf when nothing is positive."""
     positive = data[data > 0]
-    if positive.size == 0:
-        return np.zeros(data.shape, dtype=bool)
-    mask = data > 0.01 * float(np.percentile(positive, 99))
+    return 0.01 * float(np.percentile(positive, 99)) if positive.size else float("inf")
+
+
+def tissue_mask(data: np.ndarray) -> np.ndarray:
+    """Voxels above tissue_threshold, (I, J, K) bool."""
+    return data > tissue_threshold(data)
+
+
+def foreground_mask(data: np.ndarray) -> np.ndarray:
+    """Brain mask of a skull-stripped scan: the tissue mask's connected parts of at least
+    MIN_PART_FRACTION of the largest, closed, holes filled. (I, J, K) bool."""
+    mask = tissue_mask(data)
+    if not mask.any():
+        return mask
     labels, count = ndimage.label(mask)
     if count > 1:
         sizes = np.bincount(labels.ravel())
@@ -71,7 +81,10 @@ def foreground_mask(data: np.ndarray) -> np.ndarray:
     return ndimage.binary_fill_holes(mask)
 
 
-def _border_fraction(data: np.ndarray, threshold: float) -> float:
+def _border_fraction(data: np.ndarray) -> float:
+    """Fraction of the volume's outer faces above the tissue threshold in magnitude (a negative
+    background counts too); a skull-stripped scan's faces are empty."""
+    threshold = tissue_threshold(data)
     faces = [data[0], data[-1], data[:, 0], data[:, -1], data[:, :, 0], data[:, :, -1]]
     return float(np.mean(np.concatenate([np.abs(f).ravel() > threshold for f in faces])))
 
@@ -89,7 +102,8 @@ def validate(img: nib.Nifti1Image, name: str = "scan") -> Scan:
     if affine is None or not np.all(np.isfinite(affine)) or abs(np.linalg.det(affine[:3, :3])) < 1e-9:
         raise InputError(f"{name} has an invalid orientation matrix (affine).")
     spacing = np.linalg.norm(affine[:3, :3], axis=0)
-    if np.any(spacing < MIN_SPACING_MM) or np.any(spacing > MAX_SPACING_MM):
+    # The tolerance keeps an oblique 7 mm grid, whose column norms round to just above 7, acceptable.
+    if np.any(spacing < MIN_SPACING_MM - 1e-3) or np.any(spacing > MAX_SPACING_MM + 1e-3):
         raise InputError(
             f"{name} has an implausible voxel size of {' x '.join(f'{s:g}' for s in spacing)} mm "
             f"(expected {MIN_SPACING_MM} to {MAX_SPACING_MM} mm).")
@@ -103,8 +117,7 @@ def validate(img: nib.Nifti1Image, name: str = "scan") -> Scan:
     if brain_ml < MIN_BRAIN_ML:
         raise InputError(f"{name} contains too little brain ({brain_ml:.0f} mL; "
                          f"at least {MIN_BRAIN_ML:.0f} mL expected).")
-    threshold = 0.01 * float(np.percentile(data[data > 0], 99))
-    if _border_fraction(data, threshold) > MAX_BACKGROUND_FRACTION or brain_ml > MAX_BRAIN_ML:
+    if _border_fraction(data) > MAX_BACKGROUND_FRACTION or brain_ml > MAX_BRAIN_ML:
         raise InputError(
             f"{name} does not look skull-stripped (non-zero background or {brain_ml:.0f} mL of tissue); "
             "upload a brain-extracted scan.")

@@ -1,6 +1,7 @@
 """The brain mask the engine takes from an upload (io.validate): what stays in the analysis."""
 import nibabel as nib
 import numpy as np
+import pytest
 
 from itermask3d.io import validate
 from itermask3d.synthetic import make_case
@@ -36,3 +37,13 @@ def test_small_leftovers_of_skull_stripping_are_dropped():
     mask = _brain_mask(data, affine)
     assert not mask[corner].any()
     assert (mask == brain).all()
+
+
+def test_oblique_grid_at_the_largest_accepted_voxel_size_is_accepted():
+    # An oblique 7 mm axis, stored as float32, can have a column norm a hair above 7.0; it must not be refused.
+    case = make_case("normal", "t1", seed=206, spacing_mm=(0.9, 0.9, 7.0), oblique=True)
+    affine = case.image.affine.copy()
+    affine[:3, 2] *= 1 + 1e-7
+    assert np.linalg.norm(affine[:3, 2]) > 7.0
+    scan = validate(nib.Nifti1Image(np.asarray(case.image.dataobj), affine))
+    assert scan.spacing_mm.max() == pytest.approx(7.0)

@@ -24,6 +24,7 @@ from .io import load_scan, save_nifti
 from .networks import build_network
 from .preprocessing import PreparedScan, prepare_scan
 from .profiles import SEQUENCES, Profile, get_profile
+from .quality import check_acquisition
 
 __all__ = ["Analyzer", "InputError", "load_analyzer"]
 
@@ -111,6 +112,7 @@ class Analyzer:
         mask = (prepared.to_native(refined.mask.astype(np.float32)) > 0.5) & scan.foreground
         reconstruction = prepared.denormalise(prepared.to_native(refined.reconstruction)) * scan.foreground
         labels, flags = find_flags(mask, anomaly, scan.affine, self.profile.min_flag_mm3)
+        quality = [issue.to_dict() for issue in check_acquisition(scan)]
         save_nifti(anomaly.astype(np.float32), scan.affine, out_dir / "anomaly_map.nii.gz", display_range=(0.0, 1.0))
         save_nifti(labels, scan.affine, out_dir / "anomaly_mask.nii.gz", dtype=np.uint16,
                    display_range=(0, max(len(flags), 1)))
@@ -123,11 +125,12 @@ class Analyzer:
             "mean_error": round(mean_error, 6),
             "initial_mean_error": round(float(refined.initial_mean_error), 6),
             "mask_volume_mm3": round(float(mask.sum()) * voxel_mm3, 2),
-            "triage": triage(flags),
+            "triage": triage(flags, rescan=bool(quality)),
             "threshold": round(float(refined.threshold), 6),
             "passes": int(refined.passes),
             "seconds": round(time.time() - start, 2),
             "flags": flags,
+            "quality": quality,
             "model": dict(self.model_info),
             "details": {
                 "schedule": self.schedule, "gamma": self.gamma, "k_star": refined.k_star,

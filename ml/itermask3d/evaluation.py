@@ -127,7 +127,10 @@ def evaluate_case(case_path: Path, result_dir: Path) -> dict:
     result = json.loads((result_dir / "result.json").read_text())
     entry = {"case": case_path.name, "score": result["score"], "mean_error": result["mean_error"],
              "threshold": result["threshold"], "initial_mean_error": result.get("initial_mean_error", float("nan")),
-             "flags": len(result["flags"]), "seconds": result["seconds"], "passes": result["passes"]}
+             "flags": len(result["flags"]), "seconds": result["seconds"], "passes": result["passes"],
+             "rescan": bool(result.get("quality"))}
+    # The product's worklist order: a rescan recommendation ranks above any score (score <= 1).
+    entry["score_with_checks"] = entry["score"] + (1.0 if entry["rescan"] else 0.0)
     truth_path = case_path.with_name(case_path.name.replace(".nii.gz", "_truth.nii.gz"))
     if truth_path.exists():
         image = nib.load(str(case_path))

@@ -47,13 +47,15 @@ def find_flags(mask: np.ndarray, anomaly: np.ndarray, affine: np.ndarray,
     return labels, flags
 
 
-def triage(flags: list[dict]) -> str:
-    """routine: no flags; urgent: >= URGENT_TOTAL_ML flagged in total or one flag of
-    >= URGENT_LARGEST_ML; review: anything else."""
-    if not flags:
-        return "routine"
-    total_ml = sum(f["volume_mm3"] for f in flags) / 1000.0
-    largest_ml = max(f["volume_mm3"] for f in flags) / 1000.0
-    if total_ml >= URGENT_TOTAL_ML or largest_ml >= URGENT_LARGEST_ML:
-        return "urgent"
-    return "review"
+def triage(flags: list[dict], rescan: bool = False) -> str:
+    """urgent: >= URGENT_TOTAL_ML flagged in total or one flag of >= URGENT_LARGEST_ML;
+    rescan: the acquisition checks failed (quality.check_acquisition) and nothing is urgent;
+    review: any other flag; routine: no flags."""
+    if flags:
+        total_ml = sum(f["volume_mm3"] for f in flags) / 1000.0
+        largest_ml = max(f["volume_mm3"] for f in flags) / 1000.0
+        if total_ml >= URGENT_TOTAL_ML or largest_ml >= URGENT_LARGEST_ML:
+            return "urgent"
+    if rescan:
+        return "rescan"
+    return "review" if flags else "routine"

@@ -29,6 +29,14 @@ def _entry(case, score, mean_error, threshold, dice=None):
     return entry
 
 
+def _report_text(tmp_path, summary, cases):
+    report = tmp_path / "BENCHMARK.md"
+    write_report(report, {"spec": summary}, {"date": "today", "profile": "fast", "sequence": "t1", "device": "cpu",
+                                              "hardware": "cpu", "model": "m 1", "trained": True, "cases": cases,
+                                              "cases_per_group": 1, "seed": 0})
+    return report.read_text()
+
+
 def test_summary_and_report_show_each_scan_score(tmp_path):
     # Mask fraction separates lesions perfectly; mean error ranks them backwards; T ranks artefacts only.
     entries = [_entry(f"normal_{n:02d}.nii.gz", 0.0, 0.02 + 0.01 * n, 0.05) for n in range(3)]
@@ -41,10 +49,24 @@ def test_summary_and_report_show_each_scan_score(tmp_path):
     assert summary["scan_score_aurocs"]["threshold"]["artefact"] == 1.0
     assert summary["median_dice_lesions_1cm_plus"] == pytest.approx(0.45)  # r5 mm = 1 cm across counts
     assert summary["rows"]["lesion tumour r12 mm"]["dice"] == 0.7
-    report = tmp_path / "BENCHMARK.md"
-    write_report(report, {"spec": summary}, {"date": "today", "profile": "fast", "sequence": "t1", "device": "cpu",
-                                              "hardware": "cpu", "model": "m 1", "trained": True, "cases": 6,
-                                              "cases_per_group": 1, "seed": 0})
-    text = report.read_text()
+    text = _report_text(tmp_path, summary, cases=6)
     assert "| median Dice, lesions >= 1 cm | >= 0.6 | 0.450 |" in text
     assert "score = mean error over the brain: lesion vs normal 0.000, artefact vs normal 0.000" in text
+
+
+def test_rescan_recommendations_are_reported_beside_the_spec_score(tmp_path):
+    # The acquisition checks catch the missing slices the spec's score misses; the report keeps both apart.
+    entries = [_entry(f"normal_{n:02d}.nii.gz", 0.001 * (n + 1), 0.02, 0.05) for n in range(3)]
+    gap = _entry("artefact_slices_missing_00.nii.gz", 0.0, 0.02, 0.05)
+    noise = _entry("artefact_noise_00.nii.gz", 0.0, 0.02, 0.05)
+    for entry in entries + [noise]:
+        entry.update(rescan=False, score_with_checks=entry["score"])
+    gap.update(rescan=True, score_with_checks=1.0)
+    summary = summarise_schedule(entries + [gap, noise])
+    assert summary["rows"]["artefact slices missing"]["rescan"] == 1.0
+    assert summary["rows"]["artefact noise"]["rescan"] == 0.0 and summary["rescan_rate_normal"] == 0.0
+    assert summary["artefact_vs_normal"]["auroc"] == 0.0  # spec score: both artefacts rank below every normal
+    assert summary["scan_score_aurocs"]["score_with_checks"]["artefact"] == pytest.approx(0.5)
+    text = _report_text(tmp_path, summary, cases=5)
+    assert "| artefact slices missing | 1 | n/a | n/a | 0.000 | 1.000 |" in text
+    assert "| AUROC artefact vs normal, with the acquisition checks |  | 0.500 |" in text

@@ -88,3 +88,14 @@ def test_normal_is_almost_unflagged(analyzer, tmp_path):
     result = _analyse(analyzer, case, tmp_path, "normal")
     assert len(result["flags"]) <= 1
     assert sum(f["volume_mm3"] for f in result["flags"]) < 2000
+    assert result["quality"] == [] and result["triage"] in ("routine", "review")
+
+
+def test_missing_slices_send_the_scan_for_rescan(analyzer, tmp_path):
+    # 10-20 mm of zero slices through the brain: outside the brain mask, so the network cannot see them;
+    # the acquisition check reports them and the scan goes to the worklist as a rescan.
+    case = make_case("artefact", "t1", seed=1, spacing_mm=(1.5, 1.5, 4.0), oblique=True, artefact_type="slices_missing")
+    result = _analyse(analyzer, case, tmp_path, "gap")
+    assert [issue["kind"] for issue in result["quality"]] == ["missing_slices"]
+    assert result["quality"][0]["planes"] == case.info["planes"]
+    assert result["triage"] == "rescan"

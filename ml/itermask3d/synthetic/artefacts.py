@@ -11,7 +11,11 @@ from scipy.spatial.transform import Rotation
 
 from .anatomy import bias_field, rician_noise
 
-ARTEFACTS = ("slab_top", "slab_middle", "bias", "spike", "ghosting", "noise", "zipper", "motion")
+# The spec's artefacts (plus motion), which change intensities inside the brain ...
+SPEC_ARTEFACTS = ("slab_top", "slab_middle", "bias", "spike", "ghosting", "noise", "zipper", "motion")
+# ... and slices lost in acquisition, zero after skull stripping, which leave a gap in the brain.
+GAP_ARTEFACTS = ("slices_missing", "slices_cut")
+ARTEFACTS = SPEC_ARTEFACTS + GAP_ARTEFACTS
 
 
 def _superior_coordinate(affine: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
@@ -37,6 +41,34 @@ def missing_slab(image, brain, affine, rng, where: str) -> tuple[np.ndarray, dic
     out = image.copy()
     out[slab] = float(image[brain].min())
     return out, {"slab_mm": [low, high]}
+
+
+def _slice_axis(affine: np.ndarray) -> int:
+    """The acquisition's slice axis: the thickest voxel axis, or the one closest to superior."""
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    if spacing.max() > 1.2 * spacing.min():
+        return int(np.argmax(spacing))
+    return int(np.argmax(np.abs(affine[2, :3]) / spacing))
+
+
+def dropped_slices(image, brain, affine, rng, where: str) -> tuple[np.ndarray, dict]:
+    """Slices lost in acquisition, zero after skull stripping: 10-20 mm of planes along the slice
+    axis, through the middle of the brain ("middle") or its superior end ("top")."""
+    axis = _slice_axis(affine)
+    spacing = float(np.linalg.norm(affine[:3, axis]))
+    planes = np.flatnonzero(brain.any(axis=tuple(a for a in range(3) if a != axis)))
+    count = max(2, int(round(float(rng.uniform(10.0, 20.0)) / spacing)))
+    if where == "top":
+        # The superior end of the axis: where world z grows along it.
+        start = int(planes[-1]) - count + 1 if affine[2, axis] > 0 else int(planes[0])
+    else:
+        centre = int(np.median(planes)) + int(rng.integers(-count, count + 1))
+        start = centre - count // 2
+    index = [slice(None)] * 3
+    index[axis] = slice(start, start + count)
+    out = image.copy()
+    out[tuple(index)] = 0.0
+    return out, {"axis": axis, "planes": [start, start + count - 1], "thickness_mm": count * spacing}
 
 
 def strong_bias(image, brain, affine, rng) -> tuple[np.ndarray, dict]:
@@ -116,6 +148,8 @@ def add_artefact(image: np.ndarray, brain: np.ndarray, affine: np.ndarray, rng: 
     functions = {
         "slab_top": lambda: missing_slab(image, brain, affine, rng, "top"),
         "slab_middle": lambda: missing_slab(image, brain, affine, rng, "middle"),
+        "slices_missing": lambda: dropped_slices(image, brain, affine, rng, "middle"),
+        "slices_cut": lambda: dropped_slices(image, brain, affine, rng, "top"),
         "bias": lambda: strong_bias(image, brain, affine, rng),
         "spike": lambda: kspace_spike(image, brain, affine, rng),
         "ghosting": lambda: ghosting(image, brain, affine, rng),

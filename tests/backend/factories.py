@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from neurotriage.jobs.models import Flag, Job, JobStatus, Result
+from typing import Any
+
+from neurotriage.jobs.models import TRIAGE_PRIORITY, Flag, Job, JobStatus, Result
 from sqlalchemy.orm import Session
 
 
-def finish_job(db: Session, job_id: int, n_flags: int = 2, triage: str = "review") -> Result:
+def finish_job(
+    db: Session, job_id: int, n_flags: int = 2, triage: str = "review", quality: list[dict[str, Any]] | None = None
+) -> Result:
     job = db.get(Job, job_id)
     assert job is not None
     job.status = JobStatus.succeeded
@@ -18,7 +22,7 @@ def finish_job(db: Session, job_id: int, n_flags: int = 2, triage: str = "review
         mean_error=0.004,
         mask_volume_mm3=2400.0,
         triage=triage,
-        priority={"urgent": 3, "review": 2, "routine": 1}[triage],
+        priority=TRIAGE_PRIORITY[triage],
         threshold=0.05,
         passes=110,
         seconds=12.5,
@@ -26,6 +30,7 @@ def finish_job(db: Session, job_id: int, n_flags: int = 2, triage: str = "review
         model_version="test",
         model_trained=True,
         files={},
+        quality_issues=quality or [],
     )
     db.add(result)
     db.flush()

@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from neurotriage.migrate import alembic_config
 from neurotriage.models import Base
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from tests.pg import create_database, database_url, drop_database
 
 
-def test_upgrade_matches_models_and_downgrade_removes_everything() -> None:
+@contextmanager
+def _scratch_database() -> Iterator[tuple[Config, Engine]]:
+    """A new empty PostgreSQL database for one test: (its Alembic config, an engine on it); dropped after."""
     name = f"nt_migrate_{uuid.uuid4().hex[:8]}"
     create_database(name)
     url = database_url(name)
     engine = create_engine(url)
     try:
-        config = alembic_config(url)
+        yield alembic_config(url), engine
+    finally:
+        engine.dispose()
+        drop_database(name)
+
+
+def test_upgrade_matches_models_and_downgrade_removes_everything() -> None:
+    with _scratch_database() as (config, engine):
         command.upgrade(config, "head")
         with engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
@@ -29,6 +41,60 @@ def test_upgrade_matches_models_and_downgrade_removes_everything() -> None:
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         command.upgrade(config, "head")
         assert "audit_events" in inspect(engine).get_table_names()
-    finally:
-        engine.dispose()
-        drop_database(name)
+
+
+def test_0003_renumbers_urgent_above_rescan_and_downgrade_maps_rescan_to_review() -> None:
+    with _scratch_database() as (config, engine):
+        command.upgrade(config, "0002")
+        with engine.begin() as connection:
+            _insert_results(connection, {1: ("urgent", 3), 2: ("review", 2), 3: ("routine", 1)})
+        command.upgrade(config, "0003")
+        with engine.begin() as connection:
+            # urgent moves above the new rescan priority; existing results get no quality issues
+            assert _triage_rows(connection) == {1: ("urgent", 4, []), 2: ("review", 2, []), 3: ("routine", 1, [])}
+            _insert_results(connection, {4: ("rescan", 3)}, quality='[{"kind": "cut_off"}]')
+        command.downgrade(config, "0002")
+        # the old schema knows no rescan: it becomes review (priority 2); urgent goes back to 3
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, triage, priority FROM results ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [(1, "urgent", 3), (2, "review", 2), (3, "routine", 1), (4, "review", 2)]
+
+
+def _insert_results(connection, triages: dict[int, tuple[str, int]], quality: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """One user, and per id a case, a job and a result with that triage and priority (raw SQL: any revision)."""
+    connection.execute(
+        text(
+            "INSERT INTO users (id, username, password_hash, roles, disabled, created_at) "
+            "VALUES (1, 'u', 'x', '[]', false, now()) ON CONFLICT DO NOTHING"
+        )
+    )
+    for row_id, (triage, priority) in triages.items():
+        connection.execute(
+            text(
+                "INSERT INTO cases (id, label, sequence, scan_key, content_sha256, uploaded_by_id, uploaded_at) "
+                "VALUES (:id, 'c', 't1', 'k', :sha, 1, now())"
+            ),
+            {"id": row_id, "sha": f"{row_id:064d}"},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO jobs (id, case_id, status, progress, attempts, model_profile, created_at) "
+                "VALUES (:id, :id, 'succeeded', 100, 1, 'fast', now())"
+            ),
+            {"id": row_id},
+        )
+        columns, values = ("quality_issues, ", "CAST(:quality AS json), ") if quality is not None else ("", "")
+        connection.execute(
+            text(
+                f"INSERT INTO results (id, job_id, case_id, score, mean_error, mask_volume_mm3, triage, priority, "
+                f"threshold, passes, seconds, model_name, model_version, model_trained, files, {columns}created_at) "
+                f"VALUES (:id, :id, :id, 0.1, 0.01, 10.0, :triage, :priority, 0.05, 10, 1.0, 'm', 'v', true, '{{}}', "
+                f"{values}now())"
+            ),
+            {"id": row_id, "triage": triage, "priority": priority, "quality": quality},
+        )
+
+
+def _triage_rows(connection) -> dict[int, tuple[str, int, list]]:  # type: ignore[no-untyped-def]
+    rows = connection.execute(text("SELECT id, triage, priority, quality_issues FROM results ORDER BY id"))
+    return {row_id: (triage, priority, quality) for row_id, triage, priority, quality in rows}

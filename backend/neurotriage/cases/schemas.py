@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-TriageName = Literal["routine", "review", "urgent"]
+# rescan: the engine found acquisition problems (see CaseDetail.quality) and no urgent flag.
+TriageName = Literal["routine", "review", "rescan", "urgent"]
 FileKind = Literal["scan", "anomaly_map", "anomaly_mask"]
 
 
@@ -36,6 +37,16 @@ class FlagOut(BaseModel):
     mean_anomaly: float
     max_anomaly: float
     verdict: FlagVerdictOut | None
+
+
+class QualityIssueOut(BaseModel):
+    """An acquisition problem that calls for a rescan, found by the engine on the scan's own voxel grid."""
+
+    kind: str = Field(description='"missing_slices" or "cut_off" (a newer engine may add kinds)')
+    axis: int | None = Field(description="Voxel axis (0, 1, 2) the planes run along")
+    planes: list[int] | None = Field(description="First and last affected plane (voxel indices, inclusive)")
+    extent_mm: float | None = Field(description="Thickness of the affected planes in mm")
+    message: str = Field(description="One sentence for the reader, derived from the image geometry only")
 
 
 class CaseVerdictOut(BaseModel):
@@ -74,6 +85,9 @@ class CaseSummary(BaseModel):
     stage: str | None
     score: float | None
     triage: TriageName | None
+    rescan_recommended: bool = Field(
+        description="The engine found acquisition problems (also when an urgent flag keeps triage urgent)"
+    )
     flag_count: int
     reviewed: bool
     review_state: ReviewState
@@ -88,6 +102,7 @@ class CaseDetail(CaseSummary):
     source_format: str
     dicom_meta: dict[str, str]
     flags: list[FlagOut]
+    quality: list[QualityIssueOut]
     case_verdict: CaseVerdictOut | None
     findings: list[MissedFindingOut]
     review_seconds: float

@@ -16,6 +16,7 @@ from neurotriage.cases.schemas import (
     FlagVerdictOut,
     MissedFindingOut,
     ModelInfo,
+    QualityIssueOut,
     ReviewState,
 )
 from neurotriage.jobs.models import Flag, Job, Result
@@ -72,6 +73,7 @@ def case_summaries(session: Session, rows: Sequence[Row]) -> list[CaseSummary]:
                 stage=job.stage,
                 score=result.score if result else None,
                 triage=result.triage if result else None,  # type: ignore[arg-type]
+                rescan_recommended=bool(result.quality_issues) if result else False,
                 flag_count=len(result.flags) if result else 0,
                 reviewed=states[case.id] == "reviewed",
                 review_state=states[case.id],
@@ -163,6 +165,7 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
         source_format=case.source_format,
         dicom_meta=case.dicom_meta or {},
         flags=flags,
+        quality=[QualityIssueOut.model_validate(issue) for issue in result.quality_issues] if result else [],
         case_verdict=case_verdict_out(my_verdict) if my_verdict else None,
         findings=[finding_out(finding) for finding in findings],
         review_seconds=float(seconds or 0.0),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,7 +24,9 @@ class JobStatus(StrEnum):
     cancelled = "cancelled"
 
 
-TRIAGE_PRIORITY = {"urgent": 3, "review": 2, "routine": 1}
+# Worklist order, most pressing first: a scan that must be repeated (rescan) comes before flags to review and
+# after an urgent finding. Migration 0003 renumbered stored rows when rescan was added; change both together.
+TRIAGE_PRIORITY = {"urgent": 4, "rescan": 3, "review": 2, "routine": 1}
 
 
 class Job(Base):
@@ -62,6 +65,9 @@ class Result(Base):
     model_trained: Mapped[bool] = mapped_column(Boolean)
     # Storage keys of the result volumes, keyed by kind (anomaly_map, anomaly_mask, reconstruction).
     files: Mapped[dict[str, str]] = mapped_column(JSON)
+    # Acquisition problems calling for a rescan (engine's result.json "quality"): each {kind, axis, planes,
+    # extent_mm, message}; [] when the scan looked complete or an older engine did not check.
+    quality_issues: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     flags: Mapped[list[Flag]] = relationship(order_by="Flag.label", lazy="selectin")

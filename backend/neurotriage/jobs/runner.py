@@ -7,6 +7,7 @@ the result is idempotent: a task re-delivered after a crash finds the job's resu
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import tempfile
 import time
@@ -25,6 +26,8 @@ from neurotriage.jobs.service import transition
 log = logging.getLogger(__name__)
 
 RESULT_FILES = ("anomaly_map", "anomaly_mask", "reconstruction")
+# Longest quality message kept; the engine's sentences are about 150 characters.
+_MAX_MESSAGE = 500
 # Write progress to the database at most this often (seconds).
 _PROGRESS_INTERVAL = 1.0
 
@@ -74,6 +77,49 @@ def _report_progress(job_id: int) -> Any:
     return report
 
 
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def quality_issues(raw: Any) -> list[dict[str, Any]]:
+    """The engine's ``quality`` list as stored: the five known keys only, each checked for its type.
+
+    Older engines send no list: []. An entry that is not an object is dropped (logged); a missing or mistyped
+    axis, planes or extent_mm becomes None, and a missing message is replaced by one naming the kind, so the
+    reader is still told to rescan. Unknown kinds are kept: a newer engine's reason to rescan must not vanish.
+    """
+    if not isinstance(raw, list):
+        if raw is not None:
+            log.warning("ignoring result quality of type %s", type(raw).__name__)
+        return []
+    issues = []
+    for item in raw:
+        if not isinstance(item, dict):
+            log.warning("ignoring a quality issue of type %s", type(item).__name__)
+            continue
+        kind = item.get("kind")
+        kind = kind[:32] if isinstance(kind, str) and kind else "unknown"
+        axis = _int(item.get("axis"))
+        planes = item.get("planes")
+        if not (isinstance(planes, list | tuple) and len(planes) == 2 and all(_int(p) is not None for p in planes)):
+            planes = None
+        extent = item.get("extent_mm")
+        extent_mm = float(extent) if isinstance(extent, int | float) and not isinstance(extent, bool) else None
+        message = item.get("message")
+        if not isinstance(message, str) or not message.strip():
+            message = f"Acquisition problem ({kind.replace('_', ' ')}); rescan recommended."
+        issues.append(
+            {
+                "kind": kind,
+                "axis": axis if axis is not None and 0 <= axis <= 2 else None,
+                "planes": [int(p) for p in planes] if planes is not None else None,
+                "extent_mm": extent_mm if extent_mm is not None and math.isfinite(extent_mm) else None,
+                "message": message.strip()[:_MAX_MESSAGE],
+            }
+        )
+    return issues
+
+
 def _store_result(job_id: int, out_dir: Path, result: dict[str, Any], storage: Storage) -> None:
     with session_scope() as session:
         job = session.get(Job, job_id, with_for_update=True)
@@ -101,6 +147,7 @@ def _store_result(job_id: int, out_dir: Path, result: dict[str, Any], storage: S
             model_version=str(model["version"]),
             model_trained=bool(model.get("trained", False)),
             files=files,
+            quality_issues=quality_issues(result.get("quality")),
         )
         session.add(row)
         session.flush()

@@ -17,6 +17,7 @@ from neurotriage.users.models import Role, User
 router = APIRouter(tags=["reports"])
 
 Coordinator = Annotated[User, Depends(require_roles(Role.coordinator))]
+_FORMULA_START = ("=", "+", "-", "@")
 
 
 @router.get("/stats", response_model=Stats, responses=errors(401, 403))
@@ -43,7 +44,8 @@ def export_csv(request: Request, session: DbSession, user: Coordinator) -> Respo
     writer.writeheader()
     for row in _audited_export(session, request, user, "csv"):
         # Cells starting with a formula character are quoted so spreadsheets do not execute them.
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()})
+        # (A tuple, not the string "=+-@": the empty string is "in" every string, and empty cells stay empty.)
+        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in _FORMULA_START else v) for k, v in row.items()})
     return Response(
         buffer.getvalue(),
         media_type="text/csv",

@@ -66,6 +66,7 @@ class ExportRow(BaseModel):
     model: str | None
     score: float | None
     triage: str | None
+    quality: str
     flags: int
     flags_accepted: int
     flags_rejected: int

@@ -121,7 +121,7 @@ def _by_reviewer_flags(session: Session) -> dict[int, dict[int, str]]:
 
 
 EXPORT_COLUMNS = (
-    "case_id", "label", "sequence", "uploaded_at", "status", "model", "score", "triage", "flags",
+    "case_id", "label", "sequence", "uploaded_at", "status", "model", "score", "triage", "quality", "flags",
     "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts", "first_verdict_at", "turnaround_s",
 )
 
@@ -165,6 +165,8 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
                 "model": f"{result.model_name} {result.model_version}" if result else None,
                 "score": result.score if result else None,
                 "triage": result.triage if result else None,
+                # The engine's acquisition problems (reasons to rescan), one sentence each.
+                "quality": "; ".join(issue["message"] for issue in result.quality_issues) if result else "",
                 "flags": len(result.flags) if result else 0,
                 "flags_accepted": counts["accept"],
                 "flags_rejected": counts["reject"],

@@ -621,6 +621,13 @@ export interface components {
             passes: number | null;
             /** Progress */
             progress: number;
+            /** Quality */
+            quality: components["schemas"]["QualityIssueOut"][];
+            /**
+             * Rescan Recommended
+             * @description The engine found acquisition problems (also when an urgent flag keeps triage urgent)
+             */
+            rescan_recommended: boolean;
             /** Review Seconds */
             review_seconds: number;
             /**
@@ -648,7 +655,7 @@ export interface components {
             /** Threshold */
             threshold: number | null;
             /** Triage */
-            triage: ("routine" | "review" | "urgent") | null;
+            triage: ("routine" | "review" | "rescan" | "urgent") | null;
             /**
              * Uploaded At
              * Format: date-time
@@ -682,6 +689,11 @@ export interface components {
             /** Progress */
             progress: number;
             /**
+             * Rescan Recommended
+             * @description The engine found acquisition problems (also when an urgent flag keeps triage urgent)
+             */
+            rescan_recommended: boolean;
+            /**
              * Review State
              * @enum {string}
              */
@@ -700,7 +712,7 @@ export interface components {
              */
             status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
             /** Triage */
-            triage: ("routine" | "review" | "urgent") | null;
+            triage: ("routine" | "review" | "rescan" | "urgent") | null;
             /**
              * Uploaded At
              * Format: date-time
@@ -795,6 +807,8 @@ export interface components {
             label: string;
             /** Model */
             model: string | null;
+            /** Quality */
+            quality: string;
             /** Score */
             score: number | null;
             /** Sequence */
@@ -1029,6 +1043,37 @@ export interface components {
         PasswordReset: {
             /** New Password */
             new_password: string;
+        };
+        /**
+         * QualityIssueOut
+         * @description An acquisition problem that calls for a rescan, found by the engine on the scan's own voxel grid.
+         */
+        QualityIssueOut: {
+            /**
+             * Axis
+             * @description Voxel axis (0, 1, 2) the planes run along
+             */
+            axis: number | null;
+            /**
+             * Extent Mm
+             * @description Thickness of the affected planes in mm
+             */
+            extent_mm: number | null;
+            /**
+             * Kind
+             * @description "missing_slices" or "cut_off" (a newer engine may add kinds)
+             */
+            kind: string;
+            /**
+             * Message
+             * @description One sentence for the reader, derived from the image geometry only
+             */
+            message: string;
+            /**
+             * Planes
+             * @description First and last affected plane (voxel indices, inclusive)
+             */
+            planes: number[] | null;
         };
         /** ReviewTimeIn */
         ReviewTimeIn: {

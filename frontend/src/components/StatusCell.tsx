@@ -22,7 +22,23 @@ export function StatusCell({ c }: { c: Pick<CaseSummary, 'status' | 'progress' |
   );
 }
 
+const RESCAN_TITLE = 'Incomplete scan: rescan recommended';
+
 export function TriageChip({ triage }: { triage: string | null | undefined }) {
   if (!triage) return null;
-  return <span className={`chip triage-${triage}`}>{triage}</span>;
+  return (
+    <span className={`chip triage-${triage}`} title={triage === 'rescan' ? RESCAN_TITLE : undefined}>
+      {triage}
+    </span>
+  );
+}
+
+/** The triage chip, plus a rescan chip when an urgent (or other) result also found acquisition problems. */
+export function TriageChips({ c }: { c: Pick<CaseSummary, 'triage' | 'rescan_recommended'> }) {
+  return (
+    <>
+      <TriageChip triage={c.triage} />
+      {c.rescan_recommended && c.triage !== 'rescan' && <TriageChip triage="rescan" />}
+    </>
+  );
 }

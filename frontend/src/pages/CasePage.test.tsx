@@ -46,6 +46,7 @@ function detail(over: Partial<CaseDetail> = {}): CaseDetail {
     stage: null,
     score: 0.01,
     triage: 'review',
+    rescan_recommended: false,
     flag_count: 2,
     reviewed: false,
     review_state: 'unreviewed',
@@ -54,6 +55,7 @@ function detail(over: Partial<CaseDetail> = {}): CaseDetail {
     model: { name: 'itermask3d-fast-t1', version: '0.1', trained: false },
     error: null,
     flags: [flag(51, 1, [10, 20, 30]), flag(52, 2, [-5, 0, 5])],
+    quality: [],
     threshold: 0.03,
     passes: 100,
     seconds: 12,
@@ -162,6 +164,39 @@ describe('CasePage', () => {
     expect(gotoMM).not.toHaveBeenCalled();
     await userEvent.keyboard('{Escape}');
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+  });
+
+  it('warns of an incomplete scan above the viewer with the engine messages and a rescan chip', async () => {
+    const gap = '16 mm of slices missing inside the brain (inferior-superior axis, planes 40-47); rescan recommended.';
+    const cut = 'The brain is cut off at the last slice of the inferior-superior axis; rescan with full coverage.';
+    open(
+      detail({
+        triage: 'rescan',
+        rescan_recommended: true,
+        quality: [
+          { kind: 'missing_slices', axis: 2, planes: [40, 47], extent_mm: 16, message: gap },
+          { kind: 'cut_off', axis: 2, planes: [59, 59], extent_mm: 2, message: cut },
+        ],
+      }),
+    );
+    const notice = await screen.findByRole('alert');
+    expect(within(notice).getByRole('heading', { name: 'Incomplete scan: rescan recommended' })).toBeInTheDocument();
+    const items = within(within(notice).getByRole('list', { name: 'Acquisition problems' })).getAllByRole('listitem');
+    expect(items.map((li) => li.textContent)).toEqual([gap, cut]);
+    // above the viewer: before it in the page
+    expect(notice.compareDocumentPosition(screen.getByTestId('viewer')) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    const chip = screen.getByText('rescan', { selector: '.chip' });
+    expect(chip).toHaveClass('triage-rescan');
+    expect(screen.getByText('Quality').nextElementSibling).toHaveTextContent('2 acquisition problems: rescan recommended');
+  });
+
+  it('shows no rescan notice when the scan looks complete', async () => {
+    open(detail());
+    await screen.findByRole('list', { name: 'Flags' });
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(screen.queryByText(/Incomplete scan/)).not.toBeInTheDocument();
+    expect(screen.queryByText('rescan', { selector: '.chip' })).not.toBeInTheDocument();
+    expect(screen.getByText('Quality').nextElementSibling).toHaveTextContent('No acquisition problems found');
   });
 
   it('shows a failed job with its error and a retry', async () => {

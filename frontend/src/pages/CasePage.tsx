@@ -13,7 +13,8 @@ import { loadMaskMode, saveMaskMode, type MaskMode } from '../lib/labelMask';
 import { FlagList } from '../components/FlagList';
 import { HelpOverlay } from '../components/HelpOverlay';
 import { OverlayControls } from '../components/OverlayControls';
-import { StatusCell, TriageChip } from '../components/StatusCell';
+import { StatusCell, TriageChips } from '../components/StatusCell';
+import { QualityNotice, qualityText } from '../components/QualityNotice';
 import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
 import { FindingsPanel } from '../components/FindingsPanel';
 import { actionForKey, neighbourId, stepIndex, type KeyAction } from '../lib/keymap';
@@ -265,7 +266,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
         </h1>
         <span className="muted small">{c.sequence.toUpperCase()}</span>
         <StatusCell c={c} />
-        <TriageChip triage={c.triage} />
+        <TriageChips c={c} />
         <ModelLine c={c} />
         {claim.kind === 'mine' ? (
           <>
@@ -298,6 +299,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
         </button>
       </div>
 
+      <QualityNotice issues={c.quality ?? []} />
       {c.status === 'failed' && (
         <div className="error-box case-error" role="alert">
           <strong>Analysis failed.</strong> {c.error ?? 'No error message was recorded.'}
@@ -450,6 +452,10 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
                 <div>
                   <dt>Run time</dt>
                   <dd>{c.seconds == null ? '—' : `${c.seconds.toFixed(1)} s`}</dd>
+                </div>
+                <div className="wide">
+                  <dt>Quality</dt>
+                  <dd>{succeeded ? qualityText(c.quality ?? []) : '—'}</dd>
                 </div>
               </dl>
             )}

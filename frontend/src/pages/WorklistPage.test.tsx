@@ -16,6 +16,7 @@ const summary = (over: Partial<CaseSummary>): CaseSummary =>
     stage: null,
     score: 0.0123,
     triage: 'urgent',
+    rescan_recommended: false,
     flag_count: 3,
     reviewed: false,
     review_state: 'unreviewed',
@@ -71,6 +72,31 @@ describe('WorklistPage', () => {
     expect(screen.getByLabelText('Scan file')).toHaveAttribute('type', 'file');
     expect(screen.getByLabelText('Case label')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Upload' })).toBeInTheDocument();
+  });
+
+  it('marks cases whose scan must be repeated with a rescan chip', async () => {
+    vi.spyOn(api, 'listCases').mockResolvedValue({
+      items: [
+        summary({ id: 1, label: 'urgent and gappy', triage: 'urgent', rescan_recommended: true }),
+        summary({ id: 2, label: 'gappy', triage: 'rescan', rescan_recommended: true }),
+        summary({ id: 3, label: 'flagged', triage: 'review' }),
+      ],
+      total: 3,
+      page: 1,
+      page_size: 25,
+    });
+    renderAt(<WorklistPage />);
+    const chips = async (label: string) =>
+      Array.from((await screen.findByRole('link', { name: label })).closest('tr')!.querySelectorAll('.chip')).map(
+        (chip) => [chip.textContent, chip.className],
+      );
+    expect(await chips('gappy')).toEqual([['rescan', 'chip triage-rescan']]);
+    // an urgent finding keeps the urgent chip; the rescan chip says the scan must be repeated as well
+    expect(await chips('urgent and gappy')).toEqual([
+      ['urgent', 'chip triage-urgent'],
+      ['rescan', 'chip triage-rescan'],
+    ]);
+    expect(await chips('flagged')).toEqual([['review', 'chip triage-review']]);
   });
 
   it('shows a load error with a retry', async () => {

@@ -5,7 +5,7 @@ import { errorMessage } from '../api/errors';
 import type { CaseSummary, JobStatus, ListCasesQuery } from '../api/types';
 import { hasRole } from '../auth/session';
 import { UploadForm } from '../components/UploadForm';
-import { StatusCell, TriageChip } from '../components/StatusCell';
+import { StatusCell, TriageChips } from '../components/StatusCell';
 import { anyActive, formatDateTime, formatScore } from '../lib/format';
 import { rememberWorklistQuery } from '../lib/worklistMemory';
 import { prefetchCaseFiles } from '../lib/filePrefetch';
@@ -235,7 +235,7 @@ export function WorklistPage() {
                   <StatusCell c={c} />
                 </td>
                 <td className="num nowrap">
-                  {formatScore(c.score)} <TriageChip triage={c.triage} />
+                  {formatScore(c.score)} <TriageChips c={c} />
                 </td>
                 <td className="num">{c.status === 'succeeded' ? c.flag_count : '—'}</td>
                 <td>{reviewText(c)}</td>

@@ -1,0 +1,159 @@
+"""The engine's acquisition checks (result "quality") and the rescan triage: stored, shown, sorted, exported."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neurotriage.core.storage import get_storage
+from neurotriage.jobs import runner
+from neurotriage.jobs.models import Job, JobStatus, Result
+from neurotriage.jobs.service import transition
+from sqlalchemy import select
+
+from tests.backend.conftest import ApiClient
+from tests.backend.factories import finish_job
+from tests.backend.helpers import upload_case
+
+MISSING = {
+    "kind": "missing_slices",
+    "axis": 2,
+    "planes": [40, 47],
+    "extent_mm": 16.0,
+    "message": "16 mm of slices missing inside the brain (inferior-superior axis, planes 40-47); rescan recommended.",
+}
+CUT = {
+    "kind": "cut_off",
+    "axis": 2,
+    "planes": [59, 59],
+    "extent_mm": 2.0,
+    "message": "The brain is cut off at the last slice of the inferior-superior axis (plane 59 still holds 31% of "
+    "the largest slice's brain); rescan with full coverage.",
+}
+
+
+def _engine_result(triage: str, **extra: Any) -> dict[str, Any]:
+    """What Analyzer.analyse returns (result.json), without the volumes."""
+    return {
+        "score": 0.011,
+        "mean_error": 0.004,
+        "initial_mean_error": 0.02,
+        "mask_volume_mm3": 1200.0,
+        "triage": triage,
+        "threshold": 0.05,
+        "passes": 40,
+        "seconds": 3.2,
+        "flags": [],
+        "model": {"name": "itermask3d-tiny-t1", "version": "test", "trained": False},
+        **extra,
+    }
+
+
+@pytest.fixture
+def store(db, monkeypatch, tmp_path: Path) -> Callable[[int, dict[str, Any]], Result]:  # type: ignore[no-untyped-def]
+    """The worker's _store_result for a case's job, inside the test's transaction, with stand-in volumes."""
+
+    @contextmanager
+    def scope() -> Iterator[Any]:
+        yield db
+        db.commit()
+
+    monkeypatch.setattr(runner, "session_scope", scope)
+    out_dir = tmp_path / "engine-out"
+    out_dir.mkdir()
+    for kind in runner.RESULT_FILES:
+        (out_dir / f"{kind}.nii.gz").write_bytes(b"stand-in volume")
+
+    def run(case_id: int, result: dict[str, Any]) -> Result:
+        job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
+        transition(db, job, JobStatus.running)
+        db.commit()
+        runner._store_result(job.id, out_dir, result, get_storage())
+        assert job.status == JobStatus.succeeded
+        return db.scalars(select(Result).where(Result.job_id == job.id)).one()
+
+    return run
+
+
+def test_quality_issues_and_rescan_triage_are_stored_and_shown_on_the_case(
+    clinician: ApiClient, store, tmp_path: Path
+) -> None:
+    case_id = upload_case(clinician, tmp_path, "gappy scan")
+    row = store(case_id, _engine_result("rescan", quality=[{**MISSING, "debug": {"tissue": [1, 2]}}, CUT]))
+    # Only the five known keys are kept.
+    assert row.triage == "rescan" and row.priority == 3
+    assert row.quality_issues == [MISSING, CUT]
+    body = clinician.get(f"/api/cases/{case_id}").json()
+    assert body["status"] == "succeeded"
+    assert body["triage"] == "rescan" and body["rescan_recommended"] is True
+    assert body["quality"] == [MISSING, CUT]
+    [summary] = clinician.get("/api/cases").json()["items"]
+    assert summary["triage"] == "rescan" and summary["rescan_recommended"] is True
+    assert "quality" not in summary
+
+
+def test_result_of_an_older_engine_without_quality_stores_no_issues(
+    clinician: ApiClient, store, tmp_path: Path
+) -> None:
+    case_id = upload_case(clinician, tmp_path, "older engine")
+    row = store(case_id, _engine_result("review"))
+    assert row.quality_issues == [] and row.priority == 2
+    body = clinician.get(f"/api/cases/{case_id}").json()
+    assert body["quality"] == [] and body["rescan_recommended"] is False and body["triage"] == "review"
+
+
+def test_malformed_quality_entries_are_cleaned_up_not_fatal() -> None:
+    assert runner.quality_issues(None) == []
+    assert runner.quality_issues({"kind": "cut_off"}) == []
+    cleaned = runner.quality_issues(
+        [
+            "16 mm missing",
+            {"kind": "cut_off"},
+            {"kind": "missing_slices", "axis": True, "planes": [1], "extent_mm": float("nan"), "message": "  Gap.  "},
+            {"kind": "motion", "axis": 7, "planes": (3, 5), "extent_mm": 4, "message": "Motion; rescan."},
+        ]
+    )
+    assert cleaned == [
+        {"kind": "cut_off", "axis": None, "planes": None, "extent_mm": None,
+         "message": "Acquisition problem (cut off); rescan recommended."},
+        {"kind": "missing_slices", "axis": None, "planes": None, "extent_mm": None, "message": "Gap."},
+        {"kind": "motion", "axis": None, "planes": [3, 5], "extent_mm": 4.0, "message": "Motion; rescan."},
+    ]
+
+
+def test_worklist_puts_urgent_before_rescan_before_review_before_routine(
+    clinician: ApiClient, db, tmp_path: Path
+) -> None:
+    # Uploaded in an order that newest-first would not sort by triage.
+    triages = ["review", "urgent", "routine", "rescan"]
+    ids = [upload_case(clinician, tmp_path, f"case {triage}", seed=seed) for seed, triage in enumerate(triages)]
+    jobs = {job.case_id: job.id for job in db.scalars(select(Job))}
+    for case_id, triage in zip(ids, triages, strict=True):
+        # An urgent finding stays urgent (and first) even when the scan also needs repeating.
+        quality = [MISSING] if triage in ("rescan", "urgent") else None
+        finish_job(db, jobs[case_id], triage=triage, quality=quality)
+    items = clinician.get("/api/cases").json()["items"]
+    assert [item["triage"] for item in items] == ["urgent", "rescan", "review", "routine"]
+    assert [item["rescan_recommended"] for item in items] == [True, True, False, False]
+    ascending = clinician.get("/api/cases", params={"order": "asc"}).json()["items"]
+    assert [item["triage"] for item in ascending] == ["routine", "review", "rescan", "urgent"]
+
+
+def test_export_carries_the_quality_messages(
+    clinician: ApiClient, coordinator: ApiClient, db, tmp_path: Path
+) -> None:
+    gappy, complete = (upload_case(clinician, tmp_path, label, seed=i) for i, label in enumerate(("gappy", "whole")))
+    jobs = {job.case_id: job.id for job in db.scalars(select(Job))}
+    finish_job(db, jobs[gappy], triage="rescan", quality=[MISSING, CUT])
+    finish_job(db, jobs[complete], triage="routine")
+    rows = {row["case_id"]: row for row in csv.DictReader(io.StringIO(coordinator.get("/api/export.csv").text))}
+    assert rows[str(gappy)]["triage"] == "rescan"
+    assert rows[str(gappy)]["quality"] == f"{MISSING['message']}; {CUT['message']}"
+    assert rows[str(complete)]["quality"] == ""
+    as_json = {row["case_id"]: row for row in coordinator.get("/api/export.json").json()}
+    assert as_json[gappy]["quality"] == rows[str(gappy)]["quality"] and as_json[complete]["quality"] == ""

@@ -9,10 +9,10 @@ A plane's *tissue* is its number of voxels above the foreground threshold (io.ti
 - missing slices: a run of planes inside the brain's extent whose tissue is below
   MISSING_FRACTION of what the intact planes on both sides of the run hold;
 - cut off: the first or last plane with tissue on an axis still holds at least CUT_FRACTION of
-  the largest plane's tissue. A whole brain tapers towards its ends: on synthetic normals of every
-  benchmark grid and 5-7 mm slices the end planes held at most 0.13 (22 scans). A brain whose top
-  10 / 15 / 20 mm are missing ends with 0.18-0.25 / 0.28-0.34 / 0.39-0.46 (3 scans), so cuts of
-  about 10 mm and more are caught.
+  the largest plane's tissue. A whole brain tapers towards its ends: on synthetic scans of every
+  benchmark grid and 5-7 mm slices the end planes held at most 0.13. A brain whose top 10 / 15 /
+  20 mm are missing ends with 0.18-0.25 / 0.28-0.34 / 0.39-0.46, so cuts of 15 mm and more are
+  caught and some of 10-12 mm are not (ml/ACQUISITION-CHECKS.md, scripts/measure_acquisition_checks.py).
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { keys, useCase, useCases, useMe, useSaveVerdict } from '../api/queries';
 import { ApiError, errorMessage } from '../api/errors';
-import type { CaseDetail, VerdictValue } from '../api/types';
+import type { VerdictValue } from '../api/types';
 import { hasRole } from '../auth/session';
 import { Viewer, type MaskStatus, type Readout, type ViewerHandle, type WindowState } from '../components/Viewer';
 import { ScanControls } from '../components/ScanControls';
@@ -14,12 +14,15 @@ import { FlagList } from '../components/FlagList';
 import { HelpOverlay } from '../components/HelpOverlay';
 import { OverlayControls } from '../components/OverlayControls';
 import { StatusCell, TriageChips } from '../components/StatusCell';
-import { QualityNotice, qualityText } from '../components/QualityNotice';
+import { QualityNotice } from '../components/QualityNotice';
+import { ModelLine } from '../components/ModelLine';
+import { CrosshairReadout } from '../components/CrosshairReadout';
+import { ResultSummary } from '../components/ResultSummary';
 import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
 import { FindingsPanel } from '../components/FindingsPanel';
 import { actionForKey, neighbourId, stepIndex, type KeyAction } from '../lib/keymap';
 import { loadOverlay, saveOverlay, type OverlaySettings } from '../lib/overlay';
-import { formatDateTime, formatScore, formatVec, isActive } from '../lib/format';
+import { formatDateTime } from '../lib/format';
 import { useCaseSession } from '../lib/useCaseSession';
 import { NotFound } from './NotFound';
 import { lastWorklistQuery } from '../lib/worklistMemory';
@@ -36,22 +39,6 @@ export default function CasePage() {
       canReview={hasRole(me.data, 'clinician')}
       canRerun={hasRole(me.data, 'clinician', 'coordinator')}
     />
-  );
-}
-
-function ModelLine({ c }: { c: CaseDetail }) {
-  if (!c.model) return <span className="muted">Model: pending</span>;
-  return (
-    <>
-      <span className="model-line" title={`${c.model.name} ${c.model.version}`}>
-        Model: <strong>{c.model.name}</strong> <span className="muted">v{c.model.version}</span>
-      </span>
-      {c.model.trained === false && (
-        <span className="badge badge-warn" title="No checkpoint found: random weights were used">
-          untrained model
-        </span>
-      )}
-    </>
   );
 }
 
@@ -354,26 +341,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
             render3d={render3d}
             onLocation={setReadout}
           />
-          <div className="readout" aria-label="Crosshair">
-            {readout ? (
-              <>
-                <span>
-                  <span className="muted">mm</span> {formatVec(readout.mm)}
-                </span>
-                <span>
-                  <span className="muted">voxel</span> {formatVec(readout.vox, 0)}
-                </span>
-                <span>
-                  <span className="muted">intensity</span> {readout.scan == null ? '—' : readout.scan.toFixed(1)}
-                </span>
-                <span>
-                  <span className="muted">anomaly</span> {readout.anomaly == null ? '—' : readout.anomaly.toFixed(3)}
-                </span>
-              </>
-            ) : (
-              <span className="muted">Click the image to place the crosshair.</span>
-            )}
-          </div>
+          <CrosshairReadout readout={readout} />
         </section>
 
         <aside className="side-col" aria-label="Review">
@@ -425,41 +393,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
               onNotice={setNotice}
             />
           )}
-          <section className="panel" aria-labelledby="summary-title">
-            <h2 id="summary-title">Result</h2>
-            {isActive(c.status) ? (
-              <p className="muted">
-                {c.status === 'queued' ? 'Waiting for a worker…' : `Analysing: ${c.stage ?? 'working'}`}
-              </p>
-            ) : (
-              <dl className="facts">
-                <div>
-                  <dt>Score</dt>
-                  <dd>{formatScore(c.score)}</dd>
-                </div>
-                <div>
-                  <dt>Triage</dt>
-                  <dd>{c.triage ?? '—'}</dd>
-                </div>
-                <div>
-                  <dt>Threshold</dt>
-                  <dd>{c.threshold == null ? '—' : c.threshold.toFixed(4)}</dd>
-                </div>
-                <div>
-                  <dt>Passes</dt>
-                  <dd>{c.passes ?? '—'}</dd>
-                </div>
-                <div>
-                  <dt>Run time</dt>
-                  <dd>{c.seconds == null ? '—' : `${c.seconds.toFixed(1)} s`}</dd>
-                </div>
-                <div className="wide">
-                  <dt>Quality</dt>
-                  <dd>{succeeded ? qualityText(c.quality ?? []) : '—'}</dd>
-                </div>
-              </dl>
-            )}
-          </section>
+          <ResultSummary c={c} />
 
           <RunsPanel c={c} canRerun={canRerun} onNotice={setNotice} />
         </aside>

@@ -1,0 +1,18 @@
+import type { CaseDetail } from '../api/types';
+
+/** Which model analysed the case; warns when the worker ran without trained weights. */
+export function ModelLine({ c }: { c: CaseDetail }) {
+  if (!c.model) return <span className="muted">Model: pending</span>;
+  return (
+    <>
+      <span className="model-line" title={`${c.model.name} ${c.model.version}`}>
+        Model: <strong>{c.model.name}</strong> <span className="muted">v{c.model.version}</span>
+      </span>
+      {c.model.trained === false && (
+        <span className="badge badge-warn" title="No checkpoint found: random weights were used">
+          untrained model
+        </span>
+      )}
+    </>
+  );
+}

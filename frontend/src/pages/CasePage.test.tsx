@@ -197,6 +197,8 @@ describe('CasePage', () => {
     expect(screen.queryByText(/Incomplete scan/)).not.toBeInTheDocument();
     expect(screen.queryByText('rescan', { selector: '.chip' })).not.toBeInTheDocument();
     expect(screen.getByText('Quality').nextElementSibling).toHaveTextContent('No acquisition problems found');
+    expect(screen.getByText('Threshold').nextElementSibling).toHaveTextContent('0.0300');
+    expect(screen.getByText('Passes').nextElementSibling).toHaveTextContent('100');
   });
 
   it('shows a failed job with its error and a retry', async () => {

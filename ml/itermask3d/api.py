@@ -35,13 +35,14 @@ class Analyzer:
     """A loaded model for one (profile, sequence) on one device; reusable across calls.
 
     schedule: threshold-search schedule ("spec" = the 100-step search, "coarse-fine", ...;
-    default from the weights' metadata or the profile); gamma likewise; registration:
-    "affine" or "moments".
+    default from the weights' metadata or the profile); gamma and min_flag_mm3 (the smallest
+    connected component reported as a flag) likewise; registration: "affine" or "moments".
     """
 
     def __init__(self, profile: str = "fast", sequence: str = "t1", device: str = "auto",
                  model_path: str | Path | None = None, schedule: str | None = None,
-                 gamma: float | None = None, registration: str = "affine") -> None:
+                 gamma: float | None = None, registration: str = "affine",
+                 min_flag_mm3: float | None = None) -> None:
         if sequence not in SEQUENCES:
             raise ValueError(f"unknown sequence {sequence!r}; choose one of {', '.join(SEQUENCES)}")
         self.profile: Profile = get_profile(profile)
@@ -65,6 +66,9 @@ class Analyzer:
         self.schedule = schedule or inference_defaults.get("schedule") or self.profile.search_schedule
         search_schedule(self.schedule)  # validate early
         self.gamma = float(gamma or inference_defaults.get("gamma") or self.profile.gamma)
+        self.min_flag_mm3 = float(min_flag_mm3 or inference_defaults.get("min_flag_mm3") or self.profile.min_flag_mm3)
+        if self.min_flag_mm3 <= 0:
+            raise ValueError(f"the smallest flag must be a positive volume in mm^3, not {self.min_flag_mm3:g}")
         self.model_info = {
             "name": f"itermask3d-{self.profile.name}-{sequence}",
             "version": f"{__version__}/{digest}",
@@ -111,7 +115,7 @@ class Analyzer:
         anomaly = np.clip(prepared.to_native(anomaly_grid), 0.0, 1.0) * scan.foreground
         mask = (prepared.to_native(refined.mask.astype(np.float32)) > 0.5) & scan.foreground
         reconstruction = prepared.denormalise(prepared.to_native(refined.reconstruction)) * scan.foreground
-        labels, flags = find_flags(mask, anomaly, scan.affine, self.profile.min_flag_mm3)
+        labels, flags = find_flags(mask, anomaly, scan.affine, self.min_flag_mm3)
         quality = [issue.to_dict() for issue in check_acquisition(scan)]
         save_nifti(anomaly.astype(np.float32), scan.affine, out_dir / "anomaly_map.nii.gz", display_range=(0.0, 1.0))
         save_nifti(labels, scan.affine, out_dir / "anomaly_mask.nii.gz", dtype=np.uint16,
@@ -133,7 +137,8 @@ class Analyzer:
             "quality": quality,
             "model": dict(self.model_info),
             "details": {
-                "schedule": self.schedule, "gamma": self.gamma, "k_star": refined.k_star,
+                "schedule": self.schedule, "gamma": self.gamma, "min_flag_mm3": self.min_flag_mm3,
+                "k_star": refined.k_star,
                 "derivative": refined.method, "tangent_r2": round(float(refined.r2), 4),
                 "refine_sizes": refined.refine_sizes, "registration": self.registration,
                 "search_steps": refined.search_steps,

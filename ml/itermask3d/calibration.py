@@ -1,10 +1,13 @@
-"""Choosing gamma (the spec's sensitivity knob) for a trained model on synthetic cases.
+"""Choosing gamma (the spec's sensitivity knob) and the smallest flag for a trained model on
+synthetic cases.
 
 Each calibration case is preprocessed once and searched once (phase 1); phase 2 then runs
-for every candidate gamma. The chosen gamma maximises the mean lesion Dice on the profile
-grid among the gammas whose normals carry at most ``max_normal_flags`` flags on average.
-The choice is stored in the weights' metadata json ("inference" section), which
-Analyzer reads as its default.
+for every candidate gamma, and its final mask is turned into flags with every candidate
+minimum flag size. Among the (gamma, size) pairs whose normals carry at most
+``max_normal_flags`` flags on average, the pair is chosen whose mean lesion Dice on the
+profile grid is within ``DICE_TOLERANCE`` of the best, preferring the smallest minimum size
+(small lesions stay reportable), then the largest gamma (fewer flags). The choice is stored in
+the weights' metadata json ("inference" section), which Analyzer reads as its default.
 """
 from __future__ import annotations
 
@@ -24,6 +27,11 @@ from .threshold import choose_threshold
 # The paper's 0.01-0.05 brackets its own error scale; above it, a normal scan's derivative may never
 # exceed gamma before the last step (T = the largest error, nothing flagged) while a lesion's rises earlier.
 DEFAULT_GAMMAS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
+# A low gamma finds more lesions, but its normals carry small scattered components; a larger
+# smallest flag can remove them (on the shipped FLAIR model not enough: ml/README.md). 800 mm^3 is a sphere of 1.15 cm diameter: the issue's Dice target
+# is for lesions of 1 cm and more, and the fast profile's 2 mm grid resolves little below that.
+DEFAULT_MIN_FLAG_MM3 = (120.0, 250.0, 500.0, 800.0)
+DICE_TOLERANCE = 0.01
 
 
 def _calibration_cases(count_normal: int, count_lesion: int, sequence: str, seed: int):
@@ -40,18 +48,24 @@ def _calibration_cases(count_normal: int, count_lesion: int, sequence: str, seed
                         lesion_type=kind, lesion_size_mm=size)
 
 
-def choose_gamma(table: dict[float, dict[str, float]], max_normal_flags: float) -> float:
-    """The gamma with the best mean lesion Dice among those whose normals average at most
-    ``max_normal_flags`` flags (ties: the larger gamma, fewer flags); the largest gamma if none does."""
-    allowed = [g for g, row in table.items() if row["mean_normal_flags"] <= max_normal_flags] or [max(table)]
-    return max(allowed, key=lambda g: (table[g]["mean_lesion_dice"], g))
+def choose_setting(table: dict[tuple[float, float], dict[str, float]], max_normal_flags: float,
+                   dice_tolerance: float = DICE_TOLERANCE) -> tuple[float, float]:
+    """(gamma, min_flag_mm3) from per-pair results (see the module docstring). When no pair keeps
+    the normals clean enough: the largest gamma with the largest minimum size (fewest flags)."""
+    allowed = [k for k, row in table.items() if row["mean_normal_flags"] <= max_normal_flags]
+    if not allowed:
+        return max(table)
+    best = max(table[k]["mean_lesion_dice"] for k in allowed)
+    near_best = [k for k in allowed if table[k]["mean_lesion_dice"] >= best - dice_tolerance]
+    return min(near_best, key=lambda k: (k[1], -k[0]))
 
 
 def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Path | None = None,
                     schedule: str | None = None, normals: int = 4, lesions: int = 4, seed: int = 777,
                     gammas: tuple[float, ...] = DEFAULT_GAMMAS, max_normal_flags: float = 0.5,
-                    write: bool = True) -> dict:
-    """Calibrate gamma; returns the table and the choice (and writes it into the metadata)."""
+                    min_flag_sizes: tuple[float, ...] = DEFAULT_MIN_FLAG_MM3, write: bool = True) -> dict:
+    """Calibrate gamma and the smallest flag (mm^3); returns the table and the choice (and writes
+    it into the metadata)."""
     from .api import Analyzer
     from .preprocessing import prepare_scan
 
@@ -60,7 +74,8 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
         raise ValueError("calibration needs trained weights")
     prof = analyzer.profile
     start = time.time()
-    rows = {g: {"normal_flags": [], "lesion_dice": [], "lesion_detected": []} for g in gammas}
+    pairs = [(float(g), float(size)) for g in gammas for size in min_flag_sizes]
+    rows = {pair: {"normal_flags": [], "lesion_dice": [], "lesion_detected": []} for pair in pairs}
     curves = []
     for case in _calibration_cases(normals, lesions, sequence, seed):
         prepared = prepare_scan(validate(case.image), prof, analyzer.registration)
@@ -72,29 +87,30 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
         search = threshold_search(reconstruct, prepared.x, prepared.brain, analyzer.schedule)
         curves.append({"kind": case.info["kind"], "thresholds": search.thresholds})
         done: dict[float, np.ndarray] = {}
-        for gamma in gammas:
+        for gamma, min_size in pairs:
             threshold = choose_threshold(search.steps, search.thresholds, gamma).threshold
             if threshold not in done:
                 done[threshold] = shrink_to_convergence(reconstruct, prepared.x, prepared.brain, threshold,
                                                         prof.max_refine_passes)[2]
             mask = done[threshold]
-            labels, flags = find_flags(mask, mask.astype(np.float32), prof.grid_affine, prof.min_flag_mm3)
+            labels, flags = find_flags(mask, mask.astype(np.float32), prof.grid_affine, min_size)
+            row = rows[(gamma, min_size)]
             if truth is None:
-                rows[gamma]["normal_flags"].append(len(flags))
+                row["normal_flags"].append(len(flags))
             else:
                 flagged = labels > 0
-                dice = 2 * np.sum(flagged & truth) / max(flagged.sum() + truth.sum(), 1)
-                rows[gamma]["lesion_dice"].append(float(dice))
-                rows[gamma]["lesion_detected"].append(bool(np.any(flagged & truth)))
-    table = {g: {"mean_normal_flags": float(np.mean(r["normal_flags"])),
-                 "mean_lesion_dice": float(np.mean(r["lesion_dice"])),
-                 "lesion_detection_rate": float(np.mean(r["lesion_detected"]))} for g, r in rows.items()}
-    chosen = choose_gamma(table, max_normal_flags)
-    section = {"gamma": chosen, "schedule": analyzer.schedule,
+                row["lesion_dice"].append(float(2 * np.sum(flagged & truth) / max(flagged.sum() + truth.sum(), 1)))
+                row["lesion_detected"].append(bool(np.any(flagged & truth)))
+    table = {pair: {"mean_normal_flags": float(np.mean(r["normal_flags"])),
+                    "mean_lesion_dice": float(np.mean(r["lesion_dice"])),
+                    "lesion_detection_rate": float(np.mean(r["lesion_detected"]))} for pair, r in rows.items()}
+    gamma, min_size = choose_setting(table, max_normal_flags)
+    section = {"gamma": gamma, "min_flag_mm3": min_size, "schedule": analyzer.schedule,
                "calibration": {"cases": f"{normals} normal + {lesions} lesion synthetic {sequence} scans, "
                                         f"1.5 mm, seed {seed}",
-                               "max_normal_flags": max_normal_flags, "seconds": round(time.time() - start, 1),
-                               "table": {str(g): v for g, v in table.items()}}}
+                               "max_normal_flags": max_normal_flags, "dice_tolerance": DICE_TOLERANCE,
+                               "seconds": round(time.time() - start, 1),
+                               "table": [{"gamma": g, "min_flag_mm3": size, **v} for (g, size), v in table.items()]}}
     if write:
         path = Path(model_path) if model_path else default_weights_path(profile, sequence)
         metadata = read_metadata(path)

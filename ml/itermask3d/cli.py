@@ -30,15 +30,15 @@ class _UsageError(Exception):
 def infer_entry(input_path: Path, out: Path, sequence: str = "t1", profile: str = "fast",
                 device: str = "auto", model: Path | None = None, seed: int = 0,
                 schedule: str | None = None, gamma: float | None = None,
-                show_progress: bool = False) -> dict:
+                show_progress: bool = False, min_flag_mm3: float | None = None) -> dict:
     """Analyse one scan into ``out``; returns result.json's dict."""
     from .api import Analyzer, load_analyzer
 
-    if schedule is None and gamma is None:
+    if schedule is None and gamma is None and min_flag_mm3 is None:
         analyzer = load_analyzer(profile=profile, sequence=sequence, device=device, model_path=model)
     else:
         analyzer = Analyzer(profile=profile, sequence=sequence, device=device, model_path=model,
-                            schedule=schedule, gamma=gamma)
+                            schedule=schedule, gamma=gamma, min_flag_mm3=min_flag_mm3)
     progress = None
     if show_progress:
         def progress(fraction: float, stage: str) -> None:
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--schedule", default=None, help="threshold search: spec (100 steps), coarse-fine, uniformN")
     p.add_argument("--gamma", type=float, default=None)
+    p.add_argument("--min-flag-mm3", type=float, default=None, help="smallest flag; default: the model's calibrated one")
     p.add_argument("--progress", action="store_true", help="print progress on stderr")
 
     p = sub.add_parser("synth", help="write synthetic scans (and lesion ground truth)")
@@ -101,13 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pool-size", type=int, default=24)
     p.add_argument("--init", type=Path, default=None, help="start from these weights (e.g. the T1 model)")
 
-    p = sub.add_parser("calibrate", help="choose gamma for trained weights on synthetic cases")
+    p = sub.add_parser("calibrate", help="choose gamma and the smallest flag for trained weights on synthetic cases")
     p.add_argument("--profile", choices=list(PROFILES), default="fast")
     p.add_argument("--sequence", choices=SEQUENCES, default="t1")
     p.add_argument("--model", type=Path, default=None)
     p.add_argument("--schedule", default=None)
     p.add_argument("--normals", type=int, default=4)
     p.add_argument("--lesions", type=int, default=4)
+    p.add_argument("--max-normal-flags", type=float, default=0.5,
+                   help="most flags per calibration normal (mean) a setting may leave (default 0.5)")
+    p.add_argument("--min-flag-sizes", type=_csv, default=None,
+                   help="candidate smallest flags in mm^3, e.g. 120,250,500,800 (the default)")
     p.add_argument("--dry-run", action="store_true", help="do not write the metadata")
 
     p = sub.add_parser("evaluate", help="score result folders against ground truth")
@@ -133,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "infer":
         result = infer_entry(args.input, args.out, args.sequence, args.profile, args.device, args.model,
-                             args.seed, args.schedule, args.gamma, args.progress)
+                             args.seed, args.schedule, args.gamma, args.progress, args.min_flag_mm3)
         summary = {k: result[k] for k in ("score", "triage", "threshold", "passes", "seconds")}
         summary["flags"] = len(result["flags"])
         print(json.dumps(summary))
@@ -153,8 +158,9 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "calibrate":
         from .calibration import calibrate_entry
 
+        sizes = {"min_flag_sizes": tuple(float(v) for v in args.min_flag_sizes)} if args.min_flag_sizes else {}
         report = calibrate_entry(args.profile, args.sequence, args.model, args.schedule, args.normals, args.lesions,
-                                 write=not args.dry_run)
+                                 max_normal_flags=args.max_normal_flags, write=not args.dry_run, **sizes)
         print(json.dumps(report, indent=1))
     elif args.command == "evaluate":
         from .evaluation import evaluate_entry

@@ -1,20 +1,58 @@
-"""The calibration rule that picks gamma from per-gamma results on synthetic cases."""
-from itermask3d.calibration import choose_gamma
+"""The calibration rule that picks (gamma, smallest flag) from per-pair results on synthetic cases."""
+from itermask3d.calibration import choose_setting
 
 
 def _row(flags, dice):
     return {"mean_normal_flags": flags, "mean_lesion_dice": dice, "lesion_detection_rate": 1.0}
 
 
-def test_best_dice_among_gammas_that_keep_normals_clean():
-    table = {0.01: _row(3.0, 0.8), 0.05: _row(0.5, 0.4), 0.1: _row(0.0, 0.5), 0.2: _row(0.0, 0.1)}
-    assert choose_gamma(table, max_normal_flags=0.5) == 0.1
+def test_best_dice_among_settings_that_keep_normals_clean():
+    table = {(0.01, 120.0): _row(3.0, 0.8), (0.05, 120.0): _row(0.5, 0.4), (0.1, 120.0): _row(0.0, 0.5),
+             (0.2, 120.0): _row(0.0, 0.1)}
+    assert choose_setting(table, max_normal_flags=0.5) == (0.1, 120.0)
 
 
 def test_ties_go_to_the_larger_gamma():
-    assert choose_gamma({0.05: _row(0.0, 0.5), 0.1: _row(0.0, 0.5)}, max_normal_flags=0.5) == 0.1
+    assert choose_setting({(0.05, 120.0): _row(0.0, 0.5), (0.1, 120.0): _row(0.0, 0.5)}, 0.5) == (0.1, 120.0)
 
 
-def test_largest_gamma_when_none_is_clean_enough():
-    table = {0.01: _row(5.0, 0.5), 0.02: _row(5.0, 0.4), 0.05: _row(4.0, 0.3)}
-    assert choose_gamma(table, max_normal_flags=0.5) == 0.05
+def test_a_larger_smallest_flag_may_buy_a_lower_gamma():
+    # At gamma 0.02 the normals' scattered small components are flags at 120 mm^3 but not at 800.
+    table = {(0.02, 120.0): _row(2.0, 0.8), (0.02, 800.0): _row(0.25, 0.75),
+             (0.1, 120.0): _row(0.0, 0.4), (0.1, 800.0): _row(0.0, 0.4)}
+    assert choose_setting(table, max_normal_flags=0.5) == (0.02, 800.0)
+
+
+def test_near_best_dice_prefers_the_smallest_flag_size():
+    # Within the tolerance the smaller size wins, so small lesions stay reportable.
+    table = {(0.1, 120.0): _row(0.25, 0.595), (0.02, 800.0): _row(0.0, 0.6)}
+    assert choose_setting(table, max_normal_flags=0.5, dice_tolerance=0.01) == (0.1, 120.0)
+    assert choose_setting(table, max_normal_flags=0.5, dice_tolerance=0.001) == (0.02, 800.0)
+
+
+def test_fewest_flags_when_no_setting_is_clean_enough():
+    table = {(0.01, 120.0): _row(5.0, 0.5), (0.05, 120.0): _row(4.0, 0.3), (0.05, 800.0): _row(1.0, 0.3)}
+    assert choose_setting(table, max_normal_flags=0.5) == (0.05, 800.0)
+
+
+def test_calibration_writes_the_choice_that_the_analyzer_then_runs(tmp_path):
+    import json
+
+    from itermask3d.api import Analyzer
+    from itermask3d.calibration import calibrate_entry
+    from itermask3d.checkpoints import save_weights
+    from itermask3d.networks import build_network
+    from itermask3d.profiles import get_profile
+
+    path = tmp_path / "tiny_t1.pt"
+    save_weights(build_network(get_profile("tiny")), path, {"profile": "tiny", "sequence": "t1"})
+    report = calibrate_entry("tiny", "t1", path, schedule="uniform10", normals=1, lesions=1,
+                             gammas=(0.05, 10.0), min_flag_sizes=(256.0, 2000.0))
+    section = json.loads(path.with_suffix(".json").read_text())["inference"]
+    assert section == report["chosen"]
+    assert len(section["calibration"]["table"]) == 4  # every (gamma, size) pair was scored
+    expected = choose_setting({(row["gamma"], row["min_flag_mm3"]): row for row in section["calibration"]["table"]},
+                              section["calibration"]["max_normal_flags"])
+    assert (section["gamma"], section["min_flag_mm3"]) == expected
+    analyzer = Analyzer(profile="tiny", device="cpu", model_path=path)
+    assert (analyzer.gamma, analyzer.min_flag_mm3, analyzer.schedule) == (*expected, "uniform10")

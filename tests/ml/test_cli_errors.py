@@ -71,3 +71,14 @@ def test_subprocess_has_no_traceback(tmp_path):
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_smallest_flag_that_is_not_a_volume_is_refused_in_one_line(tmp_path, capsys):
+    inside, affine = _ball()
+    scan = _write(tmp_path, "brain.nii.gz", inside * 100.0, affine)
+    code = main(["infer", str(scan), "--out", str(tmp_path / "out"), "--profile", "tiny", "--device", "cpu",
+                 "--min-flag-mm3", "-5"])
+    err = capsys.readouterr().err
+    assert code != 0 and len(err.strip().splitlines()) == 1
+    assert "smallest flag" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

@@ -1,14 +1,19 @@
-"""A model's calibrated gamma and search schedule (its metadata's `inference` section, written by
-`itermask3d calibrate`) are what an Analyzer runs by default; explicit arguments override them.
-The shipped T1 model relies on this to run the coarse-fine search."""
+"""A model's calibrated gamma, smallest flag and search schedule (its metadata's `inference`
+section, written by `itermask3d calibrate`) are what an Analyzer runs by default; explicit
+arguments override them. The shipped T1 model relies on this to run the coarse-fine search, the
+FLAIR model for its gamma and smallest flag."""
 import json
 
 import nibabel as nib
+import numpy as np
 import pytest
 
 from itermask3d.api import Analyzer
 from itermask3d.checkpoints import save_weights
+from itermask3d.inference import RefinementResult
+from itermask3d.io import load_scan
 from itermask3d.networks import build_network
+from itermask3d.preprocessing import prepare_scan
 from itermask3d.profiles import get_profile
 from itermask3d.synthetic import make_case
 
@@ -17,16 +22,25 @@ from itermask3d.synthetic import make_case
 def calibrated_model(tmp_path):
     path = tmp_path / "tiny_t1.pt"
     save_weights(build_network(get_profile("tiny")), path,
-                 {"profile": "tiny", "sequence": "t1", "inference": {"gamma": 0.07, "schedule": "uniform4"}})
+                 {"profile": "tiny", "sequence": "t1",
+                  "inference": {"gamma": 0.07, "schedule": "uniform4", "min_flag_mm3": 900.0}})
     return path
 
 
 def test_metadata_sets_the_defaults_and_arguments_override_them(calibrated_model):
     default = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments")
-    assert (default.schedule, default.gamma) == ("uniform4", 0.07)
+    assert (default.schedule, default.gamma, default.min_flag_mm3) == ("uniform4", 0.07, 900.0)
     chosen = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments",
-                      schedule="spec", gamma=0.02)
-    assert (chosen.schedule, chosen.gamma) == ("spec", 0.02)
+                      schedule="spec", gamma=0.02, min_flag_mm3=300.0)
+    assert (chosen.schedule, chosen.gamma, chosen.min_flag_mm3) == ("spec", 0.02, 300.0)
+
+
+def test_without_a_calibrated_size_the_profile_default_applies(tmp_path):
+    path = tmp_path / "tiny_t1.pt"
+    save_weights(build_network(get_profile("tiny")), path, {"profile": "tiny", "sequence": "t1",
+                                                             "inference": {"gamma": 0.07}})
+    analyzer = Analyzer(profile="tiny", device="cpu", model_path=path, registration="moments")
+    assert analyzer.min_flag_mm3 == get_profile("tiny").min_flag_mm3
 
 
 def test_analysis_runs_the_models_schedule(calibrated_model, tmp_path):
@@ -47,3 +61,30 @@ def test_an_unknown_schedule_in_the_metadata_is_refused(tmp_path):
     save_weights(build_network(get_profile("tiny")), path, {"inference": {"schedule": "fastest"}})
     with pytest.raises(ValueError, match="unknown search schedule 'fastest'"):
         Analyzer(profile="tiny", device="cpu", model_path=path, registration="moments")
+
+
+def test_flags_smaller_than_the_models_smallest_flag_are_not_reported(calibrated_model, tmp_path):
+    case = make_case("normal", "t1", seed=4, spacing_mm=(3.0, 3.0, 3.0))
+    scan = tmp_path / "scan.nii.gz"
+    nib.save(case.image, str(scan))
+    analyzer = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments")
+    prepared = prepare_scan(load_scan(scan), analyzer.profile, analyzer.registration)
+    # A final mask on the 4 mm grid with a 512 mm^3 and a 1728 mm^3 component inside the brain.
+    centre = np.array(np.nonzero(prepared.brain)).mean(axis=1).astype(int)
+    mask = np.zeros(prepared.brain.shape, dtype=bool)
+    i, j, k = centre + [-6, 0, 0]
+    mask[i:i + 2, j:j + 2, k:k + 2] = True
+    i, j, k = centre + [4, 0, 0]
+    mask[i - 1:i + 2, j - 1:j + 2, k - 1:k + 2] = True
+    assert (mask <= prepared.brain).all()
+    refined = RefinementResult(reconstruction=prepared.x, error=mask.astype(np.float32), mask=mask, threshold=0.5,
+                               passes=1, search_steps=[100], search_thresholds=[0.5], search_fractions=[0.0],
+                               k_star=None, method="finite-difference", r2=0.0)
+    flags = {}
+    for size in (10.0, 900.0):
+        analyzer.min_flag_mm3 = size
+        flags[size] = analyzer.write_results(prepared, refined, tmp_path / f"out{size:.0f}", 0.0)["flags"]
+    assert len(flags[10.0]) == 2
+    assert len(flags[900.0]) == 1 and flags[900.0][0]["volume_mm3"] >= 900.0
+    labels = nib.load(str(tmp_path / "out900" / "anomaly_mask.nii.gz")).get_fdata()
+    assert int(labels.max()) == 1

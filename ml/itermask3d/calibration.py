@@ -28,8 +28,9 @@ from .threshold import choose_threshold
 # exceed gamma before the last step (T = the largest error, nothing flagged) while a lesion's rises earlier.
 DEFAULT_GAMMAS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 # A low gamma finds more lesions, but its normals carry small scattered components; a larger
-# smallest flag can remove them (on the shipped FLAIR model not enough: ml/README.md). 800 mm^3 is a sphere of 1.15 cm diameter: the Dice target
-# is for lesions of 1 cm and more, and the fast profile's 2 mm grid resolves little below that.
+# smallest flag can remove them (for the shipped FLAIR model not enough of them: ml/README.md).
+# 800 mm^3 is a sphere of 1.15 cm diameter: the Dice target is for lesions of 1 cm and
+# more, and the fast profile's 2 mm grid resolves little below that.
 DEFAULT_MIN_FLAG_MM3 = (120.0, 250.0, 500.0, 800.0)
 DICE_TOLERANCE = 0.01
 

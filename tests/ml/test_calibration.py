@@ -50,9 +50,11 @@ def test_calibration_writes_the_choice_that_the_analyzer_then_runs(tmp_path):
                              gammas=(0.05, 10.0), min_flag_sizes=(256.0, 2000.0))
     section = json.loads(path.with_suffix(".json").read_text())["inference"]
     assert section == report["chosen"]
-    assert len(section["calibration"]["table"]) == 4  # every (gamma, size) pair was scored
-    expected = choose_setting({(row["gamma"], row["min_flag_mm3"]): row for row in section["calibration"]["table"]},
-                              section["calibration"]["max_normal_flags"])
+    rows = {(row["gamma"], row["min_flag_mm3"]): row for row in section["calibration"]["table"]}
+    assert set(rows) == {(0.05, 256.0), (0.05, 2000.0), (10.0, 256.0), (10.0, 2000.0)}
+    for gamma in (0.05, 10.0):  # the same masks: a larger smallest flag can only drop flags
+        assert rows[(gamma, 2000.0)]["mean_normal_flags"] <= rows[(gamma, 256.0)]["mean_normal_flags"]
+    expected = choose_setting(rows, section["calibration"]["max_normal_flags"])
     assert (section["gamma"], section["min_flag_mm3"]) == expected
     analyzer = Analyzer(profile="tiny", device="cpu", model_path=path)
     assert (analyzer.gamma, analyzer.min_flag_mm3, analyzer.schedule) == (*expected, "uniform10")

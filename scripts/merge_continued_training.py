@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import shutil
 from pathlib import Path
 
-from itermask3d.checkpoints import metadata_path, read_metadata
+from itermask3d.checkpoints import read_metadata, write_metadata
 
 
 def loss_log_path(weights: Path) -> Path:
@@ -57,7 +56,7 @@ def merge(shipped: Path, run: Path, note: str) -> dict:
     metadata["notes"] = (old.get("notes", "") + " " + note).strip()
 
     shutil.copyfile(run, shipped)
-    metadata_path(shipped).write_text(json.dumps(metadata, indent=2, sort_keys=True))
+    write_metadata(shipped, metadata)
     with loss_log_path(shipped).open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["step", "loss", "lr", "seconds"])
         writer.writeheader()

@@ -31,6 +31,12 @@ __all__ = ["Analyzer", "InputError", "load_analyzer"]
 ProgressFn = Callable[[float, str], None]
 
 
+def _first_given(*values):
+    """The first value that is not None: an explicit argument, then the model's metadata, then
+    the profile (a 0 given on purpose is kept, and then refused if it makes no sense)."""
+    return next(v for v in values if v is not None)
+
+
 class Analyzer:
     """A loaded model for one (profile, sequence) on one device; reusable across calls.
 
@@ -63,10 +69,11 @@ class Analyzer:
             digest = "untrained"
         self.model.to(self.device, memory_format=torch.channels_last_3d).eval()
         inference_defaults = self.metadata.get("inference", {})
-        self.schedule = schedule or inference_defaults.get("schedule") or self.profile.search_schedule
+        self.schedule = _first_given(schedule, inference_defaults.get("schedule"), self.profile.search_schedule)
         search_schedule(self.schedule)  # validate early
-        self.gamma = float(gamma or inference_defaults.get("gamma") or self.profile.gamma)
-        self.min_flag_mm3 = float(min_flag_mm3 or inference_defaults.get("min_flag_mm3") or self.profile.min_flag_mm3)
+        self.gamma = float(_first_given(gamma, inference_defaults.get("gamma"), self.profile.gamma))
+        self.min_flag_mm3 = float(_first_given(min_flag_mm3, inference_defaults.get("min_flag_mm3"),
+                                               self.profile.min_flag_mm3))
         if self.min_flag_mm3 <= 0:
             raise ValueError(f"the smallest flag must be a positive volume in mm^3, not {self.min_flag_mm3:g}")
         self.model_info = {

@@ -11,13 +11,13 @@ the weights' metadata json ("inference" section), which Analyzer reads as its de
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .checkpoints import default_weights_path, metadata_path, read_metadata
+from .checkpoints import default_weights_path, read_metadata, write_metadata
+from .evaluation import overlap_metrics
 from .flags import find_flags
 from .inference import NetworkReconstructor, shrink_to_convergence, threshold_search
 from .io import validate
@@ -70,6 +70,8 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
     from .api import Analyzer
     from .preprocessing import prepare_scan
 
+    if not min_flag_sizes or min(min_flag_sizes) <= 0:
+        raise ValueError("candidate smallest flags must be positive volumes in mm^3")
     analyzer = Analyzer(profile=profile, sequence=sequence, device="auto", model_path=model_path, schedule=schedule)
     if not analyzer.trained:
         raise ValueError("calibration needs trained weights")
@@ -100,7 +102,7 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
                 row["normal_flags"].append(len(flags))
             else:
                 flagged = labels > 0
-                row["lesion_dice"].append(float(2 * np.sum(flagged & truth) / max(flagged.sum() + truth.sum(), 1)))
+                row["lesion_dice"].append(overlap_metrics(flagged, truth)["dice"])
                 row["lesion_detected"].append(bool(np.any(flagged & truth)))
     table = {pair: {"mean_normal_flags": float(np.mean(r["normal_flags"])),
                     "mean_lesion_dice": float(np.mean(r["lesion_dice"])),
@@ -116,5 +118,5 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
         path = Path(model_path) if model_path else default_weights_path(profile, sequence)
         metadata = read_metadata(path)
         metadata["inference"] = section
-        metadata_path(path).write_text(json.dumps(metadata, indent=2, sort_keys=True))
+        write_metadata(path, metadata)
     return {"chosen": section, "curves": curves}

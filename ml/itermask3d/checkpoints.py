@@ -6,6 +6,7 @@ Shipped weights: ``itermask3d/weights/<profile>_<sequence>.pt`` (a state dict) n
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -35,13 +36,22 @@ def read_metadata(weights_path: Path) -> dict:
         return {}
 
 
+def write_metadata(weights_path: Path, metadata: dict) -> None:
+    """Write the metadata json next to ``weights_path`` in one step (a temporary file, then a
+    rename), so an interrupted write leaves the previous metadata whole."""
+    target = metadata_path(weights_path)
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_text(json.dumps(metadata, indent=2, sort_keys=True))
+    os.replace(temporary, target)
+
+
 def save_weights(model: torch.nn.Module, path: Path, metadata: dict) -> None:
     """Write the state dict (float32) and the metadata json."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
     torch.save(state, path)
-    metadata_path(path).write_text(json.dumps(metadata, indent=2, sort_keys=True))
+    write_metadata(path, metadata)
 
 
 def load_state(path: Path) -> dict:

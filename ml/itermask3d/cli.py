@@ -50,6 +50,16 @@ def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+def _volumes(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in _csv(text))
+    except ValueError:
+        values = ()
+    if not values or min(values) <= 0:
+        raise argparse.ArgumentTypeError("give positive volumes in mm^3, e.g. 120,250,500,800")
+    return values
+
+
 def _spacing(text: str) -> tuple[float, float, float]:
     values = [float(v) for v in _csv(text)]
     if len(values) == 1:
@@ -111,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lesions", type=int, default=4)
     p.add_argument("--max-normal-flags", type=float, default=0.5,
                    help="most flags per calibration normal (mean) a setting may leave (default 0.5)")
-    p.add_argument("--min-flag-sizes", type=_csv, default=None,
+    p.add_argument("--min-flag-sizes", type=_volumes, default=None,
                    help="candidate smallest flags in mm^3, e.g. 120,250,500,800 (the default)")
     p.add_argument("--dry-run", action="store_true", help="do not write the metadata")
 
@@ -158,7 +168,7 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "calibrate":
         from .calibration import calibrate_entry
 
-        sizes = {"min_flag_sizes": tuple(float(v) for v in args.min_flag_sizes)} if args.min_flag_sizes else {}
+        sizes = {"min_flag_sizes": args.min_flag_sizes} if args.min_flag_sizes else {}
         report = calibrate_entry(args.profile, args.sequence, args.model, args.schedule, args.normals, args.lesions,
                                  max_normal_flags=args.max_normal_flags, write=not args.dry_run, **sizes)
         print(json.dumps(report, indent=1))

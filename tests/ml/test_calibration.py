@@ -58,3 +58,12 @@ def test_calibration_writes_the_choice_that_the_analyzer_then_runs(tmp_path):
     assert (section["gamma"], section["min_flag_mm3"]) == expected
     analyzer = Analyzer(profile="tiny", device="cpu", model_path=path)
     assert (analyzer.gamma, analyzer.min_flag_mm3, analyzer.schedule) == (*expected, "uniform10")
+
+
+def test_calibration_refuses_sizes_that_are_not_volumes_before_any_work(tmp_path):
+    import pytest
+
+    from itermask3d.calibration import calibrate_entry
+
+    with pytest.raises(ValueError, match="positive volumes"):
+        calibrate_entry("tiny", "t1", tmp_path / "absent.pt", min_flag_sizes=(120.0, 0.0), write=False)

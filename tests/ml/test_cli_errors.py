@@ -82,3 +82,11 @@ def test_a_smallest_flag_that_is_not_a_volume_is_refused_in_one_line(tmp_path, c
     assert code != 0 and len(err.strip().splitlines()) == 1
     assert "smallest flag" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("sizes", ["abc", "120,-5", ""])
+def test_bad_candidate_flag_sizes_for_calibration_are_refused_in_one_line(capsys, sizes):
+    code = main(["calibrate", "--profile", "tiny", "--min-flag-sizes", sizes, "--dry-run"])
+    err = capsys.readouterr().err
+    assert code != 0 and len(err.strip().splitlines()) == 1
+    assert "positive volumes" in err

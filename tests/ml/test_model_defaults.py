@@ -35,6 +35,13 @@ def test_metadata_sets_the_defaults_and_arguments_override_them(calibrated_model
     assert (chosen.schedule, chosen.gamma, chosen.min_flag_mm3) == ("spec", 0.02, 300.0)
 
 
+@pytest.mark.parametrize("size", [0.0, -5.0])
+def test_a_smallest_flag_that_is_not_a_volume_is_refused(calibrated_model, size):
+    # 0 must not fall back to the default silently.
+    with pytest.raises(ValueError, match="smallest flag must be a positive volume"):
+        Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments", min_flag_mm3=size)
+
+
 def test_without_a_calibrated_size_the_profile_default_applies(tmp_path):
     path = tmp_path / "tiny_t1.pt"
     save_weights(build_network(get_profile("tiny")), path, {"profile": "tiny", "sequence": "t1",

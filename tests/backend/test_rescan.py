@@ -1,4 +1,5 @@
-"""The engine's acquisition checks (result "quality") and the rescan triage: stored, shown, sorted, exported."""
+"""What the worker keeps of the engine's result: the acquisition checks ("quality") and the rescan triage
+(stored, shown, sorted, exported), and the smallest flag size (stored, shown)."""
 
 from __future__ import annotations
 
@@ -124,6 +125,24 @@ def test_malformed_quality_entries_are_cleaned_up_not_fatal() -> None:
         {"kind": "missing_slices", "axis": None, "planes": None, "extent_mm": None, "message": "Gap."},
         {"kind": "motion", "axis": None, "planes": [3, 5], "extent_mm": 4.0, "message": "Motion; rescan."},
     ]
+
+
+def test_smallest_flag_size_is_stored_and_shown_in_ml(clinician: ApiClient, store, tmp_path: Path) -> None:
+    case_id = upload_case(clinician, tmp_path, "t1 scan")
+    row = store(case_id, _engine_result("routine", details={"gamma": 0.05, "min_flag_mm3": 800.0}))
+    assert row.min_flag_mm3 == 800.0
+    assert clinician.get(f"/api/cases/{case_id}").json()["min_flag_ml"] == pytest.approx(0.8)
+    # an engine that did not say stores nothing rather than a guess
+    older = upload_case(clinician, tmp_path, "older engine", seed=1)
+    assert store(older, _engine_result("routine")).min_flag_mm3 is None
+    assert clinician.get(f"/api/cases/{older}").json()["min_flag_ml"] is None
+
+
+def test_malformed_smallest_flag_size_is_dropped_not_fatal() -> None:
+    assert runner.smallest_flag_mm3({"min_flag_mm3": 120}) == 120.0
+    for details in (None, [], {}, {"min_flag_mm3": None}, {"min_flag_mm3": "800"}, {"min_flag_mm3": True},
+                    {"min_flag_mm3": 0}, {"min_flag_mm3": -5.0}, {"min_flag_mm3": float("inf")}):
+        assert runner.smallest_flag_mm3(details) is None, details
 
 
 def test_worklist_puts_urgent_before_rescan_before_review_before_routine(

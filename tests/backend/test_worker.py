@@ -9,6 +9,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
+from itermask3d.profiles import get_profile
 from neurotriage.celery_app import INFERENCE_TASK, make_celery
 from neurotriage.config import Settings
 
@@ -41,6 +42,9 @@ def test_worker_analyses_an_upload_and_results_line_up_with_the_scan(stack: Stac
         assert done["status"] == "succeeded", f"{done['error']}\n{stack.log_tail()}"
         assert done["progress"] == 100 and done["stage"] == "done"
         assert done["model"]["name"] == "itermask3d-tiny-t1" and done["passes"] > 1
+        # the reader is told the smallest region the model flags, and no flag is smaller
+        assert done["min_flag_ml"] == pytest.approx(get_profile("tiny").min_flag_mm3 / 1000.0)
+        assert all(flag["volume_ml"] >= done["min_flag_ml"] for flag in done["flags"])
         source = nib.load(scan)
         volumes = {}
         for kind in ("anomaly_map", "anomaly_mask"):

@@ -109,6 +109,10 @@ class CaseDetail(CaseSummary):
     threshold: float | None
     passes: int | None
     seconds: float | None
+    min_flag_ml: float | None = Field(
+        description="Smallest region the model reports as a flag (mL, like the flags' volume_ml); smaller "
+        "findings are never flagged. None for results stored before the engine reported it."
+    )
 
 
 class CasePage(BaseModel):

@@ -63,6 +63,9 @@ class Result(Base):
     model_name: Mapped[str] = mapped_column(String(100))
     model_version: Mapped[str] = mapped_column(String(100))
     model_trained: Mapped[bool] = mapped_column(Boolean)
+    # Smallest region the engine reports as a flag (mm^3): anything smaller is never shown, so the reader
+    # must know it. None for results written before the engine said (migration 0004).
+    min_flag_mm3: Mapped[float | None] = mapped_column(Float, default=None)
     # Storage keys of the result volumes, keyed by kind (anomaly_map, anomaly_mask, reconstruction).
     files: Mapped[dict[str, str]] = mapped_column(JSON)
     # Acquisition problems calling for a rescan (engine's result.json "quality"): each {kind, axis, planes,

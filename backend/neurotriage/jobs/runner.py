@@ -120,6 +120,16 @@ def quality_issues(raw: Any) -> list[dict[str, Any]]:
     return issues
 
 
+def smallest_flag_mm3(details: Any) -> float | None:
+    """The engine's smallest reported flag (``details.min_flag_mm3``); None if absent or not a positive number."""
+    value = details.get("min_flag_mm3") if isinstance(details, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
+        return float(value)
+    if value is not None:
+        log.warning("ignoring result min_flag_mm3: not a positive finite number (a %s)", type(value).__name__)
+    return None
+
+
 def _store_result(job_id: int, out_dir: Path, result: dict[str, Any], storage: Storage) -> None:
     with session_scope() as session:
         job = session.get(Job, job_id, with_for_update=True)
@@ -146,6 +156,7 @@ def _store_result(job_id: int, out_dir: Path, result: dict[str, Any], storage: S
             model_name=str(model["name"]),
             model_version=str(model["version"]),
             model_trained=bool(model.get("trained", False)),
+            min_flag_mm3=smallest_flag_mm3(result.get("details")),
             files=files,
             quality_issues=quality_issues(result.get("quality")),
         )

@@ -616,6 +616,11 @@ export interface components {
             id: number;
             /** Label */
             label: string;
+            /**
+             * Min Flag Ml
+             * @description Smallest region the model reports as a flag (mL, like the flags' volume_ml); smaller findings are never flagged. None for results stored before the engine reported it.
+             */
+            min_flag_ml: number | null;
             model: components["schemas"]["ModelInfo"] | null;
             /** Passes */
             passes: number | null;

@@ -88,4 +88,25 @@ describe('FlagList', () => {
     expect(screen.getByRole('button', { name: 'Accept flag 1' })).toBeDisabled();
     expect(screen.getByText(/Only clinicians record verdicts/)).toBeInTheDocument();
   });
+
+  it('says how small a region goes unflagged, with flags and without', () => {
+    const props = {
+      selected: 0,
+      savingFlagId: null,
+      reasons: {},
+      onSelect: vi.fn(),
+      onVerdict: vi.fn(),
+      onReason: vi.fn(),
+      labelledBy: 't',
+      canReview: true,
+    };
+    const { rerender } = render(<FlagList {...props} flags={[flag(11, 1)]} minFlagMl={0.8} />);
+    expect(screen.getByText('Regions smaller than 0.80 mL (a sphere 1.2 cm across) are not flagged.')).toBeInTheDocument();
+    rerender(<FlagList {...props} flags={[]} minFlagMl={0.8} />);
+    expect(screen.getByText(/^No flags: .*Regions smaller than 0\.80 mL \(a sphere 1\.2 cm across\) are not flagged\.$/)).toBeInTheDocument();
+    // an older result that did not record the size claims nothing about it
+    rerender(<FlagList {...props} flags={[]} />);
+    expect(screen.getByText('No flags: the model found no anomalous region above its threshold.')).toBeInTheDocument();
+    expect(screen.queryByText(/smaller than/)).not.toBeInTheDocument();
+  });
 });

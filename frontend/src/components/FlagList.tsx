@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { Flag, VerdictValue } from '../api/types';
-import { formatMl, formatVec, verdictText } from '../lib/format';
+import { formatMl, formatVec, smallestFlagText, verdictText } from '../lib/format';
 
 interface Props {
   flags: Flag[];
@@ -13,6 +13,8 @@ interface Props {
   labelledBy: string;
   /** false for roles that may look but not record verdicts */
   canReview: boolean;
+  /** smallest region the model reports (mL); null when the result predates the engine saying so */
+  minFlagMl?: number | null;
 }
 
 const BUTTONS: { verdict: VerdictValue; text: string; key: string }[] = [
@@ -21,19 +23,38 @@ const BUTTONS: { verdict: VerdictValue; text: string; key: string }[] = [
   { verdict: 'unsure', text: 'Unsure', key: 'U' },
 ];
 
-export function FlagList({ flags, selected, savingFlagId, reasons, onSelect, onVerdict, onReason, labelledBy, canReview }: Props) {
+export function FlagList({
+  flags,
+  selected,
+  savingFlagId,
+  reasons,
+  onSelect,
+  onVerdict,
+  onReason,
+  labelledBy,
+  canReview,
+  minFlagMl = null,
+}: Props) {
   const itemRefs = useRef<(HTMLLIElement | null)[]>([]);
 
   useEffect(() => {
     itemRefs.current[selected]?.scrollIntoView?.({ block: 'nearest' });
   }, [selected]);
 
+  // A clean list only means "nothing this large": say how large, so small lesions are still looked for.
+  const floor = smallestFlagText(minFlagMl);
+  const floorNote = floor === '—' ? null : `Regions smaller than ${floor} are not flagged.`;
   if (flags.length === 0) {
-    return <p className="muted">No flags: the model found no anomalous region above its threshold.</p>;
+    return (
+      <p className="muted">
+        No flags: the model found no anomalous region above its threshold.{floorNote && ` ${floorNote}`}
+      </p>
+    );
   }
 
   return (
     <>
+    {floorNote && <p className="muted small">{floorNote}</p>}
     {!canReview && <p className="muted small">Only clinicians record verdicts; you can look but not change them.</p>}
     <ul className="flag-list" role="list" aria-labelledby={labelledBy}>
       {flags.map((f, i) => {

@@ -1,8 +1,8 @@
 import type { CaseDetail } from '../api/types';
-import { formatScore, isActive } from '../lib/format';
+import { formatScore, isActive, smallestFlagText } from '../lib/format';
 import { qualityText } from './QualityNotice';
 
-/** The engine's scan-level result: score, triage, subject threshold, passes, run time, quality. */
+/** The engine's scan-level result: score, triage, subject threshold, passes, run time, smallest flag, quality. */
 export function ResultSummary({ c }: { c: CaseDetail }) {
   const facts: [string, string][] = [
     ['Score', formatScore(c.score)],
@@ -10,6 +10,7 @@ export function ResultSummary({ c }: { c: CaseDetail }) {
     ['Threshold', c.threshold == null ? '—' : c.threshold.toFixed(4)],
     ['Passes', c.passes == null ? '—' : String(c.passes)],
     ['Run time', c.seconds == null ? '—' : `${c.seconds.toFixed(1)} s`],
+    ['Smallest flag', smallestFlagText(c.min_flag_ml)],
   ];
   return (
     <section className="panel" aria-labelledby="summary-title">

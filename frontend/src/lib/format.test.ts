@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anyActive, clampPercent, formatMl, formatScore, formatVec, statusText, verdictText } from './format';
+import { anyActive, clampPercent, formatMl, formatScore, formatVec, smallestFlagText, statusText, verdictText } from './format';
 import { loginPath, safeNext } from './returnTo';
 
 describe('statusText', () => {
@@ -28,6 +28,12 @@ describe('number formats', () => {
     expect(formatVec([1, -2.25, 3])).toBe('1.0, -2.3, 3.0');
     expect(verdictText('reject')).toBe('Rejected');
     expect(verdictText(null)).toBe('Not reviewed');
+  });
+  it('gives the smallest flag as a volume and the diameter of a sphere that size', () => {
+    expect(smallestFlagText(0.8)).toBe('0.80 mL (a sphere 1.2 cm across)');
+    expect(smallestFlagText(0.12)).toBe('0.12 mL (a sphere 0.6 cm across)');
+    expect(smallestFlagText(null)).toBe('—');
+    expect(smallestFlagText(0)).toBe('—');
   });
 });
 

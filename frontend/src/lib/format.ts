@@ -48,6 +48,16 @@ export function formatMl(ml: number | null | undefined): string {
   return ml >= 10 ? ml.toFixed(1) : ml.toFixed(2);
 }
 
+/**
+ * The smallest region the model flags, for a reader judging a clean result: "0.80 mL (a sphere 1.2 cm across)".
+ * The sphere's diameter is what a reader can compare with a lesion on screen.
+ */
+export function smallestFlagText(ml: number | null | undefined): string {
+  if (ml == null || !Number.isFinite(ml) || ml <= 0) return '—';
+  const diameterCm = Math.cbrt((6 * ml) / Math.PI);
+  return `${formatMl(ml)} mL (a sphere ${diameterCm.toFixed(1)} cm across)`;
+}
+
 export function formatVec(v: readonly number[] | null | undefined, digits = 1): string {
   if (!v || !v.length) return '—';
   return v.map((x) => (Number.isFinite(x) ? x.toFixed(digits) : '?')).join(', ');

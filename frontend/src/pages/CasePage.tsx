@@ -373,6 +373,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
                 onReason={(flagId, r) => setReasons((prev) => ({ ...prev, [flagId]: r }))}
                 labelledBy="flags-title"
                 canReview={canReview}
+                minFlagMl={c.min_flag_ml}
               />
             ) : (
               <p className="muted">

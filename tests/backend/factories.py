@@ -9,7 +9,12 @@ from sqlalchemy.orm import Session
 
 
 def finish_job(
-    db: Session, job_id: int, n_flags: int = 2, triage: str = "review", quality: list[dict[str, Any]] | None = None
+    db: Session,
+    job_id: int,
+    n_flags: int = 2,
+    triage: str = "review",
+    quality: list[dict[str, Any]] | None = None,
+    min_flag_mm3: float | None = 120.0,
 ) -> Result:
     job = db.get(Job, job_id)
     assert job is not None
@@ -31,6 +36,7 @@ def finish_job(
         model_trained=True,
         files={},
         quality_issues=quality or [],
+        min_flag_mm3=min_flag_mm3,
     )
     db.add(result)
     db.flush()

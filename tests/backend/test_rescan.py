@@ -163,16 +163,19 @@ def test_worklist_puts_urgent_before_rescan_before_review_before_routine(
     assert [item["triage"] for item in ascending] == ["routine", "review", "rescan", "urgent"]
 
 
-def test_export_carries_the_quality_messages(
+def test_export_carries_the_quality_messages_and_smallest_flag(
     clinician: ApiClient, coordinator: ApiClient, db, tmp_path: Path
 ) -> None:
     gappy, complete = (upload_case(clinician, tmp_path, label, seed=i) for i, label in enumerate(("gappy", "whole")))
     jobs = {job.case_id: job.id for job in db.scalars(select(Job))}
-    finish_job(db, jobs[gappy], triage="rescan", quality=[MISSING, CUT])
-    finish_job(db, jobs[complete], triage="routine")
+    finish_job(db, jobs[gappy], triage="rescan", quality=[MISSING, CUT], min_flag_mm3=None)
+    finish_job(db, jobs[complete], triage="routine", min_flag_mm3=800.0)
     rows = {row["case_id"]: row for row in csv.DictReader(io.StringIO(coordinator.get("/api/export.csv").text))}
     assert rows[str(gappy)]["triage"] == "rescan"
     assert rows[str(gappy)]["quality"] == f"{MISSING['message']}; {CUT['message']}"
     assert rows[str(complete)]["quality"] == ""
     as_json = {row["case_id"]: row for row in coordinator.get("/api/export.json").json()}
     assert as_json[gappy]["quality"] == rows[str(gappy)]["quality"] and as_json[complete]["quality"] == ""
+    # the run's smallest flag, for audits of missed findings; empty when the run did not record it
+    assert float(rows[str(complete)]["min_flag_ml"]) == pytest.approx(0.8) and rows[str(gappy)]["min_flag_ml"] == ""
+    assert as_json[complete]["min_flag_ml"] == pytest.approx(0.8) and as_json[gappy]["min_flag_ml"] is None

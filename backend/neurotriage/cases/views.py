@@ -172,5 +172,5 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
         threshold=result.threshold if result else None,
         passes=result.passes if result else None,
         seconds=result.seconds if result else None,
-        min_flag_ml=result.min_flag_mm3 / 1000.0 if result and result.min_flag_mm3 is not None else None,
+        min_flag_ml=result.min_flag_ml if result else None,
     )

@@ -75,6 +75,11 @@ class Result(Base):
 
     flags: Mapped[list[Flag]] = relationship(order_by="Flag.label", lazy="selectin")
 
+    @property
+    def min_flag_ml(self) -> float | None:
+        """The smallest flag in mL, the unit the API gives flag volumes in."""
+        return None if self.min_flag_mm3 is None else self.min_flag_mm3 / 1000.0
+
 
 class Flag(Base):
     """One connected component of the final anomaly mask (label k in anomaly_mask)."""

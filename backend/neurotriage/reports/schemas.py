@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class VerdictCounts(BaseModel):
@@ -68,6 +68,7 @@ class ExportRow(BaseModel):
     triage: str | None
     quality: str
     flags: int
+    min_flag_ml: float | None = Field(description="Smallest region the run reports as a flag (mL)")
     flags_accepted: int
     flags_rejected: int
     flags_unsure: int

@@ -122,7 +122,8 @@ def _by_reviewer_flags(session: Session) -> dict[int, dict[int, str]]:
 
 EXPORT_COLUMNS = (
     "case_id", "label", "sequence", "uploaded_at", "status", "model", "score", "triage", "quality", "flags",
-    "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts", "first_verdict_at", "turnaround_s",
+    "min_flag_ml", "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts", "first_verdict_at",
+    "turnaround_s",
 )
 
 
@@ -168,6 +169,8 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
                 # The engine's acquisition problems (reasons to rescan), one sentence each.
                 "quality": "; ".join(issue["message"] for issue in result.quality_issues) if result else "",
                 "flags": len(result.flags) if result else 0,
+                # The run's smallest reported region: an audit of a missed finding needs to know it.
+                "min_flag_ml": result.min_flag_ml if result else None,
                 "flags_accepted": counts["accept"],
                 "flags_rejected": counts["reject"],
                 "flags_unsure": counts["unsure"],

@@ -810,6 +810,11 @@ export interface components {
             flags_unsure: number;
             /** Label */
             label: string;
+            /**
+             * Min Flag Ml
+             * @description Smallest region the run reports as a flag (mL)
+             */
+            min_flag_ml: number | null;
             /** Model */
             model: string | null;
             /** Quality */

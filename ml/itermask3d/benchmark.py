@@ -143,6 +143,8 @@ def summarise_schedule(entries: list[dict]) -> dict:
             "scan_score_aurocs": alternatives,
             "median_dice_lesions_1cm_plus": _median([e.get("dice") for e in big]),
             "median_flags_normal": _median([e["flags"] for e in normal]),
+            # The median hides a minority of flagged normals; each one costs a reader in a worklist.
+            "flagged_rate_normal": float(np.mean([e["flags"] > 0 for e in normal])) if normal else float("nan"),
             "rescan_rate_normal": float(np.mean([e.get("rescan", False) for e in normal])) if normal else float("nan"),
             "median_seconds": _median([e["seconds"] for e in entries]),
             "median_passes": _median([e["passes"] for e in entries])}
@@ -175,6 +177,7 @@ def write_report(path: Path, summaries: dict[str, dict], meta: dict) -> None:
                ("AUROC artefact vs normal, with the acquisition checks", "",
                 lambda s: s.get("scan_score_aurocs", {}).get("score_with_checks", {}).get("artefact", float("nan"))),
                ("median flags per normal scan", "<= 1", lambda s: s["median_flags_normal"]),
+               ("normal scans with any flag", "", lambda s: s.get("flagged_rate_normal", float("nan"))),
                ("normal scans sent for rescan", "", lambda s: s.get("rescan_rate_normal", float("nan"))),
                ("median seconds per case", "<= 60", lambda s: s["median_seconds"]),
                ("median network passes per case", "", lambda s: s["median_passes"])]

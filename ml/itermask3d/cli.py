@@ -119,8 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", default=None)
     p.add_argument("--normals", type=int, default=4)
     p.add_argument("--lesions", type=int, default=4)
-    p.add_argument("--max-normal-flags", type=float, default=0.5,
-                   help="most flags per calibration normal (mean) a setting may leave (default 0.5)")
+    p.add_argument("--max-normal-flags", type=float, default=None,
+                   help="most flags per calibration normal (mean) a setting may leave (default 0.1, "
+                        "calibration.MAX_NORMAL_FLAGS)")
     p.add_argument("--min-flag-sizes", type=_volumes, default=None,
                    help="candidate smallest flags in mm^3, e.g. 120,250,500,800 (the default)")
     p.add_argument("--dry-run", action="store_true", help="do not write the metadata")
@@ -168,9 +169,11 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "calibrate":
         from .calibration import calibrate_entry
 
-        sizes = {"min_flag_sizes": args.min_flag_sizes} if args.min_flag_sizes else {}
+        options = {"min_flag_sizes": args.min_flag_sizes} if args.min_flag_sizes else {}
+        if args.max_normal_flags is not None:
+            options["max_normal_flags"] = args.max_normal_flags
         report = calibrate_entry(args.profile, args.sequence, args.model, args.schedule, args.normals, args.lesions,
-                                 max_normal_flags=args.max_normal_flags, write=not args.dry_run, **sizes)
+                                 write=not args.dry_run, **options)
         print(json.dumps(report, indent=1))
     elif args.command == "evaluate":
         from .evaluation import evaluate_entry

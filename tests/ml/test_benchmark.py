@@ -54,6 +54,18 @@ def test_summary_and_report_show_each_scan_score(tmp_path):
     assert "score = mean error over the brain: lesion vs normal 0.000, artefact vs normal 0.000" in text
 
 
+def test_share_of_flagged_normals_is_reported_where_the_median_hides_it(tmp_path):
+    # Two of six normals carry flags: the median is 0, the share is one in three.
+    entries = [_entry(f"normal_{n:02d}.nii.gz", 0.002 if n < 2 else 0.0, 0.02, 0.05) for n in range(6)]
+    entries.append(_entry("lesion_cavity_r12_00.nii.gz", 0.01, 0.02, 0.05, dice=0.7))
+    summary = summarise_schedule(entries)
+    assert summary["median_flags_normal"] == 0.0
+    assert summary["flagged_rate_normal"] == pytest.approx(1 / 3)
+    text = _report_text(tmp_path, summary, cases=7)
+    assert "| median flags per normal scan | <= 1 | 0.000 |" in text
+    assert "| normal scans with any flag |  | 0.333 |" in text
+
+
 def test_rescan_recommendations_are_reported_beside_the_spec_score(tmp_path):
     # The acquisition checks catch the missing slices the spec's score misses; the report keeps both apart.
     entries = [_entry(f"normal_{n:02d}.nii.gz", 0.001 * (n + 1), 0.02, 0.05) for n in range(3)]

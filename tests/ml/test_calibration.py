@@ -1,5 +1,5 @@
 """The calibration rule that picks (gamma, smallest flag) from per-pair results on synthetic cases."""
-from itermask3d.calibration import choose_setting
+from itermask3d.calibration import MAX_NORMAL_FLAGS, choose_setting
 
 
 def _row(flags, dice):
@@ -35,6 +35,15 @@ def test_fewest_flags_when_no_setting_is_clean_enough():
     assert choose_setting(table, max_normal_flags=0.5) == (0.05, 800.0)
 
 
+def test_default_bound_refuses_flagging_a_third_of_normals_and_allows_one_in_twelve():
+    # T1's session-8 choice: 4 flags on 12 calibration normals for a little more lesion Dice; in a worklist
+    # that is one flagged normal scan in three. FLAIR's setting (1 flag on 12 normals) stays allowed.
+    t1 = {(0.05, 800.0): _row(4 / 12, 0.18), (0.1, 120.0): _row(0.0, 0.13)}
+    assert choose_setting(t1, MAX_NORMAL_FLAGS) == (0.1, 120.0)
+    flair = {(0.1, 120.0): _row(1 / 12, 0.48), (0.2, 120.0): _row(0.0, 0.2)}
+    assert choose_setting(flair, MAX_NORMAL_FLAGS) == (0.1, 120.0)
+
+
 def test_calibration_writes_the_choice_that_the_analyzer_then_runs(tmp_path):
     import json
 
@@ -54,7 +63,8 @@ def test_calibration_writes_the_choice_that_the_analyzer_then_runs(tmp_path):
     assert set(rows) == {(0.05, 256.0), (0.05, 2000.0), (10.0, 256.0), (10.0, 2000.0)}
     for gamma in (0.05, 10.0):  # the same masks: a larger smallest flag can only drop flags
         assert rows[(gamma, 2000.0)]["mean_normal_flags"] <= rows[(gamma, 256.0)]["mean_normal_flags"]
-    expected = choose_setting(rows, section["calibration"]["max_normal_flags"])
+    assert section["calibration"]["max_normal_flags"] == MAX_NORMAL_FLAGS  # the default bound was used
+    expected = choose_setting(rows, MAX_NORMAL_FLAGS)
     assert (section["gamma"], section["min_flag_mm3"]) == expected
     analyzer = Analyzer(profile="tiny", device="cpu", model_path=path)
     assert (analyzer.gamma, analyzer.min_flag_mm3, analyzer.schedule) == (*expected, "uniform10")

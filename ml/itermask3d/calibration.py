@@ -77,6 +77,8 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
 
     if not min_flag_sizes or min(min_flag_sizes) <= 0:
         raise ValueError("candidate smallest flags must be positive volumes in mm^3")
+    if not np.isfinite(max_normal_flags) or max_normal_flags < 0:
+        raise ValueError("the most flags per calibration normal must be a number >= 0")
     analyzer = Analyzer(profile=profile, sequence=sequence, device="auto", model_path=model_path, schedule=schedule)
     if not analyzer.trained:
         raise ValueError("calibration needs trained weights")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -58,6 +59,16 @@ def _volumes(text: str) -> tuple[float, ...]:
     if not values or min(values) <= 0:
         raise argparse.ArgumentTypeError("give positive volumes in mm^3, e.g. 120,250,500,800")
     return values
+
+
+def _flag_bound(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError("give the most flags per calibration normal as a number >= 0, e.g. 0.1")
+    return value
 
 
 def _spacing(text: str) -> tuple[float, float, float]:
@@ -119,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", default=None)
     p.add_argument("--normals", type=int, default=4)
     p.add_argument("--lesions", type=int, default=4)
-    p.add_argument("--max-normal-flags", type=float, default=None,
+    p.add_argument("--max-normal-flags", type=_flag_bound, default=None,
                    help="most flags per calibration normal (mean) a setting may leave (default 0.1, "
                         "calibration.MAX_NORMAL_FLAGS)")
     p.add_argument("--min-flag-sizes", type=_volumes, default=None,

@@ -77,3 +77,5 @@ def test_calibration_refuses_sizes_that_are_not_volumes_before_any_work(tmp_path
 
     with pytest.raises(ValueError, match="positive volumes"):
         calibrate_entry("tiny", "t1", tmp_path / "absent.pt", min_flag_sizes=(120.0, 0.0), write=False)
+    with pytest.raises(ValueError, match="number >= 0"):
+        calibrate_entry("tiny", "t1", tmp_path / "absent.pt", max_normal_flags=-0.5, write=False)

@@ -90,3 +90,11 @@ def test_bad_candidate_flag_sizes_for_calibration_are_refused_in_one_line(capsys
     err = capsys.readouterr().err
     assert code != 0 and len(err.strip().splitlines()) == 1
     assert "positive volumes" in err
+
+
+@pytest.mark.parametrize("bound", ["-1", "abc", "nan"])
+def test_bad_flag_bound_for_calibration_is_refused_in_one_line(capsys, bound):
+    code = main(["calibrate", "--profile", "tiny", "--max-normal-flags", bound, "--dry-run"])
+    err = capsys.readouterr().err
+    assert code != 0 and len(err.strip().splitlines()) == 1
+    assert "number >= 0" in err

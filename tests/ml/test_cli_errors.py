@@ -84,17 +84,13 @@ def test_a_smallest_flag_that_is_not_a_volume_is_refused_in_one_line(tmp_path, c
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("sizes", ["abc", "120,-5", ""])
-def test_bad_candidate_flag_sizes_for_calibration_are_refused_in_one_line(capsys, sizes):
-    code = main(["calibrate", "--profile", "tiny", "--min-flag-sizes", sizes, "--dry-run"])
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--min-flag-sizes", "abc", "positive volumes"), ("--min-flag-sizes", "120,-5", "positive volumes"),
+    ("--min-flag-sizes", "", "positive volumes"), ("--max-normal-flags", "-1", "number >= 0"),
+    ("--max-normal-flags", "abc", "number >= 0"), ("--max-normal-flags", "nan", "number >= 0"),
+])
+def test_bad_calibration_options_are_refused_in_one_line(capsys, option, value, message):
+    code = main(["calibrate", "--profile", "tiny", option, value, "--dry-run"])
     err = capsys.readouterr().err
     assert code != 0 and len(err.strip().splitlines()) == 1
-    assert "positive volumes" in err
-
-
-@pytest.mark.parametrize("bound", ["-1", "abc", "nan"])
-def test_bad_flag_bound_for_calibration_is_refused_in_one_line(capsys, bound):
-    code = main(["calibrate", "--profile", "tiny", "--max-normal-flags", bound, "--dry-run"])
-    err = capsys.readouterr().err
-    assert code != 0 and len(err.strip().splitlines()) == 1
-    assert "number >= 0" in err
+    assert message in err

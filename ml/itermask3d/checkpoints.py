@@ -28,12 +28,24 @@ def metadata_path(weights_path: Path) -> Path:
 
 
 def read_metadata(weights_path: Path) -> dict:
-    """The metadata json next to ``weights_path`` ({} if absent or unreadable)."""
+    """The metadata json next to ``weights_path``: {} if there is none.
+
+    Raises ValueError when the file exists but cannot be read as a JSON object: its calibrated
+    settings (gamma, schedule, smallest flag) would otherwise be replaced by the profile's
+    defaults without anyone noticing.
+    """
     path = metadata_path(weights_path)
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+    if not path.exists():
         return {}
+    try:
+        metadata = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"model metadata {path} cannot be read ({type(error).__name__}); restore it, "
+                         "or remove it to run with the profile's default settings") from error
+    if not isinstance(metadata, dict):
+        raise ValueError(f"model metadata {path} is not a JSON object; restore it, "
+                         "or remove it to run with the profile's default settings")
+    return metadata
 
 
 def write_metadata(weights_path: Path, metadata: dict) -> None:

@@ -136,6 +136,8 @@ def shrink_to_convergence(reconstruct: Callable[[np.ndarray], np.ndarray], x: np
     """Phase 2: from m = brain, reconstruct, m_new = [e > T], until |m| shrinks by < tolerance.
 
     Returns (reconstruction, error, final mask, passes, mask sizes per pass)."""
+    if max_passes < 1:
+        raise ValueError(f"phase 2 needs at least one pass, not max_passes={max_passes}")
     mask = brain.copy()
     sizes: list[int] = []
     passes = 0

@@ -40,7 +40,9 @@ class PreparedScan:
 
     x, h: (I, J, K) float32 normalised volume and its high-frequency channel;
     brain: (I, J, K) bool; mni_to_scan: 4x4 (MNI mm -> scan world mm);
-    intensity_low/high: the percentiles used (scan units); scan: the validated input.
+    intensity_low/high: the percentiles used (scan units); scan: the validated input;
+    registration: the alignment actually used ("affine" or "moments");
+    registration_fallback: why an asked-for affine registration fell back to moments, else None.
     """
 
     x: np.ndarray
@@ -51,6 +53,8 @@ class PreparedScan:
     intensity_high: float
     scan: Scan
     profile: Profile
+    registration: str = "affine"
+    registration_fallback: str | None = None
 
     def to_native(self, grid_volume: np.ndarray, order: int = 1) -> np.ndarray:
         """Map a grid volume (I, J, K) onto the scan's grid; returns float32 of the scan's shape."""
@@ -75,11 +79,12 @@ def prepare_scan(scan: Scan, profile: Profile, registration: str = "affine") -> 
     registration: "affine" (SimpleITK affine to the template, initialised by moments) or
     "moments" (centre of mass + isotropic scale only).
     """
-    mni_to_scan = moments_alignment(scan.foreground, scan.affine)
-    if registration == "affine":
-        mni_to_scan = affine_registration(scan, mni_to_scan)
-    elif registration != "moments":
+    if registration not in ("affine", "moments"):
         raise ValueError(f"unknown registration {registration!r}")
+    mni_to_scan = moments_alignment(scan.foreground, scan.affine)
+    fallback = None
+    if registration == "affine":
+        mni_to_scan, fallback = affine_registration(scan, mni_to_scan)
     smooth = antialias(scan.data, scan.affine, profile.spacing_mm)
     grid = resample(smooth, scan.affine, profile.grid_affine, profile.shape, mni_to_scan, order=1)
     brain = resample(scan.foreground.astype(np.float32), scan.affine, profile.grid_affine,
@@ -89,4 +94,5 @@ def prepare_scan(scan: Scan, profile: Profile, registration: str = "affine") -> 
     x, low, high = normalise(grid, brain)
     h = high_frequency(x, profile.hf_radius)
     return PreparedScan(x=x, h=h, brain=brain, mni_to_scan=mni_to_scan, intensity_low=low,
-                        intensity_high=high, scan=scan, profile=profile)
+                        intensity_high=high, scan=scan, profile=profile,
+                        registration="moments" if fallback else registration, registration_fallback=fallback)

@@ -1,6 +1,6 @@
 """Alignment of a scan to the MNI152 template.
 
-Every function returns W, a 4x4 matrix mapping MNI mm (RAS) to the scan's world mm (RAS),
+Both alignments produce W, a 4x4 matrix mapping MNI mm (RAS) to the scan's world mm (RAS),
 which is what resampling onto the template-space grid needs.
 """
 from __future__ import annotations
@@ -58,12 +58,13 @@ def _plausible(candidate: np.ndarray, reference: np.ndarray) -> bool:
     return 0.6 < ratio < 1.6 and shift < 40.0
 
 
-def affine_registration(scan, initial: np.ndarray, iterations: int = 60) -> np.ndarray:
+def affine_registration(scan, initial: np.ndarray, iterations: int = 60) -> tuple[np.ndarray, str | None]:
     """Affine (12 dof) registration of a scan to the template by Mattes mutual information
     (contrast-independent, so T1, T2 and FLAIR all register to the T1 template).
 
     scan: io.Scan; initial: W (4x4, MNI mm -> scan mm) to start from. Two levels (shrink 4
-    and 2). Returns the refined W, or ``initial`` when the optimiser drifted implausibly.
+    and 2). Returns (W, None) with the refined W, or (``initial``, reason) when the optimiser
+    failed or drifted implausibly, so the caller can say the scan was aligned by moments only.
     """
     import SimpleITK as sitk
 
@@ -97,7 +98,7 @@ def affine_registration(scan, initial: np.ndarray, iterations: int = 60) -> np.n
     try:
         method.Execute(fixed, moving)
     except RuntimeError:
-        return initial
+        return initial, "the affine optimiser failed"
     finally:
         sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(threads)
     matrix = np.asarray(transform.GetMatrix()).reshape(3, 3)
@@ -107,4 +108,6 @@ def affine_registration(scan, initial: np.ndarray, iterations: int = 60) -> np.n
     result_lps[:3, :3] = matrix
     result_lps[:3, 3] = offset
     result = _RAS_TO_LPS @ result_lps @ _RAS_TO_LPS
-    return result if _plausible(result, initial) else initial
+    if not _plausible(result, initial):
+        return initial, "the affine result was implausible (scale or shift far from the moments alignment)"
+    return result, None

@@ -61,6 +61,7 @@ def test_analysis_runs_the_models_schedule(calibrated_model, tmp_path):
     assert 25 <= result["passes"] <= 25 + get_profile("tiny").max_refine_passes + 2
     written = json.loads((tmp_path / "out" / "result.json").read_text())
     assert (written["details"]["schedule"], written["details"]["gamma"]) == ("uniform4", 0.07)
+    assert (written["details"]["registration"], written["details"]["registration_fallback"]) == ("moments", None)
 
 
 def test_an_unknown_schedule_in_the_metadata_is_refused(tmp_path):
@@ -68,6 +69,14 @@ def test_an_unknown_schedule_in_the_metadata_is_refused(tmp_path):
     save_weights(build_network(get_profile("tiny")), path, {"inference": {"schedule": "fastest"}})
     with pytest.raises(ValueError, match="unknown search schedule 'fastest'"):
         Analyzer(profile="tiny", device="cpu", model_path=path, registration="moments")
+
+
+@pytest.mark.parametrize("content", ["{\"inference\": {\"gamma\": 0.1", "[0.1, 120]"])
+def test_unreadable_metadata_is_refused_rather_than_replaced_by_defaults(calibrated_model, content):
+    # Falling back to the profile's gamma and schedule would change every result without a word.
+    calibrated_model.with_suffix(".json").write_text(content)
+    with pytest.raises(ValueError, match="tiny_t1.json .*restore it"):
+        Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments")
 
 
 def test_flags_smaller_than_the_models_smallest_flag_are_not_reported(calibrated_model, tmp_path):

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from itermask3d import registration
 from itermask3d.io import validate
 from itermask3d.preprocessing import prepare_scan
 from itermask3d.profiles import PROFILES
@@ -38,6 +39,7 @@ def test_registration_puts_the_lesion_at_its_template_position(oblique_case):
     scan = validate(oblique_case.image)
     profile = PROFILES["fast"]
     prepared = prepare_scan(scan, profile, registration="affine")
+    assert (prepared.registration, prepared.registration_fallback) == ("affine", None)
     truth = np.asarray(oblique_case.truth.dataobj) > 0
     on_grid = resample(truth.astype(np.float32), scan.affine, profile.grid_affine, profile.shape,
                        prepared.mni_to_scan, order=1) > 0.5
@@ -47,6 +49,16 @@ def test_registration_puts_the_lesion_at_its_template_position(oblique_case):
     assert np.linalg.norm(centroid_mm - expected) < 6.0
     # Brain on the grid should look like the template brain (about 1.5 - 2 L).
     assert 1.2e6 < prepared.brain.sum() * profile.spacing_mm**3 < 2.4e6
+
+
+def test_a_rejected_affine_registration_is_reported_as_moments(oblique_case, monkeypatch):
+    # Results must not claim an affine alignment that was thrown away.
+    monkeypatch.setattr(registration, "_plausible", lambda candidate, reference: False)
+    scan = validate(oblique_case.image)
+    prepared = prepare_scan(scan, PROFILES["fast"], registration="affine")
+    assert prepared.registration == "moments"
+    assert "implausible" in prepared.registration_fallback
+    np.testing.assert_allclose(prepared.mni_to_scan, registration.moments_alignment(scan.foreground, scan.affine))
 
 
 def test_to_native_keeps_shape_and_values(oblique_case):

@@ -157,3 +157,10 @@ def test_phase_two_stops_when_shrinking_below_one_percent(brain_ball):
     sizes = [int(brain_ball.sum())] + result.refine_sizes
     ratios = [shrink_ratio(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
     assert ratios[-1] < 0.01 and all(r >= 0.01 for r in ratios[:-1])
+
+
+def test_phase_two_refuses_a_pass_limit_below_one(brain_ball):
+    # Zero passes would leave no reconstruction to report.
+    x, lesion, rng = _setup(brain_ball)
+    with pytest.raises(ValueError, match="at least one pass"):
+        iterative_mask_refinement(FakeReconstructor(x, lesion, rng), x, brain_ball, gamma=0.02, max_refine_passes=0)

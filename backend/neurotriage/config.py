@@ -41,9 +41,10 @@ class Settings(BaseSettings):
     claim_minutes: int = 30
 
     # Key for the pseudonyms and UIDs that replace DICOM identifiers. Set it in production (and keep it:
-    # a new key breaks the link between a patient's old and new series); the embedded mode makes one
-    # under var/ on first use.
+    # a new key breaks the link between a patient's old and new series; the compose stack requires it).
+    # Without it the embedded mode makes one in pseudonym_key_file on first use.
     pseudonym_key: SecretStr | None = None
+    pseudonym_key_file: Path = VAR_DIR / "pseudonym.key"
     # Shift DICOM dates by a per-patient offset (True) or keep them (False).
     shift_dicom_dates: bool = True
 
@@ -64,9 +65,10 @@ def get_settings() -> Settings:
 
 
 def pseudonym_key(settings: Settings) -> bytes:
+    """The configured key, else the one in ``pseudonym_key_file`` (created, owner-only, on first use)."""
     if settings.pseudonym_key is not None:
         return settings.pseudonym_key.get_secret_value().encode()
-    path = VAR_DIR / "pseudonym.key"
+    path = settings.pseudonym_key_file
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)

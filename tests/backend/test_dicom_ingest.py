@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import io
 import subprocess
+import warnings
 import zipfile
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pydicom
+import pydicom.config
 import pytest
 from neurotriage.cases.models import Case
 from sqlalchemy import func, select
@@ -152,7 +154,60 @@ def test_zip_bomb_is_refused(clinician: ApiClient, tmp_path: Path) -> None:
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         bundle.writestr("big.dcm", bytes(40 << 20))  # 40 MiB of zeros; the test cap is 32 MiB
     response = _post(clinician, [bomb])
-    assert response.status_code == 413 and "inflates" in response.json()["detail"]
+    assert response.status_code == 413 and "inflate to more than" in response.json()["detail"]
+
+
+def test_zip_bombs_split_over_several_zips_are_refused_like_one(clinician: ApiClient, db, tmp_path: Path) -> None:
+    bombs = []
+    for index in range(2):
+        bombs.append(tmp_path / f"bomb{index}.zip")
+        with zipfile.ZipFile(bombs[-1], "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+            bundle.writestr("part.dcm", bytes(20 << 20))  # each under the 32 MiB test cap, not both
+    response = _post(clinician, bombs)
+    assert response.status_code == 413 and "inflate to more than 32 MiB" in response.json()["detail"]
+    assert db.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def _mark_encrypted(archive: Path) -> Path:
+    """Set the 'encrypted' bit of every entry, in its local header and in the central directory, as a
+    password-protected zip has it (the standard library writes no encrypted zips)."""
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as bundle:
+        offsets = [member.header_offset for member in bundle.infolist()]
+        central = bundle.start_dir
+    for offset in offsets:
+        data[offset + 6] |= 0x1
+    while data[central:central + 4] == b"PK\x01\x02":
+        data[central + 8] |= 0x1
+        # Fixed 46-byte record, then the name, extra field and comment, whose lengths it holds.
+        lengths = [int.from_bytes(data[central + k:central + k + 2], "little") for k in (28, 30, 32)]
+        central += 46 + sum(lengths)
+    archive.write_bytes(bytes(data))
+    return archive
+
+
+def test_encrypted_zip_is_refused_without_echoing_its_file_names(clinician: ApiClient, db, tmp_path: Path) -> None:
+    paths = write_series(tmp_path / "a", _volume())
+    locked = _mark_encrypted(_zip(paths, tmp_path / "locked.zip", [f"DOE^JANE/IM{i:04d}" for i in range(len(paths))]))
+    response = _post(clinician, [locked])
+    assert response.status_code == 422, response.text
+    assert "encrypted" in response.json()["detail"] and "JANE" not in response.json()["detail"]
+    assert db.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_a_malformed_uid_is_not_written_to_the_log(
+    clinician: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A leading zero in a UID component breaks the UI format; pydicom would log the value as read.
+    uid = "1.2.826.0.1.3680043.8.498.0123456789"
+    monkeypatch.setattr(pydicom.config.settings, "writing_validation_mode", pydicom.config.IGNORE)
+    paths = write_series(tmp_path / "a", _volume(), series_uid=uid)
+    with pytest.warns() as warned:
+        warnings.warn("sentinel", UserWarning)  # pytest.warns needs at least one warning
+        response = _post(clinician, paths)
+    assert response.status_code == 201, response.text
+    assert not [record for record in caplog.records if uid in record.getMessage()]
+    assert not [warning for warning in warned if uid in str(warning.message)]
 
 
 def test_corrupt_dicom_and_wrong_modality_are_refused(clinician: ApiClient, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pydicom
+import pydicom.config
 from pydicom.errors import InvalidDicomError
 
 from neurotriage.cases.deid import (
@@ -24,6 +25,10 @@ from neurotriage.cases.deid import (
 from neurotriage.core.errors import PayloadTooLarge, Unprocessable
 
 MAX_ZIP_MEMBERS = 5000
+
+# pydicom's default (warn) logs a malformed value verbatim, e.g. an original UID or patient name,
+# before de-identification has replaced it. Values are checked by our own code instead.
+pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
 
 
 @dataclass(frozen=True)
@@ -45,34 +50,55 @@ def looks_like_dicom(path: Path) -> bool:
         return handle.read(4) == b"DICM"
 
 
-def extract_zip(archive: Path, target: Path, max_inflated_bytes: int) -> list[Path]:
-    """Unpack a zip, refusing absolute or '..' paths, links, too many members and too many bytes."""
+@dataclass
+class InflateBudget:
+    """What all the zip files of one upload may unpack to together, so that many small zip
+    bombs in one request are refused like one large one."""
+
+    max_bytes: int
+    max_members: int = MAX_ZIP_MEMBERS
+    bytes_used: int = 0
+    members_used: int = 0
+
+
+def extract_zip(archive: Path, target: Path, budget: InflateBudget) -> list[Path]:
+    """Unpack a zip, refusing absolute or '..' paths, links, encrypted entries, and more files or
+    bytes than the upload's ``budget`` has left (updated in place)."""
     try:
         bundle = zipfile.ZipFile(archive)
     except zipfile.BadZipFile as exc:
         raise Unprocessable(f"The zip file is corrupt ({exc}).") from exc
     with bundle:
         members = [m for m in bundle.infolist() if not m.is_dir()]
-        if len(members) > MAX_ZIP_MEMBERS:
-            raise Unprocessable(f"The zip holds {len(members)} files; at most {MAX_ZIP_MEMBERS} are accepted.")
-        out, written = [], 0
+        budget.members_used += len(members)
+        if budget.members_used > budget.max_members:
+            raise Unprocessable(
+                f"The upload's zip files hold {budget.members_used} files; at most {budget.max_members} are accepted."
+            )
+        out = []
         for index, member in enumerate(members):
             name = PurePosixPath(member.filename.replace("\\", "/"))
             if name.is_absolute() or ".." in name.parts or member.filename.startswith("/"):
                 raise Unprocessable(f"The zip entry {member.filename!r} has an unsafe path.")
             if (member.external_attr >> 16) & 0o170000 == 0o120000:
                 raise Unprocessable(f"The zip entry {member.filename!r} is a symbolic link.")
+            if member.flag_bits & 0x1:
+                raise Unprocessable(f"Zip entry {index + 1} is encrypted; upload the files without a password.")
             destination = target / f"{index:05d}.dcm"
             try:
                 with bundle.open(member) as source, destination.open("wb") as sink:
                     # Count real output bytes: the sizes in the zip directory can lie.
                     while chunk := source.read(1 << 20):
-                        written += len(chunk)
-                        if written > max_inflated_bytes:
+                        budget.bytes_used += len(chunk)
+                        if budget.bytes_used > budget.max_bytes:
                             raise PayloadTooLarge(
-                                f"The zip inflates to more than {max_inflated_bytes // (1 << 20)} MiB."
+                                f"The upload's zip files inflate to more than {budget.max_bytes // (1 << 20)} MiB."
                             )
                         sink.write(chunk)
+            except NotImplementedError as exc:
+                raise Unprocessable(
+                    f"Zip entry {index + 1} uses a compression method that is not supported; use plain zip (deflate)."
+                ) from exc
             except (zipfile.BadZipFile, OSError, EOFError) as exc:
                 raise Unprocessable(f"The zip entry {member.filename!r} is corrupt ({exc}).") from exc
             out.append(destination)

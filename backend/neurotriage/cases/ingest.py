@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from neurotriage.audit.service import record
 from neurotriage.cases.dicom import (
+    InflateBudget,
     convert_series,
     extract_zip,
     is_zip,
@@ -71,13 +72,14 @@ def _content_hash(uploads: list[UploadedFile]) -> str:
 
 def _dicom_files(uploads: list[UploadedFile], work: Path, max_inflated_bytes: int) -> list[Path]:
     files: list[Path] = []
+    budget = InflateBudget(max_bytes=max_inflated_bytes)
     for index, upload in enumerate(uploads):
         if is_nifti_name(upload.filename):
             raise Unprocessable("Upload one NIfTI file on its own, not together with other files.")
         if is_zip(upload.path):
             target = work / f"zip{index}"
             target.mkdir()
-            files += extract_zip(upload.path, target, max_inflated_bytes)
+            files += extract_zip(upload.path, target, budget)
         elif looks_like_dicom(upload.path):
             files.append(upload.path)
         else:

@@ -7,6 +7,7 @@ from neurotriage.jobs.models import Job, JobStatus
 from sqlalchemy import select
 
 from tests.backend.conftest import ApiClient
+from tests.backend.factories import finish_job
 from tests.backend.helpers import analysed_case, upload_case
 
 
@@ -28,7 +29,7 @@ def test_rerun_with_another_profile_queues_a_new_job(clinician: ApiClient, db, b
     assert rerun.json()["model_profile"] == "paper" and rerun.json()["status"] == "queued"
     message = json.loads(broker.lrange("gpu", 0, -1)[0])
     assert message["headers"]["argsrepr"] == f"[{rerun.json()['id']}]"
-    # The case now shows its newest run; a second request while it is pending is refused.
+    # The case now shows its newest run's status; a second request while it is pending is refused.
     assert clinician.get(f"/api/cases/{case['id']}").json()["status"] == "queued"
     assert clinician.post(f"/api/cases/{case['id']}/runs", json={}).status_code == 409
     runs = clinician.get(f"/api/cases/{case['id']}/runs").json()
@@ -49,3 +50,35 @@ def test_retry_after_failure(clinician: ApiClient, db, tmp_path: Path) -> None:
     failed = clinician.get(f"/api/cases/{case_id}").json()
     assert failed["status"] == "failed" and failed["error"].endswith("empty brain")
     assert clinician.post(f"/api/cases/{case_id}/runs", json={}).status_code == 201
+
+
+def test_a_rerun_keeps_the_earlier_result_in_view_until_it_succeeds(
+    clinician: ApiClient, coordinator: ApiClient, db, broker, tmp_path: Path
+) -> None:
+    urgent = analysed_case(clinician, db, tmp_path, label="urgent", seed=1, triage="urgent")
+    analysed_case(clinician, db, tmp_path, label="routine", seed=2, triage="routine")
+    first_run = urgent["result_run_id"]
+    rerun = clinician.post(f"/api/cases/{urgent['id']}/runs", json={}).json()
+
+    def shown() -> dict:
+        return clinician.get(f"/api/cases/{urgent['id']}").json()
+
+    # Pending and then cancelled, the re-run must not hide the urgent finding or drop the case down the list.
+    for expected_status in ("queued", "cancelled"):
+        case = shown()
+        assert case["status"] == expected_status
+        assert (case["triage"], len(case["flags"]), case["result_run_id"]) == ("urgent", 2, first_run)
+        worklist = clinician.get("/api/cases", params={"sort": "priority"}).json()["items"]
+        assert worklist[0]["id"] == urgent["id"] and worklist[0]["triage"] == "urgent"
+        if expected_status == "queued":
+            assert clinician.post(f"/api/jobs/{rerun['id']}/cancel").status_code == 200
+    exported = {row["case_id"]: row for row in coordinator.get("/api/export.json").json()}[urgent["id"]]
+    assert (exported["status"], exported["result_run"], exported["triage"]) == ("cancelled", first_run, "urgent")
+
+    # A re-run that succeeds replaces the result.
+    second = clinician.post(f"/api/cases/{urgent['id']}/runs", json={}).json()
+    finish_job(db, second["id"], n_flags=1, triage="routine")
+    case = shown()
+    assert (case["status"], case["triage"], len(case["flags"]), case["result_run_id"]) == (
+        "succeeded", "routine", 1, second["id"]
+    )

@@ -94,6 +94,11 @@ class CaseSummary(BaseModel):
     claimed_by: str | None
     claimed_until: datetime | None
     model: ModelInfo | None
+    result_run_id: int | None = Field(
+        description="The run whose result (score, triage, flags, files) is shown: the newest successful run. "
+        "It is an earlier run than the one `status` describes while a re-run is pending, or after it failed "
+        "or was cancelled; null before any run succeeded."
+    )
 
 
 class CaseDetail(CaseSummary):

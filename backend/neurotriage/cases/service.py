@@ -17,9 +17,24 @@ from neurotriage.users.models import User
 MAX_PAGE_SIZE = 100
 
 
-def latest_job_ids():  # type: ignore[no-untyped-def]
-    """Subquery: the newest job of every case (a case can be re-run with another model)."""
-    return select(Job.case_id, func.max(Job.id).label("job_id")).group_by(Job.case_id).subquery()
+def case_rows():  # type: ignore[no-untyped-def]
+    """``select(Case, Job, Result)``: each case with its newest run (whose status the case shows) and its
+    newest result (the latest successful run's).
+
+    A case can be re-run (another model, or a retry). The two differ while a re-run is queued or running,
+    or after it failed or was cancelled; the earlier result stays in view, so a re-run never hides a
+    finding or drops an urgent case down the worklist."""
+    latest_job = select(Job.case_id, func.max(Job.id).label("job_id")).group_by(Job.case_id).subquery()
+    latest_result = (
+        select(Result.case_id, func.max(Result.id).label("result_id")).group_by(Result.case_id).subquery()
+    )
+    return (
+        select(Case, Job, Result)
+        .join(latest_job, latest_job.c.case_id == Case.id)
+        .join(Job, Job.id == latest_job.c.job_id)
+        .outerjoin(latest_result, latest_result.c.case_id == Case.id)
+        .outerjoin(Result, Result.id == latest_result.c.result_id)
+    )
 
 
 SORTS = ("priority", "score", "uploaded_at")
@@ -39,13 +54,7 @@ class WorklistQuery:
 
 def list_cases(session: Session, viewer: User, query: WorklistQuery) -> tuple[list[tuple[Case, Job, Result | None]], int]:
     page_size = max(1, min(query.page_size, MAX_PAGE_SIZE))
-    latest = latest_job_ids()
-    statement = (
-        select(Case, Job, Result)
-        .join(latest, latest.c.case_id == Case.id)
-        .join(Job, Job.id == latest.c.job_id)
-        .outerjoin(Result, Result.job_id == Job.id)
-    )
+    statement = case_rows()
     if query.status:
         statement = statement.where(Job.status == query.status)
     if query.mine:
@@ -72,14 +81,7 @@ def list_cases(session: Session, viewer: User, query: WorklistQuery) -> tuple[li
 
 
 def get_case(session: Session, case_id: int) -> tuple[Case, Job, Result | None]:
-    latest = latest_job_ids()
-    row = session.execute(
-        select(Case, Job, Result)
-        .join(latest, latest.c.case_id == Case.id)
-        .join(Job, Job.id == latest.c.job_id)
-        .outerjoin(Result, Result.job_id == Job.id)
-        .where(Case.id == case_id)
-    ).first()
+    row = session.execute(case_rows().where(Case.id == case_id)).first()
     if row is None:
         raise NotFound(f"No case {case_id}.")
     return row[0], row[1], row[2]

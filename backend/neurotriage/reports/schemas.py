@@ -62,7 +62,11 @@ class ExportRow(BaseModel):
     label: str
     sequence: str
     uploaded_at: str
-    status: str
+    status: str = Field(description="Status of the case's newest run")
+    result_run: int | None = Field(
+        description="Run the result columns come from (the newest successful one); earlier than the newest run "
+        "while a re-run is pending, failed or cancelled"
+    )
     model: str | None
     score: float | None
     triage: str | None

@@ -121,24 +121,17 @@ def _by_reviewer_flags(session: Session) -> dict[int, dict[int, str]]:
 
 
 EXPORT_COLUMNS = (
-    "case_id", "label", "sequence", "uploaded_at", "status", "model", "score", "triage", "quality", "flags",
-    "min_flag_ml", "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts", "first_verdict_at",
+    "case_id", "label", "sequence", "uploaded_at", "status", "result_run", "model", "score", "triage", "quality",
+    "flags", "min_flag_ml", "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts", "first_verdict_at",
     "turnaround_s",
 )
 
 
 def export_rows(session: Session) -> list[dict[str, Any]]:
-    """One row per case (its newest run): the model's findings and the reviewers' verdicts."""
-    from neurotriage.cases.service import latest_job_ids
+    """One row per case: its newest run's status, its newest result and the reviewers' verdicts."""
+    from neurotriage.cases.service import case_rows
 
-    latest = latest_job_ids()
-    rows = session.execute(
-        select(Case, Job, Result)
-        .join(latest, latest.c.case_id == Case.id)
-        .join(Job, Job.id == latest.c.job_id)
-        .outerjoin(Result, Result.job_id == Job.id)
-        .order_by(Case.id)
-    ).all()
+    rows = session.execute(case_rows().order_by(Case.id)).all()
     flag_counts: dict[int, Counter[str]] = defaultdict(Counter)
     for result_id, verdict in session.execute(
         select(Flag.result_id, FlagVerdict.verdict).join(FlagVerdict, FlagVerdict.flag_id == Flag.id)
@@ -163,6 +156,8 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
                 "sequence": case.sequence,
                 "uploaded_at": case.uploaded_at.isoformat(),
                 "status": job.status,
+                # The run the result columns come from: an earlier one when the newest has not succeeded.
+                "result_run": result.job_id if result else None,
                 "model": f"{result.model_name} {result.model_version}" if result else None,
                 "score": result.score if result else None,
                 "triage": result.triage if result else None,

@@ -633,6 +633,11 @@ export interface components {
              * @description The engine found acquisition problems (also when an urgent flag keeps triage urgent)
              */
             rescan_recommended: boolean;
+            /**
+             * Result Run Id
+             * @description The run whose result (score, triage, flags, files) is shown: the newest successful run. It is an earlier run than the one `status` describes while a re-run is pending, or after it failed or was cancelled; null before any run succeeded.
+             */
+            result_run_id: number | null;
             /** Review Seconds */
             review_seconds: number;
             /**
@@ -698,6 +703,11 @@ export interface components {
              * @description The engine found acquisition problems (also when an urgent flag keeps triage urgent)
              */
             rescan_recommended: boolean;
+            /**
+             * Result Run Id
+             * @description The run whose result (score, triage, flags, files) is shown: the newest successful run. It is an earlier run than the one `status` describes while a re-run is pending, or after it failed or was cancelled; null before any run succeeded.
+             */
+            result_run_id: number | null;
             /**
              * Review State
              * @enum {string}
@@ -819,11 +829,19 @@ export interface components {
             model: string | null;
             /** Quality */
             quality: string;
+            /**
+             * Result Run
+             * @description Run the result columns come from (the newest successful one); earlier than the newest run while a re-run is pending, failed or cancelled
+             */
+            result_run: number | null;
             /** Score */
             score: number | null;
             /** Sequence */
             sequence: string;
-            /** Status */
+            /**
+             * Status
+             * @description Status of the case's newest run
+             */
             status: string;
             /** Triage */
             triage: string | null;

@@ -1,5 +1,5 @@
 import type { CaseDetail } from '../api/types';
-import { formatScore, isActive, smallestFlagText } from '../lib/format';
+import { earlierResultText, formatScore, hasResult, isActive, smallestFlagText } from '../lib/format';
 import { qualityText } from './QualityNotice';
 
 /** The engine's scan-level result: score, triage, subject threshold, passes, run time, smallest flag, quality. */
@@ -15,9 +15,11 @@ export function ResultSummary({ c }: { c: CaseDetail }) {
   return (
     <section className="panel" aria-labelledby="summary-title">
       <h2 id="summary-title">Result</h2>
-      {isActive(c.status) ? (
+      {isActive(c.status) && (
         <p className="muted">{c.status === 'queued' ? 'Waiting for a worker…' : `Analysing: ${c.stage ?? 'working'}`}</p>
-      ) : (
+      )}
+      {earlierResultText(c) && <p className="info-box earlier-result">{earlierResultText(c)}</p>}
+      {(hasResult(c) || !isActive(c.status)) && (
         <dl className="facts">
           {facts.map(([term, value]) => (
             <div key={term}>
@@ -27,7 +29,7 @@ export function ResultSummary({ c }: { c: CaseDetail }) {
           ))}
           <div className="wide">
             <dt>Quality</dt>
-            <dd>{c.status === 'succeeded' ? qualityText(c.quality ?? []) : '—'}</dd>
+            <dd>{hasResult(c) ? qualityText(c.quality ?? []) : '—'}</dd>
           </div>
         </dl>
       )}

@@ -1,6 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { anyActive, clampPercent, formatMl, formatScore, formatVec, smallestFlagText, statusText, verdictText } from './format';
+import {
+  anyActive,
+  clampPercent,
+  earlierResultText,
+  formatMl,
+  formatScore,
+  formatVec,
+  hasResult,
+  smallestFlagText,
+  statusText,
+  verdictText,
+} from './format';
 import { loginPath, safeNext } from './returnTo';
+
+describe('earlierResultText', () => {
+  it('says which run the result comes from when the newest run has not succeeded', () => {
+    expect(earlierResultText({ status: 'running', result_run_id: 4 })).toBe(
+      'Showing the result of run 4: the newest run is running.',
+    );
+    expect(earlierResultText({ status: 'cancelled', result_run_id: 4 })).toBe(
+      'Showing the result of run 4: the newest run was cancelled.',
+    );
+    expect(earlierResultText({ status: 'succeeded', result_run_id: 5 })).toBeNull();
+    expect(earlierResultText({ status: 'queued', result_run_id: null })).toBeNull();
+    expect(hasResult({ result_run_id: null })).toBe(false);
+    expect(hasResult({ result_run_id: 4 })).toBe(true);
+  });
+});
 
 describe('statusText', () => {
   it('shows progress and stage while running', () => {

@@ -24,6 +24,26 @@ export function statusText(c: Pick<CaseSummary, 'status' | 'progress' | 'stage'>
   return c.status;
 }
 
+/** True when some run of the case succeeded: its result (triage, flags, images) can be shown. */
+export function hasResult(c: Pick<CaseSummary, 'result_run_id'>): boolean {
+  return c.result_run_id != null;
+}
+
+const NEWEST_RUN_TEXT: Record<JobStatus, string> = {
+  queued: 'is waiting for a worker',
+  running: 'is running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'was cancelled',
+};
+
+/** When the result shown comes from an earlier run than the case's newest (a re-run pending, failed or
+ * cancelled), a sentence that says so; otherwise null. */
+export function earlierResultText(c: Pick<CaseSummary, 'status' | 'result_run_id'>): string | null {
+  if (c.result_run_id == null || c.status === 'succeeded') return null;
+  return `Showing the result of run ${c.result_run_id}: the newest run ${NEWEST_RUN_TEXT[c.status] ?? c.status}.`;
+}
+
 export function formatScore(score: number | null | undefined): string {
   if (score == null || !Number.isFinite(score)) return '—';
   return score.toFixed(4);

@@ -65,6 +65,7 @@ function detail(over: Partial<CaseDetail> = {}): CaseDetail {
     review_seconds: 0,
     dicom_meta: {},
     source_format: 'nifti',
+    result_run_id: (over.status ?? 'succeeded') === 'succeeded' ? 1 : null,
     ...over,
   } as CaseDetail;
 }
@@ -209,6 +210,15 @@ describe('CasePage', () => {
     await userEvent.click(within(alert).getByRole('button', { name: 'Retry analysis' }));
     await waitFor(() => expect(rerun).toHaveBeenCalledWith(5));
     expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'false');
+  });
+
+  it('keeps the earlier result in view when a re-run failed, and says which run it is', async () => {
+    open(detail({ status: 'failed', error: 'The worker stopped.', result_run_id: 3, triage: 'urgent' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Analysis failed. The worker stopped.');
+    expect(screen.getByText('Showing the result of run 3: the newest run failed.')).toBeInTheDocument();
+    expect(within(screen.getByRole('list', { name: 'Flags' })).getAllByRole('listitem')).toHaveLength(2);
+    expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'true');
+    await act(async () => undefined);
   });
 
   it('shows progress while running and no overlay yet', async () => {

@@ -22,7 +22,7 @@ import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
 import { FindingsPanel } from '../components/FindingsPanel';
 import { actionForKey, neighbourId, stepIndex, type KeyAction } from '../lib/keymap';
 import { loadOverlay, saveOverlay, type OverlaySettings } from '../lib/overlay';
-import { formatDateTime } from '../lib/format';
+import { formatDateTime, hasResult } from '../lib/format';
 import { useCaseSession } from '../lib/useCaseSession';
 import { NotFound } from './NotFound';
 import { lastWorklistQuery } from '../lib/worklistMemory';
@@ -91,7 +91,8 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
 
   const c = query.data;
   const flags = useMemo(() => c?.flags ?? [], [c]);
-  const succeeded = c?.status === 'succeeded';
+  // The newest successful run's result stays in view while a re-run is pending, failed or cancelled.
+  const showResult = !!c && hasResult(c);
 
   useEffect(() => {
     document.title = c ? `${c.label} · NeuroTriage` : 'Case · NeuroTriage';
@@ -315,7 +316,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
           <OverlayControls
             value={overlay}
             onChange={setOverlay}
-            disabled={!succeeded}
+            disabled={!showResult}
             render3d={render3d}
             onToggle3d={() => setRender3d((r) => !r)}
           />
@@ -326,17 +327,19 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
             maskMode={maskMode}
             onMaskMode={setMaskMode}
             maskStatus={maskStatus}
-            maskAvailable={succeeded && flags.length > 0}
+            maskAvailable={showResult && flags.length > 0}
           />
           <Viewer
+            // a re-run that succeeds brings new volumes at the same addresses: load them afresh
+            key={c.result_run_id ?? 'no-result'}
             ref={viewerRef}
-            withMask={succeeded && flags.length > 0}
+            withMask={showResult && flags.length > 0}
             maskMode={maskMode}
             selectedLabel={flags[selected]?.label ?? null}
             onWindow={setWindowState}
             onMaskStatus={setMaskStatus}
             caseId={c.id}
-            withOverlay={succeeded}
+            withOverlay={showResult}
             overlay={overlay}
             render3d={render3d}
             onLocation={setReadout}
@@ -348,7 +351,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
           <section className="panel flags-panel" aria-labelledby="flags-title">
             <div className="panel-title-row">
               <h2 id="flags-title">Flags</h2>
-              {succeeded && (
+              {showResult && (
                 <span className="muted small">
                   {flags.filter((f) => f.verdict).length}/{flags.length} reviewed
                 </span>
@@ -362,7 +365,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
                 {saveError}
               </div>
             )}
-            {succeeded ? (
+            {showResult ? (
               <FlagList
                 flags={flags}
                 selected={selected}
@@ -383,8 +386,8 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
               </p>
             )}
           </section>
-          {succeeded && <CaseVerdictPanel c={c} canReview={canReview} onNotice={setNotice} />}
-          {succeeded && (
+          {showResult && <CaseVerdictPanel c={c} canReview={canReview} onNotice={setNotice} />}
+          {showResult && (
             <FindingsPanel
               c={c}
               canReview={canReview}

@@ -23,6 +23,8 @@ const summary = (over: Partial<CaseSummary>): CaseSummary =>
     claimed_by: null,
     claimed_until: null,
     model: null,
+    // a result exists only once a run succeeded (unless a test says otherwise)
+    result_run_id: (over.status ?? 'succeeded') === 'succeeded' ? 1 : null,
     ...over,
   }) as CaseSummary;
 
@@ -97,6 +99,21 @@ describe('WorklistPage', () => {
       ['rescan', 'chip triage-rescan'],
     ]);
     expect(await chips('flagged')).toEqual([['review', 'chip triage-review']]);
+  });
+
+  it('shows the earlier result of a case that is being re-run', async () => {
+    vi.spyOn(api, 'listCases').mockResolvedValue({
+      items: [summary({ id: 4, label: 'rerun', status: 'queued', result_run_id: 2, triage: 'urgent', flag_count: 3 })],
+      total: 1,
+      page: 1,
+      page_size: 25,
+    });
+    renderAt(<WorklistPage />);
+    const row = (await screen.findByRole('link', { name: 'rerun' })).closest('tr')!;
+    expect(row).toHaveTextContent('queued');
+    expect(row.querySelector('.chip')).toHaveTextContent('urgent');
+    expect(row.querySelectorAll('td')[4]).toHaveTextContent('3');
+    expect(row).toHaveTextContent('Unreviewed');
   });
 
   it('shows a load error with a retry', async () => {

@@ -6,7 +6,7 @@ import type { CaseSummary, JobStatus, ListCasesQuery } from '../api/types';
 import { hasRole } from '../auth/session';
 import { UploadForm } from '../components/UploadForm';
 import { StatusCell, TriageChips } from '../components/StatusCell';
-import { anyActive, formatDateTime, formatScore } from '../lib/format';
+import { anyActive, formatDateTime, formatScore, hasResult } from '../lib/format';
 import { rememberWorklistQuery } from '../lib/worklistMemory';
 import { prefetchCaseFiles } from '../lib/filePrefetch';
 
@@ -22,7 +22,7 @@ const REVIEW_TEXT: Record<CaseSummary['review_state'], string> = {
 };
 
 function reviewText(c: CaseSummary): string {
-  if (c.status !== 'succeeded') return '—';
+  if (!hasResult(c)) return '—';
   return REVIEW_TEXT[c.review_state] ?? (c.reviewed ? 'Reviewed' : 'Unreviewed');
 }
 
@@ -221,9 +221,9 @@ export function WorklistPage() {
                 <td>
                   <Link
                     to={`/cases/${c.id}`}
-                    onMouseEnter={() => c.status === 'succeeded' && hover.start(c.id)}
+                    onMouseEnter={() => hasResult(c) && hover.start(c.id)}
                     onMouseLeave={hover.cancel}
-                    onFocus={() => c.status === 'succeeded' && hover.start(c.id)}
+                    onFocus={() => hasResult(c) && hover.start(c.id)}
                     onBlur={hover.cancel}
                   >
                     {c.label}
@@ -237,7 +237,7 @@ export function WorklistPage() {
                 <td className="num nowrap">
                   {formatScore(c.score)} <TriageChips c={c} />
                 </td>
-                <td className="num">{c.status === 'succeeded' ? c.flag_count : '—'}</td>
+                <td className="num">{hasResult(c) ? c.flag_count : '—'}</td>
                 <td>{reviewText(c)}</td>
                 <td className="muted">{c.claimed_by ?? ''}</td>
               </tr>

@@ -21,6 +21,9 @@ PLANTED = {
     "PatientAddress": "12 Baker Street",
     "OperatorsName": "Tech^Tina",
 }
+# Identity a sender leaves outside the data set proper: in the file meta and in the 128-byte preamble.
+SENDER_TITLE = "ELSEWHERE_MR1"
+PREAMBLE_TEXT = b"Doe^Jane MRN-0042-XYZ"
 NESTED_ID = "NESTED-ID-3141"
 NESTED_NAME = "Nested^Nora"
 PRIVATE_TEXT = "PrivateJaneDoe"
@@ -56,6 +59,7 @@ def write_series(
         meta.MediaStorageSOPClassUID = MRImageStorage
         meta.MediaStorageSOPInstanceUID = generate_uid()
         meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        meta.SourceApplicationEntityTitle = SENDER_TITLE
         ds = Dataset()
         ds.file_meta = meta
         ds.SOPClassUID = MRImageStorage
@@ -68,6 +72,8 @@ def write_series(
         ds.PatientID = patient_id
         ds.StudyDate = ds.SeriesDate = ds.AcquisitionDate = "20240607"
         ds.StudyTime = "101500"
+        # A date outside the usual study/series/acquisition ones: it must be shifted like them.
+        ds.PerformedProcedureStepStartDate = "20240607"
         ds.SeriesDescription = "T1 MPRAGE for Doe^Jane"
         ds.SequenceName = "*tfl3d1"
         ds.ScanningSequence, ds.MRAcquisitionType = "GR", "3D"
@@ -93,6 +99,7 @@ def write_series(
         ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
         ds.PixelData = np.ascontiguousarray(scaled[:, :, k].T).tobytes()
         path = folder / f"slice{k:03d}.dcm"
+        ds.preamble = PREAMBLE_TEXT.ljust(128, b"\0")
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     return paths

@@ -19,7 +19,9 @@ from tests.backend.dicom_factory import (
     NESTED_ID,
     NESTED_NAME,
     PLANTED,
+    PREAMBLE_TEXT,
     PRIVATE_TEXT,
+    SENDER_TITLE,
     write_series,
 )
 from tests.backend.volumes import brain_like
@@ -85,12 +87,14 @@ def test_stored_dicom_keeps_no_identifier_top_level_nested_or_private(
     case = _post(clinician, [_zip(paths, tmp_path / "series.zip")]).json()
     pseudonym = db.get(Case, case["id"]).patient_pseudonym
     stored = storage_dir / "cases" / str(case["id"]) / "dicom-deidentified.zip"
-    planted = [*PLANTED.values(), NESTED_ID, NESTED_NAME, PRIVATE_TEXT, "Doe"]
+    planted = [*PLANTED.values(), NESTED_ID, NESTED_NAME, PRIVATE_TEXT, SENDER_TITLE, "Doe"]
+    assert paths[0].read_bytes()[:128].startswith(PREAMBLE_TEXT)  # the factory really planted it
     with zipfile.ZipFile(stored) as bundle:
         names = bundle.namelist()
         assert len(names) == len(paths)
         for name in names:
             raw = bundle.read(name)
+            assert raw[:128] == bytes(128)
             # Every element up to Pixel Data (7FE0,0010), raw: pixel values may spell "1965" by chance.
             pixel_data_at = raw.find(b"\xe0\x7f\x10\x00")
             assert pixel_data_at > 132, "no Pixel Data element after the preamble"
@@ -107,6 +111,9 @@ def test_stored_dicom_keeps_no_identifier_top_level_nested_or_private(
             # long runs of digits; 1.8 % of sets of five contain "1965", so a search of the raw bytes failed now and then.)
             values = [str(e.value) for e in dataset.iterall() if e.VR not in ("UI", "OB", "OW", "UN", "SQ")]
             assert not any("1965" in value for value in values), [v for v in values if "1965" in v]
+            # Every date moves by the same offset: none is left at the acquisition's real date.
+            dates = {e.keyword: str(e.value) for e in dataset.iterall() if e.VR == "DA" and e.value}
+            assert dates["PerformedProcedureStepStartDate"] == dates["AcquisitionDate"] != "20240607"
     scan_bytes = (storage_dir / "cases" / str(case["id"]) / "scan.nii.gz").read_bytes()
     assert b"Doe" not in scan_bytes
 

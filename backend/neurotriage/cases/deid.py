@@ -5,7 +5,10 @@ The table below lists the profile's actions for the attributes found in MR brain
 Z replace with an empty value, U replace a UID with a keyed one, D replace with a dummy value. On top
 of the table three safety nets apply everywhere, nested sequences included: every private tag is
 removed, every remaining Person Name (PN) element is removed, and every UID except the class and
-transfer-syntax UIDs is replaced. Dates are shifted by a per-patient offset (or kept, per settings).
+transfer-syntax UIDs is replaced. Every date (DA) and date-time (DT) the table keeps is shifted by a
+per-patient offset (or kept, per settings): one unshifted date beside its shifted copy would give the
+offset away. The file meta loses the sender's identity and the 128-byte preamble is zeroed, since both
+can carry site or patient text.
 """
 
 from __future__ import annotations
@@ -57,8 +60,12 @@ KEPT_UIDS = {
     "SOPClassUID", "ReferencedSOPClassUID", "MediaStorageSOPClassUID", "TransferSyntaxUID",
     "ImplementationClassUID", "CodingSchemeUID", "AffectedSOPClassUID", "RequestedSOPClassUID",
 }
-DATE_KEYWORDS = {"StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate", "InstanceCreationDate"}
-DATETIME_KEYWORDS = {"AcquisitionDateTime"}
+# File meta (group 0002) elements that name the sending site or carry free private data.
+FILE_META_REMOVED = (
+    "SourceApplicationEntityTitle", "SendingApplicationEntityTitle", "ReceivingApplicationEntityTitle",
+    "SourcePresentationAddress", "SendingPresentationAddress", "ReceivingPresentationAddress",
+    "PrivateInformationCreatorUID", "PrivateInformation",
+)
 
 
 def keyed_digest(key: bytes, *parts: str) -> str:
@@ -87,6 +94,19 @@ def _shift_date(value: str, days: int) -> str:
         return ""
 
 
+def _shift_element(element: DataElement, days: int) -> None:
+    """Shift a DA or DT element (one value or several) by ``days``; an unreadable date is emptied."""
+
+    def shift(text: str) -> str:
+        shifted = _shift_date(text, days)
+        return shifted + text[8:] if element.VR == "DT" and shifted else shifted
+
+    if element.VM > 1:
+        element.value = [shift(str(value)) for value in element.value]
+    else:
+        element.value = shift(str(element.value))
+
+
 class Deidentifier:
     def __init__(self, key: bytes, shift_dates: bool = True) -> None:
         self.key = key
@@ -99,8 +119,15 @@ class Deidentifier:
         )
         days = date_offset_days(self.key, pseudonym) if self.shift_dates else 0
         self._clean(dataset, pseudonym, days)
-        if getattr(dataset, "file_meta", None) is not None and "MediaStorageSOPInstanceUID" in dataset.file_meta:
-            dataset.file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
+        meta = getattr(dataset, "file_meta", None)
+        if meta is not None:
+            for keyword in FILE_META_REMOVED:
+                if keyword in meta:
+                    delattr(meta, keyword)
+            if "MediaStorageSOPInstanceUID" in meta:
+                meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
+        if getattr(dataset, "preamble", None) is not None:
+            dataset.preamble = bytes(128)
         dataset.PatientIdentityRemoved = "YES"
         dataset.DeidentificationMethod = DEIDENTIFICATION_METHOD
         dataset.LongitudinalTemporalInformationModified = "MODIFIED" if days else "UNMODIFIED"
@@ -128,11 +155,8 @@ class Deidentifier:
             elif element.VR == "SQ":
                 for item in element.value:
                     self._clean(item, pseudonym, days)
-            elif keyword in DATE_KEYWORDS and days and element.value:
-                element.value = _shift_date(str(element.value), days)
-            elif keyword in DATETIME_KEYWORDS and days and element.value:
-                text = str(element.value)
-                element.value = _shift_date(text, days) + text[8:] if len(text) >= 8 else ""
+            elif element.VR in ("DA", "DT") and days and element.value:
+                _shift_element(element, days)
 
     def _uids(self, element: DataElement) -> str | list[str]:
         if element.VM > 1:

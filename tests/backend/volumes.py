@@ -18,10 +18,14 @@ def brain_like(shape: tuple[int, int, int] = (24, 28, 24), seed: int = 0) -> np.
     return data
 
 
-def write_nifti(path: Path, data: np.ndarray | None = None, spacing: float = 2.0, descrip: str = "") -> Path:
+def write_nifti(
+    path: Path, data: np.ndarray | None = None, spacing: float = 2.0, descrip: str = "", intent_name: str = ""
+) -> Path:
     image = nib.Nifti1Image(brain_like() if data is None else data, np.diag([spacing, spacing, spacing, 1.0]))
     if descrip:
         image.header["descrip"] = descrip.encode()
+    if intent_name:
+        image.header["intent_name"] = intent_name.encode()
     nib.save(image, str(path))
     return path
 

@@ -67,6 +67,7 @@ def save_deidentified(image: nib.Nifti1Image, target: Path) -> None:
     header["descrip"] = b""
     header["aux_file"] = b""
     header["db_name"] = b""
+    header["intent_name"] = b""
     header.extensions.clear()
     clean = nib.Nifti1Image(np.asanyarray(image.dataobj), image.affine, header=header)
     nib.save(clean, str(target))

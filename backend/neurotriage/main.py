@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from neurotriage.api_docs import router as api_docs_router
 from neurotriage.audit.router import router as audit_router
 from neurotriage.auth.router import router as auth_router
 from neurotriage.cases.router import router as cases_router
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    app = FastAPI(title="NeuroTriage", version="0.1.0", docs_url="/api/docs", redoc_url=None)
+    # FastAPI's own documentation routes take no dependencies; api_docs serves them behind sign-in.
+    app = FastAPI(title="NeuroTriage", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
 
     @app.exception_handler(DomainError)
@@ -35,7 +37,7 @@ def create_app() -> FastAPI:
 
     for router in (
         health_router, auth_router, users_router, cases_router, jobs_router, reviews_router, audit_router,
-        reports_router,
+        reports_router, api_docs_router,
     ):
         app.include_router(router, prefix="/api")
 

@@ -88,3 +88,15 @@ def test_health_needs_no_login(anon: ApiClient) -> None:
 def test_unknown_api_path_is_json_404(anon: ApiClient) -> None:
     response = anon.get("/api/nope")
     assert response.status_code == 404 and "detail" in response.json()
+
+
+@pytest.mark.parametrize("path", ["/api/openapi.json", "/api/docs"])
+def test_the_api_description_is_for_signed_in_users_only(anon: ApiClient, admin: ApiClient, path: str) -> None:
+    assert anon.get(path).status_code == 401
+    assert admin.get(path).status_code == 200
+    # FastAPI's unauthenticated default is not served (the app's page or a 404 instead).
+    assert '"paths"' not in anon.get("/openapi.json").text
+
+
+def test_the_signed_in_description_is_the_documented_one(clinician: ApiClient, app) -> None:  # type: ignore[no-untyped-def]
+    assert clinician.get("/api/openapi.json").json() == app.openapi()

@@ -56,29 +56,74 @@ def _engine_result(triage: str, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def store(db, monkeypatch, tmp_path: Path) -> Callable[[int, dict[str, Any]], Result]:  # type: ignore[no-untyped-def]
-    """The worker's _store_result for a case's job, inside the test's transaction, with stand-in volumes."""
-
-    @contextmanager
-    def scope() -> Iterator[Any]:
-        yield db
-        db.commit()
-
-    monkeypatch.setattr(runner, "session_scope", scope)
+def engine_out(tmp_path: Path) -> Path:
+    """Stand-in volumes where the engine writes its result files."""
     out_dir = tmp_path / "engine-out"
     out_dir.mkdir()
     for kind in runner.RESULT_FILES:
         (out_dir / f"{kind}.nii.gz").write_bytes(b"stand-in volume")
+    return out_dir
+
+
+@pytest.fixture
+def scope(db):  # type: ignore[no-untyped-def]
+    """The worker's unit of work, inside the test's transaction: rolled back on error, as in production."""
+
+    @contextmanager
+    def unit() -> Iterator[Any]:
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    return unit
+
+
+@pytest.fixture
+def store(db, scope, engine_out: Path) -> Callable[[int, dict[str, Any]], Result]:  # type: ignore[no-untyped-def]
+    """The worker's save_result for a case's running job."""
 
     def run(case_id: int, result: dict[str, Any]) -> Result:
         job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
         transition(db, job, JobStatus.running)
         db.commit()
-        runner._store_result(job.id, out_dir, result, get_storage())
+        assert runner.save_result(job.id, engine_out, result, get_storage(), scope=scope)
         assert job.status == JobStatus.succeeded
         return db.scalars(select(Result).where(Result.job_id == job.id)).one()
 
     return run
+
+
+def _running_job(clinician: ApiClient, db, tmp_path: Path, label: str) -> tuple[int, Job]:  # type: ignore[no-untyped-def]
+    case_id = upload_case(clinician, tmp_path, label)
+    job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
+    transition(db, job, JobStatus.running)
+    db.commit()
+    return case_id, job
+
+
+def test_a_late_result_does_not_revive_a_job_that_was_failed(
+    clinician: ApiClient, db, scope, engine_out: Path, storage_dir: Path, tmp_path: Path
+) -> None:
+    case_id, job = _running_job(clinician, db, tmp_path, "stale")
+    transition(db, job, JobStatus.failed, error="stale")  # what housekeeping does past the time limit
+    db.commit()
+    assert not runner.save_result(job.id, engine_out, _engine_result("review"), get_storage(), scope=scope)
+    assert clinician.get(f"/api/cases/{case_id}").json()["status"] == "failed"
+    assert not (storage_dir / "cases" / str(case_id) / "jobs").exists()
+
+
+def test_a_result_that_cannot_be_stored_leaves_no_files(
+    clinician: ApiClient, db, scope, engine_out: Path, storage_dir: Path, tmp_path: Path
+) -> None:
+    case_id, job = _running_job(clinician, db, tmp_path, "broken result")
+    broken = {key: value for key, value in _engine_result("review").items() if key != "flags"}
+    with pytest.raises(KeyError):
+        runner.save_result(job.id, engine_out, broken, get_storage(), scope=scope)
+    assert not list((storage_dir / "cases" / str(case_id)).glob("jobs/**/*.nii.gz"))
+    assert clinician.get(f"/api/cases/{case_id}").json()["status"] == "running"
 
 
 def test_quality_issues_and_rescan_triage_are_stored_and_shown_on_the_case(

@@ -11,11 +11,14 @@ import math
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from neurotriage.config import Settings, get_settings
 from neurotriage.core.storage import Storage, get_storage
@@ -130,54 +133,82 @@ def smallest_flag_mm3(details: Any) -> float | None:
     return None
 
 
-def _store_result(job_id: int, out_dir: Path, result: dict[str, Any], storage: Storage) -> None:
-    with session_scope() as session:
-        job = session.get(Job, job_id, with_for_update=True)
-        assert job is not None
-        if session.scalar(select(Result.id).where(Result.job_id == job_id)) is not None:
-            return
-        files = {}
-        for kind in RESULT_FILES:
-            key = f"cases/{job.case_id}/jobs/{job_id}/{kind}.nii.gz"
-            storage.put_file(key, out_dir / f"{kind}.nii.gz")
-            files[kind] = key
-        model = result["model"]
-        row = Result(
-            job_id=job_id,
-            case_id=job.case_id,
-            score=float(result["score"]),
-            mean_error=float(result["mean_error"]),
-            mask_volume_mm3=float(result["mask_volume_mm3"]),
-            triage=result["triage"],
-            priority=TRIAGE_PRIORITY[result["triage"]],
-            threshold=float(result["threshold"]),
-            passes=int(result["passes"]),
-            seconds=float(result["seconds"]),
-            model_name=str(model["name"]),
-            model_version=str(model["version"]),
-            model_trained=bool(model.get("trained", False)),
-            min_flag_mm3=smallest_flag_mm3(result.get("details")),
-            files=files,
-            quality_issues=quality_issues(result.get("quality")),
-        )
-        session.add(row)
-        session.flush()
-        for flag in result["flags"]:
-            session.add(
-                Flag(
-                    result_id=row.id,
-                    label=int(flag["label"]),
-                    voxel_count=int(flag["voxel_count"]),
-                    volume_mm3=float(flag["volume_mm3"]),
-                    centroid_mm=[float(v) for v in flag["centroid_mm"]],
-                    centroid_voxel=[int(v) for v in flag["centroid_voxel"]],
-                    bbox_voxel=[[int(v) for v in corner] for corner in flag["bbox_voxel"]],
-                    mean_anomaly=float(flag["mean_anomaly"]),
-                    max_anomaly=float(flag["max_anomaly"]),
-                )
+def save_result(
+    job_id: int, out_dir: Path, result: dict[str, Any], storage: Storage,
+    scope: Callable[[], AbstractContextManager[Session]] | None = None,
+) -> bool:
+    """``store_result`` in one unit of work (``scope``, default ``session_scope``); if that fails, the files
+    it stored are removed."""
+    written: list[str] = []
+    try:
+        with (scope or session_scope)() as session:
+            return store_result(session, job_id, out_dir, result, storage, written)
+    except BaseException:
+        # The rows were rolled back; files without rows would never be found or cleaned up.
+        for key in written:
+            storage.delete(key)
+        raise
+
+
+def store_result(
+    session: Session, job_id: int, out_dir: Path, result: dict[str, Any], storage: Storage, written: list[str]
+) -> bool:
+    """Store the engine's files and rows for a running job and mark it succeeded (the caller commits).
+
+    Appends every stored file's key to ``written``. Stores nothing and returns False when the job already
+    has a result (a redelivered task) or is no longer running (failed as stale, say): a late result must
+    not revive a job that readers were told had failed."""
+    job = session.get(Job, job_id, with_for_update=True)
+    assert job is not None
+    if session.scalar(select(Result.id).where(Result.job_id == job_id)) is not None:
+        return False
+    if job.status != JobStatus.running:
+        log.warning("job %s finished while %s; its result is discarded", job_id, job.status)
+        return False
+    files = {}
+    for kind in RESULT_FILES:
+        key = f"cases/{job.case_id}/jobs/{job_id}/{kind}.nii.gz"
+        storage.put_file(key, out_dir / f"{kind}.nii.gz")
+        written.append(key)
+        files[kind] = key
+    model = result["model"]
+    row = Result(
+        job_id=job_id,
+        case_id=job.case_id,
+        score=float(result["score"]),
+        mean_error=float(result["mean_error"]),
+        mask_volume_mm3=float(result["mask_volume_mm3"]),
+        triage=result["triage"],
+        priority=TRIAGE_PRIORITY[result["triage"]],
+        threshold=float(result["threshold"]),
+        passes=int(result["passes"]),
+        seconds=float(result["seconds"]),
+        model_name=str(model["name"]),
+        model_version=str(model["version"]),
+        model_trained=bool(model.get("trained", False)),
+        min_flag_mm3=smallest_flag_mm3(result.get("details")),
+        files=files,
+        quality_issues=quality_issues(result.get("quality")),
+    )
+    session.add(row)
+    session.flush()
+    for flag in result["flags"]:
+        session.add(
+            Flag(
+                result_id=row.id,
+                label=int(flag["label"]),
+                voxel_count=int(flag["voxel_count"]),
+                volume_mm3=float(flag["volume_mm3"]),
+                centroid_mm=[float(v) for v in flag["centroid_mm"]],
+                centroid_voxel=[int(v) for v in flag["centroid_voxel"]],
+                bbox_voxel=[[int(v) for v in corner] for corner in flag["bbox_voxel"]],
+                mean_anomaly=float(flag["mean_anomaly"]),
+                max_anomaly=float(flag["max_anomaly"]),
             )
-        job.stage = "done"
-        transition(session, job, JobStatus.succeeded)
+        )
+    job.stage = "done"
+    transition(session, job, JobStatus.succeeded)
+    return True
 
 
 def _fail(job_id: int, message: str) -> None:
@@ -208,8 +239,8 @@ def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
             seed=settings.inference_seed,
             progress=_report_progress(job_id),
         )
-        _store_result(job_id, work_dir, result, storage)
-        return JobStatus.succeeded.value
+        stored = save_result(job_id, work_dir, result, storage)
+        return JobStatus.succeeded.value if stored else "discarded"
     except InputError as exc:
         _fail(job_id, f"The scan could not be analysed: {exc}")
         return JobStatus.failed.value

@@ -52,9 +52,13 @@ class TangentFit:
 
 
 def fit_tangent(steps: np.ndarray, thresholds: np.ndarray, ceiling: float | None = None) -> TangentFit:
-    """Least-squares fit of a * tan(b * i) (initial a = 1, b = 0.01), optionally only on
-    points with t <= ceiling. R^2 is measured on the points with i <= 80; the fit is ``ok``
-    when R^2 >= 0.85."""
+    """Least-squares fit of a * tan(b * i), optionally only on points with t <= ceiling. R^2 is
+    measured on the points with i <= 80; the fit is ``ok`` when R^2 >= 0.85.
+
+    Initial guess a = 1 and b = 0.01 as in the spec, except that b starts at half its upper bound
+    when that is smaller: 0.0079 when the search reaches i = 100, as the spec schedule does. The
+    bound keeps b * i below pi / 2, where tan has its pole. Every shipped calibration and benchmark
+    used this start."""
     steps = np.asarray(steps, dtype=float)
     thresholds = np.asarray(thresholds, dtype=float)
     use = np.ones(len(steps), dtype=bool) if ceiling is None else thresholds <= ceiling

@@ -84,13 +84,17 @@ class Analyzer:
             "trained": self.trained,
         }
 
+    def reconstructor(self, prepared: PreparedScan, seed: int = 0) -> NetworkReconstructor:
+        """The network as mask -> reconstruction for one prepared scan: mixed precision on CUDA, so that
+        calibration measures the same numbers that inference then thresholds."""
+        return NetworkReconstructor(self.model, prepared.x, prepared.h, self.device, seed=seed,
+                                    amp=self.device.type == "cuda")
+
     def refine(self, prepared: PreparedScan, seed: int = 0, progress: ProgressFn | None = None,
                progress_span: tuple[float, float] = (0.1, 0.9)) -> RefinementResult:
         """Run the two inference phases on a prepared scan (grid space)."""
-        reconstructor = NetworkReconstructor(self.model, prepared.x, prepared.h, self.device, seed=seed,
-                                             amp=self.device.type == "cuda")
         return iterative_mask_refinement(
-            reconstructor, prepared.x, prepared.brain, gamma=self.gamma, schedule=self.schedule,
+            self.reconstructor(prepared, seed), prepared.x, prepared.brain, gamma=self.gamma, schedule=self.schedule,
             max_refine_passes=self.profile.max_refine_passes, progress=progress, progress_span=progress_span)
 
     def analyse(self, input_path: str | Path, out_dir: str | Path, seed: int = 0,

@@ -19,7 +19,7 @@ import numpy as np
 from .checkpoints import default_weights_path, read_metadata, write_metadata
 from .evaluation import overlap_metrics
 from .flags import find_flags
-from .inference import NetworkReconstructor, shrink_to_convergence, threshold_search
+from .inference import shrink_to_convergence, threshold_search
 from .io import validate
 from .resampling import resample
 from .threshold import choose_threshold
@@ -93,7 +93,7 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
         if case.truth is not None:
             truth = resample(np.asarray(case.truth.dataobj, np.float32), case.image.affine, prof.grid_affine,
                              prof.shape, prepared.mni_to_scan, order=1) > 0.5
-        reconstruct = NetworkReconstructor(analyzer.model, prepared.x, prepared.h, analyzer.device, seed=0)
+        reconstruct = analyzer.reconstructor(prepared, seed=0)
         search = threshold_search(reconstruct, prepared.x, prepared.brain, analyzer.schedule)
         curves.append({"kind": case.info["kind"], "thresholds": search.thresholds})
         done: dict[float, np.ndarray] = {}

@@ -44,7 +44,7 @@ def test_default_bound_refuses_flagging_a_third_of_normals_and_allows_one_in_twe
     assert choose_setting(flair, MAX_NORMAL_FLAGS) == (0.1, 120.0)
 
 
-def test_calibration_writes_the_choice_that_the_analyzer_then_runs(tmp_path):
+def test_calibration_writes_the_choice_that_the_analyzer_then_runs(tmp_path, monkeypatch):
     import json
 
     from itermask3d.api import Analyzer
@@ -53,12 +53,21 @@ def test_calibration_writes_the_choice_that_the_analyzer_then_runs(tmp_path):
     from itermask3d.networks import build_network
     from itermask3d.profiles import get_profile
 
+    # Calibration must run the network exactly as inference does (mixed precision on CUDA included).
+    built = []
+    inference_reconstructor = Analyzer.reconstructor
+
+    def counted(self, *args, **kwargs):
+        built.append(1)
+        return inference_reconstructor(self, *args, **kwargs)
+
+    monkeypatch.setattr(Analyzer, "reconstructor", counted)
     path = tmp_path / "tiny_t1.pt"
     save_weights(build_network(get_profile("tiny")), path, {"profile": "tiny", "sequence": "t1"})
     report = calibrate_entry("tiny", "t1", path, schedule="uniform10", normals=1, lesions=1,
                              gammas=(0.05, 10.0), min_flag_sizes=(256.0, 2000.0))
     section = json.loads(path.with_suffix(".json").read_text())["inference"]
-    assert section == report["chosen"]
+    assert section == report["chosen"] and len(built) == 2  # one per calibration scan
     rows = {(row["gamma"], row["min_flag_mm3"]): row for row in section["calibration"]["table"]}
     assert set(rows) == {(0.05, 256.0), (0.05, 2000.0), (10.0, 256.0), (10.0, 2000.0)}
     for gamma in (0.05, 10.0):  # the same masks: a larger smallest flag can only drop flags

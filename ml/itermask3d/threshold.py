@@ -55,16 +55,15 @@ def fit_tangent(steps: np.ndarray, thresholds: np.ndarray, ceiling: float | None
     """Least-squares fit of a * tan(b * i), optionally only on points with t <= ceiling. R^2 is
     measured on the points with i <= 80; the fit is ``ok`` when R^2 >= 0.85.
 
-    Initial guess a = 1 and b = 0.01 as in the spec, except that b starts at half its upper bound
-    when that is smaller: 0.0079 when the search reaches i = 100, as the spec schedule does. The
-    bound keeps b * i below pi / 2, where tan has its pole. Every shipped calibration and benchmark
-    used this start."""
+    Initial guess a = 1, b = 0.01, as in the spec. b is bounded so that b * i stays below pi / 2,
+    where tan has its pole (0.0157 when the search reaches i = 100); were the search ever longer
+    than 141 steps, b would start just inside that bound instead."""
     steps = np.asarray(steps, dtype=float)
     thresholds = np.asarray(thresholds, dtype=float)
     use = np.ones(len(steps), dtype=bool) if ceiling is None else thresholds <= ceiling
     b_max = 0.999 * np.pi / (2.0 * steps.max())  # keep b * i below pi / 2 on the whole range
     try:
-        (a, b), _ = curve_fit(tangent, steps[use], thresholds[use], p0=(1.0, min(0.01, 0.5 * b_max)),
+        (a, b), _ = curve_fit(tangent, steps[use], thresholds[use], p0=(1.0, min(0.01, 0.9 * b_max)),
                               bounds=([0.0, 1e-8], [np.inf, b_max]), maxfev=5000)
     except (RuntimeError, ValueError):
         return TangentFit(float("nan"), float("nan"), float("-inf"), False)

@@ -7,19 +7,49 @@ stack) only changes URLs: PostgreSQL for data and Redis as the broker.
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VAR_DIR = REPO_ROOT / "var"
 
+# A pseudonym key anyone can guess lets them recompute pseudonyms and per-patient date offsets.
+MIN_PSEUDONYM_KEY_CHARS = 32
+# Compared with letters and digits only, lower case: "Change_Me", "CHANGEME" and "change-me" are one.
+# A key of a few repeated characters ("aaaa…", "abab…") counts as a placeholder too.
+PLACEHOLDER_KEY_WORDS = ("changeme", "replaceme", "placeholder", "example", "yourkey", "secretkey")
+KEY_HINT = "generate one with `openssl rand -hex 32`"
+
+
+class PseudonymKeyError(ValueError):
+    """The pseudonym key is missing, too short or a placeholder."""
+
+
+def check_pseudonym_key(key: str, origin: str) -> str:
+    """``key`` if it may serve as the pseudonym key, else a PseudonymKeyError naming ``origin``
+    (never the key itself: a real key that is merely short must not reach a log)."""
+    if len(key) < MIN_PSEUDONYM_KEY_CHARS:
+        raise PseudonymKeyError(
+            f"{origin} is {'empty' if not key else f'{len(key)} characters long'}; "
+            f"at least {MIN_PSEUDONYM_KEY_CHARS} are required ({KEY_HINT})."
+        )
+    folded = "".join(char for char in key.lower() if char.isalnum())
+    if any(word in folded for word in PLACEHOLDER_KEY_WORDS) or len(set(key)) < 8:
+        raise PseudonymKeyError(f"{origin} looks like a placeholder, not a secret key ({KEY_HINT}).")
+    return key
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NEUROTRIAGE_", env_file=None, extra="ignore")
+    # hide_input_in_errors: a refused pseudonym key must not be printed with the validation error.
+    model_config = SettingsConfigDict(
+        env_prefix="NEUROTRIAGE_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = f"sqlite:///{VAR_DIR / 'neurotriage.sqlite'}"
     broker_url: str = f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite'}"
@@ -42,7 +72,8 @@ class Settings(BaseSettings):
 
     # Key for the pseudonyms and UIDs that replace DICOM identifiers. Set it in production (and keep it:
     # a new key breaks the link between a patient's old and new series; the compose stack requires it).
-    # Without it the embedded mode makes one in pseudonym_key_file on first use.
+    # Without it the embedded mode makes one in pseudonym_key_file on first use. Short keys and
+    # placeholders such as "change-me" are refused.
     pseudonym_key: SecretStr | None = None
     pseudonym_key_file: Path = VAR_DIR / "pseudonym.key"
     # Shift DICOM dates by a per-patient offset (True) or keep them (False).
@@ -58,6 +89,13 @@ class Settings(BaseSettings):
     # Hard limit for one inference task; the broker's visibility timeout is set above it.
     task_time_limit_s: int = 3600
 
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _refuse_weak_pseudonym_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_pseudonym_key(value.get_secret_value(), "NEUROTRIAGE_PSEUDONYM_KEY")
+        return value
+
 
 @lru_cache
 def get_settings() -> Settings:
@@ -70,7 +108,32 @@ def pseudonym_key(settings: Settings) -> bytes:
         return settings.pseudonym_key.get_secret_value().encode()
     path = settings.pseudonym_key_file
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+        _create_key_file(path)
+    try:
+        key = check_pseudonym_key(path.read_text().strip(), f"The pseudonym key file {path}")
+    except PseudonymKeyError as exc:
+        raise PseudonymKeyError(
+            f"{exc} Restore it from a backup (if it is deleted, a new key is made, and a patient's "
+            "later series no longer link to the earlier ones)."
+        ) from None
+    return key.encode()
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key so that no reader ever sees a partial file: the key goes to an owner-only
+    temporary file in the same folder, which is then hard-linked to ``path``. The link fails if
+    ``path`` exists, so when two processes start together the first one's key wins and the other
+    reads it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before it has its name, so a crash leaves no empty key
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made the key first; its file is complete, as ours would be
+    finally:
+        os.unlink(temporary)

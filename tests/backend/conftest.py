@@ -23,7 +23,8 @@ os.environ["NEUROTRIAGE_DATABASE_URL"] = database_url(_DB_NAME)
 os.environ["NEUROTRIAGE_BROKER_URL"] = "redis://127.0.0.1:6379/15"
 os.environ["NEUROTRIAGE_STORAGE_DIR"] = _STORAGE
 os.environ["NEUROTRIAGE_MAX_UPLOAD_BYTES"] = str(8 * 1024 * 1024)
-os.environ["NEUROTRIAGE_PSEUDONYM_KEY"] = "test-pseudonym-key"
+# At least 32 characters and no placeholder, or the settings refuse it.
+os.environ["NEUROTRIAGE_PSEUDONYM_KEY"] = "test-pseudonym-key-5f0c9a2e7b14d386"
 
 import redis  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402

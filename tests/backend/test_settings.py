@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import re
 import stat
+import threading
+import time
 from pathlib import Path
 
+import pytest
 import yaml
-from neurotriage.config import Settings, pseudonym_key
+from neurotriage import config
+from neurotriage.config import PseudonymKeyError, Settings, pseudonym_key
+from pydantic import ValidationError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,6 +30,23 @@ def test_compose_requires_a_pseudonym_key_and_the_env_example_names_every_requir
     assert required <= example, f"missing from .env.example: {sorted(required - example)}"
 
 
+def test_the_env_example_ships_no_pseudonym_key():
+    # A key copied from a public file lets anyone recompute pseudonyms and date offsets.
+    lines = (REPO / ".env.example").read_text().splitlines()
+    assert "NEUROTRIAGE_PSEUDONYM_KEY=" in lines
+
+
+@pytest.mark.parametrize(
+    "weak", ["change-me", "", "0123456789abcdef0123456789abcde", "Change-Me-" * 4, "CHANGEME" * 4, "ab" * 20]
+)
+def test_a_short_or_placeholder_key_is_refused_without_being_echoed(weak):
+    with pytest.raises(ValidationError) as refused:
+        Settings(pseudonym_key=weak)
+    message = str(refused.value)
+    assert "NEUROTRIAGE_PSEUDONYM_KEY" in message and "openssl rand -hex 32" in message
+    assert not weak or weak not in message
+
+
 def test_without_a_configured_key_one_is_made_once_readable_by_the_owner_only(tmp_path):
     settings = Settings(pseudonym_key=None, pseudonym_key_file=tmp_path / "keys" / "pseudonym.key")
     first = pseudonym_key(settings)
@@ -34,7 +56,48 @@ def test_without_a_configured_key_one_is_made_once_readable_by_the_owner_only(tm
     assert mode & (stat.S_IRWXG | stat.S_IRWXO) == 0
 
 
+def test_an_empty_or_short_key_file_is_refused_not_used(tmp_path):
+    # What the former touch-then-write left after a crash between the two, and then used forever.
+    path = tmp_path / "pseudonym.key"
+    for content in ("", "\n", "0123456789abcdef"):
+        path.write_text(content)
+        with pytest.raises(PseudonymKeyError, match="pseudonym key file .* at least 32 are required"):
+            pseudonym_key(Settings(pseudonym_key=None, pseudonym_key_file=path))
+
+
+def test_concurrent_first_uses_end_with_the_same_key(tmp_path, monkeypatch):
+    """Key generation is slowed down so every thread is past the 'no file yet' check while the first
+    one is still writing: formerly the others then read the empty file that touch had made."""
+    made = iter(range(100))
+
+    def slow_token_hex(nbytes):
+        time.sleep(0.05)
+        return f"{next(made):02d}" + "9f3ab0c17d25e648" * (nbytes // 8)
+
+    monkeypatch.setattr(config.secrets, "token_hex", slow_token_hex)
+    settings = Settings(pseudonym_key=None, pseudonym_key_file=tmp_path / "pseudonym.key")
+    start = threading.Barrier(4)
+    keys: list[bytes | Exception] = []
+
+    def first_use():
+        start.wait()
+        try:
+            keys.append(pseudonym_key(settings))
+        except Exception as exc:  # noqa: BLE001 - a refused key is what this test must not see
+            keys.append(exc)
+
+    threads = [threading.Thread(target=first_use) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(keys)) == 1, keys
+    assert len(keys[0]) >= 32 and settings.pseudonym_key_file.read_text().encode() == keys[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["pseudonym.key"]  # no temporary file left behind
+
+
 def test_a_configured_key_wins_and_writes_no_file(tmp_path):
-    settings = Settings(pseudonym_key="from-the-environment", pseudonym_key_file=tmp_path / "pseudonym.key")
-    assert pseudonym_key(settings) == b"from-the-environment"
+    configured = "from-the-environment-7c41e09b2d8f"
+    settings = Settings(pseudonym_key=configured, pseudonym_key_file=tmp_path / "pseudonym.key")
+    assert pseudonym_key(settings) == configured.encode()
     assert not settings.pseudonym_key_file.exists()

@@ -6,7 +6,9 @@ Every failure raises a DomainError with a sentence a person can act on; the call
 
 from __future__ import annotations
 
+import lzma
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -25,6 +27,10 @@ from neurotriage.cases.deid import (
 from neurotriage.core.errors import PayloadTooLarge, Unprocessable
 
 MAX_ZIP_MEMBERS = 5000
+
+# What reading a damaged entry raises: bad CRC or header (BadZipFile), bad deflate data (zlib.error),
+# bad LZMA data (LZMAError), bad bzip2 data (OSError), a stream that stops short (EOFError).
+CORRUPT_ENTRY_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError)
 
 # pydicom's default (warn) logs a malformed value verbatim, e.g. an original UID or patient name,
 # before de-identification has replaced it. Values are checked by our own code instead.
@@ -63,7 +69,10 @@ class InflateBudget:
 
 def extract_zip(archive: Path, target: Path, budget: InflateBudget) -> list[Path]:
     """Unpack a zip, refusing absolute or '..' paths, links, encrypted entries, and more files or
-    bytes than the upload's ``budget`` has left (updated in place)."""
+    bytes than the upload's ``budget`` has left (updated in place).
+
+    Entries are named by number in every message: their file names often carry patient names, and so
+    do the texts of the zip module's own errors (e.g. "Bad CRC-32 for file ...")."""
     try:
         bundle = zipfile.ZipFile(archive)
     except zipfile.BadZipFile as exc:
@@ -79,9 +88,9 @@ def extract_zip(archive: Path, target: Path, budget: InflateBudget) -> list[Path
         for index, member in enumerate(members):
             name = PurePosixPath(member.filename.replace("\\", "/"))
             if name.is_absolute() or ".." in name.parts or member.filename.startswith("/"):
-                raise Unprocessable(f"The zip entry {member.filename!r} has an unsafe path.")
+                raise Unprocessable(f"Zip entry {index + 1} has an unsafe path (absolute or with '..').")
             if (member.external_attr >> 16) & 0o170000 == 0o120000:
-                raise Unprocessable(f"The zip entry {member.filename!r} is a symbolic link.")
+                raise Unprocessable(f"Zip entry {index + 1} is a symbolic link; upload the files themselves.")
             if member.flag_bits & 0x1:
                 raise Unprocessable(f"Zip entry {index + 1} is encrypted; upload the files without a password.")
             destination = target / f"{index:05d}.dcm"
@@ -99,8 +108,10 @@ def extract_zip(archive: Path, target: Path, budget: InflateBudget) -> list[Path
                 raise Unprocessable(
                     f"Zip entry {index + 1} uses a compression method that is not supported; use plain zip (deflate)."
                 ) from exc
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise Unprocessable(f"The zip entry {member.filename!r} is corrupt ({exc}).") from exc
+            except CORRUPT_ENTRY_ERRORS as exc:
+                raise Unprocessable(
+                    f"Zip entry {index + 1} is corrupt; the zip file may be damaged or incompletely copied."
+                ) from exc
             out.append(destination)
         return out
 

@@ -44,8 +44,16 @@ def test_default_label_does_not_repeat_the_filename(clinician: ApiClient, tmp_pa
 
 
 def test_stored_scan_drops_header_free_text(clinician: ApiClient, tmp_path: Path) -> None:
-    # intent_name: 16 free bytes that converters sometimes fill
-    source = write_nifti(tmp_path / "scan.nii", descrip="PatientName=Doe^John", intent_name="Doe^John")
+    # Every free-text field of NIfTI-1; converters fill even the unused ones (intent_name, data_type).
+    planted = {
+        "descrip": "PatientName=Doe^John",
+        "aux_file": "Doe^John.txt",
+        "intent_name": "Doe^John",
+        "db_name": "Doe^John",
+        "data_type": "Doe^John",  # 10 bytes left over from ANALYZE 7.5
+    }
+    source = write_nifti(tmp_path / "scan.nii", free_text=planted)
+    assert all(nib.load(source).header[field].tobytes().strip(b"\x00") for field in planted)
     response = _upload(clinician, source)
     assert response.status_code == 201, response.text
     case_id = response.json()["id"]
@@ -54,7 +62,7 @@ def test_stored_scan_drops_header_free_text(clinician: ApiClient, tmp_path: Path
     stored = tmp_path / "stored.nii.gz"
     stored.write_bytes(download.content)
     image = nib.load(stored)
-    assert image.header["descrip"].tobytes().strip(b"\x00") == b""
+    assert {field: image.header[field].tobytes().strip(b"\x00") for field in planted} == dict.fromkeys(planted, b"")
     assert b"Doe" not in stored.read_bytes() and b"Doe" not in image.header.binaryblock
     np.testing.assert_allclose(image.get_fdata(), brain_like())
     np.testing.assert_allclose(image.affine, nib.load(source).affine)

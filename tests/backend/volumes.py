@@ -19,13 +19,12 @@ def brain_like(shape: tuple[int, int, int] = (24, 28, 24), seed: int = 0) -> np.
 
 
 def write_nifti(
-    path: Path, data: np.ndarray | None = None, spacing: float = 2.0, descrip: str = "", intent_name: str = ""
+    path: Path, data: np.ndarray | None = None, spacing: float = 2.0, free_text: dict[str, str] | None = None
 ) -> Path:
+    """A NIfTI-1 file; ``free_text`` fills header text fields (e.g. descrip, data_type) by name."""
     image = nib.Nifti1Image(brain_like() if data is None else data, np.diag([spacing, spacing, spacing, 1.0]))
-    if descrip:
-        image.header["descrip"] = descrip.encode()
-    if intent_name:
-        image.header["intent_name"] = intent_name.encode()
+    for field, text in (free_text or {}).items():
+        image.header[field] = text.encode()
     nib.save(image, str(path))
     return path
 

@@ -11,6 +11,9 @@ import numpy as np
 from neurotriage.core.errors import PayloadTooLarge, Unprocessable
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
+# Every free-text field of the NIfTI-1 header. data_type and db_name are unused leftovers of
+# ANALYZE 7.5, but converters and scripts put text in them all the same.
+FREE_TEXT_FIELDS = ("descrip", "aux_file", "db_name", "intent_name", "data_type")
 MIN_SPACING_MM, MAX_SPACING_MM = 0.1, 10.0
 
 
@@ -64,10 +67,8 @@ def load_checked(path: Path, filename: str, work_dir: Path, max_inflated_bytes: 
 def save_deidentified(image: nib.Nifti1Image, target: Path) -> None:
     """Write a gzipped copy without the free-text header fields and extensions that may name a patient."""
     header = image.header.copy()
-    header["descrip"] = b""
-    header["aux_file"] = b""
-    header["db_name"] = b""
-    header["intent_name"] = b""
+    for field in FREE_TEXT_FIELDS:
+        header[field] = b""
     header.extensions.clear()
     clean = nib.Nifti1Image(np.asanyarray(image.dataobj), image.affine, header=header)
     nib.save(clean, str(target))

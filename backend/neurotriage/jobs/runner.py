@@ -219,7 +219,11 @@ def _fail(job_id: int, message: str) -> None:
 
 
 def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
-    """Run the engine on the job's scan and store the result. Returns the job's final status."""
+    """Run the engine on the job's scan and store the result.
+
+    Returns the job's final status ("succeeded" or "failed"), or "discarded" when the result was dropped
+    because it came too late (the job already had one, or was failed meanwhile, e.g. as stale: the job keeps
+    that status), or "skipped" when there was nothing to run."""
     from itermask3d.api import InputError
 
     settings = settings or get_settings()

@@ -21,7 +21,7 @@ import numpy as np
 from scipy import ndimage
 
 from itermask3d.api import Analyzer
-from itermask3d.inference import NetworkReconstructor, iterative_mask_refinement
+from itermask3d.inference import iterative_mask_refinement
 from itermask3d.io import load_scan
 from itermask3d.preprocessing import prepare_scan
 from itermask3d.resampling import resample
@@ -48,7 +48,7 @@ def main() -> int:
                      analyzer.profile.shape, target_to_source_world=prepared.mni_to_scan, order=0) > 0.5
     truth &= brain
     normal = brain & ~truth
-    reconstruct = NetworkReconstructor(analyzer.model, prepared.x, prepared.h, analyzer.device, seed=0)
+    reconstruct = analyzer.reconstructor(prepared, seed=0)  # the numerics inference uses (AMP on CUDA)
 
     def error(mask: np.ndarray) -> np.ndarray:
         return (prepared.x - reconstruct(mask)) ** 2 * brain

@@ -24,7 +24,7 @@ from .io import load_scan, save_nifti
 from .networks import build_network
 from .preprocessing import PreparedScan, prepare_scan
 from .profiles import SEQUENCES, Profile, get_profile
-from .quality import check_acquisition
+from .signal_checks import rescan_issues
 
 __all__ = ["Analyzer", "InputError", "load_analyzer"]
 
@@ -127,7 +127,7 @@ class Analyzer:
         mask = (prepared.to_native(refined.mask.astype(np.float32)) > 0.5) & scan.foreground
         reconstruction = prepared.denormalise(prepared.to_native(refined.reconstruction)) * scan.foreground
         labels, flags = find_flags(mask, anomaly, scan.affine, self.min_flag_mm3)
-        quality = [issue.to_dict() for issue in check_acquisition(scan)]
+        quality = [issue.to_dict() for issue in rescan_issues(scan)]
         save_nifti(anomaly.astype(np.float32), scan.affine, out_dir / "anomaly_map.nii.gz", display_range=(0.0, 1.0))
         save_nifti(labels, scan.affine, out_dir / "anomaly_mask.nii.gz", dtype=np.uint16,
                    display_range=(0, max(len(flags), 1)))

@@ -32,18 +32,20 @@ _AXIS_NAMES = {"L": "left-right", "R": "left-right", "A": "anterior-posterior",
 
 @dataclass(frozen=True)
 class QualityIssue:
-    """One reason to rescan. kind: "missing_slices" | "cut_off"; axis: voxel axis (0, 1, 2);
-    planes: [first, last] voxel indices along that axis (inclusive); extent_mm: their thickness."""
+    """One reason to rescan. kind: "missing_slices" | "cut_off" here, "noise" | "spike" | "zipper" |
+    "bias_field" from signal_checks; axis: voxel axis (0, 1, 2); planes: [first, last] voxel indices
+    along that axis (inclusive); extent_mm: their thickness. The three are None for a problem of the
+    whole image (noise, spike, bias field)."""
 
     kind: str
-    axis: int
-    planes: tuple[int, int]
-    extent_mm: float
+    axis: int | None
+    planes: tuple[int, int] | None
+    extent_mm: float | None
     message: str
 
     def to_dict(self) -> dict:
         out = asdict(self)
-        out["planes"] = list(self.planes)
+        out["planes"] = list(self.planes) if self.planes is not None else None
         return out
 
 
@@ -76,7 +78,7 @@ def _missing_runs(tissue: np.ndarray) -> list[tuple[int, int]]:
     return missing
 
 
-def _direction(affine: np.ndarray, axis: int) -> str:
+def axis_direction(affine: np.ndarray, axis: int) -> str:
     return _AXIS_NAMES[nib.aff2axcodes(affine)[axis]]
 
 
@@ -88,7 +90,7 @@ def check_acquisition(scan: Scan) -> list[QualityIssue]:
     for axis in range(3):
         other = tuple(a for a in range(3) if a != axis)
         counts = tissue.sum(axis=other)
-        direction = _direction(scan.affine, axis)
+        direction = axis_direction(scan.affine, axis)
         for start, end in _missing_runs(counts):
             mm = float((end - start + 1) * spacing[axis])
             issues.append(QualityIssue(

@@ -40,13 +40,16 @@ class FlagOut(BaseModel):
 
 
 class QualityIssueOut(BaseModel):
-    """An acquisition problem that calls for a rescan, found by the engine on the scan's own voxel grid."""
+    """An acquisition problem that calls for a rescan (missing slices, heavy noise, ...), found by the engine on the
+    scan's own voxel grid."""
 
-    kind: str = Field(description='"missing_slices" or "cut_off" (a newer engine may add kinds)')
-    axis: int | None = Field(description="Voxel axis (0, 1, 2) the planes run along")
+    kind: str = Field(
+        description='"missing_slices", "cut_off", "noise", "spike", "zipper" or "bias_field" (a newer engine may add kinds)'
+    )
+    axis: int | None = Field(description="Voxel axis (0, 1, 2) the planes run along; null for the whole image")
     planes: list[int] | None = Field(description="First and last affected plane (voxel indices, inclusive)")
     extent_mm: float | None = Field(description="Thickness of the affected planes in mm")
-    message: str = Field(description="One sentence for the reader, derived from the image geometry only")
+    message: str = Field(description="One sentence for the reader, derived from the image alone")
 
 
 class CaseVerdictOut(BaseModel):

@@ -1074,12 +1074,13 @@ export interface components {
         };
         /**
          * QualityIssueOut
-         * @description An acquisition problem that calls for a rescan, found by the engine on the scan's own voxel grid.
+         * @description An acquisition problem that calls for a rescan (missing slices, heavy noise, ...), found by the engine on the
+         *     scan's own voxel grid.
          */
         QualityIssueOut: {
             /**
              * Axis
-             * @description Voxel axis (0, 1, 2) the planes run along
+             * @description Voxel axis (0, 1, 2) the planes run along; null for the whole image
              */
             axis: number | null;
             /**
@@ -1089,12 +1090,12 @@ export interface components {
             extent_mm: number | null;
             /**
              * Kind
-             * @description "missing_slices" or "cut_off" (a newer engine may add kinds)
+             * @description "missing_slices", "cut_off", "noise", "spike", "zipper" or "bias_field" (a newer engine may add kinds)
              */
             kind: string;
             /**
              * Message
-             * @description One sentence for the reader, derived from the image geometry only
+             * @description One sentence for the reader, derived from the image alone
              */
             message: string;
             /**

@@ -1,14 +1,27 @@
 import type { QualityIssue } from '../api/types';
 
+// Kinds the engine reports when part of the brain was not imaged; every other kind is a signal problem
+// (noise, a k-space spike, a zipper line, a strong bias field) over a scan that is complete.
+const COVERAGE_KINDS = new Set(['missing_slices', 'cut_off']);
+
+/** The notice's heading: what a reader must know first about why the scan should be repeated. */
+export function qualityHeading(issues: QualityIssue[]): string {
+  const coverage = issues.some((issue) => COVERAGE_KINDS.has(issue.kind));
+  const signal = issues.some((issue) => !COVERAGE_KINDS.has(issue.kind));
+  if (coverage && signal) return 'Incomplete scan with image artefacts: rescan recommended';
+  return coverage ? 'Incomplete scan: rescan recommended' : 'Image artefact: rescan recommended';
+}
+
 /**
- * The engine's acquisition problems (slices missing inside the brain, brain cut off): the scan should be
- * repeated, so this sits above the viewer, where the reader looks first. Nothing when the scan looks complete.
+ * The engine's acquisition problems (slices missing inside the brain, brain cut off, heavy noise, stripes, zipper
+ * lines, strong bias field): the scan should be repeated, so this sits above the viewer, where the reader looks
+ * first. Nothing when the scan looks fine.
  */
 export function QualityNotice({ issues }: { issues: QualityIssue[] }) {
   if (issues.length === 0) return null;
   return (
     <section className="quality-notice" role="alert" aria-labelledby="quality-title">
-      <h2 id="quality-title">Incomplete scan: rescan recommended</h2>
+      <h2 id="quality-title">{qualityHeading(issues)}</h2>
       <ul aria-label="Acquisition problems">
         {issues.map((issue, i) => (
           <li key={i} data-kind={issue.kind}>

@@ -191,6 +191,22 @@ describe('CasePage', () => {
     expect(screen.getByText('Quality').nextElementSibling).toHaveTextContent('2 acquisition problems: rescan recommended');
   });
 
+  it('calls a complete scan with heavy noise an image artefact, not an incomplete scan', async () => {
+    const noise = "Heavy image noise (about 11% of the bright tissue's intensity; normal scans stay under 6%); rescan recommended.";
+    open(
+      detail({
+        triage: 'rescan',
+        rescan_recommended: true,
+        quality: [{ kind: 'noise', axis: null, planes: null, extent_mm: null, message: noise }],
+      }),
+    );
+    const notice = await screen.findByRole('alert');
+    expect(within(notice).getByRole('heading', { name: 'Image artefact: rescan recommended' })).toBeInTheDocument();
+    expect(within(notice).getByRole('listitem')).toHaveTextContent(noise);
+    expect(screen.queryByText(/Incomplete scan/)).not.toBeInTheDocument();
+    expect(screen.getByText('Quality').nextElementSibling).toHaveTextContent('1 acquisition problem: rescan recommended');
+  });
+
   it('shows no rescan notice when the scan looks complete', async () => {
     open(detail());
     await screen.findByRole('list', { name: 'Flags' });

@@ -1,0 +1,156 @@
+"""Signal checks that call for a rescan: heavy noise, a k-space spike, zipper planes, strong bias field.
+
+The network is guided by the scan's high-frequency channel, which carries noise, stripes and zipper
+lines as faithfully as anatomy, so it reconstructs them and they do not stay masked (ml/BENCHMARK.md:
+noise, spike and zipper scans score like normals). These measures look for them directly, on the
+scan's own voxel grid, each against a limit set from synthetic *normal* scans with a margin (no
+artefact was used to tune them; ml/ACQUISITION-CHECKS.md lists the normals' largest values):
+
+- noise: robust noise sigma (median absolute in-plane Laplacian, scaled for Gaussian noise) over the
+  brain's 95th-percentile intensity; normals about 0.02-0.04.
+- spike: the most prominent k-space peak away from the centre, log |F| over the mean log |F| of its
+  7^3 neighbourhood; a spike is one bright k-space point, i.e. stripes across the whole image.
+- zipper: the plane (along any voxel axis) whose mean absolute Laplacian is largest, over the median
+  plane's; a zipper line is a plane of alternating bright and dark voxels.
+- bias: standard deviation of the log intensity smoothed over 15 mm (normalised over the brain), a
+  slowly varying multiplicative field across the brain.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from .io import Scan
+from .quality import QualityIssue, axis_direction, check_acquisition
+
+NOISE_LIMIT = 0.06
+SPIKE_LIMIT = 2.3
+ZIPPER_LIMIT = 8.0
+BIAS_LIMIT = 0.2
+BIAS_SMOOTHING_MM = 15.0
+# k-space indices closer to the centre than this (fraction of each axis) hold the anatomy's own peak.
+SPIKE_CENTRE_RADIUS = 0.06
+
+
+@dataclass(frozen=True)
+class SignalMeasures:
+    """noise_fraction: noise sigma / brain p95; spike_prominence: log ratio (natural log);
+    zipper_ratio, zipper_axis, zipper_plane: the most deviant plane; bias_log_std: dimensionless."""
+
+    noise_fraction: float
+    spike_prominence: float
+    zipper_ratio: float
+    zipper_axis: int
+    zipper_plane: int
+    bias_log_std: float
+
+
+def _neighbour_difference(data: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """data minus the mean of its two neighbours along each of ``axes``."""
+    neighbours = sum(np.roll(data, shift, axis) for axis in axes for shift in (1, -1))
+    return data - neighbours / (2 * len(axes))
+
+
+def noise_fraction(data: np.ndarray, inner: np.ndarray, spacing: np.ndarray, p95: float) -> float:
+    """Noise sigma over p95, from the in-plane Laplacian of the two finest axes (thick slices would
+    mix anatomy into a through-plane difference). For i.i.d. Gaussian noise of sigma s the difference
+    has standard deviation s * sqrt(1 + 1/4); the median absolute value of a normal is 0.6745 sd."""
+    fine = tuple(int(a) for a in np.argsort(spacing, kind="stable")[:2])
+    values = np.abs(_neighbour_difference(data, fine)[inner])
+    return float(np.median(values) / 0.6745 / np.sqrt(1.25) / p95)
+
+
+def spike_prominence(image: np.ndarray) -> float:
+    """Largest log |F| above its neighbourhood's mean, outside the centre of k-space."""
+    spectrum = np.abs(np.fft.fftshift(np.fft.fftn(image))).astype(np.float32)
+    log_spectrum = np.log(spectrum + 1e-6 * float(spectrum.max()))
+    prominence = log_spectrum - ndimage.uniform_filter(log_spectrum, size=7, mode="wrap")
+    grids = np.ogrid[tuple(slice(0, n) for n in image.shape)]
+    radius2 = sum(((g - n / 2) / n) ** 2 for g, n in zip(grids, image.shape))
+    return float(prominence[radius2 > SPIKE_CENTRE_RADIUS ** 2].max())
+
+
+def deviant_plane(data: np.ndarray, inner: np.ndarray) -> tuple[float, int, int]:
+    """(ratio, axis, plane): the plane whose mean |Laplacian| inside the brain is largest relative
+    to the median plane of its axis; planes with little brain (< 20 % of the largest) are skipped."""
+    laplacian = np.where(inner, np.abs(_neighbour_difference(data, (0, 1, 2))), 0.0)
+    best = (0.0, 0, 0)
+    for axis in range(3):
+        other = tuple(a for a in range(3) if a != axis)
+        counts = inner.sum(axis=other)
+        used = counts >= 0.2 * max(int(counts.max()), 1)
+        if used.sum() < 5:
+            continue
+        per_plane = laplacian.sum(axis=other)[used] / counts[used]
+        ratio = per_plane / max(float(np.median(per_plane)), 1e-12)
+        k = int(np.argmax(ratio))
+        if ratio[k] > best[0]:
+            best = (float(ratio[k]), axis, int(np.flatnonzero(used)[k]))
+    return best
+
+
+def bias_log_std(data: np.ndarray, foreground: np.ndarray, inner: np.ndarray, spacing: np.ndarray,
+                 p95: float) -> float:
+    """Spread of the slowly varying log intensity: Gaussian smoothing of log(data) normalised by the
+    smoothed brain mask, so the brain's edge does not count as a field."""
+    sigma = [BIAS_SMOOTHING_MM / s for s in spacing]
+    log_data = np.where(foreground, np.log(np.maximum(data, 1e-3 * p95)), 0.0).astype(np.float32)
+    weight = ndimage.gaussian_filter(foreground.astype(np.float32), sigma)
+    smooth = ndimage.gaussian_filter(log_data, sigma) / np.maximum(weight, 1e-3)
+    return float(np.std(smooth[inner]))
+
+
+def measure_signal(scan: Scan) -> SignalMeasures:
+    """Every measure of this module for one scan (its own grid)."""
+    data = np.asarray(scan.data, dtype=np.float32)
+    foreground = scan.foreground
+    inner = ndimage.binary_erosion(foreground, iterations=2)
+    if inner.sum() < 100:
+        inner = foreground
+    spacing = np.asarray(scan.spacing_mm, dtype=float)
+    p95 = max(float(np.percentile(data[foreground], 95)), 1e-12)
+    ratio, axis, plane = deviant_plane(data, inner)
+    return SignalMeasures(
+        noise_fraction=noise_fraction(data, inner, spacing, p95),
+        spike_prominence=spike_prominence(np.where(foreground, data / p95, 0.0)),
+        zipper_ratio=ratio, zipper_axis=axis, zipper_plane=plane,
+        bias_log_std=bias_log_std(data, foreground, inner, spacing, p95))
+
+
+def check_signal(scan: Scan) -> list[QualityIssue]:
+    """The signal problems found in ``scan``, each with a sentence for the reader; [] when none."""
+    m = measure_signal(scan)
+    issues = []
+    if m.noise_fraction > NOISE_LIMIT:
+        issues.append(QualityIssue(
+            "noise", None, None, None,
+            f"Heavy image noise (about {m.noise_fraction:.0%} of the bright tissue's intensity; normal scans "
+            f"stay under {NOISE_LIMIT:.0%}); small findings may be hidden, rescan recommended."))
+    if m.spike_prominence > SPIKE_LIMIT:
+        issues.append(QualityIssue(
+            "spike", None, None, None,
+            f"A stripe pattern crosses the image (a k-space spike {np.exp(m.spike_prominence):.0f} times its "
+            "neighbourhood); rescan recommended."))
+    if m.zipper_ratio > ZIPPER_LIMIT:
+        direction = axis_direction(scan.affine, m.zipper_axis)
+        spacing = float(scan.spacing_mm[m.zipper_axis])
+        issues.append(QualityIssue(
+            "zipper", m.zipper_axis, (m.zipper_plane, m.zipper_plane), round(spacing, 1),
+            f"Zipper line: plane {m.zipper_plane} of the {direction} axis alternates bright and dark "
+            f"({m.zipper_ratio:.0f} times the variation of a typical plane); rescan recommended."))
+    if m.bias_log_std > BIAS_LIMIT:
+        issues.append(QualityIssue(
+            "bias_field", None, None, None,
+            f"Strong intensity non-uniformity (bias field: smoothed intensity varies by a factor of about "
+            f"{np.exp(2 * m.bias_log_std):.1f} across the brain); correct it (e.g. N4) or rescan."))
+    return issues
+
+
+
+def rescan_issues(scan: Scan) -> list[QualityIssue]:
+    """Every reason to rescan ``scan``: the acquisition checks, and on a complete scan the signal checks.
+    A scan with slices missing is already sent for a rescan, and its gap's sharp edges read as a spike and
+    a bias field, sentences that would only mislead the reader."""
+    return check_acquisition(scan) or check_signal(scan)

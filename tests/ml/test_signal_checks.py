@@ -1,0 +1,100 @@
+"""Signal checks (signal_checks.check_signal): heavy noise, a k-space spike, a zipper line and a strong bias
+field send a complete scan for a rescan; normal and lesion scans are left alone."""
+import numpy as np
+import pytest
+
+from itermask3d import signal_checks
+from itermask3d.io import validate
+from itermask3d.synthetic import make_case
+from itermask3d.synthetic.anatomy import bias_field
+
+GRIDS = {"2mm": dict(spacing_mm=(2.0, 2.0, 2.0)), "oblique-4mm": dict(spacing_mm=(1.5, 1.5, 4.0), oblique=True)}
+
+
+def _kinds(image):
+    return [issue.kind for issue in signal_checks.check_signal(validate(image))]
+
+
+def _with_data(image, data):
+    return type(image)(data.astype(np.float32), image.affine)
+
+
+@pytest.mark.parametrize("grid", GRIDS.values(), ids=GRIDS.keys())
+@pytest.mark.parametrize("kind, extra", [
+    ("normal", {}),
+    ("lesion", {"lesion_type": "tumour", "lesion_size_mm": 12.0}),
+    ("lesion", {"lesion_type": "cavity", "lesion_size_mm": 12.0}),
+    ("lesion", {"lesion_type": "small"}),
+])
+def test_normal_and_lesion_scans_raise_no_signal_problem(kind, extra, grid):
+    for seed in (3, 4):
+        assert _kinds(make_case(kind, "t1", seed=seed, **grid, **extra).image) == []
+
+
+@pytest.mark.parametrize("grid", GRIDS.values(), ids=GRIDS.keys())
+@pytest.mark.parametrize("artefact, expected", [("noise", "noise"), ("spike", "spike"), ("zipper", "zipper")])
+def test_noise_spike_and_zipper_are_reported(artefact, expected, grid):
+    for seed in (3, 4):
+        case = make_case("artefact", "flair", seed=seed, artefact_type=artefact, **grid)
+        assert expected in _kinds(case.image), case.info
+
+
+def test_zipper_issue_names_one_of_the_planted_planes():
+    case = make_case("artefact", "t1", seed=5, artefact_type="zipper", **GRIDS["oblique-4mm"])
+    scan = validate(case.image)
+    issue = next(i for i in signal_checks.check_signal(scan) if i.kind == "zipper")
+    assert issue.axis == case.info["axis"]
+    assert issue.planes[0] == issue.planes[1] and issue.planes[0] in case.info["planes"]
+    assert f"plane {issue.planes[0]}" in issue.message and "rescan" in issue.message
+    assert issue.to_dict()["planes"] == list(issue.planes)
+
+
+def test_a_strong_bias_field_is_reported_and_a_mild_one_is_not():
+    case = make_case("normal", "t1", seed=6, **GRIDS["2mm"])
+    data = np.asarray(case.image.dataobj, dtype=np.float32)
+    rng = np.random.default_rng(0)
+    strong = data * bias_field(data.shape, rng, 0.8)
+    mild = data * bias_field(data.shape, np.random.default_rng(0), 0.1)
+    assert "bias_field" in _kinds(_with_data(case.image, strong))
+    assert "bias_field" not in _kinds(_with_data(case.image, mild))
+
+
+def test_noise_estimate_recovers_a_known_sigma():
+    rng = np.random.default_rng(1)
+    data = 100.0 + rng.normal(0.0, 4.0, (40, 40, 20))
+    inner = np.ones(data.shape, dtype=bool)
+    inner[[0, -1]] = inner[:, [0, -1]] = inner[:, :, [0, -1]] = False
+    estimate = signal_checks.noise_fraction(data, inner, np.array([1.0, 1.0, 3.0]), p95=100.0)
+    assert estimate == pytest.approx(0.04, rel=0.05)
+
+
+def test_spike_prominence_sees_one_planted_kspace_point():
+    """A tenth of the spectrum's peak added at one k-space point: stripes of a few percent of the brain's
+    intensity, which the measure must see while the same scan without them stays under the limit."""
+    case = make_case("normal", "t1", seed=7, **GRIDS["2mm"])
+    data = np.asarray(case.image.dataobj, dtype=np.float32)
+    brain = data > 0
+    spectrum = np.fft.fftn(data)
+    spectrum[20, 70, 15] += 0.1 * np.abs(spectrum).max()
+    striped = np.where(brain, np.abs(np.fft.ifftn(spectrum)), 0.0)
+    scale = float(np.percentile(data[brain], 95))
+    assert signal_checks.spike_prominence(data / scale) < signal_checks.SPIKE_LIMIT
+    assert signal_checks.spike_prominence(striped / scale) > signal_checks.SPIKE_LIMIT
+
+
+def test_an_image_wide_issue_carries_no_planes():
+    case = make_case("artefact", "t1", seed=3, artefact_type="noise", **GRIDS["2mm"])
+    issue = next(i for i in signal_checks.check_signal(validate(case.image)) if i.kind == "noise")
+    assert issue.to_dict() | {"message": ""} == {"kind": "noise", "axis": None, "planes": None, "extent_mm": None,
+                                                 "message": ""}
+    assert "noise" in issue.message and "rescan" in issue.message
+
+
+def test_a_scan_with_a_gap_is_told_about_the_gap_only():
+    """The gap's edges also read as a spike and a bias field; the reader is told what is wrong: slices are missing."""
+    case = make_case("artefact", "t1", seed=1, artefact_type="slices_missing", **GRIDS["oblique-4mm"])
+    scan = validate(case.image)
+    assert signal_checks.check_signal(scan), "this gap no longer fools the signal checks; pick a case that does"
+    assert [issue.kind for issue in signal_checks.rescan_issues(scan)] == ["missing_slices"]
+    noisy = make_case("artefact", "t1", seed=1, artefact_type="noise", **GRIDS["oblique-4mm"])
+    assert [issue.kind for issue in signal_checks.rescan_issues(validate(noisy.image))] == ["noise"]

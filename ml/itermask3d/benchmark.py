@@ -22,7 +22,7 @@ GRIDS = [((1.0, 1.0, 1.0), False), ((0.9, 0.9, 3.0), True), ((1.2, 1.2, 1.2), Tr
 LESION_SIZES_MM = (5.0, 8.0, 12.0)  # radius of tumour core / cavity: 1, 1.6, 2.4 cm across
 # Candidate scan-level scores (result.json keys), reported side by side in the benchmark.
 SCAN_SCORES = {"score": "final mask fraction (the product's score)",
-               "score_with_checks": "final mask fraction, a rescan recommendation (acquisition checks) ranked first",
+               "score_with_checks": "final mask fraction, a rescan recommendation (rescan checks) ranked first",
                "mean_error": "mean error over the brain",
                "threshold": "subject threshold T", "initial_mean_error": "mean error of the first pass (brain masked)"}
 
@@ -166,15 +166,15 @@ def write_report(path: Path, summaries: dict[str, dict], meta: dict) -> None:
              "Scan-level score = final mask "
              "volume / brain volume. Seconds are wall-clock per case including loading, registration and writing; "
              "the machine is shared, so timings include contention from other jobs. "
-             "Rescan: fraction of cases that the acquisition checks (slices missing inside the brain, brain cut off; "
-             "ours, not the spec's) send for a rescan; the AUROC rows use the spec's score alone unless they say "
-             "otherwise.", ""]
+             "Rescan: fraction of cases that the rescan checks (ours, not the spec's: slices missing inside the "
+             "brain, brain cut off, heavy noise, k-space spike, zipper line, strong bias field) send for a rescan; "
+             "the AUROC rows use the spec's score alone unless they say otherwise.", ""]
     lines += ["## Targets (fast profile, 2-core CPU)", "", "| metric | target | " + " | ".join(summaries) + " |",
               "|---|---|" + "---|" * len(summaries)]
     targets = [("median Dice, lesions >= 1 cm", ">= 0.6", lambda s: s["median_dice_lesions_1cm_plus"]),
                ("AUROC lesion vs normal", ">= 0.95", lambda s: s["lesion_vs_normal"].get("auroc", float("nan"))),
                ("AUROC artefact vs normal", ">= 0.95", lambda s: s["artefact_vs_normal"].get("auroc", float("nan"))),
-               ("AUROC artefact vs normal, with the acquisition checks", "",
+               ("AUROC artefact vs normal, with the rescan checks", "",
                 lambda s: s.get("scan_score_aurocs", {}).get("score_with_checks", {}).get("artefact", float("nan"))),
                ("median flags per normal scan", "<= 1", lambda s: s["median_flags_normal"]),
                ("normal scans with any flag", "", lambda s: s.get("flagged_rate_normal", float("nan"))),

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
+from scipy import fft, ndimage
 
 from .io import Scan
 from .quality import QualityIssue, axis_direction, check_acquisition
@@ -64,7 +64,8 @@ def noise_fraction(data: np.ndarray, inner: np.ndarray, spacing: np.ndarray, p95
 
 def spike_prominence(image: np.ndarray) -> float:
     """Largest log |F| above its neighbourhood's mean, outside the centre of k-space."""
-    spectrum = np.abs(np.fft.fftshift(np.fft.fftn(image))).astype(np.float32)
+    # float32 in, complex64 out: half the memory of numpy's complex128 on a 0.5 mm scan.
+    spectrum = np.abs(fft.fftshift(fft.fftn(np.asarray(image, dtype=np.float32))))
     log_spectrum = np.log(spectrum + 1e-6 * float(spectrum.max()))
     prominence = log_spectrum - ndimage.uniform_filter(log_spectrum, size=7, mode="wrap")
     grids = np.ogrid[tuple(slice(0, n) for n in image.shape)]

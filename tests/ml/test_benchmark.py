@@ -67,7 +67,7 @@ def test_share_of_flagged_normals_is_reported_where_the_median_hides_it(tmp_path
 
 
 def test_rescan_recommendations_are_reported_beside_the_spec_score(tmp_path):
-    # The acquisition checks catch the missing slices the spec's score misses; the report keeps both apart.
+    # The rescan checks catch the missing slices the spec's score misses; the report keeps both apart.
     entries = [_entry(f"normal_{n:02d}.nii.gz", 0.001 * (n + 1), 0.02, 0.05) for n in range(3)]
     gap = _entry("artefact_slices_missing_00.nii.gz", 0.0, 0.02, 0.05)
     noise = _entry("artefact_noise_00.nii.gz", 0.0, 0.02, 0.05)
@@ -81,4 +81,4 @@ def test_rescan_recommendations_are_reported_beside_the_spec_score(tmp_path):
     assert summary["scan_score_aurocs"]["score_with_checks"]["artefact"] == pytest.approx(0.5)
     text = _report_text(tmp_path, summary, cases=5)
     assert "| artefact slices missing | 1 | n/a | n/a | 0.000 | 1.000 |" in text
-    assert "| AUROC artefact vs normal, with the acquisition checks |  | 0.500 |" in text
+    assert "| AUROC artefact vs normal, with the rescan checks |  | 0.500 |" in text

@@ -91,7 +91,7 @@ def running_stack(
         "NEUROTRIAGE_STORAGE_DIR": str(workdir / "storage"),
         "NEUROTRIAGE_MODEL_PROFILE": profile,
         "NEUROTRIAGE_MODEL_DEVICE": "cpu",
-        "NEUROTRIAGE_PSEUDONYM_KEY": "stack-test-key-3e9a1c07b5d24f68",
+        "NEUROTRIAGE_PSEUDONYM_KEY": "stack-test-key-3e9a1c07b5d24f68a0",
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }

@@ -9,7 +9,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from neurotriage.config import get_settings
+from pydantic import ValidationError
+
+from neurotriage.config import PseudonymKeyError, get_settings
 
 
 def migrate_entry(_args: argparse.Namespace) -> int:
@@ -105,7 +107,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.entry(args))
+    try:
+        return int(args.entry(args))
+    except ValidationError as exc:
+        # A refused setting is the operator's to fix: one line per setting, no traceback (and, with
+        # hide_input_in_errors, never the refused value itself).
+        for error in exc.errors():
+            name = "NEUROTRIAGE_" + "_".join(str(part) for part in error["loc"]).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            print(f"neurotriage: {message if name in message else f'{name}: {message}'}", file=sys.stderr)
+        return 2
+    except PseudonymKeyError as exc:
+        print(f"neurotriage: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -101,3 +101,20 @@ def test_a_configured_key_wins_and_writes_no_file(tmp_path):
     settings = Settings(pseudonym_key=configured, pseudonym_key_file=tmp_path / "pseudonym.key")
     assert pseudonym_key(settings) == configured.encode()
     assert not settings.pseudonym_key_file.exists()
+
+
+def test_the_cli_refuses_a_weak_key_in_one_line_without_echoing_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    weak = "short-key-7Qx"
+    env = {**os.environ, "NEUROTRIAGE_PSEUDONYM_KEY": weak,
+           "NEUROTRIAGE_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
+    done = subprocess.run([str(Path(sys.executable).parent / "neurotriage"), "migrate"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "NEUROTRIAGE_PSEUDONYM_KEY" in lines[0] and "openssl rand -hex 32" in lines[0]
+    assert "Traceback" not in done.stderr and weak not in done.stderr + done.stdout
+    assert not (tmp_path / "db.sqlite").exists()  # refused before anything was written

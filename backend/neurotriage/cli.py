@@ -110,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.entry(args))
     except ValidationError as exc:
+        if exc.title != "Settings":
+            raise  # not a setting: a bug to see with its traceback
         # A refused setting is the operator's to fix: one line per setting, no traceback (and, with
         # hide_input_in_errors, never the refused value itself).
         for error in exc.errors():

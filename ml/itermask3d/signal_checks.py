@@ -121,20 +121,23 @@ def measure_signal(scan: Scan) -> SignalMeasures:
         bias_log_std=bias_log_std(data, foreground, inner, spacing, p95))
 
 
+def _whole_image(kind: str, message: str) -> QualityIssue:
+    """An issue of the whole image: no axis, planes or thickness to point at."""
+    return QualityIssue(kind, None, None, None, message)
+
+
 def check_signal(scan: Scan) -> list[QualityIssue]:
     """The signal problems found in ``scan``, each with a sentence for the reader; [] when none."""
     m = measure_signal(scan)
     issues = []
     if m.noise_fraction > NOISE_LIMIT:
-        issues.append(QualityIssue(
-            "noise", None, None, None,
+        issues.append(_whole_image("noise", (
             f"Heavy image noise (about {m.noise_fraction:.0%} of the bright tissue's intensity; normal scans "
-            f"stay under {NOISE_LIMIT:.0%}); small findings may be hidden, rescan recommended."))
+            f"stay under {NOISE_LIMIT:.0%}); small findings may be hidden, rescan recommended.")))
     if m.spike_prominence > SPIKE_LIMIT:
-        issues.append(QualityIssue(
-            "spike", None, None, None,
+        issues.append(_whole_image("spike", (
             f"A stripe pattern crosses the image (a k-space spike {np.exp(m.spike_prominence):.0f} times its "
-            "neighbourhood); rescan recommended."))
+            "neighbourhood); rescan recommended.")))
     if m.zipper_ratio > ZIPPER_LIMIT:
         direction = axis_direction(scan.affine, m.zipper_axis)
         spacing = float(scan.spacing_mm[m.zipper_axis])
@@ -143,12 +146,10 @@ def check_signal(scan: Scan) -> list[QualityIssue]:
             f"Zipper line: plane {m.zipper_plane} of the {direction} axis alternates bright and dark "
             f"({m.zipper_ratio:.0f} times the variation of a typical plane); rescan recommended."))
     if m.bias_log_std > BIAS_LIMIT:
-        issues.append(QualityIssue(
-            "bias_field", None, None, None,
+        issues.append(_whole_image("bias_field", (
             f"Strong intensity non-uniformity (bias field: smoothed intensity varies by a factor of about "
-            f"{np.exp(2 * m.bias_log_std):.1f} across the brain); correct it (e.g. N4) or rescan."))
+            f"{np.exp(2 * m.bias_log_std):.1f} across the brain); correct it (e.g. N4) or rescan.")))
     return issues
-
 
 
 def rescan_issues(scan: Scan) -> list[QualityIssue]:

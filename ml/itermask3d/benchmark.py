@@ -167,7 +167,7 @@ def write_report(path: Path, summaries: dict[str, dict], meta: dict) -> None:
              "volume / brain volume. Seconds are wall-clock per case including loading, registration and writing; "
              "the machine is shared, so timings include contention from other jobs. "
              "Rescan: fraction of cases that the rescan checks (ours, not the spec's: slices missing inside the "
-             "brain, brain cut off, heavy noise, k-space spike, zipper line, strong bias field) send for a rescan; "
+             "brain, brain cut off, heavy noise, k-space spike, zipper line, ghosting, strong bias field) send for a rescan; "
              "the AUROC rows use the spec's score alone unless they say otherwise.", ""]
     lines += ["## Targets (fast profile, 2-core CPU)", "", "| metric | target | " + " | ".join(summaries) + " |",
               "|---|---|" + "---|" * len(summaries)]

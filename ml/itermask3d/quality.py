@@ -1,4 +1,4 @@
-"""Acquisition checks that call for a rescan: slices missing inside the brain, brain cut off.
+"""Acquisition checks that call for a rescan: slices missing inside the brain, brain cut off, a blank region.
 
 Missing slices in a skull-stripped upload are zero (background), so the brain mask leaves them
 out and the network never sees them: without this check a scan with a hole through the brain
@@ -13,6 +13,12 @@ A plane's *tissue* is its number of voxels above the foreground threshold (io.ti
   benchmark grid and 5-7 mm slices the end planes held at most 0.13. A brain whose top 10 / 15 /
   20 mm are missing ends with 0.18-0.25 / 0.28-0.34 / 0.39-0.46, so cuts of 15 mm and more are
   caught and some of 10-12 mm are not (ml/ACQUISITION-CHECKS.md, scripts/measure_acquisition_checks.py).
+- blank region: at least BLANK_MIN_ML of the brain holds one exact non-zero intensity, each voxel equal
+  to its neighbours along the two finest axes. Measured signal always carries noise, so such a region
+  was never imaged (signal lost and filled, e.g. the spec's slab set to the brain's minimum); the
+  network would inpaint it like any other dark tissue. On synthetic normals and lesions the largest
+  such region is empty; an integer-valued upload with very few grey levels could in principle hold
+  small flat patches, which is why the region must be large.
 """
 from __future__ import annotations
 
@@ -20,11 +26,13 @@ from dataclasses import asdict, dataclass
 
 import nibabel as nib
 import numpy as np
+from scipy import ndimage
 
 from .io import Scan, tissue_mask
 
 MISSING_FRACTION = 0.1
 CUT_FRACTION = 0.2
+BLANK_MIN_ML = 1.0
 
 _AXIS_NAMES = {"L": "left-right", "R": "left-right", "A": "anterior-posterior",
                "P": "anterior-posterior", "S": "inferior-superior", "I": "inferior-superior"}
@@ -32,10 +40,10 @@ _AXIS_NAMES = {"L": "left-right", "R": "left-right", "A": "anterior-posterior",
 
 @dataclass(frozen=True)
 class QualityIssue:
-    """One reason to rescan. kind: "missing_slices" | "cut_off" here, "noise" | "spike" | "zipper" |
-    "bias_field" from signal_checks; axis: voxel axis (0, 1, 2); planes: [first, last] voxel indices
-    along that axis (inclusive); extent_mm: their thickness. The three are None for a problem of the
-    whole image (noise, spike, bias field)."""
+    """One reason to rescan. kind: "missing_slices" | "cut_off" | "blank_region" here, "noise" | "spike" | "zipper" |
+    "ghosting" | "bias_field" from signal_checks; axis: voxel axis (0, 1, 2); planes: [first, last]
+    voxel indices along that axis (inclusive); extent_mm: their thickness. The three are None for a
+    problem of the whole image (noise, spike, bias field); ghosting has an axis but no planes."""
 
     kind: str
     axis: int | None
@@ -82,8 +90,38 @@ def axis_direction(affine: np.ndarray, axis: int) -> str:
     return _AXIS_NAMES[nib.aff2axcodes(affine)[axis]]
 
 
+def largest_blank_region(data: np.ndarray, foreground: np.ndarray, spacing: np.ndarray) -> np.ndarray:
+    """The largest connected region of brain voxels that equal their neighbours along the two finest
+    axes (thick slices may hold a thin region in one plane) and are not zero; (I, J, K) bool."""
+    flat = foreground & (data != 0)
+    for axis in np.argsort(spacing, kind="stable")[:2]:
+        for shift in (1, -1):
+            flat &= data == np.roll(data, shift, int(axis))
+    labels, count = ndimage.label(flat)
+    if count == 0:
+        return flat
+    return labels == 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
+
+
+def _blank_region_issue(scan: Scan) -> QualityIssue | None:
+    spacing = np.asarray(scan.spacing_mm, dtype=float)
+    region = largest_blank_region(np.asarray(scan.data), scan.foreground, spacing)
+    ml = float(region.sum() * np.prod(spacing) / 1000.0)
+    if ml < BLANK_MIN_ML:
+        return None
+    # Report it along the axis where it is thinnest: a slab's normal.
+    bounds = [np.flatnonzero(region.any(axis=tuple(a for a in range(3) if a != axis))) for axis in range(3)]
+    axis = int(np.argmin([(b[-1] - b[0] + 1) * spacing[i] for i, b in enumerate(bounds)]))
+    start, end = int(bounds[axis][0]), int(bounds[axis][-1])
+    return QualityIssue(
+        "blank_region", axis, (start, end), round(float((end - start + 1) * spacing[axis]), 1),
+        f"{ml:.0f} mL inside the brain hold one constant intensity without noise, so they were not imaged "
+        f"(signal lost or overwritten; planes {start}-{end} of the {axis_direction(scan.affine, axis)} axis); "
+        "rescan recommended.")
+
+
 def check_acquisition(scan: Scan) -> list[QualityIssue]:
-    """Missing-slice and cut-off checks on the scan's own grid; [] when the scan looks complete."""
+    """Missing-slice, cut-off and blank-region checks on the scan's own grid; [] when the scan looks complete."""
     tissue = tissue_mask(scan.data)
     spacing = scan.spacing_mm
     issues: list[QualityIssue] = []
@@ -108,4 +146,5 @@ def check_acquisition(scan: Scan) -> list[QualityIssue]:
                     "cut_off", axis, (end_index, end_index), round(float(spacing[axis]), 1),
                     f"The brain is cut off at the {side} slice of the {direction} axis (plane {end_index} "
                     f"still holds {fraction:.0%} of the largest slice's brain); rescan with full coverage."))
-    return issues
+    blank = _blank_region_issue(scan)
+    return issues + ([blank] if blank is not None else [])

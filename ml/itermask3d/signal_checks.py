@@ -1,4 +1,4 @@
-"""Signal checks that call for a rescan: heavy noise, a k-space spike, zipper planes, strong bias field.
+"""Signal checks that call for a rescan: heavy noise, a k-space spike, zipper planes, ghosting, strong bias field.
 
 The network is guided by the scan's high-frequency channel, which carries noise, stripes and zipper
 lines as faithfully as anatomy, so it reconstructs them and they do not stay masked (ml/BENCHMARK.md:
@@ -13,6 +13,11 @@ moved (0.18 -> 0.2) with the bias artefacts' values in view:
   7^3 neighbourhood; a spike is one bright k-space point, i.e. stripes across the whole image.
 - zipper: the plane (along any voxel axis) whose mean absolute Laplacian is largest, over the median
   plane's; a zipper line is a plane of alternating bright and dark voxels.
+- ghosting: a faint copy of the image shifted along one voxel (phase-encoding) axis. The anatomy's
+  edges (band-pass 1-4 mm: thermal noise is not ghosted in a real scan) correlate with themselves at
+  the ghost's lag; the measure is the sharpest such peak beyond 15 mm, its height over the correlation
+  8 mm to either side (anatomy's own correlation changes slowly with the lag), weighted by the square
+  root of the fraction of brain that overlaps at that lag (fewer voxel pairs, noisier correlation).
 - bias: standard deviation of the log intensity smoothed over 15 mm (normalised over the brain), a
   slowly varying multiplicative field across the brain.
 """
@@ -30,6 +35,12 @@ NOISE_LIMIT = 0.06
 SPIKE_LIMIT = 2.3
 ZIPPER_LIMIT = 8.0
 BIAS_LIMIT = 0.2
+GHOST_LIMIT = 0.075
+GHOST_BAND_MM = (1.0, 4.0)
+GHOST_MIN_LAG_MM = 15.0
+GHOST_SIDE_MM = 8.0
+# Lags at which less of the brain overlaps its shifted self than this give too few voxel pairs.
+GHOST_MIN_OVERLAP = 0.05
 BIAS_SMOOTHING_MM = 15.0
 # k-space indices closer to the centre than this (fraction of each axis) hold the anatomy's own peak.
 SPIKE_CENTRE_RADIUS = 0.06
@@ -38,13 +49,17 @@ SPIKE_CENTRE_RADIUS = 0.06
 @dataclass(frozen=True)
 class SignalMeasures:
     """noise_fraction: noise sigma / brain p95; spike_prominence: log ratio (natural log);
-    zipper_ratio, zipper_axis, zipper_plane: the most deviant plane; bias_log_std: dimensionless."""
+    zipper_ratio, zipper_axis, zipper_plane: the most deviant plane; ghost_prominence (dimensionless),
+    ghost_axis, ghost_lag (voxels): the sharpest self-correlation peak; bias_log_std: dimensionless."""
 
     noise_fraction: float
     spike_prominence: float
     zipper_ratio: float
     zipper_axis: int
     zipper_plane: int
+    ghost_prominence: float
+    ghost_axis: int
+    ghost_lag: int
     bias_log_std: float
 
 
@@ -93,6 +108,54 @@ def deviant_plane(data: np.ndarray, inner: np.ndarray) -> tuple[float, int, int]
     return best
 
 
+def lag_correlation(values: np.ndarray, inside: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """For every lag d along ``axis`` (circular, as a ghost wraps around the field of view): the
+    correlation of ``values`` with itself shifted by d over the voxel pairs that are both ``inside``,
+    and the number of such pairs over the number at lag 0. Two (n,) arrays, n = values.shape[axis]."""
+    n = values.shape[axis]
+    other = tuple(a for a in range(3) if a != axis)
+    a = np.where(inside, values, 0.0).astype(np.float32)
+    m = inside.astype(np.float32)
+    fa, fa2, fm = (fft.rfft(v, axis=axis) for v in (a, a * a, m))
+
+    def summed(spectrum: np.ndarray) -> np.ndarray:
+        # Summing the spectra of every line before the inverse transform sums their correlations.
+        return fft.irfft(spectrum.sum(axis=other), n=n)
+
+    products = summed(np.abs(fa) ** 2)
+    energy_here = summed(np.conj(fa2) * fm)
+    energy_there = summed(np.conj(fm) * fa2)
+    pairs = summed(np.abs(fm) ** 2)
+    correlation = products / np.sqrt(np.maximum(energy_here * energy_there, 1e-30))
+    return correlation, pairs / max(float(pairs[0]), 1.0)
+
+
+def ghost_prominence(data: np.ndarray, inner: np.ndarray, spacing: np.ndarray) -> tuple[float, int, int]:
+    """(prominence, axis, lag in voxels) of the sharpest self-correlation peak of the band-passed image
+    along any voxel axis; (0.0, 0, 0) when no lag qualifies (a tiny field of view)."""
+    low, high = GHOST_BAND_MM
+    band = (ndimage.gaussian_filter(data, [low / s for s in spacing])
+            - ndimage.gaussian_filter(data, [high / s for s in spacing]))
+    best = (0.0, 0, 0)
+    for axis in range(3):
+        n = data.shape[axis]
+        correlation, overlap = lag_correlation(band, inner, axis)
+        usable = np.where(overlap >= GHOST_MIN_OVERLAP, correlation, -np.inf)
+        lags = np.arange(n // 2 + 1)
+        side = max(1, int(round(GHOST_SIDE_MM / spacing[axis])))
+        beside = np.maximum(usable[(lags - side) % n], usable[(lags + side) % n])
+        candidate = np.isfinite(usable[lags]) & np.isfinite(beside) & (lags * spacing[axis] >= GHOST_MIN_LAG_MM)
+        if not candidate.any():
+            continue
+        peak = np.full(lags.size, -np.inf)
+        chosen = lags[candidate]
+        peak[candidate] = (usable[chosen] - beside[candidate]) * np.sqrt(np.maximum(overlap[chosen], 0.0))
+        k = int(np.argmax(peak))
+        if peak[k] > best[0]:
+            best = (float(peak[k]), axis, k)
+    return best
+
+
 def bias_log_std(data: np.ndarray, foreground: np.ndarray, inner: np.ndarray, spacing: np.ndarray,
                  p95: float) -> float:
     """Spread of the slowly varying log intensity: Gaussian smoothing of log(data) normalised by the
@@ -114,10 +177,12 @@ def measure_signal(scan: Scan) -> SignalMeasures:
     spacing = np.asarray(scan.spacing_mm, dtype=float)
     p95 = max(float(np.percentile(data[foreground], 95)), 1e-12)
     ratio, axis, plane = deviant_plane(data, inner)
+    ghost, ghost_axis, ghost_lag = ghost_prominence(data, inner, spacing)
     return SignalMeasures(
         noise_fraction=noise_fraction(data, inner, spacing, p95),
         spike_prominence=spike_prominence(np.where(foreground, data / p95, 0.0)),
         zipper_ratio=ratio, zipper_axis=axis, zipper_plane=plane,
+        ghost_prominence=ghost, ghost_axis=ghost_axis, ghost_lag=ghost_lag,
         bias_log_std=bias_log_std(data, foreground, inner, spacing, p95))
 
 
@@ -145,6 +210,13 @@ def check_signal(scan: Scan) -> list[QualityIssue]:
             "zipper", m.zipper_axis, (m.zipper_plane, m.zipper_plane), round(spacing, 1),
             f"Zipper line: plane {m.zipper_plane} of the {direction} axis alternates bright and dark "
             f"({m.zipper_ratio:.0f} times the variation of a typical plane); rescan recommended."))
+    if m.ghost_prominence > GHOST_LIMIT:
+        direction = axis_direction(scan.affine, m.ghost_axis)
+        lag_mm = float(m.ghost_lag * scan.spacing_mm[m.ghost_axis])
+        issues.append(QualityIssue(
+            "ghosting", m.ghost_axis, None, None,
+            f"Ghosting: a faint copy of the brain repeats {lag_mm:.0f} mm away along the {direction} axis "
+            "(a phase-encoding ghost, e.g. from motion or pulsation); rescan recommended."))
     if m.bias_log_std > BIAS_LIMIT:
         issues.append(_whole_image("bias_field", (
             f"Strong intensity non-uniformity (bias field: smoothed intensity varies by a factor of about "

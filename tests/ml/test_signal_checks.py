@@ -1,5 +1,5 @@
-"""Signal checks (signal_checks.check_signal): heavy noise, a k-space spike, a zipper line and a strong bias
-field send a complete scan for a rescan; normal and lesion scans are left alone."""
+"""Signal checks (signal_checks.check_signal): heavy noise, a k-space spike, a zipper line, ghosting and a strong
+bias field send a complete scan for a rescan; normal and lesion scans are left alone."""
 import numpy as np
 import pytest
 
@@ -80,6 +80,40 @@ def test_spike_prominence_sees_one_planted_kspace_point():
     scale = float(np.percentile(data[brain], 95))
     assert signal_checks.spike_prominence(data / scale) < signal_checks.SPIKE_LIMIT
     assert signal_checks.spike_prominence(striped / scale) > signal_checks.SPIKE_LIMIT
+
+
+def test_lag_correlation_finds_a_planted_copy_and_counts_the_overlap():
+    """White noise plus half of itself shifted by 7 voxels: correlation 0.5 / (1 + 0.25) = 0.4 at lag 7 and
+    near 0 elsewhere; with only the first half of the axis inside, half of the lag-0 pairs remain at lag 10."""
+    rng = np.random.default_rng(2)
+    base = rng.normal(size=(64, 24, 24)).astype(np.float32)
+    ghosted = base + 0.5 * np.roll(base, 7, axis=0)
+    inside = np.ones(base.shape, dtype=bool)
+    correlation, overlap = signal_checks.lag_correlation(ghosted, inside, axis=0)
+    assert correlation[0] == pytest.approx(1.0, abs=1e-5)
+    assert correlation[7] == pytest.approx(0.4, abs=0.03) and correlation[64 - 7] == pytest.approx(0.4, abs=0.03)
+    assert np.abs(np.delete(correlation, [0, 7, 57])).max() < 0.05
+    assert overlap[0] == 1.0
+    inside[32:] = False
+    _, overlap = signal_checks.lag_correlation(ghosted, inside, axis=0)
+    assert overlap[10] == pytest.approx(22 / 32, abs=1e-4)
+
+
+@pytest.mark.parametrize("grid", GRIDS.values(), ids=GRIDS.keys())
+def test_a_ghost_is_reported_along_its_axis_and_the_clean_scan_is_not(grid):
+    """A copy of the whole acquisition at a fifth of its intensity, a quarter of the field of view away along
+    one axis (a phase-encoding ghost), skull-stripped like an upload."""
+    case = make_case("normal", "flair", seed=8, **grid)
+    data = np.asarray(case.image.dataobj, dtype=np.float32)
+    brain = data > 0
+    axis = 1
+    shift = data.shape[axis] // 4
+    ghosted = np.where(brain, data + 0.2 * (np.roll(data, shift, axis) + np.roll(data, -shift, axis)) / 2, 0.0)
+    assert "ghosting" not in _kinds(case.image)
+    scan = validate(_with_data(case.image, ghosted))
+    issue = next(i for i in signal_checks.check_signal(scan) if i.kind == "ghosting")
+    assert issue.axis == axis and issue.planes is None and issue.extent_mm is None
+    assert f"{shift * scan.spacing_mm[axis]:.0f} mm away" in issue.message and "rescan" in issue.message
 
 
 def test_an_image_wide_issue_carries_no_planes():

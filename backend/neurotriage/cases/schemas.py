@@ -44,10 +44,17 @@ class QualityIssueOut(BaseModel):
     scan's own voxel grid."""
 
     kind: str = Field(
-        description='"missing_slices", "cut_off", "noise", "spike", "zipper" or "bias_field" (a newer engine may add kinds)'
+        description=(
+            '"missing_slices", "cut_off", "blank_region", "noise", "spike", "zipper", "ghosting" or "bias_field" '
+            "(a newer engine may add kinds)"
+        )
     )
-    axis: int | None = Field(description="Voxel axis (0, 1, 2) the planes run along; null for the whole image")
-    planes: list[int] | None = Field(description="First and last affected plane (voxel indices, inclusive)")
+    axis: int | None = Field(
+        description="Voxel axis (0, 1, 2) the planes (for ghosting, the ghost's shift) run along; null for the whole image"
+    )
+    planes: list[int] | None = Field(
+        description="First and last affected plane (voxel indices, inclusive); null when no planes are affected"
+    )
     extent_mm: float | None = Field(description="Thickness of the affected planes in mm")
     message: str = Field(description="One sentence for the reader, derived from the image alone")
 

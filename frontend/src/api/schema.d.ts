@@ -1080,7 +1080,7 @@ export interface components {
         QualityIssueOut: {
             /**
              * Axis
-             * @description Voxel axis (0, 1, 2) the planes run along; null for the whole image
+             * @description Voxel axis (0, 1, 2) the planes (for ghosting, the ghost's shift) run along; null for the whole image
              */
             axis: number | null;
             /**
@@ -1090,7 +1090,7 @@ export interface components {
             extent_mm: number | null;
             /**
              * Kind
-             * @description "missing_slices", "cut_off", "noise", "spike", "zipper" or "bias_field" (a newer engine may add kinds)
+             * @description "missing_slices", "cut_off", "blank_region", "noise", "spike", "zipper", "ghosting" or "bias_field" (a newer engine may add kinds)
              */
             kind: string;
             /**
@@ -1100,7 +1100,7 @@ export interface components {
             message: string;
             /**
              * Planes
-             * @description First and last affected plane (voxel indices, inclusive)
+             * @description First and last affected plane (voxel indices, inclusive); null when no planes are affected
              */
             planes: number[] | null;
         };

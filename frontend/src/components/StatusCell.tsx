@@ -22,7 +22,8 @@ export function StatusCell({ c }: { c: Pick<CaseSummary, 'status' | 'progress' |
   );
 }
 
-const RESCAN_TITLE = 'Incomplete scan: rescan recommended';
+// A rescan may be for missing coverage or for an image artefact; the case page says which.
+const RESCAN_TITLE = 'Acquisition problem: rescan recommended';
 
 export function TriageChip({ triage }: { triage: string | null | undefined }) {
   if (!triage) return null;

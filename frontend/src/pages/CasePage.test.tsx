@@ -207,6 +207,22 @@ describe('CasePage', () => {
     expect(screen.getByText('Quality').nextElementSibling).toHaveTextContent('1 acquisition problem: rescan recommended');
   });
 
+  it('calls a blank region, which was never imaged, an incomplete scan', async () => {
+    const blank =
+      '21 mL inside the brain hold one constant intensity without noise, so they were not imaged (signal lost or ' +
+      'overwritten; planes 114-140 of the inferior-superior axis); rescan recommended.';
+    open(
+      detail({
+        triage: 'rescan',
+        rescan_recommended: true,
+        quality: [{ kind: 'blank_region', axis: 1, planes: [114, 140], extent_mm: 40.5, message: blank }],
+      }),
+    );
+    const notice = await screen.findByRole('alert');
+    expect(within(notice).getByRole('heading', { name: 'Incomplete scan: rescan recommended' })).toBeInTheDocument();
+    expect(within(notice).getByRole('listitem')).toHaveTextContent(blank);
+  });
+
   it('shows no rescan notice when the scan looks complete', async () => {
     open(detail());
     await screen.findByRole('list', { name: 'Flags' });

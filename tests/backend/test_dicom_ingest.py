@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import subprocess
@@ -13,6 +14,7 @@ import numpy as np
 import pydicom
 import pydicom.config
 import pytest
+from neurotriage.cases.dicom import InflateBudget, extract_zip
 from neurotriage.cases.models import Case
 from sqlalchemy import func, select
 
@@ -219,6 +221,19 @@ def test_corrupt_zip_entry_is_422_without_naming_the_file(
     response = _post(clinician, [archive])
     _assert_refused_without_naming_files(response, caplog, "Zip entry 1 is corrupt")
     assert db.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_a_full_disk_while_unpacking_is_not_blamed_on_the_upload(tmp_path: Path) -> None:
+    """The server's disk filling up is an error of the server (500), not a 'corrupt zip entry' (422) that would send
+    the user looking for a damaged file. /dev/full fails every write with ENOSPC, as a full disk does."""
+    paths = write_series(tmp_path / "a", _volume())
+    archive = _zip(paths, tmp_path / "good.zip", [f"IM{i:04d}" for i in range(len(paths))], zipfile.ZIP_DEFLATED)
+    target = tmp_path / "unpacked"
+    target.mkdir()
+    (target / "00000.dcm").symlink_to("/dev/full")
+    with pytest.raises(OSError) as raised:
+        extract_zip(archive, target, InflateBudget(max_bytes=1 << 30))
+    assert raised.value.errno == errno.ENOSPC
 
 
 def test_zip_bomb_is_refused(clinician: ApiClient, tmp_path: Path) -> None:

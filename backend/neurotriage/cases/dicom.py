@@ -12,6 +12,7 @@ import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 import numpy as np
 import pydicom
@@ -94,26 +95,41 @@ def extract_zip(archive: Path, target: Path, budget: InflateBudget) -> list[Path
             if member.flag_bits & 0x1:
                 raise Unprocessable(f"Zip entry {index + 1} is encrypted; upload the files without a password.")
             destination = target / f"{index:05d}.dcm"
-            try:
-                with bundle.open(member) as source, destination.open("wb") as sink:
-                    # Count real output bytes: the sizes in the zip directory can lie.
-                    while chunk := source.read(1 << 20):
-                        budget.bytes_used += len(chunk)
-                        if budget.bytes_used > budget.max_bytes:
-                            raise PayloadTooLarge(
-                                f"The upload's zip files inflate to more than {budget.max_bytes // (1 << 20)} MiB."
-                            )
-                        sink.write(chunk)
-            except NotImplementedError as exc:
-                raise Unprocessable(
-                    f"Zip entry {index + 1} uses a compression method that is not supported; use plain zip (deflate)."
-                ) from exc
-            except CORRUPT_ENTRY_ERRORS as exc:
-                raise Unprocessable(
-                    f"Zip entry {index + 1} is corrupt; the zip file may be damaged or incompletely copied."
-                ) from exc
+            with _open_entry(bundle, member, index) as source, destination.open("wb") as sink:
+                # Count real output bytes: the sizes in the zip directory can lie.
+                while chunk := _read_entry(source, index):
+                    budget.bytes_used += len(chunk)
+                    if budget.bytes_used > budget.max_bytes:
+                        raise PayloadTooLarge(
+                            f"The upload's zip files inflate to more than {budget.max_bytes // (1 << 20)} MiB."
+                        )
+                    # Outside the corrupt-entry handling: a full disk is the server's fault, not the upload's.
+                    sink.write(chunk)
             out.append(destination)
         return out
+
+
+def _corrupt_entry(index: int) -> Unprocessable:
+    return Unprocessable(f"Zip entry {index + 1} is corrupt; the zip file may be damaged or incompletely copied.")
+
+
+def _open_entry(bundle: zipfile.ZipFile, member: zipfile.ZipInfo, index: int) -> IO[bytes]:
+    try:
+        return bundle.open(member)
+    except NotImplementedError as exc:
+        raise Unprocessable(
+            f"Zip entry {index + 1} uses a compression method that is not supported; use plain zip (deflate)."
+        ) from exc
+    except CORRUPT_ENTRY_ERRORS as exc:
+        raise _corrupt_entry(index) from exc
+
+
+def _read_entry(source: IO[bytes], index: int) -> bytes:
+    """The entry's next MiB; b"" at its end."""
+    try:
+        return source.read(1 << 20)
+    except CORRUPT_ENTRY_ERRORS as exc:
+        raise _corrupt_entry(index) from exc
 
 
 def _read_headers(paths: list[Path]) -> list[tuple[Path, pydicom.Dataset]]:

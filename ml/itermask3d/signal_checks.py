@@ -4,8 +4,10 @@ The network is guided by the scan's high-frequency channel, which carries noise,
 lines as faithfully as anatomy, so it reconstructs them and they do not stay masked (ml/BENCHMARK.md:
 noise, spike and zipper scans score like normals). These measures look for them directly, on the
 scan's own voxel grid, each against a limit set above every synthetic normal and lesion scan measured
-(ml/ACQUISITION-CHECKS.md lists their largest values); only the bias limit, whose margin is thin, was
-moved (0.18 -> 0.2) with the bias artefacts' values in view:
+(ml/ACQUISITION-CHECKS.md lists their largest values); the bias limit, whose margin is thin, was
+moved (0.18 -> 0.2) with the bias artefacts' values in view, and the ghosting limit sits about 1.4x
+above the largest of 42 other synthetic normal and lesion scans, whose ghosting scans guided the
+measure's design (ml/README.md):
 
 - noise: robust noise sigma (median absolute in-plane Laplacian, scaled for Gaussian noise) over the
   brain's 95th-percentile intensity; normals about 0.02-0.04.

@@ -223,6 +223,27 @@ def test_corrupt_zip_entry_is_422_without_naming_the_file(
     assert db.scalar(select(func.count()).select_from(Case)) == 0
 
 
+def test_zip_with_an_unsupported_compression_method_is_422_with_advice(
+    clinician: ApiClient, db, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Deflate64 (method 9), which some Windows tools write and Python cannot read: the user is told to re-zip."""
+    caplog.set_level(logging.DEBUG)
+    paths = write_series(tmp_path / "a", _volume())
+    names = [f"{PATIENT_NAMED}/IM{i:04d}" for i in range(len(paths))]
+    data = bytearray(_zip(paths, tmp_path / "deflate64.zip", names).read_bytes())
+    # The method is a 2-byte field in every local header (offset 8) and central directory entry (offset 10).
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        start = data.find(signature)
+        while start != -1:
+            data[start + offset:start + offset + 2] = (9).to_bytes(2, "little")
+            start = data.find(signature, start + 4)
+    archive = tmp_path / "deflate64.zip"
+    archive.write_bytes(bytes(data))
+    response = _post(clinician, [archive])
+    _assert_refused_without_naming_files(response, caplog, "Zip entry 1 uses a compression method that is not supported")
+    assert db.scalar(select(func.count()).select_from(Case)) == 0
+
+
 def test_a_full_disk_while_unpacking_is_not_blamed_on_the_upload(tmp_path: Path) -> None:
     """The server's disk filling up is an error of the server (500), not a 'corrupt zip entry' (422) that would send
     the user looking for a damaged file. /dev/full fails every write with ENOSPC, as a full disk does."""

@@ -30,7 +30,6 @@ from itermask3d.api import Analyzer
 from itermask3d.benchmark import benchmark_cases
 from itermask3d.inference import iterative_mask_refinement
 from itermask3d.io import load_scan
-from itermask3d.preprocessing import prepare_scan
 from itermask3d.resampling import resample
 from itermask3d.synthetic.cases import make_case
 
@@ -60,7 +59,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         nib.save(case.image, str(Path(tmp) / "scan.nii.gz"))
         scan = load_scan(Path(tmp) / "scan.nii.gz")
-    prepared = prepare_scan(scan, analyzer.profile)
+    prepared = analyzer.prepare(scan)
     brain = prepared.brain
     truth = resample(np.asarray(case.truth.dataobj, np.float32), scan.affine, analyzer.profile.grid_affine,
                      analyzer.profile.shape, target_to_source_world=prepared.mni_to_scan, order=0) > 0.5

@@ -20,9 +20,9 @@ from .checkpoints import default_weights_path, load_state, read_metadata, resolv
 from .errors import InputError
 from .flags import find_flags, triage
 from .inference import NetworkReconstructor, RefinementResult, iterative_mask_refinement, search_schedule
-from .io import load_scan, save_nifti
+from .io import Scan, load_scan, save_nifti
 from .networks import build_network
-from .preprocessing import PreparedScan, prepare_scan
+from .preprocessing import DEFAULT_SCALING, SCALINGS, PreparedScan, prepare_scan
 from .profiles import SEQUENCES, Profile, get_profile
 from .signal_checks import rescan_issues
 
@@ -68,6 +68,10 @@ class Analyzer:
         else:
             digest = "untrained"
         self.model.to(self.device, memory_format=torch.channels_last_3d).eval()
+        # the intensity scaling is part of what the network learnt, so it comes from the weights only
+        self.scaling = self.metadata.get("preprocessing", {}).get("scaling", DEFAULT_SCALING)
+        if self.scaling not in SCALINGS:
+            raise ValueError(f"{path.with_suffix('.json').name} asks for an unknown intensity scaling {self.scaling!r}")
         inference_defaults = self.metadata.get("inference", {})
         self.schedule = _first_given(schedule, inference_defaults.get("schedule"), self.profile.search_schedule)
         search_schedule(self.schedule)  # validate early
@@ -83,6 +87,10 @@ class Analyzer:
             "sequence": sequence,
             "trained": self.trained,
         }
+
+    def prepare(self, scan: Scan) -> PreparedScan:
+        """The network's inputs for a validated scan, with this model's registration and scaling."""
+        return prepare_scan(scan, self.profile, self.registration, self.scaling)
 
     def reconstructor(self, prepared: PreparedScan, seed: int = 0) -> NetworkReconstructor:
         """The network as mask -> reconstruction for one prepared scan: mixed precision on CUDA, so that
@@ -108,7 +116,7 @@ class Analyzer:
         report(0.0, "loading")
         scan = load_scan(input_path)
         report(0.05, "preprocessing")
-        prepared = prepare_scan(scan, self.profile, self.registration)
+        prepared = self.prepare(scan)
         report(0.1, "threshold search")
         refined = self.refine(prepared, seed=seed, progress=report)
         report(0.9, "writing results")

@@ -73,7 +73,6 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
     """Calibrate gamma and the smallest flag (mm^3); returns the table and the choice (and writes
     it into the metadata)."""
     from .api import Analyzer
-    from .preprocessing import prepare_scan
 
     if not min_flag_sizes or min(min_flag_sizes) <= 0:
         raise ValueError("candidate smallest flags must be positive volumes in mm^3")
@@ -88,7 +87,7 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
     rows = {pair: {"normal_flags": [], "lesion_dice": [], "lesion_detected": []} for pair in pairs}
     curves = []
     for case in _calibration_cases(normals, lesions, sequence, seed):
-        prepared = prepare_scan(validate(case.image), prof, analyzer.registration)
+        prepared = analyzer.prepare(validate(case.image))
         truth = None
         if case.truth is not None:
             truth = resample(np.asarray(case.truth.dataobj, np.float32), case.image.affine, prof.grid_affine,

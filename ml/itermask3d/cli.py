@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     p.add_argument("--pool-size", type=int, default=24)
     p.add_argument("--init", type=Path, default=None, help="start from these weights (e.g. the T1 model)")
+    p.add_argument("--scaling", default=None,
+                   help="intensity scaling: p1-p99 (the spec's, default) or p1-p50 (one a large lesion barely moves)")
 
     p = sub.add_parser("calibrate", help="choose gamma and the smallest flag for trained weights on synthetic cases")
     p.add_argument("--profile", choices=list(PROFILES), default="fast")
@@ -153,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cases-per-group", type=int, default=2)
     p.add_argument("--limit", type=int, default=None, help="run only a stratified subset of this many cases")
     p.add_argument("--notes", default="", help="free text appended to the report")
+    p.add_argument("--model", type=Path, default=None, help="weights to benchmark (default: the shipped ones)")
     p.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -175,7 +178,8 @@ def _run(args: argparse.Namespace) -> int:
 
         metadata = train_entry(args.profile, args.sequence, args.data, args.out, args.steps, args.batch,
                                args.lr, args.seed, args.device, not args.no_resume, args.max_minutes,
-                               args.pool_size, args.init)
+                               args.pool_size, args.init,
+                               **({"scaling": args.scaling} if args.scaling else {}))
         print(json.dumps({k: metadata[k] for k in ("name", "steps", "seconds", "metrics")}))
     elif args.command == "calibrate":
         from .calibration import calibrate_entry
@@ -194,7 +198,8 @@ def _run(args: argparse.Namespace) -> int:
         from .benchmark import benchmark_entry
 
         path = benchmark_entry(args.work, args.report, args.profile, args.sequence, args.device,
-                               args.schedules, args.cases_per_group, args.seed, args.notes, args.limit)
+                               args.schedules, args.cases_per_group, args.seed, args.notes, args.limit,
+                               args.model)
         print(path)
     return 0
 

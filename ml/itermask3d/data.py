@@ -11,7 +11,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .preprocessing import prepare_inputs
+from .preprocessing import DEFAULT_SCALING, prepare_inputs
 from .profiles import Profile
 
 BIDS_SUFFIX = {"t1": re.compile(r"_T1w?\.nii", re.I), "t2": re.compile(r"_T2w?\.nii", re.I),
@@ -49,19 +49,21 @@ class VolumePool:
         return [self.items[i] for i in idx]
 
 
-def synthetic_source(profile: Profile, sequence: str, seed: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Endless synthetic normal volumes on the profile grid."""
+def synthetic_source(profile: Profile, sequence: str, seed: int,
+                     scaling: str = DEFAULT_SCALING) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Endless synthetic normal volumes on the profile grid (intensities scaled by ``scaling``)."""
     from .synthetic.cases import grid_training_volume
 
     rng = np.random.default_rng(seed)
     while True:
         volume, brain = grid_training_volume(profile, sequence, rng)
-        x, h = prepare_inputs(volume, brain, profile)
+        x, h = prepare_inputs(volume, brain, profile, scaling)
         yield x, h, brain
 
 
 def folder_source(folder: Path, profile: Profile, sequence: str, seed: int,
-                  registration: str = "affine") -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                  registration: str = "affine",
+                  scaling: str = DEFAULT_SCALING) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Endless pass over the normal scans in ``folder`` (each prepared once, then cached)."""
     from .io import load_scan
     from .preprocessing import prepare_scan
@@ -75,6 +77,6 @@ def folder_source(folder: Path, profile: Profile, sequence: str, seed: int,
         for i in rng.permutation(len(files)):
             path = files[i]
             if path not in cache:
-                prepared = prepare_scan(load_scan(path), profile, registration)
+                prepared = prepare_scan(load_scan(path), profile, registration, scaling)
                 cache[path] = (prepared.x, prepared.h, prepared.brain)
             yield cache[path]

@@ -1,7 +1,7 @@
 """From a validated scan to the network's inputs on the profile grid, and back.
 
 Steps: anti-aliasing, alignment to MNI (W: MNI mm -> scan mm), resampling onto the profile
-grid, brain mask, robust percentile normalisation, high-frequency channel. ``to_native``
+grid, brain mask, robust percentile normalisation (``SCALINGS``), high-frequency channel. ``to_native``
 maps any grid volume back onto the scan's own voxel grid (same shape and affine).
 """
 from __future__ import annotations
@@ -17,17 +17,34 @@ from .profiles import Profile
 from .registration import affine_registration, moments_alignment
 from .resampling import antialias, resample
 
-PERCENTILES = (1.0, 99.0)
 CLIP_RANGE = (0.0, 3.0)
+# Intensity scalings a model can be trained with (its metadata says which: "preprocessing.scaling").
+# "p1-p99" is the spec's. A large bright lesion raises p99 and so darkens the whole scan and shrinks
+# every reconstruction error, while gamma is an absolute slope (ml/README.md, "Why the threshold
+# choice is fragile"). "p1-p50" puts p50 where p99 lands on a typical normal scan instead, so that
+# a lesion of a few percent of the brain barely moves the scale.
+SCALINGS = ("p1-p99", "p1-p50")
+DEFAULT_SCALING = "p1-p99"
+# Mean (p99 - p1) / (p50 - p1) over 16 preprocessed synthetic FLAIR normal scans (session 13, SD 0.19;
+# 1.40, SD 0.06, on FLAIR training volumes, 1.93 on T1 ones: the network learns the sequence's range).
+MEDIAN_SPAN_TO_P99 = 1.46
 
 
-def normalise(volume: np.ndarray, brain: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Robust scaling over the brain: (v - p1) / (p99 - p1), clipped to CLIP_RANGE, 0 outside.
+def normalise(volume: np.ndarray, brain: np.ndarray,
+              scaling: str = DEFAULT_SCALING) -> tuple[np.ndarray, float, float]:
+    """Robust scaling over the brain: (v - low) / (high - low), clipped to CLIP_RANGE, 0 outside.
 
-    volume (I, J, K) float; brain (I, J, K) bool. Returns (normalised float32, p1, p99).
+    "p1-p99": low, high = p1, p99; "p1-p50": low = p1, high = p1 + MEDIAN_SPAN_TO_P99 * (p50 - p1).
+    volume (I, J, K) float; brain (I, J, K) bool. Returns (normalised float32, low, high) in scan units.
     """
+    if scaling not in SCALINGS:
+        raise ValueError(f"unknown intensity scaling {scaling!r}; choose one of {', '.join(SCALINGS)}")
     values = volume[brain]
-    low, high = (float(v) for v in np.percentile(values, PERCENTILES))
+    if scaling == "p1-p99":
+        low, high = (float(v) for v in np.percentile(values, (1.0, 99.0)))
+    else:
+        low, median = (float(v) for v in np.percentile(values, (1.0, 50.0)))
+        high = low + MEDIAN_SPAN_TO_P99 * (median - low)
     if high <= low:
         high = low + 1.0
     out = np.clip((volume - low) / (high - low), *CLIP_RANGE) * brain
@@ -40,7 +57,7 @@ class PreparedScan:
 
     x, h: (I, J, K) float32 normalised volume and its high-frequency channel;
     brain: (I, J, K) bool; mni_to_scan: 4x4 (MNI mm -> scan world mm);
-    intensity_low/high: the percentiles used (scan units); scan: the validated input;
+    intensity_low/high: the scan values mapped to 0 and 1 (see ``normalise``); scan: the validated input;
     registration: the alignment actually used ("affine" or "moments");
     registration_fallback: why an asked-for affine registration fell back to moments, else None.
     """
@@ -67,17 +84,19 @@ class PreparedScan:
         return values * (self.intensity_high - self.intensity_low) + self.intensity_low
 
 
-def prepare_inputs(volume: np.ndarray, brain: np.ndarray, profile: Profile) -> tuple[np.ndarray, np.ndarray]:
+def prepare_inputs(volume: np.ndarray, brain: np.ndarray, profile: Profile,
+                   scaling: str = DEFAULT_SCALING) -> tuple[np.ndarray, np.ndarray]:
     """Normalise a grid volume over ``brain`` and compute h. Returns (x, h), float32 (I, J, K)."""
-    x, _, _ = normalise(volume, brain)
+    x, _, _ = normalise(volume, brain, scaling)
     return x, high_frequency(x, profile.hf_radius)
 
 
-def prepare_scan(scan: Scan, profile: Profile, registration: str = "affine") -> PreparedScan:
+def prepare_scan(scan: Scan, profile: Profile, registration: str = "affine",
+                 scaling: str = DEFAULT_SCALING) -> PreparedScan:
     """Map ``scan`` onto ``profile``'s MNI grid and build the network inputs.
 
     registration: "affine" (SimpleITK affine to the template, initialised by moments) or
-    "moments" (centre of mass + isotropic scale only).
+    "moments" (centre of mass + isotropic scale only); scaling: one of SCALINGS (the model's).
     """
     if registration not in ("affine", "moments"):
         raise ValueError(f"unknown registration {registration!r}")
@@ -91,7 +110,7 @@ def prepare_scan(scan: Scan, profile: Profile, registration: str = "affine") -> 
                      profile.shape, mni_to_scan, order=1) > 0.5
     if brain.sum() < 100:
         raise InputError("The brain could not be located in the template space (empty after alignment).")
-    x, low, high = normalise(grid, brain)
+    x, low, high = normalise(grid, brain, scaling)
     h = high_frequency(x, profile.hf_radius)
     return PreparedScan(x=x, h=h, brain=brain, mni_to_scan=mni_to_scan, intensity_low=low,
                         intensity_high=high, scan=scan, profile=profile,

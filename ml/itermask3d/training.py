@@ -21,6 +21,7 @@ from .checkpoints import (code_version, hardware_description, load_state, read_m
 from .data import VolumePool, folder_source, synthetic_source
 from .masking import random_training_mask
 from .networks import build_network, count_parameters
+from .preprocessing import DEFAULT_SCALING, SCALINGS
 from .profiles import get_profile
 
 
@@ -33,7 +34,8 @@ class TrainConfig:
     pool_size / refresh_every: volume pool size and steps between pool refreshes;
     rot90_probability: chance of a random 90-degree rotation of a sample (before cropping);
     crop: train on random crops of this size (None: whole grid; default: the profile's);
-    init_from: weights to start from when not resuming (e.g. another sequence's model)."""
+    init_from: weights to start from when not resuming (e.g. another sequence's model);
+    scaling: intensity scaling of the inputs (preprocessing.SCALINGS), recorded in the metadata."""
 
     profile: str = "fast"
     sequence: str = "t1"
@@ -54,6 +56,7 @@ class TrainConfig:
     checkpoint_every: int = 100
     max_seconds: float | None = None
     resume: bool = True
+    scaling: str = DEFAULT_SCALING
 
 
 def _rot90(arrays: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
@@ -128,10 +131,10 @@ def train(config: TrainConfig, show_progress: bool = True) -> dict:
             model.load_state_dict(load_state(Path(config.init_from)))
     rng = np.random.default_rng(config.seed + 7919 * step)
     if config.data == "synthetic":
-        source = synthetic_source(profile, config.sequence, config.seed + 104729 * step)
+        source = synthetic_source(profile, config.sequence, config.seed + 104729 * step, config.scaling)
         description = f"synthetic normal {config.sequence} brains from the MNI152 2009 template (itermask3d.synthetic)"
     else:
-        source = folder_source(Path(config.data), profile, config.sequence, config.seed)
+        source = folder_source(Path(config.data), profile, config.sequence, config.seed, scaling=config.scaling)
         description = f"normal {config.sequence} scans from {config.data}"
     pool = VolumePool(source, config.pool_size)
     crop = tuple(config.crop) if config.crop else profile.train_crop
@@ -206,6 +209,7 @@ def _save(model, optimiser, out: Path, config: TrainConfig, step: int, elapsed: 
         "torch": torch.__version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "metrics": {"train_loss_last50": float(np.mean(recent)) if recent else None},
         "config": asdict(config),
+        "preprocessing": {"scaling": config.scaling},
     }
     for kept in ("inference", "evaluation"):  # written by calibration/evaluation, not by training
         if kept in previous:
@@ -216,7 +220,8 @@ def _save(model, optimiser, out: Path, config: TrainConfig, step: int, elapsed: 
 
 def train_entry(profile: str, sequence: str, data: str, out: Path, steps: int, batch: int = 2,
                 lr: float = 1e-3, seed: int = 0, device: str = "auto", resume: bool = True,
-                max_minutes: float | None = None, pool_size: int = 24, init_from: Path | None = None) -> dict:
+                max_minutes: float | None = None, pool_size: int = 24, init_from: Path | None = None,
+                scaling: str = DEFAULT_SCALING) -> dict:
     """``itermask3d train``: validate options, train, return the metadata."""
     get_profile(profile)
     if data != "synthetic" and not Path(data).is_dir():
@@ -225,8 +230,11 @@ def train_entry(profile: str, sequence: str, data: str, out: Path, steps: int, b
         raise ValueError(f"--init weights not found: {init_from}")
     if steps < 1 or batch < 1:
         raise ValueError("steps and batch must be positive")
+    if scaling not in SCALINGS:
+        raise ValueError(f"unknown intensity scaling {scaling!r}; choose one of {', '.join(SCALINGS)}")
     config = TrainConfig(profile=profile, sequence=sequence, data=str(data), out=str(out), steps=steps,
                          batch=batch, lr=lr, late_lr=lr / 10.0, seed=seed, device=device, resume=resume,
                          max_seconds=None if max_minutes is None else 60.0 * max_minutes,
-                         pool_size=pool_size, init_from=None if init_from is None else str(init_from))
+                         pool_size=pool_size, init_from=None if init_from is None else str(init_from),
+                         scaling=scaling)
     return train(config)

@@ -82,3 +82,13 @@ def test_rescan_recommendations_are_reported_beside_the_spec_score(tmp_path):
     text = _report_text(tmp_path, summary, cases=5)
     assert "| artefact slices missing | 1 | n/a | n/a | 0.000 | 1.000 |" in text
     assert "| AUROC artefact vs normal, with the rescan checks |  | 0.500 |" in text
+
+
+def test_a_missing_model_is_refused_before_any_case_is_built(tmp_path, capsys):
+    from itermask3d.cli import main
+
+    code = main(["benchmark", "--work", str(tmp_path / "work"), "--profile", "tiny",
+                 "--model", str(tmp_path / "candidate.pt"), "--report", str(tmp_path / "report.md")])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and "\n" not in err and "model file not found" in err
+    assert not (tmp_path / "work").exists() and not (tmp_path / "report.md").exists()

@@ -13,7 +13,6 @@ from itermask3d.checkpoints import save_weights
 from itermask3d.inference import RefinementResult
 from itermask3d.io import load_scan
 from itermask3d.networks import build_network
-from itermask3d.preprocessing import prepare_scan
 from itermask3d.profiles import get_profile
 from itermask3d.synthetic import make_case
 
@@ -84,7 +83,7 @@ def test_flags_smaller_than_the_models_smallest_flag_are_not_reported(calibrated
     scan = tmp_path / "scan.nii.gz"
     nib.save(case.image, str(scan))
     analyzer = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments")
-    prepared = prepare_scan(load_scan(scan), analyzer.profile, analyzer.registration)
+    prepared = analyzer.prepare(load_scan(scan))
     # A final mask on the 4 mm grid with a 512 mm^3 and a 1728 mm^3 component inside the brain.
     centre = np.array(np.nonzero(prepared.brain)).mean(axis=1).astype(int)
     mask = np.zeros(prepared.brain.shape, dtype=bool)

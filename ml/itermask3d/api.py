@@ -160,7 +160,7 @@ class Analyzer:
                 "k_star": refined.k_star,
                 "derivative": refined.method, "tangent_r2": round(float(refined.r2), 4),
                 "refine_sizes": refined.refine_sizes, "registration": prepared.registration,
-                "registration_fallback": prepared.registration_fallback,
+                "registration_fallback": prepared.registration_fallback, "scaling": self.scaling,
                 "search_steps": refined.search_steps,
                 "search_thresholds": [round(float(t), 6) for t in refined.search_thresholds],
                 "device": self.device.type,

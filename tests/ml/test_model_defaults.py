@@ -61,6 +61,7 @@ def test_analysis_runs_the_models_schedule(calibrated_model, tmp_path):
     written = json.loads((tmp_path / "out" / "result.json").read_text())
     assert (written["details"]["schedule"], written["details"]["gamma"]) == ("uniform4", 0.07)
     assert (written["details"]["registration"], written["details"]["registration_fallback"]) == ("moments", None)
+    assert written["details"]["scaling"] == "p1-p99"  # the metadata names none: the spec's
 
 
 def test_an_unknown_schedule_in_the_metadata_is_refused(tmp_path):

@@ -22,7 +22,7 @@ from .flags import find_flags, triage
 from .inference import NetworkReconstructor, RefinementResult, iterative_mask_refinement, search_schedule
 from .io import Scan, load_scan, save_nifti
 from .networks import build_network
-from .preprocessing import DEFAULT_SCALING, SCALINGS, PreparedScan, prepare_scan
+from .preprocessing import DEFAULT_SCALING, PreparedScan, check_scaling, prepare_scan
 from .profiles import SEQUENCES, Profile, get_profile
 from .signal_checks import rescan_issues
 
@@ -70,8 +70,10 @@ class Analyzer:
         self.model.to(self.device, memory_format=torch.channels_last_3d).eval()
         # the intensity scaling is part of what the network learnt, so it comes from the weights only
         self.scaling = self.metadata.get("preprocessing", {}).get("scaling", DEFAULT_SCALING)
-        if self.scaling not in SCALINGS:
-            raise ValueError(f"{path.with_suffix('.json').name} asks for an unknown intensity scaling {self.scaling!r}")
+        try:
+            check_scaling(self.scaling)
+        except ValueError as error:
+            raise ValueError(f"{path.with_suffix('.json').name} asks for an {error}") from None
         inference_defaults = self.metadata.get("inference", {})
         self.schedule = _first_given(schedule, inference_defaults.get("schedule"), self.profile.search_schedule)
         search_schedule(self.schedule)  # validate early

@@ -30,6 +30,12 @@ DEFAULT_SCALING = "p1-p99"
 MEDIAN_SPAN_TO_P99 = 1.46
 
 
+def check_scaling(scaling: str) -> None:
+    """Raise ValueError (one sentence) unless ``scaling`` is one of SCALINGS."""
+    if scaling not in SCALINGS:
+        raise ValueError(f"unknown intensity scaling {scaling!r}; choose one of {', '.join(SCALINGS)}")
+
+
 def normalise(volume: np.ndarray, brain: np.ndarray,
               scaling: str = DEFAULT_SCALING) -> tuple[np.ndarray, float, float]:
     """Robust scaling over the brain: (v - low) / (high - low), clipped to CLIP_RANGE, 0 outside.
@@ -37,8 +43,7 @@ def normalise(volume: np.ndarray, brain: np.ndarray,
     "p1-p99": low, high = p1, p99; "p1-p50": low = p1, high = p1 + MEDIAN_SPAN_TO_P99 * (p50 - p1).
     volume (I, J, K) float; brain (I, J, K) bool. Returns (normalised float32, low, high) in scan units.
     """
-    if scaling not in SCALINGS:
-        raise ValueError(f"unknown intensity scaling {scaling!r}; choose one of {', '.join(SCALINGS)}")
+    check_scaling(scaling)
     values = volume[brain]
     if scaling == "p1-p99":
         low, high = (float(v) for v in np.percentile(values, (1.0, 99.0)))

@@ -21,7 +21,7 @@ from .checkpoints import (code_version, hardware_description, load_state, read_m
 from .data import VolumePool, folder_source, synthetic_source
 from .masking import random_training_mask
 from .networks import build_network, count_parameters
-from .preprocessing import DEFAULT_SCALING, SCALINGS
+from .preprocessing import DEFAULT_SCALING, check_scaling
 from .profiles import get_profile
 
 
@@ -230,8 +230,7 @@ def train_entry(profile: str, sequence: str, data: str, out: Path, steps: int, b
         raise ValueError(f"--init weights not found: {init_from}")
     if steps < 1 or batch < 1:
         raise ValueError("steps and batch must be positive")
-    if scaling not in SCALINGS:
-        raise ValueError(f"unknown intensity scaling {scaling!r}; choose one of {', '.join(SCALINGS)}")
+    check_scaling(scaling)
     config = TrainConfig(profile=profile, sequence=sequence, data=str(data), out=str(out), steps=steps,
                          batch=batch, lr=lr, late_lr=lr / 10.0, seed=seed, device=device, resume=resume,
                          max_seconds=None if max_minutes is None else 60.0 * max_minutes,

@@ -52,6 +52,7 @@ def test_summary_and_report_show_each_scan_score(tmp_path):
     text = _report_text(tmp_path, summary, cases=6)
     assert "| median Dice, lesions >= 1 cm | >= 0.6 | 0.450 |" in text
     assert "score = mean error over the brain: lesion vs normal 0.000, artefact vs normal 0.000" in text
+    assert "(trained: True, intensity scaling `p1-p99`)" in text  # meta names none: the spec's
 
 
 def test_share_of_flagged_normals_is_reported_where_the_median_hides_it(tmp_path):

@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--model", type=Path, default=None, help="weights file (.pt); default: shipped weights")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--schedule", default=None, help="threshold search: spec (100 steps), coarse-fine, uniformN")
+    p.add_argument("--schedule", default=None, help="threshold search: spec (100 steps), coarse-fine, fine-tail (0.1 %% steps from 96 %%), uniformN")
     p.add_argument("--gamma", type=float, default=None)
     p.add_argument("--min-flag-mm3", type=float, default=None, help="smallest flag; default: the model's calibrated one")
     p.add_argument("--progress", action="store_true", help="print progress on stderr")

@@ -17,18 +17,28 @@ from .threshold import choose_threshold, forced_fraction_mask, has_converged
 ProgressFn = Callable[[float, str], None]
 
 
-SCHEDULES = ("spec", "coarse-fine", "uniform2", "uniform4")
+SCHEDULES = ("spec", "coarse-fine", "fine-tail", "uniform2", "uniform4")
+# fine-tail: where its 0.1 % steps start. The synthetic lesions of 1 cm and more fill 0.05-1.5 % of
+# the brain, so on the spec's 1 % steps their rise shows in the last one or two points only.
+FINE_TAIL_FROM = 96
+FINE_TAIL_STEP = 0.1
 
 
-def search_schedule(schedule: str | int) -> list[int]:
+def search_schedule(schedule: str | int) -> list[float]:
     """Search steps i (percent of the brain unmasked), always ending at 100.
 
     "spec" (or 1): 1, 2, ..., 100, the spec's 100-step search. "uniformN" (or N): N, 2N, ...
     "coarse-fine": 10, 20, ..., 80 while normal tissue is being unmasked, then 82, 84, ..., 90,
     then 91, ..., 100 where the thresholds shoot up (23 steps).
+    "fine-tail": the spec's 1, ..., 96, then 96.1, 96.2, ..., 100 (136 steps), so that a lesion
+    filling a fraction of one percent of the brain shows as a rise over several points.
     """
     if schedule in ("spec", 1):
         return list(range(1, 101))
+    if schedule == "fine-tail":
+        count = int(round((100 - FINE_TAIL_FROM) / FINE_TAIL_STEP))
+        return list(range(1, FINE_TAIL_FROM + 1)) + [round(FINE_TAIL_FROM + FINE_TAIL_STEP * k, 6)
+                                                      for k in range(1, count + 1)]
     if schedule == "coarse-fine":
         return list(range(10, 81, 10)) + list(range(82, 91, 2)) + list(range(91, 101))
     if isinstance(schedule, str) and schedule.startswith("uniform"):
@@ -80,10 +90,10 @@ class RefinementResult:
     mask: np.ndarray
     threshold: float
     passes: int
-    search_steps: list[int]
+    search_steps: list[float]
     search_thresholds: list[float]
     search_fractions: list[float]
-    k_star: int | None
+    k_star: float | None
     method: str
     r2: float
     refine_sizes: list[int] = field(default_factory=list)
@@ -99,7 +109,7 @@ class SearchResult:
     """Phase 1 output: search steps i, thresholds t_i, masked fractions, network passes, and the
     mean brain error of the first pass (whole brain masked)."""
 
-    steps: list[int]
+    steps: list[float]
     thresholds: list[float]
     fractions: list[float]
     passes: int

@@ -75,29 +75,33 @@ def fit_tangent(steps: np.ndarray, thresholds: np.ndarray, ceiling: float | None
 
 
 def smoothed_differences(steps: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Fallback derivative: finite differences (t_i - t_{i-1}) / (i - i_prev), smoothed by a
-    centred moving average over the points within +-2 steps of 1 % (width 5 on the spec's
-    schedule; on coarser schedules fewer points fall in the window). Same length as
-    ``steps`` (the first point uses the first difference)."""
+    """Fallback derivative (per step of 1 %): finite differences (t_i - t_{i-1}) / (i - i_prev),
+    smoothed by a centred moving average. The spec's width 5 is +-2 steps of 1 %; where the
+    schedule is finer than 1 % (``fine-tail``), the window shrinks with it to +-2 of its steps, so
+    that a rise over a few fine steps is not averaged away. On coarser schedules fewer points fall
+    in the +-2 % window. Same length as ``steps`` (the first point uses the first difference)."""
     steps = np.asarray(steps, dtype=float)
     thresholds = np.asarray(thresholds, dtype=float)
     if len(steps) < 2:
         return np.zeros_like(thresholds)
-    diff = np.diff(thresholds) / np.diff(steps)
+    spacing = np.diff(steps)
+    diff = np.diff(thresholds) / spacing
     diff = np.concatenate([diff[:1], diff])
-    half = SMOOTHING_WIDTH // 2
-    window = np.abs(steps[:, None] - steps[None, :]) <= half
+    local_step = np.minimum(np.concatenate([spacing[:1], spacing]), 1.0)
+    half = (SMOOTHING_WIDTH // 2) * local_step + 1e-9  # the margin keeps 96.2 - 96.0 inside +-0.2
+    window = np.abs(steps[:, None] - steps[None, :]) <= half[:, None]
     # Near the ends the window is truncated, like a 'same'-mode moving average.
     return (window @ diff) / window.sum(axis=1)
 
 
 @dataclass
 class ThresholdChoice:
-    """threshold: T; k_star: the chosen step i (None: derivative never exceeded gamma, T is
-    the last t); method: "tangent" or "finite-difference"; derivative: per search point."""
+    """threshold: T; k_star: the chosen step i (an int on whole-percent schedules; None: derivative
+    never exceeded gamma, T is the last t); method: "tangent" or "finite-difference"; derivative:
+    per search point."""
 
     threshold: float
-    k_star: int | None
+    k_star: float | None
     method: str
     r2: float
     derivative: np.ndarray
@@ -116,7 +120,8 @@ def choose_threshold(steps, thresholds, gamma: float, ceiling: float | None = No
     if len(above) == 0:
         return ThresholdChoice(float(thresholds[-1]), None, method, fit.r2, derivative)
     k = int(above[0])
-    return ThresholdChoice(float(thresholds[k]), int(steps[k]), method, fit.r2, derivative)
+    step = float(steps[k])
+    return ThresholdChoice(float(thresholds[k]), int(step) if step.is_integer() else step, method, fit.r2, derivative)
 
 
 def shrink_ratio(previous_count: int, new_count: int) -> float:

@@ -79,6 +79,9 @@ def test_schedules():
     assert search_schedule(3)[-1] == 100
     coarse = search_schedule("coarse-fine")
     assert coarse[-10:] == list(range(91, 101)) and coarse == sorted(coarse) and len(coarse) == 23
+    fine = search_schedule("fine-tail")
+    assert fine[:96] == list(range(1, 97)) and len(fine) == 136 and fine[-1] == 100
+    assert np.allclose(np.diff(fine[95:]), 0.1)
     with pytest.raises(ValueError):
         search_schedule(0)
     with pytest.raises(ValueError):
@@ -135,6 +138,28 @@ def test_smoothed_differences_width_five():
     d = smoothed_differences(i, t)
     assert d.max() == pytest.approx(1 / 5)
     assert np.sum(d > 0) == 5
+
+
+def test_fine_steps_narrow_the_smoothing_window():
+    # On 0.1 % steps a jump must not be spread over +-2 % (40 points): only +-2 of the fine steps.
+    i = np.array(search_schedule("fine-tail"), dtype=float)
+    t = np.where(i >= 99.5, 0.5, 0.02)  # the last 0.5 % of the brain errs much more
+    d = smoothed_differences(i, t)
+    assert np.sum(d > 0) == 5 and d.max() == pytest.approx(0.48 / 0.1 / 5)
+    choice = choose_threshold(i, t, gamma=0.5)
+    assert choice.k_star == pytest.approx(99.3)  # a fraction of a percent, not truncated to 99
+    assert choice.threshold == pytest.approx(0.02)
+
+
+def test_fine_tail_schedule_masks_exact_fractions(brain_ball):
+    x, lesion, rng = _setup(brain_ball)
+    fake = FakeReconstructor(x, lesion, rng)
+    result = iterative_mask_refinement(fake, x, brain_ball, gamma=0.02, schedule="fine-tail")
+    count = brain_ball.sum()
+    assert result.search_fractions == [round((1 - 0.01 * i) * count) / count for i in result.search_steps]
+    assert fake.masks[97].sum() == round(0.039 * count)  # step 96.1 (masks[i] is step i up to 96)
+    dice = 2 * np.sum(result.mask & lesion) / (result.mask.sum() + lesion.sum())
+    assert dice > 0.9
 
 
 def test_no_derivative_above_gamma_keeps_last_threshold():

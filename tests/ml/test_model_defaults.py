@@ -104,3 +104,18 @@ def test_flags_smaller_than_the_models_smallest_flag_are_not_reported(calibrated
     assert len(flags[900.0]) == 1 and flags[900.0][0]["volume_mm3"] >= 900.0
     labels = nib.load(str(tmp_path / "out900" / "anomaly_mask.nii.gz")).get_fdata()
     assert int(labels.max()) == 1
+
+
+def test_a_fine_tail_model_writes_its_fractional_steps(tmp_path):
+    path = tmp_path / "tiny_t1.pt"
+    save_weights(build_network(get_profile("tiny")), path, {"profile": "tiny", "sequence": "t1",
+                                                             "inference": {"gamma": 0.07, "schedule": "fine-tail"}})
+    case = make_case("normal", "t1", seed=4, spacing_mm=(3.0, 3.0, 3.0))
+    scan = tmp_path / "scan.nii.gz"
+    nib.save(case.image, str(scan))
+    Analyzer(profile="tiny", device="cpu", model_path=path, registration="moments").analyse(scan, tmp_path / "out")
+    details = json.loads((tmp_path / "out" / "result.json").read_text())["details"]
+    assert details["schedule"] == "fine-tail"
+    assert details["search_steps"][95:98] == [96, 96.1, 96.2] and len(details["search_thresholds"]) == 136
+    k_star = details["k_star"]
+    assert k_star is None or k_star in details["search_steps"]  # a step of the schedule, never truncated

@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", type=Path, default=None, help="start from these weights (e.g. the T1 model)")
     p.add_argument("--scaling", default=None,
                    help="intensity scaling: p1-p99 (the spec's, default) or p1-p50 (one a large lesion barely moves)")
+    p.add_argument("--masked-weight", type=float, default=1.0,
+                   help="weight of a masked voxel's squared error (1, the default, is the spec's plain MSE)")
 
     p = sub.add_parser("calibrate", help="choose gamma and the smallest flag for trained weights on synthetic cases")
     p.add_argument("--profile", choices=list(PROFILES), default="fast")
@@ -179,7 +181,8 @@ def _run(args: argparse.Namespace) -> int:
         metadata = train_entry(args.profile, args.sequence, args.data, args.out, args.steps, args.batch,
                                args.lr, args.seed, args.device, not args.no_resume, args.max_minutes,
                                args.pool_size, args.init,
-                               **({"scaling": args.scaling} if args.scaling else {}))
+                               **({"scaling": args.scaling} if args.scaling else {}),
+                               masked_weight=args.masked_weight)
         print(json.dumps({k: metadata[k] for k in ("name", "steps", "seconds", "metrics")}))
     elif args.command == "calibrate":
         from .calibration import calibrate_entry

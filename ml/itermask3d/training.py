@@ -1,9 +1,10 @@
 """Training the reconstruction network on normal volumes (the spec's masked in-filling).
 
 Per sample: a random spec mask m, x_in = (1 - m) x + m n with n ~ N(0, 1), network input
-[x_in, h], MSE against x over the whole volume; Adam (lr then lr/10 for the last fifth),
+[x_in, h], MSE against x over the whole volume (optionally with the masked voxels weighted
+more, ``masked_weight``; 1 is the spec's); Adam (lr then lr/10 for the last fifth),
 mixed precision on CUDA, optional random 90-degree rotations. Writes a resumable training
-checkpoint, the weights + metadata json, and a loss log (csv).
+checkpoint, the weights + metadata json, and a loss log (csv; always the plain MSE).
 """
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ class TrainConfig:
     rot90_probability: chance of a random 90-degree rotation of a sample (before cropping);
     crop: train on random crops of this size (None: whole grid; default: the profile's);
     init_from: weights to start from when not resuming (e.g. another sequence's model);
-    scaling: intensity scaling of the inputs (preprocessing.SCALINGS), recorded in the metadata."""
+    scaling: intensity scaling of the inputs (preprocessing.SCALINGS), recorded in the metadata;
+    masked_weight: weight of a masked voxel's squared error against 1 for every other voxel (1: the
+    spec's plain MSE; see ``reconstruction_loss``)."""
 
     profile: str = "fast"
     sequence: str = "t1"
@@ -57,6 +60,7 @@ class TrainConfig:
     max_seconds: float | None = None
     resume: bool = True
     scaling: str = DEFAULT_SCALING
+    masked_weight: float = 1.0
 
 
 def _rot90(arrays: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
@@ -84,8 +88,9 @@ def random_crop(arrays: list[np.ndarray], brain: np.ndarray, crop: tuple[int, in
 
 def make_batch(items, rng: np.random.Generator, grid_factors, rot90_probability: float,
                crop: tuple[int, int, int] | None = None):
-    """Stack training inputs. Returns (inputs (B, 2, I, J, K), targets (B, 1, I, J, K)) float32."""
-    inputs, targets = [], []
+    """Stack training inputs. Returns (inputs (B, 2, I, J, K), targets (B, 1, I, J, K), masks
+    (B, 1, I, J, K)), float32; masks is 1 where the sample was noise-filled."""
+    inputs, targets, masks = [], [], []
     for x, h, brain in items:
         if rng.random() < rot90_probability:  # on the whole cube, so crops keep their shape
             x, h, brain = _rot90([x, h, brain], rng)
@@ -96,7 +101,22 @@ def make_batch(items, rng: np.random.Generator, grid_factors, rot90_probability:
         x_in = np.where(mask, noise, x).astype(np.float32)
         inputs.append(np.stack([x_in, h]))
         targets.append(x[None])
-    return torch.from_numpy(np.stack(inputs)), torch.from_numpy(np.stack(targets))
+        masks.append(mask[None].astype(np.float32))
+    return torch.from_numpy(np.stack(inputs)), torch.from_numpy(np.stack(targets)), torch.from_numpy(np.stack(masks))
+
+
+def reconstruction_loss(prediction: torch.Tensor, targets: torch.Tensor, masks: torch.Tensor,
+                        masked_weight: float = 1.0) -> torch.Tensor:
+    """Mean squared error over the whole volume, each masked voxel counted ``masked_weight`` times.
+
+    prediction, targets, masks: (B, 1, I, J, K). With weight 1 this is the spec's plain MSE. A
+    small mask leaves most of the plain loss to copying the unmasked voxels; a weight above 1 keeps
+    the in-filling, what the refinement thresholds, in charge of the gradient."""
+    squared = (prediction.float() - targets) ** 2
+    if masked_weight == 1.0:
+        return torch.mean(squared)
+    weights = 1.0 + (masked_weight - 1.0) * masks
+    return torch.sum(weights * squared) / torch.sum(weights)
 
 
 def _checkpoint_path(out: Path) -> Path:
@@ -156,19 +176,21 @@ def train(config: TrainConfig, show_progress: bool = True) -> dict:
                 lr = config.late_lr if late else config.lr
                 for group in optimiser.param_groups:
                     group["lr"] = lr
-                inputs, targets = make_batch(pool.sample(rng, config.batch), rng, profile.mask_grid_factors,
-                                             config.rot90_probability, crop)
+                inputs, targets, masks = make_batch(pool.sample(rng, config.batch), rng,
+                                                    profile.mask_grid_factors, config.rot90_probability, crop)
                 inputs = inputs.to(device, memory_format=memory_format)
-                targets = targets.to(device)
+                targets, masks = targets.to(device), masks.to(device)
                 optimiser.zero_grad(set_to_none=True)
                 with torch.autocast(device.type, enabled=use_amp):
                     prediction = model(inputs)
-                loss = torch.mean((prediction.float() - targets) ** 2)
+                loss = reconstruction_loss(prediction, targets, masks, config.masked_weight)
                 scaler.scale(loss).backward()
                 scaler.step(optimiser)
                 scaler.update()
                 step += 1
-                value = float(loss.detach())
+                # the log keeps the plain MSE, so that runs with other masked weights compare
+                value = float(loss.detach()) if config.masked_weight == 1.0 else float(
+                    torch.mean((prediction.detach().float() - targets) ** 2))
                 recent = (recent + [value])[-50:]
                 elapsed = seconds_before + time.time() - start
                 writer.writerow([step, f"{value:.6f}", lr, f"{elapsed:.1f}"])
@@ -221,7 +243,7 @@ def _save(model, optimiser, out: Path, config: TrainConfig, step: int, elapsed: 
 def train_entry(profile: str, sequence: str, data: str, out: Path, steps: int, batch: int = 2,
                 lr: float = 1e-3, seed: int = 0, device: str = "auto", resume: bool = True,
                 max_minutes: float | None = None, pool_size: int = 24, init_from: Path | None = None,
-                scaling: str = DEFAULT_SCALING) -> dict:
+                scaling: str = DEFAULT_SCALING, masked_weight: float = 1.0) -> dict:
     """``itermask3d train``: validate options, train, return the metadata."""
     get_profile(profile)
     if data != "synthetic" and not Path(data).is_dir():
@@ -231,9 +253,11 @@ def train_entry(profile: str, sequence: str, data: str, out: Path, steps: int, b
     if steps < 1 or batch < 1:
         raise ValueError("steps and batch must be positive")
     check_scaling(scaling)
+    if not masked_weight >= 1.0:
+        raise ValueError(f"--masked-weight must be at least 1 (1 is the spec's plain MSE), not {masked_weight}")
     config = TrainConfig(profile=profile, sequence=sequence, data=str(data), out=str(out), steps=steps,
                          batch=batch, lr=lr, late_lr=lr / 10.0, seed=seed, device=device, resume=resume,
                          max_seconds=None if max_minutes is None else 60.0 * max_minutes,
                          pool_size=pool_size, init_from=None if init_from is None else str(init_from),
-                         scaling=scaling)
+                         scaling=scaling, masked_weight=masked_weight)
     return train(config)

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import nibabel as nib
 import pytest
+import torch
 
 from itermask3d.checkpoints import load_state, read_metadata
 from itermask3d.cli import main
 from itermask3d.data import find_scans
 from itermask3d.networks import build_network
 from itermask3d.profiles import get_profile
-from itermask3d.training import TrainConfig, train
+from itermask3d.training import TrainConfig, reconstruction_loss, train
 
 
 def _config(out: Path, steps: int, **overrides) -> TrainConfig:
@@ -131,3 +132,34 @@ def test_interrupted_training_keeps_its_progress(tmp_path, monkeypatch):
     resumed = train(_config(out, steps=5, checkpoint_every=100), show_progress=False)
     assert resumed["steps"] == 5
     assert _logged_steps(out) == [1, 2, 3, 4, 5]
+
+
+def test_masked_weight_one_is_the_specs_plain_mse_and_more_weights_the_infilling():
+    prediction = torch.zeros(1, 1, 2, 2, 2)
+    targets = torch.zeros(1, 1, 2, 2, 2)
+    targets[0, 0, 0, 0, 0] = 2.0  # one masked voxel off by 2
+    targets[0, 0, 1, 1, 1] = 1.0  # one unmasked voxel off by 1
+    masks = torch.zeros(1, 1, 2, 2, 2)
+    masks[0, 0, 0, 0, 0] = 1.0
+    assert reconstruction_loss(prediction, targets, masks).item() == pytest.approx((4 + 1) / 8)
+    # weight 5: the masked voxel counts five times, out of 5 + 7 counted voxels
+    assert reconstruction_loss(prediction, targets, masks, 5.0).item() == pytest.approx((5 * 4 + 1) / 12)
+
+
+def test_a_masked_weight_is_recorded_and_the_log_keeps_the_plain_mse(tmp_path):
+    out = tmp_path / "tiny_t1.pt"
+    metadata = train(_config(out, steps=2, masked_weight=5.0), show_progress=False)
+    assert metadata["config"]["masked_weight"] == 5.0
+    with open(out.with_name(out.stem + "_loss.csv")) as handle:
+        logged = [float(row["loss"]) for row in csv.DictReader(handle)]
+    # the same seed without the weight draws the same batches; step 1 runs before any update
+    plain = train(_config(tmp_path / "plain.pt", steps=1), show_progress=False)
+    assert logged[0] == pytest.approx(plain["metrics"]["train_loss_last50"], rel=1e-5)
+
+
+def test_train_cli_rejects_a_masked_weight_below_one_in_one_line(tmp_path, capsys):
+    code = main(["train", "--profile", "tiny", "--out", str(tmp_path / "m.pt"), "--masked-weight", "0.5"])
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert len(err.splitlines()) == 1 and "masked-weight" in err
+    assert not (tmp_path / "m.pt").exists()

@@ -22,6 +22,7 @@ from .flags import find_flags, triage
 from .inference import NetworkReconstructor, RefinementResult, iterative_mask_refinement, search_schedule
 from .io import Scan, load_scan, save_nifti
 from .networks import build_network
+from .normative import load_error_scale
 from .preprocessing import DEFAULT_SCALING, PreparedScan, check_scaling, prepare_scan
 from .profiles import SEQUENCES, Profile, get_profile
 from .signal_checks import rescan_issues
@@ -42,13 +43,15 @@ class Analyzer:
 
     schedule: threshold-search schedule ("spec" = the 100-step search, "coarse-fine", ...;
     default from the weights' metadata or the profile); gamma and min_flag_mm3 (the smallest
-    connected component reported as a flag) likewise; registration: "affine" or "moments".
+    connected component reported as a flag) likewise; registration: "affine" or "moments";
+    normative: divide the error by the weights' normative error scale (None: when their metadata
+    names one; True: it must; False: never, the spec's plain squared error).
     """
 
     def __init__(self, profile: str = "fast", sequence: str = "t1", device: str = "auto",
                  model_path: str | Path | None = None, schedule: str | None = None,
                  gamma: float | None = None, registration: str = "affine",
-                 min_flag_mm3: float | None = None) -> None:
+                 min_flag_mm3: float | None = None, normative: bool | None = None) -> None:
         if sequence not in SEQUENCES:
             raise ValueError(f"unknown sequence {sequence!r}; choose one of {', '.join(SEQUENCES)}")
         self.profile: Profile = get_profile(profile)
@@ -82,6 +85,11 @@ class Analyzer:
                                                self.profile.min_flag_mm3))
         if self.min_flag_mm3 <= 0:
             raise ValueError(f"the smallest flag must be a positive volume in mm^3, not {self.min_flag_mm3:g}")
+        # like the scaling, the error scale belongs to these weights: gamma was calibrated with it
+        self.error_scale = load_error_scale(path, self.metadata, self.profile) if normative is not False else None
+        if normative and self.error_scale is None:
+            raise ValueError(f"{path.with_suffix('.json').name} names no normative error scale; "
+                             "build one with itermask3d normative")
         self.model_info = {
             "name": f"itermask3d-{self.profile.name}-{sequence}",
             "version": f"{__version__}/{digest}",
@@ -105,7 +113,8 @@ class Analyzer:
         """Run the two inference phases on a prepared scan (grid space)."""
         return iterative_mask_refinement(
             self.reconstructor(prepared, seed), prepared.x, prepared.brain, gamma=self.gamma, schedule=self.schedule,
-            max_refine_passes=self.profile.max_refine_passes, progress=progress, progress_span=progress_span)
+            max_refine_passes=self.profile.max_refine_passes, progress=progress, progress_span=progress_span,
+            error_scale=self.error_scale)
 
     def analyse(self, input_path: str | Path, out_dir: str | Path, seed: int = 0,
                 progress: ProgressFn | None = None) -> dict:
@@ -163,6 +172,7 @@ class Analyzer:
                 "derivative": refined.method, "tangent_r2": round(float(refined.r2), 4),
                 "refine_sizes": refined.refine_sizes, "registration": prepared.registration,
                 "registration_fallback": prepared.registration_fallback, "scaling": self.scaling,
+                "normative": self.error_scale is not None,
                 "search_steps": refined.search_steps,
                 "search_thresholds": [round(float(t), 6) for t in refined.search_thresholds],
                 "device": self.device.type,

@@ -25,6 +25,15 @@ SCAN_SCORES = {"score": "final mask fraction (the product's score)",
                "score_with_checks": "final mask fraction, a rescan recommendation (rescan checks) ranked first",
                "mean_error": "mean error over the brain",
                "threshold": "subject threshold T", "initial_mean_error": "mean error of the first pass (brain masked)"}
+# A variant "<schedule>+normative" divides the error by the model's normative error scale; a plain
+# schedule name runs the spec's squared error, so both can be compared on the same cases.
+NORMATIVE_SUFFIX = "+normative"
+
+
+def parse_variant(variant: str) -> tuple[str, bool]:
+    """'spec+normative' -> ('spec', True); 'coarse-fine' -> ('coarse-fine', False)."""
+    schedule = variant.removesuffix(NORMATIVE_SUFFIX)
+    return schedule, schedule != variant
 
 
 def benchmark_cases(cases_per_group: int, seed: int = 0) -> list[dict]:
@@ -84,18 +93,23 @@ def build_cases(folder: Path, specs: list[dict], sequence: str) -> None:
 
 
 def run_schedules(analyzer, scan_path: Path, out_dirs: dict[str, Path], seed: int) -> None:
-    """Preprocess once, then refine + write results for each schedule (timed separately; the
-    shared preprocessing time is added to each)."""
+    """Preprocess once, then refine + write results for each variant (a schedule, optionally with
+    the normative error scale; timed separately, the shared preprocessing time added to each)."""
     from .io import load_scan
 
     start = time.time()
     prepared = analyzer.prepare(load_scan(scan_path))
     shared = time.time() - start
-    for schedule, out_dir in out_dirs.items():
-        analyzer.schedule = schedule
-        began = time.time()
-        refined = analyzer.refine(prepared, seed=seed)
-        analyzer.write_results(prepared, refined, out_dir, began - shared)
+    model_scale = analyzer.error_scale
+    try:
+        for variant, out_dir in out_dirs.items():
+            analyzer.schedule, normative = parse_variant(variant)
+            analyzer.error_scale = model_scale if normative else None
+            began = time.time()
+            refined = analyzer.refine(prepared, seed=seed)
+            analyzer.write_results(prepared, refined, out_dir, began - shared)
+    finally:
+        analyzer.error_scale = model_scale
 
 
 def _group(name: str) -> str:
@@ -215,14 +229,15 @@ def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast
     from .inference import search_schedule
 
     schedules = schedules or ["spec", "coarse-fine"]
-    for schedule in schedules:
-        search_schedule(schedule)
+    for variant in schedules:
+        search_schedule(parse_variant(variant)[0])
     if cases_per_group < 1:
         raise ValueError("cases-per-group must be at least 1")
     work = Path(work)
     report = Path(report) if report else Path(__file__).resolve().parent.parent / "BENCHMARK.md"
     # the model first, so that a wrong --model fails before minutes of case building
-    analyzer = Analyzer(profile=profile, sequence=sequence, device=device, model_path=model_path)
+    analyzer = Analyzer(profile=profile, sequence=sequence, device=device, model_path=model_path,
+                        normative=True if any(parse_variant(v)[1] for v in schedules) else None)
     specs = stratified_subset(benchmark_cases(cases_per_group, seed), limit)
     build_cases(work / "cases", specs, sequence)
     entries: dict[str, list[dict]] = {s: [] for s in schedules}

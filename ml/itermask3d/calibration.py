@@ -93,14 +93,15 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
             truth = resample(np.asarray(case.truth.dataobj, np.float32), case.image.affine, prof.grid_affine,
                              prof.shape, prepared.mni_to_scan, order=1) > 0.5
         reconstruct = analyzer.reconstructor(prepared, seed=0)
-        search = threshold_search(reconstruct, prepared.x, prepared.brain, analyzer.schedule)
+        search = threshold_search(reconstruct, prepared.x, prepared.brain, analyzer.schedule,
+                                  error_scale=analyzer.error_scale)
         curves.append({"kind": case.info["kind"], "thresholds": search.thresholds})
         done: dict[float, np.ndarray] = {}
         for gamma, min_size in pairs:
             threshold = choose_threshold(search.steps, search.thresholds, gamma).threshold
             if threshold not in done:
                 done[threshold] = shrink_to_convergence(reconstruct, prepared.x, prepared.brain, threshold,
-                                                        prof.max_refine_passes)[2]
+                                                        prof.max_refine_passes, error_scale=analyzer.error_scale)[2]
             mask = done[threshold]
             labels, flags = find_flags(mask, mask.astype(np.float32), prof.grid_affine, min_size)
             row = rows[(gamma, min_size)]
@@ -117,12 +118,15 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
     section = {"gamma": gamma, "min_flag_mm3": min_size, "schedule": analyzer.schedule,
                "calibration": {"cases": f"{normals} normal + {lesions} lesion synthetic {sequence} scans, "
                                         f"1.5 mm, seed {seed}",
+                               "normative": analyzer.error_scale is not None,
                                "max_normal_flags": max_normal_flags, "dice_tolerance": DICE_TOLERANCE,
                                "seconds": round(time.time() - start, 1),
                                "table": [{"gamma": g, "min_flag_mm3": size, **v} for (g, size), v in table.items()]}}
     if write:
         path = Path(model_path) if model_path else default_weights_path(profile, sequence)
         metadata = read_metadata(path)
-        metadata["inference"] = section
+        # the normative error scale stays: the calibration just ran with it
+        metadata["inference"] = {**section, **{k: v for k, v in metadata.get("inference", {}).items()
+                                               if k == "normative"}}
         write_metadata(path, metadata)
     return {"chosen": section, "curves": curves}

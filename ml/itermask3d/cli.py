@@ -1,4 +1,4 @@
-"""Command line: ``itermask3d infer|synth|train|evaluate|benchmark``.
+"""Command line: ``itermask3d infer|synth|train|calibrate|normative|evaluate|benchmark``.
 
 The parser only translates arguments into calls of typed ``*_entry`` functions. Every
 failure is reported as one line on stderr with a non-zero exit status, never a traceback.
@@ -141,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="candidate smallest flags in mm^3, e.g. 120,250,500,800 (the default)")
     p.add_argument("--dry-run", action="store_true", help="do not write the metadata")
 
+    p = sub.add_parser("normative", help="build trained weights' normative error scale from synthetic normal scans "
+                                         "(then calibrate again)")
+    p.add_argument("--profile", choices=list(PROFILES), default="fast")
+    p.add_argument("--sequence", choices=SEQUENCES, default="t1")
+    p.add_argument("--model", type=Path, default=None, help="weights (.pt); default: the shipped ones")
+    p.add_argument("--normals", type=int, default=24)
+    p.add_argument("--seed", type=int, default=4242)
+    p.add_argument("--dry-run", action="store_true", help="write neither the map nor the metadata")
+
     p = sub.add_parser("evaluate", help="score result folders against ground truth")
     p.add_argument("--cases", type=Path, required=True, help="folder of scans (+ *_truth.nii.gz)")
     p.add_argument("--results", type=Path, required=True, help="folder of per-case result folders")
@@ -153,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sequence", choices=SEQUENCES, default="t1")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--schedules", type=_csv, default=["spec", "coarse-fine"],
-                   help="threshold-search schedules to compare, e.g. spec,coarse-fine")
+                   help="threshold-search schedules to compare, e.g. spec,coarse-fine; a '+normative' suffix "
+                        "(spec+normative) divides the error by the model's normative error scale")
     p.add_argument("--cases-per-group", type=int, default=2)
     p.add_argument("--limit", type=int, default=None, help="run only a stratified subset of this many cases")
     p.add_argument("--notes", default="", help="free text appended to the report")
@@ -193,6 +203,11 @@ def _run(args: argparse.Namespace) -> int:
         report = calibrate_entry(args.profile, args.sequence, args.model, args.schedule, args.normals, args.lesions,
                                  write=not args.dry_run, **options)
         print(json.dumps(report, indent=1))
+    elif args.command == "normative":
+        from .normative import normative_entry
+
+        print(json.dumps(normative_entry(args.profile, args.sequence, args.model, args.normals, args.seed,
+                                         write=not args.dry_run), indent=1))
     elif args.command == "evaluate":
         from .evaluation import evaluate_entry
 

@@ -100,8 +100,17 @@ class RefinementResult:
     initial_mean_error: float = float("nan")
 
 
-def _squared_error(x: np.ndarray, r: np.ndarray, brain: np.ndarray) -> np.ndarray:
-    return ((x - r) ** 2 * brain).astype(np.float32)
+def anomaly_error(x: np.ndarray, r: np.ndarray, brain: np.ndarray,
+                  error_scale: np.ndarray | None = None) -> np.ndarray:
+    """The error map both phases threshold: (x - r)^2 inside the brain, 0 outside; (I, J, K) float32.
+
+    error_scale: None for the spec's plain squared error, or an (I, J, K) map >= 1 of how much larger
+    than typical a normal scan's error is at each voxel (``normative``); the squared error is divided
+    by it, so that regions every normal brain reconstructs poorly do not outrank a lesion."""
+    error = (x - r) ** 2 * brain
+    if error_scale is not None:
+        error = error / error_scale
+    return error.astype(np.float32)
 
 
 @dataclass
@@ -117,13 +126,15 @@ class SearchResult:
 
 
 def threshold_search(reconstruct: Callable[[np.ndarray], np.ndarray], x: np.ndarray, brain: np.ndarray,
-                     schedule: str | int = "spec", report: Callable[[int, str], None] | None = None) -> SearchResult:
+                     schedule: str | int = "spec", report: Callable[[int, str], None] | None = None,
+                     error_scale: np.ndarray | None = None) -> SearchResult:
     """Phase 1: m_0 = brain; at each step i mask exactly (1 - 0.01 i) B voxels with the largest
-    previous error and record t_i. x (I, J, K) float32, brain (I, J, K) bool."""
+    previous error and record t_i. x (I, J, K) float32, brain (I, J, K) bool; error_scale: see
+    ``anomaly_error``."""
     brain_count = int(brain.sum())
     steps_i = search_schedule(schedule)
     passes = 1
-    error = _squared_error(x, reconstruct(brain.copy()), brain)
+    error = anomaly_error(x, reconstruct(brain.copy()), brain, error_scale)
     initial_mean_error = float(error[brain].mean())
     steps, thresholds, fractions = [], [], []
     for i in steps_i:
@@ -133,7 +144,7 @@ def threshold_search(reconstruct: Callable[[np.ndarray], np.ndarray], x: np.ndar
         fractions.append(float(mask.sum()) / brain_count)
         if i == steps_i[-1]:
             break  # e_100 would never be used: no pass needed
-        error = _squared_error(x, reconstruct(mask), brain)
+        error = anomaly_error(x, reconstruct(mask), brain, error_scale)
         passes += 1
         if report is not None:
             report(passes, "threshold search")
@@ -142,8 +153,10 @@ def threshold_search(reconstruct: Callable[[np.ndarray], np.ndarray], x: np.ndar
 
 def shrink_to_convergence(reconstruct: Callable[[np.ndarray], np.ndarray], x: np.ndarray, brain: np.ndarray,
                           threshold: float, max_passes: int = 30, tolerance: float = 0.01,
-                          report: Callable[[int, str], None] | None = None, passes_before: int = 0):
-    """Phase 2: from m = brain, reconstruct, m_new = [e > T], until |m| shrinks by < tolerance.
+                          report: Callable[[int, str], None] | None = None, passes_before: int = 0,
+                          error_scale: np.ndarray | None = None):
+    """Phase 2: from m = brain, reconstruct, m_new = [e > T], until |m| shrinks by < tolerance
+    (e as in ``anomaly_error``).
 
     Returns (reconstruction, error, final mask, passes, mask sizes per pass)."""
     if max_passes < 1:
@@ -154,7 +167,7 @@ def shrink_to_convergence(reconstruct: Callable[[np.ndarray], np.ndarray], x: np
     for _ in range(max_passes):
         reconstruction = reconstruct(mask)
         passes += 1
-        error = _squared_error(x, reconstruction, brain)
+        error = anomaly_error(x, reconstruction, brain, error_scale)
         new_mask = (error > threshold) & brain
         sizes.append(int(new_mask.sum()))
         if report is not None:
@@ -176,11 +189,13 @@ def iterative_mask_refinement(
     ceiling: float | None = None,
     progress: ProgressFn | None = None,
     progress_span: tuple[float, float] = (0.0, 1.0),
+    error_scale: np.ndarray | None = None,
 ) -> RefinementResult:
     """Run phase 1 (threshold search) and phase 2 (shrink to convergence).
 
     reconstruct: mask (I, J, K) bool -> reconstruction (I, J, K); x: normalised volume;
-    brain: brain mask; gamma: derivative threshold; schedule: see ``search_schedule``.
+    brain: brain mask; gamma: derivative threshold; schedule: see ``search_schedule``;
+    error_scale: None (the spec's squared error) or the normative map (``anomaly_error``).
     """
     brain = np.asarray(brain, dtype=bool)
     if not brain.any():
@@ -192,10 +207,12 @@ def iterative_mask_refinement(
         if progress is not None:
             progress(lo + (hi - lo) * min(done / total_guess, 0.99), stage)
 
-    search = threshold_search(reconstruct, x, brain, schedule, report)
+    if error_scale is not None and error_scale.shape != brain.shape:
+        raise ValueError(f"error scale of shape {error_scale.shape} for a volume of shape {brain.shape}")
+    search = threshold_search(reconstruct, x, brain, schedule, report, error_scale)
     choice = choose_threshold(search.steps, search.thresholds, gamma, ceiling)
     reconstruction, error, mask, refine_passes, sizes = shrink_to_convergence(
-        reconstruct, x, brain, choice.threshold, max_refine_passes, tolerance, report, search.passes)
+        reconstruct, x, brain, choice.threshold, max_refine_passes, tolerance, report, search.passes, error_scale)
     return RefinementResult(
         reconstruction=reconstruction, error=error, mask=mask, threshold=choice.threshold,
         passes=search.passes + refine_passes, search_steps=search.steps, search_thresholds=search.thresholds,

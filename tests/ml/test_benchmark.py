@@ -93,3 +93,43 @@ def test_a_missing_model_is_refused_before_any_case_is_built(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code != 0 and "\n" not in err and "model file not found" in err
     assert not (tmp_path / "work").exists() and not (tmp_path / "report.md").exists()
+
+
+def test_a_normative_variant_needs_a_model_with_a_scale_and_fails_before_building(tmp_path, capsys):
+    from itermask3d.checkpoints import save_weights
+    from itermask3d.cli import main
+    from itermask3d.networks import build_network
+    from itermask3d.profiles import get_profile
+
+    model = tmp_path / "tiny_t1.pt"
+    save_weights(build_network(get_profile("tiny")), model, {"profile": "tiny", "sequence": "t1"})
+    code = main(["benchmark", "--work", str(tmp_path / "work"), "--profile", "tiny", "--model", str(model),
+                 "--schedules", "spec,spec+normative", "--report", str(tmp_path / "report.md")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "names no normative error scale" in err
+    assert not (tmp_path / "work").exists()
+
+
+def test_plain_and_normative_variants_run_side_by_side_on_one_scan(tmp_path, small_lesion_case):
+    import json
+
+    import numpy as np
+
+    from itermask3d.api import Analyzer
+    from itermask3d.benchmark import run_schedules
+    from itermask3d.checkpoints import save_weights
+    from itermask3d.networks import build_network
+    from itermask3d.normative import normative_path, save_error_scale
+    from itermask3d.profiles import get_profile
+
+    model = tmp_path / "tiny_t1.pt"
+    save_weights(build_network(get_profile("tiny")), model,
+                 {"profile": "tiny", "sequence": "t1", "inference": {"normative": {"file": normative_path(model).name}}})
+    save_error_scale(np.full(get_profile("tiny").shape, 3.0, dtype=np.float32), normative_path(model))
+    analyzer = Analyzer(profile="tiny", device="cpu", model_path=model, registration="moments")
+    out = {v: tmp_path / v for v in ("uniform10", "uniform10+normative")}
+    run_schedules(analyzer, small_lesion_case[0], out, seed=0)
+    plain, scaled = (json.loads((out[v] / "result.json").read_text())["details"] for v in out)
+    assert (plain["normative"], scaled["normative"]) == (False, True)
+    assert plain["search_steps"] == scaled["search_steps"] == list(range(10, 101, 10))
+    assert analyzer.error_scale is not None and analyzer.schedule == "uniform10"  # the model's scale is kept

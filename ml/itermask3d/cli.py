@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     p.add_argument("--pool-size", type=int, default=24)
+    p.add_argument("--workers", type=int, default=0,
+                   help="processes that generate training samples beside the training (use most CPU cores with a GPU)")
+    p.add_argument("--whole-grid", action="store_true",
+                   help="train on the whole grid, as inference sees it, not on the profile's crops (for a GPU)")
     p.add_argument("--init", type=Path, default=None, help="start from these weights (e.g. the T1 model)")
     p.add_argument("--scaling", default=None,
                    help="intensity scaling: p1-p99 (the spec's, default) or p1-p50 (one a large lesion barely moves)")
@@ -192,7 +196,7 @@ def _run(args: argparse.Namespace) -> int:
                                args.lr, args.seed, args.device, not args.no_resume, args.max_minutes,
                                args.pool_size, args.init,
                                **({"scaling": args.scaling} if args.scaling else {}),
-                               masked_weight=args.masked_weight)
+                               masked_weight=args.masked_weight, workers=args.workers, whole_grid=args.whole_grid)
         print(json.dumps({k: metadata[k] for k in ("name", "steps", "seconds", "metrics")}))
     elif args.command == "calibrate":
         from .calibration import calibrate_entry

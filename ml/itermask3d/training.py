@@ -9,21 +9,23 @@ checkpoint, the weights + metadata json, and a loss log (csv; always the plain M
 from __future__ import annotations
 
 import csv
+import functools
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from .checkpoints import (code_version, hardware_description, load_state, read_metadata, resolve_device,
                           save_weights)
-from .data import VolumePool, folder_source, synthetic_source
-from .masking import random_training_mask
+from .data import folder_source, synthetic_source
 from .networks import build_network, count_parameters
 from .preprocessing import DEFAULT_SCALING, check_scaling
 from .profiles import get_profile
+from .samples import TrainingSamples, noise_filled_inputs
 
 
 @dataclass
@@ -32,9 +34,12 @@ class TrainConfig:
     out: weights path (.pt); steps: optimisation steps; batch: volumes per step;
     lr / late_lr: Adam learning rate before / during the last ``late_fraction`` of steps (or of
     ``max_seconds``, a wall-clock budget after which training stops early);
-    pool_size / refresh_every: volume pool size and steps between pool refreshes;
+    pool_size / refresh_every: volume pool size and steps between pool refreshes (with workers, each
+    keeps pool_size / workers volumes and refreshes as often, so generation keeps pace with a GPU);
+    workers: DataLoader worker processes that generate samples beside the training (0: in this one);
     rot90_probability: chance of a random 90-degree rotation of a sample (before cropping);
-    crop: train on random crops of this size (None: whole grid; default: the profile's);
+    crop: train on random crops of this size (None: the profile's, ``Profile.train_crop``);
+    whole_grid: train on the whole grid instead of crops (what inference sees; affordable on a GPU);
     init_from: weights to start from when not resuming (e.g. another sequence's model);
     scaling: intensity scaling of the inputs (preprocessing.SCALINGS), recorded in the metadata;
     masked_weight: weight of a masked voxel's squared error against 1 for every other voxel (1: the
@@ -53,56 +58,16 @@ class TrainConfig:
     device: str = "auto"
     pool_size: int = 24
     refresh_every: int = 4
+    workers: int = 0
     rot90_probability: float = 0.1
     crop: tuple[int, int, int] | None = None
+    whole_grid: bool = False
     init_from: str | None = None
     checkpoint_every: int = 100
     max_seconds: float | None = None
     resume: bool = True
     scaling: str = DEFAULT_SCALING
     masked_weight: float = 1.0
-
-
-def _rot90(arrays: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
-    axes = tuple(rng.choice(3, size=2, replace=False))
-    k = int(rng.integers(1, 4))
-    return [np.ascontiguousarray(np.rot90(a, k, axes=axes)) for a in arrays]
-
-
-def random_crop(arrays: list[np.ndarray], brain: np.ndarray, crop: tuple[int, int, int],
-                rng: np.random.Generator) -> list[np.ndarray]:
-    """Crop all arrays to ``crop`` voxels at a random position around the brain's bounding box.
-
-    On a CPU, training on crops (h is computed on the whole volume first) is ~2.7x faster per
-    sample than on the whole 96^3 grid; the network is fully convolutional."""
-    idx = np.argwhere(brain)
-    lo, hi = idx.min(axis=0), idx.max(axis=0) + 1
-    starts = []
-    for axis, size in enumerate(crop):
-        first = min(max(0, lo[axis] - size // 4), brain.shape[axis] - size)
-        last = max(first, min(hi[axis] + size // 4, brain.shape[axis]) - size)
-        starts.append(int(rng.integers(first, last + 1)))
-    region = tuple(slice(s, s + n) for s, n in zip(starts, crop))
-    return [a[region] for a in arrays]
-
-
-def make_batch(items, rng: np.random.Generator, grid_factors, rot90_probability: float,
-               crop: tuple[int, int, int] | None = None):
-    """Stack training inputs. Returns (inputs (B, 2, I, J, K), targets (B, 1, I, J, K), masks
-    (B, 1, I, J, K)), float32; masks is 1 where the sample was noise-filled."""
-    inputs, targets, masks = [], [], []
-    for x, h, brain in items:
-        if rng.random() < rot90_probability:  # on the whole cube, so crops keep their shape
-            x, h, brain = _rot90([x, h, brain], rng)
-        if crop is not None:
-            x, h, brain = random_crop([x, h, brain], brain, crop, rng)
-        mask = random_training_mask(brain, rng, grid_factors)
-        noise = rng.standard_normal(x.shape).astype(np.float32)
-        x_in = np.where(mask, noise, x).astype(np.float32)
-        inputs.append(np.stack([x_in, h]))
-        targets.append(x[None])
-        masks.append(mask[None].astype(np.float32))
-    return torch.from_numpy(np.stack(inputs)), torch.from_numpy(np.stack(targets)), torch.from_numpy(np.stack(masks))
 
 
 def reconstruction_loss(prediction: torch.Tensor, targets: torch.Tensor, masks: torch.Tensor,
@@ -149,15 +114,20 @@ def train(config: TrainConfig, show_progress: bool = True) -> dict:
             log_path.unlink()
         if config.init_from:
             model.load_state_dict(load_state(Path(config.init_from)))
-    rng = np.random.default_rng(config.seed + 7919 * step)
+    data_seed = config.seed + 104729 * step  # a resumed run draws new volumes and masks
     if config.data == "synthetic":
-        source = synthetic_source(profile, config.sequence, config.seed + 104729 * step, config.scaling)
+        make_source = functools.partial(synthetic_source, profile, config.sequence, scaling=config.scaling)
         description = f"synthetic normal {config.sequence} brains from the MNI152 2009 template (itermask3d.synthetic)"
     else:
-        source = folder_source(Path(config.data), profile, config.sequence, config.seed, scaling=config.scaling)
+        make_source = functools.partial(folder_source, Path(config.data), profile, config.sequence,
+                                        scaling=config.scaling)
         description = f"normal {config.sequence} scans from {config.data}"
-    pool = VolumePool(source, config.pool_size)
-    crop = tuple(config.crop) if config.crop else profile.train_crop
+    crop = None if config.whole_grid else tuple(config.crop) if config.crop else profile.train_crop
+    samples = TrainingSamples(make_source, config.pool_size, config.refresh_every * config.batch,
+                              profile.mask_grid_factors, config.rot90_probability, crop, data_seed)
+    batches = iter(DataLoader(samples, batch_size=config.batch, num_workers=config.workers,
+                              pin_memory=device.type == "cuda", prefetch_factor=4 if config.workers else None))
+    noise = torch.Generator(device=device).manual_seed(data_seed)
     start = time.time()
     recent: list[float] = []
     new_log = not log_path.exists()
@@ -176,10 +146,9 @@ def train(config: TrainConfig, show_progress: bool = True) -> dict:
                 lr = config.late_lr if late else config.lr
                 for group in optimiser.param_groups:
                     group["lr"] = lr
-                inputs, targets, masks = make_batch(pool.sample(rng, config.batch), rng,
-                                                    profile.mask_grid_factors, config.rot90_probability, crop)
-                inputs = inputs.to(device, memory_format=memory_format)
-                targets, masks = targets.to(device), masks.to(device)
+                x, h, mask = (t.to(device, non_blocking=True) for t in next(batches))
+                inputs = noise_filled_inputs(x, h, mask, noise).contiguous(memory_format=memory_format)
+                targets, masks = x[:, None], mask[:, None].float()
                 optimiser.zero_grad(set_to_none=True)
                 with torch.autocast(device.type, enabled=use_amp):
                     prediction = model(inputs)
@@ -196,8 +165,6 @@ def train(config: TrainConfig, show_progress: bool = True) -> dict:
                 writer.writerow([step, f"{value:.6f}", lr, f"{elapsed:.1f}"])
                 bar.update(1)
                 bar.set_postfix(loss=f"{np.mean(recent):.5f}")
-                if step % config.refresh_every == 0:
-                    pool.refresh_one()
                 if step % config.checkpoint_every == 0 and step < config.steps:
                     log_file.flush()
                     _save(model, optimiser, out, config, step, elapsed, recent, description, device, final=False)
@@ -243,7 +210,8 @@ def _save(model, optimiser, out: Path, config: TrainConfig, step: int, elapsed: 
 def train_entry(profile: str, sequence: str, data: str, out: Path, steps: int, batch: int = 2,
                 lr: float = 1e-3, seed: int = 0, device: str = "auto", resume: bool = True,
                 max_minutes: float | None = None, pool_size: int = 24, init_from: Path | None = None,
-                scaling: str = DEFAULT_SCALING, masked_weight: float = 1.0) -> dict:
+                scaling: str = DEFAULT_SCALING, masked_weight: float = 1.0, workers: int = 0,
+                whole_grid: bool = False) -> dict:
     """``itermask3d train``: validate options, train, return the metadata."""
     get_profile(profile)
     if data != "synthetic" and not Path(data).is_dir():
@@ -253,11 +221,13 @@ def train_entry(profile: str, sequence: str, data: str, out: Path, steps: int, b
     if steps < 1 or batch < 1:
         raise ValueError("steps and batch must be positive")
     check_scaling(scaling)
+    if workers < 0:
+        raise ValueError(f"--workers must be 0 (generate in this process) or more, not {workers}")
     if not masked_weight >= 1.0:
         raise ValueError(f"--masked-weight must be at least 1 (1 is the spec's plain MSE), not {masked_weight}")
     config = TrainConfig(profile=profile, sequence=sequence, data=str(data), out=str(out), steps=steps,
                          batch=batch, lr=lr, late_lr=lr / 10.0, seed=seed, device=device, resume=resume,
                          max_seconds=None if max_minutes is None else 60.0 * max_minutes,
                          pool_size=pool_size, init_from=None if init_from is None else str(init_from),
-                         scaling=scaling, masked_weight=masked_weight)
+                         scaling=scaling, masked_weight=masked_weight, workers=workers, whole_grid=whole_grid)
     return train(config)

@@ -115,20 +115,20 @@ def test_train_cli_rejects_missing_data_folder_in_one_line(tmp_path, capsys):
 def test_interrupted_training_keeps_its_progress(tmp_path, monkeypatch):
     import itermask3d.training as training
 
-    real_make_batch, calls = training.make_batch, []
+    real_inputs, calls = training.noise_filled_inputs, []
 
     def interrupt_on_fourth(*args, **kwargs):
         calls.append(1)
         if len(calls) == 4:
             raise KeyboardInterrupt
-        return real_make_batch(*args, **kwargs)
+        return real_inputs(*args, **kwargs)
 
-    monkeypatch.setattr(training, "make_batch", interrupt_on_fourth)
+    monkeypatch.setattr(training, "noise_filled_inputs", interrupt_on_fourth)
     out = tmp_path / "tiny_t1.pt"
     with pytest.raises(KeyboardInterrupt):
         train(_config(out, steps=10, checkpoint_every=100), show_progress=False)
     assert read_metadata(out)["steps"] == 3 and read_metadata(out)["finished"] is False
-    monkeypatch.setattr(training, "make_batch", real_make_batch)
+    monkeypatch.setattr(training, "noise_filled_inputs", real_inputs)
     resumed = train(_config(out, steps=5, checkpoint_every=100), show_progress=False)
     assert resumed["steps"] == 5
     assert _logged_steps(out) == [1, 2, 3, 4, 5]

@@ -94,7 +94,7 @@ def main() -> int:
 
     start = time.time()
     result = iterative_mask_refinement(traced, prepared.x, brain, gamma=analyzer.gamma, schedule=analyzer.schedule,
-                                       error_scale=analyzer.error_scale)
+                                       error_scale=analyzer.error_scale, rise_gamma=analyzer.rise_gamma)
     if args.trace:
         print("search thresholds t_i:", ", ".join(f"{i}: {t:.4f}" for i, t in zip(result.search_steps, result.search_thresholds)))
     mask = result.mask

@@ -45,13 +45,15 @@ class Analyzer:
     default from the weights' metadata or the profile); gamma and min_flag_mm3 (the smallest
     connected component reported as a flag) likewise; registration: "affine" or "moments";
     normative: divide the error by the weights' normative error scale (None: when their metadata
-    names one; True: it must; False: never, the spec's plain squared error).
+    names one; True: it must; False: never, the spec's plain squared error); rise_gamma: the second
+    threshold test of ``threshold.choose_threshold`` (None: the metadata's, if any; 0: off).
     """
 
     def __init__(self, profile: str = "fast", sequence: str = "t1", device: str = "auto",
                  model_path: str | Path | None = None, schedule: str | None = None,
                  gamma: float | None = None, registration: str = "affine",
-                 min_flag_mm3: float | None = None, normative: bool | None = None) -> None:
+                 min_flag_mm3: float | None = None, normative: bool | None = None,
+                 rise_gamma: float | None = None) -> None:
         if sequence not in SEQUENCES:
             raise ValueError(f"unknown sequence {sequence!r}; choose one of {', '.join(SEQUENCES)}")
         self.profile: Profile = get_profile(profile)
@@ -83,6 +85,10 @@ class Analyzer:
         self.gamma = float(_first_given(gamma, inference_defaults.get("gamma"), self.profile.gamma))
         self.min_flag_mm3 = float(_first_given(min_flag_mm3, inference_defaults.get("min_flag_mm3"),
                                                self.profile.min_flag_mm3))
+        rise = float(_first_given(rise_gamma, inference_defaults.get("rise_gamma"), 0.0))
+        if not np.isfinite(rise) or rise < 0:
+            raise ValueError(f"the rise test's gamma must be a number >= 0 (0 turns it off), not {rise:g}")
+        self.rise_gamma = rise or None
         if self.min_flag_mm3 <= 0:
             raise ValueError(f"the smallest flag must be a positive volume in mm^3, not {self.min_flag_mm3:g}")
         # like the scaling, the error scale belongs to these weights: gamma was calibrated with it
@@ -114,7 +120,7 @@ class Analyzer:
         return iterative_mask_refinement(
             self.reconstructor(prepared, seed), prepared.x, prepared.brain, gamma=self.gamma, schedule=self.schedule,
             max_refine_passes=self.profile.max_refine_passes, progress=progress, progress_span=progress_span,
-            error_scale=self.error_scale)
+            error_scale=self.error_scale, rise_gamma=self.rise_gamma)
 
     def analyse(self, input_path: str | Path, out_dir: str | Path, seed: int = 0,
                 progress: ProgressFn | None = None) -> dict:
@@ -167,7 +173,8 @@ class Analyzer:
             "quality": quality,
             "model": dict(self.model_info),
             "details": {
-                "schedule": self.schedule, "gamma": self.gamma, "min_flag_mm3": self.min_flag_mm3,
+                "schedule": self.schedule, "gamma": self.gamma, "rise_gamma": self.rise_gamma,
+                "min_flag_mm3": self.min_flag_mm3,
                 "k_star": refined.k_star,
                 "derivative": refined.method, "tangent_r2": round(float(refined.r2), 4),
                 "refine_sizes": refined.refine_sizes, "registration": prepared.registration,

@@ -25,15 +25,20 @@ SCAN_SCORES = {"score": "final mask fraction (the product's score)",
                "score_with_checks": "final mask fraction, a rescan recommendation (rescan checks) ranked first",
                "mean_error": "mean error over the brain",
                "threshold": "subject threshold T", "initial_mean_error": "mean error of the first pass (brain masked)"}
-# A variant "<schedule>+normative" divides the error by the model's normative error scale; a plain
-# schedule name runs the spec's squared error, so both can be compared on the same cases.
-NORMATIVE_SUFFIX = "+normative"
+# A variant is a schedule name with optional '+' options: "+normative" divides the error by the
+# model's normative error scale, "+rise" adds the rise test (threshold.choose_threshold). A plain
+# schedule name runs the spec's squared error and rule, so variants compare on the same cases.
+VARIANT_OPTIONS = ("normative", "rise")
 
 
-def parse_variant(variant: str) -> tuple[str, bool]:
-    """'spec+normative' -> ('spec', True); 'coarse-fine' -> ('coarse-fine', False)."""
-    schedule = variant.removesuffix(NORMATIVE_SUFFIX)
-    return schedule, schedule != variant
+def parse_variant(variant: str) -> tuple[str, frozenset[str]]:
+    """'spec+normative+rise' -> ('spec', {'normative', 'rise'}); 'coarse-fine' -> ('coarse-fine', {})."""
+    schedule, *options = variant.split("+")
+    unknown = [o for o in options if o not in VARIANT_OPTIONS]
+    if unknown:
+        raise ValueError(f"unknown variant option +{unknown[0]} in {variant!r}; "
+                         f"choose from {', '.join('+' + o for o in VARIANT_OPTIONS)}")
+    return schedule, frozenset(options)
 
 
 def benchmark_cases(cases_per_group: int, seed: int = 0) -> list[dict]:
@@ -92,24 +97,27 @@ def build_cases(folder: Path, specs: list[dict], sequence: str) -> None:
         nib.save(case.image, str(scan))
 
 
-def run_schedules(analyzer, scan_path: Path, out_dirs: dict[str, Path], seed: int) -> None:
+def run_schedules(analyzer, scan_path: Path, out_dirs: dict[str, Path], seed: int,
+                  rise_gamma: float | None = None) -> None:
     """Preprocess once, then refine + write results for each variant (a schedule, optionally with
-    the normative error scale; timed separately, the shared preprocessing time added to each)."""
+    the normative error scale and the rise test with ``rise_gamma``; timed separately, the shared
+    preprocessing time added to each)."""
     from .io import load_scan
 
     start = time.time()
     prepared = analyzer.prepare(load_scan(scan_path))
     shared = time.time() - start
-    model_scale = analyzer.error_scale
+    model_scale, model_rise = analyzer.error_scale, analyzer.rise_gamma
     try:
         for variant, out_dir in out_dirs.items():
-            analyzer.schedule, normative = parse_variant(variant)
-            analyzer.error_scale = model_scale if normative else None
+            analyzer.schedule, options = parse_variant(variant)
+            analyzer.error_scale = model_scale if "normative" in options else None
+            analyzer.rise_gamma = rise_gamma if "rise" in options else None
             began = time.time()
             refined = analyzer.refine(prepared, seed=seed)
             analyzer.write_results(prepared, refined, out_dir, began - shared)
     finally:
-        analyzer.error_scale = model_scale
+        analyzer.error_scale, analyzer.rise_gamma = model_scale, model_rise
 
 
 def _group(name: str) -> str:
@@ -181,7 +189,10 @@ def write_report(path: Path, summaries: dict[str, dict], meta: dict) -> None:
              "the machine is shared, so timings include contention from other jobs. "
              "Rescan: fraction of cases that the rescan checks (ours, not the spec's: slices missing inside the "
              "brain, brain cut off, heavy noise, k-space spike, zipper line, ghosting, strong bias field) send for a rescan; "
-             "the AUROC rows use the spec's score alone unless they say otherwise.", ""]
+             "the AUROC rows use the spec's score alone unless they say otherwise."
+             + (f" Variants named `+rise` add the rise test (ours: the search curve without its largest error "
+                f"must rise by more than {meta['rise_gamma']:g} per step) to the spec's rule." if meta.get("rise_gamma")
+                else ""), ""]
     lines += ["## Targets (fast profile, 2-core CPU)", "", "| metric | target | " + " | ".join(summaries) + " |",
               "|---|---|" + "---|" * len(summaries)]
     targets = [("median Dice, lesions >= 1 cm", ">= 0.6", lambda s: s["median_dice_lesions_1cm_plus"]),
@@ -220,10 +231,11 @@ def write_report(path: Path, summaries: dict[str, dict], meta: dict) -> None:
 def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast", sequence: str = "t1",
                     device: str = "auto", schedules: list[str] | None = None, cases_per_group: int = 2,
                     seed: int = 0, notes: str = "", limit: int | None = None,
-                    model_path: Path | None = None) -> Path:
+                    model_path: Path | None = None, rise_gamma: float | None = None) -> Path:
     """Build the cases under ``work``, run every schedule, evaluate, write the report.
     ``limit``: run only a stratified subset of that many cases (reported in the file);
-    ``model_path``: weights to benchmark instead of the shipped ones (e.g. a candidate)."""
+    ``model_path``: weights to benchmark instead of the shipped ones (e.g. a candidate);
+    ``rise_gamma``: the rise test's gamma for '+rise' variants (default: the model's calibrated one)."""
     from .api import Analyzer
     from .checkpoints import hardware_description
     from .inference import search_schedule
@@ -237,7 +249,10 @@ def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast
     report = Path(report) if report else Path(__file__).resolve().parent.parent / "BENCHMARK.md"
     # the model first, so that a wrong --model fails before minutes of case building
     analyzer = Analyzer(profile=profile, sequence=sequence, device=device, model_path=model_path,
-                        normative=True if any(parse_variant(v)[1] for v in schedules) else None)
+                        normative=True if any("normative" in parse_variant(v)[1] for v in schedules) else None,
+                        rise_gamma=rise_gamma)
+    if any("rise" in parse_variant(v)[1] for v in schedules) and analyzer.rise_gamma is None:
+        raise ValueError("a '+rise' variant needs a rise gamma: the model's metadata names none; give --rise-gamma")
     specs = stratified_subset(benchmark_cases(cases_per_group, seed), limit)
     build_cases(work / "cases", specs, sequence)
     entries: dict[str, list[dict]] = {s: [] for s in schedules}
@@ -245,7 +260,7 @@ def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast
         scan = work / "cases" / f"{spec['name']}.nii.gz"
         out_dirs = {s: work / "results" / s / spec["name"] for s in schedules}
         if not all((d / "result.json").exists() for d in out_dirs.values()):
-            run_schedules(analyzer, scan, out_dirs, seed)
+            run_schedules(analyzer, scan, out_dirs, seed, analyzer.rise_gamma)
         for s, d in out_dirs.items():
             entries[s].append(evaluate_case(scan, d))
     summaries = {s: summarise_schedule(e) for s, e in entries.items()}
@@ -255,6 +270,7 @@ def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast
             "device": analyzer.device.type, "hardware": hardware_description(analyzer.device),
             "model": analyzer.model_info["name"] + " " + analyzer.model_info["version"], "trained": analyzer.trained,
             "scaling": analyzer.scaling,
+            "rise_gamma": analyzer.rise_gamma if any("rise" in parse_variant(v)[1] for v in schedules) else None,
             "cases": len(specs), "cases_per_group": f"{cases_per_group}, limit {limit}" if limit else cases_per_group, "seed": seed, "notes": notes}
     write_report(report, summaries, meta)
     return report

@@ -2,12 +2,14 @@
 synthetic cases.
 
 Each calibration case is preprocessed once and searched once (phase 1); phase 2 then runs
-for every candidate gamma, and its final mask is turned into flags with every candidate
-minimum flag size. Among the (gamma, size) pairs whose normals carry at most
-``max_normal_flags`` flags on average, the pair is chosen whose mean lesion Dice on the
-profile grid is within ``DICE_TOLERANCE`` of the best, preferring the smallest minimum size
-(small lesions stay reportable), then the largest gamma (fewer flags). The choice is stored in
-the weights' metadata json ("inference" section), which Analyzer reads as its default.
+for every candidate gamma (and rise-test gamma, 0 = off: ``threshold.choose_threshold``), and
+its final mask is turned into flags with every candidate minimum flag size. Among the settings
+whose normals carry at most ``max_normal_flags`` flags on average, the one is chosen whose mean
+lesion Dice on the profile grid is within ``DICE_TOLERANCE`` of the best, preferring the
+smallest minimum size (small lesions stay reportable), then the largest gamma (fewer flags),
+then the rise test off, else its largest gamma (the spec's rule unless the test earns its
+place). The choice is stored in the weights' metadata json ("inference" section), which
+Analyzer reads as its default.
 """
 from __future__ import annotations
 
@@ -54,28 +56,36 @@ def _calibration_cases(count_normal: int, count_lesion: int, sequence: str, seed
                         lesion_type=kind, lesion_size_mm=size)
 
 
-def choose_setting(table: dict[tuple[float, float], dict[str, float]], max_normal_flags: float,
-                   dice_tolerance: float = DICE_TOLERANCE) -> tuple[float, float]:
-    """(gamma, min_flag_mm3) from per-pair results (see the module docstring). When no pair keeps
-    the normals clean enough: the largest gamma with the largest minimum size (fewest flags)."""
+def _rise(key: tuple) -> float:
+    return float(key[2]) if len(key) > 2 else 0.0
+
+
+def choose_setting(table: dict[tuple, dict[str, float]], max_normal_flags: float,
+                   dice_tolerance: float = DICE_TOLERANCE) -> tuple:
+    """The chosen key of ``table``, keyed (gamma, min_flag_mm3) or (gamma, min_flag_mm3, rise_gamma),
+    from per-setting results (see the module docstring). When no setting keeps the normals clean
+    enough: the largest gamma with the largest minimum size and the rise test off (fewest flags)."""
     allowed = [k for k, row in table.items() if row["mean_normal_flags"] <= max_normal_flags]
     if not allowed:
-        return max(table)
+        return max(table, key=lambda k: (k[0], k[1], _rise(k) == 0, _rise(k)))
     best = max(table[k]["mean_lesion_dice"] for k in allowed)
     near_best = [k for k in allowed if table[k]["mean_lesion_dice"] >= best - dice_tolerance]
-    return min(near_best, key=lambda k: (k[1], -k[0]))
+    return min(near_best, key=lambda k: (k[1], -k[0], _rise(k) > 0, -_rise(k)))
 
 
 def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Path | None = None,
                     schedule: str | None = None, normals: int = 4, lesions: int = 4, seed: int = 777,
                     gammas: tuple[float, ...] = DEFAULT_GAMMAS, max_normal_flags: float = MAX_NORMAL_FLAGS,
-                    min_flag_sizes: tuple[float, ...] = DEFAULT_MIN_FLAG_MM3, write: bool = True) -> dict:
-    """Calibrate gamma and the smallest flag (mm^3); returns the table and the choice (and writes
-    it into the metadata)."""
+                    min_flag_sizes: tuple[float, ...] = DEFAULT_MIN_FLAG_MM3, write: bool = True,
+                    rise_gammas: tuple[float, ...] = (0.0,)) -> dict:
+    """Calibrate gamma, the smallest flag (mm^3) and the rise test's gamma (candidates
+    ``rise_gammas``, 0 = off); returns the table and the choice (and writes it into the metadata)."""
     from .api import Analyzer
 
     if not min_flag_sizes or min(min_flag_sizes) <= 0:
         raise ValueError("candidate smallest flags must be positive volumes in mm^3")
+    if not rise_gammas or not all(np.isfinite(r) and r >= 0 for r in rise_gammas):
+        raise ValueError("candidate rise-test gammas must be numbers >= 0 (0: off)")
     if not np.isfinite(max_normal_flags) or max_normal_flags < 0:
         raise ValueError("the most flags per calibration normal must be a number >= 0")
     analyzer = Analyzer(profile=profile, sequence=sequence, device="auto", model_path=model_path, schedule=schedule)
@@ -83,8 +93,8 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
         raise ValueError("calibration needs trained weights")
     prof = analyzer.profile
     start = time.time()
-    pairs = [(float(g), float(size)) for g in gammas for size in min_flag_sizes]
-    rows = {pair: {"normal_flags": [], "lesion_dice": [], "lesion_detected": []} for pair in pairs}
+    settings = [(float(g), float(size), float(rise)) for g in gammas for size in min_flag_sizes for rise in rise_gammas]
+    rows = {key: {"normal_flags": [], "lesion_dice": [], "lesion_detected": []} for key in settings}
     curves = []
     for case in _calibration_cases(normals, lesions, sequence, seed):
         prepared = analyzer.prepare(validate(case.image))
@@ -97,31 +107,32 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
                                   error_scale=analyzer.error_scale)
         curves.append({"kind": case.info["kind"], "thresholds": search.thresholds})
         done: dict[float, np.ndarray] = {}
-        for gamma, min_size in pairs:
-            threshold = choose_threshold(search.steps, search.thresholds, gamma).threshold
+        for gamma, min_size, rise in settings:
+            threshold = choose_threshold(search.steps, search.thresholds, gamma, rise_gamma=rise or None).threshold
             if threshold not in done:
                 done[threshold] = shrink_to_convergence(reconstruct, prepared.x, prepared.brain, threshold,
                                                         prof.max_refine_passes, error_scale=analyzer.error_scale)[2]
             mask = done[threshold]
             labels, flags = find_flags(mask, mask.astype(np.float32), prof.grid_affine, min_size)
-            row = rows[(gamma, min_size)]
+            row = rows[(gamma, min_size, rise)]
             if truth is None:
                 row["normal_flags"].append(len(flags))
             else:
                 flagged = labels > 0
                 row["lesion_dice"].append(overlap_metrics(flagged, truth)["dice"])
                 row["lesion_detected"].append(bool(np.any(flagged & truth)))
-    table = {pair: {"mean_normal_flags": float(np.mean(r["normal_flags"])),
+    table = {key: {"mean_normal_flags": float(np.mean(r["normal_flags"])),
                     "mean_lesion_dice": float(np.mean(r["lesion_dice"])),
-                    "lesion_detection_rate": float(np.mean(r["lesion_detected"]))} for pair, r in rows.items()}
-    gamma, min_size = choose_setting(table, max_normal_flags)
-    section = {"gamma": gamma, "min_flag_mm3": min_size, "schedule": analyzer.schedule,
+                    "lesion_detection_rate": float(np.mean(r["lesion_detected"]))} for key, r in rows.items()}
+    gamma, min_size, rise = choose_setting(table, max_normal_flags)
+    section = {"gamma": gamma, "min_flag_mm3": min_size, "rise_gamma": rise, "schedule": analyzer.schedule,
                "calibration": {"cases": f"{normals} normal + {lesions} lesion synthetic {sequence} scans, "
                                         f"1.5 mm, seed {seed}",
                                "normative": analyzer.error_scale is not None,
                                "max_normal_flags": max_normal_flags, "dice_tolerance": DICE_TOLERANCE,
                                "seconds": round(time.time() - start, 1),
-                               "table": [{"gamma": g, "min_flag_mm3": size, **v} for (g, size), v in table.items()]}}
+                               "table": [{"gamma": g, "min_flag_mm3": size, "rise_gamma": rise, **v}
+                                         for (g, size, rise), v in table.items()]}}
     if write:
         path = Path(model_path) if model_path else default_weights_path(profile, sequence)
         metadata = read_metadata(path)

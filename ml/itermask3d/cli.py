@@ -31,15 +31,16 @@ class _UsageError(Exception):
 def infer_entry(input_path: Path, out: Path, sequence: str = "t1", profile: str = "fast",
                 device: str = "auto", model: Path | None = None, seed: int = 0,
                 schedule: str | None = None, gamma: float | None = None,
-                show_progress: bool = False, min_flag_mm3: float | None = None) -> dict:
+                show_progress: bool = False, min_flag_mm3: float | None = None,
+                rise_gamma: float | None = None) -> dict:
     """Analyse one scan into ``out``; returns result.json's dict."""
     from .api import Analyzer, load_analyzer
 
-    if schedule is None and gamma is None and min_flag_mm3 is None:
+    if schedule is None and gamma is None and min_flag_mm3 is None and rise_gamma is None:
         analyzer = load_analyzer(profile=profile, sequence=sequence, device=device, model_path=model)
     else:
         analyzer = Analyzer(profile=profile, sequence=sequence, device=device, model_path=model,
-                            schedule=schedule, gamma=gamma, min_flag_mm3=min_flag_mm3)
+                            schedule=schedule, gamma=gamma, min_flag_mm3=min_flag_mm3, rise_gamma=rise_gamma)
     progress = None
     if show_progress:
         def progress(fraction: float, stage: str) -> None:
@@ -49,6 +50,16 @@ def infer_entry(input_path: Path, out: Path, sequence: str = "t1", profile: str 
 
 def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _rise_gammas(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in _csv(text))
+    except ValueError:
+        values = ()
+    if not values or min(values) < 0 or not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError("give gammas >= 0 (0: the rise test off), e.g. 0,0.01,0.02")
+    return values
 
 
 def _volumes(text: str) -> tuple[float, ...]:
@@ -94,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--schedule", default=None, help="threshold search: spec (100 steps), coarse-fine, fine-tail (0.1 %% steps from 96 %%), uniformN")
     p.add_argument("--gamma", type=float, default=None)
+    p.add_argument("--rise-gamma", type=float, default=None,
+                   help="second threshold test on the search curve without its largest error (ours; 0: off); "
+                        "default: the model's calibrated one, if any")
     p.add_argument("--min-flag-mm3", type=float, default=None, help="smallest flag; default: the model's calibrated one")
     p.add_argument("--progress", action="store_true", help="print progress on stderr")
 
@@ -143,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "calibration.MAX_NORMAL_FLAGS)")
     p.add_argument("--min-flag-sizes", type=_volumes, default=None,
                    help="candidate smallest flags in mm^3, e.g. 120,250,500,800 (the default)")
+    p.add_argument("--rise-gammas", type=_rise_gammas, default=None,
+                   help="candidate gammas of the rise test, e.g. 0,0.01,0.02 (0: off; default: off only)")
     p.add_argument("--dry-run", action="store_true", help="do not write the metadata")
 
     p = sub.add_parser("normative", help="build trained weights' normative error scale from synthetic normal scans "
@@ -167,7 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--schedules", type=_csv, default=["spec", "coarse-fine"],
                    help="threshold-search schedules to compare, e.g. spec,coarse-fine; a '+normative' suffix "
-                        "(spec+normative) divides the error by the model's normative error scale")
+                        "(spec+normative) divides the error by the model's normative error scale, a '+rise' "
+                        "suffix adds the rise test with the model's (or --rise-gamma's) gamma")
+    p.add_argument("--rise-gamma", type=float, default=None, help="gamma of the rise test for '+rise' variants")
     p.add_argument("--cases-per-group", type=int, default=2)
     p.add_argument("--limit", type=int, default=None, help="run only a stratified subset of this many cases")
     p.add_argument("--notes", default="", help="free text appended to the report")
@@ -179,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "infer":
         result = infer_entry(args.input, args.out, args.sequence, args.profile, args.device, args.model,
-                             args.seed, args.schedule, args.gamma, args.progress, args.min_flag_mm3)
+                             args.seed, args.schedule, args.gamma, args.progress, args.min_flag_mm3,
+                             args.rise_gamma)
         summary = {k: result[k] for k in ("score", "triage", "threshold", "passes", "seconds")}
         summary["flags"] = len(result["flags"])
         print(json.dumps(summary))
@@ -202,6 +221,8 @@ def _run(args: argparse.Namespace) -> int:
         from .calibration import calibrate_entry
 
         options = {"min_flag_sizes": args.min_flag_sizes} if args.min_flag_sizes else {}
+        if args.rise_gammas:
+            options["rise_gammas"] = args.rise_gammas
         if args.max_normal_flags is not None:
             options["max_normal_flags"] = args.max_normal_flags
         report = calibrate_entry(args.profile, args.sequence, args.model, args.schedule, args.normals, args.lesions,
@@ -221,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
 
         path = benchmark_entry(args.work, args.report, args.profile, args.sequence, args.device,
                                args.schedules, args.cases_per_group, args.seed, args.notes, args.limit,
-                               args.model)
+                               args.model, args.rise_gamma)
         print(path)
     return 0
 

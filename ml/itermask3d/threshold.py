@@ -3,6 +3,14 @@
 Step i of the search keeps exactly round((1 - 0.01 i) B) brain voxels masked (those with
 the largest errors); t_i is the largest error left unmasked. The curve t(i) is fitted with
 a * tan(b * i); k* is the first step whose derivative exceeds gamma, T = t_{k*}.
+
+Optionally (ours, not the spec's) a second look with ``rise_gamma`` where the spec's test finds
+nothing before the last step (T would be the largest error: nothing flagged): the first step
+whose smoothed difference on the curve *without its last point* exceeds ``rise_gamma``. The
+last t is the scan's single largest error; its jump dominates the derivative of the last steps
+on normal and lesion scans alike, so gamma must sit above it, and a large lesion whose errors
+rise over several steps stays under gamma. Without that point a normal scan's curve stays flat
+to the end while such a lesion's rises.
 """
 from __future__ import annotations
 
@@ -97,8 +105,8 @@ def smoothed_differences(steps: np.ndarray, thresholds: np.ndarray) -> np.ndarra
 @dataclass
 class ThresholdChoice:
     """threshold: T; k_star: the chosen step i (an int on whole-percent schedules; None: derivative
-    never exceeded gamma, T is the last t); method: "tangent" or "finite-difference"; derivative:
-    per search point."""
+    never exceeded gamma, T is the last t); method: "tangent" or "finite-difference", or "rise" when
+    the rise test (without the last point) chose k*; derivative: per search point (the spec's)."""
 
     threshold: float
     k_star: float | None
@@ -107,8 +115,11 @@ class ThresholdChoice:
     derivative: np.ndarray
 
 
-def choose_threshold(steps, thresholds, gamma: float, ceiling: float | None = None) -> ThresholdChoice:
-    """Pick T = t_{k*} with k* the first step whose derivative exceeds ``gamma``."""
+def choose_threshold(steps, thresholds, gamma: float, ceiling: float | None = None,
+                     rise_gamma: float | None = None) -> ThresholdChoice:
+    """Pick T = t_{k*} with k* the first step whose derivative exceeds ``gamma``. When that is none or
+    only the last step and ``rise_gamma`` is given, k* is the first step whose smoothed difference on
+    the curve without its last point exceeds ``rise_gamma``, if any (see the module docstring)."""
     steps = np.asarray(steps, dtype=float)
     thresholds = np.asarray(thresholds, dtype=float)
     fit = fit_tangent(steps, thresholds, ceiling)
@@ -117,11 +128,16 @@ def choose_threshold(steps, thresholds, gamma: float, ceiling: float | None = No
     else:
         derivative, method = smoothed_differences(steps, thresholds), "finite-difference"
     above = np.flatnonzero(derivative > gamma)
-    if len(above) == 0:
+    first = int(above[0]) if len(above) else None
+    if rise_gamma is not None and len(steps) > 2 and (first is None or first == len(steps) - 1):
+        rising = np.flatnonzero(smoothed_differences(steps[:-1], thresholds[:-1]) > rise_gamma)
+        if len(rising):
+            first, method = int(rising[0]), "rise"
+    if first is None:
         return ThresholdChoice(float(thresholds[-1]), None, method, fit.r2, derivative)
-    k = int(above[0])
-    step = float(steps[k])
-    return ThresholdChoice(float(thresholds[k]), int(step) if step.is_integer() else step, method, fit.r2, derivative)
+    step = float(steps[first])
+    return ThresholdChoice(float(thresholds[first]), int(step) if step.is_integer() else step, method, fit.r2,
+                           derivative)
 
 
 def shrink_ratio(previous_count: int, new_count: int) -> float:

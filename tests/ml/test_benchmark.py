@@ -95,7 +95,9 @@ def test_a_missing_model_is_refused_before_any_case_is_built(tmp_path, capsys):
     assert not (tmp_path / "work").exists() and not (tmp_path / "report.md").exists()
 
 
-def test_a_normative_variant_needs_a_model_with_a_scale_and_fails_before_building(tmp_path, capsys):
+@pytest.mark.parametrize("variant, message", [("spec+normative", "names no normative error scale"),
+                                              ("spec+rise", "needs a rise gamma")])
+def test_a_variant_the_model_cannot_run_fails_before_building(tmp_path, capsys, variant, message):
     from itermask3d.checkpoints import save_weights
     from itermask3d.cli import main
     from itermask3d.networks import build_network
@@ -104,10 +106,19 @@ def test_a_normative_variant_needs_a_model_with_a_scale_and_fails_before_buildin
     model = tmp_path / "tiny_t1.pt"
     save_weights(build_network(get_profile("tiny")), model, {"profile": "tiny", "sequence": "t1"})
     code = main(["benchmark", "--work", str(tmp_path / "work"), "--profile", "tiny", "--model", str(model),
-                 "--schedules", "spec,spec+normative", "--report", str(tmp_path / "report.md")])
+                 "--schedules", f"spec,{variant}", "--report", str(tmp_path / "report.md")])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and "\n" not in err and "names no normative error scale" in err
+    assert code == 2 and "\n" not in err and message in err
     assert not (tmp_path / "work").exists()
+
+
+def test_variant_names_parse_and_unknown_options_are_refused():
+    from itermask3d.benchmark import parse_variant
+
+    assert parse_variant("spec") == ("spec", frozenset())
+    assert parse_variant("coarse-fine+normative+rise") == ("coarse-fine", frozenset({"normative", "rise"}))
+    with pytest.raises(ValueError, match=r"unknown variant option \+fast"):
+        parse_variant("spec+fast")
 
 
 def test_plain_and_normative_variants_run_side_by_side_on_one_scan(tmp_path, small_lesion_case):
@@ -133,3 +144,23 @@ def test_plain_and_normative_variants_run_side_by_side_on_one_scan(tmp_path, sma
     assert (plain["normative"], scaled["normative"]) == (False, True)
     assert plain["search_steps"] == scaled["search_steps"] == list(range(10, 101, 10))
     assert analyzer.error_scale is not None and analyzer.schedule == "uniform10"  # the model's scale is kept
+
+
+def test_a_rise_variant_runs_beside_the_plain_schedule_and_leaves_the_model_setting(tmp_path, small_lesion_case):
+    import json
+
+    from itermask3d.api import Analyzer
+    from itermask3d.benchmark import run_schedules
+    from itermask3d.checkpoints import save_weights
+    from itermask3d.networks import build_network
+    from itermask3d.profiles import get_profile
+
+    model = tmp_path / "tiny_t1.pt"
+    save_weights(build_network(get_profile("tiny")), model,
+                 {"profile": "tiny", "sequence": "t1", "inference": {"rise_gamma": 0.02}})
+    analyzer = Analyzer(profile="tiny", device="cpu", model_path=model, registration="moments")
+    out = {v: tmp_path / v for v in ("uniform10", "uniform10+rise")}
+    run_schedules(analyzer, small_lesion_case[0], out, seed=0, rise_gamma=0.5)
+    plain, rise = (json.loads((out[v] / "result.json").read_text())["details"] for v in out)
+    assert (plain["rise_gamma"], rise["rise_gamma"]) == (None, 0.5)
+    assert analyzer.rise_gamma == 0.02  # the model's own setting is restored

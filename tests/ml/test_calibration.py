@@ -44,6 +44,18 @@ def test_default_bound_refuses_flagging_a_third_of_normals_and_allows_one_in_twe
     assert choose_setting(flair, MAX_NORMAL_FLAGS) == (0.1, 120.0)
 
 
+def test_the_rise_test_is_chosen_only_when_it_earns_its_place():
+    # keys (gamma, smallest flag, rise gamma); rise gamma 0 is the spec's rule alone
+    tie = {(0.1, 120.0, 0.0): _row(0.0, 0.5), (0.1, 120.0, 0.02): _row(0.0, 0.5), (0.1, 120.0, 0.01): _row(0.0, 0.5)}
+    assert choose_setting(tie, MAX_NORMAL_FLAGS) == (0.1, 120.0, 0.0)
+    better = {(0.1, 120.0, 0.0): _row(0.0, 0.5), (0.1, 120.0, 0.02): _row(0.0, 0.6), (0.1, 120.0, 0.01): _row(1.0, 0.7)}
+    assert choose_setting(better, MAX_NORMAL_FLAGS) == (0.1, 120.0, 0.02)  # 0.01 flags the normals
+    close = {(0.1, 120.0, 0.01): _row(0.0, 0.6), (0.1, 120.0, 0.02): _row(0.0, 0.6)}
+    assert choose_setting(close, MAX_NORMAL_FLAGS) == (0.1, 120.0, 0.02)  # the larger, the more like the spec
+    dirty = {(0.1, 800.0, 0.02): _row(1.0, 0.6), (0.1, 800.0, 0.0): _row(1.0, 0.5), (0.05, 800.0, 0.0): _row(2.0, 0.6)}
+    assert choose_setting(dirty, MAX_NORMAL_FLAGS) == (0.1, 800.0, 0.0)
+
+
 def test_calibration_writes_the_choice_that_the_analyzer_then_runs(tmp_path, monkeypatch):
     import json
 
@@ -88,3 +100,33 @@ def test_calibration_refuses_sizes_that_are_not_volumes_before_any_work(tmp_path
         calibrate_entry("tiny", "t1", tmp_path / "absent.pt", min_flag_sizes=(120.0, 0.0), write=False)
     with pytest.raises(ValueError, match="number >= 0"):
         calibrate_entry("tiny", "t1", tmp_path / "absent.pt", max_normal_flags=-0.5, write=False)
+
+
+def test_calibration_searches_rise_gammas_and_the_analyzer_runs_the_choice(tmp_path):
+    import json
+
+    import pytest
+
+    from itermask3d.api import Analyzer
+    from itermask3d.calibration import calibrate_entry
+    from itermask3d.checkpoints import save_weights
+    from itermask3d.networks import build_network
+    from itermask3d.profiles import get_profile
+
+    path = tmp_path / "tiny_t1.pt"
+    save_weights(build_network(get_profile("tiny")), path, {"profile": "tiny", "sequence": "t1"})
+    with pytest.raises(ValueError, match="rise-test gammas"):
+        calibrate_entry("tiny", "t1", path, schedule="uniform10", normals=1, lesions=1, rise_gammas=(-0.1,))
+    report = calibrate_entry("tiny", "t1", path, schedule="uniform10", normals=1, lesions=1,
+                             gammas=(10.0,), min_flag_sizes=(256.0,), rise_gammas=(0.0, 1e-6))
+    section = json.loads(path.with_suffix(".json").read_text())["inference"]
+    assert section == report["chosen"]
+    rows = {(r["gamma"], r["min_flag_mm3"], r["rise_gamma"]): r for r in section["calibration"]["table"]}
+    assert set(rows) == {(10.0, 256.0, 0.0), (10.0, 256.0, 1e-6)}
+    expected = choose_setting(rows, MAX_NORMAL_FLAGS)
+    assert (section["gamma"], section["min_flag_mm3"], section["rise_gamma"]) == expected
+    analyzer = Analyzer(profile="tiny", device="cpu", model_path=path)
+    assert analyzer.rise_gamma == (expected[2] or None)
+    assert Analyzer(profile="tiny", device="cpu", model_path=path, rise_gamma=0.0).rise_gamma is None  # 0: off
+    with pytest.raises(ValueError, match="rise test's gamma must be a number >= 0"):
+        Analyzer(profile="tiny", device="cpu", model_path=path, rise_gamma=-1.0)

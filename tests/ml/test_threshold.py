@@ -189,3 +189,46 @@ def test_phase_two_refuses_a_pass_limit_below_one(brain_ball):
     x, lesion, rng = _setup(brain_ball)
     with pytest.raises(ValueError, match="at least one pass"):
         iterative_mask_refinement(FakeReconstructor(x, lesion, rng), x, brain_ball, gamma=0.02, max_refine_passes=0)
+
+
+def _curve_with_late_rise(last: float) -> tuple[np.ndarray, np.ndarray]:
+    """Flat t_i = 0.01 up to step 95, a gradual rise over steps 96-99 (a large lesion's errors), then
+    ``last``, the scan's single largest error, at step 100."""
+    i = np.arange(1, 101, dtype=float)
+    t = np.full(100, 0.01)
+    t[95:99] = (0.03, 0.06, 0.09, 0.12)
+    t[99] = last
+    return i, t
+
+
+def test_rise_test_finds_a_gradual_rise_that_the_spec_rule_misses():
+    i, t = _curve_with_late_rise(0.2)
+    spec = choose_threshold(i, t, gamma=0.1)
+    assert spec.k_star is None and spec.threshold == 0.2  # nothing would be flagged
+    choice = choose_threshold(i, t, gamma=0.1, rise_gamma=0.015)
+    assert (choice.method, choice.k_star, choice.threshold) == ("rise", 96, 0.03)
+    assert choose_threshold(i, t, gamma=0.1, rise_gamma=0.05).k_star is None  # a rise below its gamma
+
+
+def test_rise_test_ignores_a_lone_largest_error_and_defers_to_the_spec_rule():
+    # A normal scan's curve: flat to the end but for its largest single error.
+    i = np.arange(1, 101, dtype=float)
+    t = np.full(100, 0.02)
+    t[99] = 0.3
+    assert choose_threshold(i, t, gamma=0.1, rise_gamma=0.015).threshold == 0.3
+    # Where the spec's rule fires before the last step, the rise test changes nothing.
+    i, t = _curve_with_late_rise(1.0)
+    spec = choose_threshold(i, t, gamma=0.1)
+    assert spec.k_star == 98
+    with_rise = choose_threshold(i, t, gamma=0.1, rise_gamma=0.015)
+    assert (with_rise.k_star, with_rise.threshold, with_rise.method) == (98, spec.threshold, spec.method)
+
+
+def test_refinement_passes_the_rise_gamma_to_the_threshold_choice(brain_ball):
+    x, lesion, rng = _setup(brain_ball)
+    plain = iterative_mask_refinement(FakeReconstructor(x, lesion, np.random.default_rng(1)), x, brain_ball,
+                                      gamma=100.0)
+    assert plain.k_star is None and not plain.mask.any()  # gamma far too high: nothing found
+    rising = iterative_mask_refinement(FakeReconstructor(x, lesion, np.random.default_rng(1)), x, brain_ball,
+                                       gamma=100.0, rise_gamma=1e-4)
+    assert rising.method == "rise" and np.sum(rising.mask & lesion) >= 0.9 * lesion.sum()

@@ -52,24 +52,23 @@ def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _rise_gammas(text: str) -> tuple[float, ...]:
+def _numbers(text: str, smallest_ok, message: str) -> tuple[float, ...]:
+    """A comma-separated list of finite numbers, each passing ``smallest_ok``; else ``message``."""
     try:
         values = tuple(float(v) for v in _csv(text))
     except ValueError:
         values = ()
-    if not values or min(values) < 0 or not all(math.isfinite(v) for v in values):
-        raise argparse.ArgumentTypeError("give gammas >= 0 (0: the rise test off), e.g. 0,0.01,0.02")
+    if not values or not all(math.isfinite(v) for v in values) or not smallest_ok(min(values)):
+        raise argparse.ArgumentTypeError(message)
     return values
+
+
+def _rise_gammas(text: str) -> tuple[float, ...]:
+    return _numbers(text, lambda v: v >= 0, "give gammas >= 0 (0: the rise test off), e.g. 0,0.01,0.02")
 
 
 def _volumes(text: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(v) for v in _csv(text))
-    except ValueError:
-        values = ()
-    if not values or min(values) <= 0:
-        raise argparse.ArgumentTypeError("give positive volumes in mm^3, e.g. 120,250,500,800")
-    return values
+    return _numbers(text, lambda v: v > 0, "give positive volumes in mm^3, e.g. 120,250,500,800")
 
 
 def _flag_bound(text: str) -> float:

@@ -73,14 +73,17 @@ def test_subprocess_has_no_traceback(tmp_path):
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_a_smallest_flag_that_is_not_a_volume_is_refused_in_one_line(tmp_path, capsys):
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--min-flag-mm3", "-5", "smallest flag"), ("--rise-gamma", "-0.01", "rise test's gamma must be a number >= 0"),
+])
+def test_a_bad_inference_setting_is_refused_in_one_line(tmp_path, capsys, option, value, message):
     inside, affine = _ball()
     scan = _write(tmp_path, "brain.nii.gz", inside * 100.0, affine)
     code = main(["infer", str(scan), "--out", str(tmp_path / "out"), "--profile", "tiny", "--device", "cpu",
-                 "--min-flag-mm3", "-5"])
+                 option, value])
     err = capsys.readouterr().err
     assert code != 0 and len(err.strip().splitlines()) == 1
-    assert "smallest flag" in err and "Traceback" not in err
+    assert message in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
 
 
@@ -88,6 +91,8 @@ def test_a_smallest_flag_that_is_not_a_volume_is_refused_in_one_line(tmp_path, c
     ("--min-flag-sizes", "abc", "positive volumes"), ("--min-flag-sizes", "120,-5", "positive volumes"),
     ("--min-flag-sizes", "", "positive volumes"), ("--max-normal-flags", "-1", "number >= 0"),
     ("--max-normal-flags", "abc", "number >= 0"), ("--max-normal-flags", "nan", "number >= 0"),
+    ("--rise-gammas", "0,-0.01", "gammas >= 0"), ("--rise-gammas", "abc", "gammas >= 0"),
+    ("--rise-gammas", "inf", "gammas >= 0"), ("--min-flag-sizes", "120,nan", "positive volumes"),
 ])
 def test_bad_calibration_options_are_refused_in_one_line(capsys, option, value, message):
     code = main(["calibrate", "--profile", "tiny", option, value, "--dry-run"])

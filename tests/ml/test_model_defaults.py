@@ -1,7 +1,7 @@
-"""A model's calibrated gamma, smallest flag and search schedule (its metadata's `inference`
+"""A model's calibrated gamma, smallest flag, rise test and search schedule (its metadata's `inference`
 section, written by `itermask3d calibrate`) are what an Analyzer runs by default; explicit
 arguments override them. The shipped T1 model relies on this to run the coarse-fine search, the
-FLAIR model for its gamma and smallest flag."""
+FLAIR model for its gamma, rise test and smallest flag."""
 import json
 
 import nibabel as nib
@@ -22,16 +22,19 @@ def calibrated_model(tmp_path):
     path = tmp_path / "tiny_t1.pt"
     save_weights(build_network(get_profile("tiny")), path,
                  {"profile": "tiny", "sequence": "t1",
-                  "inference": {"gamma": 0.07, "schedule": "uniform4", "min_flag_mm3": 900.0}})
+                  "inference": {"gamma": 0.07, "schedule": "uniform4", "min_flag_mm3": 900.0,
+                                "rise_gamma": 0.01}})
     return path
 
 
 def test_metadata_sets_the_defaults_and_arguments_override_them(calibrated_model):
     default = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments")
     assert (default.schedule, default.gamma, default.min_flag_mm3) == ("uniform4", 0.07, 900.0)
+    assert default.rise_gamma == 0.01
+    # rise_gamma 0 switches the model's rise test off (infer --rise-gamma 0), it does not fall back to the metadata.
     chosen = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments",
-                      schedule="spec", gamma=0.02, min_flag_mm3=300.0)
-    assert (chosen.schedule, chosen.gamma, chosen.min_flag_mm3) == ("spec", 0.02, 300.0)
+                      schedule="spec", gamma=0.02, min_flag_mm3=300.0, rise_gamma=0.0)
+    assert (chosen.schedule, chosen.gamma, chosen.min_flag_mm3, chosen.rise_gamma) == ("spec", 0.02, 300.0, None)
 
 
 @pytest.mark.parametrize("size", [0.0, -5.0])

@@ -183,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedules", type=_csv, default=["spec", "coarse-fine"],
                    help="threshold-search schedules to compare, e.g. spec,coarse-fine; a '+normative' suffix "
                         "(spec+normative) divides the error by the model's normative error scale, a '+rise' "
-                        "suffix adds the rise test with the model's (or --rise-gamma's) gamma")
+                        "suffix adds the rise test with the model's (or --rise-gamma's) gamma; a plain name runs the "
+                        "spec's rule alone, so the shipped FLAIR default is spec+rise")
     p.add_argument("--rise-gamma", type=float, default=None, help="gamma of the rise test for '+rise' variants")
     p.add_argument("--cases-per-group", type=int, default=2)
     p.add_argument("--limit", type=int, default=None, help="run only a stratified subset of this many cases")

@@ -46,14 +46,16 @@ class Analyzer:
     connected component reported as a flag) likewise; registration: "affine" or "moments";
     normative: divide the error by the weights' normative error scale (None: when their metadata
     names one; True: it must; False: never, the spec's plain squared error); rise_gamma: the second
-    threshold test of ``threshold.choose_threshold`` (None: the metadata's, if any; 0: off).
+    threshold test of ``threshold.choose_threshold`` (None: the metadata's, if any; 0: off);
+    min_peak_ratio: a flag's peak anomaly must reach this fraction of the scan's strongest flag's
+    (``flags.find_flags``; None: the metadata's, if any; 0: off).
     """
 
     def __init__(self, profile: str = "fast", sequence: str = "t1", device: str = "auto",
                  model_path: str | Path | None = None, schedule: str | None = None,
                  gamma: float | None = None, registration: str = "affine",
                  min_flag_mm3: float | None = None, normative: bool | None = None,
-                 rise_gamma: float | None = None) -> None:
+                 rise_gamma: float | None = None, min_peak_ratio: float | None = None) -> None:
         if sequence not in SEQUENCES:
             raise ValueError(f"unknown sequence {sequence!r}; choose one of {', '.join(SEQUENCES)}")
         self.profile: Profile = get_profile(profile)
@@ -89,6 +91,10 @@ class Analyzer:
         if not np.isfinite(rise) or rise < 0:
             raise ValueError(f"the rise test's gamma must be a number >= 0 (0 turns it off), not {rise:g}")
         self.rise_gamma = rise or None
+        self.min_peak_ratio = float(_first_given(min_peak_ratio, inference_defaults.get("min_peak_ratio"), 0.0))
+        if not 0.0 <= self.min_peak_ratio <= 1.0:  # also refuses nan
+            raise ValueError(f"the smallest peak ratio of a flag must lie in 0..1 (0 turns it off), "
+                             f"not {self.min_peak_ratio:g}")
         if self.min_flag_mm3 <= 0:
             raise ValueError(f"the smallest flag must be a positive volume in mm^3, not {self.min_flag_mm3:g}")
         # like the scaling, the error scale belongs to these weights: gamma was calibrated with it
@@ -151,7 +157,7 @@ class Analyzer:
         anomaly = np.clip(prepared.to_native(anomaly_grid), 0.0, 1.0) * scan.foreground
         mask = (prepared.to_native(refined.mask.astype(np.float32)) > 0.5) & scan.foreground
         reconstruction = prepared.denormalise(prepared.to_native(refined.reconstruction)) * scan.foreground
-        labels, flags = find_flags(mask, anomaly, scan.affine, self.min_flag_mm3)
+        labels, flags, weak = find_flags(mask, anomaly, scan.affine, self.min_flag_mm3, self.min_peak_ratio)
         quality = [issue.to_dict() for issue in rescan_issues(scan)]
         save_nifti(anomaly.astype(np.float32), scan.affine, out_dir / "anomaly_map.nii.gz", display_range=(0.0, 1.0))
         save_nifti(labels, scan.affine, out_dir / "anomaly_mask.nii.gz", dtype=np.uint16,
@@ -174,7 +180,10 @@ class Analyzer:
             "model": dict(self.model_info),
             "details": {
                 "schedule": self.schedule, "gamma": self.gamma, "rise_gamma": self.rise_gamma,
-                "min_flag_mm3": self.min_flag_mm3,
+                "min_flag_mm3": self.min_flag_mm3, "min_peak_ratio": self.min_peak_ratio,
+                # left out of the flags, not hidden: the reviewer can still find them in the anomaly map
+                "weak_regions": [{k: w[k] for k in ("volume_mm3", "centroid_mm", "max_anomaly", "peak_ratio")}
+                                 for w in weak],
                 "k_star": refined.k_star,
                 "derivative": refined.method, "tangent_r2": round(float(refined.r2), 4),
                 "refine_sizes": refined.refine_sizes, "registration": prepared.registration,

@@ -164,6 +164,8 @@ def summarise_schedule(entries: list[dict]) -> dict:
             "scan_score_aurocs": alternatives,
             "median_dice_lesions_1cm_plus": _median([e.get("dice") for e in big]),
             "median_flags_normal": _median([e["flags"] for e in normal]),
+            "mean_stray_flags_lesion": (float(np.mean([e["stray_flags"] for e in lesions]))
+                                        if lesions and all("stray_flags" in e for e in lesions) else float("nan")),
             # The median hides a minority of flagged normals; each one costs a reader in a worklist.
             "flagged_rate_normal": float(np.mean([e["flags"] > 0 for e in normal])) if normal else float("nan"),
             "rescan_rate_normal": float(np.mean([e.get("rescan", False) for e in normal])) if normal else float("nan"),
@@ -192,7 +194,9 @@ def write_report(path: Path, summaries: dict[str, dict], meta: dict) -> None:
              "the AUROC rows use the spec's score alone unless they say otherwise."
              + (f" Variants named `+rise` add the rise test (ours: the search curve without its largest error "
                 f"must rise by more than {meta['rise_gamma']:g} per step) to the spec's rule." if meta.get("rise_gamma")
-                else ""), ""]
+                else "")
+             + (f" Regions whose peak anomaly stays under {meta['min_peak_ratio']:g} x the scan's strongest flag's "
+                f"are left out of the flags (the model's `min_peak_ratio`)." if meta.get("min_peak_ratio") else ""), ""]
     lines += ["## Targets (fast profile, 2-core CPU)", "", "| metric | target | " + " | ".join(summaries) + " |",
               "|---|---|" + "---|" * len(summaries)]
     targets = [("median Dice, lesions >= 1 cm", ">= 0.6", lambda s: s["median_dice_lesions_1cm_plus"]),
@@ -202,6 +206,8 @@ def write_report(path: Path, summaries: dict[str, dict], meta: dict) -> None:
                 lambda s: s.get("scan_score_aurocs", {}).get("score_with_checks", {}).get("artefact", float("nan"))),
                ("median flags per normal scan", "<= 1", lambda s: s["median_flags_normal"]),
                ("normal scans with any flag", "", lambda s: s.get("flagged_rate_normal", float("nan"))),
+               ("flags off the lesion per lesion scan (mean)", "",
+                lambda s: s.get("mean_stray_flags_lesion", float("nan"))),
                ("normal scans sent for rescan", "", lambda s: s.get("rescan_rate_normal", float("nan"))),
                ("median seconds per case", "<= 60", lambda s: s["median_seconds"]),
                ("median network passes per case", "", lambda s: s["median_passes"])]
@@ -269,7 +275,7 @@ def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "profile": profile, "sequence": sequence,
             "device": analyzer.device.type, "hardware": hardware_description(analyzer.device),
             "model": analyzer.model_info["name"] + " " + analyzer.model_info["version"], "trained": analyzer.trained,
-            "scaling": analyzer.scaling,
+            "scaling": analyzer.scaling, "min_peak_ratio": analyzer.min_peak_ratio,
             "rise_gamma": analyzer.rise_gamma if any("rise" in parse_variant(v)[1] for v in schedules) else None,
             "cases": len(specs), "cases_per_group": f"{cases_per_group}, limit {limit}" if limit else cases_per_group, "seed": seed, "notes": notes}
     write_report(report, summaries, meta)

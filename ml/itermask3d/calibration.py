@@ -40,6 +40,11 @@ DICE_TOLERANCE = 0.01
 # false flag even jumps the queue as urgent). 0.5 let T1 move to gamma 0.05 with 800 mm^3, which
 # flagged 2 of the 6 benchmark normals (one urgent) and the demo's normal (urgent): ml/BENCHMARK.md.
 MAX_NORMAL_FLAGS = 0.1
+# The shipped models' calibration cases. With 4 normals one flag is already 0.25 per normal; with 12 the
+# FLAIR model's old default left 0.08 flags per normal, with 24 it left 0.42 (ml/README.md, "The rise test").
+DEFAULT_NORMALS, DEFAULT_LESIONS = 24, 16
+# inference settings of a model's metadata that calibration leaves as they are
+KEPT_BY_CALIBRATION = ("normative", "min_peak_ratio", "min_peak_ratio_source")
 
 
 def _calibration_cases(count_normal: int, count_lesion: int, sequence: str, seed: int):
@@ -74,7 +79,7 @@ def choose_setting(table: dict[tuple, dict[str, float]], max_normal_flags: float
 
 
 def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Path | None = None,
-                    schedule: str | None = None, normals: int = 4, lesions: int = 4, seed: int = 777,
+                    schedule: str | None = None, normals: int = DEFAULT_NORMALS, lesions: int = DEFAULT_LESIONS, seed: int = 777,
                     gammas: tuple[float, ...] = DEFAULT_GAMMAS, max_normal_flags: float = MAX_NORMAL_FLAGS,
                     min_flag_sizes: tuple[float, ...] = DEFAULT_MIN_FLAG_MM3, write: bool = True,
                     rise_gammas: tuple[float, ...] = (0.0,)) -> dict:
@@ -113,7 +118,7 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
                 done[threshold] = shrink_to_convergence(reconstruct, prepared.x, prepared.brain, threshold,
                                                         prof.max_refine_passes, error_scale=analyzer.error_scale)[2]
             mask = done[threshold]
-            labels, flags = find_flags(mask, mask.astype(np.float32), prof.grid_affine, min_size)
+            labels, flags, _ = find_flags(mask, mask.astype(np.float32), prof.grid_affine, min_size)
             row = rows[(gamma, min_size, rise)]
             if truth is None:
                 row["normal_flags"].append(len(flags))
@@ -136,8 +141,9 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
     if write:
         path = Path(model_path) if model_path else default_weights_path(profile, sequence)
         metadata = read_metadata(path)
-        # the normative error scale stays: the calibration just ran with it
+        # the normative error scale stays: the calibration just ran with it; so does the peak ratio
+        # of flags, which this calibration does not choose (ml/README.md, "Weak regions")
         metadata["inference"] = {**section, **{k: v for k, v in metadata.get("inference", {}).items()
-                                               if k == "normative"}}
+                                               if k in KEPT_BY_CALIBRATION}}
         write_metadata(path, metadata)
     return {"chosen": section, "curves": curves}

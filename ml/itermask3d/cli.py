@@ -32,15 +32,16 @@ def infer_entry(input_path: Path, out: Path, sequence: str = "t1", profile: str 
                 device: str = "auto", model: Path | None = None, seed: int = 0,
                 schedule: str | None = None, gamma: float | None = None,
                 show_progress: bool = False, min_flag_mm3: float | None = None,
-                rise_gamma: float | None = None) -> dict:
+                rise_gamma: float | None = None, min_peak_ratio: float | None = None) -> dict:
     """Analyse one scan into ``out``; returns result.json's dict."""
     from .api import Analyzer, load_analyzer
 
-    if schedule is None and gamma is None and min_flag_mm3 is None and rise_gamma is None:
+    overrides = {"schedule": schedule, "gamma": gamma, "min_flag_mm3": min_flag_mm3, "rise_gamma": rise_gamma,
+                 "min_peak_ratio": min_peak_ratio}
+    if all(v is None for v in overrides.values()):
         analyzer = load_analyzer(profile=profile, sequence=sequence, device=device, model_path=model)
     else:
-        analyzer = Analyzer(profile=profile, sequence=sequence, device=device, model_path=model,
-                            schedule=schedule, gamma=gamma, min_flag_mm3=min_flag_mm3, rise_gamma=rise_gamma)
+        analyzer = Analyzer(profile=profile, sequence=sequence, device=device, model_path=model, **overrides)
     progress = None
     if show_progress:
         def progress(fraction: float, stage: str) -> None:
@@ -108,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="second threshold test on the search curve without its largest error (ours; 0: off); "
                         "default: the model's calibrated one, if any")
     p.add_argument("--min-flag-mm3", type=float, default=None, help="smallest flag; default: the model's calibrated one")
+    p.add_argument("--min-peak-ratio", type=float, default=None,
+                   help="leave out regions whose peak anomaly stays under this fraction of the strongest flag's "
+                        "(0..1, 0: off; they are listed in result.json as details.weak_regions); default: the model's")
     p.add_argument("--progress", action="store_true", help="print progress on stderr")
 
     p = sub.add_parser("synth", help="write synthetic scans (and lesion ground truth)")
@@ -149,8 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sequence", choices=SEQUENCES, default="t1")
     p.add_argument("--model", type=Path, default=None)
     p.add_argument("--schedule", default=None)
-    p.add_argument("--normals", type=int, default=4)
-    p.add_argument("--lesions", type=int, default=4)
+    p.add_argument("--normals", type=int, default=None,
+                   help="synthetic normal scans (default 24, as for the shipped models; with the lesions about "
+                        "45 min on 2 CPU cores)")
+    p.add_argument("--lesions", type=int, default=None, help="synthetic lesion scans (default 16)")
     p.add_argument("--max-normal-flags", type=_flag_bound, default=None,
                    help="most flags per calibration normal (mean) a setting may leave (default 0.1, "
                         "calibration.MAX_NORMAL_FLAGS)")
@@ -198,7 +204,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "infer":
         result = infer_entry(args.input, args.out, args.sequence, args.profile, args.device, args.model,
                              args.seed, args.schedule, args.gamma, args.progress, args.min_flag_mm3,
-                             args.rise_gamma)
+                             args.rise_gamma, args.min_peak_ratio)
         summary = {k: result[k] for k in ("score", "triage", "threshold", "passes", "seconds")}
         summary["flags"] = len(result["flags"])
         print(json.dumps(summary))
@@ -223,10 +229,11 @@ def _run(args: argparse.Namespace) -> int:
         options = {"min_flag_sizes": args.min_flag_sizes} if args.min_flag_sizes else {}
         if args.rise_gammas:
             options["rise_gammas"] = args.rise_gammas
-        if args.max_normal_flags is not None:
-            options["max_normal_flags"] = args.max_normal_flags
-        report = calibrate_entry(args.profile, args.sequence, args.model, args.schedule, args.normals, args.lesions,
-                                 write=not args.dry_run, **options)
+        for name in ("max_normal_flags", "normals", "lesions"):
+            if getattr(args, name) is not None:
+                options[name] = getattr(args, name)
+        report = calibrate_entry(args.profile, args.sequence, args.model, args.schedule, write=not args.dry_run,
+                                 **options)
         print(json.dumps(report, indent=1))
     elif args.command == "normative":
         from .normative import normative_entry

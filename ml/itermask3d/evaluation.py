@@ -144,6 +144,8 @@ def evaluate_case(case_path: Path, result_dir: Path) -> dict:
         hit = [bool(np.any(labels[truth_components == c] > 0)) for c in range(1, count + 1)]
         entry["lesions"] = count
         entry["lesion_hit_rate"] = float(np.mean(hit)) if hit else float("nan")
+        # each flag that touches no lesion is a false lead a reviewer has to reject
+        entry["stray_flags"] = sum(1 for flag in result["flags"] if not np.any(truth[labels == flag["label"]]))
     return entry
 
 

@@ -21,11 +21,11 @@ def test_stratified_subset_takes_every_group():
     assert [s["kind"] for s in subset] == ["normal", "lesion", "artefact"] * 2
 
 
-def _entry(case, score, mean_error, threshold, dice=None):
+def _entry(case, score, mean_error, threshold, dice=None, stray_flags=0):
     entry = {"case": case, "score": score, "mean_error": mean_error, "threshold": threshold, "flags": int(score > 0),
              "seconds": 10.0, "passes": 120}
     if dice is not None:
-        entry.update(dice=dice, lesion_hit_rate=float(dice > 0))
+        entry.update(dice=dice, lesion_hit_rate=float(dice > 0), stray_flags=stray_flags)
     return entry
 
 
@@ -58,13 +58,16 @@ def test_summary_and_report_show_each_scan_score(tmp_path):
 def test_share_of_flagged_normals_is_reported_where_the_median_hides_it(tmp_path):
     # Two of six normals carry flags: the median is 0, the share is one in three.
     entries = [_entry(f"normal_{n:02d}.nii.gz", 0.002 if n < 2 else 0.0, 0.02, 0.05) for n in range(6)]
-    entries.append(_entry("lesion_cavity_r12_00.nii.gz", 0.01, 0.02, 0.05, dice=0.7))
+    entries.append(_entry("lesion_cavity_r12_00.nii.gz", 0.01, 0.02, 0.05, dice=0.7, stray_flags=3))
+    entries.append(_entry("lesion_tumour_r5_00.nii.gz", 0.01, 0.02, 0.05, dice=0.6))
     summary = summarise_schedule(entries)
+    assert summary["mean_stray_flags_lesion"] == pytest.approx(1.5)
     assert summary["median_flags_normal"] == 0.0
     assert summary["flagged_rate_normal"] == pytest.approx(1 / 3)
     text = _report_text(tmp_path, summary, cases=7)
     assert "| median flags per normal scan | <= 1 | 0.000 |" in text
     assert "| normal scans with any flag |  | 0.333 |" in text
+    assert "| flags off the lesion per lesion scan (mean) |  | 1.500 |" in text
 
 
 def test_rescan_recommendations_are_reported_beside_the_spec_score(tmp_path):

@@ -130,3 +130,22 @@ def test_calibration_searches_rise_gammas_and_the_analyzer_runs_the_choice(tmp_p
     assert Analyzer(profile="tiny", device="cpu", model_path=path, rise_gamma=0.0).rise_gamma is None  # 0: off
     with pytest.raises(ValueError, match="rise test's gamma must be a number >= 0"):
         Analyzer(profile="tiny", device="cpu", model_path=path, rise_gamma=-1.0)
+
+
+def test_calibrating_from_the_cli_keeps_the_peak_ratio_it_does_not_choose(tmp_path, capsys):
+    import json
+
+    from itermask3d.checkpoints import save_weights
+    from itermask3d.cli import main
+    from itermask3d.networks import build_network
+    from itermask3d.profiles import get_profile
+
+    path = tmp_path / "tiny_t1.pt"
+    save_weights(build_network(get_profile("tiny")), path,
+                 {"profile": "tiny", "sequence": "t1", "inference": {"gamma": 0.3, "min_peak_ratio": 0.25}})
+    code = main(["calibrate", "--profile", "tiny", "--model", str(path), "--schedule", "uniform10",
+                 "--normals", "1", "--lesions", "1", "--min-flag-sizes", "256"])
+    assert code == 0, capsys.readouterr().err
+    section = json.loads(path.with_suffix(".json").read_text())["inference"]
+    assert section["calibration"]["cases"].startswith("1 normal + 1 lesion")
+    assert section["min_peak_ratio"] == 0.25 and section["min_flag_mm3"] == 256.0

@@ -44,3 +44,33 @@ def test_surface_distance():
     b = np.roll(a, 2, axis=0)
     assert 0.5 < surface_distance(a, b, (1, 1, 1)) < 2.0
     assert surface_distance(a, b, (2, 1, 1)) > surface_distance(a, b, (1, 1, 1))
+
+
+def test_a_case_counts_lesions_found_and_flags_that_touch_no_lesion(tmp_path):
+    import json
+
+    import nibabel as nib
+
+    from itermask3d.evaluation import evaluate_case
+
+    affine = np.diag([2.0, 2.0, 2.0, 1.0])
+    image = np.zeros((30, 30, 30), np.float32)
+    image[3:27, 3:27, 3:27] = 100.0
+    truth = np.zeros(image.shape, np.uint8)
+    truth[5:9, 5:9, 5:9] = 1  # lesion A: found by flag 1
+    truth[20:24, 5:9, 5:9] = 1  # lesion B: missed
+    labels = np.zeros(image.shape, np.uint16)
+    labels[6:10, 6:10, 6:10] = 1
+    labels[15:18, 20:23, 20:23] = 2  # on no lesion
+    nib.save(nib.Nifti1Image(image, affine), tmp_path / "lesion_small_00.nii.gz")
+    nib.save(nib.Nifti1Image(truth, affine), tmp_path / "lesion_small_00_truth.nii.gz")
+    out = tmp_path / "result"
+    out.mkdir()
+    nib.save(nib.Nifti1Image(labels, affine), out / "anomaly_mask.nii.gz")
+    nib.save(nib.Nifti1Image((labels > 0).astype(np.float32), affine), out / "anomaly_map.nii.gz")
+    flags = [{"label": 1}, {"label": 2}]
+    (out / "result.json").write_text(json.dumps({"score": 0.01, "mean_error": 0.02, "threshold": 0.05,
+                                                 "flags": flags, "seconds": 1.0, "passes": 3, "quality": []}))
+    entry = evaluate_case(tmp_path / "lesion_small_00.nii.gz", out)
+    assert entry["lesions"] == 2 and entry["lesion_hit_rate"] == 0.5 and entry["stray_flags"] == 1
+    assert entry["dice"] == pytest.approx(2 * 27 / (128 + 64 + 27))

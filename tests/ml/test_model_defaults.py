@@ -23,18 +23,19 @@ def calibrated_model(tmp_path):
     save_weights(build_network(get_profile("tiny")), path,
                  {"profile": "tiny", "sequence": "t1",
                   "inference": {"gamma": 0.07, "schedule": "uniform4", "min_flag_mm3": 900.0,
-                                "rise_gamma": 0.01}})
+                                "rise_gamma": 0.01, "min_peak_ratio": 0.3}})
     return path
 
 
 def test_metadata_sets_the_defaults_and_arguments_override_them(calibrated_model):
     default = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments")
     assert (default.schedule, default.gamma, default.min_flag_mm3) == ("uniform4", 0.07, 900.0)
-    assert default.rise_gamma == 0.01
+    assert default.rise_gamma == 0.01 and default.min_peak_ratio == 0.3
     # rise_gamma 0 switches the model's rise test off (infer --rise-gamma 0), it does not fall back to the metadata.
     chosen = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments",
-                      schedule="spec", gamma=0.02, min_flag_mm3=300.0, rise_gamma=0.0)
+                      schedule="spec", gamma=0.02, min_flag_mm3=300.0, rise_gamma=0.0, min_peak_ratio=0.0)
     assert (chosen.schedule, chosen.gamma, chosen.min_flag_mm3, chosen.rise_gamma) == ("spec", 0.02, 300.0, None)
+    assert chosen.min_peak_ratio == 0.0
 
 
 @pytest.mark.parametrize("size", [0.0, -5.0])
@@ -82,23 +83,49 @@ def test_unreadable_metadata_is_refused_rather_than_replaced_by_defaults(calibra
         Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments")
 
 
-def test_flags_smaller_than_the_models_smallest_flag_are_not_reported(calibrated_model, tmp_path):
+def _two_regions(analyzer, tmp_path, weak_error=1.0):
+    """A prepared normal scan and a final mask on the 4 mm grid with a 512 mm^3 component (error
+    ``weak_error``) and a 1728 mm^3 one (error 1) inside the brain."""
     case = make_case("normal", "t1", seed=4, spacing_mm=(3.0, 3.0, 3.0))
     scan = tmp_path / "scan.nii.gz"
     nib.save(case.image, str(scan))
-    analyzer = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments")
     prepared = analyzer.prepare(load_scan(scan))
-    # A final mask on the 4 mm grid with a 512 mm^3 and a 1728 mm^3 component inside the brain.
     centre = np.array(np.nonzero(prepared.brain)).mean(axis=1).astype(int)
     mask = np.zeros(prepared.brain.shape, dtype=bool)
+    error = np.zeros(prepared.brain.shape, dtype=np.float32)
     i, j, k = centre + [-6, 0, 0]
     mask[i:i + 2, j:j + 2, k:k + 2] = True
+    error[i:i + 2, j:j + 2, k:k + 2] = weak_error
     i, j, k = centre + [4, 0, 0]
     mask[i - 1:i + 2, j - 1:j + 2, k - 1:k + 2] = True
+    error[i - 1:i + 2, j - 1:j + 2, k - 1:k + 2] = 1.0
     assert (mask <= prepared.brain).all()
-    refined = RefinementResult(reconstruction=prepared.x, error=mask.astype(np.float32), mask=mask, threshold=0.5,
+    refined = RefinementResult(reconstruction=prepared.x, error=error, mask=mask, threshold=0.05,
                                passes=1, search_steps=[100], search_thresholds=[0.5], search_fractions=[0.0],
                                k_star=None, method="finite-difference", r2=0.0)
+    return prepared, refined
+
+
+def test_a_region_far_weaker_than_the_strongest_flag_is_listed_not_flagged(calibrated_model, tmp_path):
+    analyzer = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments",
+                        min_flag_mm3=10.0)  # the model's peak ratio, 0.3
+    prepared, refined = _two_regions(analyzer, tmp_path, weak_error=0.1)
+    result = analyzer.write_results(prepared, refined, tmp_path / "out", 0.0)
+    assert len(result["flags"]) == 1 and result["flags"][0]["volume_mm3"] > 1000.0
+    assert result["details"]["min_peak_ratio"] == 0.3
+    [weak] = result["details"]["weak_regions"]
+    assert weak["peak_ratio"] < 0.3 and 0 < weak["volume_mm3"] < 1000.0 and len(weak["centroid_mm"]) == 3
+    labels = nib.load(str(tmp_path / "out" / "anomaly_mask.nii.gz")).get_fdata()
+    assert int(labels.max()) == 1
+    analyzer.min_peak_ratio = 0.0  # off: both are flags
+    every = analyzer.write_results(prepared, refined, tmp_path / "all", 0.0)
+    assert len(every["flags"]) == 2 and every["details"]["weak_regions"] == []
+    assert every["score"] == result["score"]  # the scan-level score still counts the weak region
+
+
+def test_flags_smaller_than_the_models_smallest_flag_are_not_reported(calibrated_model, tmp_path):
+    analyzer = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments")
+    prepared, refined = _two_regions(analyzer, tmp_path)
     flags = {}
     for size in (10.0, 900.0):
         analyzer.min_flag_mm3 = size

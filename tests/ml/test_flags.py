@@ -1,0 +1,57 @@
+"""Lesion flags on the scan grid: size limit, peak ratio, the fields a reviewer reads."""
+import numpy as np
+import pytest
+
+from itermask3d.flags import find_flags
+
+# 1 x 1 x 2 mm voxels, shifted: volumes and centroids must use the affine
+AFFINE = np.array([[1.0, 0, 0, -10.0], [0, 1.0, 0, 20.0], [0, 0, 2.0, 5.0], [0, 0, 0, 1]])
+
+
+def _cube(mask, anomaly, corner, size, peak):
+    region = tuple(slice(c, c + size) for c in corner)
+    mask[region] = True
+    anomaly[region] = peak * 0.5
+    anomaly[corner] = peak  # one voxel at the region's peak
+
+
+def _scene():
+    """A strong 6^3 region (peak 0.9), a weaker 5^3 region (peak 0.3), a strong 2^3 speck (peak 1.0)."""
+    mask = np.zeros((40, 40, 20), dtype=bool)
+    anomaly = np.zeros(mask.shape, dtype=np.float32)
+    _cube(mask, anomaly, (2, 2, 2), 6, 0.9)
+    _cube(mask, anomaly, (25, 25, 10), 5, 0.3)
+    _cube(mask, anomaly, (30, 5, 2), 2, 1.0)
+    return mask, anomaly
+
+
+def test_flags_carry_volume_centroid_and_box_in_the_scans_own_units():
+    mask, anomaly = _scene()
+    labels, flags, weak = find_flags(mask, anomaly, AFFINE, min_volume_mm3=100.0)
+    assert weak == [] and [f["label"] for f in flags] == [1, 2]  # the 16 mm^3 speck is below the size limit
+    big = flags[0]
+    assert big["voxel_count"] == 216 and big["volume_mm3"] == pytest.approx(432.0)
+    assert big["centroid_voxel"] == [4, 4, 4] and big["centroid_mm"] == pytest.approx([-5.5, 24.5, 14.0])
+    assert big["bbox_voxel"] == [[2, 2, 2], [7, 7, 7]] and big["max_anomaly"] == pytest.approx(0.9)
+    assert set(np.unique(labels)) == {0, 1, 2} and (labels == 2).sum() == 125
+
+
+def test_a_region_far_weaker_than_the_strongest_flag_is_listed_as_weak_not_flagged():
+    mask, anomaly = _scene()
+    labels, flags, weak = find_flags(mask, anomaly, AFFINE, min_volume_mm3=100.0, min_peak_ratio=0.5)
+    # the speck's peak (1.0) does not count: it is too small to be a flag, so 0.9 is the strongest
+    assert [f["voxel_count"] for f in flags] == [216] and flags[0]["label"] == 1
+    assert len(weak) == 1 and weak[0]["voxel_count"] == 125
+    assert weak[0]["peak_ratio"] == pytest.approx(0.3 / 0.9, abs=1e-3) and "label" not in weak[0]
+    assert (labels > 0).sum() == 216 and labels[27, 27, 12] == 0  # nothing of the weak region in the mask
+
+
+def test_a_ratio_at_or_below_the_weaker_peak_keeps_both():
+    mask, anomaly = _scene()
+    _, flags, weak = find_flags(mask, anomaly, AFFINE, min_volume_mm3=100.0, min_peak_ratio=0.3)
+    assert len(flags) == 2 and weak == []
+
+
+def test_an_empty_mask_has_no_flags():
+    labels, flags, weak = find_flags(np.zeros((8, 8, 8), bool), np.zeros((8, 8, 8)), AFFINE, 100.0, 0.5)
+    assert flags == [] and weak == [] and not labels.any()

@@ -224,3 +224,34 @@ def test_export_carries_the_quality_messages_and_smallest_flag(
     # the run's smallest flag, for audits of missed findings; empty when the run did not record it
     assert float(rows[str(complete)]["min_flag_ml"]) == pytest.approx(0.8) and rows[str(gappy)]["min_flag_ml"] == ""
     assert as_json[complete]["min_flag_ml"] == pytest.approx(0.8) and as_json[gappy]["min_flag_ml"] is None
+
+
+def test_weak_regions_left_out_of_the_flags_are_stored_and_shown(clinician: ApiClient, store, tmp_path: Path) -> None:
+    # The engine leaves out regions far weaker than its strongest flag; the reader must still be able to find them.
+    case_id = upload_case(clinician, tmp_path, "flair scan")
+    weak = [{"volume_mm3": 450.0, "centroid_mm": [6.8, -31.7, -5.1], "max_anomaly": 0.05, "peak_ratio": 0.14}]
+    row = store(case_id, _engine_result("review", details={"min_peak_ratio": 0.25, "weak_regions": weak}))
+    assert row.min_peak_ratio == 0.25
+    body = clinician.get(f"/api/cases/{case_id}").json()
+    assert body["min_peak_ratio"] == 0.25
+    assert body["weak_regions"] == [{"volume_ml": pytest.approx(0.45), "centroid_mm": [6.8, -31.7, -5.1],
+                                     "peak_ratio": 0.14}]
+    # an engine that did not say: no ratio, nothing left out
+    older = upload_case(clinician, tmp_path, "older engine", seed=1)
+    assert store(older, _engine_result("routine")).weak_regions == []
+    assert clinician.get(f"/api/cases/{older}").json()["weak_regions"] == []
+    assert clinician.get(f"/api/cases/{older}").json()["min_peak_ratio"] is None
+
+
+def test_malformed_weak_regions_are_dropped_not_fatal() -> None:
+    good = {"volume_mm3": 130, "centroid_mm": [1, 2.5, -3], "peak_ratio": 0}
+    assert runner.weak_regions({"weak_regions": [good]}) == [
+        {"volume_mm3": 130.0, "centroid_mm": [1.0, 2.5, -3.0], "peak_ratio": 0.0}]
+    bad = [None, "x", {}, {**good, "volume_mm3": 0}, {**good, "peak_ratio": 1.5}, {**good, "peak_ratio": True},
+           {**good, "centroid_mm": [1, 2]}, {**good, "centroid_mm": [1, 2, float("nan")]}, {**good, "centroid_mm": "0,0,0"}]
+    assert runner.weak_regions({"weak_regions": bad + [good]}) == runner.weak_regions({"weak_regions": [good]})
+    for details in (None, {}, {"weak_regions": "none"}):
+        assert runner.weak_regions(details) == []
+    assert runner.min_peak_ratio({"min_peak_ratio": 0}) == 0.0 and runner.min_peak_ratio({"min_peak_ratio": 1}) == 1.0
+    for value in (None, -0.1, 1.01, float("nan"), "0.25", False):
+        assert runner.min_peak_ratio({"min_peak_ratio": value}) is None, value

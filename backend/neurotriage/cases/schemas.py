@@ -39,6 +39,15 @@ class FlagOut(BaseModel):
     verdict: FlagVerdictOut | None
 
 
+class WeakRegionOut(BaseModel):
+    """A region large enough to flag that the engine left out because its peak anomaly stayed far below the
+    strongest flag's (see CaseDetail.min_peak_ratio); shown so the reader can still look at it."""
+
+    volume_ml: float
+    centroid_mm: list[float] = Field(description="Centre in the scan's world coordinates (mm)")
+    peak_ratio: float = Field(description="Its peak anomaly as a fraction of the strongest flag's (0..1)")
+
+
 class QualityIssueOut(BaseModel):
     """An acquisition problem that calls for a rescan (missing slices, heavy noise, ...), found by the engine on the
     scan's own voxel grid."""
@@ -128,6 +137,11 @@ class CaseDetail(CaseSummary):
         description="Smallest region the model reports as a flag (mL, like the flags' volume_ml); smaller "
         "findings are never flagged. None for results stored before the engine reported it."
     )
+    min_peak_ratio: float | None = Field(
+        description="A region is flagged only if its peak anomaly reaches this fraction of the strongest flag's; "
+        "weaker ones are listed in weak_regions. None for results stored before the engine did this."
+    )
+    weak_regions: list[WeakRegionOut]
 
 
 class CasePage(BaseModel):

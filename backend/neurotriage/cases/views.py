@@ -18,6 +18,7 @@ from neurotriage.cases.schemas import (
     ModelInfo,
     QualityIssueOut,
     ReviewState,
+    WeakRegionOut,
 )
 from neurotriage.jobs.models import Flag, Job, Result
 from neurotriage.reviews.case_review import live_claim
@@ -174,4 +175,9 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
         passes=result.passes if result else None,
         seconds=result.seconds if result else None,
         min_flag_ml=result.min_flag_ml if result else None,
+        min_peak_ratio=result.min_peak_ratio if result else None,
+        weak_regions=[
+            WeakRegionOut(volume_ml=r["volume_mm3"] / 1000.0, centroid_mm=r["centroid_mm"], peak_ratio=r["peak_ratio"])
+            for r in (result.weak_regions if result else [])
+        ],
     )

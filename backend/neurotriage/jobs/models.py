@@ -66,6 +66,11 @@ class Result(Base):
     # Smallest region the engine reports as a flag (mm^3): anything smaller is never shown, so the reader
     # must know it. None for results written before the engine said (migration 0004).
     min_flag_mm3: Mapped[float | None] = mapped_column(Float, default=None)
+    # A region is flagged only if its peak anomaly reaches this fraction of the strongest flag's; weaker ones
+    # are kept in weak_regions ({volume_mm3, centroid_mm, peak_ratio}) so the reader can still look at them.
+    # None / [] for results written before the engine did this (migration 0005).
+    min_peak_ratio: Mapped[float | None] = mapped_column(Float, default=None)
+    weak_regions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Storage keys of the result volumes, keyed by kind (anomaly_map, anomaly_mask, reconstruction).
     files: Mapped[dict[str, str]] = mapped_column(JSON)
     # Acquisition problems calling for a rescan (engine's result.json "quality"): each {kind, axis, planes,

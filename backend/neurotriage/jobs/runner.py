@@ -123,14 +123,51 @@ def quality_issues(raw: Any) -> list[dict[str, Any]]:
     return issues
 
 
+def _number(value: Any, low: float, high: float = math.inf, low_inclusive: bool = False) -> float | None:
+    """``value`` as a float when it is a finite number in (low, high] ([low, high] if low_inclusive); else None."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    above = value >= low if low_inclusive else value > low
+    return float(value) if above and value <= high else None
+
+
+def _detail_number(details: Any, key: str, low: float, high: float = math.inf,
+                   low_inclusive: bool = False) -> float | None:
+    value = details.get(key) if isinstance(details, dict) else None
+    number = _number(value, low, high, low_inclusive)
+    if number is None and value is not None:
+        log.warning("ignoring result %s: not a number in the expected range (a %s)", key, type(value).__name__)
+    return number
+
+
 def smallest_flag_mm3(details: Any) -> float | None:
     """The engine's smallest reported flag (``details.min_flag_mm3``); None if absent or not a positive number."""
-    value = details.get("min_flag_mm3") if isinstance(details, dict) else None
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
-        return float(value)
-    if value is not None:
-        log.warning("ignoring result min_flag_mm3: not a positive finite number (a %s)", type(value).__name__)
-    return None
+    return _detail_number(details, "min_flag_mm3", 0.0)
+
+
+def min_peak_ratio(details: Any) -> float | None:
+    """The engine's peak ratio of flags (``details.min_peak_ratio``, 0..1); None if absent or out of range."""
+    return _detail_number(details, "min_peak_ratio", 0.0, 1.0, low_inclusive=True)
+
+
+def weak_regions(details: Any) -> list[dict[str, Any]]:
+    """The regions the engine left out of the flags as too weak (``details.weak_regions``), as stored:
+    volume_mm3 (> 0), centroid_mm (three numbers) and peak_ratio (0..1); malformed entries are dropped (logged)."""
+    raw = details.get("weak_regions") if isinstance(details, dict) else None
+    if not isinstance(raw, list):
+        return []
+    regions = []
+    for item in raw:
+        item = item if isinstance(item, dict) else {}
+        volume = _number(item.get("volume_mm3"), 0.0)
+        ratio = _number(item.get("peak_ratio"), 0.0, 1.0, low_inclusive=True)
+        centre = item.get("centroid_mm")
+        point = [_number(v, -math.inf) for v in centre] if isinstance(centre, list) and len(centre) == 3 else None
+        if volume is None or ratio is None or point is None or None in point:
+            log.warning("ignoring a malformed weak region")
+            continue
+        regions.append({"volume_mm3": volume, "centroid_mm": point, "peak_ratio": ratio})
+    return regions
 
 
 def save_result(
@@ -187,6 +224,8 @@ def store_result(
         model_version=str(model["version"]),
         model_trained=bool(model.get("trained", False)),
         min_flag_mm3=smallest_flag_mm3(result.get("details")),
+        min_peak_ratio=min_peak_ratio(result.get("details")),
+        weak_regions=weak_regions(result.get("details")),
         files=files,
         quality_issues=quality_issues(result.get("quality")),
     )

@@ -621,6 +621,11 @@ export interface components {
              * @description Smallest region the model reports as a flag (mL, like the flags' volume_ml); smaller findings are never flagged. None for results stored before the engine reported it.
              */
             min_flag_ml: number | null;
+            /**
+             * Min Peak Ratio
+             * @description A region is flagged only if its peak anomaly reaches this fraction of the strongest flag's; weaker ones are listed in weak_regions. None for results stored before the engine did this.
+             */
+            min_peak_ratio: number | null;
             model: components["schemas"]["ModelInfo"] | null;
             /** Passes */
             passes: number | null;
@@ -671,6 +676,8 @@ export interface components {
              * Format: date-time
              */
             uploaded_at: string;
+            /** Weak Regions */
+            weak_regions: components["schemas"]["WeakRegionOut"][];
         };
         /** CasePage */
         CasePage: {
@@ -1189,6 +1196,25 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /**
+         * WeakRegionOut
+         * @description A region large enough to flag that the engine left out because its peak anomaly stayed far below the
+         *     strongest flag's (see CaseDetail.min_peak_ratio); shown so the reader can still look at it.
+         */
+        WeakRegionOut: {
+            /**
+             * Centroid Mm
+             * @description Centre in the scan's world coordinates (mm)
+             */
+            centroid_mm: number[];
+            /**
+             * Peak Ratio
+             * @description Its peak anomaly as a fraction of the strongest flag's (0..1)
+             */
+            peak_ratio: number;
+            /** Volume Ml */
+            volume_ml: number;
         };
     };
     responses: never;

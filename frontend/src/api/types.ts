@@ -12,6 +12,7 @@ export type CaseDetail = Schemas['CaseDetail'];
 export type CaseList = Schemas['CasePage'];
 export type Flag = Schemas['FlagOut'];
 export type QualityIssue = Schemas['QualityIssueOut'];
+export type WeakRegion = Schemas['WeakRegionOut'];
 export type FlagVerdict = Schemas['FlagVerdictOut'];
 export type VerdictIn = Schemas['FlagVerdictIn'];
 export type VerdictValue = VerdictIn['verdict'];

@@ -20,6 +20,7 @@ import { CrosshairReadout } from '../components/CrosshairReadout';
 import { ResultSummary } from '../components/ResultSummary';
 import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
 import { FindingsPanel } from '../components/FindingsPanel';
+import { WeakRegions } from '../components/WeakRegions';
 import { actionForKey, neighbourId, stepIndex, type KeyAction } from '../lib/keymap';
 import { loadOverlay, saveOverlay, type OverlaySettings } from '../lib/overlay';
 import { formatDateTime, hasResult } from '../lib/format';
@@ -386,6 +387,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
               </p>
             )}
           </section>
+          {showResult && <WeakRegions c={c} onGoto={(mm) => viewerRef.current?.gotoMM(mm)} />}
           {showResult && <CaseVerdictPanel c={c} canReview={canReview} onNotice={setNotice} />}
           {showResult && (
             <FindingsPanel

@@ -79,7 +79,8 @@ def choose_setting(table: dict[tuple, dict[str, float]], max_normal_flags: float
 
 
 def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Path | None = None,
-                    schedule: str | None = None, normals: int = DEFAULT_NORMALS, lesions: int = DEFAULT_LESIONS, seed: int = 777,
+                    schedule: str | None = None, normals: int = DEFAULT_NORMALS, lesions: int = DEFAULT_LESIONS,
+                    seed: int = 777,
                     gammas: tuple[float, ...] = DEFAULT_GAMMAS, max_normal_flags: float = MAX_NORMAL_FLAGS,
                     min_flag_sizes: tuple[float, ...] = DEFAULT_MIN_FLAG_MM3, write: bool = True,
                     rise_gammas: tuple[float, ...] = (0.0,)) -> dict:

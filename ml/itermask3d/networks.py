@@ -6,13 +6,47 @@ I, J, K must be divisible by 2 ** len(channels).
 """
 from __future__ import annotations
 
-from typing import Sequence
+import contextlib
+from typing import Iterator, Sequence
 
 import torch
 from monai.networks.blocks import Convolution, ResidualUnit, UpSample
 from torch import nn
 
 from .profiles import Profile
+
+
+class OneDnnConv3d(nn.Conv3d):
+    """An nn.Conv3d that runs oneDNN (mkldnn) whenever no gradient is needed on a CPU.
+
+    PyTorch's CPU dispatcher sends a batch-1 convolution whose N * C * D * H is at most 20480 to
+    its im2col fallback, a rule tuned for 2D images: in the ``fast`` network that is 17 of the 24
+    convolutions of an inference pass (the 2- to 16-channel inputs), each 4-12x slower than
+    oneDNN (``scripts/time_network_passes.py``). Training (batch >= 2, gradients) is unaffected.
+    Results agree with PyTorch's own choice to float32 rounding (``tests/ml/test_network.py``);
+    ``pytorch_dispatch()`` restores that choice, to compare.
+    """
+
+    enabled = True
+
+    def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        if (OneDnnConv3d.enabled and input.device.type == "cpu" and input.dtype == torch.float32
+                and not torch.is_grad_enabled() and self.padding_mode == "zeros"
+                and not isinstance(self.padding, str)
+                and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled):
+            return torch.ops.aten.mkldnn_convolution(input, weight, bias, list(self.padding), list(self.stride),
+                                                     list(self.dilation), self.groups)
+        return super()._conv_forward(input, weight, bias)
+
+
+@contextlib.contextmanager
+def pytorch_dispatch() -> Iterator[None]:
+    """Within the block, ``OneDnnConv3d`` leaves the choice of kernel to PyTorch (timing, tests)."""
+    OneDnnConv3d.enabled = False
+    try:
+        yield
+    finally:
+        OneDnnConv3d.enabled = True
 
 
 class ResidualUNet3D(nn.Module):
@@ -61,6 +95,9 @@ class ResidualUNet3D(nn.Module):
             ))
             previous = width
         self.head = Convolution(3, previous, out_channels, kernel_size=1, conv_only=True)
+        for module in self.modules():
+            if type(module) is nn.Conv3d:  # MONAI builds plain ones; same parameters, faster CPU inference
+                module.__class__ = OneDnnConv3d
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """inputs (N, 2, I, J, K) -> reconstruction (N, 1, I, J, K)."""

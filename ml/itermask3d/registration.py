@@ -85,6 +85,10 @@ def affine_registration(scan, initial: np.ndarray, iterations: int = 60) -> tupl
     method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=32)
     method.SetMetricSamplingStrategy(method.REGULAR)
     method.SetMetricSamplingPercentage(0.05, seed=12345)
+    # The metric needs the moving image's gradient at 5 % of the points only: computing it there, not as a
+    # filtered image of the whole scan at every level, made registration 1.5-2.5x faster on six synthetic
+    # uploads, each lesion's centre landing within 0.1 mm of where it did before (ml/README.md, "CPU speed").
+    method.MetricUseMovingImageGradientFilterOff()
     method.SetInterpolator(sitk.sitkLinear)
     method.SetOptimizerAsRegularStepGradientDescent(learningRate=1.0, minStep=1e-3,
                                                     numberOfIterations=iterations, relaxationFactor=0.6)

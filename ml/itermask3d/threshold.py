@@ -33,11 +33,22 @@ def forced_fraction_mask(error: np.ndarray, brain: np.ndarray, keep_fraction: fl
     """
     flat_index = np.flatnonzero(brain)
     values = error.ravel()[flat_index]
-    count = int(round(keep_fraction * len(values)))
-    order = np.argsort(-values, kind="stable")
+    n = len(values)
+    count = int(round(keep_fraction * n))
     mask = np.zeros(error.size, dtype=bool)
-    mask[flat_index[order[:count]]] = True
-    threshold = float(values[order[count]]) if count < len(values) else float(values.min())
+    if count >= n:
+        mask[flat_index] = True
+        return mask.reshape(error.shape), float(values.min())
+    if count == 0:
+        return mask.reshape(error.shape), float(values.max())
+    # A partial sort (O(B), the search calls this 100 times) instead of a full one; ties at the
+    # boundary go to the lowest voxel indices, as a stable sort by decreasing error would give them.
+    ascending = np.partition(values, (n - 1 - count, n - count))
+    threshold, smallest_kept = float(ascending[n - 1 - count]), ascending[n - count]
+    chosen = values > smallest_kept
+    tied = np.flatnonzero(values == smallest_kept)[: count - int(chosen.sum())]
+    chosen[tied] = True
+    mask[flat_index[chosen]] = True
     return mask.reshape(error.shape), threshold
 
 

@@ -25,6 +25,21 @@ def test_forced_fraction_mask_handles_ties(brain_ball):
     assert mask.sum() == round(0.5 * brain_ball.sum())
 
 
+def test_forced_fraction_mask_equals_a_stable_sort_by_decreasing_error(brain_ball):
+    rng = np.random.default_rng(4)
+    error = rng.integers(0, 7, brain_ball.shape).astype(np.float32)  # many ties at every boundary
+    index = np.flatnonzero(brain_ball)
+    values = error.ravel()[index]
+    order = np.argsort(-values, kind="stable")
+    for keep in (0.0, 0.13, 0.5, 0.77, 0.99, 1.0):
+        mask, t = forced_fraction_mask(error, brain_ball, keep)
+        count = int(round(keep * len(values)))
+        expected = np.zeros(error.size, dtype=bool)
+        expected[index[order[:count]]] = True
+        assert np.array_equal(mask.ravel(), expected)
+        assert t == (values[order[count]] if count < len(values) else values.min())
+
+
 class FakeReconstructor:
     """Reconstructs x perfectly except inside ``lesion``, plus small noise; records masks."""
 

@@ -226,7 +226,9 @@ def test_export_carries_the_quality_messages_and_smallest_flag(
     assert as_json[complete]["min_flag_ml"] == pytest.approx(0.8) and as_json[gappy]["min_flag_ml"] is None
 
 
-def test_weak_regions_left_out_of_the_flags_are_stored_and_shown(clinician: ApiClient, store, tmp_path: Path) -> None:
+def test_weak_regions_left_out_of_the_flags_are_stored_and_shown(
+    clinician: ApiClient, coordinator: ApiClient, store, tmp_path: Path
+) -> None:
     # The engine leaves out regions far weaker than its strongest flag; the reader must still be able to find them.
     case_id = upload_case(clinician, tmp_path, "flair scan")
     weak = [{"volume_mm3": 450.0, "centroid_mm": [6.8, -31.7, -5.1], "max_anomaly": 0.05, "peak_ratio": 0.14}]
@@ -241,6 +243,11 @@ def test_weak_regions_left_out_of_the_flags_are_stored_and_shown(clinician: ApiC
     assert store(older, _engine_result("routine")).weak_regions == []
     assert clinician.get(f"/api/cases/{older}").json()["weak_regions"] == []
     assert clinician.get(f"/api/cases/{older}").json()["min_peak_ratio"] is None
+    # a coordinator auditing a missed finding sees, per case, how many regions were left out
+    rows = {row["case_id"]: row for row in csv.DictReader(io.StringIO(coordinator.get("/api/export.csv").text))}
+    assert rows[str(case_id)]["weak_regions"] == "1" and rows[str(older)]["weak_regions"] == "0"
+    as_json = {row["case_id"]: row for row in coordinator.get("/api/export.json").json()}
+    assert as_json[case_id]["weak_regions"] == 1 and as_json[older]["weak_regions"] == 0
 
 
 def test_malformed_weak_regions_are_dropped_not_fatal() -> None:

@@ -72,6 +72,7 @@ class ExportRow(BaseModel):
     triage: str | None
     quality: str
     flags: int
+    weak_regions: int = Field(description="Regions of flag size left out of the flags as far weaker than the strongest")
     min_flag_ml: float | None = Field(description="Smallest region the run reports as a flag (mL)")
     flags_accepted: int
     flags_rejected: int

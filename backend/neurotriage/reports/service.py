@@ -122,7 +122,7 @@ def _by_reviewer_flags(session: Session) -> dict[int, dict[int, str]]:
 
 EXPORT_COLUMNS = (
     "case_id", "label", "sequence", "uploaded_at", "status", "result_run", "model", "score", "triage", "quality",
-    "flags", "min_flag_ml", "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts", "first_verdict_at",
+    "flags", "weak_regions", "min_flag_ml", "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts", "first_verdict_at",
     "turnaround_s",
 )
 
@@ -164,6 +164,9 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
                 # The engine's acquisition problems (reasons to rescan), one sentence each.
                 "quality": "; ".join(issue["message"] for issue in result.quality_issues) if result else "",
                 "flags": len(result.flags) if result else 0,
+                # Regions the engine left out of the flags as far weaker than the strongest: listed on the case
+                # page, and what an audit of a missed finding looks at after the flags.
+                "weak_regions": len(result.weak_regions or []) if result else 0,
                 # The run's smallest reported region: an audit of a missed finding needs to know it.
                 "min_flag_ml": result.min_flag_ml if result else None,
                 "flags_accepted": counts["accept"],

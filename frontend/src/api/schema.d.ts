@@ -856,6 +856,11 @@ export interface components {
             turnaround_s: number | null;
             /** Uploaded At */
             uploaded_at: string;
+            /**
+             * Weak Regions
+             * @description Regions of flag size left out of the flags as far weaker than the strongest
+             */
+            weak_regions: number;
         };
         /** FlagOut */
         FlagOut: {

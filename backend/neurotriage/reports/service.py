@@ -122,8 +122,8 @@ def _by_reviewer_flags(session: Session) -> dict[int, dict[int, str]]:
 
 EXPORT_COLUMNS = (
     "case_id", "label", "sequence", "uploaded_at", "status", "result_run", "model", "score", "triage", "quality",
-    "flags", "weak_regions", "min_flag_ml", "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts", "first_verdict_at",
-    "turnaround_s",
+    "flags", "weak_regions", "min_flag_ml", "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts",
+    "first_verdict_at", "turnaround_s",
 )
 
 

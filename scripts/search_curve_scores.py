@@ -25,6 +25,8 @@ def curve_scores(result: dict) -> dict:
     """The candidate scores of one case's result.json (a whole-percent schedule that reaches 99 and 90)."""
     steps = np.asarray(result["details"]["search_steps"], dtype=float)
     thresholds = np.asarray(result["details"]["search_thresholds"], dtype=float)
+    if not {90.0, 99.0} <= set(steps.tolist()):
+        raise ValueError("its search schedule has no steps 90 and 99 (spec and coarse-fine have both)")
     rise = smoothed_differences(steps[:-1], thresholds[:-1])
     t99 = float(thresholds[np.flatnonzero(steps == 99)[0]])
     t90 = float(thresholds[np.flatnonzero(steps == 90)[0]])
@@ -38,8 +40,14 @@ def main() -> int:
     parser.add_argument("work", type=Path, help="the benchmark's --work folder")
     parser.add_argument("variant", help="a schedule variant it ran, e.g. spec+rise or coarse-fine")
     args = parser.parse_args()
-    cases = {path.parent.name: curve_scores(json.loads(path.read_text()))
-             for path in sorted((args.work / "results" / args.variant).glob("*/result.json"))}
+    paths = sorted((args.work / "results" / args.variant).glob("*/result.json"))
+    if not paths:
+        parser.exit(1, f"no result.json under {args.work / 'results' / args.variant}: give the benchmark's "
+                       "--work folder and a variant it ran\n")
+    try:
+        cases = {path.parent.name: curve_scores(json.loads(path.read_text())) for path in paths}
+    except (ValueError, KeyError) as error:
+        parser.exit(1, f"cannot read the search curves: {error}\n")
     for name, c in cases.items():
         print(f"{name:28s} flags {c['flags']} score {c['score']:.4f} mean error {c['mean_error']:.5f} "
               f"rise {c['rise']:.4f} at {c['rise_step']:g} t99 {c['t99']:.3f} t99/t90 {c['t99_over_t90']:.2f}")

@@ -34,3 +34,10 @@ def test_scores_rank_each_lesion_scan_by_what_it_shows(tmp_path: Path) -> None:
     rising = next(line for line in out.splitlines() if line.startswith("lesion_rising_00"))
     assert "rise 0.0201 at 99" in rising  # 0.02 per step on top of the slow climb
     assert not any(line.startswith("AUROC artefact") for line in out.splitlines())  # no artefact cases here
+
+
+def test_a_folder_without_that_variant_gets_one_clear_line(tmp_path: Path) -> None:
+    _case(tmp_path, "normal_00", 0.0, 0.001, None)
+    run = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path), "coarse-fine"], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "no result.json under" in run.stderr and "Traceback" not in run.stderr

@@ -47,6 +47,8 @@ class Analyzer:
     normative: divide the error by the weights' normative error scale (None: when their metadata
     names one; True: it must; False: never, the spec's plain squared error); rise_gamma: the second
     threshold test of ``threshold.choose_threshold`` (None: the metadata's, if any; 0: off);
+    rise_late_steps: where the spec's k* is one of the last this many search steps, the rise test may
+    move it earlier (None: the metadata's, else 1, the last step only);
     min_peak_ratio: a flag's peak anomaly must reach this fraction of the scan's strongest flag's
     (``flags.find_flags``; None: the metadata's, if any; 0: off).
     """
@@ -55,7 +57,8 @@ class Analyzer:
                  model_path: str | Path | None = None, schedule: str | None = None,
                  gamma: float | None = None, registration: str = "affine",
                  min_flag_mm3: float | None = None, normative: bool | None = None,
-                 rise_gamma: float | None = None, min_peak_ratio: float | None = None) -> None:
+                 rise_gamma: float | None = None, min_peak_ratio: float | None = None,
+                 rise_late_steps: int | None = None) -> None:
         if sequence not in SEQUENCES:
             raise ValueError(f"unknown sequence {sequence!r}; choose one of {', '.join(SEQUENCES)}")
         self.profile: Profile = get_profile(profile)
@@ -91,6 +94,10 @@ class Analyzer:
         if not np.isfinite(rise) or rise < 0:
             raise ValueError(f"the rise test's gamma must be a number >= 0 (0 turns it off), not {rise:g}")
         self.rise_gamma = rise or None
+        late = _first_given(rise_late_steps, inference_defaults.get("rise_late_steps"), 1)
+        if isinstance(late, bool) or not isinstance(late, int) or late < 1:
+            raise ValueError(f"the rise test's late steps must be a whole number >= 1, not {late!r}")
+        self.rise_late_steps = late
         self.min_peak_ratio = float(_first_given(min_peak_ratio, inference_defaults.get("min_peak_ratio"), 0.0))
         if not 0.0 <= self.min_peak_ratio <= 1.0:  # also refuses nan
             raise ValueError(f"the smallest peak ratio of a flag must lie in 0..1 (0 turns it off), "
@@ -126,7 +133,7 @@ class Analyzer:
         return iterative_mask_refinement(
             self.reconstructor(prepared, seed), prepared.x, prepared.brain, gamma=self.gamma, schedule=self.schedule,
             max_refine_passes=self.profile.max_refine_passes, progress=progress, progress_span=progress_span,
-            error_scale=self.error_scale, rise_gamma=self.rise_gamma)
+            error_scale=self.error_scale, rise_gamma=self.rise_gamma, rise_late_steps=self.rise_late_steps)
 
     def analyse(self, input_path: str | Path, out_dir: str | Path, seed: int = 0,
                 progress: ProgressFn | None = None) -> dict:
@@ -180,6 +187,7 @@ class Analyzer:
             "model": dict(self.model_info),
             "details": {
                 "schedule": self.schedule, "gamma": self.gamma, "rise_gamma": self.rise_gamma,
+                "rise_late_steps": self.rise_late_steps,
                 "min_flag_mm3": self.min_flag_mm3, "min_peak_ratio": self.min_peak_ratio,
                 # left out of the flags, not hidden: the reviewer can still find them in the anomaly map
                 "weak_regions": [{k: w[k] for k in ("volume_mm3", "centroid_mm", "max_anomaly", "peak_ratio")}

@@ -193,8 +193,10 @@ def write_report(path: Path, summaries: dict[str, dict], meta: dict) -> None:
              "brain, brain cut off, heavy noise, k-space spike, zipper line, ghosting, strong bias field) send for a rescan; "
              "the AUROC rows use the spec's score alone unless they say otherwise."
              + (f" Variants named `+rise` add the rise test (ours: the search curve without its largest error "
-                f"must rise by more than {meta['rise_gamma']:g} per step) to the spec's rule." if meta.get("rise_gamma")
-                else "")
+                f"must rise by more than {meta['rise_gamma']:g} per step) to the spec's rule"
+                + (f"; where the spec's rule stops at one of the last {meta['rise_late_steps']} steps, the rise "
+                   f"test may move the step earlier." if meta.get("rise_late_steps", 1) > 1 else ".")
+                if meta.get("rise_gamma") else "")
              + (f" Regions whose peak anomaly stays under {meta['min_peak_ratio']:g} x the scan's strongest flag's "
                 f"are left out of the flags (the model's `min_peak_ratio`)." if meta.get("min_peak_ratio") else ""), ""]
     lines += ["## Targets (fast profile, 2-core CPU)", "", "| metric | target | " + " | ".join(summaries) + " |",
@@ -277,6 +279,7 @@ def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast
             "model": analyzer.model_info["name"] + " " + analyzer.model_info["version"], "trained": analyzer.trained,
             "scaling": analyzer.scaling, "min_peak_ratio": analyzer.min_peak_ratio,
             "rise_gamma": analyzer.rise_gamma if any("rise" in parse_variant(v)[1] for v in schedules) else None,
+            "rise_late_steps": analyzer.rise_late_steps,
             "cases": len(specs), "cases_per_group": f"{cases_per_group}, limit {limit}" if limit else cases_per_group, "seed": seed, "notes": notes}
     write_report(report, summaries, meta)
     return report

@@ -44,7 +44,7 @@ MAX_NORMAL_FLAGS = 0.1
 # FLAIR model's old default left 0.08 flags per normal, with 24 it left 0.42 (ml/README.md, "The rise test").
 DEFAULT_NORMALS, DEFAULT_LESIONS = 24, 16
 # inference settings of a model's metadata that calibration leaves as they are
-KEPT_BY_CALIBRATION = ("normative", "min_peak_ratio", "min_peak_ratio_source")
+KEPT_BY_CALIBRATION = ("normative", "min_peak_ratio", "min_peak_ratio_source", "rise_late_steps", "rise_late_steps_source")
 
 
 def _calibration_cases(count_normal: int, count_lesion: int, sequence: str, seed: int):
@@ -114,7 +114,8 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
         curves.append({"kind": case.info["kind"], "thresholds": search.thresholds})
         done: dict[float, np.ndarray] = {}
         for gamma, min_size, rise in settings:
-            threshold = choose_threshold(search.steps, search.thresholds, gamma, rise_gamma=rise or None).threshold
+            threshold = choose_threshold(search.steps, search.thresholds, gamma, rise_gamma=rise or None,
+                                         rise_late_steps=analyzer.rise_late_steps).threshold
             if threshold not in done:
                 done[threshold] = shrink_to_convergence(reconstruct, prepared.x, prepared.brain, threshold,
                                                         prof.max_refine_passes, error_scale=analyzer.error_scale)[2]

@@ -32,12 +32,13 @@ def infer_entry(input_path: Path, out: Path, sequence: str = "t1", profile: str 
                 device: str = "auto", model: Path | None = None, seed: int = 0,
                 schedule: str | None = None, gamma: float | None = None,
                 show_progress: bool = False, min_flag_mm3: float | None = None,
-                rise_gamma: float | None = None, min_peak_ratio: float | None = None) -> dict:
+                rise_gamma: float | None = None, min_peak_ratio: float | None = None,
+                rise_late_steps: int | None = None) -> dict:
     """Analyse one scan into ``out``; returns result.json's dict."""
     from .api import Analyzer, load_analyzer
 
     overrides = {"schedule": schedule, "gamma": gamma, "min_flag_mm3": min_flag_mm3, "rise_gamma": rise_gamma,
-                 "min_peak_ratio": min_peak_ratio}
+                 "min_peak_ratio": min_peak_ratio, "rise_late_steps": rise_late_steps}
     if all(v is None for v in overrides.values()):
         analyzer = load_analyzer(profile=profile, sequence=sequence, device=device, model_path=model)
     else:
@@ -108,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rise-gamma", type=float, default=None,
                    help="second threshold test on the search curve without its largest error (ours; 0: off); "
                         "default: the model's calibrated one, if any")
+    p.add_argument("--rise-late-steps", type=int, default=None,
+                   help="the rise test may also move k* earlier where the spec's rule stops at one of the last this "
+                        "many search steps (1: the last only); default: the model's")
     p.add_argument("--min-flag-mm3", type=float, default=None, help="smallest flag; default: the model's calibrated one")
     p.add_argument("--min-peak-ratio", type=float, default=None,
                    help="leave out regions whose peak anomaly stays under this fraction of the strongest flag's "
@@ -204,7 +208,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "infer":
         result = infer_entry(args.input, args.out, args.sequence, args.profile, args.device, args.model,
                              args.seed, args.schedule, args.gamma, args.progress, args.min_flag_mm3,
-                             args.rise_gamma, args.min_peak_ratio)
+                             args.rise_gamma, args.min_peak_ratio, args.rise_late_steps)
         summary = {k: result[k] for k in ("score", "triage", "threshold", "passes", "seconds")}
         summary["flags"] = len(result["flags"])
         print(json.dumps(summary))

@@ -191,13 +191,15 @@ def iterative_mask_refinement(
     progress_span: tuple[float, float] = (0.0, 1.0),
     error_scale: np.ndarray | None = None,
     rise_gamma: float | None = None,
+    rise_late_steps: int = 1,
 ) -> RefinementResult:
     """Run phase 1 (threshold search) and phase 2 (shrink to convergence).
 
     reconstruct: mask (I, J, K) bool -> reconstruction (I, J, K); x: normalised volume;
     brain: brain mask; gamma: derivative threshold; schedule: see ``search_schedule``;
     error_scale: None (the spec's squared error) or the normative map (``anomaly_error``);
-    rise_gamma: None (the spec's rule) or the second test of ``threshold.choose_threshold``.
+    rise_gamma: None (the spec's rule) or the second test of ``threshold.choose_threshold``, which may
+    move k* earlier where the spec's k* is one of the last ``rise_late_steps`` steps.
     """
     brain = np.asarray(brain, dtype=bool)
     if not brain.any():
@@ -212,7 +214,7 @@ def iterative_mask_refinement(
     if error_scale is not None and error_scale.shape != brain.shape:
         raise ValueError(f"error scale of shape {error_scale.shape} for a volume of shape {brain.shape}")
     search = threshold_search(reconstruct, x, brain, schedule, report, error_scale)
-    choice = choose_threshold(search.steps, search.thresholds, gamma, ceiling, rise_gamma)
+    choice = choose_threshold(search.steps, search.thresholds, gamma, ceiling, rise_gamma, rise_late_steps)
     reconstruction, error, mask, refine_passes, sizes = shrink_to_convergence(
         reconstruct, x, brain, choice.threshold, max_refine_passes, tolerance, report, search.passes, error_scale)
     return RefinementResult(

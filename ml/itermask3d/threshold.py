@@ -10,7 +10,10 @@ whose smoothed difference on the curve *without its last point* exceeds ``rise_g
 last t is the scan's single largest error; its jump dominates the derivative of the last steps
 on normal and lesion scans alike, so gamma must sit above it, and a large lesion whose errors
 rise over several steps stays under gamma. Without that point a normal scan's curve stays flat
-to the end while such a lesion's rises.
+to the end while such a lesion's rises. ``rise_late_steps`` widens the second look to a spec step
+among the last few: the spec's smoothed derivative at steps 98 and 99 averages in the jump to the
+last point, so it can fire there on that jump alone, after a lesion's rise has begun. The rise test
+only ever moves k* earlier.
 """
 from __future__ import annotations
 
@@ -127,10 +130,12 @@ class ThresholdChoice:
 
 
 def choose_threshold(steps, thresholds, gamma: float, ceiling: float | None = None,
-                     rise_gamma: float | None = None) -> ThresholdChoice:
+                     rise_gamma: float | None = None, rise_late_steps: int = 1) -> ThresholdChoice:
     """Pick T = t_{k*} with k* the first step whose derivative exceeds ``gamma``. When that is none or
-    only the last step and ``rise_gamma`` is given, k* is the first step whose smoothed difference on
-    the curve without its last point exceeds ``rise_gamma``, if any (see the module docstring)."""
+    one of the last ``rise_late_steps`` steps and ``rise_gamma`` is given, k* moves to the first step
+    whose smoothed difference on the curve without its last point exceeds ``rise_gamma``, if that comes
+    earlier (see the module docstring). rise_late_steps 1: only the last step; 3: every step whose
+    smoothing window holds the last point."""
     steps = np.asarray(steps, dtype=float)
     thresholds = np.asarray(thresholds, dtype=float)
     fit = fit_tangent(steps, thresholds, ceiling)
@@ -140,9 +145,9 @@ def choose_threshold(steps, thresholds, gamma: float, ceiling: float | None = No
         derivative, method = smoothed_differences(steps, thresholds), "finite-difference"
     above = np.flatnonzero(derivative > gamma)
     first = int(above[0]) if len(above) else None
-    if rise_gamma is not None and len(steps) > 2 and (first is None or first == len(steps) - 1):
+    if rise_gamma is not None and len(steps) > 2 and (first is None or first >= len(steps) - rise_late_steps):
         rising = np.flatnonzero(smoothed_differences(steps[:-1], thresholds[:-1]) > rise_gamma)
-        if len(rising):
+        if len(rising) and (first is None or rising[0] < first):
             first, method = int(rising[0]), "rise"
     if first is None:
         return ThresholdChoice(float(thresholds[-1]), None, method, fit.r2, derivative)

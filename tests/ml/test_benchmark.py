@@ -29,11 +29,11 @@ def _entry(case, score, mean_error, threshold, dice=None, stray_flags=0):
     return entry
 
 
-def _report_text(tmp_path, summary, cases):
+def _report_text(tmp_path, summary, cases, **meta):
     report = tmp_path / "BENCHMARK.md"
     write_report(report, {"spec": summary}, {"date": "today", "profile": "fast", "sequence": "t1", "device": "cpu",
                                               "hardware": "cpu", "model": "m 1", "trained": True, "cases": cases,
-                                              "cases_per_group": 1, "seed": 0})
+                                              "cases_per_group": 1, "seed": 0, **meta})
     return report.read_text()
 
 
@@ -53,6 +53,11 @@ def test_summary_and_report_show_each_scan_score(tmp_path):
     assert "| median Dice, lesions >= 1 cm | >= 0.6 | 0.450 |" in text
     assert "score = mean error over the brain: lesion vs normal 0.000, artefact vs normal 0.000" in text
     assert "(trained: True, intensity scaling `p1-p99`)" in text  # meta names none: the spec's
+    assert "rise test" not in text
+    text = _report_text(tmp_path, summary, cases=6, rise_gamma=0.01, rise_late_steps=1)
+    assert "must rise by more than 0.01 per step) to the spec's rule." in text and "last 1 steps" not in text
+    text = _report_text(tmp_path, summary, cases=6, rise_gamma=0.01, rise_late_steps=3)
+    assert "where the spec's rule stops at one of the last 3 steps, the rise test may move the step earlier" in text
 
 
 def test_share_of_flagged_normals_is_reported_where_the_median_hides_it(tmp_path):

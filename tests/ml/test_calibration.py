@@ -132,7 +132,7 @@ def test_calibration_searches_rise_gammas_and_the_analyzer_runs_the_choice(tmp_p
         Analyzer(profile="tiny", device="cpu", model_path=path, rise_gamma=-1.0)
 
 
-def test_calibrating_from_the_cli_keeps_the_peak_ratio_it_does_not_choose(tmp_path, capsys):
+def test_calibrating_from_the_cli_keeps_the_peak_ratio_and_late_steps_it_does_not_choose(tmp_path, capsys):
     import json
 
     from itermask3d.checkpoints import save_weights
@@ -142,10 +142,12 @@ def test_calibrating_from_the_cli_keeps_the_peak_ratio_it_does_not_choose(tmp_pa
 
     path = tmp_path / "tiny_t1.pt"
     save_weights(build_network(get_profile("tiny")), path,
-                 {"profile": "tiny", "sequence": "t1", "inference": {"gamma": 0.3, "min_peak_ratio": 0.25}})
+                 {"profile": "tiny", "sequence": "t1", "inference": {"gamma": 0.3, "min_peak_ratio": 0.25,
+                                                                    "rise_late_steps": 3}})
     code = main(["calibrate", "--profile", "tiny", "--model", str(path), "--schedule", "uniform10",
                  "--normals", "1", "--lesions", "1", "--min-flag-sizes", "256"])
     assert code == 0, capsys.readouterr().err
     section = json.loads(path.with_suffix(".json").read_text())["inference"]
     assert section["calibration"]["cases"].startswith("1 normal + 1 lesion")
     assert section["min_peak_ratio"] == 0.25 and section["min_flag_mm3"] == 256.0
+    assert section["rise_late_steps"] == 3  # a rule the calibration ran with and does not choose

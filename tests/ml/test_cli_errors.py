@@ -77,6 +77,7 @@ def test_subprocess_has_no_traceback(tmp_path):
     ("--min-flag-mm3", "-5", "smallest flag"), ("--rise-gamma", "-0.01", "rise test's gamma must be a number >= 0"),
     ("--min-peak-ratio", "1.5", "peak ratio of a flag must lie in 0..1"),
     ("--min-peak-ratio", "nan", "peak ratio of a flag must lie in 0..1"),
+    ("--rise-late-steps", "0", "late steps must be a whole number >= 1"),
 ])
 def test_a_bad_inference_setting_is_refused_in_one_line(tmp_path, capsys, option, value, message):
     inside, affine = _ball()

@@ -23,19 +23,27 @@ def calibrated_model(tmp_path):
     save_weights(build_network(get_profile("tiny")), path,
                  {"profile": "tiny", "sequence": "t1",
                   "inference": {"gamma": 0.07, "schedule": "uniform4", "min_flag_mm3": 900.0,
-                                "rise_gamma": 0.01, "min_peak_ratio": 0.3}})
+                                "rise_gamma": 0.01, "min_peak_ratio": 0.3, "rise_late_steps": 3}})
     return path
 
 
 def test_metadata_sets_the_defaults_and_arguments_override_them(calibrated_model):
     default = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments")
     assert (default.schedule, default.gamma, default.min_flag_mm3) == ("uniform4", 0.07, 900.0)
-    assert default.rise_gamma == 0.01 and default.min_peak_ratio == 0.3
+    assert default.rise_gamma == 0.01 and default.min_peak_ratio == 0.3 and default.rise_late_steps == 3
     # rise_gamma 0 switches the model's rise test off (infer --rise-gamma 0), it does not fall back to the metadata.
     chosen = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments",
-                      schedule="spec", gamma=0.02, min_flag_mm3=300.0, rise_gamma=0.0, min_peak_ratio=0.0)
+                      schedule="spec", gamma=0.02, min_flag_mm3=300.0, rise_gamma=0.0, min_peak_ratio=0.0,
+                      rise_late_steps=1)
     assert (chosen.schedule, chosen.gamma, chosen.min_flag_mm3, chosen.rise_gamma) == ("spec", 0.02, 300.0, None)
-    assert chosen.min_peak_ratio == 0.0
+    assert chosen.min_peak_ratio == 0.0 and chosen.rise_late_steps == 1
+
+
+@pytest.mark.parametrize("late", [0, -1, 2.5, True, "3"])
+def test_late_steps_that_are_not_a_whole_number_from_one_are_refused(calibrated_model, late):
+    with pytest.raises(ValueError, match="late steps must be a whole number >= 1"):
+        Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments",
+                 rise_late_steps=late)
 
 
 @pytest.mark.parametrize("size", [0.0, -5.0])

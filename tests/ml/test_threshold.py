@@ -239,6 +239,25 @@ def test_rise_test_ignores_a_lone_largest_error_and_defers_to_the_spec_rule():
     assert (with_rise.k_star, with_rise.threshold, with_rise.method) == (98, spec.threshold, spec.method)
 
 
+def test_rise_test_can_overrule_a_spec_step_that_the_largest_error_leaks_into():
+    # The spec's derivative at steps 98-99 averages in the jump to t_100 (window +-2 steps), so it can fire
+    # there on the largest error alone, after a lesion's rise has begun: T then sits above most of the lesion.
+    i, t = _curve_with_late_rise(1.0)
+    assert choose_threshold(i, t, gamma=0.1, rise_gamma=0.015, rise_late_steps=2).k_star == 98  # 98 not late
+    late = choose_threshold(i, t, gamma=0.1, rise_gamma=0.015, rise_late_steps=3)
+    assert (late.method, late.k_star, late.threshold) == ("rise", 96, 0.03)
+    # At step 99 (one before the last) two late steps suffice.
+    i, t = _curve_with_late_rise(0.45)
+    assert choose_threshold(i, t, gamma=0.1).k_star == 99
+    assert choose_threshold(i, t, gamma=0.1, rise_gamma=0.015, rise_late_steps=2).k_star == 96
+    # The rise test only ever moves k* earlier: a rise that starts after the spec's step leaves it alone.
+    t[95:99] = (0.011, 0.012, 0.013, 0.2)
+    spec = choose_threshold(i, t, gamma=0.05)
+    late = choose_threshold(i, t, gamma=0.05, rise_gamma=0.05, rise_late_steps=3)
+    assert spec.k_star == 98 and (late.k_star, late.method) == (98, spec.method)
+    assert choose_threshold(i, t, gamma=1.0, rise_gamma=0.05).k_star == 99  # where the rise test fires
+
+
 def test_refinement_passes_the_rise_gamma_to_the_threshold_choice(brain_ball):
     x, lesion, rng = _setup(brain_ball)
     plain = iterative_mask_refinement(FakeReconstructor(x, lesion, np.random.default_rng(1)), x, brain_ball,

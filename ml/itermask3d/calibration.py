@@ -44,7 +44,8 @@ MAX_NORMAL_FLAGS = 0.1
 # FLAIR model's old default left 0.08 flags per normal, with 24 it left 0.42 (ml/README.md, "The rise test").
 DEFAULT_NORMALS, DEFAULT_LESIONS = 24, 16
 # inference settings of a model's metadata that calibration leaves as they are
-KEPT_BY_CALIBRATION = ("normative", "min_peak_ratio", "min_peak_ratio_source", "rise_late_steps", "rise_late_steps_source")
+KEPT_BY_CALIBRATION = ("normative", "min_peak_ratio", "min_peak_ratio_source", "rise_late_steps",
+                       "rise_late_steps_source")
 
 
 def _calibration_cases(count_normal: int, count_lesion: int, sequence: str, seed: int):

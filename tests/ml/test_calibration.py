@@ -132,9 +132,11 @@ def test_calibration_searches_rise_gammas_and_the_analyzer_runs_the_choice(tmp_p
         Analyzer(profile="tiny", device="cpu", model_path=path, rise_gamma=-1.0)
 
 
-def test_calibrating_from_the_cli_keeps_the_peak_ratio_and_late_steps_it_does_not_choose(tmp_path, capsys):
+def test_calibrating_from_the_cli_keeps_the_peak_ratio_and_late_steps_it_does_not_choose(tmp_path, capsys,
+                                                                                       monkeypatch):
     import json
 
+    from itermask3d import calibration, threshold
     from itermask3d.checkpoints import save_weights
     from itermask3d.cli import main
     from itermask3d.networks import build_network
@@ -144,9 +146,18 @@ def test_calibrating_from_the_cli_keeps_the_peak_ratio_and_late_steps_it_does_no
     save_weights(build_network(get_profile("tiny")), path,
                  {"profile": "tiny", "sequence": "t1", "inference": {"gamma": 0.3, "min_peak_ratio": 0.25,
                                                                     "rise_late_steps": 3}})
+    # The table must measure the threshold rule the model will run, late steps included.
+    late_steps_seen = []
+
+    def recording_choice(*args, **kwargs):
+        late_steps_seen.append(kwargs.get("rise_late_steps"))
+        return threshold.choose_threshold(*args, **kwargs)
+
+    monkeypatch.setattr(calibration, "choose_threshold", recording_choice)
     code = main(["calibrate", "--profile", "tiny", "--model", str(path), "--schedule", "uniform10",
                  "--normals", "1", "--lesions", "1", "--min-flag-sizes", "256"])
     assert code == 0, capsys.readouterr().err
+    assert late_steps_seen and set(late_steps_seen) == {3}
     section = json.loads(path.with_suffix(".json").read_text())["inference"]
     assert section["calibration"]["cases"].startswith("1 normal + 1 lesion")
     assert section["min_peak_ratio"] == 0.25 and section["min_flag_mm3"] == 256.0

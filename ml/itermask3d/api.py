@@ -95,6 +95,8 @@ class Analyzer:
             raise ValueError(f"the rise test's gamma must be a number >= 0 (0 turns it off), not {rise:g}")
         self.rise_gamma = rise or None
         late = _first_given(rise_late_steps, inference_defaults.get("rise_late_steps"), 1)
+        if isinstance(late, float) and late.is_integer():  # JSON writers other than ours may store 2 as 2.0
+            late = int(late)
         if isinstance(late, bool) or not isinstance(late, int) or late < 1:
             raise ValueError(f"the rise test's late steps must be a whole number >= 1, not {late!r}")
         self.rise_late_steps = late

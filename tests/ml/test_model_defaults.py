@@ -39,7 +39,13 @@ def test_metadata_sets_the_defaults_and_arguments_override_them(calibrated_model
     assert chosen.min_peak_ratio == 0.0 and chosen.rise_late_steps == 1
 
 
-@pytest.mark.parametrize("late", [0, -1, 2.5, True, "3"])
+def test_late_steps_written_as_a_whole_float_are_read_as_that_number(calibrated_model):
+    analyzer = Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments",
+                        rise_late_steps=2.0)
+    assert analyzer.rise_late_steps == 2 and isinstance(analyzer.rise_late_steps, int)
+
+
+@pytest.mark.parametrize("late", [0, -1, 0.0, 2.5, float("nan"), True, "3"])
 def test_late_steps_that_are_not_a_whole_number_from_one_are_refused(calibrated_model, late):
     with pytest.raises(ValueError, match="late steps must be a whole number >= 1"):
         Analyzer(profile="tiny", device="cpu", model_path=calibrated_model, registration="moments",

@@ -192,6 +192,9 @@ def write_report(path: Path, summaries: dict[str, dict], meta: dict) -> None:
              "Rescan: fraction of cases that the rescan checks (ours, not the spec's: slices missing inside the "
              "brain, brain cut off, heavy noise, k-space spike, zipper line, ghosting, strong bias field) send for a rescan; "
              "the AUROC rows use the spec's score alone unless they say otherwise."
+             + (f" Every variant chooses its threshold with gamma {meta['gamma']:g} and flags connected regions of "
+                f"at least {meta['min_flag_mm3']:g} mm^3 (the model's `gamma` and `min_flag_mm3`)."
+                if "gamma" in meta and "min_flag_mm3" in meta else "")
              + (f" Variants named `+rise` add the rise test (ours: the search curve without its largest error "
                 f"must rise by more than {meta['rise_gamma']:g} per step) to the spec's rule"
                 + (f"; where the spec's rule stops at one of the last {meta['rise_late_steps']} steps, the rise "
@@ -278,6 +281,7 @@ def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast
             "device": analyzer.device.type, "hardware": hardware_description(analyzer.device),
             "model": analyzer.model_info["name"] + " " + analyzer.model_info["version"], "trained": analyzer.trained,
             "scaling": analyzer.scaling, "min_peak_ratio": analyzer.min_peak_ratio,
+            "gamma": analyzer.gamma, "min_flag_mm3": analyzer.min_flag_mm3,
             "rise_gamma": analyzer.rise_gamma if any("rise" in parse_variant(v)[1] for v in schedules) else None,
             "rise_late_steps": analyzer.rise_late_steps,
             "cases": len(specs), "cases_per_group": f"{cases_per_group}, limit {limit}" if limit else cases_per_group, "seed": seed, "notes": notes}

@@ -53,7 +53,10 @@ def test_summary_and_report_show_each_scan_score(tmp_path):
     assert "| median Dice, lesions >= 1 cm | >= 0.6 | 0.450 |" in text
     assert "score = mean error over the brain: lesion vs normal 0.000, artefact vs normal 0.000" in text
     assert "(trained: True, intensity scaling `p1-p99`)" in text  # meta names none: the spec's
-    assert "rise test" not in text
+    assert "rise test" not in text and "mm^3" not in text  # meta names no gamma or smallest flag
+    text = _report_text(tmp_path, summary, cases=6, gamma=0.2, min_flag_mm3=250.0)
+    assert ("chooses its threshold with gamma 0.2 and flags connected regions of at least 250 mm^3 "
+            "(the model's `gamma` and `min_flag_mm3`)") in text
     text = _report_text(tmp_path, summary, cases=6, rise_gamma=0.01, rise_late_steps=1)
     assert "must rise by more than 0.01 per step) to the spec's rule." in text and "last 1 steps" not in text
     text = _report_text(tmp_path, summary, cases=6, rise_gamma=0.01, rise_late_steps=3)

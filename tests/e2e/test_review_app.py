@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import ARTIFACTS
 from tests.stack import PASSWORD, Stack, running_stack
@@ -61,7 +61,7 @@ def crosshair_mm(page: Page) -> list[float]:
     return page.evaluate("Array.from(window.__niivue.frac2mm(window.__niivue.scene.crosshairPos)).slice(0, 3)")
 
 
-def upload_and_wait(page: Page, scan: Path, label: str, sequence: str = "t1") -> object:
+def upload_and_wait(page: Page, scan: Path, label: str, sequence: str = "t1") -> Locator:
     """Upload ``scan`` from the worklist and wait for its job to end; the row of the case."""
     page.get_by_label("Scan file").set_input_files(str(scan))
     page.get_by_label("Case label").fill(label)

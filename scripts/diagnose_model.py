@@ -65,7 +65,7 @@ def main() -> int:
                      analyzer.profile.shape, target_to_source_world=prepared.mni_to_scan, order=0) > 0.5
     truth &= brain
     normal = brain & ~truth
-    reconstruct = analyzer.reconstructor(prepared, seed=0)  # the numerics inference uses (AMP on CUDA)
+    reconstruct = analyzer.reconstructor(prepared, seed=0)  # the numerics inference uses (bfloat16 autocast on CUDA)
 
     def error(mask: np.ndarray) -> np.ndarray:
         return (prepared.x - reconstruct(mask)) ** 2 * brain

@@ -21,7 +21,7 @@ from .errors import InputError
 from .flags import find_flags, triage
 from .inference import NetworkReconstructor, RefinementResult, iterative_mask_refinement, search_schedule
 from .io import Scan, load_scan, save_nifti
-from .networks import build_network
+from .networks import build_network, mixed_precision_dtype
 from .normative import load_error_scale
 from .preprocessing import DEFAULT_SCALING, PreparedScan, check_scaling, prepare_scan
 from .profiles import SEQUENCES, Profile, get_profile
@@ -78,6 +78,7 @@ class Analyzer:
         else:
             digest = "untrained"
         self.model.to(self.device, memory_format=torch.channels_last_3d).eval()
+        self.precision = mixed_precision_dtype(self.device)
         # the intensity scaling is part of what the network learnt, so it comes from the weights only
         self.scaling = self.metadata.get("preprocessing", {}).get("scaling", DEFAULT_SCALING)
         try:
@@ -124,10 +125,10 @@ class Analyzer:
         return prepare_scan(scan, self.profile, self.registration, self.scaling)
 
     def reconstructor(self, prepared: PreparedScan, seed: int = 0) -> NetworkReconstructor:
-        """The network as mask -> reconstruction for one prepared scan: mixed precision on CUDA, so that
-        calibration measures the same numbers that inference then thresholds."""
+        """The network as mask -> reconstruction for one prepared scan, in this model's precision
+        (``self.precision``), so that calibration measures the same numbers that inference then thresholds."""
         return NetworkReconstructor(self.model, prepared.x, prepared.h, self.device, seed=seed,
-                                    amp=self.device.type == "cuda")
+                                    precision=self.precision)
 
     def refine(self, prepared: PreparedScan, seed: int = 0, progress: ProgressFn | None = None,
                progress_span: tuple[float, float] = (0.1, 0.9)) -> RefinementResult:

@@ -53,17 +53,18 @@ class NetworkReconstructor:
 
     model: the network (eval mode is set here); x, h: (I, J, K) float32; device: torch
     device; seed: seeds the noise generator (a CPU generator, so results do not depend on
-    the device's RNG); amp: autocast to float16 on CUDA.
+    the device's RNG); precision: the autocast type of the passes (None: float32;
+    ``networks.mixed_precision_dtype``), whatever the device.
     """
 
     def __init__(self, model: torch.nn.Module, x: np.ndarray, h: np.ndarray, device: torch.device,
-                 seed: int = 0, amp: bool = False) -> None:
+                 seed: int = 0, precision: torch.dtype | None = None) -> None:
         self.model = model.eval()
         self.device = device
         self.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(device)
         self.h = torch.from_numpy(np.ascontiguousarray(h, dtype=np.float32)).to(device)
         self.generator = torch.Generator().manual_seed(int(seed))
-        self.amp = amp and device.type == "cuda"
+        self.precision = precision
         self.passes = 0
 
     def __call__(self, mask: np.ndarray) -> np.ndarray:
@@ -71,7 +72,8 @@ class NetworkReconstructor:
         m = torch.from_numpy(np.ascontiguousarray(mask)).to(self.device)
         x_in = torch.where(m, noise, self.x)
         inputs = torch.stack([x_in, self.h])[None]
-        with torch.inference_mode(), torch.autocast(self.device.type, enabled=self.amp):
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=self.precision,
+                                                    enabled=self.precision is not None):
             out = self.model(inputs)
         self.passes += 1
         return out[0, 0].float().cpu().numpy()

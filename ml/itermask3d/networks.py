@@ -31,7 +31,8 @@ class OneDnnConv3d(nn.Conv3d):
 
     def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         if (OneDnnConv3d.enabled and input.device.type == "cpu" and input.dtype == torch.float32
-                and not torch.is_grad_enabled() and self.padding_mode == "zeros"
+                and not torch.is_grad_enabled() and not torch.is_autocast_enabled("cpu")
+                and self.padding_mode == "zeros"
                 and not isinstance(self.padding, str)
                 and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled):
             return torch.ops.aten.mkldnn_convolution(input, weight, bias, list(self.padding), list(self.stride),
@@ -47,6 +48,16 @@ def pytorch_dispatch() -> Iterator[None]:
         yield
     finally:
         OneDnnConv3d.enabled = True
+
+
+def mixed_precision_dtype(device: torch.device) -> torch.dtype | None:
+    """The autocast type for the network on ``device``: bfloat16 on a CUDA GPU that has it, else None
+    (float32). Not float16: its range ends at 65504, and the shipped FLAIR model's first decoder
+    convolution reaches about 1.2e5 on a normal brain, so float16 turned every training loss on a GPU
+    into NaN (session 26) and would do the same to inference. bfloat16 keeps float32's range."""
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return None
 
 
 class ResidualUNet3D(nn.Module):

@@ -3,7 +3,7 @@
 Per sample: a random spec mask m, x_in = (1 - m) x + m n with n ~ N(0, 1), network input
 [x_in, h], MSE against x over the whole volume (optionally with the masked voxels weighted
 more, ``masked_weight``; 1 is the spec's); Adam (lr then lr/10 for the last fifth),
-mixed precision on CUDA, optional random 90-degree rotations. Writes a resumable training
+mixed precision (bfloat16) on CUDA, optional random 90-degree rotations. Writes a resumable training
 checkpoint, the weights + metadata json, and a loss log (csv; always the plain MSE).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tqdm import tqdm
 from .checkpoints import (code_version, hardware_description, load_state, read_metadata, resolve_device,
                           save_weights)
 from .data import folder_source, synthetic_source
-from .networks import build_network, count_parameters
+from .networks import build_network, count_parameters, mixed_precision_dtype
 from .preprocessing import DEFAULT_SCALING, check_scaling
 from .profiles import get_profile
 from .samples import TrainingSamples, noise_filled_inputs
@@ -100,8 +100,8 @@ def train(config: TrainConfig, show_progress: bool = True) -> dict:
     memory_format = torch.channels_last_3d
     model = build_network(profile).to(device, memory_format=memory_format)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-    use_amp = device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    # bfloat16 needs no loss scaling: it has float32's range (networks.mixed_precision_dtype)
+    precision = mixed_precision_dtype(device)
     step, seconds_before = 0, 0.0
     ckpt_path = _checkpoint_path(out)
     if config.resume and ckpt_path.exists():
@@ -150,12 +150,11 @@ def train(config: TrainConfig, show_progress: bool = True) -> dict:
                 inputs = noise_filled_inputs(x, h, mask, noise).contiguous(memory_format=memory_format)
                 targets, masks = x[:, None], mask[:, None].float()
                 optimiser.zero_grad(set_to_none=True)
-                with torch.autocast(device.type, enabled=use_amp):
+                with torch.autocast(device.type, dtype=precision, enabled=precision is not None):
                     prediction = model(inputs)
                 loss = reconstruction_loss(prediction, targets, masks, config.masked_weight)
-                scaler.scale(loss).backward()
-                scaler.step(optimiser)
-                scaler.update()
+                loss.backward()
+                optimiser.step()
                 step += 1
                 # the log keeps the plain MSE, so that runs with other masked weights compare
                 value = float(loss.detach()) if config.masked_weight == 1.0 else float(

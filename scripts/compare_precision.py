@@ -46,14 +46,19 @@ def compare_case(analyzer: Analyzer, spec: dict, sequence: str) -> dict:
                          analyzer.profile.shape, target_to_source_world=prepared.mni_to_scan, order=0) > 0.5
         truth &= prepared.brain
     runs = {}
-    for name, precision in (("float32", None), ("bfloat16", torch.bfloat16)):
-        analyzer.precision = precision
-        began = time.time()
-        result = analyzer.refine(prepared, seed=0)
-        runs[name] = {"threshold": result.threshold, "passes": result.passes, "mask_voxels": int(result.mask.sum()),
-                      "seconds": round(time.time() - began, 1), "mask": result.mask}
-        if truth.any():
-            runs[name]["dice_truth"] = round(dice(result.mask, truth), 3)
+    own_precision = analyzer.precision
+    try:
+        for name, precision in (("float32", None), ("bfloat16", torch.bfloat16)):
+            analyzer.precision = precision
+            began = time.time()
+            result = analyzer.refine(prepared, seed=0)
+            runs[name] = {"threshold": result.threshold, "passes": result.passes,
+                          "mask_voxels": int(result.mask.sum()), "seconds": round(time.time() - began, 1),
+                          "mask": result.mask}
+            if truth.any():
+                runs[name]["dice_truth"] = round(dice(result.mask, truth), 3)
+    finally:
+        analyzer.precision = own_precision
     agreement = dice(runs["float32"]["mask"], runs["bfloat16"]["mask"])
     for run in runs.values():
         del run["mask"]

@@ -12,33 +12,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 import torch
 
 from itermask3d.api import Analyzer
 from itermask3d.benchmark import benchmark_cases
-from itermask3d.io import load_scan
+from itermask3d.evaluation import overlap_metrics
+from itermask3d.io import validate
 from itermask3d.resampling import resample
 from itermask3d.synthetic.cases import make_case
-
-
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    total = int(a.sum() + b.sum())
-    return 1.0 if total == 0 else 2.0 * int((a & b).sum()) / total
 
 
 def compare_case(analyzer: Analyzer, spec: dict, sequence: str) -> dict:
     """One benchmark case through both precisions; masks compared on the profile grid."""
     case = make_case(spec["kind"], sequence, spec["seed"], spacing_mm=spec["spacing_mm"], oblique=spec["oblique"],
                      lesion_type=spec.get("lesion_type"), lesion_size_mm=spec.get("lesion_size_mm"))
-    with tempfile.TemporaryDirectory() as tmp:
-        nib.save(case.image, str(Path(tmp) / "scan.nii.gz"))
-        scan = load_scan(Path(tmp) / "scan.nii.gz")
+    scan = validate(case.image)
     prepared = analyzer.prepare(scan)
     truth = np.zeros_like(prepared.brain)
     if case.truth is not None:
@@ -56,10 +48,12 @@ def compare_case(analyzer: Analyzer, spec: dict, sequence: str) -> dict:
                           "mask_voxels": int(result.mask.sum()), "seconds": round(time.time() - began, 1),
                           "mask": result.mask}
             if truth.any():
-                runs[name]["dice_truth"] = round(dice(result.mask, truth), 3)
+                runs[name]["dice_truth"] = round(overlap_metrics(result.mask, truth)["dice"], 3)
     finally:
         analyzer.precision = own_precision
-    agreement = dice(runs["float32"]["mask"], runs["bfloat16"]["mask"])
+    # two empty masks agree completely (overlap_metrics leaves their Dice undefined)
+    agreement = overlap_metrics(runs["float32"]["mask"], runs["bfloat16"]["mask"])["dice"]
+    agreement = 1.0 if np.isnan(agreement) else agreement
     for run in runs.values():
         del run["mask"]
     return {"case": spec["name"], "masks_dice": round(agreement, 3), **runs}

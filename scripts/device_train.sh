@@ -29,6 +29,7 @@ export PYTHONUNBUFFERED=1
 if command -v nvidia-smi >/dev/null && [ "$device" = cuda ]; then
   # GPU memory and load every 5 s through the whole call: the training's peak memory is read from it
   nvidia-smi --query-gpu=timestamp,memory.used,utilization.gpu --format=csv,noheader -l 5 >"$out/gpu.csv" &
+  trap "kill $! 2>/dev/null" EXIT
 fi
 "$python" scripts/time_network_passes.py --device "$device" --profiles "${PASS_PROFILES:-fast,paper}" \
   --repeats 10 --out "$out/passes.json" || echo "passes: failed"

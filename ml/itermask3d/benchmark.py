@@ -81,20 +81,33 @@ def stratified_subset(specs: list[dict], limit: int | None) -> list[dict]:
     return chosen
 
 
-def build_cases(folder: Path, specs: list[dict], sequence: str) -> None:
-    """Render the cases (skipping those already on disk) into ``folder``."""
+def build_cases(folder: Path, specs: list[dict], sequence: str, workers: int = 0) -> None:
+    """Render the cases (skipping those already on disk) into ``folder``; ``workers`` > 1 renders
+    that many at once in separate processes (each case has its own seed, so the files are the same)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for spec in specs:
-        scan = folder / f"{spec['name']}.nii.gz"
-        if scan.exists():
-            continue
-        case = make_case(spec["kind"], sequence, spec["seed"], spacing_mm=spec["spacing_mm"], oblique=spec["oblique"],
-                         lesion_type=spec.get("lesion_type"), lesion_size_mm=spec.get("lesion_size_mm"),
-                         artefact_type=spec.get("artefact_type"))
-        if case.truth is not None:
-            nib.save(case.truth, str(folder / f"{spec['name']}_truth.nii.gz"))
-        (folder / f"{spec['name']}.json").write_text(json.dumps(case.info, indent=2))
-        nib.save(case.image, str(scan))
+    todo = [spec for spec in specs if not (folder / f"{spec['name']}.nii.gz").exists()]
+    if workers > 1 and len(todo) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        import multiprocessing
+
+        # spawn, not fork: the parent may already hold torch's and SimpleITK's thread pools
+        with ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn")) as pool:
+            for _ in pool.map(_build_case, [folder] * len(todo), todo, [sequence] * len(todo)):
+                pass
+        return
+    for spec in todo:
+        _build_case(folder, spec, sequence)
+
+
+def _build_case(folder: Path, spec: dict, sequence: str) -> None:
+    """Write one case: ground truth and description first, the scan last (its presence marks it done)."""
+    case = make_case(spec["kind"], sequence, spec["seed"], spacing_mm=spec["spacing_mm"], oblique=spec["oblique"],
+                     lesion_type=spec.get("lesion_type"), lesion_size_mm=spec.get("lesion_size_mm"),
+                     artefact_type=spec.get("artefact_type"))
+    if case.truth is not None:
+        nib.save(case.truth, str(folder / f"{spec['name']}_truth.nii.gz"))
+    (folder / f"{spec['name']}.json").write_text(json.dumps(case.info, indent=2))
+    nib.save(case.image, str(folder / f"{spec['name']}.nii.gz"))
 
 
 def run_schedules(analyzer, scan_path: Path, out_dirs: dict[str, Path], seed: int,
@@ -239,14 +252,32 @@ def write_report(path: Path, summaries: dict[str, dict], meta: dict) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def _evaluation(scan: Path, result_dir: Path, keep: bool = False) -> dict:
+    """``evaluate_case`` of one result. A shard keeps it (``keep``) as evaluation.json beside the result,
+    and any run reuses that file while it is newer than the result, so the last run after the shards
+    only gathers. A run without shards writes none, so it evaluates with the code of the day."""
+    kept = result_dir / "evaluation.json"
+    if kept.exists() and kept.stat().st_mtime_ns >= (result_dir / "result.json").stat().st_mtime_ns:
+        return json.loads(kept.read_text())
+    entry = evaluate_case(scan, result_dir)
+    if keep:
+        kept.write_text(json.dumps(entry, default=float))
+    return entry
+
+
 def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast", sequence: str = "t1",
                     device: str = "auto", schedules: list[str] | None = None, cases_per_group: int = 2,
                     seed: int = 0, notes: str = "", limit: int | None = None,
-                    model_path: Path | None = None, rise_gamma: float | None = None) -> Path:
+                    model_path: Path | None = None, rise_gamma: float | None = None,
+                    build_workers: int = 0, shard: tuple[int, int] | None = None) -> Path | None:
     """Build the cases under ``work``, run every schedule, evaluate, write the report.
     ``limit``: run only a stratified subset of that many cases (reported in the file);
     ``model_path``: weights to benchmark instead of the shipped ones (e.g. a candidate);
-    ``rise_gamma``: the rise test's gamma for '+rise' variants (default: the model's calibrated one)."""
+    ``rise_gamma``: the rise test's gamma for '+rise' variants (default: the model's calibrated one);
+    ``build_workers``: processes that render the cases at once (0: one after the other);
+    ``shard``: (i, n) runs only every n-th case from the i-th and writes no report (returns None), so that
+    n processes can share a machine's cores and GPU; a last run without a shard, finding every case's
+    results on disk, then evaluates them all and writes the report."""
     from .api import Analyzer
     from .checkpoints import hardware_description
     from .inference import search_schedule
@@ -256,6 +287,8 @@ def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast
         search_schedule(parse_variant(variant)[0])
     if cases_per_group < 1:
         raise ValueError("cases-per-group must be at least 1")
+    if shard is not None and not 0 <= shard[0] < shard[1]:
+        raise ValueError(f"shard {shard[0]}/{shard[1]}: the index must be 0 to {shard[1] - 1}")
     work = Path(work)
     report = Path(report) if report else Path(__file__).resolve().parent.parent / "BENCHMARK.md"
     # the model first, so that a wrong --model fails before minutes of case building
@@ -265,15 +298,19 @@ def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast
     if any("rise" in parse_variant(v)[1] for v in schedules) and analyzer.rise_gamma is None:
         raise ValueError("a '+rise' variant needs a rise gamma: the model's metadata names none; give --rise-gamma")
     specs = stratified_subset(benchmark_cases(cases_per_group, seed), limit)
-    build_cases(work / "cases", specs, sequence)
-    entries: dict[str, list[dict]] = {s: [] for s in schedules}
-    for spec in specs:
-        scan = work / "cases" / f"{spec['name']}.nii.gz"
+    mine = specs[shard[0]::shard[1]] if shard else specs
+    build_cases(work / "cases", mine, sequence, build_workers)
+    for spec in mine:
         out_dirs = {s: work / "results" / s / spec["name"] for s in schedules}
         if not all((d / "result.json").exists() for d in out_dirs.values()):
-            run_schedules(analyzer, scan, out_dirs, seed, analyzer.rise_gamma)
-        for s, d in out_dirs.items():
-            entries[s].append(evaluate_case(scan, d))
+            run_schedules(analyzer, work / "cases" / f"{spec['name']}.nii.gz", out_dirs, seed, analyzer.rise_gamma)
+        if shard:  # a shard evaluates its own cases too, so the last run only gathers
+            for d in out_dirs.values():
+                _evaluation(work / "cases" / f"{spec['name']}.nii.gz", d, keep=True)
+    if shard:
+        return None
+    entries = {s: [_evaluation(work / "cases" / f"{spec['name']}.nii.gz", work / "results" / s / spec["name"])
+                   for spec in specs] for s in schedules}
     summaries = {s: summarise_schedule(e) for s, e in entries.items()}
     (work / "benchmark.json").write_text(json.dumps({"cases": entries, "summaries": summaries}, indent=2,
                                                     default=float))

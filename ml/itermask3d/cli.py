@@ -69,6 +69,16 @@ def _rise_gammas(text: str) -> tuple[float, ...]:
     return _numbers(text, lambda v: v >= 0, "give gammas >= 0 (0: the rise test off), e.g. 0,0.01,0.02")
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N, e.g. 0/4, not {text!r}") from None
+    if not 0 <= index < count:
+        raise argparse.ArgumentTypeError(f"shard {text}: I must be 0 to N-1")
+    return index, count
+
+
 def _volumes(text: str) -> tuple[float, ...]:
     return _numbers(text, lambda v: v > 0, "give positive volumes in mm^3, e.g. 120,250,500,800")
 
@@ -201,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notes", default="", help="free text appended to the report")
     p.add_argument("--model", type=Path, default=None, help="weights to benchmark (default: the shipped ones)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--build-workers", type=int, default=0,
+                   help="processes that render the cases at once (default: one after the other)")
+    p.add_argument("--shard", type=_shard, default=None, metavar="I/N",
+                   help="run only every N-th case from the I-th (0-based) and write no report, so N processes can "
+                        "share a machine; then run without --shard to evaluate them all and write the report")
     return parser
 
 
@@ -253,8 +268,9 @@ def _run(args: argparse.Namespace) -> int:
 
         path = benchmark_entry(args.work, args.report, args.profile, args.sequence, args.device,
                                args.schedules, args.cases_per_group, args.seed, args.notes, args.limit,
-                               args.model, args.rise_gamma)
-        print(path)
+                               args.model, args.rise_gamma, args.build_workers, args.shard)
+        print(path or f"shard {args.shard[0]}/{args.shard[1]} done: once every shard is, run the same command "
+                      "without --shard to evaluate every case and write the report")
     return 0
 
 

@@ -26,3 +26,20 @@ def brain_ball():
     centre = np.array([20, 22, 18]).reshape(3, 1, 1, 1)
     radii = np.array([16, 18, 14]).reshape(3, 1, 1, 1)
     return np.sum(((grid - centre) / radii) ** 2, axis=0) <= 1.0
+
+
+@pytest.fixture(scope="session")
+def load_script():
+    """``load_script("name")``: scripts/name.py imported as a module, so a test calls its functions."""
+    import importlib.util
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "scripts"
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -175,3 +175,69 @@ def test_a_rise_variant_runs_beside_the_plain_schedule_and_leaves_the_model_sett
     plain, rise = (json.loads((out[v] / "result.json").read_text())["details"] for v in out)
     assert (plain["rise_gamma"], rise["rise_gamma"]) == (None, 0.5)
     assert analyzer.rise_gamma == 0.02  # the model's own setting is restored
+
+
+def test_cases_rendered_in_parallel_match_those_rendered_one_by_one(tmp_path):
+    """A GPU machine renders the benchmark's cases several at a time; they must be the cases a CPU run scores."""
+    import nibabel as nib
+    import numpy as np
+
+    from itermask3d.benchmark import build_cases
+
+    specs = [s for s in benchmark_cases(1, seed=3) if s["kind"] in ("lesion", "artefact")][:2]
+    build_cases(tmp_path / "parallel", specs, "flair", workers=2)
+    build_cases(tmp_path / "serial", specs[1:], "flair")
+    name = specs[1]["name"]
+    for suffix in (".nii.gz", "_truth.nii.gz"):
+        parallel = nib.load(str(tmp_path / "parallel" / f"{name}{suffix}"))
+        serial = nib.load(str(tmp_path / "serial" / f"{name}{suffix}"))
+        assert np.array_equal(parallel.affine, serial.affine)
+        assert np.array_equal(np.asarray(parallel.dataobj), np.asarray(serial.dataobj))
+    assert sorted(p.name for p in (tmp_path / "parallel").glob("*.nii.gz")) == sorted(
+        f"{s['name']}{suffix}" for s in specs for suffix in (".nii.gz", "_truth.nii.gz"))
+
+
+def test_shards_split_the_cases_and_a_last_run_reports_them_all_without_rerunning(tmp_path, capsys):
+    """Several processes share a GPU machine's cores, each running and evaluating its share; the last run
+    only gathers, and reports what one run over every case reports."""
+    import json
+
+    from itermask3d.benchmark import benchmark_entry
+
+    def run(work, shard=None):
+        return benchmark_entry(work, work / "report.md", profile="tiny", sequence="t1", device="cpu",
+                               schedules=["coarse-fine"], cases_per_group=1, limit=3, shard=shard)
+
+    def stamps(work, name):
+        return {p.parent.name: p.stat().st_mtime_ns for p in work.glob(f"results/coarse-fine/*/{name}")}
+
+    sharded = tmp_path / "sharded"
+    assert run(sharded, (0, 2)) is None and not (sharded / "report.md").exists()
+    first = stamps(sharded, "result.json")
+    assert run(sharded, (1, 2)) is None and not (sharded / "report.md").exists()
+    results, evaluations = stamps(sharded, "result.json"), stamps(sharded, "evaluation.json")
+    assert len(first) == 2 and len(results) == 3 and all(results[name] == t for name, t in first.items())
+    assert evaluations.keys() == results.keys()
+
+    assert run(sharded) == sharded / "report.md"
+    assert stamps(sharded, "result.json") == results and stamps(sharded, "evaluation.json") == evaluations
+    assert "3 synthetic cases" in (sharded / "report.md").read_text()
+
+    whole = tmp_path / "whole"
+    run(whole)
+    assert not stamps(whole, "evaluation.json")  # only shards keep their evaluations
+
+    def cases(work):
+        return [{k: v for k, v in e.items() if k != "seconds"}
+                for e in json.loads((work / "benchmark.json").read_text())["cases"]["coarse-fine"]]
+    assert cases(sharded) == cases(whole)
+    with pytest.raises(ValueError, match="shard 2/2"):
+        run(sharded, (2, 2))
+
+
+def test_a_shard_out_of_range_is_one_clear_line(capsys):
+    from itermask3d.cli import main
+
+    assert main(["benchmark", "--shard", "2/2"]) != 0
+    err = capsys.readouterr().err
+    assert "shard 2/2: I must be 0 to N-1" in err and "Traceback" not in err

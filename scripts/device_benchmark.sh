@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# device_benchmark.sh SEQUENCE SCHEDULES SHARDS WORK [BENCHMARK OPTIONS]: the 40-case benchmark (seed 0, the cases `itermask3d
-# benchmark --seed 0` builds anywhere) of the shipped `fast` model on $DEVICE (default cuda), split into SHARDS
-# processes that share the machine's cores and GPU (`--shard I/N`; each also evaluates its cases), then one last
-# run that finds every case's results and evaluations on disk and writes WORK/report.md. Per-case seconds are those of a case run beside
-# the other shards. scripts/device_train.sh calls it (BENCHMARKS=...); it runs anywhere, e.g. here:
-#   PYTHON=.venv/bin/python DEVICE=cpu bash scripts/device_benchmark.sh t1 coarse-fine 2 /tmp/bench --profile tiny --limit 3
+# device_benchmark.sh SEQUENCE SCHEDULES SHARDS WORK [BENCHMARK OPTIONS]: the 40-case benchmark (seed 0, the
+# cases `itermask3d benchmark --seed 0` builds anywhere) of the shipped `fast` model on $DEVICE (default cuda),
+# split into SHARDS processes that share the machine's cores and GPU (`--shard I/N`; each also evaluates its
+# cases), then one last run that finds every case's results and evaluations on disk and writes WORK/report.md.
+# Per-case seconds are those of a case run beside the other shards. scripts/device_train.sh calls it
+# (BENCHMARKS=...); it runs anywhere, e.g. here:
+#   PYTHON=.venv/bin/python DEVICE=cpu bash scripts/device_benchmark.sh t1 coarse-fine 2 /tmp/b --profile tiny --limit 3
 set -uo pipefail
 sequence=$1 schedules=$2 shards=$3 work=$4
 shift 4

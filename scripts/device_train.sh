@@ -89,9 +89,9 @@ fi
 for pid in "${bench_pids[@]}"; do
   wait "$pid"
 done
-# per benchmark: the report and its json when it finished, each case's result.json and the output either way
+# per benchmark: the report and its json when it finished, each case's result and evaluation, and the output
 for bench in ${BENCHMARKS:-}; do
-  (cd "$work" && tar -cf "$out/bench_${bench%%:*}.tar" \
-    $(ls -d bench_${bench%%:*}/{report.md,benchmark.json,*.txt} bench_${bench%%:*}/results/*/*/result.json 2>/dev/null))
+  b=bench_${bench%%:*}
+  (cd "$work" && tar -cf "$out/$b.tar" $(ls -d $b/{report.md,benchmark.json,*.txt} $b/results/*/*/*.json 2>/dev/null))
 done
 ls -la "$out"

@@ -107,7 +107,11 @@ def _build_case(folder: Path, spec: dict, sequence: str) -> None:
     if case.truth is not None:
         nib.save(case.truth, str(folder / f"{spec['name']}_truth.nii.gz"))
     (folder / f"{spec['name']}.json").write_text(json.dumps(case.info, indent=2))
-    nib.save(case.image, str(folder / f"{spec['name']}.nii.gz"))
+    # written under another name, then renamed: a run stopped mid-write (a device call's time limit) leaves
+    # no half-written scan that the next run would take for a finished case
+    partial = folder / f"{spec['name']}.partial.nii.gz"
+    nib.save(case.image, str(partial))
+    partial.replace(folder / f"{spec['name']}.nii.gz")
 
 
 def run_schedules(analyzer, scan_path: Path, out_dirs: dict[str, Path], seed: int,

@@ -195,9 +195,10 @@ def test_cases_rendered_in_parallel_match_those_rendered_one_by_one(tmp_path):
         assert np.array_equal(np.asarray(parallel.dataobj), np.asarray(serial.dataobj))
     assert sorted(p.name for p in (tmp_path / "parallel").glob("*.nii.gz")) == sorted(
         f"{s['name']}{suffix}" for s in specs for suffix in (".nii.gz", "_truth.nii.gz"))
+    assert not list((tmp_path / "parallel").glob("*partial*"))  # each scan is written whole, then renamed
 
 
-def test_shards_split_the_cases_and_a_last_run_reports_them_all_without_rerunning(tmp_path, capsys):
+def test_shards_split_the_cases_and_a_last_run_reports_them_all_without_rerunning(tmp_path):
     """Several processes share a GPU machine's cores, each running and evaluating its share; the last run
     only gathers, and reports what one run over every case reports."""
     import json
@@ -230,6 +231,16 @@ def test_shards_split_the_cases_and_a_last_run_reports_them_all_without_rerunnin
     def cases(work):
         return [{k: v for k, v in e.items() if k != "seconds"}
                 for e in json.loads((work / "benchmark.json").read_text())["cases"]["coarse-fine"]]
+    assert cases(sharded) == cases(whole)
+
+    # a kept evaluation is reused only while it is newer than its result: a rerun result is evaluated afresh
+    result_dir = next(sharded.glob("results/coarse-fine/*"))
+    kept = json.loads((result_dir / "evaluation.json").read_text())
+    (result_dir / "evaluation.json").write_text(json.dumps({**kept, "flags": 99}))
+    run(sharded)
+    assert 99 in [e["flags"] for e in json.loads((sharded / "benchmark.json").read_text())["cases"]["coarse-fine"]]
+    (result_dir / "result.json").touch()
+    run(sharded)
     assert cases(sharded) == cases(whole)
     with pytest.raises(ValueError, match="shard 2/2"):
         run(sharded, (2, 2))

@@ -30,7 +30,7 @@ LESION_TYPES = ("tumour", "cavity", "small")
 # Each signal measure, its limit, and the artefact it is meant for.
 SIGNAL_MEASURES = {"noise_fraction": ("NOISE_LIMIT", "noise"), "spike_prominence": ("SPIKE_LIMIT", "spike"),
                    "zipper_ratio": ("ZIPPER_LIMIT", "zipper"), "ghost_prominence": ("GHOST_LIMIT", "ghosting"),
-                   "bias_log_std": ("BIAS_LIMIT", "bias")}
+                   "bias_log_std": ("BIAS_LIMIT", "bias"), "motion_jitter": ("MOTION_LIMIT", "motion")}
 
 
 def end_fractions(data: np.ndarray) -> list[float]:

@@ -41,9 +41,9 @@ _AXIS_NAMES = {"L": "left-right", "R": "left-right", "A": "anterior-posterior",
 @dataclass(frozen=True)
 class QualityIssue:
     """One reason to rescan. kind: "missing_slices" | "cut_off" | "blank_region" here, "noise" | "spike" | "zipper" |
-    "ghosting" | "bias_field" from signal_checks; axis: voxel axis (0, 1, 2); planes: [first, last]
+    "ghosting" | "motion" | "bias_field" from signal_checks; axis: voxel axis (0, 1, 2); planes: [first, last]
     voxel indices along that axis (inclusive); extent_mm: their thickness. The three are None for a
-    problem of the whole image (noise, spike, bias field); ghosting has an axis but no planes."""
+    problem of the whole image (noise, spike, bias field); ghosting and motion have an axis but no planes."""
 
     kind: str
     axis: int | None

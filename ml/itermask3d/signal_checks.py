@@ -1,13 +1,14 @@
-"""Signal checks that call for a rescan: heavy noise, a k-space spike, zipper planes, ghosting, strong bias field.
+"""Signal checks that call for a rescan: heavy noise, a k-space spike, zipper planes, ghosting, motion, strong
+bias field.
 
 The network is guided by the scan's high-frequency channel, which carries noise, stripes and zipper
 lines as faithfully as anatomy, so it reconstructs them and they do not stay masked (ml/BENCHMARK.md:
 noise, spike and zipper scans score like normals). These measures look for them directly, on the
 scan's own voxel grid, each against a limit set above every synthetic normal and lesion scan measured
 (ml/ACQUISITION-CHECKS.md lists their largest values); the bias limit, whose margin is thin, was
-moved (0.18 -> 0.2) with the bias artefacts' values in view, and the ghosting limit sits about 1.4x
+moved (0.18 -> 0.2) with the bias artefacts' values in view, the ghosting limit sits about 1.4x
 above the largest of 42 other synthetic normal and lesion scans, whose ghosting scans guided the
-measure's design (ml/README.md):
+measure's design, and the motion limit 1.45x above the largest of 70 others (ml/README.md):
 
 - noise: robust noise sigma (median absolute in-plane Laplacian, scaled for Gaussian noise) over the
   brain's 95th-percentile intensity; normals about 0.02-0.04.
@@ -22,6 +23,9 @@ measure's design (ml/README.md):
   root of the fraction of brain that overlaps at that lag (fewer voxel pairs, noisier correlation).
 - bias: standard deviation of the log intensity smoothed over 15 mm (normalised over the brain), a
   slowly varying multiplicative field across the brain.
+- motion: k-space lines acquired after the head moved hold a rotated spectrum, so the energy of
+  k-space planes jumps from one plane to the next along the phase-encoding axis, where a scan taken in
+  one position changes smoothly (line_energy_jitter).
 """
 from __future__ import annotations
 
@@ -46,13 +50,19 @@ GHOST_MIN_OVERLAP = 0.05
 BIAS_SMOOTHING_MM = 15.0
 # k-space indices closer to the centre than this (fraction of each axis) hold the anatomy's own peak.
 SPIKE_CENTRE_RADIUS = 0.06
+# Natural log units: 0.05 is a median jump of about 5 % in plane energy.
+MOTION_LIMIT = 0.05
+MOTION_MIN_PLANES = 64
+# Planes this close to the centre of k-space (fraction of the axis) are left out of the motion measure.
+MOTION_CENTRE = 1 / 16
 
 
 @dataclass(frozen=True)
 class SignalMeasures:
     """noise_fraction: noise sigma / brain p95; spike_prominence: log ratio (natural log);
     zipper_ratio, zipper_axis, zipper_plane: the most deviant plane; ghost_prominence (dimensionless),
-    ghost_axis, ghost_lag (voxels): the sharpest self-correlation peak; bias_log_std: dimensionless."""
+    ghost_axis, ghost_lag (voxels): the sharpest self-correlation peak; bias_log_std: dimensionless;
+    motion_jitter (natural log units), motion_axis: the k-space plane energy jitter and its axis."""
 
     noise_fraction: float
     spike_prominence: float
@@ -63,6 +73,8 @@ class SignalMeasures:
     ghost_axis: int
     ghost_lag: int
     bias_log_std: float
+    motion_jitter: float
+    motion_axis: int
 
 
 def _neighbour_difference(data: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -80,15 +92,48 @@ def noise_fraction(data: np.ndarray, inner: np.ndarray, spacing: np.ndarray, p95
     return float(np.median(values) / 0.6745 / np.sqrt(1.25) / p95)
 
 
-def spike_prominence(image: np.ndarray) -> float:
-    """Largest log |F| above its neighbourhood's mean, outside the centre of k-space."""
+def magnitude_spectrum(image: np.ndarray) -> np.ndarray:
+    """|F| of ``image``, centred (fftshift), float32 of the image's shape."""
     # float32 in, complex64 out: half the memory of numpy's complex128 on a 0.5 mm scan.
-    spectrum = np.abs(fft.fftshift(fft.fftn(np.asarray(image, dtype=np.float32))))
+    return np.abs(fft.fftshift(fft.fftn(np.asarray(image, dtype=np.float32))))
+
+
+def spike_prominence(spectrum: np.ndarray) -> float:
+    """Largest log |F| above its neighbourhood's mean, outside the centre of k-space (``spectrum``
+    from magnitude_spectrum)."""
     log_spectrum = np.log(spectrum + 1e-6 * float(spectrum.max()))
     prominence = log_spectrum - ndimage.uniform_filter(log_spectrum, size=7, mode="wrap")
-    grids = np.ogrid[tuple(slice(0, n) for n in image.shape)]
-    radius2 = sum(((g - n / 2) / n) ** 2 for g, n in zip(grids, image.shape))
+    grids = np.ogrid[tuple(slice(0, n) for n in spectrum.shape)]
+    radius2 = sum(((g - n / 2) / n) ** 2 for g, n in zip(grids, spectrum.shape))
     return float(prominence[radius2 > SPIKE_CENTRE_RADIUS ** 2].max())
+
+
+def line_energy_jitter(spectrum: np.ndarray) -> tuple[float, int]:
+    """(jitter, axis): how much the energy of k-space planes jumps from one plane to the next along the
+    voxel axis where it jumps most. ``spectrum`` from magnitude_spectrum.
+
+    Per axis, the energy of each plane of k-space across that axis (one plane per phase-encoding line
+    when the axis is the phase-encoding one) is a smooth function of its position for a scan acquired in
+    one head position. Lines acquired after the head moved hold a rotated spectrum, so their energy jumps
+    against their neighbours'. The jitter is the median, over the planes outside the centre
+    (MOTION_CENTRE), of |log E(k) - (log E(k-1) + log E(k+1)) / 2|. Axes with fewer than
+    MOTION_MIN_PLANES planes are skipped (thick 2D slices: few planes make the spectrum's own curvature
+    look like jitter, and a 2D acquisition phase-encodes within the slice)."""
+    best = (0.0, 0)
+    for axis in range(3):
+        n = spectrum.shape[axis]
+        if n < MOTION_MIN_PLANES:
+            continue
+        other = tuple(a for a in range(3) if a != axis)
+        energy = np.sum(np.square(spectrum, dtype=np.float64), axis=other)
+        log_energy = np.log(np.maximum(energy, 1e-30 * float(energy.max())))
+        jitter = np.abs(log_energy[1:-1] - (log_energy[:-2] + log_energy[2:]) / 2)
+        # The shifted spectrum's centre is at n // 2; jitter[i] belongs to plane i + 1.
+        outer = np.abs(np.arange(1, n - 1) - n // 2) > MOTION_CENTRE * n
+        value = float(np.median(jitter[outer]))
+        if value > best[0]:
+            best = (value, axis)
+    return best
 
 
 def deviant_plane(data: np.ndarray, inner: np.ndarray) -> tuple[float, int, int]:
@@ -180,12 +225,15 @@ def measure_signal(scan: Scan) -> SignalMeasures:
     p95 = max(float(np.percentile(data[foreground], 95)), 1e-12)
     ratio, axis, plane = deviant_plane(data, inner)
     ghost, ghost_axis, ghost_lag = ghost_prominence(data, inner, spacing)
+    spectrum = magnitude_spectrum(np.where(foreground, data / p95, 0.0))
+    jitter, motion_axis = line_energy_jitter(spectrum)
     return SignalMeasures(
         noise_fraction=noise_fraction(data, inner, spacing, p95),
-        spike_prominence=spike_prominence(np.where(foreground, data / p95, 0.0)),
+        spike_prominence=spike_prominence(spectrum),
         zipper_ratio=ratio, zipper_axis=axis, zipper_plane=plane,
         ghost_prominence=ghost, ghost_axis=ghost_axis, ghost_lag=ghost_lag,
-        bias_log_std=bias_log_std(data, foreground, inner, spacing, p95))
+        bias_log_std=bias_log_std(data, foreground, inner, spacing, p95),
+        motion_jitter=jitter, motion_axis=motion_axis)
 
 
 def _whole_image(kind: str, message: str) -> QualityIssue:
@@ -219,6 +267,15 @@ def check_signal(scan: Scan) -> list[QualityIssue]:
             "ghosting", m.ghost_axis, None, None,
             f"Ghosting: a faint copy of the brain repeats {lag_mm:.0f} mm away along the {direction} axis "
             "(a phase-encoding ghost, e.g. from motion or pulsation); rescan recommended."))
+    # A ghost or a zipper line along an axis also makes its k-space planes jump; its own sentence says more.
+    explained = {issue.axis for issue in issues if issue.kind in ("ghosting", "zipper")}
+    if m.motion_jitter > MOTION_LIMIT and m.motion_axis not in explained:
+        direction = axis_direction(scan.affine, m.motion_axis)
+        issues.append(QualityIssue(
+            "motion", m.motion_axis, None, None,
+            f"Motion: k-space lines along the {direction} axis disagree with their neighbours (their energy "
+            f"jumps by about {np.expm1(m.motion_jitter):.0%} from line to line; normal scans stay under "
+            f"{np.expm1(MOTION_LIMIT):.0%}), as when the head moves during the scan; rescan recommended."))
     if m.bias_log_std > BIAS_LIMIT:
         issues.append(_whole_image("bias_field", (
             f"Strong intensity non-uniformity (bias field: smoothed intensity varies by a factor of about "

@@ -1,6 +1,6 @@
 """Acquisition checks (quality.check_acquisition): a scan with slices missing inside the brain, with its top
 cut off, or with a region that was never imaged (one constant intensity, no noise) is sent for a rescan;
-complete scans, lesions and motion are not."""
+complete scans, lesions and motion (a complete scan: the signal checks look for it) are not."""
 import numpy as np
 import pytest
 

@@ -1,5 +1,5 @@
-"""Signal checks (signal_checks.check_signal): heavy noise, a k-space spike, a zipper line, ghosting and a strong
-bias field send a complete scan for a rescan; normal and lesion scans are left alone."""
+"""Signal checks (signal_checks.check_signal): heavy noise, a k-space spike, a zipper line, ghosting, motion and a
+strong bias field send a complete scan for a rescan; normal and lesion scans are left alone."""
 import numpy as np
 import pytest
 
@@ -78,8 +78,8 @@ def test_spike_prominence_sees_one_planted_kspace_point():
     spectrum[20, 70, 15] += 0.1 * np.abs(spectrum).max()
     striped = np.where(brain, np.abs(np.fft.ifftn(spectrum)), 0.0)
     scale = float(np.percentile(data[brain], 95))
-    assert signal_checks.spike_prominence(data / scale) < signal_checks.SPIKE_LIMIT
-    assert signal_checks.spike_prominence(striped / scale) > signal_checks.SPIKE_LIMIT
+    assert signal_checks.spike_prominence(signal_checks.magnitude_spectrum(data / scale)) < signal_checks.SPIKE_LIMIT
+    assert signal_checks.spike_prominence(signal_checks.magnitude_spectrum(striped / scale)) > signal_checks.SPIKE_LIMIT
 
 
 def test_lag_correlation_finds_a_planted_copy_and_counts_the_overlap():
@@ -114,6 +114,39 @@ def test_a_ghost_is_reported_along_its_axis_and_the_clean_scan_is_not(grid):
     issue = next(i for i in signal_checks.check_signal(scan) if i.kind == "ghosting")
     assert issue.axis == axis and issue.planes is None and issue.extent_mm is None
     assert f"{shift * scan.spacing_mm[axis]:.0f} mm away" in issue.message and "rescan" in issue.message
+    # The ghost's k-space planes jump too (every shift-th line is modulated); the reader is told once.
+    assert signal_checks.measure_signal(scan).motion_jitter > signal_checks.MOTION_LIMIT
+    assert "motion" not in [i.kind for i in signal_checks.check_signal(scan)]
+
+
+def test_line_energy_jitter_sees_lines_whose_energy_jumps():
+    """Two fifths of the k-space planes across axis 1, picked at random, carry 1.3x the magnitude (1.69x the energy):
+    the measure names axis 1 and rises well over the limit, where the scan's own spectrum stays under it. On an
+    axis with fewer than MOTION_MIN_PLANES planes the same jumps are not measured."""
+    case = make_case("normal", "t1", seed=9, **GRIDS["2mm"])
+    data = np.asarray(case.image.dataobj, dtype=np.float32)
+    spectrum = signal_checks.magnitude_spectrum(data / float(np.percentile(data[data > 0], 95)))
+    assert min(spectrum.shape) >= signal_checks.MOTION_MIN_PLANES
+    jitter, _ = signal_checks.line_energy_jitter(spectrum)
+    assert jitter < signal_checks.MOTION_LIMIT / 2
+    lines = np.random.default_rng(0).random(spectrum.shape[1]) < 0.4
+    jumping = spectrum * np.where(lines, 1.3, 1.0)[None, :, None]
+    jitter, axis = signal_checks.line_energy_jitter(jumping)
+    assert axis == 1 and jitter > 2 * signal_checks.MOTION_LIMIT
+    centre, half = spectrum.shape[1] // 2, (signal_checks.MOTION_MIN_PLANES - 1) // 2
+    short = jumping[:, centre - half:centre + half + 1, :]
+    assert signal_checks.line_energy_jitter(short)[0] < signal_checks.MOTION_LIMIT
+
+
+@pytest.mark.parametrize("sequence, seed", [("t1", 3), ("flair", 4)])
+def test_motion_is_reported_along_its_phase_encoding_axis(sequence, seed):
+    """The generator's motion: 30-50 % of the phase-encoding lines acquired after a rigid movement of a few degrees
+    and millimetres; the same subject without it is not reported (test_normal_and_lesion_scans_...)."""
+    case = make_case("artefact", sequence, seed=seed, artefact_type="motion", **GRIDS["2mm"])
+    scan = validate(case.image)
+    issue = next(i for i in signal_checks.check_signal(scan) if i.kind == "motion")
+    assert issue.axis == case.info["axis"] and issue.planes is None
+    assert "head moves" in issue.message and "rescan" in issue.message
 
 
 def test_an_image_wide_issue_carries_no_planes():

@@ -54,12 +54,15 @@ class QualityIssueOut(BaseModel):
 
     kind: str = Field(
         description=(
-            '"missing_slices", "cut_off", "blank_region", "noise", "spike", "zipper", "ghosting" or "bias_field" '
-            "(a newer engine may add kinds)"
+            '"missing_slices", "cut_off", "blank_region", "noise", "spike", "zipper", "ghosting", "motion" or '
+            '"bias_field" (a newer engine may add kinds)'
         )
     )
     axis: int | None = Field(
-        description="Voxel axis (0, 1, 2) the planes (for ghosting, the ghost's shift) run along; null for the whole image"
+        description=(
+            "Voxel axis (0, 1, 2) the planes (for ghosting, the ghost's shift; for motion, the phase encoding) run "
+            "along; null for the whole image"
+        )
     )
     planes: list[int] | None = Field(
         description="First and last affected plane (voxel indices, inclusive); null when no planes are affected"

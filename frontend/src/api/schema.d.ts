@@ -1092,7 +1092,7 @@ export interface components {
         QualityIssueOut: {
             /**
              * Axis
-             * @description Voxel axis (0, 1, 2) the planes (for ghosting, the ghost's shift) run along; null for the whole image
+             * @description Voxel axis (0, 1, 2) the planes (for ghosting, the ghost's shift; for motion, the phase encoding) run along; null for the whole image
              */
             axis: number | null;
             /**
@@ -1102,7 +1102,7 @@ export interface components {
             extent_mm: number | null;
             /**
              * Kind
-             * @description "missing_slices", "cut_off", "blank_region", "noise", "spike", "zipper", "ghosting" or "bias_field" (a newer engine may add kinds)
+             * @description "missing_slices", "cut_off", "blank_region", "noise", "spike", "zipper", "ghosting", "motion" or "bias_field" (a newer engine may add kinds)
              */
             kind: string;
             /**

@@ -2,7 +2,7 @@ import type { QualityIssue } from '../api/types';
 
 // Kinds the engine reports when part of the brain was not imaged (slices missing, brain cut off, a blank
 // region of one constant intensity); every other kind is a signal problem (noise, a k-space spike, a zipper
-// line, ghosting, a strong bias field) over a scan that is complete.
+// line, ghosting, motion, a strong bias field) over a scan that is complete.
 const COVERAGE_KINDS = new Set(['missing_slices', 'cut_off', 'blank_region']);
 
 /** The notice's heading: what a reader must know first about why the scan should be repeated. */
@@ -15,7 +15,7 @@ export function qualityHeading(issues: QualityIssue[]): string {
 
 /**
  * The engine's acquisition problems (slices missing inside the brain, brain cut off, heavy noise, stripes, zipper
- * lines, ghosting, strong bias field): the scan should be repeated, so this sits above the viewer, where the reader looks
+ * lines, ghosting, motion, strong bias field): the scan should be repeated, so this sits above the viewer, where the reader looks
  * first. Nothing when the scan looks fine.
  */
 export function QualityNotice({ issues }: { issues: QualityIssue[] }) {

@@ -138,7 +138,7 @@ def motion(image, brain, affine, rng) -> tuple[np.ndarray, dict]:
     selector |= np.fft.ifftshift(lines)[tuple(index)]
     spectrum = np.where(selector, k_moved, k_still)
     return np.abs(np.fft.ifftn(spectrum)).astype(np.float32), {"angles_deg": [float(a) for a in angles],
-                                                             "fraction": fraction}
+                                                             "fraction": fraction, "axis": axis}
 
 
 def add_artefact(image: np.ndarray, brain: np.ndarray, affine: np.ndarray, rng: np.random.Generator,

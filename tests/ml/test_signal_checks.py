@@ -141,7 +141,8 @@ def test_line_energy_jitter_sees_lines_whose_energy_jumps():
 @pytest.mark.parametrize("sequence, seed", [("t1", 3), ("flair", 4)])
 def test_motion_is_reported_along_its_phase_encoding_axis(sequence, seed):
     """The generator's motion: 30-50 % of the phase-encoding lines acquired after a rigid movement of a few degrees
-    and millimetres; the same subject without it is not reported (test_normal_and_lesion_scans_...)."""
+    and millimetres. (The T1 subject, seed 3 on this grid, is also the normal that
+    test_normal_and_lesion_scans_raise_no_signal_problem finds unreported.)"""
     case = make_case("artefact", sequence, seed=seed, artefact_type="motion", **GRIDS["2mm"])
     scan = validate(case.image)
     issue = next(i for i in signal_checks.check_signal(scan) if i.kind == "motion")

@@ -99,3 +99,13 @@ def test_missing_slices_send_the_scan_for_rescan(analyzer, tmp_path):
     assert [issue["kind"] for issue in result["quality"]] == ["missing_slices"]
     assert result["quality"][0]["planes"] == case.info["planes"]
     assert result["triage"] == "rescan"
+
+
+def test_head_motion_sends_the_scan_for_rescan(analyzer, tmp_path):
+    # Part of k-space acquired after the head moved: the network rebuilds the smeared edges from the
+    # high-frequency channel, so the signal checks are what report it, with the axis the lines ran along.
+    case = make_case("artefact", "t1", seed=3, spacing_mm=(2.0, 2.0, 2.0), artefact_type="motion")
+    result = _analyse(analyzer, case, tmp_path, "motion")
+    assert [issue["kind"] for issue in result["quality"]] == ["motion"]
+    assert result["quality"][0]["axis"] == case.info["axis"]
+    assert result["triage"] == "rescan"

@@ -168,7 +168,7 @@ class Analyzer:
         mask = (prepared.to_native(refined.mask.astype(np.float32)) > 0.5) & scan.foreground
         reconstruction = prepared.denormalise(prepared.to_native(refined.reconstruction)) * scan.foreground
         labels, flags, weak = find_flags(mask, anomaly, scan.affine, self.min_flag_mm3, self.min_peak_ratio)
-        quality = [issue.to_dict() for issue in rescan_issues(scan)]
+        quality = [issue.to_dict() for issue in rescan_issues(prepared)]
         save_nifti(anomaly.astype(np.float32), scan.affine, out_dir / "anomaly_map.nii.gz", display_range=(0.0, 1.0))
         save_nifti(labels, scan.affine, out_dir / "anomaly_mask.nii.gz", dtype=np.uint16,
                    display_range=(0, max(len(flags), 1)))

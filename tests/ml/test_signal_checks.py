@@ -1,12 +1,14 @@
-"""Signal checks (signal_checks.check_signal): heavy noise, a k-space spike, a zipper line, ghosting, motion and a
-strong bias field send a complete scan for a rescan; normal and lesion scans are left alone."""
+"""Signal checks (signal_checks.check_signal): heavy noise, a k-space spike, a zipper line, ghosting and motion
+send a complete scan for a rescan; normal and lesion scans are left alone. The bias field, measured on the aligned
+scan, has its own tests (test_bias_estimate.py)."""
 import numpy as np
 import pytest
 
 from itermask3d import signal_checks
 from itermask3d.io import validate
+from itermask3d.preprocessing import prepare_scan
+from itermask3d.profiles import PROFILES
 from itermask3d.synthetic import make_case
-from itermask3d.synthetic.anatomy import bias_field
 
 GRIDS = {"2mm": dict(spacing_mm=(2.0, 2.0, 2.0)), "oblique-4mm": dict(spacing_mm=(1.5, 1.5, 4.0), oblique=True)}
 
@@ -47,16 +49,6 @@ def test_zipper_issue_names_one_of_the_planted_planes():
     assert issue.planes[0] == issue.planes[1] and issue.planes[0] in case.info["planes"]
     assert f"plane {issue.planes[0]}" in issue.message and "rescan" in issue.message
     assert issue.to_dict()["planes"] == list(issue.planes)
-
-
-def test_a_strong_bias_field_is_reported_and_a_mild_one_is_not():
-    case = make_case("normal", "t1", seed=6, **GRIDS["2mm"])
-    data = np.asarray(case.image.dataobj, dtype=np.float32)
-    rng = np.random.default_rng(0)
-    strong = data * bias_field(data.shape, rng, 0.8)
-    mild = data * bias_field(data.shape, np.random.default_rng(0), 0.1)
-    assert "bias_field" in _kinds(_with_data(case.image, strong))
-    assert "bias_field" not in _kinds(_with_data(case.image, mild))
 
 
 def test_noise_estimate_recovers_a_known_sigma():
@@ -163,6 +155,7 @@ def test_a_scan_with_a_gap_is_told_about_the_gap_only():
     case = make_case("artefact", "t1", seed=1, artefact_type="slices_missing", **GRIDS["oblique-4mm"])
     scan = validate(case.image)
     assert signal_checks.check_signal(scan), "this gap no longer fools the signal checks; pick a case that does"
-    assert [issue.kind for issue in signal_checks.rescan_issues(scan)] == ["missing_slices"]
-    noisy = make_case("artefact", "t1", seed=1, artefact_type="noise", **GRIDS["oblique-4mm"])
-    assert [issue.kind for issue in signal_checks.rescan_issues(validate(noisy.image))] == ["noise"]
+    assert [issue.kind for issue in signal_checks.rescan_issues(prepare_scan(scan, PROFILES["fast"]))] == [
+        "missing_slices"]
+    noisy = validate(make_case("artefact", "t1", seed=1, artefact_type="noise", **GRIDS["oblique-4mm"]).image)
+    assert [issue.kind for issue in signal_checks.rescan_issues(prepare_scan(noisy, PROFILES["fast"]))] == ["noise"]

@@ -109,3 +109,14 @@ def test_head_motion_sends_the_scan_for_rescan(analyzer, tmp_path):
     assert [issue["kind"] for issue in result["quality"]] == ["motion"]
     assert result["quality"][0]["axis"] == case.info["axis"]
     assert result["triage"] == "rescan"
+
+
+def test_strong_bias_field_sends_the_scan_for_rescan(analyzer, tmp_path):
+    # A strong multiplicative field: the network's flags do not tell the reader why such a scan is wrong (on the
+    # benchmarks a bias scan scores like a normal or carries scattered flags), so the bias check (a field fitted to
+    # the template's white matter on the aligned grid) reports it; a flag, if any, would make the triage urgent.
+    case = make_case("artefact", "t1", seed=1, spacing_mm=(2.0, 2.0, 2.0), artefact_type="bias")
+    result = _analyse(analyzer, case, tmp_path, "bias")
+    assert [issue["kind"] for issue in result["quality"]] == ["bias_field"]
+    assert "white matter" in result["quality"][0]["message"]
+    assert result["triage"] in ("rescan", "urgent")

@@ -120,6 +120,25 @@ class Analyzer:
             "trained": self.trained,
         }
 
+    def settings(self) -> dict:
+        """The inference settings in force now: a recorded validation holds the same keys, and describes
+        a result only where all of them agree (``model_description``)."""
+        return {"schedule": self.schedule, "gamma": self.gamma, "rise_gamma": self.rise_gamma,
+                "rise_late_steps": self.rise_late_steps, "min_flag_mm3": self.min_flag_mm3,
+                "min_peak_ratio": self.min_peak_ratio, "normative": self.error_scale is not None,
+                "scaling": self.scaling, "registration": self.registration}
+
+    def model_description(self) -> dict:
+        """result.json's ``model``: name, version, ..., and the weights' recorded validation
+        (``validation``) when it was measured on these weights with the settings in force now; a
+        result made with other settings gets none, as the figures would not describe it."""
+        model = dict(self.model_info)
+        validation = self.metadata.get("validation")
+        if (isinstance(validation, dict) and validation.get("settings") == self.settings()
+                and validation.get("model") == f"{model['name']} {model['version']}"):
+            model["validation"] = validation
+        return model
+
     def prepare(self, scan: Scan) -> PreparedScan:
         """The network's inputs for a validated scan, with this model's registration and scaling."""
         return prepare_scan(scan, self.profile, self.registration, self.scaling)
@@ -187,7 +206,7 @@ class Analyzer:
             "seconds": round(time.time() - start, 2),
             "flags": flags,
             "quality": quality,
-            "model": dict(self.model_info),
+            "model": self.model_description(),
             "details": {
                 "schedule": self.schedule, "gamma": self.gamma, "rise_gamma": self.rise_gamma,
                 "rise_late_steps": self.rise_late_steps,

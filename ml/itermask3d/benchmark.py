@@ -317,8 +317,6 @@ def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast
     entries = {s: [_evaluation(work / "cases" / f"{spec['name']}.nii.gz", work / "results" / s / spec["name"])
                    for spec in specs] for s in schedules}
     summaries = {s: summarise_schedule(e) for s, e in entries.items()}
-    (work / "benchmark.json").write_text(json.dumps({"cases": entries, "summaries": summaries}, indent=2,
-                                                    default=float))
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "profile": profile, "sequence": sequence,
             "device": analyzer.device.type, "hardware": hardware_description(analyzer.device),
             "model": analyzer.model_info["name"] + " " + analyzer.model_info["version"], "trained": analyzer.trained,
@@ -327,5 +325,8 @@ def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast
             "rise_gamma": analyzer.rise_gamma if any("rise" in parse_variant(v)[1] for v in schedules) else None,
             "rise_late_steps": analyzer.rise_late_steps,
             "cases": len(specs), "cases_per_group": f"{cases_per_group}, limit {limit}" if limit else cases_per_group, "seed": seed, "notes": notes}
+    # meta names the model (with its weights' digest) so that a summary is never credited to other weights
+    (work / "benchmark.json").write_text(json.dumps({"meta": meta, "cases": entries, "summaries": summaries},
+                                                    indent=2, default=float))
     write_report(report, summaries, meta)
     return report

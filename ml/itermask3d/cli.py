@@ -1,4 +1,4 @@
-"""Command line: ``itermask3d infer|synth|train|calibrate|normative|evaluate|benchmark``.
+"""Command line: ``itermask3d infer|synth|train|calibrate|normative|evaluate|benchmark|record-validation``.
 
 The parser only translates arguments into calls of typed ``*_entry`` functions. Every
 failure is reported as one line on stderr with a non-zero exit status, never a traceback.
@@ -216,6 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", type=_shard, default=None, metavar="I/N",
                    help="run only every N-th case from the I-th (0-based) and write no report, so N processes can "
                         "share a machine; then run without --shard to evaluate them all and write the report")
+
+    p = sub.add_parser("record-validation",
+                       help="store what benchmark runs of a model found in its metadata, for every result to show")
+    p.add_argument("--benchmark", type=Path, nargs="+", required=True,
+                   help="benchmark work folders (or their benchmark.json), one per seed")
+    p.add_argument("--profile", choices=list(PROFILES), default="fast")
+    p.add_argument("--sequence", choices=SEQUENCES, default="t1")
+    p.add_argument("--model", type=Path, default=None, help="weights (default: the shipped ones)")
+    p.add_argument("--dry-run", action="store_true", help="print the summary, write nothing")
     return parser
 
 
@@ -271,6 +280,11 @@ def _run(args: argparse.Namespace) -> int:
                                args.model, args.rise_gamma, args.build_workers, args.shard)
         print(path or f"shard {args.shard[0]}/{args.shard[1]} done: once every shard is, run the same command "
                       "without --shard to evaluate every case and write the report")
+    elif args.command == "record-validation":
+        from .validation import record_validation_entry
+
+        print(json.dumps(record_validation_entry(args.benchmark, args.model, args.profile, args.sequence,
+                                                 write=not args.dry_run), indent=1))
     return 0
 
 

@@ -262,3 +262,39 @@ def test_malformed_weak_regions_are_dropped_not_fatal() -> None:
     assert runner.min_peak_ratio({"min_peak_ratio": 0}) == 0.0 and runner.min_peak_ratio({"min_peak_ratio": 1}) == 1.0
     for value in (None, -0.1, 1.01, float("nan"), "0.25", False):
         assert runner.min_peak_ratio({"min_peak_ratio": value}) is None, value
+
+
+VALIDATION = {
+    "data": "synthetic", "cases": 80, "seeds": [0, 1], "recorded": "2026-12-05",
+    "lesions": [{"kind": "tumour", "diameter_mm": 10.0, "total": 4, "found": 1, "median_dice": 0.0},
+                {"kind": "small", "diameter_mm": None, "total": 22, "found": 3, "median_dice": 0.0}],
+    "normals": {"scans": 12, "flagged": 1, "rescan": 0}, "artefacts": {"scans": 40, "rescan": 39, "flagged": 3},
+}
+
+
+def test_what_the_model_found_in_testing_is_stored_and_shown(clinician: ApiClient, store, tmp_path: Path) -> None:
+    # A silent scan is only worth what the model found in testing: the reader sees those figures beside the result.
+    case_id = upload_case(clinician, tmp_path, "t1 scan")
+    engine_says = {**VALIDATION, "settings": {"gamma": 0.1}, "model": "itermask3d-fast-t1 0.1.0/abc", "profile": "fast"}
+    model = {"name": "itermask3d-fast-t1", "version": "0.1.0/abc", "trained": True, "validation": engine_says}
+    row = store(case_id, _engine_result("routine", model=model))
+    assert row.model_validation == VALIDATION  # the engine's own bookkeeping (settings, digest) is not kept
+    assert clinician.get(f"/api/cases/{case_id}").json()["model_validation"] == VALIDATION
+    # a model (or setting) without a record, or a result from before: null, and the page says none was recorded
+    older = upload_case(clinician, tmp_path, "older engine", seed=1)
+    assert store(older, _engine_result("routine")).model_validation is None
+    assert clinician.get(f"/api/cases/{older}").json()["model_validation"] is None
+
+
+def test_a_malformed_validation_is_dropped_not_fatal() -> None:
+    def with_validation(validation: Any) -> dict[str, Any]:
+        return {"name": "m", "version": "1", "validation": validation}
+
+    assert runner.model_validation(with_validation(VALIDATION)) == VALIDATION
+    tumour = VALIDATION["lesions"][0]
+    bad = [None, "80 cases", {}, {**VALIDATION, "cases": 0}, {**VALIDATION, "normals": {"scans": 12}},
+           {**VALIDATION, "lesions": [{**tumour, "found": 5}]}, {**VALIDATION, "lesions": [{**tumour, "total": "4"}]},
+           {**VALIDATION, "lesions": [{**tumour, "median_dice": 1.5}]}]
+    for validation in bad:
+        assert runner.model_validation(with_validation(validation)) is None, validation
+    assert runner.model_validation(None) is None and runner.model_validation({"name": "m"}) is None

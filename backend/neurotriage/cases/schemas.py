@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from neurotriage.jobs.schemas import ModelValidation
+
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 # rescan: the engine found acquisition problems (see CaseDetail.quality) and no urgent flag.
 TriageName = Literal["routine", "review", "rescan", "urgent"]
@@ -145,6 +147,10 @@ class CaseDetail(CaseSummary):
         "weaker ones are listed in weak_regions. None for results stored before the engine did this."
     )
     weak_regions: list[WeakRegionOut]
+    model_validation: ModelValidation | None = Field(
+        description="What the model that made this result found when it was tested on synthetic scans, with the "
+        "settings it ran with here; null when its weights carry no such record (or the result predates it)."
+    )
 
 
 class CasePage(BaseModel):

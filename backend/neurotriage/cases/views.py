@@ -180,4 +180,5 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
             WeakRegionOut(volume_ml=r["volume_mm3"] / 1000.0, centroid_mm=r["centroid_mm"], peak_ratio=r["peak_ratio"])
             for r in (result.weak_regions if result else [])
         ],
+        model_validation=result.model_validation if result else None,
     )

@@ -71,6 +71,9 @@ class Result(Base):
     # None / [] for results written before the engine did this (migration 0005).
     min_peak_ratio: Mapped[float | None] = mapped_column(Float, default=None)
     weak_regions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # What the model found when benchmarked (jobs.schemas.ModelValidation, as the engine sent it for the
+    # settings it tested); None when the engine sent none or the result predates it (migration 0006).
+    model_validation: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # Storage keys of the result volumes, keyed by kind (anomaly_map, anomaly_mask, reconstruction).
     files: Mapped[dict[str, str]] = mapped_column(JSON)
     # Acquisition problems calling for a rescan (engine's result.json "quality"): each {kind, axis, planes,

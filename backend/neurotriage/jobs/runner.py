@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,7 @@ from neurotriage.config import Settings, get_settings
 from neurotriage.core.storage import Storage, get_storage
 from neurotriage.db import session_scope
 from neurotriage.jobs.models import TRIAGE_PRIORITY, Flag, Job, JobStatus, Result
+from neurotriage.jobs.schemas import ModelValidation
 from neurotriage.jobs.service import transition
 
 log = logging.getLogger(__name__)
@@ -170,6 +172,19 @@ def weak_regions(details: Any) -> list[dict[str, Any]]:
     return regions
 
 
+def model_validation(model: Any) -> dict[str, Any] | None:
+    """The engine's ``model.validation`` as stored (``ModelValidation``'s fields only); None when there is
+    none or it is malformed (logged): a reader is better told nothing than wrong figures."""
+    raw = model.get("validation") if isinstance(model, dict) else None
+    if raw is None:
+        return None
+    try:
+        return ModelValidation.model_validate(raw).model_dump()
+    except ValidationError as error:
+        log.warning("ignoring a malformed model validation (at %s)", error.errors()[0]["loc"])
+        return None
+
+
 def save_result(
     job_id: int, out_dir: Path, result: dict[str, Any], storage: Storage,
     scope: Callable[[], AbstractContextManager[Session]] | None = None,
@@ -223,6 +238,7 @@ def store_result(
         model_name=str(model["name"]),
         model_version=str(model["version"]),
         model_trained=bool(model.get("trained", False)),
+        model_validation=model_validation(model),
         min_flag_mm3=smallest_flag_mm3(result.get("details")),
         min_peak_ratio=min_peak_ratio(result.get("details")),
         weak_regions=weak_regions(result.get("details")),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class JobOut(BaseModel):
@@ -22,3 +22,44 @@ class JobOut(BaseModel):
 
 class RunRequest(BaseModel):
     model_profile: str | None = None
+
+
+class LesionValidation(BaseModel):
+    """One kind and size of synthetic lesion in a model's tests: how many there were and how many it flagged."""
+
+    model_config = ConfigDict(strict=True)  # counts sent as text are a malformed record, not numbers to guess
+
+    kind: str = Field(description='"tumour", "cavity" or "small" (sets of small lesions; a newer engine may add kinds)')
+    diameter_mm: float | None = Field(ge=0, description="Lesion diameter; null for sets of small lesions")
+    total: int = Field(ge=1, description="Lesions tested (for small lesions, the lesions of every set)")
+    found: int = Field(ge=0, description="Lesions that a flag touched")
+    median_dice: float = Field(ge=0, le=1, description="Median Dice of the flagged region with the lesion, per scan")
+
+    @model_validator(mode="after")
+    def _found_within_total(self) -> LesionValidation:
+        if self.found > self.total:
+            raise ValueError("found exceeds total")
+        return self
+
+
+class ScanCounts(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    scans: int = Field(ge=0)
+    flagged: int = Field(ge=0, description="Scans with at least one flag")
+    rescan: int = Field(ge=0, description="Scans sent for a rescan by the acquisition checks")
+
+
+class ModelValidation(BaseModel):
+    """What the model that made a result found when it was benchmarked (``itermask3d record-validation``): the
+    engine sends it only for results made with the settings that were tested. As stored and as served."""
+
+    model_config = ConfigDict(strict=True)
+
+    data: str = Field(description='Where the test scans came from: "synthetic" (the engine\'s generator)')
+    cases: int = Field(ge=1, description="Test scans in all")
+    seeds: list[int] = Field(description="Benchmark seeds pooled (each draws other cases)")
+    recorded: str = Field(description="Date the figures were recorded (YYYY-MM-DD)")
+    lesions: list[LesionValidation]
+    normals: ScanCounts
+    artefacts: ScanCounts

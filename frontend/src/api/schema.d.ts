@@ -627,6 +627,8 @@ export interface components {
              */
             min_peak_ratio: number | null;
             model: components["schemas"]["ModelInfo"] | null;
+            /** @description What the model that made this result found when it was tested on synthetic scans, with the settings it ran with here; null when its weights carry no such record (or the result predates it). */
+            model_validation: components["schemas"]["ModelValidation"] | null;
             /** Passes */
             passes: number | null;
             /** Progress */
@@ -962,6 +964,37 @@ export interface components {
              */
             status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
         };
+        /**
+         * LesionValidation
+         * @description One kind and size of synthetic lesion in a model's tests: how many there were and how many it flagged.
+         */
+        LesionValidation: {
+            /**
+             * Diameter Mm
+             * @description Lesion diameter; null for sets of small lesions
+             */
+            diameter_mm: number | null;
+            /**
+             * Found
+             * @description Lesions that a flag touched
+             */
+            found: number;
+            /**
+             * Kind
+             * @description "tumour", "cavity" or "small" (sets of small lesions; a newer engine may add kinds)
+             */
+            kind: string;
+            /**
+             * Median Dice
+             * @description Median Dice of the flagged region with the lesion, per scan
+             */
+            median_dice: number;
+            /**
+             * Total
+             * @description Lesions tested (for small lesions, the lesions of every set)
+             */
+            total: number;
+        };
         /** LoginRequest */
         LoginRequest: {
             /** Password */
@@ -1046,6 +1079,37 @@ export interface components {
             trained: boolean;
             /** Version */
             version: string;
+        };
+        /**
+         * ModelValidation
+         * @description What the model that made a result found when it was benchmarked (``itermask3d record-validation``): the
+         *     engine sends it only for results made with the settings that were tested. As stored and as served.
+         */
+        ModelValidation: {
+            artefacts: components["schemas"]["ScanCounts"];
+            /**
+             * Cases
+             * @description Test scans in all
+             */
+            cases: number;
+            /**
+             * Data
+             * @description Where the test scans came from: "synthetic" (the engine's generator)
+             */
+            data: string;
+            /** Lesions */
+            lesions: components["schemas"]["LesionValidation"][];
+            normals: components["schemas"]["ScanCounts"];
+            /**
+             * Recorded
+             * @description Date the figures were recorded (YYYY-MM-DD)
+             */
+            recorded: string;
+            /**
+             * Seeds
+             * @description Benchmark seeds pooled (each draws other cases)
+             */
+            seeds: number[];
         };
         /** NewApiToken */
         NewApiToken: {
@@ -1139,6 +1203,21 @@ export interface components {
         RunRequest: {
             /** Model Profile */
             model_profile?: string | null;
+        };
+        /** ScanCounts */
+        ScanCounts: {
+            /**
+             * Flagged
+             * @description Scans with at least one flag
+             */
+            flagged: number;
+            /**
+             * Rescan
+             * @description Scans sent for a rescan by the acquisition checks
+             */
+            rescan: number;
+            /** Scans */
+            scans: number;
         };
         /** Stats */
         Stats: {

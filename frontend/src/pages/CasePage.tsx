@@ -16,6 +16,7 @@ import { OverlayControls } from '../components/OverlayControls';
 import { StatusCell, TriageChips } from '../components/StatusCell';
 import { QualityNotice } from '../components/QualityNotice';
 import { ModelLine } from '../components/ModelLine';
+import { ModelValidationPanel } from '../components/ModelValidationPanel';
 import { CrosshairReadout } from '../components/CrosshairReadout';
 import { ResultSummary } from '../components/ResultSummary';
 import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
@@ -388,6 +389,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
             )}
           </section>
           {showResult && <WeakRegions c={c} onGoto={(mm) => viewerRef.current?.gotoMM(mm)} />}
+          {showResult && <ModelValidationPanel c={c} />}
           {showResult && <CaseVerdictPanel c={c} canReview={canReview} onNotice={setNotice} />}
           {showResult && (
             <FindingsPanel

@@ -68,14 +68,17 @@ def summarise_cases(entries: list[dict]) -> dict:
             if kind not in LESION_KINDS:
                 raise ValueError(f"benchmark case {name} is of no lesion kind this summary knows")
             row = lesions.setdefault(_lesion_row(kind, name), {"total": 0, "found": 0, "dice": []})
-            # a set of small lesions counts its lesions, a tumour or cavity scan its one lesion
-            count = int(entry.get("lesions", 1)) if kind == "small" else 1
             hit_rate = entry.get("lesion_hit_rate", 0.0)
             hit_rate = 0.0 if hit_rate is None or np.isnan(hit_rate) else float(hit_rate)
-            row["total"] += count
-            row["found"] += int(round(hit_rate * count))
+            if kind == "small":  # a set counts its lesions, each found when a flag touches it
+                count = int(entry.get("lesions", 1))
+                row["total"] += count
+                row["found"] += int(round(hit_rate * count))
+            else:  # one lesion, found when a flag touches any part of it (its truth may fall into pieces)
+                row["total"] += 1
+                row["found"] += hit_rate > 0
             row["dice"].append(float(entry.get("dice", 0.0)))
-    rows = [{"kind": kind, "diameter_mm": diameter, "total": row["total"], "found": row["found"],
+    rows = [{"kind": kind, "diameter_mm": diameter, "total": row["total"], "found": int(row["found"]),
              "median_dice": round(float(np.median(row["dice"])), 3)}
             for (kind, diameter), row in sorted(lesions.items(),
                                                 key=lambda item: (LESION_KINDS.index(item[0][0]), item[0][1] or 0))]

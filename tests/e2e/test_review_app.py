@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ from tests.stack import PASSWORD, Stack, running_stack
 from tests.synth import synth_scan, two_lesion_scan
 
 pytestmark = pytest.mark.stack
+
+SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "ml" / "itermask3d" / "weights"
 
 # The fast model on a shared 2-core CPU: allow for a slow CI machine.
 JOB_TIMEOUT_MS = 10 * 60 * 1000
@@ -112,6 +115,15 @@ def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(
     with stack.client("clin") as client:
         flags = client.get(f"/api/cases/{shared['case_id']}").json()["flags"]
     assert len(flags) >= 2, f"the model flagged {len(flags)} region(s) on a scan with two large lesions"
+
+    # beside the flags, what the shipped model found on the benchmark (recorded in its weights' metadata)
+    recorded = json.loads((SHIPPED_WEIGHTS / "fast_t1.json").read_text())["validation"]
+    tested = page.get_by_role("region", name="What this model found in testing")
+    expect(tested).to_contain_text(f"{recorded['cases']} synthetic T1 scans made by the engine's generator")
+    tumour = next(r for r in recorded["lesions"] if r["kind"] == "tumour" and r["diameter_mm"] == 10.0)
+    expect(tested.get_by_role("row", name=re.compile(r"Tumour, 1\.0 cm"))).to_contain_text(
+        f"{tumour['found']} of {tumour['total']}")
+    expect(tested.get_by_role("note")).to_have_count(0)  # the scan has flags: no "no flag" warning
 
     page.get_by_role("button", name="Go to flag 1", exact=True).click()
     assert max(abs(a - b) for a, b in zip(crosshair_mm(page), flags[0]["centroid_mm"], strict=True)) < 3.0

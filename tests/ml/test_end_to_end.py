@@ -27,6 +27,9 @@ def _analyse(analyzer, case, tmp_path, name):
     fractions = [f for f, _ in stages]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert json.loads((tmp_path / name / "result.json").read_text()) == result
+    # what the shipped model found on the benchmark travels with each result made with its default settings
+    # (after a recalibration or new weights: itermask3d record-validation, see ml/README.md)
+    assert result["model"].get("validation") == analyzer.metadata.get("validation") is not None
     for output in ("anomaly_map", "anomaly_mask", "reconstruction"):
         img = nib.load(str(tmp_path / name / f"{output}.nii.gz"))
         assert img.shape == case.image.shape and np.allclose(img.affine, case.image.affine)

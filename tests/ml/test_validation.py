@@ -46,7 +46,8 @@ def test_counts_pool_lesions_by_kind_and_size_and_small_lesions_one_by_one():
     entries = [_entry("normal_00"), _entry("normal_01", flags=2), _entry("normal_02", rescan=True),
                _entry("lesion_tumour_r5_00", dice=0.0, hit_rate=0.0), _entry("lesion_tumour_r5_01", flags=1,
                                                                               dice=0.7, hit_rate=1.0),
-               _entry("lesion_cavity_r12_00", flags=1, dice=0.4, hit_rate=1.0),
+               # a cavity whose truth falls into two pieces, one of them flagged: the cavity was found
+               _entry("lesion_cavity_r12_00", flags=1, dice=0.4, hit_rate=0.5, lesions=2),
                _entry("lesion_small_00", flags=1, dice=0.1, hit_rate=0.25, lesions=4),
                _entry("lesion_small_01", dice=0.0, hit_rate=0.0, lesions=3),
                _entry("artefact_noise_00", rescan=True), _entry("artefact_bias_00", flags=1)]

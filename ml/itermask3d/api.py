@@ -120,6 +120,11 @@ class Analyzer:
             "trained": self.trained,
         }
 
+    @property
+    def model_label(self) -> str:
+        """"name version", e.g. "itermask3d-fast-t1 0.1.0/0eff15b73c" (the version ends in the weights' digest)."""
+        return f"{self.model_info['name']} {self.model_info['version']}"
+
     def settings(self) -> dict:
         """The inference settings in force now: a recorded validation holds the same keys, and describes
         a result only where all of them agree (``model_description``)."""
@@ -135,7 +140,7 @@ class Analyzer:
         model = dict(self.model_info)
         validation = self.metadata.get("validation")
         if (isinstance(validation, dict) and validation.get("settings") == self.settings()
-                and validation.get("model") == f"{model['name']} {model['version']}"):
+                and validation.get("model") == self.model_label):
             model["validation"] = validation
         return model
 

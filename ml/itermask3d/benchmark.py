@@ -137,11 +137,20 @@ def run_schedules(analyzer, scan_path: Path, out_dirs: dict[str, Path], seed: in
         analyzer.error_scale, analyzer.rise_gamma = model_scale, model_rise
 
 
+def lesion_of_case(name: str) -> tuple[str, float | None] | None:
+    """(lesion type, radius in mm) of a benchmark case name: lesion_tumour_r5_00 -> ("tumour", 5.0),
+    lesion_small_01 -> ("small", None); None for a normal or artefact case."""
+    parts = name.removesuffix(".nii.gz").split("_")
+    if parts[0] != "lesion":
+        return None
+    return (parts[1], float(parts[2][1:])) if parts[1] in ("tumour", "cavity") else (parts[1], None)
+
+
 def _group(name: str) -> str:
-    parts = name.removesuffix(".nii.gz").split("_")[:-1]  # drop the case number
-    if parts[0] == "lesion" and parts[1] in ("tumour", "cavity"):
-        return f"lesion {parts[1]} r{parts[2][1:]} mm"
-    return " ".join(parts)
+    lesion = lesion_of_case(name)
+    if lesion is not None and lesion[1] is not None:
+        return f"lesion {lesion[0]} r{lesion[1]:g} mm"
+    return " ".join(name.removesuffix(".nii.gz").split("_")[:-1])  # drop the case number
 
 
 def _median(values) -> float:
@@ -164,7 +173,8 @@ def summarise_schedule(entries: list[dict]) -> dict:
     normal = [e for e in entries if e["case"].startswith("normal")]
     lesions = [e for e in entries if e["case"].startswith("lesion")]
     artefacts = [e for e in entries if e["case"].startswith("artefact")]
-    big = [e for e in lesions if "_r" in e["case"] and float(e["case"].split("_r")[1].split("_")[0]) >= 5]
+    radii = {e["case"]: (lesion_of_case(e["case"]) or ("", None))[1] for e in lesions}
+    big = [e for e in lesions if radii[e["case"]] is not None and radii[e["case"]] >= 5]
 
     def detect(positives, key="score"):
         if not normal or not positives:
@@ -319,7 +329,7 @@ def benchmark_entry(work: Path, report: Path | None = None, profile: str = "fast
     summaries = {s: summarise_schedule(e) for s, e in entries.items()}
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "profile": profile, "sequence": sequence,
             "device": analyzer.device.type, "hardware": hardware_description(analyzer.device),
-            "model": analyzer.model_info["name"] + " " + analyzer.model_info["version"], "trained": analyzer.trained,
+            "model": analyzer.model_label, "trained": analyzer.trained,
             "scaling": analyzer.scaling, "min_peak_ratio": analyzer.min_peak_ratio,
             "gamma": analyzer.gamma, "min_flag_mm3": analyzer.min_flag_mm3,
             "rise_gamma": analyzer.rise_gamma if any("rise" in parse_variant(v)[1] for v in schedules) else None,

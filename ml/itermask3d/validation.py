@@ -23,29 +23,25 @@ from pathlib import Path
 
 import numpy as np
 
+from .benchmark import lesion_of_case, parse_variant
 from .checkpoints import default_weights_path, read_metadata, write_metadata
 
 LESION_KINDS = ("tumour", "cavity", "small")
 
 
+# what variant_settings and record_validation_entry read from benchmark.json's meta
+META_KEYS = ("model", "seed", "cases_per_group", "gamma", "rise_gamma", "rise_late_steps", "min_flag_mm3",
+             "min_peak_ratio", "scaling")
+
+
 def variant_settings(meta: dict, variant: str) -> dict:
     """The inference settings of one benchmark variant (``meta`` is benchmark.json's ``meta``)."""
-    from .benchmark import parse_variant
-
     schedule, options = parse_variant(variant)
     return {"schedule": schedule, "gamma": float(meta["gamma"]),
             "rise_gamma": float(meta["rise_gamma"]) if "rise" in options and meta.get("rise_gamma") else None,
             "rise_late_steps": int(meta["rise_late_steps"]), "min_flag_mm3": float(meta["min_flag_mm3"]),
             "min_peak_ratio": float(meta["min_peak_ratio"]), "normative": "normative" in options,
             "scaling": meta["scaling"], "registration": "affine"}
-
-
-def _lesion_row(kind: str, name: str) -> tuple[str, float | None]:
-    """(kind, diameter in mm) of a benchmark lesion case name, e.g. lesion_tumour_r5_00 -> (tumour, 10)."""
-    if kind == "small":
-        return kind, None
-    radius = float(name.split("_r")[1].split("_")[0])
-    return kind, 2 * radius
 
 
 def summarise_cases(entries: list[dict]) -> dict:
@@ -64,10 +60,11 @@ def summarise_cases(entries: list[dict]) -> dict:
             artefacts["rescan"] += bool(entry.get("rescan"))
             artefacts["flagged"] += entry["flags"] > 0
         else:
-            kind = name.split("_")[1]
+            kind, radius = lesion_of_case(name) or ("", None)
             if kind not in LESION_KINDS:
                 raise ValueError(f"benchmark case {name} is of no lesion kind this summary knows")
-            row = lesions.setdefault(_lesion_row(kind, name), {"total": 0, "found": 0, "dice": []})
+            diameter = None if radius is None else 2 * radius
+            row = lesions.setdefault((kind, diameter), {"total": 0, "found": 0, "dice": []})
             hit_rate = entry.get("lesion_hit_rate", 0.0)
             hit_rate = 0.0 if hit_rate is None or np.isnan(hit_rate) else float(hit_rate)
             if kind == "small":  # a set counts its lesions, each found when a flag touches it
@@ -94,8 +91,12 @@ def _read_run(path: Path) -> dict:
         run = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise ValueError(f"{path} cannot be read as a benchmark run ({type(error).__name__})") from error
-    if not isinstance(run, dict) or "meta" not in run or "cases" not in run:
+    if not isinstance(run, dict) or not isinstance(run.get("meta"), dict) or not isinstance(run.get("cases"), dict):
         raise ValueError(f"{path} holds no benchmark meta: rerun itermask3d benchmark with this version")
+    missing = [key for key in META_KEYS if key not in run["meta"]]
+    if missing:
+        raise ValueError(f"{path}'s benchmark meta lacks {', '.join(missing)}: rerun itermask3d benchmark "
+                         "with this version")
     return run
 
 
@@ -111,7 +112,7 @@ def record_validation_entry(benchmarks: list[Path], model_path: Path | None = No
     analyzer = Analyzer(profile=profile, sequence=sequence, device="cpu", model_path=path)
     if not analyzer.trained:
         raise ValueError(f"no trained weights at {path}: there is nothing to record a validation for")
-    model = f"{analyzer.model_info['name']} {analyzer.model_info['version']}"
+    model = analyzer.model_label
     wanted = analyzer.settings()
     entries: list[dict] = []
     seeds: list[int] = []

@@ -1,7 +1,8 @@
 """The benchmark's case list and report, on hand-made per-case entries (no network runs)."""
 import pytest
 
-from itermask3d.benchmark import benchmark_cases, stratified_subset, summarise_schedule, write_report
+from itermask3d.benchmark import (benchmark_cases, lesion_of_case, stratified_subset, summarise_schedule,
+                                  write_report)
 from itermask3d.synthetic.artefacts import ARTEFACTS
 
 
@@ -14,6 +15,13 @@ def test_case_list_covers_every_group():
         ("tumour", 12.0), ("cavity", 5.0), ("small", None)}
     assert any(s["oblique"] for s in specs) and any(len(set(s["spacing_mm"])) > 1 for s in specs)
     assert benchmark_cases(2, seed=0) == specs  # fixed: the same cases on every run
+
+
+def test_case_names_give_their_lesion():
+    assert lesion_of_case("lesion_tumour_r12_01.nii.gz") == ("tumour", 12.0)
+    assert lesion_of_case("lesion_cavity_r5_00") == ("cavity", 5.0)
+    assert lesion_of_case("lesion_small_01.nii.gz") == ("small", None)
+    assert lesion_of_case("normal_03.nii.gz") is None and lesion_of_case("artefact_slab_top_00") is None
 
 
 def test_stratified_subset_takes_every_group():

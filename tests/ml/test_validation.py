@@ -133,3 +133,14 @@ def test_a_real_benchmark_run_names_the_models_settings(model, tmp_path, capsys)
     assert capsys.readouterr().err.strip().endswith("ran a subset of the benchmark (--limit); record whole runs only")
     code = main(["record-validation", "--benchmark", str(tmp_path / "nowhere"), "--profile", "tiny", "--model", str(model)])
     assert code == 2 and "nowhere cannot be read as a benchmark run" in capsys.readouterr().err
+
+
+def test_a_run_whose_meta_lacks_a_setting_is_one_clear_error(model, tmp_path):
+    analyzer = Analyzer(profile="tiny", sequence="t1", device="cpu", model_path=model)
+    run = _run_file(tmp_path, analyzer, 0, [_entry("normal_00")])
+    content = json.loads(run.read_text())
+    del content["meta"]["rise_late_steps"], content["meta"]["scaling"]
+    run.write_text(json.dumps(content))
+    with pytest.raises(ValueError, match="benchmark meta lacks rise_late_steps, scaling: rerun itermask3d benchmark"):
+        record_validation_entry([run], model, "tiny", "t1")
+    assert "validation" not in read_metadata(model)

@@ -84,7 +84,12 @@ class Settings(BaseSettings):
     # Profiles a run may be requested with (the worker must have weights for them).
     available_profiles: list[str] = ["fast", "paper", "tiny"]
     model_device: str = "auto"
+    # Weights for every sequence (default: the engine's shipped weights for each profile and sequence).
+    # Weights trained on another sequence than a scan's are refused, and so is a profile with no weights.
     model_path: Path | None = None
+    # Run random weights where none are installed (the tests' tiny profile); never in production, where
+    # such a result would look like any other.
+    allow_untrained_model: bool = False
     inference_seed: int = 0
     # Hard limit for one inference task; the broker's visibility timeout is set above it.
     task_time_limit_s: int = 3600

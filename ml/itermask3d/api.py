@@ -17,7 +17,7 @@ import torch
 
 from . import __version__
 from .checkpoints import default_weights_path, load_state, read_metadata, resolve_device
-from .errors import InputError
+from .errors import InputError, MissingModelError
 from .flags import find_flags, triage
 from .inference import NetworkReconstructor, RefinementResult, iterative_mask_refinement, search_schedule
 from .io import Scan, load_scan, save_nifti
@@ -27,7 +27,7 @@ from .preprocessing import DEFAULT_SCALING, PreparedScan, check_scaling, prepare
 from .profiles import SEQUENCES, Profile, get_profile
 from .signal_checks import rescan_issues
 
-__all__ = ["Analyzer", "InputError", "load_analyzer"]
+__all__ = ["Analyzer", "InputError", "MissingModelError", "load_analyzer"]
 
 ProgressFn = Callable[[float, str], None]
 
@@ -51,6 +51,9 @@ class Analyzer:
     move it earlier (None: the metadata's, else 1, the last step only);
     min_peak_ratio: a flag's peak anomaly must reach this fraction of the scan's strongest flag's
     (``flags.find_flags``; None: the metadata's, if any; 0: off).
+    require_trained: raise MissingModelError when there are no weights for this profile and sequence
+    (or the weights' metadata names another sequence) instead of running random weights; the CLI's
+    ``infer`` and the worker set it, tests and experiments on the tiny profile do not.
     """
 
     def __init__(self, profile: str = "fast", sequence: str = "t1", device: str = "auto",
@@ -58,7 +61,7 @@ class Analyzer:
                  gamma: float | None = None, registration: str = "affine",
                  min_flag_mm3: float | None = None, normative: bool | None = None,
                  rise_gamma: float | None = None, min_peak_ratio: float | None = None,
-                 rise_late_steps: int | None = None) -> None:
+                 rise_late_steps: int | None = None, require_trained: bool = False) -> None:
         if sequence not in SEQUENCES:
             raise ValueError(f"unknown sequence {sequence!r}; choose one of {', '.join(SEQUENCES)}")
         self.profile: Profile = get_profile(profile)
@@ -72,6 +75,8 @@ class Analyzer:
         self.model = build_network(self.profile)
         self.trained = path.is_file()
         self.metadata = read_metadata(path) if self.trained else {}
+        if require_trained:
+            _check_weights_fit(path, self.trained, self.metadata, self.profile.name, sequence)
         if self.trained:
             self.model.load_state_dict(load_state(path))
             digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
@@ -233,12 +238,27 @@ class Analyzer:
         return result
 
 
+def _check_weights_fit(path: Path, trained: bool, metadata: dict, profile: str, sequence: str) -> None:
+    """Raise MissingModelError unless ``path`` holds trained weights for ``sequence``."""
+    if not trained:
+        raise MissingModelError(f"no trained {profile}-profile model for {sequence.upper()} scans ({path.name} "
+                                "is not installed); train one with itermask3d train, or give one with --model")
+    trained_on = metadata.get("sequence")
+    if trained_on is not None and trained_on != sequence:
+        raise MissingModelError(f"{path.name} was trained on {str(trained_on).upper()} scans, not "
+                                f"{sequence.upper()}; give weights trained on {sequence.upper()} scans")
+
+
 @functools.lru_cache(maxsize=8)
-def _cached_analyzer(profile: str, sequence: str, device: str, model_path: str | None) -> Analyzer:
-    return Analyzer(profile=profile, sequence=sequence, device=device, model_path=model_path)
+def _cached_analyzer(profile: str, sequence: str, device: str, model_path: str | None,
+                     require_trained: bool) -> Analyzer:
+    return Analyzer(profile=profile, sequence=sequence, device=device, model_path=model_path,
+                    require_trained=require_trained)
 
 
 def load_analyzer(profile: str = "fast", sequence: str = "t1", device: str = "auto",
-                  model_path: str | Path | None = None) -> Analyzer:
-    """The Analyzer for these settings, loaded once per process and then reused."""
-    return _cached_analyzer(profile, sequence, device, None if model_path is None else str(model_path))
+                  model_path: str | Path | None = None, require_trained: bool = False) -> Analyzer:
+    """The Analyzer for these settings, loaded once per process and then reused
+    (``require_trained``: see Analyzer)."""
+    return _cached_analyzer(profile, sequence, device, None if model_path is None else str(model_path),
+                            require_trained)

@@ -33,16 +33,21 @@ def infer_entry(input_path: Path, out: Path, sequence: str = "t1", profile: str 
                 schedule: str | None = None, gamma: float | None = None,
                 show_progress: bool = False, min_flag_mm3: float | None = None,
                 rise_gamma: float | None = None, min_peak_ratio: float | None = None,
-                rise_late_steps: int | None = None) -> dict:
-    """Analyse one scan into ``out``; returns result.json's dict."""
+                rise_late_steps: int | None = None, allow_untrained: bool = False) -> dict:
+    """Analyse one scan into ``out``; returns result.json's dict.
+
+    Without trained weights for the profile and sequence it raises MissingModelError, unless
+    ``allow_untrained`` (random weights, for trying the pipeline only)."""
     from .api import Analyzer, load_analyzer
 
     overrides = {"schedule": schedule, "gamma": gamma, "min_flag_mm3": min_flag_mm3, "rise_gamma": rise_gamma,
                  "min_peak_ratio": min_peak_ratio, "rise_late_steps": rise_late_steps}
     if all(v is None for v in overrides.values()):
-        analyzer = load_analyzer(profile=profile, sequence=sequence, device=device, model_path=model)
+        analyzer = load_analyzer(profile=profile, sequence=sequence, device=device, model_path=model,
+                                 require_trained=not allow_untrained)
     else:
-        analyzer = Analyzer(profile=profile, sequence=sequence, device=device, model_path=model, **overrides)
+        analyzer = Analyzer(profile=profile, sequence=sequence, device=device, model_path=model,
+                            require_trained=not allow_untrained, **overrides)
     progress = None
     if show_progress:
         def progress(fraction: float, stage: str) -> None:
@@ -113,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=list(PROFILES), default="fast")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--model", type=Path, default=None, help="weights file (.pt); default: shipped weights")
+    p.add_argument("--allow-untrained", action="store_true",
+                   help="run random weights where no trained ones exist (to try the pipeline; the result means nothing)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--schedule", default=None, help="threshold search: spec (100 steps), coarse-fine, fine-tail (0.1 %% steps from 96 %%), uniformN")
     p.add_argument("--gamma", type=float, default=None)
@@ -232,7 +239,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "infer":
         result = infer_entry(args.input, args.out, args.sequence, args.profile, args.device, args.model,
                              args.seed, args.schedule, args.gamma, args.progress, args.min_flag_mm3,
-                             args.rise_gamma, args.min_peak_ratio, args.rise_late_steps)
+                             args.rise_gamma, args.min_peak_ratio, args.rise_late_steps, args.allow_untrained)
         summary = {k: result[k] for k in ("score", "triage", "threshold", "passes", "seconds")}
         summary["flags"] = len(result["flags"])
         print(json.dumps(summary))

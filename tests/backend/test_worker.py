@@ -22,7 +22,11 @@ pytestmark = pytest.mark.stack
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(
-        tmp_path_factory.mktemp("worker-stack"), profile="tiny", broker_db=13, users={"clin": "clinician"}
+        tmp_path_factory.mktemp("worker-stack"),
+        profile="tiny",
+        broker_db=13,
+        users={"clin": "clinician"},
+        extra_env={"NEUROTRIAGE_ALLOW_UNTRAINED_MODEL": "true"},  # the tiny profile ships no weights
     ) as live:
         yield live
 

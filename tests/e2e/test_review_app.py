@@ -1,7 +1,8 @@
 """The review app in a real browser (Debian's Chromium) against the real server, worker, database and
 broker: a clinician's whole path, a coordinator's audit and export, an admin's user management, a
-refusal, and the weaker regions the FLAIR model leaves out of its flags. One T1 scan is analysed by the
-shipped fast model and shared by the first tests, in order; the FLAIR scan is the last test's own."""
+refusal, the weaker regions the FLAIR model leaves out of its flags, and a re-run that fails for want of
+weights. One T1 scan is analysed by the shipped fast model and shared by the first tests, in order (the
+last one re-runs it); the FLAIR scan is the weak-regions test's own."""
 
 from __future__ import annotations
 
@@ -229,3 +230,24 @@ def test_clinician_sees_the_weaker_regions_apart_from_the_flags_and_can_go_to_th
     panel.get_by_role("button", name="Go to weaker region 1").click()
     assert max(abs(a - b) for a, b in zip(crosshair_mm(page), weak[0]["centroid_mm"], strict=True)) < 3.0
     page.screenshot(path=str(ARTIFACTS / "e2e-weak-regions.png"))
+
+
+def test_a_rerun_with_a_profile_that_has_no_weights_fails_with_a_reason_and_keeps_the_result(
+    page: Page, stack: Stack, shared: dict
+) -> None:
+    # No paper-profile weights are shipped: a run with random weights would look like any other result.
+    assert not (SHIPPED_WEIGHTS / "paper_t1.pt").exists()
+    case_id = shared["case_id"]
+    with stack.client("clin") as client:
+        before = client.get(f"/api/cases/{case_id}").json()
+    sign_in(page, stack, "clin")
+    page.goto(f"{stack.base_url}/cases/{case_id}")
+    page.get_by_label("Model profile").select_option("paper")
+    page.get_by_role("button", name="Re-run").click()
+    failed = page.get_by_role("list", name="Run history").locator('li[data-status="failed"]')
+    expect(failed).to_contain_text("No trained T1 model is installed for the 'paper' profile", timeout=60_000)
+    with stack.client("clin") as client:
+        after = client.get(f"/api/cases/{case_id}").json()
+    assert after["status"] == "failed"
+    assert after["result_run_id"] == before["result_run_id"]
+    assert [flag["id"] for flag in after["flags"]] == [flag["id"] for flag in before["flags"]]

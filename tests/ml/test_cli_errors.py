@@ -48,7 +48,8 @@ def _bad_inputs(tmp_path):
 @pytest.mark.parametrize("case", ["not NIfTI", "missing", "2D", "4D", "empty", "voxel size", "skull"])
 def test_bad_input_one_line(tmp_path, capsys, case):
     path, expected = _bad_inputs(tmp_path)[case]
-    code = main(["infer", str(path), "--out", str(tmp_path / "out"), "--profile", "tiny", "--device", "cpu"])
+    code = main(["infer", str(path), "--out", str(tmp_path / "out"), "--profile", "tiny", "--device", "cpu",
+                 "--allow-untrained"])
     err = capsys.readouterr().err
     assert code != 0
     lines = [line for line in err.splitlines() if line.strip()]
@@ -67,7 +68,7 @@ def test_subprocess_has_no_traceback(tmp_path):
     bad = tmp_path / "scan.nii"
     bad.write_bytes(b"\x00" * 100)
     proc = subprocess.run([sys.executable, "-m", "itermask3d", "infer", str(bad), "--out", str(tmp_path / "o"),
-                           "--profile", "tiny"], capture_output=True, text=True, timeout=120)
+                           "--profile", "tiny", "--allow-untrained"], capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -83,7 +84,7 @@ def test_a_bad_inference_setting_is_refused_in_one_line(tmp_path, capsys, option
     inside, affine = _ball()
     scan = _write(tmp_path, "brain.nii.gz", inside * 100.0, affine)
     code = main(["infer", str(scan), "--out", str(tmp_path / "out"), "--profile", "tiny", "--device", "cpu",
-                 option, value])
+                 "--allow-untrained", option, value])
     err = capsys.readouterr().err
     assert code != 0 and len(err.strip().splitlines()) == 1
     assert message in err and "Traceback" not in err
@@ -102,3 +103,28 @@ def test_bad_calibration_options_are_refused_in_one_line(capsys, option, value, 
     err = capsys.readouterr().err
     assert code != 0 and len(err.strip().splitlines()) == 1
     assert message in err
+
+
+def test_without_trained_weights_infer_refuses_in_one_line(tmp_path, capsys):
+    """Random weights give a result that looks like any other, so infer refuses unless asked."""
+    inside, affine = _ball()
+    scan = _write(tmp_path, "brain.nii.gz", inside * 100.0, affine)
+    code = main(["infer", str(scan), "--out", str(tmp_path / "out"), "--profile", "tiny", "--sequence", "t2",
+                 "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "no trained tiny-profile model for T2 scans" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_weights_of_another_sequence_are_refused_in_one_line(tmp_path, capsys):
+    from itermask3d.checkpoints import default_weights_path
+
+    inside, affine = _ball()
+    scan = _write(tmp_path, "brain.nii.gz", inside * 100.0, affine)
+    code = main(["infer", str(scan), "--out", str(tmp_path / "out"), "--sequence", "t1", "--device", "cpu",
+                 "--model", str(default_weights_path("fast", "flair"))])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "fast_flair.pt was trained on FLAIR scans, not T1" in err
+    assert not (tmp_path / "out").exists()

@@ -38,11 +38,13 @@ _PROGRESS_INTERVAL = 1.0
 
 
 @lru_cache(maxsize=4)
-def _analyzer(profile: str, sequence: str, device: str, model_path: str | None):  # type: ignore[no-untyped-def]
+def _analyzer(profile: str, sequence: str, device: str, model_path: str | None,  # type: ignore[no-untyped-def]
+              require_trained: bool):
     """The engine's analyzer, loaded once per worker process and reused by every task."""
     from itermask3d.api import load_analyzer
 
-    return load_analyzer(profile=profile, sequence=sequence, device=device, model_path=model_path)
+    return load_analyzer(profile=profile, sequence=sequence, device=device, model_path=model_path,
+                         require_trained=require_trained)
 
 
 def _start(job_id: int) -> tuple[str, str, str] | None:
@@ -279,7 +281,7 @@ def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
     Returns the job's final status ("succeeded" or "failed"), or "discarded" when the result was dropped
     because it came too late (the job already had one, or was failed meanwhile, e.g. as stale: the job keeps
     that status), or "skipped" when there was nothing to run."""
-    from itermask3d.api import InputError
+    from itermask3d.api import InputError, MissingModelError
 
     settings = settings or get_settings()
     storage = get_storage()
@@ -290,7 +292,11 @@ def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
     work_dir = Path(tempfile.mkdtemp(prefix=f"nt-job-{job_id}-"))
     try:
         analyzer = _analyzer(
-            profile, sequence, settings.model_device, str(settings.model_path) if settings.model_path else None
+            profile,
+            sequence,
+            settings.model_device,
+            str(settings.model_path) if settings.model_path else None,
+            not settings.allow_untrained_model,
         )
         result = analyzer.analyse(
             storage.local_path(scan_key),
@@ -302,6 +308,14 @@ def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
         return JobStatus.succeeded.value if stored else "discarded"
     except InputError as exc:
         _fail(job_id, f"The scan could not be analysed: {exc}")
+        return JobStatus.failed.value
+    except MissingModelError as exc:
+        log.warning("job %s: %s", job_id, exc)  # names weight files only, nothing of the patient
+        _fail(
+            job_id,
+            f"No trained {sequence.upper()} model is installed for the '{profile}' profile on this worker. "
+            "Re-run with another profile, or ask an administrator to install one; the scan is kept.",
+        )
         return JobStatus.failed.value
     except Exception:
         log.exception("job %s failed", job_id)

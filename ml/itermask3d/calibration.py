@@ -95,9 +95,8 @@ def calibrate_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
         raise ValueError("candidate rise-test gammas must be numbers >= 0 (0: off)")
     if not np.isfinite(max_normal_flags) or max_normal_flags < 0:
         raise ValueError("the most flags per calibration normal must be a number >= 0")
-    analyzer = Analyzer(profile=profile, sequence=sequence, device="auto", model_path=model_path, schedule=schedule)
-    if not analyzer.trained:
-        raise ValueError("calibration needs trained weights")
+    analyzer = Analyzer(profile=profile, sequence=sequence, device="auto", model_path=model_path, schedule=schedule,
+                        require_trained=True)
     prof = analyzer.profile
     start = time.time()
     settings = [(float(g), float(size), float(rise)) for g in gammas for size in min_flag_sizes for rise in rise_gammas]

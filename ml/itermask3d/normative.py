@@ -142,9 +142,8 @@ def normative_entry(profile: str = "fast", sequence: str = "t1", model_path: Pat
 
     if normals < 2:
         raise ValueError("the normative error scale needs at least 2 normal scans")
-    analyzer = Analyzer(profile=profile, sequence=sequence, device="auto", model_path=model_path, normative=False)
-    if not analyzer.trained:
-        raise ValueError("the normative error scale needs trained weights")
+    analyzer = Analyzer(profile=profile, sequence=sequence, device="auto", model_path=model_path, normative=False,
+                        require_trained=True)
     start = time.time()
     total = np.zeros(analyzer.profile.shape, dtype=np.float64)
     coverage = np.zeros(analyzer.profile.shape, dtype=np.float64)

@@ -109,9 +109,7 @@ def record_validation_entry(benchmarks: list[Path], model_path: Path | None = No
     from .api import Analyzer
 
     path = Path(model_path) if model_path is not None else default_weights_path(profile, sequence)
-    analyzer = Analyzer(profile=profile, sequence=sequence, device="cpu", model_path=path)
-    if not analyzer.trained:
-        raise ValueError(f"no trained weights at {path}: there is nothing to record a validation for")
+    analyzer = Analyzer(profile=profile, sequence=sequence, device="cpu", model_path=path, require_trained=True)
     model = analyzer.model_label
     wanted = analyzer.settings()
     entries: list[dict] = []

@@ -128,3 +128,18 @@ def test_weights_of_another_sequence_are_refused_in_one_line(tmp_path, capsys):
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "fast_flair.pt was trained on FLAIR scans, not T1" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("command", "message"), [
+    (["calibrate", "--profile", "tiny", "--dry-run"], "no trained tiny-profile model for T1 scans"),
+    (["normative", "--profile", "tiny", "--dry-run"], "no trained tiny-profile model for T1 scans"),
+    (["calibrate", "--sequence", "t1", "--model", "FLAIR", "--dry-run"], "trained on FLAIR scans, not T1"),
+])
+def test_calibration_and_the_error_scale_refuse_missing_or_foreign_weights(capsys, command, message):
+    """Settings calibrated on random weights, or on another sequence's, would be written into the metadata."""
+    from itermask3d.checkpoints import default_weights_path
+
+    command = [str(default_weights_path("fast", "flair")) if part == "FLAIR" else part for part in command]
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err

@@ -6,6 +6,7 @@ Started through the same console scripts an operator uses (``neurotriage migrate
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -90,6 +91,7 @@ def running_stack(
         "NEUROTRIAGE_BROKER_URL": f"redis://127.0.0.1:6379/{broker_db}",
         "NEUROTRIAGE_STORAGE_DIR": str(workdir / "storage"),
         "NEUROTRIAGE_MODEL_PROFILE": profile,
+        "NEUROTRIAGE_AVAILABLE_PROFILES": json.dumps(sorted({"fast", "paper", profile})),
         "NEUROTRIAGE_MODEL_DEVICE": "cpu",
         "NEUROTRIAGE_PSEUDONYM_KEY": "stack-test-key-3e9a1c07b5d24f68a0",
         "PYTHONUNBUFFERED": "1",

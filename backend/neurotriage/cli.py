@@ -31,8 +31,15 @@ def serve_entry(args: argparse.Namespace) -> int:
 
 def worker_entry(args: argparse.Namespace) -> int:
     import neurotriage.jobs.tasks  # noqa: F401  (registers the tasks)
-    from neurotriage.celery_app import celery_app
+    from neurotriage.celery_app import GPU_QUEUE, celery_app
 
+    if GPU_QUEUE in args.queues.split(","):
+        from neurotriage.jobs.inventory import publish_installed_models
+
+        reports = publish_installed_models(get_settings())
+        if reports is not None:
+            available = [f"{r.profile}/{r.sequence}" for r in reports if r.available]
+            print(f"models this worker can run: {', '.join(available) or 'none'}", file=sys.stderr)
     argv = ["worker", f"--queues={args.queues}", f"--concurrency={args.concurrency}", "--loglevel=INFO"]
     if args.pool:
         argv.append(f"--pool={args.pool}")

@@ -13,7 +13,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -81,8 +81,9 @@ class Settings(BaseSettings):
 
     # Engine options used by the worker; the API never imports the engine.
     model_profile: str = "fast"
-    # Profiles a run may be requested with (the worker must have weights for them).
-    available_profiles: list[str] = ["fast", "paper", "tiny"]
+    # Profiles a run may be requested with; the worker reports which of them it has weights for.
+    # ("tiny" is the tests' profile: add it where a test stack runs it.)
+    available_profiles: list[str] = ["fast", "paper"]
     model_device: str = "auto"
     # Weights for every sequence (default: the engine's shipped weights for each profile and sequence).
     # Weights trained on another sequence than a scan's are refused, and so is a profile with no weights.
@@ -93,6 +94,15 @@ class Settings(BaseSettings):
     inference_seed: int = 0
     # Hard limit for one inference task; the broker's visibility timeout is set above it.
     task_time_limit_s: int = 3600
+
+    @model_validator(mode="after")
+    def _default_profile_is_available(self) -> Settings:
+        if self.model_profile not in self.available_profiles:
+            raise ValueError(
+                f"NEUROTRIAGE_MODEL_PROFILE {self.model_profile!r} is not one of NEUROTRIAGE_AVAILABLE_PROFILES "
+                f"({', '.join(self.available_profiles)})"
+            )
+        return self
 
     @field_validator("pseudonym_key")
     @classmethod

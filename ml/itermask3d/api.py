@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from . import __version__
+from .catalogue import check_weights_fit
 from .checkpoints import default_weights_path, load_state, read_metadata, resolve_device
 from .errors import InputError, MissingModelError
 from .flags import find_flags, triage
@@ -76,7 +77,7 @@ class Analyzer:
         self.trained = path.is_file()
         self.metadata = read_metadata(path) if self.trained else {}
         if require_trained:
-            _check_weights_fit(path, self.trained, self.metadata, self.profile.name, sequence)
+            check_weights_fit(path, self.trained, self.metadata, self.profile.name, sequence)
         if self.trained:
             self.model.load_state_dict(load_state(path))
             digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
@@ -236,17 +237,6 @@ class Analyzer:
         }
         (out_dir / "result.json").write_text(json.dumps(result, indent=2))
         return result
-
-
-def _check_weights_fit(path: Path, trained: bool, metadata: dict, profile: str, sequence: str) -> None:
-    """Raise MissingModelError unless ``path`` holds trained weights for ``sequence``."""
-    if not trained:
-        raise MissingModelError(f"no trained {profile}-profile model for {sequence.upper()} scans ({path.name} "
-                                "is not installed); train one with itermask3d train, or give one with --model")
-    trained_on = metadata.get("sequence")
-    if trained_on is not None and trained_on != sequence:
-        raise MissingModelError(f"{path.name} was trained on {str(trained_on).upper()} scans, not "
-                                f"{sequence.upper()}; give weights trained on {sequence.upper()} scans")
 
 
 @functools.lru_cache(maxsize=8)

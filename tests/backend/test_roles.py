@@ -19,6 +19,7 @@ ADMIN = {"admin"}
 ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/auth/logout"): ALL,
     ("GET", "/api/me"): ALL,
+    ("GET", "/api/models"): ALL,
     ("POST", "/api/me/password"): ALL,
     ("GET", "/api/me/tokens"): ALL,
     ("POST", "/api/me/tokens"): ALL,

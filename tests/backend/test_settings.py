@@ -118,3 +118,9 @@ def test_the_cli_refuses_a_weak_key_in_one_line_without_echoing_it(tmp_path):
     assert len(lines) == 1 and "NEUROTRIAGE_PSEUDONYM_KEY" in lines[0] and "openssl rand -hex 32" in lines[0]
     assert "Traceback" not in done.stderr and weak not in done.stderr + done.stdout
     assert not (tmp_path / "db.sqlite").exists()  # refused before anything was written
+
+
+def test_a_default_profile_runs_cannot_be_requested_with_is_refused_at_start():
+    with pytest.raises(ValidationError, match="NEUROTRIAGE_MODEL_PROFILE 'tiny' is not one of"):
+        Settings(model_profile="tiny")
+    assert Settings(model_profile="tiny", available_profiles=["tiny"]).model_profile == "tiny"

@@ -38,6 +38,19 @@ def _upload(stack: Stack, path: Path) -> dict:
     return response.json()
 
 
+def test_the_worker_reports_what_it_can_run_when_it_starts(stack: Stack) -> None:
+    deadline = time.monotonic() + 60  # the worker reports before it takes tasks; the API may be up first
+    with stack.client("clin") as client:
+        while (catalogue := client.get("/api/models").json())["reported_at"] is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+    # The tiny stack may run random weights: available, marked untrained; profiles without weights are not.
+    tiny = {m["sequence"]: m for m in catalogue["models"] if m["profile"] == "tiny"}
+    assert catalogue["default_profile"] == "tiny" and catalogue["reported_at"] is not None
+    assert set(tiny) == {"t1", "t2", "flair"} and all(m["available"] and not m["trained"] for m in tiny.values())
+    fast_t1 = next(m for m in catalogue["models"] if (m["profile"], m["sequence"]) == ("fast", "t1"))
+    assert fast_t1["available"] and fast_t1["trained"]
+
+
 def test_worker_analyses_an_upload_and_results_line_up_with_the_scan(stack: Stack, tmp_path: Path) -> None:
     scan = synth_scan(tmp_path, "lesion", seed=3)
     case = _upload(stack, scan)

@@ -1,8 +1,9 @@
 """The review app in a real browser (Debian's Chromium) against the real server, worker, database and
 broker: a clinician's whole path, a coordinator's audit and export, an admin's user management, a
-refusal, the weaker regions the FLAIR model leaves out of its flags, and a re-run that fails for want of
-weights. One T1 scan is analysed by the shipped fast model and shared by the first tests, in order (the
-last one re-runs it); the FLAIR scan is the weak-regions test's own."""
+refusal, the weaker regions the FLAIR model leaves out of its flags, and a profile without weights (not
+offered, and refused by the worker when asked all the same). One T1 scan is analysed by the shipped fast
+model and shared by the first tests, in order (the last one re-runs it); the FLAIR scan is the weak-regions
+test's own."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
+from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import ARTIFACTS
 from tests.stack import PASSWORD, Stack, running_stack
@@ -232,7 +234,7 @@ def test_clinician_sees_the_weaker_regions_apart_from_the_flags_and_can_go_to_th
     page.screenshot(path=str(ARTIFACTS / "e2e-weak-regions.png"))
 
 
-def test_a_rerun_with_a_profile_that_has_no_weights_fails_with_a_reason_and_keeps_the_result(
+def test_a_profile_without_weights_is_not_offered_and_the_worker_refuses_it_too(
     page: Page, stack: Stack, shared: dict
 ) -> None:
     # No paper-profile weights are shipped: a run with random weights would look like any other result.
@@ -242,6 +244,16 @@ def test_a_rerun_with_a_profile_that_has_no_weights_fails_with_a_reason_and_keep
         before = client.get(f"/api/cases/{case_id}").json()
     sign_in(page, stack, "clin")
     page.goto(f"{stack.base_url}/cases/{case_id}")
+    # The worker reported what it can run when it started: the menu offers paper, but not for this T1 scan.
+    expect(page.get_by_role("option", name="paper (no T1 model installed)")).to_be_disabled()
+    expect(page.get_by_label("Model profile")).to_have_value("fast")
+
+    # Without a report (say the database was restored from before it), paper is offered and the worker refuses.
+    engine = create_engine(stack.env["NEUROTRIAGE_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM installed_models"))
+    engine.dispose()
+    page.reload()
     page.get_by_label("Model profile").select_option("paper")
     page.get_by_role("button", name="Re-run").click()
     failed = page.get_by_role("list", name="Run history").locator('li[data-status="failed"]')

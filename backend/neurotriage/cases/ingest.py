@@ -29,7 +29,7 @@ from neurotriage.cases.nifti import is_nifti_name, load_checked, save_deidentifi
 from neurotriage.core.errors import Conflict, Unprocessable, UnsupportedMediaType
 from neurotriage.core.storage import Storage
 from neurotriage.jobs.models import Job
-from neurotriage.jobs.service import create_job
+from neurotriage.jobs.service import create_job, require_installed_model
 from neurotriage.users.models import User
 
 SEQUENCES = ("t1", "t2", "flair")
@@ -95,6 +95,8 @@ def ingest_upload(
         raise Unprocessable("No file was uploaded.")
     if options.sequence not in SEQUENCES:
         raise Unprocessable(f"Unknown sequence {options.sequence!r}; expected one of {', '.join(SEQUENCES)}.")
+    # A scan no worker can analyse is refused before anything is stored; the uploader keeps the file.
+    require_installed_model(session, options.model_profile, options.sequence)
     content_hash = _content_hash(uploads)
     duplicate = session.scalar(select(Case.id).where(Case.content_sha256 == content_hash))
     if duplicate is not None:

@@ -104,3 +104,23 @@ class Flag(Base):
     bbox_voxel: Mapped[list[list[int]]] = mapped_column(JSON)
     mean_anomaly: Mapped[float] = mapped_column(Float)
     max_anomaly: Mapped[float] = mapped_column(Float)
+
+
+class InstalledModel(Base):
+    """What the inference workers said they can run, one row per (profile, sequence).
+
+    A worker replaces every row when it starts (all workers of a site run the same image and settings), so
+    the API, which never loads the engine, can offer only what will run and refuse the rest up front.
+    No rows: no worker has reported yet, and the worker's own check is the only one.
+    """
+
+    __tablename__ = "installed_models"
+
+    profile: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sequence: Mapped[str] = mapped_column(String(16), primary_key=True)
+    available: Mapped[bool] = mapped_column(Boolean)
+    # Why not, in the engine's words (e.g. "no trained paper-profile model for T1 scans ..."); None if available.
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # False where the worker runs random weights because it was told to (the tests' tiny profile).
+    trained: Mapped[bool] = mapped_column(Boolean)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

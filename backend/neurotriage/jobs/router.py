@@ -5,12 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
-from neurotriage.auth.deps import AppSettings, DbSession, require_roles
+from neurotriage.auth.deps import AppSettings, CurrentUser, DbSession, require_roles
 from neurotriage.core.errors import NotFound, ServiceUnavailable
 from neurotriage.core.openapi import errors
 from neurotriage.jobs import service
 from neurotriage.jobs.models import Job, JobStatus
-from neurotriage.jobs.schemas import JobOut, RunRequest
+from neurotriage.jobs.schemas import InstalledModelOut, JobOut, ModelCatalogueOut, RunRequest
 from neurotriage.users.models import Role, User
 
 router = APIRouter(tags=["jobs"])
@@ -20,6 +20,17 @@ Operator = Annotated[User, Depends(require_roles(Role.clinician, Role.coordinato
 
 def job_out(job: Job) -> JobOut:
     return JobOut.model_validate(job, from_attributes=True)
+
+
+@router.get("/models", response_model=ModelCatalogueOut, responses=errors(401))
+def list_models(session: DbSession, settings: AppSettings, _user: CurrentUser) -> ModelCatalogueOut:
+    """Which profile can analyse which sequence: the upload form and the re-run menu offer only these."""
+    rows = service.installed_models(session)
+    return ModelCatalogueOut(
+        default_profile=settings.model_profile,
+        reported_at=max((row.reported_at for row in rows), default=None),
+        models=[InstalledModelOut.model_validate(row, from_attributes=True) for row in rows],
+    )
 
 
 @router.get("/cases/{case_id}/runs", response_model=list[JobOut], responses=errors(401, 403, 404))

@@ -63,3 +63,21 @@ class ModelValidation(BaseModel):
     lesions: list[LesionValidation]
     normals: ScanCounts
     artefacts: ScanCounts
+
+
+class InstalledModelOut(BaseModel):
+    profile: str
+    sequence: str = Field(description='"t1", "t2" or "flair"')
+    available: bool = Field(description="A run with this profile on a scan of this sequence will be accepted")
+    trained: bool = Field(description="False where the worker runs random weights (test installations only)")
+    reason: str | None = Field(description="Why it is not available, in the engine's words; null when it is")
+
+
+class ModelCatalogueOut(BaseModel):
+    """What the inference workers can run, as the last one to start reported it."""
+
+    default_profile: str = Field(description="The profile an upload is analysed with")
+    reported_at: datetime | None = Field(
+        description="When a worker last reported; null when none has, and every profile is accepted meanwhile"
+    )
+    models: list[InstalledModelOut]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from neurotriage.audit.service import record
 from neurotriage.celery_app import GPU_QUEUE, INFERENCE_TASK, celery_app
 from neurotriage.core.errors import Conflict, NotFound, Unprocessable
 from neurotriage.db import utcnow
-from neurotriage.jobs.models import Job, JobStatus
+from neurotriage.jobs.models import InstalledModel, Job, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +45,14 @@ def enqueue(job_id: int) -> None:
 
 def rerun(session: Session, case_id: int, model_profile: str, available: list[str], actor_id: int) -> Job:
     """Queue a new run of a case (another model version, or a retry), unless one is still pending."""
-    from sqlalchemy import select
-
     from neurotriage.cases.models import Case
 
     if model_profile not in available:
         raise Unprocessable(f"Unknown model profile {model_profile!r}; available: {', '.join(available)}.")
-    if session.get(Case, case_id) is None:
+    case = session.get(Case, case_id)
+    if case is None:
         raise NotFound(f"No case {case_id}.")
+    require_installed_model(session, model_profile, case.sequence)
     pending = session.scalar(
         select(Job.id).where(Job.case_id == case_id, Job.status.in_([JobStatus.queued, JobStatus.running]))
     )
@@ -87,3 +90,46 @@ def transition(session: Session, job: Job, new: JobStatus, *, error: str | None 
         job.error = error
     if previous != new:
         record(session, f"job.{new.value}", case_id=job.case_id, job_id=job.id)
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    """One (profile, sequence) as a worker found it: ``available`` to run, else ``reason`` says why not."""
+
+    profile: str
+    sequence: str
+    available: bool
+    trained: bool
+    reason: str | None = None
+
+
+def installed_models(session: Session) -> list[InstalledModel]:
+    """What the workers last reported, by profile then sequence; [] until a worker has started."""
+    return list(session.scalars(select(InstalledModel).order_by(InstalledModel.profile, InstalledModel.sequence)))
+
+
+def replace_installed_models(session: Session, reports: Iterable[ModelReport]) -> None:
+    """A starting worker's report replaces the previous one whole (weights may have been removed)."""
+    session.execute(delete(InstalledModel))
+    now = utcnow()
+    session.add_all(
+        InstalledModel(profile=r.profile, sequence=r.sequence, available=r.available, trained=r.trained,
+                       reason=None if r.available else r.reason, reported_at=now)
+        for r in reports
+    )
+    session.flush()
+
+
+def require_installed_model(session: Session, profile: str, sequence: str) -> None:
+    """Refuse (422) a run the workers said they cannot do, before anything is queued or stored.
+
+    While no worker has reported, everything is accepted and the worker's own check decides.
+    """
+    rows = installed_models(session)
+    if not rows or any(r.profile == profile and r.sequence == sequence and r.available for r in rows):
+        return
+    name = sequence.upper()
+    others = [r.profile for r in rows if r.sequence == sequence and r.available]
+    hint = (f"Profiles with a {name} model: {', '.join(others)}." if others
+            else f"No profile has a {name} model here; ask an administrator to install one.")
+    raise Unprocessable(f"No trained {name} model is installed for the '{profile}' profile. {hint}")

@@ -9,6 +9,7 @@ import type {
   Job,
   MissedFinding,
   MissedFindingIn,
+  ModelCatalogue,
   Stats,
   User,
   UserCreate,
@@ -174,6 +175,8 @@ export const api = {
   },
 
   me: (signal?: AbortSignal): Promise<Me> => unwrap(client.GET('/api/me', { signal })),
+
+  models: (signal?: AbortSignal): Promise<ModelCatalogue> => unwrap(client.GET('/api/models', { signal })),
 
   listCases: (params: ListCasesParams = {}, signal?: AbortSignal): Promise<CaseList> =>
     unwrap(client.GET('/api/cases', { params: { query: params }, signal })),

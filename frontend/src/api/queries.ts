@@ -13,6 +13,7 @@ export const keys = {
   case: (id: number) => ['case', id] as const,
   runs: (id: number) => ['case', id, 'runs'] as const,
   myTokens: ['me', 'tokens'] as const,
+  models: ['models'] as const,
 };
 
 export function makeQueryClient(): QueryClient {
@@ -34,6 +35,15 @@ export function useMe() {
   return useQuery({
     queryKey: keys.me,
     queryFn: ({ signal }) => api.me(signal),
+    staleTime: 60_000,
+  });
+}
+
+/** What the workers can run (profiles per sequence); changes only when a worker restarts. */
+export function useModels() {
+  return useQuery({
+    queryKey: keys.models,
+    queryFn: ({ signal }) => api.models(signal),
     staleTime: 60_000,
   });
 }

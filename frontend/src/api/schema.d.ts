@@ -392,6 +392,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description Which profile can analyse which sequence: the upload form and the re-run menu offer only these.
+         */
+        get: operations["list_models_api_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stats": {
         parameters: {
             query?: never;
@@ -933,6 +953,31 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** InstalledModelOut */
+        InstalledModelOut: {
+            /**
+             * Available
+             * @description A run with this profile on a scan of this sequence will be accepted
+             */
+            available: boolean;
+            /** Profile */
+            profile: string;
+            /**
+             * Reason
+             * @description Why it is not available, in the engine's words; null when it is
+             */
+            reason: string | null;
+            /**
+             * Sequence
+             * @description "t1", "t2" or "flair"
+             */
+            sequence: string;
+            /**
+             * Trained
+             * @description False where the worker runs random weights (test installations only)
+             */
+            trained: boolean;
+        };
         /** JobOut */
         JobOut: {
             /** Attempts */
@@ -1059,6 +1104,24 @@ export interface components {
             radius_mm: number;
             /** Reviewer */
             reviewer: string;
+        };
+        /**
+         * ModelCatalogueOut
+         * @description What the inference workers can run, as the last one to start reported it.
+         */
+        ModelCatalogueOut: {
+            /**
+             * Default Profile
+             * @description The profile an upload is analysed with
+             */
+            default_profile: string;
+            /** Models */
+            models: components["schemas"]["InstalledModelOut"][];
+            /**
+             * Reported At
+             * @description When a worker last reported; null when none has, and every profile is accepted meanwhile
+             */
+            reported_at: string | null;
         };
         /** ModelFlagCounts */
         ModelFlagCounts: {
@@ -2672,6 +2735,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_models_api_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelCatalogueOut"];
+                };
+            };
+            /** @description Not signed in, or the session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

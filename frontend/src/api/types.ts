@@ -40,6 +40,4 @@ export type UserCreate = Schemas['UserCreate'];
 export type UserUpdate = Schemas['UserUpdate'];
 export type ApiToken = Schemas['ApiTokenOut'];
 export type NewApiToken = Schemas['NewApiToken'];
-/** Model profiles a run can be requested with (the server's list; it validates). */
-export const MODEL_PROFILES = ['fast', 'paper'] as const;
-export type ModelProfile = (typeof MODEL_PROFILES)[number];
+export type ModelCatalogue = Schemas['ModelCatalogueOut'];

@@ -2,9 +2,10 @@ import { useEffect, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { errorMessage } from '../api/errors';
-import { keys, useRuns } from '../api/queries';
-import { MODEL_PROFILES, type CaseDetail, type Job, type ModelProfile } from '../api/types';
+import { keys, useModels, useRuns } from '../api/queries';
+import type { CaseDetail, Job } from '../api/types';
 import { formatDateTime, isActive } from '../lib/format';
+import { firstAvailable, profileChoices } from '../lib/modelChoices';
 
 interface Props {
   c: CaseDetail;
@@ -22,7 +23,11 @@ export function runStatusText(j: Pick<Job, 'status' | 'progress' | 'stage'>): st
 export function RunsPanel({ c, canRerun, onNotice }: Props) {
   const qc = useQueryClient();
   const runs = useRuns(c.id);
-  const [profile, setProfile] = useState<ModelProfile>('fast');
+  const models = useModels();
+  const choices = profileChoices(models.data, c.sequence);
+  const [picked, setPicked] = useState<string | null>(null);
+  // the reader's pick while it can run, else the installation's default profile, else any that can run
+  const profile = firstAvailable(choices, picked ?? models.data?.default_profile ?? 'fast');
   const [error, setError] = useState<string | null>(null);
 
   const refresh = () => {
@@ -30,7 +35,7 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
     void qc.invalidateQueries({ queryKey: keys.allCases });
   };
   const rerun = useMutation({
-    mutationFn: (p: ModelProfile) => api.rerun(c.id, p),
+    mutationFn: (p: string) => api.rerun(c.id, p),
     onMutate: () => setError(null),
     onSuccess: (job) => {
       onNotice(`Run ${job.id} queued (${job.model_profile})`);
@@ -67,24 +72,30 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
           className="rerun-row"
           onSubmit={(e) => {
             e.preventDefault();
-            if (!rerun.isPending && !pending) rerun.mutate(profile);
+            if (!rerun.isPending && !pending && profile) rerun.mutate(profile);
           }}
         >
           <label className="field-inline">
             <span>Model profile</span>
-            <select value={profile} onChange={(e) => setProfile(e.target.value as ModelProfile)}>
-              {MODEL_PROFILES.map((p) => (
-                <option key={p} value={p}>
-                  {p}
+            <select value={profile ?? ''} onChange={(e) => setPicked(e.target.value)}>
+              {choices.map((p) => (
+                <option key={p.value} value={p.value} disabled={!p.available}>
+                  {p.note ? `${p.value} (${p.note})` : p.value}
                 </option>
               ))}
             </select>
           </label>
           <button
             type="submit"
-            disabled={rerun.isPending || pending}
+            disabled={rerun.isPending || pending || !profile}
             aria-busy={rerun.isPending}
-            title={pending ? 'A run of this case is still queued or running' : 'Analyse this case again'}
+            title={
+              pending
+                ? 'A run of this case is still queued or running'
+                : profile
+                  ? 'Analyse this case again'
+                  : `No model for ${c.sequence.toUpperCase()} scans is installed`
+            }
           >
             Re-run
           </button>

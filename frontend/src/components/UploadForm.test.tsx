@@ -5,6 +5,7 @@ import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import type { CaseDetail } from '../api/types';
 import type { EntryLike } from '../lib/dropFiles';
+import { catalogueOf } from '../test/models';
 import { UploadForm } from './UploadForm';
 
 afterEach(() => vi.restoreAllMocks());
@@ -66,5 +67,26 @@ describe('UploadForm', () => {
     ]);
     resolvers[1]({ id: 2 } as CaseDetail);
     await waitFor(() => expect(screen.getAllByText('Uploaded; queued for analysis.')).toHaveLength(2));
+  });
+
+  it('offers only the sequences a model is installed for, and sends the one chosen', async () => {
+    vi.spyOn(api, 'models').mockResolvedValue(
+      catalogueOf(
+        [
+          ['fast', 't1'],
+          ['fast', 'flair'],
+        ],
+        ['fast'],
+      ),
+    );
+    const upload = vi.spyOn(api, 'uploadCaseWithProgress').mockResolvedValue({ id: 3 } as CaseDetail);
+    renderAt(<UploadForm />);
+    const t2 = await screen.findByRole('option', { name: 'T2 (no model installed)' });
+    expect(t2).toBeDisabled();
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 'FLAIR');
+    fireEvent.change(screen.getByLabelText('Scan file'), { target: { files: [new File(['x'], 'a.nii.gz')] } });
+    await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
+    await waitFor(() => expect(upload).toHaveBeenCalledTimes(1));
+    expect(upload.mock.calls[0][1]).toMatchObject({ sequence: 'flair' });
   });
 });

@@ -2,13 +2,13 @@ import { useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { errorMessage } from '../api/errors';
-import { keys } from '../api/queries';
+import { keys, useModels } from '../api/queries';
+import { firstAvailable, sequenceChoices, type Sequence } from '../lib/modelChoices';
 import { planUploads } from '../lib/uploadPlan';
 import { filesFromDrop } from '../lib/dropFiles';
 
 /** What the file picker offers; the server has the last word on what it accepts. */
 const ACCEPT = '.nii,.nii.gz,.gz,.zip,.dcm,application/dicom,application/zip';
-type Sequence = 't1' | 't2' | 'flair';
 
 interface UploadRow {
   key: string;
@@ -24,7 +24,10 @@ export function UploadForm() {
   const folderRef = useRef<HTMLInputElement>(null);
   const [files, setFiles] = useState<File[]>([]);
   const [label, setLabel] = useState('');
-  const [sequence, setSequence] = useState<Sequence>('t1');
+  const sequences = sequenceChoices(useModels().data);
+  const [picked, setPicked] = useState<Sequence>('t1');
+  // a sequence no worker can analyse is never sent: the server would refuse it
+  const sequence = firstAvailable(sequences, picked) as Sequence | undefined;
   const [localError, setLocalError] = useState<string | null>(null);
   const [rows, setRows] = useState<UploadRow[]>([]);
   const [busy, setBusy] = useState(false);
@@ -47,6 +50,10 @@ export function UploadForm() {
     const chosen = planUploads(files.length ? files : Array.from(fileRef.current?.files ?? []));
     if (!chosen.length) {
       setLocalError('Choose a scan file to upload.');
+      return;
+    }
+    if (!sequence) {
+      setLocalError('No model is installed to analyse scans here; ask an administrator to install one.');
       return;
     }
     const batch: UploadRow[] = chosen.map((g, i) => ({
@@ -160,10 +167,13 @@ export function UploadForm() {
         </label>
         <label className="field field-small">
           <span>Sequence</span>
-          <select name="sequence" value={sequence} onChange={(e) => setSequence(e.target.value as Sequence)}>
-            <option value="t1">T1</option>
-            <option value="t2">T2</option>
-            <option value="flair">FLAIR</option>
+          <select name="sequence" value={sequence ?? ''} onChange={(e) => setPicked(e.target.value as Sequence)}>
+            {sequences.map((s) => (
+              <option key={s.value} value={s.value} disabled={!s.available}>
+                {s.value.toUpperCase()}
+                {s.note ? ` (${s.note})` : ''}
+              </option>
+            ))}
           </select>
         </label>
         <button type="submit" className="primary" disabled={busy || reading} aria-busy={busy}>

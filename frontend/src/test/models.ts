@@ -1,0 +1,19 @@
+import type { ModelCatalogue } from '../api/types';
+
+/** A worker's report for tests: each [profile, sequence] pair given is available, the others are not. */
+export function catalogueOf(available: [string, string][], profiles = ['fast', 'paper']): ModelCatalogue {
+  const can = (p: string, s: string) => available.some(([ap, as]) => ap === p && as === s);
+  return {
+    default_profile: 'fast',
+    reported_at: '2026-12-05T08:00:00Z',
+    models: profiles.flatMap((profile) =>
+      ['t1', 't2', 'flair'].map((sequence) => ({
+        profile,
+        sequence,
+        available: can(profile, sequence),
+        trained: can(profile, sequence),
+        reason: can(profile, sequence) ? null : `no trained ${profile}-profile model for ${sequence.toUpperCase()} scans`,
+      })),
+    ),
+  };
+}

@@ -89,4 +89,16 @@ describe('UploadForm', () => {
     await waitFor(() => expect(upload).toHaveBeenCalledTimes(1));
     expect(upload.mock.calls[0][1]).toMatchObject({ sequence: 'flair' });
   });
+
+  it('never switches the sequence for the reader: an upload under one without a model is stopped with a reason', async () => {
+    vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([['fast', 'flair']], ['fast']));
+    const upload = vi.spyOn(api, 'uploadCaseWithProgress').mockResolvedValue({ id: 3 } as CaseDetail);
+    renderAt(<UploadForm />);
+    expect(await screen.findByRole('option', { name: 'T1 (no model installed)' })).toBeDisabled();
+    expect(screen.getByRole('combobox', { name: 'Sequence' })).toHaveValue('t1');
+    fireEvent.change(screen.getByLabelText('Scan file'), { target: { files: [new File(['x'], 'a.nii.gz')] } });
+    await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
+    expect(await screen.findByText(/T1 scans cannot be analysed here: no model is installed for them/)).toBeInTheDocument();
+    expect(upload).not.toHaveBeenCalled();
+  });
 });

@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { errorMessage } from '../api/errors';
 import { keys, useModels } from '../api/queries';
-import { firstAvailable, sequenceChoices, type Sequence } from '../lib/modelChoices';
+import { sequenceChoices, type Sequence } from '../lib/modelChoices';
 import { planUploads } from '../lib/uploadPlan';
 import { filesFromDrop } from '../lib/dropFiles';
 
@@ -25,9 +25,9 @@ export function UploadForm() {
   const [files, setFiles] = useState<File[]>([]);
   const [label, setLabel] = useState('');
   const sequences = sequenceChoices(useModels().data);
-  const [picked, setPicked] = useState<Sequence>('t1');
-  // a sequence no worker can analyse is never sent: the server would refuse it
-  const sequence = firstAvailable(sequences, picked) as Sequence | undefined;
+  const [sequence, setSequence] = useState<Sequence>('t1');
+  // never switched for the reader: a scan sent under another sequence would be read by the wrong model
+  const canAnalyse = sequences.some((s) => s.value === sequence && s.available);
   const [localError, setLocalError] = useState<string | null>(null);
   const [rows, setRows] = useState<UploadRow[]>([]);
   const [busy, setBusy] = useState(false);
@@ -52,8 +52,11 @@ export function UploadForm() {
       setLocalError('Choose a scan file to upload.');
       return;
     }
-    if (!sequence) {
-      setLocalError('No model is installed to analyse scans here; ask an administrator to install one.');
+    if (!canAnalyse) {
+      setLocalError(
+        `${sequence.toUpperCase()} scans cannot be analysed here: no model is installed for them. ` +
+          'Choose the scan’s sequence, or ask an administrator to install a model.',
+      );
       return;
     }
     const batch: UploadRow[] = chosen.map((g, i) => ({
@@ -167,7 +170,7 @@ export function UploadForm() {
         </label>
         <label className="field field-small">
           <span>Sequence</span>
-          <select name="sequence" value={sequence ?? ''} onChange={(e) => setPicked(e.target.value as Sequence)}>
+          <select name="sequence" value={sequence} onChange={(e) => setSequence(e.target.value as Sequence)}>
             {sequences.map((s) => (
               <option key={s.value} value={s.value} disabled={!s.available}>
                 {s.value.toUpperCase()}

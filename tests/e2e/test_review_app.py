@@ -199,6 +199,12 @@ def test_admin_creates_a_user_then_disables_them_and_they_cannot_sign_in(
     sign_in(other, stack, "locum", "locum password 1", expect_success=False)
     expect(other.get_by_role("alert")).to_contain_text("Wrong username or password")
     other.context.close()
+    # The admin also sees what the worker reported it can run: the shipped fast T1 and FLAIR models, no T2, no paper.
+    models = page.get_by_role("table", name="Installed models")
+    expect(models.get_by_role("row", name=re.compile("^fast"))).to_have_text(
+        re.compile("fast\\s*installed\\s*not installed\\s*installed"))
+    expect(models.get_by_role("row", name=re.compile("^paper"))).to_have_text(
+        re.compile("paper\\s*not installed\\s*not installed\\s*not installed"))
 
 
 def test_clinician_opening_the_admin_page_is_refused(page: Page, stack: Stack) -> None:

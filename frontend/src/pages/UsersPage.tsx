@@ -7,6 +7,7 @@ import { TokenTable } from '../components/TokenTable';
 import { formatDateTime } from '../lib/format';
 import { useMe } from '../api/queries';
 import { PasswordField } from '../components/PasswordField';
+import { InstalledModelsPanel } from '../components/InstalledModelsPanel';
 
 const ROLES: Role[] = ['clinician', 'coordinator', 'admin'];
 const toRoles = (list: string[]): Role[] => ROLES.filter((r) => list.includes(r));
@@ -97,6 +98,7 @@ export default function UsersPage() {
           </table>
         )}
       </section>
+      <InstalledModelsPanel />
     </main>
   );
 }

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { screen, waitFor } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import type { User } from '../api/types';
 import UsersPage from './UsersPage';
+import { catalogueOf } from '../test/models';
 import { auditCsv, auditQueryFromParams, localToIso } from './AuditPage';
 import { formatDuration } from './StatsPage';
 
@@ -43,6 +44,26 @@ describe('UsersPage', () => {
     // nobody can disable or un-admin themselves
     expect(screen.getByRole('button', { name: 'Disable root' })).toBeDisabled();
     expect(screen.getByRole('checkbox', { name: 'admin role for root' })).toBeDisabled();
+  });
+});
+
+describe('Models on the workers', () => {
+  it('shows the admin which profile can analyse which sequence, and why not', async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([]);
+    vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([['fast', 't1'], ['fast', 'flair']]));
+    renderAt(<UsersPage />);
+    const table = await screen.findByRole('table', { name: 'Installed models' });
+    const fast = within(table).getByRole('row', { name: /^fast/ });
+    expect(within(fast).getAllByRole('cell').map((c) => c.textContent)).toEqual(['installed', 'not installed', 'installed']);
+    const paperT1 = within(within(table).getByRole('row', { name: /^paper/ })).getAllByRole('cell')[0];
+    expect(paperT1).toHaveAttribute('title', 'no trained paper-profile model for T1 scans');
+  });
+
+  it('says when no worker has reported', async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([]);
+    vi.spyOn(api, 'models').mockResolvedValue({ default_profile: 'fast', reported_at: null, models: [] });
+    renderAt(<UsersPage />);
+    expect(await screen.findByText(/No inference worker has reported yet/)).toBeInTheDocument();
   });
 });
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from neurotriage.cases.models import Case
 from neurotriage.config import Settings
-from neurotriage.jobs.inventory import model_reports
+from neurotriage.jobs.inventory import model_reports, publish_installed_models
 from neurotriage.jobs.models import Job
-from neurotriage.jobs.service import ModelReport, replace_installed_models
+from neurotriage.jobs.service import ModelReport, installed_models, replace_installed_models
 from sqlalchemy import func, select
 
 from tests.backend.conftest import ApiClient
@@ -101,3 +101,12 @@ def test_a_worker_told_to_run_random_weights_reports_them_as_untrained(profile: 
     settings = Settings(model_profile=profile, available_profiles=[profile], allow_untrained_model=True)
     reports = model_reports(settings)
     assert all(r.available and not r.trained for r in reports) and len(reports) == 3
+
+
+def test_a_worker_that_cannot_report_still_starts_and_keeps_the_last_report(db, caplog) -> None:
+    _report(db, ("fast", "t1"))
+    # a profile the engine does not know stands in for any failure while reporting (engine or database)
+    settings = Settings(available_profiles=["fast", "huge"])
+    assert publish_installed_models(settings) is None
+    assert "could not report this worker's installed models" in caplog.text
+    assert {(r.profile, r.sequence) for r in installed_models(db) if r.available} == {("fast", "t1")}

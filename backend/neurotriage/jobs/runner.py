@@ -26,7 +26,7 @@ from neurotriage.core.storage import Storage, get_storage
 from neurotriage.db import session_scope
 from neurotriage.jobs.models import TRIAGE_PRIORITY, Flag, Job, JobStatus, Result
 from neurotriage.jobs.schemas import ModelValidation
-from neurotriage.jobs.service import transition
+from neurotriage.jobs.service import no_model_sentence, transition
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +313,7 @@ def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
         log.warning("job %s: %s", job_id, exc)  # names weight files only, nothing of the patient
         _fail(
             job_id,
-            f"No trained {sequence.upper()} model is installed for the '{profile}' profile on this worker. "
+            f"{no_model_sentence(profile, sequence)} on this worker. "
             "Re-run with another profile, or ask an administrator to install one; the scan is kept.",
         )
         return JobStatus.failed.value

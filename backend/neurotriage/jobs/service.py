@@ -120,6 +120,11 @@ def replace_installed_models(session: Session, reports: Iterable[ModelReport]) -
     session.flush()
 
 
+def no_model_sentence(profile: str, sequence: str) -> str:
+    """The words a reader gets wherever a run is refused for want of weights (API up front, worker after)."""
+    return f"No trained {sequence.upper()} model is installed for the '{profile}' profile"
+
+
 def require_installed_model(session: Session, profile: str, sequence: str) -> None:
     """Refuse (422) a run the workers said they cannot do, before anything is queued or stored.
 
@@ -132,4 +137,4 @@ def require_installed_model(session: Session, profile: str, sequence: str) -> No
     others = [r.profile for r in rows if r.sequence == sequence and r.available]
     hint = (f"Profiles with a {name} model: {', '.join(others)}." if others
             else f"No profile has a {name} model here; ask an administrator to install one.")
-    raise Unprocessable(f"No trained {name} model is installed for the '{profile}' profile. {hint}")
+    raise Unprocessable(f"{no_model_sentence(profile, sequence)}. {hint}")

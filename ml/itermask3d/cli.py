@@ -1,4 +1,4 @@
-"""Command line: ``itermask3d infer|synth|train|calibrate|normative|evaluate|benchmark|record-validation``.
+"""Command line: ``itermask3d infer|check|synth|train|calibrate|normative|evaluate|benchmark|record-validation``.
 
 The parser only translates arguments into calls of typed ``*_entry`` functions. Every
 failure is reported as one line on stderr with a non-zero exit status, never a traceback.
@@ -28,13 +28,11 @@ class _UsageError(Exception):
     pass
 
 
-def infer_entry(input_path: Path, out: Path, sequence: str = "t1", profile: str = "fast",
-                device: str = "auto", model: Path | None = None, seed: int = 0,
-                schedule: str | None = None, gamma: float | None = None,
-                show_progress: bool = False, min_flag_mm3: float | None = None,
-                rise_gamma: float | None = None, min_peak_ratio: float | None = None,
-                rise_late_steps: int | None = None, allow_untrained: bool = False) -> dict:
-    """Analyse one scan into ``out``; returns result.json's dict.
+def build_analyzer(sequence: str = "t1", profile: str = "fast", device: str = "auto", model: Path | None = None,
+                   schedule: str | None = None, gamma: float | None = None, min_flag_mm3: float | None = None,
+                   rise_gamma: float | None = None, min_peak_ratio: float | None = None,
+                   rise_late_steps: int | None = None, allow_untrained: bool = False):
+    """The ``api.Analyzer`` for these settings: the process's cached one unless a setting is overridden.
 
     Without trained weights for the profile and sequence it raises MissingModelError, unless
     ``allow_untrained`` (random weights, for trying the pipeline only)."""
@@ -43,16 +41,41 @@ def infer_entry(input_path: Path, out: Path, sequence: str = "t1", profile: str 
     overrides = {"schedule": schedule, "gamma": gamma, "min_flag_mm3": min_flag_mm3, "rise_gamma": rise_gamma,
                  "min_peak_ratio": min_peak_ratio, "rise_late_steps": rise_late_steps}
     if all(v is None for v in overrides.values()):
-        analyzer = load_analyzer(profile=profile, sequence=sequence, device=device, model_path=model,
-                                 require_trained=not allow_untrained)
-    else:
-        analyzer = Analyzer(profile=profile, sequence=sequence, device=device, model_path=model,
-                            require_trained=not allow_untrained, **overrides)
+        return load_analyzer(profile=profile, sequence=sequence, device=device, model_path=model,
+                             require_trained=not allow_untrained)
+    return Analyzer(profile=profile, sequence=sequence, device=device, model_path=model,
+                    require_trained=not allow_untrained, **overrides)
+
+
+def infer_entry(input_path: Path, out: Path, sequence: str = "t1", profile: str = "fast",
+                device: str = "auto", model: Path | None = None, seed: int = 0,
+                schedule: str | None = None, gamma: float | None = None,
+                show_progress: bool = False, min_flag_mm3: float | None = None,
+                rise_gamma: float | None = None, min_peak_ratio: float | None = None,
+                rise_late_steps: int | None = None, allow_untrained: bool = False) -> dict:
+    """Analyse one scan into ``out``; returns result.json's dict (settings: see ``build_analyzer``)."""
+    analyzer = build_analyzer(sequence, profile, device, model, schedule, gamma, min_flag_mm3, rise_gamma,
+                              min_peak_ratio, rise_late_steps, allow_untrained)
     progress = None
     if show_progress:
         def progress(fraction: float, stage: str) -> None:
             print(f"{fraction * 100:5.1f}% {stage}", file=sys.stderr, flush=True)
     return analyzer.analyse(Path(input_path), Path(out), seed=seed, progress=progress)
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _batch_outcome(rows: list[dict], out: Path) -> int:
+    """Print the batch's counts (stdout, JSON) and, if any scan failed, one line on stderr; the exit status."""
+    counts = {status: sum(r["status"] == status for r in rows) for status in ("done", "kept", "failed")}
+    print(json.dumps({"scans": len(rows), **counts, "summary": str(out / "summary.csv")}))
+    if counts["failed"]:
+        print(f"itermask3d: {counts['failed']} of {len(rows)} scans had an input error; "
+              f"the reasons are in {out / 'summary.csv'}", file=sys.stderr)
+        return EXIT_INPUT
+    return 0
 
 
 def _csv(text: str) -> list[str]:
@@ -111,9 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="itermask3d", description="IterMask3D brain-MRI anomaly detection")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
 
-    p = sub.add_parser("infer", help="analyse one skull-stripped NIfTI scan")
-    p.add_argument("input", type=Path)
+    p = sub.add_parser("infer", help="analyse skull-stripped NIfTI scans (one, several, or folders of them)")
+    p.add_argument("input", type=Path, nargs="+",
+                   help="one scan: results in --out; several, or a folder (searched like a training folder): "
+                        "results in --out/<name>/ and a table in --out/summary.csv")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--resume", action="store_true", help="with several scans: skip those whose results are complete")
     p.add_argument("--sequence", choices=SEQUENCES, default="t1")
     p.add_argument("--profile", choices=list(PROFILES), default="fast")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
@@ -133,7 +159,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-peak-ratio", type=float, default=None,
                    help="leave out regions whose peak anomaly stays under this fraction of the strongest flag's "
                         "(0..1, 0: off; they are listed in result.json as details.weak_regions); default: the model's")
-    p.add_argument("--progress", action="store_true", help="print progress on stderr")
+    p.add_argument("--progress", action="store_true",
+                   help="print progress within the scan on stderr (one scan; several print a line per scan anyway)")
+
+    p = sub.add_parser("check", help="the rescan checks alone, without a network (any sequence, T2 included)")
+    p.add_argument("input", type=Path, nargs="+",
+                   help="one scan: --out/checks.json; several, or a folder: --out/<name>/checks.json and "
+                        "--out/summary.csv")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--sequence", choices=SEQUENCES, default="t1",
+                   help="only picks the files of a BIDS-like folder and is recorded; the checks are the same")
+    p.add_argument("--resume", action="store_true", help="with several scans: skip those whose checks are complete")
 
     p = sub.add_parser("synth", help="write synthetic scans (and lesion ground truth)")
     p.add_argument("--out", type=Path, required=True)
@@ -236,13 +272,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "infer":
-        result = infer_entry(args.input, args.out, args.sequence, args.profile, args.device, args.model,
+    from .batch import is_batch
+
+    if args.command == "infer" and is_batch(args.input):
+        from .batch import infer_batch_entry
+
+        analyzer = build_analyzer(args.sequence, args.profile, args.device, args.model, args.schedule, args.gamma,
+                                  args.min_flag_mm3, args.rise_gamma, args.min_peak_ratio, args.rise_late_steps,
+                                  args.allow_untrained)
+        rows = infer_batch_entry(args.input, args.out, analyzer, args.seed, args.resume, _say)
+        return _batch_outcome(rows, args.out)
+    elif args.command == "infer":
+        result = infer_entry(args.input[0], args.out, args.sequence, args.profile, args.device, args.model,
                              args.seed, args.schedule, args.gamma, args.progress, args.min_flag_mm3,
                              args.rise_gamma, args.min_peak_ratio, args.rise_late_steps, args.allow_untrained)
         summary = {k: result[k] for k in ("score", "triage", "threshold", "passes", "seconds")}
         summary["flags"] = len(result["flags"])
         print(json.dumps(summary))
+    elif args.command == "check" and is_batch(args.input):
+        from .batch import check_batch_entry
+
+        return _batch_outcome(check_batch_entry(args.input, args.out, args.sequence, args.resume, _say), args.out)
+    elif args.command == "check":
+        from .rescan import check_scan
+
+        result = check_scan(args.input[0], args.out, args.sequence)
+        print(json.dumps({k: result[k] for k in ("rescan", "seconds")} | {"reasons": [q["kind"] for q in result["quality"]]}))
     elif args.command == "synth":
         from .synthetic.writer import synth_entry
 

@@ -19,6 +19,7 @@ from .profiles import SEQUENCES, get_profile
 from .signal_checks import rescan_issues
 
 CHECKS_FILE = "checks.json"
+CHECKS_NAME = "itermask3d-rescan-checks"
 # The grid the checks' limits were measured on, whatever profile would analyse the scan.
 CHECKS_PROFILE = "fast"
 
@@ -28,7 +29,7 @@ def check_scan(input_path: str | Path, out_dir: str | Path, sequence: str = "t1"
 
     The dict: ``rescan`` (bool), ``quality`` (list of issues as in result.json: kind, axis, planes, extent_mm,
     message), ``sequence`` (as given: it does not change the checks), ``registration`` (what aligned the scan),
-    ``seconds`` and ``checks`` (the engine version). Raises InputError (one sentence) for unusable input, as
+    ``seconds`` and ``checks`` (name and engine version, as result.json's ``model``). Raises InputError (one sentence) for unusable input, as
     ``infer`` does.
     """
     if sequence not in SEQUENCES:
@@ -44,7 +45,7 @@ def check_scan(input_path: str | Path, out_dir: str | Path, sequence: str = "t1"
         "registration": prepared.registration,
         "registration_fallback": prepared.registration_fallback,
         "seconds": round(time.time() - start, 2),
-        "checks": f"itermask3d {__version__}",
+        "checks": {"name": CHECKS_NAME, "version": __version__},
     }
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

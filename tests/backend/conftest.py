@@ -11,7 +11,9 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,3 +135,19 @@ def storage_dir() -> Iterator[Path]:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir()
     yield root
+
+
+@pytest.fixture
+def scope(db):  # type: ignore[no-untyped-def]
+    """The worker's unit of work, inside the test's transaction: rolled back on error, as in production."""
+
+    @contextmanager
+    def unit() -> Iterator[Any]:
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    return unit

@@ -37,7 +37,7 @@ def _upload(client: ApiClient, tmp_path: Path, sequence: str):  # type: ignore[n
 
 def test_before_any_worker_reports_the_catalogue_is_empty_and_says_so(admin: ApiClient, db) -> None:
     catalogue = admin.get("/api/models").json()
-    assert catalogue == {"default_profile": "fast", "reported_at": None, "models": []}
+    assert catalogue == {"default_profile": "fast", "reported_at": None, "models": [], "checks_only_sequences": []}
 
 
 def test_the_catalogue_lists_what_the_worker_reported(clinician: ApiClient, db) -> None:
@@ -73,20 +73,21 @@ def test_a_rerun_with_a_profile_that_cannot_run_is_refused_before_queueing(
     assert clinician.post(f"/api/cases/{case['id']}/runs", json={"model_profile": "fast"}).status_code == 201
 
 
-def test_an_upload_no_worker_can_analyse_is_refused_and_nothing_is_stored(
+def test_an_upload_the_default_profile_cannot_analyse_is_refused_and_nothing_is_stored(
     clinician: ApiClient, db, broker, tmp_path: Path, storage_dir: Path
 ) -> None:
-    _report(db, ("fast", "t1"), ("fast", "flair"))
+    # Only the paper profile reads FLAIR here, and uploads run the default (fast): a full analysis is one
+    # re-run away, so the upload is refused rather than checked only (a sequence no profile reads: test_checks_only).
+    _report(db, ("fast", "t1"), ("paper", "flair"))
     broker.delete("gpu")
-    refused = _upload(clinician, tmp_path, "t2")
+    refused = _upload(clinician, tmp_path, "flair")
     assert refused.status_code == 422
     assert refused.json()["detail"] == (
-        "No trained T2 model is installed for the 'fast' profile. "
-        "No profile has a T2 model here; ask an administrator to install one."
+        "No trained FLAIR model is installed for the 'fast' profile. Profiles with a FLAIR model: paper."
     )
     assert db.scalar(select(func.count()).select_from(Case)) == 0
     assert list(storage_dir.rglob("*.nii.gz")) == [] and broker.llen("gpu") == 0
-    assert _upload(clinician, tmp_path, "flair").status_code == 201
+    assert _upload(clinician, tmp_path, "t1").status_code == 201
 
 
 def test_the_workers_report_comes_from_the_engine_catalogue() -> None:

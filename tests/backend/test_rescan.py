@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,22 +62,6 @@ def engine_out(tmp_path: Path) -> Path:
     for kind in runner.RESULT_FILES:
         (out_dir / f"{kind}.nii.gz").write_bytes(b"stand-in volume")
     return out_dir
-
-
-@pytest.fixture
-def scope(db):  # type: ignore[no-untyped-def]
-    """The worker's unit of work, inside the test's transaction: rolled back on error, as in production."""
-
-    @contextmanager
-    def unit() -> Iterator[Any]:
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-
-    return unit
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The review app in a real browser (Debian's Chromium) against the real server, worker, database and
 broker: a clinician's whole path, a coordinator's audit and export, an admin's user management, a
-refusal, the weaker regions the FLAIR model leaves out of its flags, and a profile without weights (not
-offered, and refused by the worker when asked all the same). One T1 scan is analysed by the shipped fast
+refusal, the weaker regions the FLAIR model leaves out of its flags, a T2 scan that gets the rescan checks alone
+(no T2 model ships), and a profile without weights (not offered, and refused by the worker when asked all the
+same). One T1 scan is analysed by the shipped fast
 model and shared by the first tests, in order (the last one re-runs it); the FLAIR scan is the weak-regions
 test's own."""
 
@@ -205,6 +206,7 @@ def test_admin_creates_a_user_then_disables_them_and_they_cannot_sign_in(
         re.compile("fast\\s*installed\\s*not installed\\s*installed"))
     expect(models.get_by_role("row", name=re.compile("^paper"))).to_have_text(
         re.compile("paper\\s*not installed\\s*not installed\\s*not installed"))
+    expect(page.get_by_test_id("checks-only-sequences")).to_contain_text("T2 scans get the rescan checks alone")
 
 
 def test_clinician_opening_the_admin_page_is_refused(page: Page, stack: Stack) -> None:
@@ -238,6 +240,41 @@ def test_clinician_sees_the_weaker_regions_apart_from_the_flags_and_can_go_to_th
     panel.get_by_role("button", name="Go to weaker region 1").click()
     assert max(abs(a - b) for a, b in zip(crosshair_mm(page), weak[0]["centroid_mm"], strict=True)) < 3.0
     page.screenshot(path=str(ARTIFACTS / "e2e-weak-regions.png"))
+
+
+def test_a_t2_scan_gets_the_rescan_checks_alone_and_is_never_shown_as_screened(
+    page: Page, stack: Stack, tmp_path: Path
+) -> None:
+    # No T2 weights ship: the worker reported T2 as a sequence no profile reads, so T2 uploads get the checks alone.
+    assert not (SHIPPED_WEIGHTS / "fast_t2.pt").exists()
+    scan = synth_scan(tmp_path, "normal", 8, "t2")
+    label = "e2e t2 checks"
+    sign_in(page, stack, "clin")
+    expect(page.get_by_role("option", name="T2 (rescan checks only)")).to_be_enabled()
+    page.get_by_label("Scan file").set_input_files(str(scan))
+    page.get_by_label("Case label").fill(label)
+    page.get_by_label("Sequence").select_option("t2")
+    expect(page.get_by_test_id("checks-only-note")).to_contain_text("not screened for lesions")
+    page.get_by_role("button", name="Upload").click()
+    row = page.get_by_role("row").filter(has_text=label)
+    expect(row).to_contain_text(re.compile("succeeded|failed"), timeout=JOB_TIMEOUT_MS)
+    expect(row).to_contain_text("succeeded")
+    # a scan nobody screened goes to review, never routine, and says why
+    expect(row).to_contain_text("review")
+    expect(row).to_contain_text("not screened")
+    case_id = int(row.get_attribute("data-case-id") or 0)
+
+    row.get_by_role("link", name=label).click()
+    expect(page.get_by_role("note", name="Not screened for lesions")).to_contain_text("No model reads T2 scans here")
+    expect(page.locator('[data-viewer-ready="true"]')).to_be_visible(timeout=60_000)
+    assert page.evaluate("window.__niivue.volumes.map(v => v.name)") == ["scan.nii.gz"]  # no maps to overlay
+    expect(page.get_by_text("No flags: no lesion search ran on this scan (rescan checks only).")).to_be_visible()
+    expect(page.get_by_role("list", name="Run history")).to_contain_text("rescan checks only")
+    page.screenshot(path=str(ARTIFACTS / "e2e-checks-only.png"))
+    with stack.client("clin") as client:
+        detail = client.get(f"/api/cases/{case_id}").json()
+    assert detail["screening"] == "checks" and detail["model"]["name"] == "itermask3d-rescan-checks"
+    assert detail["quality"] == [] and detail["flags"] == [] and detail["score"] is None
 
 
 def test_a_profile_without_weights_is_not_offered_and_the_worker_refuses_it_too(

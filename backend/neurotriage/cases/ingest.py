@@ -29,7 +29,7 @@ from neurotriage.cases.nifti import is_nifti_name, load_checked, save_deidentifi
 from neurotriage.core.errors import Conflict, Unprocessable, UnsupportedMediaType
 from neurotriage.core.storage import Storage
 from neurotriage.jobs.models import Job
-from neurotriage.jobs.service import create_job, require_installed_model
+from neurotriage.jobs.service import create_job, screening_for
 from neurotriage.users.models import User
 
 SEQUENCES = ("t1", "t2", "flair")
@@ -95,8 +95,9 @@ def ingest_upload(
         raise Unprocessable("No file was uploaded.")
     if options.sequence not in SEQUENCES:
         raise Unprocessable(f"Unknown sequence {options.sequence!r}; expected one of {', '.join(SEQUENCES)}.")
-    # A scan no worker can analyse is refused before anything is stored; the uploader keeps the file.
-    require_installed_model(session, options.model_profile, options.sequence)
+    # A run that another profile could do in full is refused before anything is stored; the uploader keeps the file.
+    # A sequence no profile can read gets the rescan checks alone.
+    screening = screening_for(session, options.model_profile, options.sequence)
     content_hash = _content_hash(uploads)
     duplicate = session.scalar(select(Case.id).where(Case.content_sha256 == content_hash))
     if duplicate is not None:
@@ -144,10 +145,10 @@ def ingest_upload(
                 bundle = work / "dicom.zip"
                 zip_folder(dicom_dir, bundle)
                 storage.put_file(f"{prefix}/dicom-deidentified.zip", bundle)
-            job = create_job(session, case.id, options.model_profile)
+            job = create_job(session, case.id, options.model_profile, screening)
             record(
                 session, "case.uploaded", actor_id=user.id, case_id=case.id, client_ip=options.client_ip,
-                job_id=job.id, source_format=case.source_format, files=len(uploads),
+                job_id=job.id, source_format=case.source_format, files=len(uploads), screening=screening.value,
             )
             session.flush()
         except BaseException:

@@ -118,6 +118,11 @@ class CaseSummary(BaseModel):
     claimed_by: str | None
     claimed_until: datetime | None
     model: ModelInfo | None
+    screening: Literal["lesions", "checks"] | None = Field(
+        description='What the shown result looked for: "lesions" (the model and the rescan checks) or "checks" (the '
+        "rescan checks alone: no model reads this sequence, so nothing was screened for lesions and the scan needs "
+        "a full read); null before any run succeeded."
+    )
     result_run_id: int | None = Field(
         description="The run whose result (score, triage, flags, files) is shown: the newest successful run. "
         "It is an earlier run than the one `status` describes while a re-run is pending, or after it failed "

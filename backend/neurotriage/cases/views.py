@@ -83,6 +83,7 @@ def case_summaries(session: Session, rows: Sequence[Row]) -> list[CaseSummary]:
                 model=ModelInfo(name=result.model_name, version=result.model_version, trained=result.model_trained)
                 if result
                 else None,
+                screening=result.screening if result else None,  # type: ignore[arg-type]
                 result_run_id=result.job_id if result else None,
             )
         )

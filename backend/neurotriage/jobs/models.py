@@ -24,6 +24,15 @@ class JobStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class Screening(StrEnum):
+    """What a run looks for. ``lesions``: the network's anomaly search and the rescan checks. ``checks``: the rescan
+    checks alone, for a sequence no installed model can read (T2 today); such a result has no flags, maps or score,
+    and the scan still needs a full read."""
+
+    lesions = "lesions"
+    checks = "checks"
+
+
 # Worklist order, most pressing first: a scan that must be repeated (rescan) comes before flags to review and
 # after an urgent finding. Migration 0003 renumbered stored rows when rescan was added; change both together.
 TRIAGE_PRIORITY = {"urgent": 4, "rescan": 3, "review": 2, "routine": 1}
@@ -40,6 +49,8 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     model_profile: Mapped[str] = mapped_column(String(32))
+    # Decided when the run is requested, from what the workers reported (jobs.service.screening_for).
+    screening: Mapped[str] = mapped_column(String(16), default=Screening.lesions, server_default=Screening.lesions)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -52,13 +63,16 @@ class Result(Base):
     # One result per job: a re-delivered task finds this row and does not write a second one.
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), unique=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    score: Mapped[float] = mapped_column(Float)
-    mean_error: Mapped[float] = mapped_column(Float)
-    mask_volume_mm3: Mapped[float] = mapped_column(Float)
+    # What this result looked for (its job's screening, kept here so readers of results need no join).
+    screening: Mapped[str] = mapped_column(String(16), default=Screening.lesions, server_default=Screening.lesions)
+    # The network's figures; None for a checks-only result, which has no network (migration 0008).
+    score: Mapped[float | None] = mapped_column(Float)
+    mean_error: Mapped[float | None] = mapped_column(Float)
+    mask_volume_mm3: Mapped[float | None] = mapped_column(Float)
     triage: Mapped[str] = mapped_column(String(16))
     priority: Mapped[int] = mapped_column(Integer, index=True)
-    threshold: Mapped[float] = mapped_column(Float)
-    passes: Mapped[int] = mapped_column(Integer)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    passes: Mapped[int | None] = mapped_column(Integer)
     seconds: Mapped[float] = mapped_column(Float)
     model_name: Mapped[str] = mapped_column(String(100))
     model_version: Mapped[str] = mapped_column(String(100))
@@ -74,7 +88,7 @@ class Result(Base):
     # What the model found when benchmarked (jobs.schemas.ModelValidation, as the engine sent it for the
     # settings it tested); None when the engine sent none or the result predates it (migration 0006).
     model_validation: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    # Storage keys of the result volumes, keyed by kind (anomaly_map, anomaly_mask, reconstruction).
+    # Storage keys of the result volumes, keyed by kind (anomaly_map, anomaly_mask, reconstruction); {} for checks.
     files: Mapped[dict[str, str]] = mapped_column(JSON)
     # Acquisition problems calling for a rescan (engine's result.json "quality"): each {kind, axis, planes,
     # extent_mm, message}; [] when the scan looked complete or an older engine did not check.

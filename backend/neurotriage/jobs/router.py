@@ -24,12 +24,14 @@ def job_out(job: Job) -> JobOut:
 
 @router.get("/models", response_model=ModelCatalogueOut, responses=errors(401))
 def list_models(session: DbSession, settings: AppSettings, _user: CurrentUser) -> ModelCatalogueOut:
-    """Which profile can analyse which sequence: the upload form and the re-run menu offer only these."""
+    """Which profile can analyse which sequence, and which sequences get the rescan checks alone: the upload form
+    and the re-run menu offer only these."""
     rows = service.installed_models(session)
     return ModelCatalogueOut(
         default_profile=settings.model_profile,
         reported_at=max((row.reported_at for row in rows), default=None),
         models=[InstalledModelOut.model_validate(row, from_attributes=True) for row in rows],
+        checks_only_sequences=service.checks_only_sequences(rows),
     )
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from neurotriage.config import Settings, get_settings
 from neurotriage.core.storage import Storage, get_storage
 from neurotriage.db import session_scope
-from neurotriage.jobs.models import TRIAGE_PRIORITY, Flag, Job, JobStatus, Result
+from neurotriage.jobs.models import TRIAGE_PRIORITY, Flag, Job, JobStatus, Result, Screening
 from neurotriage.jobs.schemas import ModelValidation
 from neurotriage.jobs.service import no_model_sentence, transition
 
@@ -47,7 +47,7 @@ def _analyzer(profile: str, sequence: str, device: str, model_path: str | None, 
                          require_trained=require_trained)
 
 
-def _start(job_id: int) -> tuple[str, str, str] | None:
+def _start(job_id: int) -> tuple[str, str, str, Screening] | None:
     """Mark the job running; None if there is nothing to do (finished already, cancelled, unknown)."""
     with session_scope() as session:
         job = session.get(Job, job_id, with_for_update=True)
@@ -63,7 +63,7 @@ def _start(job_id: int) -> tuple[str, str, str] | None:
         assert case is not None
         transition(session, job, JobStatus.running)
         job.stage, job.progress, job.error = "starting", 0, None
-        return case.scan_key, case.sequence, job.model_profile
+        return case.scan_key, case.sequence, job.model_profile, Screening(job.screening)
 
 
 def _report_progress(job_id: int) -> Any:
@@ -219,8 +219,9 @@ def store_result(
     if job.status != JobStatus.running:
         log.warning("job %s finished while %s; its result is discarded", job_id, job.status)
         return False
+    network = job.screening == Screening.lesions  # a checks-only run has no maps and no network figures
     files = {}
-    for kind in RESULT_FILES:
+    for kind in RESULT_FILES if network else ():
         key = f"cases/{job.case_id}/jobs/{job_id}/{kind}.nii.gz"
         storage.put_file(key, out_dir / f"{kind}.nii.gz")
         written.append(key)
@@ -229,13 +230,14 @@ def store_result(
     row = Result(
         job_id=job_id,
         case_id=job.case_id,
-        score=float(result["score"]),
-        mean_error=float(result["mean_error"]),
-        mask_volume_mm3=float(result["mask_volume_mm3"]),
+        score=float(result["score"]) if network else None,
+        mean_error=float(result["mean_error"]) if network else None,
+        mask_volume_mm3=float(result["mask_volume_mm3"]) if network else None,
+        screening=job.screening,
         triage=result["triage"],
         priority=TRIAGE_PRIORITY[result["triage"]],
-        threshold=float(result["threshold"]),
-        passes=int(result["passes"]),
+        threshold=float(result["threshold"]) if network else None,
+        passes=int(result["passes"]) if network else None,
         seconds=float(result["seconds"]),
         model_name=str(model["name"]),
         model_version=str(model["version"]),
@@ -268,6 +270,20 @@ def store_result(
     return True
 
 
+def checks_result(checks: dict[str, Any]) -> dict[str, Any]:
+    """The engine's ``checks.json`` (``itermask3d.rescan.check_scan``) in result.json's shape, for ``store_result``.
+
+    Triage: ``rescan`` when a check failed; otherwise ``review``, never ``routine``: nothing looked for lesions,
+    so the scan still needs a full read."""
+    return {
+        "triage": "rescan" if checks["quality"] else "review",
+        "quality": checks["quality"],
+        "flags": [],
+        "seconds": checks["seconds"],
+        "model": {"name": checks["checks"]["name"], "version": checks["checks"]["version"], "trained": False},
+    }
+
+
 def _fail(job_id: int, message: str) -> None:
     with session_scope() as session:
         job = session.get(Job, job_id, with_for_update=True)
@@ -288,22 +304,28 @@ def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
     started = _start(job_id)
     if started is None:
         return "skipped"
-    scan_key, sequence, profile = started
+    scan_key, sequence, profile, screening = started
     work_dir = Path(tempfile.mkdtemp(prefix=f"nt-job-{job_id}-"))
     try:
-        analyzer = _analyzer(
-            profile,
-            sequence,
-            settings.model_device,
-            str(settings.model_path) if settings.model_path else None,
-            not settings.allow_untrained_model,
-        )
-        result = analyzer.analyse(
-            storage.local_path(scan_key),
-            work_dir,
-            seed=settings.inference_seed,
-            progress=_report_progress(job_id),
-        )
+        if screening == Screening.checks:
+            from itermask3d.rescan import check_scan
+
+            _report_progress(job_id)(0.1, "rescan checks")
+            result = checks_result(check_scan(storage.local_path(scan_key), work_dir, sequence))
+        else:
+            analyzer = _analyzer(
+                profile,
+                sequence,
+                settings.model_device,
+                str(settings.model_path) if settings.model_path else None,
+                not settings.allow_untrained_model,
+            )
+            result = analyzer.analyse(
+                storage.local_path(scan_key),
+                work_dir,
+                seed=settings.inference_seed,
+                progress=_report_progress(job_id),
+            )
         stored = save_result(job_id, work_dir, result, storage)
         return JobStatus.succeeded.value if stored else "discarded"
     except InputError as exc:

@@ -15,6 +15,9 @@ class JobOut(BaseModel):
     attempts: int
     error: str | None
     model_profile: str
+    screening: Literal["lesions", "checks"] = Field(
+        description='"checks": the rescan checks alone, because no installed model reads the scan\'s sequence'
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -81,3 +84,7 @@ class ModelCatalogueOut(BaseModel):
         description="When a worker last reported; null when none has, and every profile is accepted meanwhile"
     )
     models: list[InstalledModelOut]
+    checks_only_sequences: list[str] = Field(
+        description="Sequences no profile has a model for: their scans are accepted for the rescan checks alone "
+        "(no lesion screening). Empty until a worker has reported."
+    )

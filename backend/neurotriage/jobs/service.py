@@ -13,7 +13,7 @@ from neurotriage.audit.service import record
 from neurotriage.celery_app import GPU_QUEUE, INFERENCE_TASK, celery_app
 from neurotriage.core.errors import Conflict, NotFound, Unprocessable
 from neurotriage.db import utcnow
-from neurotriage.jobs.models import InstalledModel, Job, JobStatus
+from neurotriage.jobs.models import InstalledModel, Job, JobStatus, Screening
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,8 @@ class IllegalTransition(Exception):
     pass
 
 
-def create_job(session: Session, case_id: int, model_profile: str) -> Job:
-    job = Job(case_id=case_id, model_profile=model_profile, status=JobStatus.queued)
+def create_job(session: Session, case_id: int, model_profile: str, screening: Screening = Screening.lesions) -> Job:
+    job = Job(case_id=case_id, model_profile=model_profile, screening=screening, status=JobStatus.queued)
     session.add(job)
     session.flush()
     return job
@@ -52,14 +52,15 @@ def rerun(session: Session, case_id: int, model_profile: str, available: list[st
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound(f"No case {case_id}.")
-    require_installed_model(session, model_profile, case.sequence)
+    screening = screening_for(session, model_profile, case.sequence)
     pending = session.scalar(
         select(Job.id).where(Job.case_id == case_id, Job.status.in_([JobStatus.queued, JobStatus.running]))
     )
     if pending is not None:
         raise Conflict(f"Run {pending} of this case is still queued or running.")
-    job = create_job(session, case_id, model_profile)
-    record(session, "job.requested", actor_id=actor_id, case_id=case_id, job_id=job.id, model_profile=model_profile)
+    job = create_job(session, case_id, model_profile, screening)
+    record(session, "job.requested", actor_id=actor_id, case_id=case_id, job_id=job.id, model_profile=model_profile,
+           screening=screening.value)
     return job
 
 
@@ -125,16 +126,27 @@ def no_model_sentence(profile: str, sequence: str) -> str:
     return f"No trained {sequence.upper()} model is installed for the '{profile}' profile"
 
 
-def require_installed_model(session: Session, profile: str, sequence: str) -> None:
-    """Refuse (422) a run the workers said they cannot do, before anything is queued or stored.
+def checks_only_sequences(rows: list[InstalledModel]) -> list[str]:
+    """The reported sequences that no profile has a model for (``screening_for`` gives them ``checks``)."""
+    reported = sorted({r.sequence for r in rows})
+    return [s for s in reported if not any(r.sequence == s and r.available for r in rows)]
 
-    While no worker has reported, everything is accepted and the worker's own check decides.
+
+def screening_for(session: Session, profile: str, sequence: str) -> Screening:
+    """What a run of ``profile`` on a ``sequence`` scan can look for, by the workers' last report; refuses (422)
+    before anything is queued or stored when another profile could do more.
+
+    - the profile has a model for the sequence, or no worker has reported yet (the worker's own check then
+      decides): ``lesions``;
+    - no profile has a model for the sequence (T2 today): ``checks``, the rescan checks alone, which need none;
+    - another profile has one: refused, naming it, since a full analysis is one choice away.
     """
     rows = installed_models(session)
     if not rows or any(r.profile == profile and r.sequence == sequence and r.available for r in rows):
-        return
-    name = sequence.upper()
+        return Screening.lesions
     others = [r.profile for r in rows if r.sequence == sequence and r.available]
-    hint = (f"Profiles with a {name} model: {', '.join(others)}." if others
-            else f"No profile has a {name} model here; ask an administrator to install one.")
-    raise Unprocessable(f"{no_model_sentence(profile, sequence)}. {hint}")
+    if not others:
+        return Screening.checks
+    raise Unprocessable(
+        f"{no_model_sentence(profile, sequence)}. Profiles with a {sequence.upper()} model: {', '.join(others)}."
+    )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -66,6 +68,9 @@ class ExportRow(BaseModel):
     result_run: int | None = Field(
         description="Run the result columns come from (the newest successful one); earlier than the newest run "
         "while a re-run is pending, failed or cancelled"
+    )
+    screening: Literal["lesions", "checks"] | None = Field(
+        description='What the result looked for: "checks" is the rescan checks alone (no lesion screening)'
     )
     model: str | None
     score: float | None

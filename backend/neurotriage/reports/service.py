@@ -121,7 +121,8 @@ def _by_reviewer_flags(session: Session) -> dict[int, dict[int, str]]:
 
 
 EXPORT_COLUMNS = (
-    "case_id", "label", "sequence", "uploaded_at", "status", "result_run", "model", "score", "triage", "quality",
+    "case_id", "label", "sequence", "uploaded_at", "status", "result_run", "screening", "model", "score", "triage",
+    "quality",
     "flags", "weak_regions", "min_flag_ml", "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts",
     "first_verdict_at", "turnaround_s",
 )
@@ -158,6 +159,8 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
                 "status": job.status,
                 # The run the result columns come from: an earlier one when the newest has not succeeded.
                 "result_run": result.job_id if result else None,
+                # "checks": the rescan checks alone (no model reads the sequence); score and flags mean nothing there.
+                "screening": result.screening if result else None,
                 "model": f"{result.model_name} {result.model_version}" if result else None,
                 "score": result.score if result else None,
                 "triage": result.triage if result else None,

@@ -401,7 +401,8 @@ export interface paths {
         };
         /**
          * List Models
-         * @description Which profile can analyse which sequence: the upload form and the re-run menu offer only these.
+         * @description Which profile can analyse which sequence, and which sequences get the rescan checks alone: the upload form
+         *     and the re-run menu offer only these.
          */
         get: operations["list_models_api_models_get"];
         put?: never;
@@ -676,6 +677,11 @@ export interface components {
             reviewed: boolean;
             /** Score */
             score: number | null;
+            /**
+             * Screening
+             * @description What the shown result looked for: "lesions" (the model and the rescan checks) or "checks" (the rescan checks alone: no model reads this sequence, so nothing was screened for lesions and the scan needs a full read); null before any run succeeded.
+             */
+            screening: ("lesions" | "checks") | null;
             /** Seconds */
             seconds: number | null;
             /** Sequence */
@@ -746,6 +752,11 @@ export interface components {
             reviewed: boolean;
             /** Score */
             score: number | null;
+            /**
+             * Screening
+             * @description What the shown result looked for: "lesions" (the model and the rescan checks) or "checks" (the rescan checks alone: no model reads this sequence, so nothing was screened for lesions and the scan needs a full read); null before any run succeeded.
+             */
+            screening: ("lesions" | "checks") | null;
             /** Sequence */
             sequence: string;
             /** Stage */
@@ -865,6 +876,11 @@ export interface components {
             result_run: number | null;
             /** Score */
             score: number | null;
+            /**
+             * Screening
+             * @description What the result looked for: "checks" is the rescan checks alone (no lesion screening)
+             */
+            screening: ("lesions" | "checks") | null;
             /** Sequence */
             sequence: string;
             /**
@@ -999,6 +1015,12 @@ export interface components {
             model_profile: string;
             /** Progress */
             progress: number;
+            /**
+             * Screening
+             * @description "checks": the rescan checks alone, because no installed model reads the scan's sequence
+             * @enum {string}
+             */
+            screening: "lesions" | "checks";
             /** Stage */
             stage: string | null;
             /** Started At */
@@ -1110,6 +1132,11 @@ export interface components {
          * @description What the inference workers can run, as the last one to start reported it.
          */
         ModelCatalogueOut: {
+            /**
+             * Checks Only Sequences
+             * @description Sequences no profile has a model for: their scans are accepted for the rescan checks alone (no lesion screening). Empty until a worker has reported.
+             */
+            checks_only_sequences: string[];
             /**
              * Default Profile
              * @description The profile an upload is analysed with

@@ -56,6 +56,12 @@ export function InstalledModelsPanel() {
               ))}
             </tbody>
           </table>
+          {data.checks_only_sequences.length > 0 && (
+            <p className="muted small" data-testid="checks-only-sequences">
+              {data.checks_only_sequences.map((s) => s.toUpperCase()).join(', ')} scans get the rescan checks alone: no
+              profile has a model for them, so they are not screened for lesions.
+            </p>
+          )}
         </>
       )}
     </section>

@@ -1,8 +1,16 @@
 import type { CaseDetail } from '../api/types';
 
-/** Which model analysed the case; warns when the worker ran without trained weights. */
+/** Which model analysed the case; warns when the worker ran without trained weights. A checks-only result names
+ * the checks instead: no model ran, which is not the same as an untrained one. */
 export function ModelLine({ c }: { c: CaseDetail }) {
   if (!c.model) return <span className="muted">Model: pending</span>;
+  if (c.screening === 'checks') {
+    return (
+      <span className="model-line" title={`${c.model.name} ${c.model.version}`}>
+        Model: <strong>none</strong> <span className="muted">(rescan checks only, v{c.model.version})</span>
+      </span>
+    );
+  }
   return (
     <>
       <span className="model-line" title={`${c.model.name} ${c.model.version}`}>

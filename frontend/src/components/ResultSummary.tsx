@@ -1,10 +1,17 @@
 import type { CaseDetail } from '../api/types';
 import { earlierResultText, formatScore, hasResult, isActive, smallestFlagText } from '../lib/format';
+import { isChecksOnly } from './ChecksOnlyNotice';
 import { qualityText } from './QualityNotice';
 
-/** The engine's scan-level result: score, triage, subject threshold, passes, run time, smallest flag, quality. */
+/** The engine's scan-level result: score, triage, subject threshold, passes, run time, smallest flag, quality (for
+ * a checks-only result: what ran, triage, run time, quality). */
 export function ResultSummary({ c }: { c: CaseDetail }) {
-  const facts: [string, string][] = [
+  const checksOnly: [string, string][] = [
+    ['Screening', 'Rescan checks only'],
+    ['Triage', c.triage ?? '—'],
+    ['Run time', c.seconds == null ? '—' : `${c.seconds.toFixed(1)} s`],
+  ];
+  const facts: [string, string][] = isChecksOnly(c) ? checksOnly : [
     ['Score', formatScore(c.score)],
     ['Triage', c.triage ?? '—'],
     ['Threshold', c.threshold == null ? '—' : c.threshold.toFixed(4)],

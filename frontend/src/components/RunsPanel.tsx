@@ -120,7 +120,8 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
           {list.map((j) => (
             <li key={j.id} className={`run run-${j.status}`} data-run-id={j.id} data-status={j.status}>
               <div className="run-head">
-                <strong>Run {j.id}</strong> <span className="muted">{j.model_profile}</span>{' '}
+                <strong>Run {j.id}</strong>{' '}
+                <span className="muted">{j.screening === 'checks' ? 'rescan checks only' : j.model_profile}</span>{' '}
                 <span className={`run-status st-${j.status}`}>{runStatusText(j)}</span>
               </div>
               <div className="muted small">

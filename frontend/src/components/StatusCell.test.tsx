@@ -1,6 +1,6 @@
 import { render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { TriageChip } from './StatusCell';
+import { TriageChip, TriageChips } from './StatusCell';
 
 describe('TriageChip', () => {
   it('explains a rescan chip without claiming the scan is incomplete (it may be an image artefact)', () => {
@@ -11,5 +11,18 @@ describe('TriageChip', () => {
   it('gives other triage chips no rescan explanation', () => {
     render(<TriageChip triage="urgent" />);
     expect(screen.getByText('urgent')).not.toHaveAttribute('title');
+  });
+});
+
+describe('TriageChips', () => {
+  it('marks a checks-only result as not screened, beside its triage', () => {
+    render(<TriageChips c={{ triage: 'review', rescan_recommended: false, screening: 'checks' }} />);
+    expect(screen.getByText('review')).toBeInTheDocument();
+    expect(screen.getByText('not screened')).toHaveAttribute('title', expect.stringMatching(/no lesion search ran/));
+  });
+
+  it('adds nothing to a screened result', () => {
+    render(<TriageChips c={{ triage: 'routine', rescan_recommended: false, screening: 'lesions' }} />);
+    expect(screen.queryByText('not screened')).not.toBeInTheDocument();
   });
 });

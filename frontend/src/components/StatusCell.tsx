@@ -34,12 +34,18 @@ export function TriageChip({ triage }: { triage: string | null | undefined }) {
   );
 }
 
-/** The triage chip, plus a rescan chip when an urgent (or other) result also found acquisition problems. */
-export function TriageChips({ c }: { c: Pick<CaseSummary, 'triage' | 'rescan_recommended'> }) {
+/** The triage chip, plus a rescan chip when an urgent (or other) result also found acquisition problems, and a
+ * "not screened" chip when only the rescan checks ran. */
+export function TriageChips({ c }: { c: Pick<CaseSummary, 'triage' | 'rescan_recommended' | 'screening'> }) {
   return (
     <>
       <TriageChip triage={c.triage} />
       {c.rescan_recommended && c.triage !== 'rescan' && <TriageChip triage="rescan" />}
+      {c.screening === 'checks' && (
+        <span className="chip chip-checks" title="Rescan checks only: no model read this sequence, so no lesion search ran">
+          not screened
+        </span>
+      )}
     </>
   );
 }

@@ -69,7 +69,7 @@ describe('UploadForm', () => {
     await waitFor(() => expect(screen.getAllByText('Uploaded; queued for analysis.')).toHaveLength(2));
   });
 
-  it('offers only the sequences a model is installed for, and sends the one chosen', async () => {
+  it('offers a sequence no model reads for the rescan checks alone, says what that leaves out, and sends it', async () => {
     vi.spyOn(api, 'models').mockResolvedValue(
       catalogueOf(
         [
@@ -81,24 +81,33 @@ describe('UploadForm', () => {
     );
     const upload = vi.spyOn(api, 'uploadCaseWithProgress').mockResolvedValue({ id: 3 } as CaseDetail);
     renderAt(<UploadForm />);
-    const t2 = await screen.findByRole('option', { name: 'T2 (no model installed)' });
-    expect(t2).toBeDisabled();
-    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 'FLAIR');
+    const t2 = await screen.findByRole('option', { name: 'T2 (rescan checks only)' });
+    expect(t2).toBeEnabled();
+    expect(screen.getByRole('option', { name: 'FLAIR' })).toBeEnabled();
+    expect(screen.queryByTestId('checks-only-note')).not.toBeInTheDocument();
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), t2);
+    expect(screen.getByTestId('checks-only-note')).toHaveTextContent(/not screened for lesions/);
     fireEvent.change(screen.getByLabelText('Scan file'), { target: { files: [new File(['x'], 'a.nii.gz')] } });
     await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
     await waitFor(() => expect(upload).toHaveBeenCalledTimes(1));
-    expect(upload.mock.calls[0][1]).toMatchObject({ sequence: 'flair' });
+    expect(upload.mock.calls[0][1]).toMatchObject({ sequence: 't2' });
   });
 
-  it('never switches the sequence for the reader: an upload under one without a model is stopped with a reason', async () => {
-    vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([['fast', 'flair']], ['fast']));
+  it('never switches the sequence for the reader: one only another profile reads is stopped with a reason', async () => {
+    vi.spyOn(api, 'models').mockResolvedValue(
+      catalogueOf([
+        ['fast', 'flair'],
+        ['paper', 't1'],
+        ['paper', 't2'],
+      ]),
+    );
     const upload = vi.spyOn(api, 'uploadCaseWithProgress').mockResolvedValue({ id: 3 } as CaseDetail);
     renderAt(<UploadForm />);
-    expect(await screen.findByRole('option', { name: 'T1 (no model installed)' })).toBeDisabled();
+    expect(await screen.findByRole('option', { name: 'T1 (no fast-profile model installed)' })).toBeDisabled();
     expect(screen.getByRole('combobox', { name: 'Sequence' })).toHaveValue('t1');
     fireEvent.change(screen.getByLabelText('Scan file'), { target: { files: [new File(['x'], 'a.nii.gz')] } });
     await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
-    expect(await screen.findByText(/T1 scans cannot be analysed here: no model is installed for them/)).toBeInTheDocument();
+    expect(await screen.findByText(/T1 scans cannot be analysed here: the profile uploads run with has no model/)).toBeInTheDocument();
     expect(upload).not.toHaveBeenCalled();
   });
 });

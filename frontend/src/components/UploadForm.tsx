@@ -27,7 +27,8 @@ export function UploadForm() {
   const sequences = sequenceChoices(useModels().data);
   const [sequence, setSequence] = useState<Sequence>('t1');
   // never switched for the reader: a scan sent under another sequence would be read by the wrong model
-  const canAnalyse = sequences.some((s) => s.value === sequence && s.available);
+  const chosenSequence = sequences.find((s) => s.value === sequence);
+  const canAnalyse = !!chosenSequence?.available;
   const [localError, setLocalError] = useState<string | null>(null);
   const [rows, setRows] = useState<UploadRow[]>([]);
   const [busy, setBusy] = useState(false);
@@ -54,8 +55,8 @@ export function UploadForm() {
     }
     if (!canAnalyse) {
       setLocalError(
-        `${sequence.toUpperCase()} scans cannot be analysed here: no model is installed for them. ` +
-          'Choose the scan’s sequence, or ask an administrator to install a model.',
+        `${sequence.toUpperCase()} scans cannot be analysed here: the profile uploads run with has no model for ` +
+          'them. Choose the scan’s sequence, or ask an administrator to install a model.',
       );
       return;
     }
@@ -191,6 +192,13 @@ export function UploadForm() {
           or drop NIfTI (.nii, .nii.gz), a zip, DICOM files or a DICOM folder here
         </span>
       </form>
+      {chosenSequence?.checksOnly && (
+        <p className="notice small" data-testid="checks-only-note">
+          No model reads {sequence.toUpperCase()} scans here: they get the rescan checks alone (missing slices,
+          motion, noise and other acquisition problems) and are <strong>not screened for lesions</strong>. Each one
+          goes to the worklist for a full read.
+        </p>
+      )}
       {localError && (
         <div className="error-box" role="alert">
           {localError}

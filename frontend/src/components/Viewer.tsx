@@ -49,6 +49,8 @@ interface Props {
   onLocation?: (r: Readout) => void;
   /** Load the flag mask (anomaly_mask, label k = flag k) as a third volume. */
   withMask?: boolean;
+  /** The finished result has no maps (rescan checks only): the scan alone is the whole view. */
+  scanOnly?: boolean;
   maskMode?: MaskMode;
   /** Label of the selected flag, highlighted in the mask. */
   selectedLabel?: number | null;
@@ -84,7 +86,19 @@ function imageFromBytes(bytes: ArrayBuffer, name: string, options: Record<string
 }
 
 export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
-  { caseId, withOverlay, overlay, render3d, onLocation, withMask = false, maskMode = 'outline', selectedLabel = null, onWindow, onMaskStatus },
+  {
+    caseId,
+    withOverlay,
+    overlay,
+    render3d,
+    onLocation,
+    withMask = false,
+    scanOnly = false,
+    maskMode = 'outline',
+    selectedLabel = null,
+    onWindow,
+    onMaskStatus,
+  },
   ref,
 ) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -229,10 +243,12 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
         };
         reportWindow();
         nv.createOnLocationChange();
-        const both = nv.volumes.length >= 2;
-        if (both) performance.mark('nt:viewer-ready', { detail: { caseId } });
+        // ready once everything the case has is drawn: scan and map, or the scan alone where there is no map to
+        // wait for (a checks-only result); a case still being analysed is not ready
+        const complete = withOverlay ? nv.volumes.length >= 2 : scanOnly;
+        if (complete) performance.mark('nt:viewer-ready', { detail: { caseId } });
         if (withOverlay && withMask) setMaskStatus(maskRef.current ? 'ready' : 'error');
-        setReady(both);
+        setReady(complete);
         setLoading(false);
       } catch (e) {
         if (cancelled || (e instanceof DOMException && e.name === 'AbortError')) return;
@@ -245,7 +261,7 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
       cancelled = true;
       ctrl.abort();
     };
-  }, [caseId, withOverlay, withMask, reloadKey]);
+  }, [caseId, withOverlay, withMask, scanOnly, reloadKey]);
 
   // overlay settings changes
   useEffect(() => {

@@ -9,7 +9,7 @@ const catalogue = catalogueOf([
 
 describe('model choices', () => {
   it('offers fast and paper while no worker has reported', () => {
-    const empty = { default_profile: 'fast', reported_at: null, models: [] };
+    const empty = { default_profile: 'fast', reported_at: null, models: [], checks_only_sequences: [] };
     expect(profileChoices(empty, 't1').map((c) => [c.value, c.available])).toEqual([
       ['fast', true],
       ['paper', true],
@@ -25,11 +25,23 @@ describe('model choices', () => {
     expect(profileChoices(catalogue, 't2').every((c) => !c.available)).toBe(true);
   });
 
-  it('disables an upload sequence the default profile cannot analyse', () => {
-    expect(sequenceChoices(catalogue).map((c) => [c.value, c.available])).toEqual([
-      ['t1', true],
-      ['t2', false],
-      ['flair', true],
+  it('offers an upload sequence no profile reads for the rescan checks alone', () => {
+    expect(sequenceChoices(catalogue)).toEqual([
+      { value: 't1', available: true },
+      { value: 't2', available: true, checksOnly: true, note: 'rescan checks only' },
+      { value: 'flair', available: true },
+    ]);
+  });
+
+  it('disables an upload sequence only another profile reads: uploads run the default profile', () => {
+    const paperOnly = catalogueOf([
+      ['fast', 't1'],
+      ['paper', 'flair'],
+    ]);
+    expect(sequenceChoices(paperOnly).map((c) => [c.value, c.available, c.note])).toEqual([
+      ['t1', true, undefined],
+      ['t2', true, 'rescan checks only'],
+      ['flair', false, 'no fast-profile model installed'],
     ]);
   });
 

@@ -8,8 +8,10 @@ export type Sequence = (typeof SEQUENCES)[number];
 export interface Choice {
   value: string;
   available: boolean;
-  /** why it cannot be chosen, for the option's text and tooltip */
+  /** why it cannot be chosen, or what it will do, for the option's text and tooltip */
   note?: string;
+  /** chosen, it gets the rescan checks alone: no model reads this sequence, nothing is screened for lesions */
+  checksOnly?: boolean;
 }
 
 const label = (sequence: string) => sequence.toUpperCase();
@@ -31,12 +33,18 @@ export function profileChoices(catalogue: ModelCatalogue | undefined, sequence: 
   });
 }
 
-/** Upload form: each sequence, disabled where the profile uploads are analysed with has no model for it. */
+/** Upload form: each sequence. One that no profile reads gets the rescan checks alone (the server's
+ * ``checks_only_sequences``); one that only another profile reads is disabled, since uploads run the default. */
 export function sequenceChoices(catalogue: ModelCatalogue | undefined): Choice[] {
   if (!reported(catalogue)) return SEQUENCES.map((value) => ({ value, available: true }));
   return SEQUENCES.map((value) => {
+    if (catalogue.checks_only_sequences.includes(value)) {
+      return { value, available: true, checksOnly: true, note: 'rescan checks only' };
+    }
     const model = catalogue.models.find((m) => m.profile === catalogue.default_profile && m.sequence === value);
-    return model?.available ? { value, available: true } : { value, available: false, note: 'no model installed' };
+    return model?.available
+      ? { value, available: true }
+      : { value, available: false, note: `no ${catalogue.default_profile}-profile model installed` };
   });
 }
 

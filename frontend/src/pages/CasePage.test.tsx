@@ -87,6 +87,37 @@ function open(c: CaseDetail) {
 }
 
 describe('CasePage', () => {
+  it('says a checks-only result was not screened for lesions, and shows no maps, flags or model warning', async () => {
+    open(
+      detail({
+        sequence: 't2',
+        screening: 'checks',
+        triage: 'review',
+        score: null,
+        threshold: null,
+        passes: null,
+        flags: [],
+        flag_count: 0,
+        model: { name: 'itermask3d-rescan-checks', version: '0.1.0', trained: false },
+      }),
+    );
+    const notice = await screen.findByRole('note', { name: 'Not screened for lesions' });
+    expect(notice).toHaveTextContent('No model reads T2 scans here');
+    expect(screen.getByText('No flags: no lesion search ran on this scan (rescan checks only).')).toBeInTheDocument();
+    expect(screen.queryByText(/the model found no anomalous region/)).not.toBeInTheDocument();
+    expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'false');
+    expect(screen.queryByText('untrained model')).not.toBeInTheDocument();
+    expect(screen.getByText('Rescan checks only')).toBeInTheDocument();
+    expect(screen.queryByText('Threshold')).not.toBeInTheDocument();
+  });
+
+  it('shows no checks-only notice on a screened result', async () => {
+    open(detail({ screening: 'lesions' }));
+    await screen.findByRole('list', { name: 'Flags' });
+    expect(screen.queryByRole('note', { name: 'Not screened for lesions' })).not.toBeInTheDocument();
+    expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'true');
+  });
+
   it('shows the case, the model badge and the flags; claims the case', async () => {
     open(detail());
     expect(await screen.findByRole('heading', { level: 1, name: 'case five' })).toBeInTheDocument();
@@ -284,6 +315,7 @@ describe('CasePage', () => {
       attempts: 1,
       error: status === 'failed' ? 'out of memory' : null,
       model_profile: profile,
+      screening: 'lesions' as const,
       created_at: '2026-01-01T10:00:00Z',
       started_at: null,
       finished_at: null,

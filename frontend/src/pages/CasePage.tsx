@@ -14,6 +14,7 @@ import { FlagList } from '../components/FlagList';
 import { HelpOverlay } from '../components/HelpOverlay';
 import { OverlayControls } from '../components/OverlayControls';
 import { StatusCell, TriageChips } from '../components/StatusCell';
+import { ChecksOnlyNotice, isChecksOnly } from '../components/ChecksOnlyNotice';
 import { QualityNotice } from '../components/QualityNotice';
 import { ModelLine } from '../components/ModelLine';
 import { ModelValidationPanel } from '../components/ModelValidationPanel';
@@ -95,6 +96,9 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
   const flags = useMemo(() => c?.flags ?? [], [c]);
   // The newest successful run's result stays in view while a re-run is pending, failed or cancelled.
   const showResult = !!c && hasResult(c);
+  // a checks-only result (no model reads the sequence) has no maps, flags or weak regions to show
+  const checksOnly = !!c && isChecksOnly(c);
+  const showMaps = showResult && !checksOnly;
 
   useEffect(() => {
     document.title = c ? `${c.label} · NeuroTriage` : 'Case · NeuroTriage';
@@ -289,6 +293,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
         </button>
       </div>
 
+      <ChecksOnlyNotice c={c} />
       <QualityNotice issues={c.quality ?? []} />
       {c.status === 'failed' && (
         <div className="error-box case-error" role="alert">
@@ -318,7 +323,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
           <OverlayControls
             value={overlay}
             onChange={setOverlay}
-            disabled={!showResult}
+            disabled={!showMaps}
             render3d={render3d}
             onToggle3d={() => setRender3d((r) => !r)}
           />
@@ -329,19 +334,20 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
             maskMode={maskMode}
             onMaskMode={setMaskMode}
             maskStatus={maskStatus}
-            maskAvailable={showResult && flags.length > 0}
+            maskAvailable={showMaps && flags.length > 0}
           />
           <Viewer
             // a re-run that succeeds brings new volumes at the same addresses: load them afresh
             key={c.result_run_id ?? 'no-result'}
             ref={viewerRef}
-            withMask={showResult && flags.length > 0}
+            withMask={showMaps && flags.length > 0}
             maskMode={maskMode}
             selectedLabel={flags[selected]?.label ?? null}
             onWindow={setWindowState}
             onMaskStatus={setMaskStatus}
             caseId={c.id}
-            withOverlay={showResult}
+            withOverlay={showMaps}
+            scanOnly={checksOnly}
             overlay={overlay}
             render3d={render3d}
             onLocation={setReadout}
@@ -353,7 +359,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
           <section className="panel flags-panel" aria-labelledby="flags-title">
             <div className="panel-title-row">
               <h2 id="flags-title">Flags</h2>
-              {showResult && (
+              {showMaps && (
                 <span className="muted small">
                   {flags.filter((f) => f.verdict).length}/{flags.length} reviewed
                 </span>
@@ -367,7 +373,9 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
                 {saveError}
               </div>
             )}
-            {showResult ? (
+            {checksOnly ? (
+              <p className="muted">No flags: no lesion search ran on this scan (rescan checks only).</p>
+            ) : showResult ? (
               <FlagList
                 flags={flags}
                 selected={selected}
@@ -388,8 +396,8 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
               </p>
             )}
           </section>
-          {showResult && <WeakRegions c={c} onGoto={(mm) => viewerRef.current?.gotoMM(mm)} />}
-          {showResult && <ModelValidationPanel c={c} />}
+          {showMaps && <WeakRegions c={c} onGoto={(mm) => viewerRef.current?.gotoMM(mm)} />}
+          {showMaps && <ModelValidationPanel c={c} />}
           {showResult && <CaseVerdictPanel c={c} canReview={canReview} onNotice={setNotice} />}
           {showResult && (
             <FindingsPanel

@@ -5,6 +5,7 @@ import { errorMessage } from '../api/errors';
 import type { CaseSummary, JobStatus, ListCasesQuery } from '../api/types';
 import { hasRole } from '../auth/session';
 import { UploadForm } from '../components/UploadForm';
+import { isChecksOnly } from '../components/ChecksOnlyNotice';
 import { StatusCell, TriageChips } from '../components/StatusCell';
 import { anyActive, formatDateTime, formatScore, hasResult } from '../lib/format';
 import { rememberWorklistQuery } from '../lib/worklistMemory';
@@ -41,15 +42,15 @@ export function queryFromParams(params: URLSearchParams): ListCasesQuery {
   return q;
 }
 
-/** Prefetch a case's volumes when its link is pointed at or focused for a moment (not on a fly-over). */
+/** Prefetch a case's volumes (only the scan for a checks-only result, which has no maps) when its link is pointed at or focused for a moment (not on a fly-over). */
 function useDwellPrefetch() {
   const timer = useRef<number | undefined>(undefined);
   useEffect(() => () => window.clearTimeout(timer.current), []);
   return useMemo(
     () => ({
-      start(caseId: number) {
+      start(caseId: number, scanOnly = false) {
         window.clearTimeout(timer.current);
-        timer.current = window.setTimeout(() => prefetchCaseFiles(caseId), 250);
+        timer.current = window.setTimeout(() => prefetchCaseFiles(caseId, scanOnly ? ['scan'] : undefined), 250);
       },
       cancel() {
         window.clearTimeout(timer.current);
@@ -221,9 +222,9 @@ export function WorklistPage() {
                 <td>
                   <Link
                     to={`/cases/${c.id}`}
-                    onMouseEnter={() => hasResult(c) && hover.start(c.id)}
+                    onMouseEnter={() => hasResult(c) && hover.start(c.id, isChecksOnly(c))}
                     onMouseLeave={hover.cancel}
-                    onFocus={() => hasResult(c) && hover.start(c.id)}
+                    onFocus={() => hasResult(c) && hover.start(c.id, isChecksOnly(c))}
                     onBlur={hover.cancel}
                   >
                     {c.label}

@@ -57,11 +57,12 @@ describe('Models on the workers', () => {
     expect(within(fast).getAllByRole('cell').map((c) => c.textContent)).toEqual(['installed', 'not installed', 'installed']);
     const paperT1 = within(within(table).getByRole('row', { name: /^paper/ })).getAllByRole('cell')[0];
     expect(paperT1).toHaveAttribute('title', 'no trained paper-profile model for T1 scans');
+    expect(screen.getByTestId('checks-only-sequences')).toHaveTextContent('T2 scans get the rescan checks alone');
   });
 
   it('says when no worker has reported', async () => {
     vi.spyOn(api, 'listUsers').mockResolvedValue([]);
-    vi.spyOn(api, 'models').mockResolvedValue({ default_profile: 'fast', reported_at: null, models: [] });
+    vi.spyOn(api, 'models').mockResolvedValue({ default_profile: 'fast', reported_at: null, models: [], checks_only_sequences: [] });
     renderAt(<UsersPage />);
     expect(await screen.findByText(/No inference worker has reported yet/)).toBeInTheDocument();
   });

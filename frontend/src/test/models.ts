@@ -1,9 +1,11 @@
 import type { ModelCatalogue } from '../api/types';
 
-/** A worker's report for tests: each [profile, sequence] pair given is available, the others are not. */
+/** A worker's report for tests: each [profile, sequence] pair given is available, the others are not; a sequence
+ * no profile reads gets the rescan checks alone, as the server says. */
 export function catalogueOf(available: [string, string][], profiles = ['fast', 'paper']): ModelCatalogue {
   const can = (p: string, s: string) => available.some(([ap, as]) => ap === p && as === s);
   return {
+    checks_only_sequences: ['t1', 't2', 'flair'].filter((s) => !available.some(([, as]) => as === s)),
     default_profile: 'fast',
     reported_at: '2026-12-05T08:00:00Z',
     models: profiles.flatMap((profile) =>

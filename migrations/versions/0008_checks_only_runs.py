@@ -21,11 +21,13 @@ NETWORK_FIGURES = (('score', sa.Float()), ('mean_error', sa.Float()), ('mask_vol
 
 
 def upgrade() -> None:
-    # Every run before this one searched for lesions.
-    for table in ('jobs', 'results'):
-        op.add_column(table, sa.Column('screening', sa.String(length=16), nullable=False, server_default='lesions'))
-    for name, kind in NETWORK_FIGURES:
-        op.alter_column('results', name, existing_type=kind, nullable=True)
+    # Every run before this one searched for lesions. Batch mode: SQLite (the embedded demo) cannot alter a column.
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('screening', sa.String(length=16), nullable=False, server_default='lesions'))
+    with op.batch_alter_table('results', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('screening', sa.String(length=16), nullable=False, server_default='lesions'))
+        for name, kind in NETWORK_FIGURES:
+            batch_op.alter_column(name, existing_type=kind, nullable=True)
 
 
 def downgrade() -> None:
@@ -34,7 +36,9 @@ def downgrade() -> None:
     checks_results = "SELECT id FROM results WHERE screening = 'checks'"
     op.execute(f"UPDATE case_verdicts SET result_id = NULL WHERE result_id IN ({checks_results})")
     op.execute(f"DELETE FROM results WHERE id IN ({checks_results})")
-    for name, kind in NETWORK_FIGURES:
-        op.alter_column('results', name, existing_type=kind, nullable=False)
-    for table in ('jobs', 'results'):
-        op.drop_column(table, 'screening')
+    with op.batch_alter_table('results', schema=None) as batch_op:
+        for name, kind in NETWORK_FIGURES:
+            batch_op.alter_column(name, existing_type=kind, nullable=False)
+        batch_op.drop_column('screening')
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.drop_column('screening')

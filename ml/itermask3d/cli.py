@@ -139,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one scan: results in --out; several, or a folder (searched like a training folder): "
                         "results in --out/<name>/ and a table in --out/summary.csv")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--resume", action="store_true", help="with several scans: skip those whose results are complete")
+    p.add_argument("--resume", action="store_true",
+                   help="with several scans: skip those whose results are complete and made with the same weights "
+                        "and settings")
     p.add_argument("--sequence", choices=SEQUENCES, default="t1")
     p.add_argument("--profile", choices=list(PROFILES), default="fast")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
@@ -169,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--sequence", choices=SEQUENCES, default="t1",
                    help="only picks the files of a BIDS-like folder and is recorded; the checks are the same")
-    p.add_argument("--resume", action="store_true", help="with several scans: skip those whose checks are complete")
+    p.add_argument("--resume", action="store_true", help="with several scans: skip those whose checks are complete (same sequence and engine version)")
 
     p = sub.add_parser("synth", help="write synthetic scans (and lesion ground truth)")
     p.add_argument("--out", type=Path, required=True)

@@ -134,5 +134,6 @@ def test_the_export_tells_an_auditor_which_cases_were_not_screened(
     _check(db, scope, case["id"], t2_scans["normal"], tmp_path)
     rows = {row["case_id"]: row for row in coordinator.get("/api/export.json").json()}
     assert rows[case["id"]]["screening"] == "checks" and rows[case["id"]]["score"] is None
+    assert rows[case["id"]]["flags"] is None  # unknown, not "none found": no lesion search ran
     assert rows[case["id"]]["model"].startswith("itermask3d-rescan-checks ")
     assert "screening" in coordinator.get("/api/export.csv").text.splitlines()[0].split(",")

@@ -98,3 +98,43 @@ def _insert_results(connection, triages: dict[int, tuple[str, int]], quality: st
 def _triage_rows(connection) -> dict[int, tuple[str, int, list]]:  # type: ignore[no-untyped-def]
     rows = connection.execute(text("SELECT id, triage, priority, quality_issues FROM results ORDER BY id"))
     return {row_id: (triage, priority, quality) for row_id, triage, priority, quality in rows}
+
+
+def test_0008_downgrade_drops_checks_only_results_and_keeps_their_cases_verdicts() -> None:
+    with _scratch_database() as (config, engine):
+        command.upgrade(config, "0007")
+        with engine.begin() as connection:
+            _insert_results(connection, {1: ("review", 2), 2: ("review", 2)})
+        command.upgrade(config, "0008")
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT DISTINCT screening FROM results")).scalars().all() == ["lesions"]
+            # case 2's result becomes what the worker writes for a checks-only run: no network figures
+            connection.execute(text(
+                "UPDATE results SET screening = 'checks', score = NULL, mean_error = NULL, mask_volume_mm3 = NULL, "
+                "threshold = NULL, passes = NULL WHERE id = 2"))
+            connection.execute(text("UPDATE jobs SET screening = 'checks' WHERE id = 2"))
+            connection.execute(text(
+                "INSERT INTO case_verdicts (case_id, reviewer_id, verdict, result_id, version, created_at, updated_at) "
+                "VALUES (2, 1, 'normal', 2, 1, now(), now())"))
+        command.downgrade(config, "0007")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT id FROM results ORDER BY id")).scalars().all() == [1]
+            verdict = connection.execute(text("SELECT case_id, result_id FROM case_verdicts")).one()
+        assert tuple(verdict) == (2, None)
+        assert "screening" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
+
+
+def test_the_embedded_sqlite_database_migrates_up_and_down(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # `make demo` runs on SQLite, which cannot alter a column in place: the migrations must use batch mode.
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "head")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        command.downgrade(config, "0007")
+        command.upgrade(config, "head")
+        assert {"screening"} <= {c["name"] for c in inspect(engine).get_columns("results")}
+    finally:
+        engine.dispose()

@@ -260,8 +260,9 @@ def test_a_t2_scan_gets_the_rescan_checks_alone_and_is_never_shown_as_screened(
     expect(row).to_contain_text(re.compile("succeeded|failed"), timeout=JOB_TIMEOUT_MS)
     expect(row).to_contain_text("succeeded")
     # a scan nobody screened goes to review, never routine, and says why
-    expect(row).to_contain_text("review")
-    expect(row).to_contain_text("not screened")
+    expect(row.locator(".chip.triage-review")).to_be_visible()
+    expect(row.locator(".chip-checks")).to_have_text("not screened")
+    expect(row.get_by_role("cell").nth(4)).to_have_text("—")  # no flag count: no lesion search ran
     case_id = int(row.get_attribute("data-case-id") or 0)
 
     row.get_by_role("link", name=label).click()
@@ -274,6 +275,7 @@ def test_a_t2_scan_gets_the_rescan_checks_alone_and_is_never_shown_as_screened(
     with stack.client("clin") as client:
         detail = client.get(f"/api/cases/{case_id}").json()
     assert detail["screening"] == "checks" and detail["model"]["name"] == "itermask3d-rescan-checks"
+    assert detail["triage"] == "review"
     assert detail["quality"] == [] and detail["flags"] == [] and detail["score"] is None
 
 

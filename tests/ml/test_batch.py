@@ -59,6 +59,31 @@ def test_resume_keeps_finished_scans_without_running_them_again(scans, tmp_path,
     assert rows["normal"]["status"] == "kept" and rows["spike"]["status"] == "done"
     assert rows["normal"]["rescan"] == "no"
     assert (out / "normal" / "checks.json").read_text() == before  # untouched: its "seconds" would differ
+    # checks recorded for another sequence are not this run's to keep
+    main(["check", str(scans / "normal.nii.gz"), str(scans / "spike.nii.gz"), "--out", str(out), "--resume",
+          "--sequence", "t2"])
+    assert {row["status"] for row in _summary(out).values()} == {"done"}
+
+
+def test_resume_reruns_results_of_other_settings(scans, tmp_path):
+    options = ["--profile", "tiny", "--device", "cpu", "--allow-untrained", "--sequence", "t2"]
+    out = tmp_path / "out"
+    inputs = [str(scans / "normal.nii.gz"), str(scans / "spike.nii.gz")]
+    assert main(["infer", *inputs, "--out", str(out), *options]) == 0
+    assert main(["infer", *inputs, "--out", str(out), "--resume", *options]) == 0
+    assert {row["status"] for row in _summary(out).values()} == {"kept"}
+    assert main(["infer", *inputs, "--out", str(out), "--resume", "--gamma", "0.3", *options]) == 0
+    assert {row["status"] for row in _summary(out).values()} == {"done"}
+    assert json.loads((out / "normal" / "result.json").read_text())["details"]["gamma"] == 0.3
+
+
+def test_results_inside_the_scans_folder_are_refused(scans, tmp_path):
+    with pytest.raises(InputError, match="lie one inside the other"):
+        expand_inputs([scans], "t2", scans / "results")
+    inner = tmp_path / "out" / "scans"  # a result folder named "scans" would replace it
+    inner.mkdir(parents=True)
+    with pytest.raises(InputError, match="lie one inside the other"):
+        expand_inputs([inner], "t2", tmp_path / "out")
 
 
 def test_a_fault_mid_batch_stops_it_and_keeps_what_finished(scans, tmp_path):
@@ -93,6 +118,10 @@ def test_folders_follow_bids_names_and_refuse_two_scans_of_one_name(tmp_path):
     (other / "sub-01_T1w.nii.gz").write_bytes(b"")
     with pytest.raises(InputError, match="share the result folder 'sub-01_T1w'"):
         expand_inputs([anat / "sub-01_T1w.nii.gz", other / "sub-01_T1w.nii.gz"], "t1")
+    with pytest.raises(InputError, match="share the result folder"):  # one folder on a case-blind file system
+        expand_inputs([anat / "sub-01_T1w.nii.gz", other / "SUB-01_T1w.nii.gz"], "t1")
+    with pytest.raises(InputError, match="would overwrite the batch's summary.csv"):
+        expand_inputs([anat / "sub-01_T1w.nii.gz", other / "summary.csv.nii.gz"], "t1")
 
 
 def test_infer_on_several_scans_matches_one_scan_at_a_time(scans, tmp_path, capsys):

@@ -76,8 +76,10 @@ class ExportRow(BaseModel):
     score: float | None
     triage: str | None
     quality: str
-    flags: int
-    weak_regions: int = Field(description="Regions of flag size left out of the flags as far weaker than the strongest")
+    flags: int | None = Field(description="Flags of the result; null for a checks-only result (no lesion search ran)")
+    weak_regions: int | None = Field(
+        description="Regions of flag size left out of the flags as far weaker than the strongest; null for checks-only"
+    )
     min_flag_ml: float | None = Field(description="Smallest region the run reports as a flag (mL)")
     flags_accepted: int
     flags_rejected: int

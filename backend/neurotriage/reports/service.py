@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neurotriage.cases.models import Case
-from neurotriage.jobs.models import Flag, Job, Result
+from neurotriage.jobs.models import Flag, Job, Result, Screening
 from neurotriage.reviews.models import CaseVerdict, FlagVerdict
 from neurotriage.users.models import User
 
@@ -150,6 +150,12 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
         counts = flag_counts[result.id] if result else Counter()
         verdicts = case_verdicts.get(case.id, [])
         first = verdicts[0][2] if verdicts else None
+        if result is None:
+            flags, weak = 0, 0
+        elif result.screening == Screening.checks:  # never screened for lesions: unknown, not none found
+            flags, weak = None, None
+        else:
+            flags, weak = len(result.flags), len(result.weak_regions or [])
         out.append(
             {
                 "case_id": case.id,
@@ -166,10 +172,10 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
                 "triage": result.triage if result else None,
                 # The engine's acquisition problems (reasons to rescan), one sentence each.
                 "quality": "; ".join(issue["message"] for issue in result.quality_issues) if result else "",
-                "flags": len(result.flags) if result else 0,
+                "flags": flags,
                 # Regions the engine left out of the flags as far weaker than the strongest: listed on the case
                 # page, and what an audit of a missed finding looks at after the flags.
-                "weak_regions": len(result.weak_regions or []) if result else 0,
+                "weak_regions": weak,
                 # The run's smallest reported region: an audit of a missed finding needs to know it.
                 "min_flag_ml": result.min_flag_ml if result else None,
                 "flags_accepted": counts["accept"],

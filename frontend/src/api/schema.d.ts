@@ -850,8 +850,11 @@ export interface components {
             case_verdicts: string;
             /** First Verdict At */
             first_verdict_at: string | null;
-            /** Flags */
-            flags: number;
+            /**
+             * Flags
+             * @description Flags of the result; null for a checks-only result (no lesion search ran)
+             */
+            flags: number | null;
             /** Flags Accepted */
             flags_accepted: number;
             /** Flags Rejected */
@@ -896,9 +899,9 @@ export interface components {
             uploaded_at: string;
             /**
              * Weak Regions
-             * @description Regions of flag size left out of the flags as far weaker than the strongest
+             * @description Regions of flag size left out of the flags as far weaker than the strongest; null for checks-only
              */
-            weak_regions: number;
+            weak_regions: number | null;
         };
         /** FlagOut */
         FlagOut: {

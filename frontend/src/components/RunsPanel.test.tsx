@@ -14,7 +14,7 @@ const catalogue = catalogueOf([
   ['fast', 'flair'],
 ]);
 const finished = { id: 7, status: 'succeeded', progress: 100, stage: 'done', attempts: 1, error: null,
-  model_profile: 'fast', case_id: 1, created_at: '2026-12-05T08:00:00Z', started_at: null, finished_at: null } as Job;
+  model_profile: 'fast', screening: 'lesions', case_id: 1, created_at: '2026-12-05T08:00:00Z', started_at: null, finished_at: null } as Job;
 
 function renderPanel(sequence: string) {
   vi.spyOn(api, 'models').mockResolvedValue(catalogue);
@@ -34,11 +34,11 @@ describe('RunsPanel re-run menu', () => {
     await waitFor(() => expect(rerun).toHaveBeenCalledWith(1, 'fast'));
   });
 
-  it('cannot re-run a scan whose sequence no installed model analyses, and says why', async () => {
+  it('re-runs a scan whose sequence no profile reads with the rescan checks alone, and says so', async () => {
+    const rerun = vi.spyOn(api, 'rerun').mockResolvedValue({ ...finished, id: 8, status: 'queued', screening: 'checks' });
     renderPanel('t2');
-    await screen.findByRole('option', { name: 'fast (no T2 model installed)' });
-    const button = screen.getByRole('button', { name: 'Re-run' });
-    expect(button).toBeDisabled();
-    expect(button).toHaveAttribute('title', 'No model for T2 scans is installed');
+    expect(await screen.findByRole('option', { name: 'fast (rescan checks only)' })).toBeEnabled();
+    await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
+    await waitFor(() => expect(rerun).toHaveBeenCalledWith(1, 'fast'));
   });
 });

@@ -38,7 +38,7 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
     mutationFn: (p: string) => api.rerun(c.id, p),
     onMutate: () => setError(null),
     onSuccess: (job) => {
-      onNotice(`Run ${job.id} queued (${job.model_profile})`);
+      onNotice(`Run ${job.id} queued (${job.screening === 'checks' ? 'rescan checks only' : job.model_profile})`);
       refresh();
     },
     onError: (e) => setError(`Re-run not started: ${errorMessage(e)}`),

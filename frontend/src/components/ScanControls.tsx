@@ -10,6 +10,8 @@ interface Props {
   maskMode: MaskMode;
   onMaskMode: (m: MaskMode) => void;
   maskStatus: MaskStatus;
+  /** why there is no mask, shown beside the select (default: no flags) */
+  noMaskText?: string;
   /** false when the case has no mask (no finished analysis, or no flags) */
   maskAvailable: boolean;
 }
@@ -68,6 +70,7 @@ export function ScanControls({
   onMaskMode,
   maskStatus,
   maskAvailable,
+  noMaskText = 'no flags',
 }: Props) {
   const bounds = windowState ? sliderBounds(windowState.range) : null;
   const wl = windowState?.wl ?? null;
@@ -103,7 +106,7 @@ export function ScanControls({
       </label>
       <span id="mask-state" className="muted small mask-state">
         {!maskAvailable
-          ? 'no flags'
+          ? noMaskText
           : maskStatus === 'loading'
             ? 'loading mask…'
             : maskStatus === 'error'

@@ -22,7 +22,13 @@ describe('model choices', () => {
       { value: 'fast', available: true },
       { value: 'paper', available: false, note: 'no T1 model installed' },
     ]);
-    expect(profileChoices(catalogue, 't2').every((c) => !c.available)).toBe(true);
+  });
+
+  it('offers every profile for the rescan checks alone where no profile reads the sequence', () => {
+    expect(profileChoices(catalogue, 't2')).toEqual([
+      { value: 'fast', available: true, checksOnly: true, note: 'rescan checks only' },
+      { value: 'paper', available: true, checksOnly: true, note: 'rescan checks only' },
+    ]);
   });
 
   it('offers an upload sequence no profile reads for the rescan checks alone', () => {
@@ -49,6 +55,7 @@ describe('model choices', () => {
     const choices = profileChoices(catalogue, 't1');
     expect(firstAvailable(choices, 'paper')).toBe('fast');
     expect(firstAvailable(choices, 'fast')).toBe('fast');
-    expect(firstAvailable(profileChoices(catalogue, 't2'), 'fast')).toBeUndefined();
+    const noProfile = catalogueOf([['paper', 't1']]);
+    expect(firstAvailable(profileChoices({ ...noProfile, checks_only_sequences: [] }, 't2'), 'fast')).toBeUndefined();
   });
 });

@@ -21,10 +21,14 @@ function reported(catalogue: ModelCatalogue | undefined): catalogue is ModelCata
   return !!catalogue && catalogue.models.length > 0;
 }
 
-/** Re-run menu: every reported profile for the case's sequence, those without a model disabled. */
+/** Re-run menu: every reported profile for the case's sequence, those without a model disabled; where no profile
+ * reads the sequence, each runs the rescan checks alone (as the server will). */
 export function profileChoices(catalogue: ModelCatalogue | undefined, sequence: string): Choice[] {
   if (!reported(catalogue)) return FALLBACK_PROFILES.map((value) => ({ value, available: true }));
   const profiles = [...new Set(catalogue.models.map((m) => m.profile))];
+  if (catalogue.checks_only_sequences.includes(sequence)) {
+    return profiles.map((value) => ({ value, available: true, checksOnly: true, note: 'rescan checks only' }));
+  }
   return profiles.map((value) => {
     const model = catalogue.models.find((m) => m.profile === value && m.sequence === sequence);
     return model?.available

@@ -163,7 +163,13 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
           }
           if (selected < 0 || !flags[selected]) {
             setSaveError(null);
-            setNotice(flags.length ? 'Select a flag first (N / P)' : 'This case has no flags');
+            setNotice(
+              flags.length
+                ? 'Select a flag first (N / P)'
+                : checksOnly
+                  ? 'No lesion search ran on this case: nothing to accept or reject'
+                  : 'This case has no flags',
+            );
             return true;
           }
           void saveVerdict(selected, a);
@@ -207,7 +213,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
           return false;
       }
     },
-    [canReview, selected, flags, saveVerdict, selectFlag, nextId, prevId, navigate, overlay, setOverlay, help],
+    [canReview, checksOnly, selected, flags, saveVerdict, selectFlag, nextId, prevId, navigate, overlay, setOverlay, help],
   );
 
   useEffect(() => {
@@ -335,6 +341,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
             onMaskMode={setMaskMode}
             maskStatus={maskStatus}
             maskAvailable={showMaps && flags.length > 0}
+            noMaskText={checksOnly ? 'no lesion search' : undefined}
           />
           <Viewer
             // a re-run that succeeds brings new volumes at the same addresses: load them afresh

@@ -238,7 +238,8 @@ export function WorklistPage() {
                 <td className="num nowrap">
                   {formatScore(c.score)} <TriageChips c={c} />
                 </td>
-                <td className="num">{hasResult(c) ? c.flag_count : '—'}</td>
+                {/* a checks-only result has no flag count: no lesion search ran */}
+                <td className="num">{hasResult(c) && !isChecksOnly(c) ? c.flag_count : '—'}</td>
                 <td>{reviewText(c)}</td>
                 <td className="muted">{c.claimed_by ?? ''}</td>
               </tr>

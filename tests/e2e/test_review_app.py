@@ -264,6 +264,7 @@ def test_a_t2_scan_gets_the_rescan_checks_alone_and_is_never_shown_as_screened(
     expect(row.locator(".chip-checks")).to_have_text("not screened")
     expect(row.get_by_role("cell").nth(4)).to_have_text("—")  # no flag count: no lesion search ran
     case_id = int(row.get_attribute("data-case-id") or 0)
+    page.screenshot(path=str(ARTIFACTS / "e2e-checks-only-worklist.png"))
 
     row.get_by_role("link", name=label).click()
     expect(page.get_by_role("note", name="Not screened for lesions")).to_contain_text("No model reads T2 scans here")

@@ -193,7 +193,7 @@ export function UploadForm() {
         </span>
       </form>
       {chosenSequence?.checksOnly && (
-        <p className="notice small" data-testid="checks-only-note">
+        <p className="checks-only-notice small" data-testid="checks-only-note">
           No model reads {sequence.toUpperCase()} scans here: they get the rescan checks alone (missing slices,
           motion, noise and other acquisition problems) and are <strong>not screened for lesions</strong>. Each one
           goes to the worklist for a full read.

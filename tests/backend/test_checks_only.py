@@ -99,7 +99,9 @@ def test_a_checked_scan_that_passes_goes_to_review_not_routine(
     body = clinician.get(f"/api/cases/{case['id']}").json()
     assert body["status"] == "succeeded" and body["screening"] == "checks"
     assert body["triage"] == "review" and body["score"] is None and body["flags"] == []
-    assert clinician.get(f"/api/cases/{case['id']}/files/anomaly_map").status_code == 404
+    missing = clinician.get(f"/api/cases/{case['id']}/files/anomaly_map")
+    assert missing.status_code == 404 and "rescan checks alone" in missing.json()["detail"]  # not "not yet"
+    assert clinician.get(f"/api/cases/{case['id']}/files/scan").status_code == 200
     listed = {c["id"]: c for c in clinician.get("/api/cases", params={"sort": "score"}).json()["items"]}
     assert listed[case["id"]]["screening"] == "checks" and listed[case["id"]]["score"] is None
 

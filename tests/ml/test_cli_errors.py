@@ -45,17 +45,21 @@ def _bad_inputs(tmp_path):
     }
 
 
+COMMANDS = {"infer": ["--profile", "tiny", "--device", "cpu", "--allow-untrained"], "check": []}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
 @pytest.mark.parametrize("case", ["not NIfTI", "missing", "2D", "4D", "empty", "voxel size", "skull"])
-def test_bad_input_one_line(tmp_path, capsys, case):
+def test_bad_input_one_line(tmp_path, capsys, case, command):
     path, expected = _bad_inputs(tmp_path)[case]
-    code = main(["infer", str(path), "--out", str(tmp_path / "out"), "--profile", "tiny", "--device", "cpu",
-                 "--allow-untrained"])
+    code = main([command, str(path), "--out", str(tmp_path / "out"), *COMMANDS[command]])
     err = capsys.readouterr().err
     assert code != 0
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
     assert expected.lower() in lines[0].lower()
     assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()  # nothing half-written
 
 
 def test_bad_arguments_one_line(capsys):

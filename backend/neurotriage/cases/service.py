@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from neurotriage.cases.models import Case
 from neurotriage.core.errors import NotFound
 from neurotriage.db import utcnow
-from neurotriage.jobs.models import Job, Result
+from neurotriage.jobs.models import Job, Result, Screening
 from neurotriage.reviews.models import CaseVerdict
 from neurotriage.users.models import User
 
@@ -90,6 +90,9 @@ def get_case(session: Session, case_id: int) -> tuple[Case, Job, Result | None]:
 def file_key(case: Case, result: Result | None, kind: str) -> str:
     if kind == "scan":
         return case.scan_key
+    if result is not None and result.screening == Screening.checks:
+        raise NotFound(f"Case {case.id} got the rescan checks alone (no model reads its sequence): it has no "
+                       f"{kind.replace('_', ' ')}.")
     if result is None or kind not in result.files:
         raise NotFound(f"The {kind.replace('_', ' ')} of case {case.id} is not available yet.")
     return result.files[kind]

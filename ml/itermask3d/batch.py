@@ -3,7 +3,7 @@
 ``itermask3d infer`` and ``itermask3d check`` use this when given several scans or a folder. The caller loads its
 model once and passes ``process``; a scan with unusable input is recorded in the summary with its reason and the
 others go on. The summary (``summary.csv``) is rewritten after every scan, so an interrupted run leaves a table of
-what finished, and ``resume`` then skips the scans whose folder is complete.
+what finished, and ``resume`` then skips the scans whose folder is complete and was made the same way.
 """
 from __future__ import annotations
 

@@ -145,3 +145,16 @@ def test_one_bad_scan_on_its_own_is_one_line(tmp_path, capsys):
     assert main(["check", str(tmp_path / "missing.nii.gz"), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "not found" in err
+
+
+def test_a_killed_run_leaves_nothing_that_the_next_one_keeps(scans, tmp_path):
+    out = tmp_path / "out"
+    (out / ".normal.1234abcd.partial").mkdir(parents=True)  # a scan interrupted mid-write
+    (out / ".summary.1234abcd.csv").write_text("half a table")
+    (out / "spike").mkdir()
+    (out / "spike" / "checks.json").write_text("{not json")  # unreadable: run again, not kept
+    assert main(["check", str(scans / "normal.nii.gz"), str(scans / "spike.nii.gz"), "--out", str(out),
+                 "--resume"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["normal", "spike", "summary.csv"]
+    assert _summary(out)["spike"]["status"] == "done"
+    assert json.loads((out / "spike" / "checks.json").read_text())["rescan"] is True

@@ -109,6 +109,9 @@ describe('CasePage', () => {
     expect(screen.queryByText('untrained model')).not.toBeInTheDocument();
     expect(screen.getByText('Rescan checks only')).toBeInTheDocument();
     expect(screen.queryByText('Threshold')).not.toBeInTheDocument();
+    expect(screen.getByText('no lesion search')).toBeInTheDocument(); // the mask control, not "no flags"
+    await userEvent.keyboard('a');
+    expect(await screen.findByRole('status')).toHaveTextContent('No lesion search ran on this case');
   });
 
   it('shows no checks-only notice on a screened result', async () => {

@@ -69,11 +69,13 @@ def _say(line: str) -> None:
 
 def _batch_outcome(rows: list[dict], out: Path) -> int:
     """Print the batch's counts (stdout, JSON) and, if any scan failed, one line on stderr; the exit status."""
+    from .batch import SUMMARY_NAME
+
     counts = {status: sum(r["status"] == status for r in rows) for status in ("done", "kept", "failed")}
-    print(json.dumps({"scans": len(rows), **counts, "summary": str(out / "summary.csv")}))
+    print(json.dumps({"scans": len(rows), **counts, "summary": str(out / SUMMARY_NAME)}))
     if counts["failed"]:
         print(f"itermask3d: {counts['failed']} of {len(rows)} scans had an input error; "
-              f"the reasons are in {out / 'summary.csv'}", file=sys.stderr)
+              f"the reasons are in {out / SUMMARY_NAME}", file=sys.stderr)
         return EXIT_INPUT
     return 0
 

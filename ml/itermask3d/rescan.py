@@ -29,8 +29,8 @@ def check_scan(input_path: str | Path, out_dir: str | Path, sequence: str = "t1"
 
     The dict: ``rescan`` (bool), ``quality`` (list of issues as in result.json: kind, axis, planes, extent_mm,
     message), ``sequence`` (as given: it does not change the checks), ``registration`` (what aligned the scan),
-    ``seconds`` and ``checks`` (name and engine version, as result.json's ``model``). Raises InputError (one sentence) for unusable input, as
-    ``infer`` does.
+    ``seconds`` and ``checks`` (name and engine version, as result.json's ``model``). Raises InputError (one
+    sentence) for unusable input, as ``infer`` does.
     """
     if sequence not in SEQUENCES:
         raise ValueError(f"unknown sequence {sequence!r}; choose one of {', '.join(SEQUENCES)}")

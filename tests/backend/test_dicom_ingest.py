@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import errno
-import io
 import logging
 import subprocess
 import warnings
@@ -14,47 +13,12 @@ import numpy as np
 import pydicom
 import pydicom.config
 import pytest
-from neurotriage.cases.dicom import InflateBudget, extract_zip
+from neurotriage.cases.dicom import InflateBudget, _source_labels, extract_zip
 from neurotriage.cases.models import Case
 from sqlalchemy import func, select
 
 from tests.backend.conftest import ApiClient
-from tests.backend.dicom_factory import (
-    NESTED_ID,
-    NESTED_NAME,
-    PLANTED,
-    PREAMBLE_TEXT,
-    PRIVATE_TEXT,
-    SENDER_TITLE,
-    write_series,
-)
-from tests.backend.volumes import brain_like
-
-
-def _volume(seed: int = 0) -> np.ndarray:
-    volume = brain_like((40, 48, 20), seed=seed)
-    volume[5:9, 30:34, 3:6] = 400  # an asymmetric marker, so a flipped axis would show
-    return volume
-
-
-def _post(client: ApiClient, paths: list[Path]):  # type: ignore[no-untyped-def]
-    handles = [path.open("rb") for path in paths]
-    try:
-        return client.post("/api/cases", files=[("files", (p.name, h)) for p, h in zip(paths, handles, strict=True)])
-    finally:
-        for handle in handles:
-            handle.close()
-
-
-def _zip(
-    paths: list[Path], target: Path, names: list[str] | None = None, compression: int = zipfile.ZIP_STORED
-) -> Path:
-    with zipfile.ZipFile(target, "w") as bundle:
-        for index, path in enumerate(paths):
-            # ZipInfo keeps the name as given (ZipFile.write would strip a leading '/').
-            info = zipfile.ZipInfo(names[index] if names else f"series/{path.name}")
-            bundle.writestr(info, path.read_bytes(), compress_type=compression)
-    return target
+from tests.backend.dicom_factory import marked_volume, upload, write_series, zip_files
 
 
 # Series stored under a patient's name, as some viewers export them.
@@ -70,8 +34,8 @@ def _assert_refused_without_naming_files(
 
 
 def test_dicom_files_convert_with_the_same_geometry_as_dcm2niix(clinician: ApiClient, tmp_path: Path) -> None:
-    paths = write_series(tmp_path / "series", _volume(), spacing=(1.0, 1.2, 3.0), tilt_degrees=15)
-    response = _post(clinician, paths)
+    paths = write_series(tmp_path / "series", marked_volume(), spacing=(1.0, 1.2, 3.0), tilt_degrees=15)
+    response = upload(clinician, paths)
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["source_format"] == "dicom"
@@ -90,66 +54,11 @@ def test_dicom_files_convert_with_the_same_geometry_as_dcm2niix(clinician: ApiCl
     np.testing.assert_allclose(ours.get_fdata(), reference.get_fdata(), atol=1e-3)
 
 
-def _all_text(dataset: pydicom.Dataset) -> list[str]:
-    values = []
-    for element in dataset.iterall():
-        if element.VR != "SQ" and element.tag != 0x7FE00010:
-            values.append(str(element.value))
-    return values
-
-
-def test_stored_dicom_keeps_no_identifier_top_level_nested_or_private(
-    clinician: ApiClient, db, storage_dir: Path, tmp_path: Path
-) -> None:
-    paths = write_series(tmp_path / "series", _volume())
-    case = _post(clinician, [_zip(paths, tmp_path / "series.zip")]).json()
-    pseudonym = db.get(Case, case["id"]).patient_pseudonym
-    stored = storage_dir / "cases" / str(case["id"]) / "dicom-deidentified.zip"
-    planted = [*PLANTED.values(), NESTED_ID, NESTED_NAME, PRIVATE_TEXT, SENDER_TITLE, "Doe"]
-    assert paths[0].read_bytes()[:128].startswith(PREAMBLE_TEXT)  # the factory really planted it
-    with zipfile.ZipFile(stored) as bundle:
-        names = bundle.namelist()
-        assert len(names) == len(paths)
-        for name in names:
-            raw = bundle.read(name)
-            assert raw[:128] == bytes(128)
-            # Every element up to Pixel Data (7FE0,0010), raw: pixel values may spell "1965" by chance.
-            pixel_data_at = raw.find(b"\xe0\x7f\x10\x00")
-            assert pixel_data_at > 132, "no Pixel Data element after the preamble"
-            header = raw[:pixel_data_at]
-            for value in planted:
-                assert value.encode() not in header, f"{value!r} survived in {name}"
-            dataset = pydicom.dcmread(io.BytesIO(raw))
-            assert dataset.PatientIdentityRemoved == "YES"
-            assert dataset.PatientID == pseudonym
-            assert not any(element.tag.is_private for element in dataset.iterall())
-            text = " ".join(_all_text(dataset))
-            assert all(value not in text for value in planted)
-            # Not even the birth year survives, in a date or any other text. (UIDs are left out: keyed UIDs are
-            # long runs of digits; 1.8 % of sets of five contain "1965", so a search of the raw bytes failed now and then.)
-            values = [str(e.value) for e in dataset.iterall() if e.VR not in ("UI", "OB", "OW", "UN", "SQ")]
-            assert not any("1965" in value for value in values), [v for v in values if "1965" in v]
-            # Every date moves by the same offset: none is left at the acquisition's real date.
-            dates = {e.keyword: str(e.value) for e in dataset.iterall() if e.VR == "DA" and e.value}
-            assert dates["PerformedProcedureStepStartDate"] == dates["AcquisitionDate"] != "20240607"
-    scan_bytes = (storage_dir / "cases" / str(case["id"]) / "scan.nii.gz").read_bytes()
-    assert b"Doe" not in scan_bytes
-
-
-def test_pseudonym_links_series_of_the_same_patient_only(clinician: ApiClient, db, tmp_path: Path) -> None:
-    first = _post(clinician, write_series(tmp_path / "a", _volume(1), series_number=1)).json()
-    second = _post(clinician, write_series(tmp_path / "b", _volume(2), series_number=2)).json()
-    other = _post(clinician, write_series(tmp_path / "c", _volume(3), patient_id="SOMEONE-ELSE")).json()
-    pseudonyms = {row.id: row.patient_pseudonym for row in db.scalars(select(Case))}
-    assert pseudonyms[first["id"]] == pseudonyms[second["id"]] != pseudonyms[other["id"]]
-    assert PLANTED["PatientID"] not in pseudonyms.values()
-
-
 def test_mixed_series_are_refused_with_the_list(clinician: ApiClient, db, storage_dir: Path, tmp_path: Path) -> None:
-    paths = write_series(tmp_path / "a", _volume(), series_number=4) + write_series(
-        tmp_path / "b", _volume(1), series_number=7
+    paths = write_series(tmp_path / "a", marked_volume(), series_number=4) + write_series(
+        tmp_path / "b", marked_volume(1), series_number=7
     )
-    response = _post(clinician, paths)
+    response = upload(clinician, paths)
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert "mixes 2 series" in detail and "series 4" in detail and "series 7" in detail
@@ -158,9 +67,9 @@ def test_mixed_series_are_refused_with_the_list(clinician: ApiClient, db, storag
 
 
 def test_same_series_uploaded_again_is_a_duplicate(clinician: ApiClient, tmp_path: Path) -> None:
-    paths = write_series(tmp_path / "a", _volume())
-    first = _post(clinician, paths).json()
-    again = _post(clinician, [_zip(paths, tmp_path / "again.zip")])
+    paths = write_series(tmp_path / "a", marked_volume())
+    first = upload(clinician, paths).json()
+    again = upload(clinician, [zip_files(paths, tmp_path / "again.zip")])
     assert again.status_code == 409 and f"case {first['id']}" in again.json()["detail"]
 
 
@@ -171,10 +80,10 @@ def test_zip_with_unsafe_paths_is_refused_without_naming_the_file(
     clinician: ApiClient, db, tmp_path: Path, evil: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    paths = write_series(tmp_path / "a", _volume())
+    paths = write_series(tmp_path / "a", marked_volume())
     names = [f"ok/{p.name}" for p in paths]
     names[1] = evil
-    response = _post(clinician, [_zip(paths, tmp_path / "evil.zip", names)])
+    response = upload(clinician, [zip_files(paths, tmp_path / "evil.zip", names)])
     _assert_refused_without_naming_files(response, caplog, "Zip entry 2 has an unsafe path")
     assert db.scalar(select(func.count()).select_from(Case)) == 0
 
@@ -188,8 +97,62 @@ def test_zip_with_a_symbolic_link_is_refused_without_naming_it(
         link = zipfile.ZipInfo(f"{PATIENT_NAMED}/IM0001")
         link.external_attr = 0o120777 << 16  # a Unix symbolic link, as `zip --symlinks` stores it
         bundle.writestr(link, "/etc/passwd")
-    response = _post(clinician, [archive])
+    response = upload(clinician, [archive])
     _assert_refused_without_naming_files(response, caplog, "Zip entry 1 is a symbolic link")
+
+
+def _finder_zip(paths: list[Path], target: Path) -> Path:
+    """A zip as macOS Finder makes it: folder entries, an AppleDouble '._' file per file under __MACOSX/,
+    and a .DS_Store; none of them DICOM."""
+    folder = f"{PATIENT_NAMED}/"
+    with zipfile.ZipFile(target, "w") as bundle:
+        bundle.writestr(zipfile.ZipInfo(folder), b"")
+        bundle.writestr(zipfile.ZipInfo(f"__MACOSX/{folder}"), b"")
+        for path in paths:
+            bundle.writestr(f"{folder}{path.name}", path.read_bytes())
+            bundle.writestr(f"__MACOSX/{folder}._{path.name}", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X" + bytes(60))
+        bundle.writestr(f"{folder}.DS_Store", b"\x00\x00\x00\x01Bud1" + bytes(100))
+    return target
+
+
+def test_a_zip_made_by_macos_finder_is_accepted(clinician: ApiClient, tmp_path: Path) -> None:
+    # Formerly refused: the AppleDouble files are not DICOM ("File 2 is not a readable DICOM file").
+    paths = write_series(tmp_path / "a", marked_volume())
+    response = upload(clinician, [_finder_zip(paths, tmp_path / "finder.zip")])
+    assert response.status_code == 201, response.text
+
+
+def test_a_bad_zip_entry_is_named_by_its_entry_and_zip_number(
+    clinician: ApiClient, db, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Formerly "File 27": a number counted over all zips' files together, which the user could not find.
+    Entries count as a zip listing shows them, folders and skipped clutter included."""
+    caplog.set_level(logging.DEBUG)
+    paths = write_series(tmp_path / "a", marked_volume())
+    first = _finder_zip(paths[:10], tmp_path / "first.zip")
+    second = tmp_path / "second.zip"
+    with zipfile.ZipFile(second, "w") as bundle:
+        bundle.writestr(zipfile.ZipInfo(f"{PATIENT_NAMED}/"), b"")  # entry 1
+        for path in paths[10:12]:  # entries 2 and 3
+            bundle.writestr(f"{PATIENT_NAMED}/{path.name}", path.read_bytes())
+        bundle.writestr(f"{PATIENT_NAMED}/notes.txt", b"scanned after contrast")  # entry 4
+        for path in paths[12:]:
+            bundle.writestr(f"{PATIENT_NAMED}/{path.name}", path.read_bytes())
+    response = upload(clinician, [first, second])
+    _assert_refused_without_naming_files(response, caplog, "Entry 4 of zip file 2 is not a readable DICOM file")
+    assert db.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_loose_files_and_zip_entries_are_numbered_as_the_user_uploaded_them() -> None:
+    # Unpacked entries carry their zip and entry numbers in their names; loose files are the router's spooled parts.
+    unpacked = [Path(f"/w/zip0/zip1-entry{n}.dcm") for n in (2, 3)]
+    unpacked += [Path(f"/w/zip2/zip2-entry{n}.dcm") for n in (1, 5)]
+    paths = [unpacked[0], unpacked[1], Path("/w/upload1"), unpacked[2], unpacked[3], Path("/w/upload3")]
+    assert _source_labels(paths) == [
+        "Entry 2 of zip file 1", "Entry 3 of zip file 1", "File 2", "Entry 1 of zip file 2", "Entry 5 of zip file 2",
+        "File 4",
+    ]
+    assert _source_labels([Path("/w/zip1-entry7.dcm"), Path("/w/upload1")]) == ["Zip entry 7", "File 2"]
 
 
 def _corrupt_first_entry(archive: Path, compression: int) -> Path:
@@ -215,10 +178,10 @@ def test_corrupt_zip_entry_is_422_without_naming_the_file(
 ) -> None:
     # Formerly zlib.error and LZMAError escaped as a 500, and the CRC error echoed the file name.
     caplog.set_level(logging.DEBUG)
-    paths = write_series(tmp_path / "a", _volume())
+    paths = write_series(tmp_path / "a", marked_volume())
     names = [f"{PATIENT_NAMED}/IM{i:04d}" for i in range(len(paths))]
-    archive = _corrupt_first_entry(_zip(paths, tmp_path / "damaged.zip", names, compression), compression)
-    response = _post(clinician, [archive])
+    archive = _corrupt_first_entry(zip_files(paths, tmp_path / "damaged.zip", names, compression), compression)
+    response = upload(clinician, [archive])
     _assert_refused_without_naming_files(response, caplog, "Zip entry 1 is corrupt")
     assert db.scalar(select(func.count()).select_from(Case)) == 0
 
@@ -228,9 +191,9 @@ def test_zip_with_an_unsupported_compression_method_is_422_with_advice(
 ) -> None:
     """Deflate64 (method 9), which some Windows tools write and Python cannot read: the user is told to re-zip."""
     caplog.set_level(logging.DEBUG)
-    paths = write_series(tmp_path / "a", _volume())
+    paths = write_series(tmp_path / "a", marked_volume())
     names = [f"{PATIENT_NAMED}/IM{i:04d}" for i in range(len(paths))]
-    data = bytearray(_zip(paths, tmp_path / "deflate64.zip", names).read_bytes())
+    data = bytearray(zip_files(paths, tmp_path / "deflate64.zip", names).read_bytes())
     # The method is a 2-byte field in every local header (offset 8) and central directory entry (offset 10).
     for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
         start = data.find(signature)
@@ -239,19 +202,20 @@ def test_zip_with_an_unsupported_compression_method_is_422_with_advice(
             start = data.find(signature, start + 4)
     archive = tmp_path / "deflate64.zip"
     archive.write_bytes(bytes(data))
-    response = _post(clinician, [archive])
-    _assert_refused_without_naming_files(response, caplog, "Zip entry 1 uses a compression method that is not supported")
+    response = upload(clinician, [archive])
+    expected = "Zip entry 1 uses a compression method that is not supported"
+    _assert_refused_without_naming_files(response, caplog, expected)
     assert db.scalar(select(func.count()).select_from(Case)) == 0
 
 
 def test_a_full_disk_while_unpacking_is_not_blamed_on_the_upload(tmp_path: Path) -> None:
     """The server's disk filling up is an error of the server (500), not a 'corrupt zip entry' (422) that would send
     the user looking for a damaged file. /dev/full fails every write with ENOSPC, as a full disk does."""
-    paths = write_series(tmp_path / "a", _volume())
-    archive = _zip(paths, tmp_path / "good.zip", [f"IM{i:04d}" for i in range(len(paths))], zipfile.ZIP_DEFLATED)
+    paths = write_series(tmp_path / "a", marked_volume())
+    archive = zip_files(paths, tmp_path / "good.zip", [f"IM{i:04d}" for i in range(len(paths))], zipfile.ZIP_DEFLATED)
     target = tmp_path / "unpacked"
     target.mkdir()
-    (target / "00000.dcm").symlink_to("/dev/full")
+    (target / "zip1-entry1.dcm").symlink_to("/dev/full")
     with pytest.raises(OSError) as raised:
         extract_zip(archive, target, InflateBudget(max_bytes=1 << 30))
     assert raised.value.errno == errno.ENOSPC
@@ -261,7 +225,7 @@ def test_zip_bomb_is_refused(clinician: ApiClient, tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         bundle.writestr("big.dcm", bytes(40 << 20))  # 40 MiB of zeros; the test cap is 32 MiB
-    response = _post(clinician, [bomb])
+    response = upload(clinician, [bomb])
     assert response.status_code == 413 and "inflate to more than" in response.json()["detail"]
 
 
@@ -271,7 +235,7 @@ def test_zip_bombs_split_over_several_zips_are_refused_like_one(clinician: ApiCl
         bombs.append(tmp_path / f"bomb{index}.zip")
         with zipfile.ZipFile(bombs[-1], "w", compression=zipfile.ZIP_DEFLATED) as bundle:
             bundle.writestr("part.dcm", bytes(20 << 20))  # each under the 32 MiB test cap, not both
-    response = _post(clinician, bombs)
+    response = upload(clinician, bombs)
     assert response.status_code == 413 and "inflate to more than 32 MiB" in response.json()["detail"]
     assert db.scalar(select(func.count()).select_from(Case)) == 0
 
@@ -295,10 +259,10 @@ def _mark_encrypted(archive: Path) -> Path:
 
 
 def test_encrypted_zip_is_refused_without_echoing_its_file_names(clinician: ApiClient, db, tmp_path: Path) -> None:
-    paths = write_series(tmp_path / "a", _volume())
+    paths = write_series(tmp_path / "a", marked_volume())
     names = [f"{PATIENT_NAMED}/IM{i:04d}" for i in range(len(paths))]
-    locked = _mark_encrypted(_zip(paths, tmp_path / "locked.zip", names))
-    response = _post(clinician, [locked])
+    locked = _mark_encrypted(zip_files(paths, tmp_path / "locked.zip", names))
+    response = upload(clinician, [locked])
     assert response.status_code == 422, response.text
     assert "encrypted" in response.json()["detail"] and PATIENT_NAMED not in response.json()["detail"]
     assert db.scalar(select(func.count()).select_from(Case)) == 0
@@ -312,10 +276,10 @@ def test_a_malformed_uid_is_not_written_to_the_log(
     with monkeypatch.context() as patch:
         # Only so the fixture can be written: the upload runs with pydicom's settings as in production.
         patch.setattr(pydicom.config.settings, "writing_validation_mode", pydicom.config.IGNORE)
-        paths = write_series(tmp_path / "a", _volume(), series_uid=uid)
+        paths = write_series(tmp_path / "a", marked_volume(), series_uid=uid)
     with pytest.warns() as warned:
         warnings.warn("sentinel", UserWarning)  # pytest.warns needs at least one warning
-        response = _post(clinician, paths)
+        response = upload(clinician, paths)
     assert response.status_code == 201, response.text
     assert not [record for record in caplog.records if uid in record.getMessage()]
     assert not [warning for warning in warned if uid in str(warning.message)]
@@ -324,18 +288,18 @@ def test_a_malformed_uid_is_not_written_to_the_log(
 def test_corrupt_dicom_and_wrong_modality_are_refused(clinician: ApiClient, tmp_path: Path) -> None:
     broken = tmp_path / "broken.dcm"
     broken.write_bytes(b"\x00" * 128 + b"DICM" + b"\x02\x00garbage")
-    response = _post(clinician, [broken])
+    response = upload(clinician, [broken])
     assert response.status_code == 422 and "no readable DICOM image" in response.json()["detail"]
-    ct = write_series(tmp_path / "ct", _volume(), modality="CT")
-    response = _post(clinician, ct)
+    ct = write_series(tmp_path / "ct", marked_volume(), modality="CT")
+    response = upload(clinician, ct)
     assert response.status_code == 422 and "modality CT" in response.json()["detail"]
 
 
 def test_unknown_file_among_dicom_files_is_415(clinician: ApiClient, tmp_path: Path) -> None:
-    paths = write_series(tmp_path / "a", _volume())
+    paths = write_series(tmp_path / "a", marked_volume())
     note = tmp_path / "notes.txt"
     note.write_text("hello")
-    response = _post(clinician, [*paths[:3], note])
+    response = upload(clinician, [*paths[:3], note])
     assert response.status_code == 415 and "File 4 of 4" in response.json()["detail"]
 
 
@@ -343,12 +307,12 @@ def test_series_with_missing_slices_is_refused_not_stretched(
     clinician: ApiClient, db, storage_dir: Path, tmp_path: Path
 ) -> None:
     # Unchecked, the converter stacked the 17 remaining slices 3.6 mm apart: no gap, the volume stretched.
-    paths = write_series(tmp_path / "a", _volume())
-    response = _post(clinician, paths[:8] + paths[11:])
+    paths = write_series(tmp_path / "a", marked_volume())
+    response = upload(clinician, paths[:8] + paths[11:])
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert "about 3 slice(s) are missing" in detail and "12.0 mm gap after slice 8 of 17" in detail
     assert db.scalar(select(func.count()).select_from(Case)) == 0
     assert [p for p in storage_dir.rglob("*") if p.is_file()] == []
     # The complete series, shuffled, converts.
-    assert _post(clinician, paths[::-1]).status_code == 201
+    assert upload(clinician, paths[::-1]).status_code == 201

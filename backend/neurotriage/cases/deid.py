@@ -1,14 +1,20 @@
-"""De-identification of DICOM data sets after the Basic Application Level Confidentiality Profile
-(DICOM PS3.15 Annex E, Table E.1-1), with keyed pseudonyms so series of one patient stay linked.
+"""De-identification of DICOM data sets by an allow-list, with keyed pseudonyms so series of one patient
+stay linked.
 
-The table below lists the profile's actions for the attributes found in MR brain studies: X remove,
-Z replace with an empty value, U replace a UID with a keyed one, D replace with a dummy value. On top
-of the table three safety nets apply everywhere, nested sequences included: every private tag is
-removed, every remaining Person Name (PN) element is removed, and every UID except the class and
-transfer-syntax UIDs is replaced. Every date (DA) and date-time (DT) the table keeps is shifted by a
-per-patient offset (or kept, per settings): one unshifted date beside its shifted copy would give the
-offset away. The file meta loses the sender's identity and the 128-byte preamble is zeroed, since both
-can carry site or patient text.
+DICOM PS3.15 Annex E's Basic Application Level Confidentiality Profile names the attributes that can
+identify a patient. A table of them to remove always lags behind: scanners add free text, device and
+site identity, trial ids and thumbnails under tags nobody listed. So this module turns the profile
+around: it keeps only what the NIfTI conversion and a reader need (the lists below) and removes every
+other attribute at every depth: unknown public tags, private tags, overlays, curves, icons, free text,
+times, device and institution identity, clinical-trial ids. Of what is kept, the patient's name and ID
+become a keyed pseudonym, the Type 2 identity attributes are emptied, instance UIDs are replaced by
+keyed UIDs, and dates are shifted by a per-patient offset (or kept, per settings); every date is
+shifted alike, since one unshifted date beside its shifted copy would give the offset away. The file
+meta keeps only what a reader needs to parse the file, and the 128-byte preamble is zeroed.
+
+Text that is kept (Manufacturer, model, SequenceName, dimension labels) is written by the scanner, not
+typed per patient. SeriesDescription and ProtocolName are not kept: technicians type them, and they
+can hold a name ("T1 for Doe^Jane"); the case's own sequence field and SequenceName describe the series.
 """
 
 from __future__ import annotations
@@ -17,55 +23,85 @@ import hashlib
 import hmac
 from datetime import date, datetime, timedelta
 
+import pydicom
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 
-DEIDENTIFICATION_METHOD = "PS3.15 Basic Profile; keyed pseudonyms; dates shifted"
+# Kept at the top level only: the image itself. Pixel data anywhere else (IconImageSequence thumbnails)
+# is a picture nobody checked for burned-in text, and goes.
+PIXEL_MODULE = frozenset({
+    "SamplesPerPixel", "PhotometricInterpretation", "Rows", "Columns", "BitsAllocated", "BitsStored",
+    "HighBit", "PixelRepresentation", "PlanarConfiguration", "PixelAspectRatio", "SmallestImagePixelValue",
+    "LargestImagePixelValue", "PixelPaddingValue", "PixelPaddingRangeLimit", "NumberOfFrames",
+    "FrameIncrementPointer", "PixelData", "FloatPixelData", "DoubleFloatPixelData", "ExtendedOffsetTable",
+    "ExtendedOffsetTableLengths",
+})
 
-# keyword -> action, after PS3.15 Table E.1-1 (Basic Profile column).
-BASIC_PROFILE: dict[str, str] = {
-    # Patient
-    "PatientName": "D", "PatientID": "D", "PatientBirthDate": "Z", "PatientSex": "Z",
-    "PatientBirthTime": "X", "PatientAge": "X", "PatientSize": "X", "PatientWeight": "X",
-    "PatientAddress": "X", "PatientTelephoneNumbers": "X", "PatientMotherBirthName": "X",
-    "PatientBirthName": "X", "OtherPatientIDs": "X", "OtherPatientNames": "X", "OtherPatientIDsSequence": "X",
-    "IssuerOfPatientID": "X", "MilitaryRank": "X", "BranchOfService": "X", "MedicalRecordLocator": "X",
-    "EthnicGroup": "X", "Occupation": "X", "AdditionalPatientHistory": "X", "PatientComments": "X",
-    "CountryOfResidence": "X", "RegionOfResidence": "X", "ResponsiblePerson": "X",
-    "ResponsibleOrganization": "X", "PatientInsurancePlanCodeSequence": "X", "PatientReligiousPreference": "X",
-    "PregnancyStatus": "X", "MedicalAlerts": "X", "Allergies": "X", "SmokingStatus": "X",
-    "LastMenstrualDate": "X", "ReferencedPatientSequence": "X", "PatientState": "X",
-    # Study, visit and request
-    "AccessionNumber": "Z", "StudyID": "Z", "StudyDescription": "X", "StudyComments": "X",
-    "ReferringPhysicianName": "Z", "ReferringPhysicianAddress": "X", "ReferringPhysicianTelephoneNumbers": "X",
-    "PhysiciansOfRecord": "X", "NameOfPhysiciansReadingStudy": "X", "RequestingPhysician": "X",
-    "RequestingService": "X", "RequestAttributesSequence": "X", "AdmittingDiagnosesDescription": "X",
-    "AdmissionID": "X", "IssuerOfAdmissionID": "X", "ReasonForStudy": "X", "RequestedProcedureDescription": "X",
-    "RequestedProcedureID": "X", "ReferencedStudySequence": "X", "ScheduledPerformingPhysicianName": "X",
-    "PerformedProcedureStepID": "X", "PerformedProcedureStepDescription": "X", "ProtocolName": "X",
-    "SeriesDescription": "X", "ImageComments": "X", "DerivationDescription": "X",
-    "ReferencedPerformedProcedureStepSequence": "X", "ConsultingPhysicianName": "X",
-    # Staff, institution and equipment identity
-    "OperatorsName": "X", "PerformingPhysicianName": "X", "InstitutionName": "X", "InstitutionAddress": "X",
-    "InstitutionalDepartmentName": "X", "StationName": "X", "DeviceSerialNumber": "X",
-    "PlateID": "X", "DetectorID": "X", "GantryID": "X",
-    # Identifying UIDs (every other instance UID is caught by the UID rule too)
-    "StudyInstanceUID": "U", "SeriesInstanceUID": "U", "SOPInstanceUID": "U", "FrameOfReferenceUID": "U",
-    "MediaStorageSOPInstanceUID": "U", "ReferencedSOPInstanceUID": "U", "InstanceCreatorUID": "U",
-    "SynchronizationFrameOfReferenceUID": "U", "IrradiationEventUID": "U",
-}
+# Kept at any depth (top level and the items of the sequences below).
+KEPT = frozenset({
+    # SOP, study and series identity: the UIDs among them are replaced, the dates shifted.
+    "SpecificCharacterSet", "SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID",
+    "FrameOfReferenceUID", "Modality", "SeriesNumber", "InstanceNumber", "AcquisitionNumber", "ImageType",
+    "StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate", "AcquisitionDateTime",
+    "Manufacturer", "ManufacturerModelName", "BodyPartExamined", "PatientPosition", "PatientOrientation",
+    # Kept so a reader sees them; a series marked YES is refused before this point (dicom.py).
+    "BurnedInAnnotation", "RecognizableVisualFeatures",
+    "LossyImageCompression", "LossyImageCompressionRatio", "LossyImageCompressionMethod",
+    "PresentationLUTShape",
+    # Geometry
+    "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "SliceThickness",
+    "SpacingBetweenSlices", "SliceLocation", "AcquisitionMatrix", "InPlanePhaseEncodingDirection",
+    "PercentSampling", "PercentPhaseFieldOfView", "NumberOfPhaseEncodingSteps",
+    # MR acquisition
+    "ScanningSequence", "SequenceVariant", "ScanOptions", "MRAcquisitionType", "SequenceName", "AngioFlag",
+    "RepetitionTime", "EchoTime", "InversionTime", "FlipAngle", "NumberOfAverages", "ImagingFrequency",
+    "ImagedNucleus", "ResonantNucleus", "EchoNumbers", "MagneticFieldStrength", "EchoTrainLength",
+    "PixelBandwidth", "TriggerTime", "VariableFlipAngleFlag", "DiffusionBValue",
+    "DiffusionGradientOrientation", "DiffusionDirectionality", "EffectiveEchoTime", "RFEchoTrainLength",
+    "GradientEchoTrainLength", "MRAcquisitionFrequencyEncodingSteps", "MRAcquisitionPhaseEncodingStepsInPlane",
+    "AcquisitionContrast", "FrameType", "PixelPresentation", "VolumetricProperties",
+    "VolumeBasedCalculationTechnique", "ComplexImageComponent",
+    # Pixel values and display
+    "RescaleIntercept", "RescaleSlope", "RescaleType", "WindowCenter", "WindowWidth", "VOILUTFunction",
+    # Multi-frame (enhanced MR) dimensions and frame content, which converters sort frames by
+    "DimensionOrganizationType", "DimensionOrganizationUID", "DimensionIndexPointer", "FunctionalGroupPointer",
+    "DimensionDescriptionLabel", "StackID", "InStackPositionNumber", "TemporalPositionIndex",
+    "DimensionIndexValues", "FrameAcquisitionNumber", "FrameAcquisitionDateTime", "FrameReferenceDateTime",
+    "FrameAcquisitionDuration", "NumberOfTemporalPositions", "TemporalPositionIdentifier",
+})
 
-# UIDs that name a kind of thing rather than a patient's instance, so they are kept.
-KEPT_UIDS = {
-    "SOPClassUID", "ReferencedSOPClassUID", "MediaStorageSOPClassUID", "TransferSyntaxUID",
-    "ImplementationClassUID", "CodingSchemeUID", "AffectedSOPClassUID", "RequestedSOPClassUID",
-}
-# File meta (group 0002) elements that name the sending site or carry free private data.
-FILE_META_REMOVED = (
-    "SourceApplicationEntityTitle", "SendingApplicationEntityTitle", "ReceivingApplicationEntityTitle",
-    "SourcePresentationAddress", "SendingPresentationAddress", "ReceivingPresentationAddress",
-    "PrivateInformationCreatorUID", "PrivateInformation",
-)
+# Sequences whose items are kept, filtered by the same lists: the functional groups of enhanced
+# (multi-frame) MR, where the geometry, timing and scaling of each frame live.
+KEPT_SEQUENCES = frozenset({
+    "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence", "PlanePositionSequence",
+    "PlaneOrientationSequence", "PixelMeasuresSequence", "PixelValueTransformationSequence",
+    "FrameVOILUTSequence", "FrameContentSequence", "MRTimingAndRelatedParametersSequence", "MREchoSequence",
+    "MRDiffusionSequence", "DiffusionGradientDirectionSequence", "MRImageFrameTypeSequence",
+    "MRFOVGeometrySequence", "MRAveragesSequence", "DimensionIndexSequence", "DimensionOrganizationSequence",
+})
+
+# Type 2 attributes the standard wants present: kept, with an empty value.
+# Times of day are not kept (StudyTime is only emptied, date-times are cut to their date): neither the
+# conversion nor a reader needs them, and a real time beside a shifted date lets anyone with the scanner's
+# or the RIS's log find the examination, and with it the patient and the date offset.
+EMPTIED = frozenset({
+    "PatientBirthDate", "PatientSex", "AccessionNumber", "StudyID", "ReferringPhysicianName", "StudyTime",
+})
+# Replaced: PatientID by the pseudonym, PatientName by a dummy.
+PSEUDONYMISED = frozenset({"PatientID", "PatientName"})
+# UIDs that name a kind of thing rather than a patient's instance; every other kept UID is replaced.
+CLASS_UIDS = frozenset({"SOPClassUID"})
+
+ALLOWED_NESTED = KEPT | KEPT_SEQUENCES | EMPTIED | PSEUDONYMISED
+ALLOWED_AT_TOP_LEVEL = ALLOWED_NESTED | PIXEL_MODULE
+
+# File meta (group 0002): only what a reader needs to parse the file. Sender AE titles, addresses and
+# private information go; the implementation becomes ours, as we wrote the file.
+FILE_META_KEPT = frozenset({
+    "FileMetaInformationGroupLength", "FileMetaInformationVersion", "MediaStorageSOPClassUID",
+    "MediaStorageSOPInstanceUID", "TransferSyntaxUID", "ImplementationClassUID", "ImplementationVersionName",
+})
 
 
 def keyed_digest(key: bytes, *parts: str) -> str:
@@ -75,6 +111,22 @@ def keyed_digest(key: bytes, *parts: str) -> str:
 def patient_pseudonym(key: bytes, patient_id: str, issuer: str = "") -> str:
     """A stable pseudonym for a patient: the same ID (and issuer) always maps to the same value."""
     return "P" + keyed_digest(key, "patient", issuer, patient_id)[:15].upper()
+
+
+def study_pseudonym(key: bytes, study_uid: str) -> str:
+    """A pseudonym for a patient known only by a study: 'S' marks that it links the study's series only."""
+    return "S" + keyed_digest(key, "study", study_uid)[:15].upper()
+
+
+def pseudonym_for(key: bytes, dataset: Dataset) -> str:
+    """The pseudonym of the data set's patient. Without a PatientID, every anonymous patient would get the
+    same pseudonym and date offset and look like one person, so the study stands in for the patient:
+    series of one study stay linked, other studies are never linked to them."""
+    patient_id = str(dataset.get("PatientID", "") or "")
+    if patient_id.strip():
+        return patient_pseudonym(key, patient_id, str(dataset.get("IssuerOfPatientID", "") or ""))
+    study = str(dataset.get("StudyInstanceUID", "") or "") or str(dataset.get("SeriesInstanceUID", "") or "")
+    return study_pseudonym(key, study)
 
 
 def keyed_uid(key: bytes, uid: str) -> str:
@@ -94,16 +146,18 @@ def _shift_date(value: str, days: int) -> str:
         return ""
 
 
-def _shift_element(element: DataElement, days: int) -> None:
-    """Shift a DA or DT element (one value or several) by ``days``; an unreadable date is emptied."""
+def _date_element(element: DataElement, days: int) -> None:
+    """Shift a DA or DT element (one value or several) by ``days``; an unreadable date is emptied.
+    A DT keeps its date only: the time of day goes, as every time does (see EMPTIED)."""
 
     def shift(text: str) -> str:
-        shifted = _shift_date(text, days)
-        return shifted + text[8:] if element.VR == "DT" and shifted else shifted
+        if not days:
+            return text[:8] if element.VR == "DT" else text
+        return _shift_date(text, days)
 
     if element.VM > 1:
         element.value = [shift(str(value)) for value in element.value]
-    else:
+    elif element.value:
         element.value = shift(str(element.value))
 
 
@@ -113,50 +167,52 @@ class Deidentifier:
         self.shift_dates = shift_dates
 
     def deidentify(self, dataset: Dataset) -> str:
-        """Strip ``dataset`` in place (file meta included); returns the patient's pseudonym."""
-        pseudonym = patient_pseudonym(
-            self.key, str(dataset.get("PatientID", "")), str(dataset.get("IssuerOfPatientID", ""))
-        )
+        """Strip ``dataset`` in place (file meta included) to the allow-list; returns the patient's pseudonym."""
+        pseudonym = pseudonym_for(self.key, dataset)
         days = date_offset_days(self.key, pseudonym) if self.shift_dates else 0
-        self._clean(dataset, pseudonym, days)
+        self._keep_allowed(dataset, pseudonym, days, top_level=True)
+        # Type 2, so present even where the upload had none: the files then name the pseudonym the case row has.
+        dataset.PatientID, dataset.PatientName = pseudonym, "ANONYMOUS"
         meta = getattr(dataset, "file_meta", None)
         if meta is not None:
-            for keyword in FILE_META_REMOVED:
-                if keyword in meta:
-                    delattr(meta, keyword)
+            for element in list(meta):
+                if element.keyword not in FILE_META_KEPT:
+                    del meta[element.tag]
             if "MediaStorageSOPInstanceUID" in meta:
                 meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
+            meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+            meta.ImplementationVersionName = f"PYDICOM {pydicom.__version__}"[:16]
         if getattr(dataset, "preamble", None) is not None:
             dataset.preamble = bytes(128)
         dataset.PatientIdentityRemoved = "YES"
-        dataset.DeidentificationMethod = DEIDENTIFICATION_METHOD
+        dataset.DeidentificationMethod = (
+            f"Allow-list after PS3.15 Basic Profile; pseudonym; dates {'shifted' if days else 'kept'}"
+        )
         dataset.LongitudinalTemporalInformationModified = "MODIFIED" if days else "UNMODIFIED"
         return pseudonym
 
-    def _clean(self, dataset: Dataset, pseudonym: str, days: int) -> None:
-        dataset.remove_private_tags()
+    def _keep_allowed(self, dataset: Dataset, pseudonym: str, days: int, top_level: bool) -> None:
         for element in list(dataset):
-            keyword = element.keyword
-            group = element.tag.group
-            if 0x5000 <= group <= 0x50FF or 0x6000 <= group <= 0x60FF:  # curves and overlays can hold text
+            keyword = element.keyword  # "" for private and unknown tags, which are never on a list
+            allowed = keyword in (ALLOWED_AT_TOP_LEVEL if top_level else ALLOWED_NESTED)
+            # A value whose type is unknown (UN), or a sequence where none is expected (or the reverse), could
+            # carry anything under an allowed name.
+            malformed = element.VR == "UN" or (element.VR == "SQ") != (keyword in KEPT_SEQUENCES)
+            if element.tag.is_private or not allowed or malformed:
                 del dataset[element.tag]
-                continue
-            action = BASIC_PROFILE.get(keyword)
-            if action == "X":
-                del dataset[element.tag]
-            elif action == "Z":
+            elif keyword in EMPTIED:
                 element.value = ""
-            elif action == "D":
-                element.value = pseudonym if keyword == "PatientID" else "ANONYMOUS"
-            elif element.VR == "UI" and keyword not in KEPT_UIDS:
-                element.value = self._uids(element)
-            elif element.VR == "PN":
-                del dataset[element.tag]
+            elif keyword == "PatientID":
+                element.value = pseudonym
+            elif keyword == "PatientName":
+                element.value = "ANONYMOUS"
             elif element.VR == "SQ":
                 for item in element.value:
-                    self._clean(item, pseudonym, days)
-            elif element.VR in ("DA", "DT") and days and element.value:
-                _shift_element(element, days)
+                    self._keep_allowed(item, pseudonym, days, top_level=False)
+            elif element.VR == "UI" and keyword not in CLASS_UIDS:
+                element.value = self._uids(element)
+            elif element.VR in ("DA", "DT"):
+                _date_element(element, days)
 
     def _uids(self, element: DataElement) -> str | list[str]:
         if element.VM > 1:

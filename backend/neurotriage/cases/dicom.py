@@ -1,12 +1,15 @@
-"""DICOM uploads: unpack safely, check they form one MR series, de-identify, convert to NIfTI.
+"""DICOM uploads: unpack safely, check they form one MR series of one patient whose pixels de-identification
+can clean, de-identify, convert to NIfTI.
 
 Conversion uses dicom2nifti (orientation and spacing are checked against Debian's dcm2niix in a test).
 Every failure raises a DomainError with a sentence a person can act on; the caller stores nothing.
+Files are named to the user by number, never by file name: file names often carry patient names.
 """
 
 from __future__ import annotations
 
 import lzma
+import re
 import zipfile
 import zlib
 from collections import defaultdict
@@ -22,12 +25,27 @@ from pydicom.errors import InvalidDicomError
 from neurotriage.cases.deid import (
     Deidentifier,
     keyed_digest,
-    patient_pseudonym,
+    pseudonym_for,
     shifted_date,
 )
 from neurotriage.core.errors import PayloadTooLarge, Unprocessable
 
 MAX_ZIP_MEMBERS = 5000
+
+# What operating systems add to the zips they make, never DICOM: macOS Finder's __MACOSX/ folder of
+# AppleDouble "._name" files and .DS_Store (any dot-file, as on Unix), Windows Explorer's thumbnail caches.
+DESKTOP_CLUTTER_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini"})
+
+# How an unpacked zip entry is named on disk, so that a later message can still say which entry of
+# which zip it was (see _source_labels).
+UNPACKED_NAME = re.compile(r"zip(\d+)-entry(\d+)\.dcm")
+
+# A secondary capture is a picture of a screen or a page: its pixels can show a name, and its
+# ImageType is free to say so in words: SCREEN SAVE (Siemens, GE), SCREEN CAPTURE, SECONDARY CAPTURE,
+# CSA REPORT (a Siemens report page). DERIVED\SECONDARY alone is not refused: reformats (MPR) and
+# computed maps are marked so too, and they are volumes without drawn text.
+SECONDARY_CAPTURE_CLASS = "1.2.840.10008.5.1.4.1.1.7"
+CAPTURE_IMAGE_TYPE_WORDS = ("SCREEN", "CAPTURE", "REPORT")
 
 # What reading a damaged entry raises: bad CRC or header (BadZipFile), bad deflate data (zlib.error),
 # bad LZMA data (LZMAError), bad bzip2 data (OSError), a stream that stops short (EOFError).
@@ -66,11 +84,23 @@ class InflateBudget:
     max_members: int = MAX_ZIP_MEMBERS
     bytes_used: int = 0
     members_used: int = 0
+    zips_opened: int = 0  # numbers each zip of the upload in messages
+
+
+def _is_desktop_clutter(name: PurePosixPath) -> bool:
+    return any(part in DESKTOP_CLUTTER_NAMES or part.startswith(".") for part in name.parts)
+
+
+def _entry_label(zip_number: int, entry_number: int) -> str:
+    """How the user can find an entry: its place in the zip's listing (1-based, folders included), and
+    which zip of the upload when there are several."""
+    return f"Zip entry {entry_number}" if zip_number == 1 else f"Entry {entry_number} of zip file {zip_number}"
 
 
 def extract_zip(archive: Path, target: Path, budget: InflateBudget) -> list[Path]:
     """Unpack a zip, refusing absolute or '..' paths, links, encrypted entries, and more files or
-    bytes than the upload's ``budget`` has left (updated in place).
+    bytes than the upload's ``budget`` has left (updated in place). Folders and desktop clutter
+    (``_is_desktop_clutter``) are skipped.
 
     Entries are named by number in every message: their file names often carry patient names, and so
     do the texts of the zip module's own errors (e.g. "Bad CRC-32 for file ...")."""
@@ -78,26 +108,35 @@ def extract_zip(archive: Path, target: Path, budget: InflateBudget) -> list[Path
         bundle = zipfile.ZipFile(archive)
     except zipfile.BadZipFile as exc:
         raise Unprocessable(f"The zip file is corrupt ({exc}).") from exc
+    budget.zips_opened += 1
+    zip_number = budget.zips_opened
     with bundle:
-        members = [m for m in bundle.infolist() if not m.is_dir()]
-        budget.members_used += len(members)
+        entries = []
+        for entry_number, member in enumerate(bundle.infolist(), start=1):
+            label = _entry_label(zip_number, entry_number)
+            name = PurePosixPath(member.filename.replace("\\", "/"))
+            # Before the clutter rule, which would otherwise skip a '..' part as a dot-file.
+            if name.is_absolute() or ".." in name.parts or member.filename.startswith("/"):
+                raise Unprocessable(f"{label} has an unsafe path (absolute or with '..').")
+            if member.is_dir() or _is_desktop_clutter(name):
+                continue
+            if (member.external_attr >> 16) & 0o170000 == 0o120000:
+                raise Unprocessable(f"{label} is a symbolic link; upload the files themselves.")
+            if member.flag_bits & 0x1:
+                raise Unprocessable(f"{label} is encrypted; upload the files without a password.")
+            entries.append((entry_number, member))
+        budget.members_used += len(entries)
         if budget.members_used > budget.max_members:
             raise Unprocessable(
                 f"The upload's zip files hold {budget.members_used} files; at most {budget.max_members} are accepted."
             )
         out = []
-        for index, member in enumerate(members):
-            name = PurePosixPath(member.filename.replace("\\", "/"))
-            if name.is_absolute() or ".." in name.parts or member.filename.startswith("/"):
-                raise Unprocessable(f"Zip entry {index + 1} has an unsafe path (absolute or with '..').")
-            if (member.external_attr >> 16) & 0o170000 == 0o120000:
-                raise Unprocessable(f"Zip entry {index + 1} is a symbolic link; upload the files themselves.")
-            if member.flag_bits & 0x1:
-                raise Unprocessable(f"Zip entry {index + 1} is encrypted; upload the files without a password.")
-            destination = target / f"{index:05d}.dcm"
-            with _open_entry(bundle, member, index) as source, destination.open("wb") as sink:
+        for entry_number, member in entries:
+            label = _entry_label(zip_number, entry_number)
+            destination = target / f"zip{zip_number}-entry{entry_number}.dcm"
+            with _open_entry(bundle, member, label) as source, destination.open("wb") as sink:
                 # Count real output bytes: the sizes in the zip directory can lie.
-                while chunk := _read_entry(source, index):
+                while chunk := _read_entry(source, label):
                     budget.bytes_used += len(chunk)
                     if budget.bytes_used > budget.max_bytes:
                         raise PayloadTooLarge(
@@ -109,36 +148,60 @@ def extract_zip(archive: Path, target: Path, budget: InflateBudget) -> list[Path
         return out
 
 
-def _corrupt_entry(index: int) -> Unprocessable:
-    return Unprocessable(f"Zip entry {index + 1} is corrupt; the zip file may be damaged or incompletely copied.")
+def _corrupt_entry(label: str) -> Unprocessable:
+    return Unprocessable(f"{label} is corrupt; the zip file may be damaged or incompletely copied.")
 
 
-def _open_entry(bundle: zipfile.ZipFile, member: zipfile.ZipInfo, index: int) -> IO[bytes]:
+def _open_entry(bundle: zipfile.ZipFile, member: zipfile.ZipInfo, label: str) -> IO[bytes]:
     try:
         return bundle.open(member)
     except NotImplementedError as exc:
         raise Unprocessable(
-            f"Zip entry {index + 1} uses a compression method that is not supported; use plain zip (deflate)."
+            f"{label} uses a compression method that is not supported; use plain zip (deflate)."
         ) from exc
     except CORRUPT_ENTRY_ERRORS as exc:
-        raise _corrupt_entry(index) from exc
+        raise _corrupt_entry(label) from exc
 
 
-def _read_entry(source: IO[bytes], index: int) -> bytes:
+def _read_entry(source: IO[bytes], label: str) -> bytes:
     """The entry's next MiB; b"" at its end."""
     try:
         return source.read(1 << 20)
     except CORRUPT_ENTRY_ERRORS as exc:
-        raise _corrupt_entry(index) from exc
+        raise _corrupt_entry(label) from exc
+
+
+def _source_labels(paths: list[Path]) -> list[str]:
+    """How the user can find each file: an unpacked zip entry by its entry in its zip (``extract_zip``
+    put both numbers in its name), an uploaded DICOM file by its place among the uploaded files. The
+    list keeps the upload's order with each zip's entries together, so a file's place is counted from
+    the loose files and zips before it; a zip that held no files at all is missed in that count."""
+    several_zips = any(
+        (match := UNPACKED_NAME.fullmatch(path.name)) and int(match[1]) > 1 for path in paths
+    )
+    labels, upload_number, last_zip = [], 0, None
+    for path in paths:
+        match = UNPACKED_NAME.fullmatch(path.name)
+        if match is None:
+            upload_number, last_zip = upload_number + 1, None
+            labels.append(f"File {upload_number}")
+            continue
+        zip_number, entry_number = int(match[1]), int(match[2])
+        if zip_number != last_zip:
+            upload_number, last_zip = upload_number + 1, zip_number
+        labels.append(
+            f"Entry {entry_number} of zip file {zip_number}" if several_zips else f"Zip entry {entry_number}"
+        )
+    return labels
 
 
 def _read_headers(paths: list[Path]) -> list[tuple[Path, pydicom.Dataset]]:
     headers, skipped = [], 0
-    for index, path in enumerate(paths):
+    for label, path in zip(_source_labels(paths), paths, strict=True):
         try:
             dataset = pydicom.dcmread(path)
         except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
-            raise Unprocessable(f"File {index + 1} is not a readable DICOM file ({type(exc).__name__}).") from exc
+            raise Unprocessable(f"{label} is not a readable DICOM file ({type(exc).__name__}).") from exc
         if "PixelData" not in dataset:
             skipped += 1  # DICOMDIR, presentation states, damaged files: no image to convert
             continue
@@ -170,6 +233,53 @@ def _one_series(headers: list[tuple[Path, pydicom.Dataset]]) -> str:
     if len(headers) < 8:
         raise Unprocessable(f"The series has only {len(headers)} images; a 3D brain volume needs more.")
     return uid
+
+
+def _image_types(dataset: pydicom.Dataset) -> list[str]:
+    value = dataset.get("ImageType") or []
+    return [str(value).upper()] if isinstance(value, str) else [str(part).upper() for part in value]
+
+
+def _is_screen_capture(dataset: pydicom.Dataset) -> bool:
+    """See CAPTURE_IMAGE_TYPE_WORDS for the rule."""
+    sop_class = str(dataset.get("SOPClassUID", ""))
+    if sop_class == SECONDARY_CAPTURE_CLASS or sop_class.startswith(SECONDARY_CAPTURE_CLASS + "."):
+        return True
+    return any(word in part for part in _image_types(dataset) for word in CAPTURE_IMAGE_TYPE_WORDS)
+
+
+def _refuse_identifying_pixels(datasets: list[pydicom.Dataset]) -> None:
+    """De-identification cleans the header, never the pixels: a series whose pixels may show who the
+    patient is (text drawn into the image, a recognisable face, a screen capture) is refused whole."""
+    for attribute, meaning in (
+        ("BurnedInAnnotation", "patient details drawn into the pixels"),
+        ("RecognizableVisualFeatures", "the patient can be recognised from the images"),
+    ):
+        marked = sum(str(dataset.get(attribute, "")).strip().upper() == "YES" for dataset in datasets)
+        if marked:
+            raise Unprocessable(
+                f"The series was refused and nothing was stored: {marked} of its {len(datasets)} images are "
+                f"marked {attribute} YES ({meaning}), which de-identification cannot remove."
+            )
+    captures = sum(_is_screen_capture(dataset) for dataset in datasets)
+    if captures:
+        raise Unprocessable(
+            f"The series was refused and nothing was stored: {captures} of its {len(datasets)} images are screen "
+            "or secondary captures, whose pixels can show patient details that de-identification cannot remove; "
+            "upload the original MR images."
+        )
+
+
+def _one_patient(datasets: list[pydicom.Dataset], key: bytes) -> str:
+    """The series' pseudonym. Files that name different patients were mixed up or merged somewhere, and
+    the case would be linked to one of them only."""
+    pseudonyms = {pseudonym_for(key, dataset) for dataset in datasets}
+    if len(pseudonyms) > 1:
+        raise Unprocessable(
+            f"The files of one series name different patients ({len(pseudonyms)} different patient IDs), so nothing "
+            "was stored; check that no other patient's files were mixed in."
+        )
+    return pseudonyms.pop()
 
 
 def _check_slice_spacing(datasets: list[pydicom.Dataset]) -> None:
@@ -231,12 +341,14 @@ def convert_series(paths: list[Path], work_dir: Path, key: bytes, shift_dates: b
 
     headers = _read_headers(paths)
     series_uid = _one_series(headers)
-    _check_slice_spacing([dataset for _, dataset in headers])
+    datasets = [dataset for _, dataset in headers]
+    _refuse_identifying_pixels(datasets)
+    pseudonym = _one_patient(datasets, key)
+    _check_slice_spacing(datasets)
     clean_dir = work_dir / "deidentified"
     clean_dir.mkdir()
     deidentifier = Deidentifier(key, shift_dates=shift_dates)
     first = headers[0][1]
-    pseudonym = patient_pseudonym(key, str(first.get("PatientID", "")), str(first.get("IssuerOfPatientID", "")))
     meta = _metadata(first, key, pseudonym, shift_dates)
     for index, (_path, dataset) in enumerate(headers):
         deidentifier.deidentify(dataset)

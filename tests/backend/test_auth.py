@@ -67,3 +67,31 @@ def test_idle_session_expires(clinician: ApiClient, db) -> None:
     response = clinician.get("/api/me")
     assert response.status_code == 401
     assert "session has ended" in response.json()["detail"]
+
+
+def test_session_cookies_last_only_as_long_as_the_browser(anon: ApiClient, users) -> None:
+    # No Max-Age or Expires: on a shared workstation, closing the browser signs the user out.
+    response = anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD})
+    for cookie in response.headers.get_list("set-cookie"):
+        assert "max-age" not in cookie.lower() and "expires" not in cookie.lower(), cookie
+
+
+def test_a_session_ends_after_its_lifetime_however_busy(clinician: ApiClient, db) -> None:
+    from neurotriage.config import get_settings
+
+    record = db.scalars(select(BrowserSession)).one()
+    record.created_at = record.created_at - timedelta(hours=get_settings().session_max_hours, minutes=1)
+    db.commit()  # last_seen_at stays recent: the idle limit alone would let it live
+    response = clinician.get("/api/me")
+    assert response.status_code == 401
+    assert "session has ended" in response.json()["detail"]
+    assert db.scalars(select(BrowserSession)).one().ended_at is not None
+
+
+def test_a_password_typed_as_the_username_stays_out_of_the_audit_trail(anon: ApiClient, users, db) -> None:
+    for _ in range(6):  # five checked and failed, then refused by the throttle
+        anon.post("/api/auth/login", json={"username": "MySecretPassw0rd!", "password": "clin"})
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action.startswith("login."))).all()
+    assert [event.action for event in events] == ["login.failed"] * 5 + ["login.throttled"]
+    assert all(event.detail == {"username_attempted": "unknown user"} for event in events)
+    assert "MySecretPassw0rd" not in str([(event.detail, event.client_ip) for event in events])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from neurotriage.audit.models import AuditEvent
 from sqlalchemy import select
 
@@ -98,3 +99,52 @@ def test_admin_lists_and_revokes_another_users_token(clinician: ApiClient, admin
     machine = ApiClient(app, headers={"Authorization": f"Bearer {created['token']}"})
     assert machine.get("/api/me").status_code == 401
     assert clinician.delete(f"/api/me/tokens/{created['id'] + 1000}").status_code == 404
+
+
+def _token_client(client: ApiClient, app) -> ApiClient:  # type: ignore[no-untyped-def]
+    """A machine client with a fresh API token of the user signed in to ``client``."""
+    token = client.post("/api/me/tokens", json={"name": "script"}).json()["token"]
+    machine = ApiClient(app, headers={"Authorization": f"Bearer {token}"})
+    assert machine.get("/api/me").status_code == 200
+    return machine
+
+
+def test_password_reset_revokes_the_users_api_tokens(admin: ApiClient, clinician: ApiClient, users, app, db) -> None:  # type: ignore[no-untyped-def]
+    machine = _token_client(clinician, app)
+    assert admin.post(f"/api/users/{users['clinician']}/password", json={"new_password": "brand new secret"}).status_code == 204
+    assert machine.get("/api/me").status_code == 401
+    assert all(t["revoked_at"] for t in admin.get(f"/api/users/{users['clinician']}/tokens").json())
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "user.password_reset")).one()
+    assert event.detail == {"user_id": users["clinician"], "tokens_revoked": 1}
+
+
+def test_own_password_change_revokes_own_api_tokens(clinician: ApiClient, app) -> None:  # type: ignore[no-untyped-def]
+    machine = _token_client(clinician, app)
+    ok = clinician.post("/api/me/password", json={"current_password": PASSWORD, "new_password": "another long one"})
+    assert ok.status_code == 204
+    assert machine.get("/api/me").status_code == 401
+
+
+def test_admin_cannot_reset_their_own_password_without_the_current_one(admin: ApiClient, users, app) -> None:  # type: ignore[no-untyped-def]
+    response = admin.post(f"/api/users/{users['admin']}/password", json={"new_password": "attacker chosen pw 1"})
+    assert response.status_code == 422
+    assert "/api/me/password" in response.json()["detail"] and "current password" in response.json()["detail"]
+    assert admin.get("/api/me").status_code == 200  # nothing changed: the session lives, the old password works
+    ApiClient(app).login("adm")
+
+
+def test_the_last_enabled_admin_cannot_be_disabled_or_demoted(users, db) -> None:  # type: ignore[no-untyped-def]
+    # Through the API an admin acting alone always leaves themselves; this is what a concurrent change or a
+    # stale actor would meet (test_admin_safety.py races real requests).
+    from neurotriage.core.errors import Unprocessable
+    from neurotriage.users.models import User
+    from neurotriage.users.service import update_user
+
+    stale_actor = db.get(User, users["coordinator"])
+    for change in ({"disabled": True}, {"roles": ["clinician"]}):
+        with pytest.raises(Unprocessable, match="would leave no enabled admin; make another user an admin first"):
+            update_user(db, stale_actor, users["admin"], **change)
+    other = db.get(User, users["clinician"])
+    other.roles = ["admin", "clinician"]
+    db.commit()
+    assert update_user(db, stale_actor, users["admin"], disabled=True).disabled is True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -53,7 +54,10 @@ def current_principal(request: Request, session: DbSession, settings: AppSetting
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise _unauthorized("Not signed in.")
-    record = resolve_session(session, token, settings.session_idle_minutes)
+    record = resolve_session(
+        session, token, idle=timedelta(minutes=settings.session_idle_minutes),
+        lifetime=timedelta(hours=settings.session_max_hours),
+    )
     if record is None:
         # Persist the expiry mark even though the request fails.
         session.commit()

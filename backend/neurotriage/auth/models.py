@@ -41,3 +41,18 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginAttempt(Base):
+    """A sign-in attempt, written (and committed) before its password is checked, so that concurrent guesses
+    count against the throttle. It stays while it counts as a failure: an attempt that succeeds, or that the
+    throttle refuses without checking a password, removes its row; the rest are pruned after the window.
+    The audit trail, which is append-only, keeps the account of what happened."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # A keyed hash of the name typed, never the name itself: people type their password into the name field.
+    account_key: Mapped[str] = mapped_column(String(64), index=True)
+    client_ip: Mapped[str | None] = mapped_column(String(64), default=None, index=True)

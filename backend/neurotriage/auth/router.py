@@ -25,19 +25,15 @@ from neurotriage.auth.schemas import (
     PasswordChange,
     token_out,
 )
-from neurotriage.auth.service import (
-    create_api_token,
-    end_all_sessions,
-    end_session,
-    list_tokens,
-    recent_login_failures,
-    revoke_api_token,
-    start_session,
-)
+from neurotriage.auth.service import create_api_token, end_session, list_tokens, revoke_api_token, start_session
+from neurotriage.auth.throttle import account_key, count_attempts, forget_attempt, is_throttled, record_attempt
 from neurotriage.core.openapi import errors
-from neurotriage.users.service import authenticate, change_own_password
+from neurotriage.users.service import change_own_password, find_user, verify_login
 
 router = APIRouter(tags=["auth"])
+
+# What the audit trail names for a sign-in with a name that is no user's: the text typed may be a password.
+UNKNOWN_USER = "unknown user"
 
 
 def _me(user) -> Me:  # type: ignore[no-untyped-def]
@@ -46,34 +42,35 @@ def _me(user) -> Me:  # type: ignore[no-untyped-def]
 
 @router.post("/auth/login", response_model=Me, responses=errors(401, 422, 429))
 def login(body: LoginRequest, request: Request, response: Response, session: DbSession, settings: AppSettings) -> Me:
-    window = timedelta(minutes=settings.login_failure_window_minutes)
-    by_account, by_address = recent_login_failures(
-        session, username=body.username[:64], client_ip=client_ip(request), window=window
-    )
-    if by_account >= settings.login_failures_per_account or by_address >= settings.login_failures_per_address:
-        record(session, "login.throttled", client_ip=client_ip(request), username_attempted=body.username[:64])
+    window, ip = timedelta(minutes=settings.login_failure_window_minutes), client_ip(request)
+    user = find_user(session, body.username)
+    named = user.username if user is not None else UNKNOWN_USER
+    attempt = record_attempt(session, key=account_key(settings, body.username), client_ip=ip, window=window)
+    # Committed before counting, and before the slow password check: concurrent attempts then see each other.
+    session.commit()
+    if is_throttled(count_attempts(session, attempt, window), settings):
+        forget_attempt(session, attempt)
+        record(session, "login.throttled", client_ip=ip, username_attempted=named)
         session.commit()
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             detail=f"Too many failed sign-ins; try again in {settings.login_failure_window_minutes} minutes.",
             headers={"Retry-After": str(int(window.total_seconds()))},
         )
-    user = authenticate(session, body.username, body.password)
-    if user is None:
-        record(session, "login.failed", client_ip=client_ip(request), username_attempted=body.username[:64])
+    # An unknown name (user None) is checked against a dummy hash: the time taken must not tell it is unknown.
+    if not verify_login(user, body.password) or user is None:
+        record(session, "login.failed", client_ip=ip, username_attempted=named)
         session.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Wrong username or password.")
+    forget_attempt(session, attempt)  # only failures count towards the limit
     new = start_session(session, user)
-    record(session, "login.succeeded", actor_id=user.id, client_ip=client_ip(request))
+    record(session, "login.succeeded", actor_id=user.id, client_ip=ip)
     session.commit()
-    max_age = settings.session_idle_minutes * 60 * 24
-    response.set_cookie(
-        SESSION_COOKIE, new.token, httponly=True, samesite="lax", secure=settings.cookie_secure, max_age=max_age
-    )
+    # No max_age: browser-session cookies, gone when the browser closes (shared workstations); the server
+    # still ends the session after the idle limit or its lifetime.
+    response.set_cookie(SESSION_COOKIE, new.token, httponly=True, samesite="lax", secure=settings.cookie_secure)
     # Readable by the page's script, which echoes it in the X-CSRF-Token header.
-    response.set_cookie(
-        CSRF_COOKIE, new.csrf_token, httponly=False, samesite="lax", secure=settings.cookie_secure, max_age=max_age
-    )
+    response.set_cookie(CSRF_COOKIE, new.csrf_token, httponly=False, samesite="lax", secure=settings.cookie_secure)
     return _me(user)
 
 
@@ -96,10 +93,12 @@ def me(user: CurrentUser) -> Me:
 
 @router.post("/me/password", status_code=204, responses=errors(401, 403, 422))
 def change_password(body: PasswordChange, request: Request, session: DbSession, user: CurrentUser) -> Response:
-    """Change one's own password; every session of the user ends, this one included."""
-    change_own_password(session, user, body.current_password, body.new_password)
-    end_all_sessions(session, user.id)
-    record(session, "user.password_changed", actor_id=user.id, client_ip=client_ip(request), user_id=user.id)
+    """Change one's own password; every session of the user ends, this one included, and every API token is revoked."""
+    revoked = change_own_password(session, user, body.current_password, body.new_password)
+    record(
+        session, "user.password_changed", actor_id=user.id, client_ip=client_ip(request), user_id=user.id,
+        tokens_revoked=revoked.tokens,
+    )
     session.commit()
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)

@@ -1,4 +1,4 @@
-"""Browser sessions: created at login, looked up per request, ended at logout or after idle time."""
+"""Browser sessions and API tokens: created, looked up per request, ended or revoked."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from neurotriage.audit.models import AuditEvent
 from neurotriage.auth.models import ApiToken, BrowserSession
 from neurotriage.core.errors import NotFound
 from neurotriage.db import utcnow
@@ -42,13 +41,14 @@ def start_session(session: Session, user: User) -> NewSession:
     return NewSession(token=token, csrf_token=csrf_token, record=record)
 
 
-def resolve_session(session: Session, token: str, idle_minutes: int) -> BrowserSession | None:
-    """The live session for a cookie token, or None if unknown, ended, idle too long or user disabled."""
+def resolve_session(session: Session, token: str, idle: timedelta, lifetime: timedelta) -> BrowserSession | None:
+    """The live session for a cookie token, or None if unknown, ended, idle too long, older than its
+    lifetime (however busy) or its user is disabled."""
     record = session.scalar(select(BrowserSession).where(BrowserSession.token_sha256 == _sha256(token)))
     if record is None or record.ended_at is not None or record.user.disabled:
         return None
     now = utcnow()
-    if now - record.last_seen_at > timedelta(minutes=idle_minutes):
+    if now - record.last_seen_at > idle or now - record.created_at > lifetime:
         record.ended_at = now
         return None
     if now - record.last_seen_at > _TOUCH_INTERVAL:
@@ -69,6 +69,27 @@ def end_all_sessions(session: Session, user_id: int) -> int:
     for record in records:
         record.ended_at = now
     return len(records)
+
+
+def revoke_all_tokens(session: Session, user_id: int) -> int:
+    """Revoke every live API token of a user. Returns how many."""
+    now = utcnow()
+    tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))).all()
+    for token in tokens:
+        token.revoked_at = now
+    return len(tokens)
+
+
+@dataclass(frozen=True)
+class Revoked:
+    sessions: int
+    tokens: int
+
+
+def revoke_credentials(session: Session, user_id: int) -> Revoked:
+    """End every session and revoke every API token of a user whose password changed: a reset is the answer to
+    a compromised account, and a token minted by whoever held it must not outlive it."""
+    return Revoked(sessions=end_all_sessions(session, user_id), tokens=revoke_all_tokens(session, user_id))
 
 
 def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
@@ -105,14 +126,3 @@ def revoke_api_token(session: Session, token_id: int, owner_id: int | None) -> A
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     return token
-
-
-def recent_login_failures(session: Session, *, username: str, client_ip: str | None, window: timedelta) -> tuple[int, int]:
-    """Failed logins in the window (for this account, from this address), counted from the audit trail."""
-    since = utcnow() - window
-    failed = select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "login.failed", AuditEvent.at >= since
-    )
-    by_account = session.scalar(failed.where(AuditEvent.detail["username_attempted"].as_string() == username)) or 0
-    by_address = session.scalar(failed.where(AuditEvent.client_ip == client_ip)) if client_ip else 0
-    return int(by_account), int(by_address or 0)

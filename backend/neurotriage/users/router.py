@@ -9,18 +9,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from neurotriage.audit.service import record
 from neurotriage.auth.deps import DbSession, client_ip, require_roles
 from neurotriage.auth.schemas import ApiTokenOut, token_out
-from neurotriage.auth.service import end_all_sessions, list_tokens, revoke_api_token
-from neurotriage.core.errors import Unprocessable
+from neurotriage.auth.service import list_tokens, revoke_api_token
 from neurotriage.core.openapi import errors
 from neurotriage.users.models import Role, User
 from neurotriage.users.schemas import PasswordReset, UserCreate, UserOut, UserUpdate
-from neurotriage.users.service import (
-    create_user,
-    get_user,
-    list_users,
-    set_password,
-    set_roles,
-)
+from neurotriage.users.service import create_user, get_user, list_users, reset_user_password, update_user
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -48,29 +41,25 @@ def post_user(body: UserCreate, request: Request, session: DbSession, admin: Adm
 
 @router.patch("/{user_id}", response_model=UserOut, responses=errors(401, 403, 404, 422))
 def patch_user(user_id: int, body: UserUpdate, request: Request, session: DbSession, admin: Admin) -> UserOut:
-    user = get_user(session, user_id)
-    ip = client_ip(request)
-    if user.id == admin.id and (body.disabled or (body.roles is not None and "admin" not in body.roles)):
-        raise Unprocessable("You cannot disable yourself or remove your own admin role.")
-    if body.roles is not None:
-        before, after = set_roles(user, body.roles)
-        if before != after:
-            record(session, "user.roles_changed", actor_id=admin.id, client_ip=ip, user_id=user.id, before=before, after=after)
-    if body.disabled is not None and body.disabled != user.disabled:
-        user.disabled = body.disabled
-        if user.disabled:
-            end_all_sessions(session, user.id)
-        record(session, "user.disabled" if user.disabled else "user.enabled", actor_id=admin.id, client_ip=ip, user_id=user.id)
+    changes = update_user(session, admin, user_id, roles=body.roles, disabled=body.disabled)
+    user, ip = changes.user, client_ip(request)
+    if changes.roles is not None:
+        before, after = changes.roles
+        record(session, "user.roles_changed", actor_id=admin.id, client_ip=ip, user_id=user.id, before=before, after=after)
+    if changes.disabled is not None:
+        action = "user.disabled" if changes.disabled else "user.enabled"
+        record(session, action, actor_id=admin.id, client_ip=ip, user_id=user.id)
     session.commit()
     return user_out(user)
 
 
 @router.post("/{user_id}/password", status_code=204, responses=errors(401, 403, 404, 422))
 def reset_password(user_id: int, body: PasswordReset, request: Request, session: DbSession, admin: Admin) -> Response:
-    user = get_user(session, user_id)
-    set_password(user, body.new_password)
-    end_all_sessions(session, user.id)
-    record(session, "user.password_reset", actor_id=admin.id, client_ip=client_ip(request), user_id=user.id)
+    user, revoked = reset_user_password(session, admin, user_id, body.new_password)
+    record(
+        session, "user.password_reset", actor_id=admin.id, client_ip=client_ip(request), user_id=user.id,
+        tokens_revoked=revoked.tokens,
+    )
     session.commit()
     return Response(status_code=204)
 

@@ -1,14 +1,16 @@
-"""Creating users and checking passwords (argon2id via pwdlib)."""
+"""Creating and administering users, checking passwords (argon2id via pwdlib)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import select
+from sqlalchemy import String, cast, select, update
 from sqlalchemy.orm import Session
 
+from neurotriage.auth.service import Revoked, end_all_sessions, revoke_credentials
 from neurotriage.core.errors import Conflict, NotFound, Unprocessable
 from neurotriage.users.models import Role, User
 
@@ -40,21 +42,38 @@ def create_user(session: Session, username: str, password: str, roles: Iterable[
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The user if the name and password match an enabled account, else None."""
-    user = session.scalar(select(User).where(User.username == username))
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def verify_login(user: User | None, password: str) -> bool:
+    """Whether the password is the user's and the account is enabled; as slow for an unknown name
+    (``user`` None) or a disabled account as for a real one, so the time taken tells nothing."""
     if user is None:
         password_hasher.verify(password, _DUMMY_HASH)
-        return None
-    if not password_hasher.verify(password, user.password_hash) or user.disabled:
-        return None
-    return user
+        return False
+    return password_hasher.verify(password, user.password_hash) and not user.disabled
 
 
-def change_own_password(session: Session, user: User, current: str, new: str) -> None:
+def change_own_password(session: Session, user: User, current: str, new: str) -> Revoked:
+    """Set a new password given the current one; every session and API token of the user ends."""
     if not password_hasher.verify(current, user.password_hash):
         raise Unprocessable("The current password is wrong.")
     set_password(user, new)
+    return revoke_credentials(session, user.id)
+
+
+def reset_user_password(session: Session, admin: User, user_id: int, new: str) -> tuple[User, Revoked]:
+    """An admin sets another user's password; every session and API token of that user ends."""
+    user = get_user(session, user_id)
+    if user.id == admin.id:
+        # Otherwise a stolen admin session could take over the account without knowing its password.
+        raise Unprocessable(
+            "You cannot reset your own password here; change it on your Account page (POST /api/me/password), "
+            "which asks for your current password."
+        )
+    set_password(user, new)
+    return user, revoke_credentials(session, user.id)
 
 
 def set_password(user: User, new: str) -> None:
@@ -73,11 +92,76 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
+def _role_values(roles: Iterable[str]) -> list[str]:
+    values = sorted({Role(role).value for role in roles})
+    if not values:
+        raise Unprocessable("A user needs at least one role.")
+    return values
+
+
 def set_roles(user: User, roles: Iterable[str]) -> tuple[list[str], list[str]]:
     """Replace a user's roles; returns (before, after)."""
-    after = sorted({Role(role).value for role in roles})
-    if not after:
-        raise Unprocessable("A user needs at least one role.")
+    after = _role_values(roles)
     before = list(user.roles)
     user.roles = after
     return before, after
+
+
+@dataclass
+class UserChanges:
+    user: User
+    roles: tuple[list[str], list[str]] | None = None  # (before, after), when they changed
+    disabled: bool | None = None  # the new state, when it changed
+
+
+def update_user(
+    session: Session, admin: User, user_id: int, *, roles: list[str] | None = None, disabled: bool | None = None
+) -> UserChanges:
+    """Change a user's roles and/or disabled state, never leaving the service without an enabled admin.
+    Disabling a user ends their browser sessions (their API tokens stop working while disabled)."""
+    user = get_user(session, user_id)
+    new_roles = _role_values(roles) if roles is not None else None
+    removes_admin = disabled is True or (new_roles is not None and Role.admin.value not in new_roles)
+    if user.id == admin.id and removes_admin:
+        raise Unprocessable("You cannot disable yourself or remove your own admin role.")
+    if removes_admin and _enabled_admin_ids(session, lock_from=user) == {user.id}:
+        action = "Disabling" if disabled else "Removing the admin role of"
+        raise Unprocessable(
+            f"{action} {user.username} would leave no enabled admin; make another user an admin first."
+        )
+    changes = UserChanges(user=user)
+    if new_roles is not None:
+        before, after = set_roles(user, new_roles)
+        if before != after:
+            changes.roles = (before, after)
+    if disabled is not None and disabled != user.disabled:
+        user.disabled = disabled
+        if disabled:
+            end_all_sessions(session, user.id)
+        changes.disabled = disabled
+    return changes
+
+
+def _enabled_admin_ids(session: Session, lock_from: User) -> set[int]:
+    """The enabled admins' ids, their rows locked until the transaction ends, so that two admins demoting or
+    disabling each other at the same moment are serialised: the second sees the first one's change.
+
+    PostgreSQL: FOR NO KEY UPDATE, in id order (no deadlock), which waits for a concurrent change to these rows
+    and then re-reads them; unlike FOR UPDATE it does not block the inserts that merely reference a user (audit
+    rows, sessions). SQLite has no row locks and pysqlite starts a transaction only at the first write, so a
+    no-op write to the target's row first takes SQLite's single writer lock, making the read below current.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(User).where(User.id == lock_from.id).values(disabled=User.disabled),
+            execution_options={"synchronize_session": False},
+        )
+    # Roles are a JSON list; the LIKE only narrows which rows are locked, has_role decides.
+    candidates = session.scalars(
+        select(User)
+        .where(User.disabled.is_(False), cast(User.roles, String).like(f'%"{Role.admin.value}"%'))
+        .order_by(User.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    return {user.id for user in candidates if user.has_role(Role.admin) and not user.disabled}

@@ -1,0 +1,73 @@
+"""The login throttle: a limited number of password checks per account and per client address in a window.
+
+Counting the failures after the fact let concurrent guesses through: each request read the count before the
+slow password check, so thirty guesses sent together all saw fewer than five failures. Instead every attempt
+first writes a ``LoginAttempt`` row; the caller commits it and only then counts. Under PostgreSQL's read
+committed isolation (and SQLite's single writer) the k-th attempt to commit sees at least k rows, so no more
+than the limit of attempts go on to a password check, however many arrive together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from neurotriage.auth.models import LoginAttempt
+from neurotriage.config import Settings, pseudonym_key
+from neurotriage.db import utcnow
+
+
+def account_key(settings: Settings, username: str) -> str:
+    """A keyed hash of the name typed, which may be a password typed into the wrong field.
+
+    Unknown names are throttled like real ones (otherwise the throttle would tell which names exist), so
+    something must stand for them; a keyed hash cannot be read back or guessed from a list of passwords. The
+    key is derived from the pseudonym key, the one secret every deployment already has, with its own label so
+    that neither value says anything about the other."""
+    secret = hmac.new(pseudonym_key(settings), b"neurotriage login throttle", hashlib.sha256).digest()
+    return hmac.new(secret, username.encode(), hashlib.sha256).hexdigest()
+
+
+def record_attempt(session: Session, *, key: str, client_ip: str | None, window: timedelta) -> LoginAttempt:
+    """Add this attempt (the caller commits it before counting) and prune attempts older than the window."""
+    stale = select(LoginAttempt.id).where(LoginAttempt.at < utcnow() - window)
+    # SKIP LOCKED: concurrent logins would otherwise wait on, or deadlock over, the same old rows. (SQLite has
+    # no row locks and renders nothing here; it runs one writer at a time.)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(stale.with_for_update(skip_locked=True))))
+    attempt = LoginAttempt(account_key=key, client_ip=client_ip)
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+@dataclass(frozen=True)
+class AttemptCounts:
+    by_account: int
+    by_address: int
+
+
+def count_attempts(session: Session, attempt: LoginAttempt, window: timedelta) -> AttemptCounts:
+    """The attempts in the window for this account and from this address, this one included."""
+    recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= utcnow() - window)
+    by_account = session.scalar(recent.where(LoginAttempt.account_key == attempt.account_key)) or 0
+    by_address = session.scalar(recent.where(LoginAttempt.client_ip == attempt.client_ip)) if attempt.client_ip else 0
+    return AttemptCounts(by_account=int(by_account), by_address=int(by_address or 0))
+
+
+def is_throttled(counts: AttemptCounts, settings: Settings) -> bool:
+    # Strictly more: the count includes this attempt, so the limit itself is still allowed a check.
+    return (
+        counts.by_account > settings.login_failures_per_account
+        or counts.by_address > settings.login_failures_per_address
+    )
+
+
+def forget_attempt(session: Session, attempt: LoginAttempt) -> None:
+    """Drop an attempt that is not a failed password check: it succeeded, or it was refused unchecked (else
+    an attacker who keeps trying would keep the account locked for ever)."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt.id))

@@ -1,10 +1,13 @@
 """Reading, validating and writing NIfTI volumes.
 
 Validation turns every unusable upload into an InputError with one sentence: not NIfTI,
-2D or 4D, absurd voxel size, non-finite values, empty brain, not skull-stripped.
+damaged (truncated, or a gzip whose checksum fails), not a greyscale volume, 2D or 4D, too many voxels,
+absurd voxel size, non-finite values, already intensity-normalised, empty brain, not skull-stripped.
 """
 from __future__ import annotations
 
+import gzip
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,14 @@ from .errors import InputError
 MIN_SPACING_MM, MAX_SPACING_MM = 0.2, 7.0
 MIN_BRAIN_ML, MAX_BRAIN_ML = 300.0, 2600.0
 MAX_BACKGROUND_FRACTION = 0.25  # non-zero fraction of the volume's outer faces
+# 128 million voxels: a 0.5 mm whole-head grid fits; reading one takes some 2 GB in float32, and every step
+# after it more, so larger grids are refused before their data is read rather than killed for memory.
+MAX_VOXELS = 128_000_000
+# A skull-stripped magnitude scan is >= 0; interpolation may ring a little below zero at the brain's edge.
+# Far more than this below zero means intensities normalised to zero mean (e.g. z-scored), whose negative
+# half would drop out of the brain mask and never be screened.
+MAX_NEGATIVE_FRACTION = 0.1
+_DAMAGED = "is damaged (truncated, or its compressed data is corrupt); export or copy it again"
 
 
 @dataclass
@@ -45,7 +56,20 @@ def load_nifti(path: str | Path) -> nib.Nifti1Image:
         raise InputError(f"{path.name} is not a readable NIfTI file (.nii or .nii.gz).") from None
     if not isinstance(img, (nib.Nifti1Image, nib.Nifti2Image)):
         raise InputError(f"{path.name} is not a NIfTI file (.nii or .nii.gz).")
+    if path.name.lower().endswith(".gz"):
+        _check_gzip(path)
     return img
+
+
+def _check_gzip(path: Path) -> None:
+    """Read the whole gzip stream once: nibabel stops at the bytes it needs and never checks the trailer's
+    CRC, so a corrupt middle would otherwise be analysed as if it were anatomy."""
+    try:
+        with gzip.open(path, "rb") as stream:
+            while stream.read(1 << 24):
+                pass
+    except (OSError, EOFError, zlib.error):
+        raise InputError(f"{path.name} {_DAMAGED}.") from None
 
 
 # Parts of the foreground kept besides the largest: at least this fraction of its size. Leftovers of
@@ -107,11 +131,29 @@ def validate(img: nib.Nifti1Image, name: str = "scan") -> Scan:
         raise InputError(
             f"{name} has an implausible voxel size of {' x '.join(f'{s:g}' for s in spacing)} mm "
             f"(expected {MIN_SPACING_MM} to {MAX_SPACING_MM} mm).")
-    data = np.asarray(img.dataobj, dtype=np.float32).reshape(shape[:3])
+    voxels = int(np.prod(shape[:3]))
+    if voxels > MAX_VOXELS:
+        raise InputError(f"{name} has {voxels / 1e6:.0f} million voxels, more than the {MAX_VOXELS / 1e6:.0f} "
+                         "million this engine reads; resample it to a coarser grid (1 mm is plenty).")
+    stored = img.get_data_dtype()
+    if stored.fields is not None or stored.kind == "c":
+        kind = "complex" if stored.kind == "c" else "colour (RGB)"
+        raise InputError(f"{name} holds {kind} values; a greyscale (magnitude) MR volume is needed.")
+    try:
+        data = np.asarray(img.dataobj, dtype=np.float32).reshape(shape[:3])
+    except (OSError, EOFError, ValueError, zlib.error):
+        raise InputError(f"{name} {_DAMAGED}.") from None
     if not np.all(np.isfinite(data)):
         raise InputError(f"{name} contains NaN or infinite values.")
     if float(data.max()) <= 0 or float(data.max()) == float(data.min()):
         raise InputError(f"{name} is empty: it contains no brain (no positive voxels).")
+    # Before the brain mask, which a normalised scan's negative half would fragment ("too little brain"); only
+    # where the background is empty, since a scan that is not skull-stripped is told so below instead.
+    negative = float(np.count_nonzero(data < 0)) / max(np.count_nonzero(data), 1)
+    if negative > MAX_NEGATIVE_FRACTION and _border_fraction(data) <= MAX_BACKGROUND_FRACTION:
+        raise InputError(
+            f"{name} has {100 * negative:.0f} % of its non-zero voxels below zero: it looks intensity-normalised "
+            "(e.g. z-scored); upload the scan as acquired, before normalisation.")
     fg = foreground_mask(data)
     brain_ml = float(fg.sum()) * float(np.prod(spacing)) / 1000.0
     if brain_ml < MIN_BRAIN_ML:

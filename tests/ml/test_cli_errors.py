@@ -34,7 +34,28 @@ def _bad_inputs(tmp_path):
     centre = (np.array(inside.shape) / 2).reshape(3, 1, 1, 1)
     shell = np.sum(((grid - centre) / (np.array([38, 46, 38]).reshape(3, 1, 1, 1))) ** 2, axis=0) <= 1
     head = np.where(shell & ~inside, 60.0, head) + rng.random(inside.shape) * 5  # skull + noisy air
+    textured = np.where(inside, 100.0 + 20.0 * rng.random(inside.shape), 0.0)
+    scan = nib.Nifti1Image(textured.astype(np.int16), affine)
+    intact = tmp_path / "intact.nii.gz"
+    nib.save(scan, str(intact))
+    compressed = intact.read_bytes()
+    damaged = bytearray(compressed)
+    for offset in range(len(damaged) // 2, len(damaged) // 2 + 64):
+        damaged[offset] ^= 0xFF
+    (tmp_path / "damaged.nii.gz").write_bytes(bytes(damaged))
+    (tmp_path / "truncated.nii.gz").write_bytes(compressed[: len(compressed) // 2])
+    nib.save(scan, str(tmp_path / "whole.nii"))
+    (tmp_path / "truncated.nii").write_bytes((tmp_path / "whole.nii").read_bytes()[:200_000])
+    rgb = np.zeros(inside.shape, dtype=[("R", "u1"), ("G", "u1"), ("B", "u1")])
+    rgb["R"] = rgb["G"] = rgb["B"] = inside * 100
+    nib.save(nib.Nifti1Image(rgb, affine), str(tmp_path / "colour.nii.gz"))
+    zscored = np.where(inside, (textured - textured[inside].mean()) / textured[inside].std(), 0.0)
     return {
+        "damaged gzip": (tmp_path / "damaged.nii.gz", "damaged"),
+        "truncated gzip": (tmp_path / "truncated.nii.gz", "damaged"),
+        "truncated nii": (tmp_path / "truncated.nii", "damaged"),
+        "colour": (tmp_path / "colour.nii.gz", "greyscale"),
+        "z-scored": (_write(tmp_path, "zscored.nii.gz", zscored, affine), "intensity-normalised"),
         "not NIfTI": (text, "NIfTI"),
         "missing": (tmp_path / "missing.nii.gz", "not found"),
         "2D": (_write(tmp_path, "slice.nii.gz", np.ones((64, 64))), "2D"),
@@ -49,7 +70,8 @@ COMMANDS = {"infer": ["--profile", "tiny", "--device", "cpu", "--allow-untrained
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
-@pytest.mark.parametrize("case", ["not NIfTI", "missing", "2D", "4D", "empty", "voxel size", "skull"])
+@pytest.mark.parametrize("case", ["not NIfTI", "missing", "2D", "4D", "empty", "voxel size", "skull", "damaged gzip",
+                                  "truncated gzip", "truncated nii", "colour", "z-scored"])
 def test_bad_input_one_line(tmp_path, capsys, case, command):
     path, expected = _bad_inputs(tmp_path)[case]
     code = main([command, str(path), "--out", str(tmp_path / "out"), *COMMANDS[command]])

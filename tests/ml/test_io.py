@@ -47,3 +47,20 @@ def test_oblique_grid_at_the_largest_accepted_voxel_size_is_accepted():
     assert np.linalg.norm(affine[:3, 2]) > 7.0
     scan = validate(nib.Nifti1Image(np.asarray(case.image.dataobj), affine))
     assert scan.spacing_mm.max() == pytest.approx(7.0)
+
+
+def test_a_grid_over_the_voxel_limit_is_refused_before_its_data_is_read(monkeypatch):
+    """The limit is checked on the header's shape: a huge grid must not be read into memory to be refused."""
+    import itermask3d.io as io
+    from itermask3d.errors import InputError
+
+    data, affine = _scan()
+    monkeypatch.setattr(io, "MAX_VOXELS", data.size - 1)
+
+    class Unreadable(nib.Nifti1Image):
+        @property
+        def dataobj(self):  # type: ignore[override]
+            raise AssertionError("the data was read")
+
+    with pytest.raises(InputError, match="million voxels"):
+        validate(Unreadable(data, affine))

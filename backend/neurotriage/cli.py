@@ -22,10 +22,22 @@ def migrate_entry(_args: argparse.Namespace) -> int:
     return 0
 
 
+def server_options(host: str, port: int, forwarded_allow_ips: str) -> dict[str, object]:
+    """uvicorn's settings for the API: the client's address from the trusted proxies' X-Forwarded-For (login
+    limits and the audit trail count people, not the proxy), and an access log without query strings."""
+    from neurotriage.core.access_log import server_log_config
+
+    return {
+        "factory": True, "host": host, "port": port, "log_level": "info", "log_config": server_log_config(),
+        "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips,
+    }
+
+
 def serve_entry(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("neurotriage.main:create_app", factory=True, host=args.host, port=args.port, log_level="info")
+    options = server_options(args.host, args.port, get_settings().forwarded_allow_ips)
+    uvicorn.run("neurotriage.main:create_app", **options)  # type: ignore[arg-type]
     return 0
 
 

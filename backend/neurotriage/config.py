@@ -59,12 +59,18 @@ class Settings(BaseSettings):
 
     # Browser sessions end after this much inactivity.
     session_idle_minutes: int = 60
+    # ... and this long after sign-in however busy they are, so a session left open on a shared workstation ends.
+    session_max_hours: int = 12
     # Failed logins allowed per account and per client address within the window, before 429.
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
     login_failure_window_minutes: int = 15
     # Cookies are marked Secure when the service sits behind HTTPS (compose stack).
     cookie_secure: bool = False
+    # Addresses of the reverse proxies whose X-Forwarded-For names the client (uvicorn's forwarded_allow_ips).
+    # Behind the compose stack's nginx it must include nginx, or every user shares nginx's address: one
+    # address's failed-login limit would then lock everyone out, and the audit trail would name the proxy.
+    forwarded_allow_ips: str = "127.0.0.1"
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, description="Per request, enforced while streaming.")
 
     # A reviewer's claim on a case lapses after this long without renewal.

@@ -24,6 +24,13 @@ from neurotriage.users.router import router as users_router
 
 log = logging.getLogger(__name__)
 
+# Everything the app serves under /api, besides the JSON 404 for unknown paths (tests/backend/test_roles.py
+# checks each route's roles from this list, hidden routes included).
+API_ROUTERS = (
+    health_router, auth_router, users_router, cases_router, jobs_router, reviews_router, audit_router,
+    reports_router, api_docs_router,
+)
+
 
 def create_app() -> FastAPI:
     settings = get_settings()
@@ -35,10 +42,15 @@ def create_app() -> FastAPI:
     def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
-    for router in (
-        health_router, auth_router, users_router, cases_router, jobs_router, reviews_router, audit_router,
-        reports_router, api_docs_router,
-    ):
+    @app.exception_handler(Exception)
+    def _unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:
+        # The app reads ``detail`` from every error; the traceback still goes to the server log (Starlette re-raises).
+        return JSONResponse(
+            {"detail": "An unexpected error stopped the request. Tell an administrator: the server log has the cause."},
+            status_code=500,
+        )
+
+    for router in API_ROUTERS:
         app.include_router(router, prefix="/api")
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

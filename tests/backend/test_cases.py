@@ -172,3 +172,20 @@ def test_missing_case_and_missing_result_file_are_404(clinician: ApiClient, tmp_
     case_id = _upload(clinician, write_nifti(tmp_path / "s.nii.gz")).json()["id"]
     response = clinician.get(f"/api/cases/{case_id}/files/anomaly_map")
     assert response.status_code == 404 and "not available yet" in response.json()["detail"]
+
+
+def test_colour_or_complex_volumes_and_oversized_grids_are_422_and_leave_nothing(
+    clinician: ApiClient, db, storage_dir, tmp_path: Path, monkeypatch
+) -> None:
+    rgb = np.zeros((16, 16, 16), dtype=[("R", "u1"), ("G", "u1"), ("B", "u1")])
+    rgb["R"] = 100
+    colour = write_nifti(tmp_path / "colour.nii.gz", data=rgb)
+    response = _upload(clinician, colour)
+    assert response.status_code == 422 and "colour (RGB)" in response.json()["detail"]
+    complex_scan = write_nifti(tmp_path / "complex.nii.gz", data=brain_like().astype(np.complex64))
+    response = _upload(clinician, complex_scan)
+    assert response.status_code == 422 and "complex" in response.json()["detail"]
+    monkeypatch.setattr("neurotriage.cases.nifti.MAX_VOXELS", brain_like().size - 1)
+    response = _upload(clinician, write_nifti(tmp_path / "scan.nii.gz"))
+    assert response.status_code == 422 and "million voxels" in response.json()["detail"]
+    _assert_nothing_stored(db, storage_dir)

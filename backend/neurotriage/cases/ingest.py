@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from neurotriage.audit.service import record
@@ -135,8 +136,7 @@ def ingest_upload(
             dicom_dir = series.deidentified_dir
         clean_path = work / "scan.nii.gz"
         save_deidentified(image, clean_path)
-        session.add(case)
-        session.flush()
+        _add_unless_uploaded_meanwhile(session, case)
         prefix = f"cases/{case.id}"
         try:
             case.scan_key = f"{prefix}/scan.nii.gz"
@@ -155,3 +155,23 @@ def ingest_upload(
             storage.delete_tree(prefix)
             raise
     return case, job
+
+
+def _add_unless_uploaded_meanwhile(session: Session, case: Case) -> None:
+    """Insert the case; 409 if the same scan or series was committed since the duplicate checks above (two
+    uploads of one file at the same moment both pass them; the unique constraints decide). The savepoint keeps
+    the session usable, and the refusal names the case as the checks do instead of a bare 500."""
+    try:
+        with session.begin_nested():
+            session.add(case)
+    except IntegrityError:
+        duplicate = session.scalar(
+            select(Case.id).where(
+                (Case.content_sha256 == case.content_sha256)
+                | ((Case.series_key == case.series_key) & Case.series_key.is_not(None))
+            )
+        )
+        raise Conflict(
+            f"This scan was already uploaded as case {duplicate}." if duplicate is not None
+            else "This scan was uploaded by someone else at the same moment; reload the worklist."
+        ) from None

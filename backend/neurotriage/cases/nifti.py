@@ -15,6 +15,9 @@ NIFTI_SUFFIXES = (".nii", ".nii.gz")
 # ANALYZE 7.5, but converters and scripts put text in them all the same.
 FREE_TEXT_FIELDS = ("descrip", "aux_file", "db_name", "intent_name", "data_type")
 MIN_SPACING_MM, MAX_SPACING_MM = 0.1, 10.0
+# The engine's own limit (itermask3d.io.MAX_VOXELS; the API does not import the engine): refused here, at
+# upload, rather than by the worker after queueing.
+MAX_VOXELS = 128_000_000
 
 
 def is_nifti_name(filename: str) -> bool:
@@ -47,8 +50,19 @@ def load_checked(path: Path, filename: str, work_dir: Path, max_inflated_bytes: 
         raw.symlink_to(path.resolve())
     try:
         image = nib.Nifti1Image.from_filename(str(raw))
+    except Exception as exc:  # nibabel raises many types for corrupt headers
+        raise Unprocessable(f"Not a readable NIfTI file: {exc}") from exc
+    stored = image.header.get_data_dtype()
+    if stored.fields is not None or stored.kind == "c":
+        kind = "complex" if stored.kind == "c" else "colour (RGB)"
+        raise Unprocessable(f"The volume holds {kind} values; upload a greyscale (magnitude) MR volume.")
+    voxels = int(np.prod(image.shape[:3]))
+    if voxels > MAX_VOXELS:
+        raise Unprocessable(f"The volume has {voxels / 1e6:.0f} million voxels, more than the {MAX_VOXELS / 1e6:.0f} "
+                            "million the analysis reads; resample it to a coarser grid (1 mm is plenty).")
+    try:
         data = np.asanyarray(image.dataobj)
-    except Exception as exc:  # nibabel raises many types for corrupt headers and truncated data
+    except Exception as exc:  # truncated data
         raise Unprocessable(f"Not a readable NIfTI file: {exc}") from exc
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import errno
 import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
@@ -14,7 +15,7 @@ from neurotriage.cases.ingest import IngestOptions, UploadedFile, ingest_upload
 from neurotriage.cases.schemas import CaseDetail, CasePage, FileKind, JobStatusName
 from neurotriage.cases.views import case_detail, case_summaries
 from neurotriage.config import pseudonym_key
-from neurotriage.core.errors import PayloadTooLarge, ServiceUnavailable
+from neurotriage.core.errors import InsufficientStorage, PayloadTooLarge, ServiceUnavailable
 from neurotriage.core.openapi import errors
 from neurotriage.core.storage import get_storage
 from neurotriage.jobs.models import JobStatus
@@ -37,7 +38,7 @@ def _spool(upload: UploadFile, target: Path, max_bytes: int) -> None:
             out.write(chunk)
 
 
-@router.post("/cases", response_model=CaseDetail, status_code=201, responses=errors(401, 403, 409, 413, 415, 422, 503))
+@router.post("/cases", response_model=CaseDetail, status_code=201, responses=errors(401, 403, 409, 413, 415, 422, 503, 507))
 def upload_case(
     request: Request,
     session: DbSession,
@@ -50,33 +51,46 @@ def upload_case(
     sequence: Annotated[str, Form()] = "t1",
 ) -> CaseDetail:
     storage = get_storage()
-    with tempfile.TemporaryDirectory(prefix="nt-upload-") as tmp:
-        uploads = []
-        for index, upload in enumerate(files):
-            spooled = Path(tmp) / f"upload{index}"
-            _spool(upload, spooled, settings.max_upload_bytes)
-            uploads.append(UploadedFile(filename=upload.filename or "", path=spooled))
-        options = IngestOptions(
-            label=label,
-            sequence=sequence,
-            model_profile=settings.model_profile,
-            max_inflated_bytes=settings.max_upload_bytes * 4,
-            pseudonym_key=pseudonym_key(settings),
-            shift_dicom_dates=settings.shift_dicom_dates,
-            client_ip=client_ip(request),
-        )
-        case, job = ingest_upload(session, storage, user, uploads, options)
-        try:
-            session.commit()
-        except BaseException:
-            storage.delete_tree(f"cases/{case.id}")
-            raise
+    options = IngestOptions(
+        label=label,
+        sequence=sequence,
+        model_profile=settings.model_profile,
+        max_inflated_bytes=settings.max_upload_bytes * 4,
+        pseudonym_key=pseudonym_key(settings),
+        shift_dicom_dates=settings.shift_dicom_dates,
+        client_ip=client_ip(request),
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="nt-upload-") as tmp:
+            uploads = []
+            for index, upload in enumerate(files):
+                spooled = Path(tmp) / f"upload{index}"
+                _spool(upload, spooled, settings.max_upload_bytes)
+                uploads.append(UploadedFile(filename=upload.filename or "", path=spooled))
+            case, job = ingest_upload(session, storage, user, uploads, options)
+            try:
+                session.commit()
+            except BaseException:
+                storage.delete_tree(f"cases/{case.id}")
+                raise
+    except BaseException as exc:
+        session.rollback()  # a failed upload leaves no row, whoever owns the session afterwards
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise InsufficientStorage(
+                "The server's storage is full, so the upload was not kept; nothing was stored. "
+                "Try again later, and tell an administrator."
+            ) from exc
+        raise
     try:
         enqueue(job.id)
     except Exception as exc:
         transition(session, job, JobStatus.failed, error="The job queue is unavailable; re-run the case later.")
         session.commit()
-        raise ServiceUnavailable("The scan was stored but the job queue is unavailable.") from exc
+        # The case stays (a second upload of the file would be refused as a duplicate of it), so say where it is.
+        raise ServiceUnavailable(
+            f"The scan was stored as case {case.id}, but the job queue is unavailable: "
+            "re-run the case from its page once the queue is back."
+        ) from exc
     return case_detail(session, user, *service.get_case(session, case.id))
 
 
@@ -116,10 +130,20 @@ def get_case(case_id: int, request: Request, session: DbSession, user: Reader) -
     response_class=FileResponse,
     responses={**errors(401, 403, 404), 200: {"content": {"application/gzip": {}}, "description": "Gzipped NIfTI"}},
 )
-def get_case_file(case_id: int, kind: FileKind, request: Request, session: DbSession, user: Reader) -> FileResponse:
+def get_case_file(
+    case_id: int,
+    kind: FileKind,
+    request: Request,
+    session: DbSession,
+    user: Reader,
+    prefetch: Annotated[bool, Query(description="Loaded ahead of a possible view (the app does this when a "
+                                    "worklist link is pointed at); audited as such, not as a download")] = False,
+) -> FileResponse:
     case, _job, result = service.get_case(session, case_id)
     key = service.file_key(case, result, kind)
-    record(session, "case.file_downloaded", actor_id=user.id, case_id=case.id, client_ip=client_ip(request), kind=kind)
+    # Still audited (the bytes left the server), but not as something the reader opened.
+    action = "case.file_prefetched" if prefetch else "case.file_downloaded"
+    record(session, action, actor_id=user.id, case_id=case.id, client_ip=client_ip(request), kind=kind)
     session.commit()
     return FileResponse(
         get_storage().local_path(key),

@@ -38,7 +38,10 @@ class FlagOut(BaseModel):
     bbox_voxel: list[list[int]]
     mean_anomaly: float
     max_anomaly: float
-    verdict: FlagVerdictOut | None
+    verdict: FlagVerdictOut | None = Field(description="The viewer's own verdict on this flag.")
+    other_verdicts: list[FlagVerdictOut] = Field(
+        default_factory=list, description="Other readers' verdicts on this flag, oldest reader first."
+    )
 
 
 class WeakRegionOut(BaseModel):
@@ -137,7 +140,10 @@ class CaseDetail(CaseSummary):
     dicom_meta: dict[str, str]
     flags: list[FlagOut]
     quality: list[QualityIssueOut]
-    case_verdict: CaseVerdictOut | None
+    case_verdict: CaseVerdictOut | None = Field(description="The viewer's own case verdict.")
+    other_case_verdicts: list[CaseVerdictOut] = Field(
+        default_factory=list, description="Other readers' case verdicts, oldest first."
+    )
     findings: list[MissedFindingOut]
     review_seconds: float
     threshold: float | None

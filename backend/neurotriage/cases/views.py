@@ -123,7 +123,7 @@ def finding_out(finding: MissedFinding) -> MissedFindingOut:
     )
 
 
-def flag_out(flag: Flag, verdict: FlagVerdict | None) -> FlagOut:
+def flag_out(flag: Flag, verdict: FlagVerdict | None, others: Sequence[FlagVerdict] = ()) -> FlagOut:
     return FlagOut(
         id=flag.id,
         label=flag.label,
@@ -135,25 +135,32 @@ def flag_out(flag: Flag, verdict: FlagVerdict | None) -> FlagOut:
         mean_anomaly=flag.mean_anomaly,
         max_anomaly=flag.max_anomaly,
         verdict=verdict_out(verdict) if verdict else None,
+        other_verdicts=[verdict_out(other) for other in others],
     )
 
 
 def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Result | None) -> CaseDetail:
-    """The case as ``viewer`` sees it: flags and the case verdict carry the viewer's own verdicts."""
+    """The case as ``viewer`` sees it: their own verdicts to edit, and every other reader's beside them (a
+    coordinator auditing the case, or a second reader, must see that it was read and what was decided)."""
     flags: list[FlagOut] = []
     if result is not None:
-        mine = {
-            v.flag_id: v
-            for v in session.scalars(
-                select(FlagVerdict)
-                .join(Flag, Flag.id == FlagVerdict.flag_id)
-                .where(Flag.result_id == result.id, FlagVerdict.reviewer_id == viewer.id)
-            )
-        }
-        flags = [flag_out(flag, mine.get(flag.id)) for flag in result.flags]
-    my_verdict = session.scalar(
-        select(CaseVerdict).where(CaseVerdict.case_id == case.id, CaseVerdict.reviewer_id == viewer.id)
-    )
+        mine: dict[int, FlagVerdict] = {}
+        others: dict[int, list[FlagVerdict]] = {}
+        for v in session.scalars(
+            select(FlagVerdict)
+            .join(Flag, Flag.id == FlagVerdict.flag_id)
+            .where(Flag.result_id == result.id)
+            .order_by(FlagVerdict.id)
+        ):
+            if v.reviewer_id == viewer.id:
+                mine[v.flag_id] = v
+            else:
+                others.setdefault(v.flag_id, []).append(v)
+        flags = [flag_out(flag, mine.get(flag.id), others.get(flag.id, [])) for flag in result.flags]
+    case_verdicts = session.scalars(
+        select(CaseVerdict).where(CaseVerdict.case_id == case.id).order_by(CaseVerdict.id)
+    ).all()
+    my_verdict = next((v for v in case_verdicts if v.reviewer_id == viewer.id), None)
     findings = session.scalars(
         select(MissedFinding).where(MissedFinding.case_id == case.id).order_by(MissedFinding.id)
     ).all()
@@ -170,6 +177,7 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
         flags=flags,
         quality=[QualityIssueOut.model_validate(issue) for issue in result.quality_issues] if result else [],
         case_verdict=case_verdict_out(my_verdict) if my_verdict else None,
+        other_case_verdicts=[case_verdict_out(v) for v in case_verdicts if v.reviewer_id != viewer.id],
         findings=[finding_out(finding) for finding in findings],
         review_seconds=float(seconds or 0.0),
         threshold=result.threshold if result else None,

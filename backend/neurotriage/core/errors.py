@@ -33,3 +33,9 @@ class PayloadTooLarge(DomainError):
 
 class ServiceUnavailable(DomainError):
     status_code = 503
+
+
+class InsufficientStorage(DomainError):
+    """The server's disk is full: not the upload's fault, and retrying later may work."""
+
+    status_code = 507

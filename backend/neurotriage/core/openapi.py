@@ -22,6 +22,7 @@ _DESCRIPTIONS = {
     422: "Invalid input; the detail says what was wrong",
     429: "Too many attempts; wait and try again",
     503: "A service the request needs is unavailable",
+    507: "The server's storage is full; nothing was stored",
 }
 
 

@@ -175,3 +175,29 @@ describe('401 handling', () => {
     expect(seen).toEqual([]);
   });
 });
+
+describe('releaseClaimOnLeave', () => {
+  it('sends a keepalive DELETE with the CSRF header, and never redirects or throws', async () => {
+    const seen: RequestInit[] = [];
+    vi.stubGlobal('fetch', async (_input: RequestInfo | URL, init?: RequestInit) => {
+      seen.push(init ?? {});
+      calls.push({ url: String(_input), method: init?.method ?? 'GET', headers: new Headers(init?.headers), body: undefined });
+      return reply(calls[calls.length - 1]);
+    });
+    const onUnauthorized = vi.fn();
+    const restore = setUnauthorizedHandler(onUnauthorized);
+    reply = () => new Response(null, { status: 204 });
+    await expect(api.releaseClaimOnLeave(7)).resolves.toBe(true);
+    expect(calls[0].url).toMatch(/\/api\/cases\/7\/claim$/);
+    expect(calls[0].method).toBe('DELETE');
+    expect(calls[0].headers.get('X-CSRF-Token')).toBe('tok+123');
+    expect(seen[0].keepalive).toBe(true);
+    expect(seen[0].credentials).toBe('same-origin');
+    reply = () => json(401, { detail: 'Not signed in' });
+    await expect(api.releaseClaimOnLeave(7)).resolves.toBe(false);
+    expect(onUnauthorized).not.toHaveBeenCalled();
+    vi.stubGlobal('fetch', () => Promise.reject(new TypeError('offline')));
+    await expect(api.releaseClaimOnLeave(7)).resolves.toBe(false);
+    restore();
+  });
+});

@@ -265,6 +265,32 @@ export const api = {
     );
   },
 
+  /**
+   * Gives one's claim up when the reader leaves the case (another page, another case, the tab closing): a
+   * plain `keepalive` fetch, started synchronously, so a `pagehide` handler can still send it while the page
+   * unloads. It never sends anyone to the login page and never throws; it resolves true when the server
+   * answered 2xx. The server releases only a claim the caller holds.
+   */
+  releaseClaimOnLeave: (caseId: number): Promise<boolean> => {
+    const headers = new Headers();
+    addCsrfHeader('DELETE', headers);
+    try {
+      return globalThis
+        .fetch(new URL(`/api/cases/${caseId}/claim`, baseUrl()).toString(), {
+          method: 'DELETE',
+          headers,
+          credentials: 'same-origin',
+          keepalive: true,
+        })
+        .then(
+          (r) => r.ok,
+          () => false,
+        );
+    } catch {
+      return Promise.resolve(false);
+    }
+  },
+
   reportReviewTime: async (caseId: number, seconds: number): Promise<void> => {
     await unwrap(
       client.POST('/api/cases/{case_id}/review-time', {

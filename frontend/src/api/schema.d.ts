@@ -348,7 +348,7 @@ export interface paths {
         put?: never;
         /**
          * Change Password
-         * @description Change one's own password; every session of the user ends, this one included.
+         * @description Change one's own password; every session of the user ends, this one included, and every API token is revoked.
          */
         post: operations["change_password_api_me_password_post"];
         delete?: never;
@@ -616,6 +616,7 @@ export interface components {
         CaseDetail: {
             /** Attempts */
             attempts: number;
+            /** @description The viewer's own case verdict. */
             case_verdict: components["schemas"]["CaseVerdictOut"] | null;
             /** Claimed By */
             claimed_by: string | null;
@@ -650,6 +651,11 @@ export interface components {
             model: components["schemas"]["ModelInfo"] | null;
             /** @description What the model that made this result found when it was tested on synthetic scans, with the settings it ran with here; null when its weights carry no such record (or the result predates it). */
             model_validation: components["schemas"]["ModelValidation"] | null;
+            /**
+             * Other Case Verdicts
+             * @description Other readers' case verdicts, oldest first.
+             */
+            other_case_verdicts?: components["schemas"]["CaseVerdictOut"][];
             /** Passes */
             passes: number | null;
             /** Progress */
@@ -919,6 +925,12 @@ export interface components {
             max_anomaly: number;
             /** Mean Anomaly */
             mean_anomaly: number;
+            /**
+             * Other Verdicts
+             * @description Other readers' verdicts on this flag, oldest reader first.
+             */
+            other_verdicts?: components["schemas"]["FlagVerdictOut"][];
+            /** @description The viewer's own verdict on this flag. */
             verdict: components["schemas"]["FlagVerdictOut"] | null;
             /** Volume Ml */
             volume_ml: number;
@@ -1692,6 +1704,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The server's storage is full; nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_case_api_cases__case_id__get: {
@@ -1877,7 +1898,10 @@ export interface operations {
     };
     get_case_file_api_cases__case_id__files__kind__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Loaded ahead of a possible view (the app does this when a worklist link is pointed at); audited as such, not as a download */
+                prefetch?: boolean;
+            };
             header?: never;
             path: {
                 case_id: number;

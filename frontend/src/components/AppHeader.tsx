@@ -4,6 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import type { Me } from '../api/types';
 import { mayOpen, NAV_ORDER, PAGES } from '../auth/pages';
+import { clearDrafts } from '../lib/caseDraft';
 
 export function AppHeader({ me }: { me: Me }) {
   const navigate = useNavigate();
@@ -18,6 +19,8 @@ export function AppHeader({ me }: { me: Me }) {
       /* the session may already be gone; sign out locally regardless */
     }
     qc.clear();
+    // signing out on purpose: leave no unsaved review text in the tab (an expired session keeps it)
+    clearDrafts();
     navigate('/login', { replace: true });
   }
 

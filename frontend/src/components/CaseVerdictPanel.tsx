@@ -1,10 +1,11 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { ApiError, errorMessage } from '../api/errors';
 import { keys } from '../api/queries';
-import type { CaseDetail, CaseVerdictValue } from '../api/types';
+import type { CaseDetail, CaseVerdict, CaseVerdictValue } from '../api/types';
 import { formatDateTime } from '../lib/format';
+import { loadDraft, saveDraftPart } from '../lib/caseDraft';
 
 export const CASE_VERDICTS: { value: CaseVerdictValue; text: string }[] = [
   { value: 'normal', text: 'Normal' },
@@ -17,32 +18,64 @@ export function caseVerdictText(v: CaseVerdictValue | null | undefined): string 
   return CASE_VERDICTS.find((x) => x.value === v)?.text ?? 'None yet';
 }
 
+/** What the heading row says about the viewer's own case verdict (never as if nobody had read the case). */
+export function ownCaseVerdictText(saved: CaseVerdict | null, canReview: boolean, others: number): string {
+  if (saved) return `Your verdict: ${caseVerdictText(saved.verdict)} · ${formatDateTime(saved.updated_at)}`;
+  if (canReview) return 'Your verdict: none yet';
+  return others ? `${others} reader${others === 1 ? '' : 's'} gave a case verdict` : 'No reader has given a case verdict yet';
+}
+
 export function CaseVerdictPanel({
   c,
   canReview,
   onNotice,
+  draftUser = null,
 }: {
   c: CaseDetail;
   canReview: boolean;
   /** shows a confirmation in the page's single status region */
   onNotice: (msg: string) => void;
+  /** the reader whose unsaved choice and comment are kept in sessionStorage until saved; null keeps none */
+  draftUser?: string | null;
 }) {
   const qc = useQueryClient();
   const saved = c.case_verdict;
-  const [choice, setChoice] = useState<CaseVerdictValue | null>(saved?.verdict ?? null);
-  const [comment, setComment] = useState(saved?.comment ?? '');
+  const others = c.other_case_verdicts ?? [];
+  const savedComment = saved?.comment ?? '';
+  // a draft left when the page went away (an expired session, a reload) comes back, unless it is what was saved
+  const [restored] = useState(() => {
+    if (!draftUser || !canReview) return null;
+    const d = loadDraft(draftUser, c.id).caseVerdict;
+    if (!d || (d.verdict === (saved?.verdict ?? null) && d.comment.trim() === savedComment.trim())) return null;
+    return d;
+  });
+  const [choice, setChoice] = useState<CaseVerdictValue | null>(restored ? restored.verdict : (saved?.verdict ?? null));
+  const [comment, setComment] = useState(restored ? restored.comment : savedComment);
   const [err, setErr] = useState<string | null>(null);
+  const dirty = choice !== (saved?.verdict ?? null) || comment.trim() !== savedComment.trim();
 
-  // follow the server when it changes underneath (reload after a conflict, another tab)
+  // follow the server when it changes underneath (reload after a conflict, another tab), not on the first render,
+  // which may have restored a draft
+  const serverKey = `${saved?.version ?? 0}|${saved?.verdict ?? ''}|${savedComment}`;
+  const lastServerKey = useRef(serverKey);
   useEffect(() => {
+    if (lastServerKey.current === serverKey) return;
+    lastServerKey.current = serverKey;
     setChoice(saved?.verdict ?? null);
     setComment(saved?.comment ?? '');
-  }, [saved?.version, saved?.verdict, saved?.comment]);
+  }, [serverKey, saved?.verdict, saved?.comment]);
+
+  // keep what is not saved yet in the tab's sessionStorage; drop it once it matches the saved verdict
+  useEffect(() => {
+    if (!draftUser || !canReview) return;
+    saveDraftPart(draftUser, c.id, { caseVerdict: dirty ? { verdict: choice, comment } : undefined });
+  }, [draftUser, canReview, c.id, dirty, choice, comment]);
 
   const save = useMutation({
     mutationFn: (verdict: CaseVerdictValue) =>
       api.putCaseVerdict(c.id, { verdict, comment: comment.trim() || null, version: saved?.version ?? 0 }),
     onSuccess: (v) => {
+      if (draftUser) saveDraftPart(draftUser, c.id, { caseVerdict: undefined });
       qc.setQueryData<CaseDetail>(keys.case(c.id), (old) =>
         old ? { ...old, case_verdict: v, review_state: 'reviewed', reviewed: true } : old,
       );
@@ -65,52 +98,78 @@ export function CaseVerdictPanel({
     <section className="panel" aria-labelledby="case-verdict-title">
       <div className="panel-title-row">
         <h2 id="case-verdict-title">Case verdict</h2>
-        <span className="muted small">
-          {saved ? `${caseVerdictText(saved.verdict)} · ${saved.reviewer} · ${formatDateTime(saved.updated_at)}` : 'None yet'}
+        <span className="muted small" data-testid="own-case-verdict">
+          {ownCaseVerdictText(saved, canReview, others.length)}
         </span>
       </div>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (choice) save.mutate(choice);
-        }}
-      >
-        <div className="segmented" role="radiogroup" aria-label="Case verdict">
-          {CASE_VERDICTS.map((v) => (
-            <label key={v.value} className={`seg${choice === v.value ? ' on' : ''}`}>
-              <input
-                type="radio"
-                name="case-verdict"
-                value={v.value}
-                checked={choice === v.value}
-                disabled={!canReview}
-                onChange={() => setChoice(v.value)}
-              />
-              <span>{v.text}</span>
-            </label>
+      {others.length > 0 && (
+        <div className="other-verdicts" role="group" aria-label="Other readers' case verdicts">
+          {others.map((o) => (
+            <div key={o.reviewer} className="other-verdict" data-reviewer={o.reviewer}>
+              <p className="small">
+                <strong>{o.reviewer}</strong>: {caseVerdictText(o.verdict)}
+                <span className="muted"> · {formatDateTime(o.updated_at)}</span>
+              </p>
+              {o.comment && <p className="small other-comment">“{o.comment}”</p>}
+            </div>
           ))}
         </div>
-        <label className="field">
-          <span>Case comment</span>
-          <textarea
-            rows={2}
-            value={comment}
-            maxLength={4000}
-            disabled={!canReview}
-            onChange={(e) => setComment(e.target.value)}
-          />
-        </label>
-        <div className="row-gap">
-          <button type="submit" className="primary" disabled={!canReview || !choice || save.isPending}>
-            Save case verdict
-          </button>
-        </div>
-        {err && (
-          <div className="error-box" role="alert">
-            {err}
+      )}
+      {!canReview ? (
+        <p className="muted small">Only clinicians record case verdicts.</p>
+      ) : (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (choice) save.mutate(choice);
+          }}
+        >
+          {restored && dirty && (
+            <p className="info-box small draft-note" data-testid="case-verdict-draft">
+              Restored your unsaved case verdict and comment: not saved yet.{' '}
+              <button
+                type="button"
+                className="link-like"
+                onClick={() => {
+                  setChoice(saved?.verdict ?? null);
+                  setComment(savedComment);
+                }}
+              >
+                Discard unsaved case verdict
+              </button>
+            </p>
+          )}
+          <div className="segmented" role="radiogroup" aria-label="Case verdict">
+            {CASE_VERDICTS.map((v) => (
+              <label key={v.value} className={`seg${choice === v.value ? ' on' : ''}`}>
+                <input
+                  type="radio"
+                  name="case-verdict"
+                  value={v.value}
+                  checked={choice === v.value}
+                  onChange={() => setChoice(v.value)}
+                />
+                <span>{v.text}</span>
+              </label>
+            ))}
           </div>
-        )}
-      </form>
+          <label className="field">
+            <span>Case comment</span>
+            <textarea rows={2} value={comment} maxLength={4000} onChange={(e) => setComment(e.target.value)} />
+          </label>
+          <div className="row-gap">
+            <button type="submit" className="primary" disabled={!choice || save.isPending}>
+              Save case verdict
+            </button>
+            {dirty && saved && <span className="muted small">Changed, not saved</span>}
+          </div>
+          {err && (
+            <div className="error-box" role="alert">
+              {err}
+            </div>
+          )}
+        </form>
+      )}
     </section>
   );
 }

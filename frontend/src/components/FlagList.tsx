@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { Flag, VerdictValue } from '../api/types';
-import { formatMl, formatVec, smallestFlagText, verdictText } from '../lib/format';
+import { formatDateTime, formatMl, formatVec, smallestFlagText, verdictText } from '../lib/format';
 
 interface Props {
   flags: Flag[];
@@ -10,11 +10,27 @@ interface Props {
   onSelect: (index: number) => void;
   onVerdict: (index: number, verdict: VerdictValue) => void;
   onReason: (flagId: number, reason: string) => void;
+  /** the reason field was left or Enter pressed: save a reason edited after the verdict */
+  onReasonCommit?: (flagId: number) => void;
   labelledBy: string;
   /** false for roles that may look but not record verdicts */
   canReview: boolean;
   /** smallest region the model reports (mL); null when the result predates the engine saying so */
   minFlagMl?: number | null;
+}
+
+/** A reason typed and not saved yet (differs from the one saved with the viewer's verdict). */
+export function reasonUnsaved(f: Flag, reasons: Record<number, string>): boolean {
+  const typed = reasons[f.id];
+  return typed !== undefined && typed.trim() !== (f.verdict?.reason ?? '').trim();
+}
+
+/** The flag's state for the viewer: their own verdict, or that they (or, for non-readers, anyone) have none. */
+export function ownFlagStatus(f: Flag, canReview: boolean): string {
+  if (f.verdict) return verdictText(f.verdict.verdict);
+  if (canReview) return 'You have not reviewed this flag';
+  const n = f.other_verdicts?.length ?? 0;
+  return n ? `Reviewed by ${n} reader${n === 1 ? '' : 's'}` : 'No reader has reviewed this flag';
 }
 
 const BUTTONS: { verdict: VerdictValue; text: string; key: string }[] = [
@@ -31,11 +47,15 @@ export function FlagList({
   onSelect,
   onVerdict,
   onReason,
+  onReasonCommit,
   labelledBy,
   canReview,
   minFlagMl = null,
 }: Props) {
   const itemRefs = useRef<(HTMLLIElement | null)[]>([]);
+  // a verdict button of this flag is being pressed: its click saves the typed reason with the verdict, so the
+  // reason field's blur (which comes first) must not save it on its own
+  const pressingVerdict = useRef<number | null>(null);
 
   useEffect(() => {
     itemRefs.current[selected]?.scrollIntoView?.({ block: 'nearest' });
@@ -55,12 +75,16 @@ export function FlagList({
   return (
     <>
     {floorNote && <p className="muted small">{floorNote}</p>}
-    {!canReview && <p className="muted small">Only clinicians record verdicts; you can look but not change them.</p>}
+    {!canReview && (
+      <p className="muted small">Only clinicians record verdicts; you see theirs below each flag but cannot change them.</p>
+    )}
     <ul className="flag-list" role="list" aria-labelledby={labelledBy}>
       {flags.map((f, i) => {
         const isSel = i === selected;
         const v = f.verdict?.verdict ?? null;
         const saving = savingFlagId === f.id;
+        const others = f.other_verdicts ?? [];
+        const unsaved = canReview && reasonUnsaved(f, reasons);
         return (
           <li
             key={f.id}
@@ -88,7 +112,7 @@ export function FlagList({
                 Flag {f.label}
               </button>
               <span className={`verdict-text${v ? ` v-${v}` : ''}`}>
-                {saving ? 'Saving…' : verdictText(v)}
+                {saving ? 'Saving…' : ownFlagStatus(f, canReview)}
               </span>
             </div>
             <dl className="flag-facts">
@@ -105,7 +129,14 @@ export function FlagList({
                 <dd>({formatVec(f.centroid_mm)}) mm</dd>
               </div>
             </dl>
-            <div className="verdict-buttons" role="group" aria-label={`Verdict for flag ${f.label}`}>
+            <div
+              className="verdict-buttons"
+              role="group"
+              aria-label={`Verdict for flag ${f.label}`}
+              onPointerDown={() => {
+                pressingVerdict.current = f.id;
+              }}
+            >
               {BUTTONS.map((b) => (
                 <button
                   key={b.verdict}
@@ -115,7 +146,10 @@ export function FlagList({
                   aria-pressed={v === b.verdict}
                   disabled={saving || !canReview}
                   title={`${b.text} (${b.key})`}
-                  onClick={() => onVerdict(i, b.verdict)}
+                  onClick={() => {
+                    pressingVerdict.current = null;
+                    onVerdict(i, b.verdict);
+                  }}
                 >
                   {b.text}
                 </button>
@@ -128,16 +162,54 @@ export function FlagList({
                   type="text"
                   value={reasons[f.id] ?? f.verdict?.reason ?? ''}
                   onChange={(e) => onReason(f.id, e.target.value)}
-                  placeholder="optional, saved with the verdict"
+                  onKeyDown={(e) => {
+                    if (e.key === 'Enter') {
+                      e.preventDefault();
+                      onReasonCommit?.(f.id);
+                    }
+                  }}
+                  onBlur={() => {
+                    if (pressingVerdict.current === f.id) {
+                      pressingVerdict.current = null;
+                      return;
+                    }
+                    onReasonCommit?.(f.id);
+                  }}
+                  placeholder={f.verdict ? 'optional; Enter or leaving the field saves it' : 'optional, saved with the verdict'}
                   maxLength={500}
                 />
               </label>
             )}
-            {f.verdict && (
-              <p className="muted small">
-                by {f.verdict.reviewer}
-                {f.verdict.reason ? ` · ${f.verdict.reason}` : ''}
+            {unsaved && (
+              <p className="small unsaved-reason" data-testid={`unsaved-reason-${f.label}`}>
+                {f.verdict
+                  ? `Reason not saved yet${isSel ? ': press Enter or leave the field' : `: “${reasons[f.id]}”`}`
+                  : `Reason will be saved with your verdict${isSel ? '' : `: “${reasons[f.id]}”`}`}
               </p>
+            )}
+            {f.verdict && (
+              <p className="muted small own-verdict">
+                Your verdict
+                {f.verdict.reason ? ` · ${f.verdict.reason}` : ''}
+                {` · ${formatDateTime(f.verdict.updated_at)}`}
+              </p>
+            )}
+            {others.length > 0 && (
+              <div className="other-verdicts" role="group" aria-label={`Other readers' verdicts on flag ${f.label}`}>
+                {others.map((o) => (
+                  <p
+                    key={o.reviewer}
+                    className="small other-verdict"
+                    data-reviewer={o.reviewer}
+                    data-verdict={o.verdict}
+                    title={`${o.reviewer} · ${formatDateTime(o.updated_at)}${o.comment ? ` · ${o.comment}` : ''}`}
+                  >
+                    <strong>{o.reviewer}</strong>: <span className={`verdict-text v-${o.verdict}`}>{verdictText(o.verdict)}</span>
+                    {o.reason ? ` · ${o.reason}` : ''}
+                    {o.comment ? ` · “${o.comment}”` : ''}
+                  </p>
+                ))}
+              </div>
             )}
           </li>
         );

@@ -13,7 +13,8 @@ const key = (caseId: number, kind: FileKind) => `${caseId}/${kind}`;
 
 async function quietFetch(caseId: number, kind: FileKind): Promise<ArrayBuffer> {
   // plain fetch: a 401 here must not redirect; the page's own requests handle that
-  const res = await fetch(`/api/cases/${caseId}/files/${kind}`, { credentials: 'same-origin' });
+  // ?prefetch: the audit trail records it as loaded ahead, not as a file the reader opened
+  const res = await fetch(`/api/cases/${caseId}/files/${kind}?prefetch=true`, { credentials: 'same-origin' });
   if (!res.ok) throw new Error(String(res.status));
   return res.arrayBuffer();
 }

@@ -46,13 +46,32 @@ describe('actionForKey', () => {
     // Escape still closes the help from a field
     expect(actionForKey({ key: 'Escape', target: input })).toBe('closeHelp');
   });
-  it('lets sliders keep their arrows but not the letters', () => {
-    const range = el('<input type="range">');
-    expect(actionForKey({ key: 'ArrowUp', target: range })).toBeNull();
-    expect(actionForKey({ key: 'o', target: range })).toBe('toggleOverlay');
-    const checkbox = el('<input type="checkbox">');
-    expect(actionForKey({ key: 'a', target: checkbox })).toBe('accept');
+  it('gives every key to a focused form control of any type, radios and checkboxes included', () => {
+    for (const html of [
+      '<input type="range">',
+      '<input type="checkbox">',
+      '<input type="radio" name="case-verdict">',
+      '<input type="number">',
+      '<input type="file">',
+      '<input>',
+      '<select></select>',
+      '<textarea></textarea>',
+      '<div contenteditable="true">x</div>',
+      '<div role="radio">x</div>',
+    ]) {
+      const target = el(html);
+      for (const key of ['a', 'r', 'u', 'n', 'p', 'o', 'd', 'm', 'A', ']', 'ArrowUp']) {
+        expect(actionForKey({ key, target }), `${key} on ${html}`).toBeNull();
+      }
+      expect(actionForKey({ key: 'Escape', target })).toBe('closeHelp');
+    }
+    // inside an editable region too
+    const box = el('<div contenteditable="true"><span>x</span></div>');
+    expect(actionForKey({ key: 'a', target: box.firstElementChild })).toBeNull();
+  });
+  it('still acts on a focused button (after "Go to flag 1", A accepts it)', () => {
     expect(actionForKey({ key: 'a', target: el('<button>x</button>') })).toBe('accept');
+    expect(actionForKey({ key: 'a', target: el('<div contenteditable="false">x</div>') })).toBe('accept');
   });
   it('isTypingTarget is false for non-elements', () => {
     expect(isTypingTarget(null)).toBe(false);

@@ -47,32 +47,42 @@ const OTHERS: Record<string, KeyAction> = {
   Escape: 'closeHelp',
 };
 
-const TEXT_INPUT_TYPES = new Set([
-  'text', 'search', 'email', 'password', 'number', 'tel', 'url', 'date', 'datetime-local', 'month', 'time', 'week',
-]);
-
-/** True when the key belongs to a text field (or a control that uses arrows itself). */
-export function isTypingTarget(target: EventTarget | null | undefined, key?: string): boolean {
+/**
+ * True when focus is in a form control (any input, radio and checkbox included, a select, a textarea, an
+ * editable element or a widget that takes keys itself): the key belongs to that control, never to a shortcut.
+ * A stray letter on a case-verdict radio must not change a flag verdict. Buttons are not form controls here:
+ * after clicking "Go to flag 1" the review letters still act.
+ */
+export function isTypingTarget(target: EventTarget | null | undefined): boolean {
   if (!target || typeof (target as Element).tagName !== 'string') return false;
   const el = target as HTMLElement;
   const tag = el.tagName.toLowerCase();
   if (el.isContentEditable) return true;
-  if (tag === 'textarea' || tag === 'select') return true;
-  if (tag === 'input') {
-    const type = ((el as HTMLInputElement).type || 'text').toLowerCase();
-    if (TEXT_INPUT_TYPES.has(type)) return true;
-    // sliders and radios use arrows/Page keys themselves
-    if ((type === 'range' || type === 'radio') && key && /^(Arrow|Page|Home|End)/.test(key)) return true;
-  }
+  // jsdom (and old engines) may not compute isContentEditable: read the attribute up the tree too
+  const editable = el.closest?.('[contenteditable]');
+  if (editable && editable.getAttribute('contenteditable') !== 'false') return true;
+  if (tag === 'textarea' || tag === 'select' || tag === 'input') return true;
   const role = el.getAttribute?.('role');
-  if (role === 'textbox' || role === 'combobox' || role === 'slider' || role === 'spinbutton') return true;
+  if (
+    role === 'textbox' ||
+    role === 'combobox' ||
+    role === 'slider' ||
+    role === 'spinbutton' ||
+    role === 'radio' ||
+    role === 'checkbox' ||
+    role === 'switch' ||
+    role === 'searchbox' ||
+    role === 'listbox'
+  ) {
+    return true;
+  }
   return false;
 }
 
 /** Maps a keyboard event to a review action, or null when the key is not ours. */
 export function actionForKey(e: KeyLike): KeyAction | null {
   if (e.ctrlKey || e.metaKey || e.altKey) return null;
-  if (isTypingTarget(e.target, e.key)) {
+  if (isTypingTarget(e.target)) {
     return e.key === 'Escape' ? 'closeHelp' : null;
   }
   if (e.key.length === 1) {

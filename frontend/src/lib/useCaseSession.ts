@@ -16,7 +16,10 @@ export type ClaimState =
 
 /**
  * While a reviewer has a case open: claim it (and keep the claim fresh), and report the seconds it
- * was open and visible. Nothing happens for roles that do not review.
+ * was open and visible. The claim lasts only while the case is open: leaving the case page (another
+ * case, another page) gives it up, and so does closing or leaving the tab (`pagehide`, keepalive
+ * request); a page restored from the back/forward cache claims again. Paging through cases with
+ * `]` therefore leaves none of them claimed. Nothing happens for roles that do not review.
  */
 export interface CaseSession {
   claim: ClaimState;
@@ -32,11 +35,16 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
   const [holding, setHolding] = useState(true);
   const [busy, setBusy] = useState(false);
   const pending = useRef(0);
+  // true while the server holds our claim and we have not given it up
+  const held = useRef(false);
+  // the claim request on its way, so leaving before it answers still releases it
+  const inflight = useRef<Promise<void>>(Promise.resolve());
 
   const release = useCallback(async () => {
     setBusy(true);
     try {
       await api.releaseClaim(caseId);
+      held.current = false;
       setHolding(false);
       setClaim({ kind: 'released' });
       void qc.invalidateQueries({ queryKey: keys.case(caseId) });
@@ -54,6 +62,7 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
     const doClaim = async () => {
       try {
         const c = await api.claim(caseId);
+        held.current = true;
         if (stopped) return;
         setClaim({ kind: 'mine', until: c.claimed_until });
         void qc.invalidateQueries({ queryKey: keys.allCases });
@@ -63,11 +72,37 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
         else setClaim({ kind: 'error', message: errorMessage(e) });
       }
     };
-    void doClaim();
-    const renew = window.setInterval(doClaim, CLAIM_RENEW_MS);
+    const start = () => {
+      inflight.current = doClaim();
+    };
+    // the tab closes or navigates away: the request must leave now, so no waiting for one in flight
+    const onPageHide = () => {
+      if (!held.current) return;
+      held.current = false;
+      void api.releaseClaimOnLeave(caseId);
+    };
+    // back from the back/forward cache with the case still open: take the claim again
+    const onPageShow = (e: PageTransitionEvent) => {
+      if (e.persisted) start();
+    };
+    start();
+    const renew = window.setInterval(start, CLAIM_RENEW_MS);
+    window.addEventListener('pagehide', onPageHide);
+    window.addEventListener('pageshow', onPageShow);
     return () => {
       stopped = true;
       window.clearInterval(renew);
+      window.removeEventListener('pagehide', onPageHide);
+      window.removeEventListener('pageshow', onPageShow);
+      // leaving the case (or giving up reviewing it): release the claim, also one still being taken
+      void inflight.current.then(async () => {
+        if (!held.current) return;
+        held.current = false;
+        if (await api.releaseClaimOnLeave(caseId)) {
+          void qc.invalidateQueries({ queryKey: keys.case(caseId) });
+          void qc.invalidateQueries({ queryKey: keys.allCases });
+        }
+      });
     };
   }, [caseId, enabled, holding, qc]);
 

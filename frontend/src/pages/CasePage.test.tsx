@@ -78,8 +78,37 @@ beforeEach(() => {
   vi.spyOn(api, 'claim').mockResolvedValue({ claimed_by: 'clin', claimed_until: '2026-01-01T11:00:00Z' });
   vi.spyOn(api, 'reportReviewTime').mockResolvedValue(undefined);
   vi.spyOn(api, 'listRuns').mockResolvedValue([]);
+  vi.spyOn(api, 'releaseClaimOnLeave').mockResolvedValue(true);
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  sessionStorage.clear();
+});
+
+type FV = NonNullable<CaseDetail['flags'][number]['verdict']>;
+const fv = (over: Partial<FV> = {}): FV => ({
+  verdict: 'reject',
+  reason: null,
+  comment: null,
+  reviewer: 'clin',
+  updated_at: '2026-01-01T10:05:00Z',
+  version: 1,
+  ...over,
+});
+
+/** putVerdict that answers what it was sent, one version on. */
+function echoPut() {
+  return vi.spyOn(api, 'putVerdict').mockImplementation(async (_id, body) =>
+    fv({ verdict: body.verdict, reason: body.reason ?? null, comment: body.comment ?? null, version: (body.version ?? 0) + 1 }),
+  );
+}
+
+/** The case with flag 2 rejected by the viewer ("normal tissue", version 1). */
+function reviewedFlag2(): CaseDetail {
+  const c = detail();
+  c.flags[1] = { ...c.flags[1], verdict: fv({ reason: 'normal tissue' }) };
+  return c;
+}
 
 function open(c: CaseDetail) {
   vi.spyOn(api, 'getCase').mockResolvedValue(c);
@@ -354,5 +383,215 @@ describe('CasePage', () => {
     expect(screen.getByRole('spinbutton', { name: 'Window' })).toBeDisabled();
     expect(screen.getByRole('spinbutton', { name: 'Level' })).toBeDisabled();
     expect(screen.getByRole('button', { name: 'Reset window' })).toBeDisabled();
+  });
+
+  it("shows other readers' flag and case verdicts, and words the viewer's own state as theirs", async () => {
+    const c = detail();
+    c.flags[0] = { ...c.flags[0], other_verdicts: [fv({ reviewer: 'clin1', verdict: 'reject', reason: 'vessel' })] };
+    c.other_case_verdicts = [
+      { verdict: 'abnormal', comment: 'two lesions', reviewer: 'clin1', updated_at: '2026-01-01T10:06:00Z', version: 1 },
+    ];
+    open(c);
+    const list = await screen.findByRole('list', { name: 'Flags' });
+    expect(screen.getByTestId('flags-reviewed')).toHaveTextContent('0/2 reviewed by you');
+    const [one, two] = within(list).getAllByRole('listitem');
+    expect(one).toHaveTextContent('clin1: Rejected · vessel');
+    expect(one).toHaveTextContent('You have not reviewed this flag');
+    expect(two).toHaveTextContent('You have not reviewed this flag');
+    const others = screen.getByRole('group', { name: "Other readers' case verdicts" });
+    expect(others).toHaveTextContent('clin1: Abnormal');
+    expect(others).toHaveTextContent('“two lesions”');
+    expect(screen.getByTestId('own-case-verdict')).toHaveTextContent('Your verdict: none yet');
+    expect(screen.queryByText('Not reviewed')).not.toBeInTheDocument();
+    expect(screen.queryByText('None yet')).not.toBeInTheDocument();
+  });
+
+  it("lets a coordinator see the readers' verdicts read-only", async () => {
+    vi.mocked(api.me).mockResolvedValue({ id: 3, username: 'coord', roles: ['coordinator'] });
+    const c = detail();
+    c.flags[0] = { ...c.flags[0], other_verdicts: [fv({ reviewer: 'clin1', verdict: 'accept' })] };
+    c.other_case_verdicts = [
+      { verdict: 'normal', comment: null, reviewer: 'clin1', updated_at: '2026-01-01T10:06:00Z', version: 1 },
+    ];
+    open(c);
+    const list = await screen.findByRole('list', { name: 'Flags' });
+    expect(screen.getByTestId('flags-reviewed')).toHaveTextContent('1/2 reviewed by readers');
+    const [one, two] = within(list).getAllByRole('listitem');
+    expect(one).toHaveTextContent('Reviewed by 1 reader');
+    expect(one).toHaveTextContent('clin1: Accepted');
+    expect(two).toHaveTextContent('No reader has reviewed this flag');
+    expect(screen.getByRole('button', { name: 'Accept flag 1' })).toBeDisabled();
+    expect(screen.getByRole('group', { name: "Other readers' case verdicts" })).toHaveTextContent('clin1: Normal');
+    expect(screen.getByTestId('own-case-verdict')).toHaveTextContent('1 reader gave a case verdict');
+    expect(screen.queryByRole('radiogroup', { name: 'Case verdict' })).not.toBeInTheDocument();
+    expect(api.claim).not.toHaveBeenCalled();
+  });
+
+  it('releases its claim when the reader leaves the case, pages to the next case or the tab goes away', async () => {
+    vi.mocked(api.listCases).mockResolvedValue({
+      items: [{ id: 5 }, { id: 6 }] as never,
+      total: 2,
+      page: 1,
+      page_size: 100,
+    });
+    const getCase = vi.spyOn(api, 'getCase').mockImplementation(async (id) => detail({ id, label: `case ${id}` }));
+    renderAt(<CasePage />, { path: '/cases/5', route: '/cases/:id' });
+    await screen.findByRole('button', { name: 'Release claim' });
+    const leave = vi.mocked(api.releaseClaimOnLeave);
+    // the tab is hidden for good (closed, navigated away): a keepalive release
+    act(() => {
+      window.dispatchEvent(new Event('pagehide'));
+    });
+    expect(leave).toHaveBeenCalledWith(5);
+    expect(leave).toHaveBeenCalledTimes(1);
+    // restored from the back/forward cache: claims again
+    act(() => {
+      const e = new Event('pageshow') as PageTransitionEvent;
+      Object.defineProperty(e, 'persisted', { value: true });
+      window.dispatchEvent(e);
+    });
+    await waitFor(() => expect(api.claim).toHaveBeenCalledTimes(2));
+
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Next case' })).toBeEnabled());
+    await userEvent.click(screen.getByRole('button', { name: 'Next case' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'case 6' })).toBeInTheDocument();
+    await waitFor(() => expect(leave).toHaveBeenCalledTimes(2));
+    expect(leave).toHaveBeenLastCalledWith(5);
+    await waitFor(() => expect(api.claim).toHaveBeenLastCalledWith(6));
+    expect(getCase).toHaveBeenCalledWith(6, expect.anything());
+
+    await screen.findByRole('button', { name: 'Release claim' });
+    await userEvent.click(screen.getByRole('link', { name: 'Back to worklist' }));
+    expect(screen.getByTestId('location')).toHaveTextContent(/^\/$/);
+    await waitFor(() => expect(leave).toHaveBeenLastCalledWith(6));
+  });
+
+  it('releases a claim that answers only after the reader has left; not one they already released', async () => {
+    let answer: (v: { claimed_by: string; claimed_until: string }) => void = () => undefined;
+    vi.mocked(api.claim).mockImplementation(() => new Promise((r) => (answer = r)));
+    const { unmount } = open(detail());
+    await screen.findByRole('list', { name: 'Flags' });
+    await waitFor(() => expect(api.claim).toHaveBeenCalled());
+    unmount();
+    expect(api.releaseClaimOnLeave).not.toHaveBeenCalled();
+    await act(async () => answer({ claimed_by: 'clin', claimed_until: '2026-01-01T11:00:00Z' }));
+    await waitFor(() => expect(api.releaseClaimOnLeave).toHaveBeenCalledWith(5));
+
+    vi.mocked(api.releaseClaimOnLeave).mockClear();
+    vi.mocked(api.claim).mockResolvedValue({ claimed_by: 'clin', claimed_until: '2026-01-01T11:00:00Z' });
+    vi.spyOn(api, 'releaseClaim').mockResolvedValue(undefined);
+    const second = open(detail());
+    await userEvent.click(await screen.findByRole('button', { name: 'Release claim' }));
+    await screen.findByRole('button', { name: 'Claim case' });
+    second.unmount();
+    await act(async () => undefined);
+    expect(api.releaseClaimOnLeave).not.toHaveBeenCalled();
+  });
+
+  it('keeps an unsaved case verdict and comment across a lost page (expired session) and clears it on save', async () => {
+    const first = open(detail());
+    await userEvent.click(await screen.findByRole('radio', { name: 'Normal' }));
+    await userEvent.type(screen.getByLabelText('Case comment'), 'no lesion');
+    first.unmount(); // the 401 bridge navigates to the login page: the panel's state is gone
+
+    const put = vi.spyOn(api, 'putCaseVerdict').mockImplementation(async (_id, body) => ({
+      verdict: body.verdict,
+      comment: body.comment ?? null,
+      reviewer: 'clin',
+      updated_at: '2026-01-01T10:10:00Z',
+      version: 1,
+    }));
+    open(detail());
+    expect(await screen.findByTestId('case-verdict-draft')).toHaveTextContent(
+      'Restored your unsaved case verdict and comment: not saved yet.',
+    );
+    expect(screen.getByRole('radio', { name: 'Normal' })).toBeChecked();
+    expect(screen.getByLabelText('Case comment')).toHaveValue('no lesion');
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    await waitFor(() => expect(put).toHaveBeenCalledWith(5, { verdict: 'normal', comment: 'no lesion', version: 0 }));
+    expect(await screen.findByRole('status')).toHaveTextContent('Case verdict saved');
+    expect(screen.queryByTestId('case-verdict-draft')).not.toBeInTheDocument();
+    expect(screen.getByTestId('own-case-verdict')).toHaveTextContent('Your verdict: Normal');
+    expect(Object.keys(sessionStorage).filter((k) => k.startsWith('neurotriage.draft'))).toEqual([]);
+  });
+
+  it('keeps unsaved flag reasons across a lost page and saves them with the verdict', async () => {
+    const first = open(detail());
+    await userEvent.click(await screen.findByRole('button', { name: 'Go to flag 1' }));
+    await userEvent.type(screen.getByRole('textbox', { name: 'Reason for flag 1' }), 'vessel');
+    first.unmount();
+
+    const put = echoPut();
+    open(detail());
+    expect(await screen.findByTestId('reasons-draft')).toHaveTextContent('Restored your unsaved reason for flag 1');
+    expect(screen.getByTestId('unsaved-reason-1')).toHaveTextContent('vessel');
+    await userEvent.click(screen.getByRole('button', { name: 'Reject flag 1' }));
+    await waitFor(() => expect(put).toHaveBeenCalledWith(51, expect.objectContaining({ verdict: 'reject', reason: 'vessel' })));
+    await waitFor(() => expect(screen.queryByTestId('reasons-draft')).not.toBeInTheDocument());
+    expect(Object.keys(sessionStorage).filter((k) => k.startsWith('neurotriage.draft'))).toEqual([]);
+  });
+
+  it('ignores shortcut letters while focus is on a case-verdict radio', async () => {
+    const put = echoPut();
+    open(reviewedFlag2());
+    await userEvent.click(await screen.findByRole('button', { name: 'Go to flag 2' }));
+    await userEvent.click(screen.getByRole('radio', { name: 'Uncertain' }));
+    expect(screen.getByRole('radio', { name: 'Uncertain' })).toHaveFocus();
+    await userEvent.keyboard('a');
+    await act(async () => undefined);
+    expect(put).not.toHaveBeenCalled();
+    expect(screen.getAllByRole('listitem')[1]).toHaveTextContent('Rejected');
+  });
+
+  it('does not carry a reason over to a different verdict', async () => {
+    const put = echoPut();
+    open(reviewedFlag2());
+    await userEvent.click(await screen.findByRole('button', { name: 'Go to flag 2' }));
+    await userEvent.keyboard('r'); // same verdict again: its reason stays
+    await waitFor(() => expect(put).toHaveBeenLastCalledWith(52, expect.objectContaining({ verdict: 'reject', reason: 'normal tissue', version: 1 })));
+    await userEvent.keyboard('a');
+    await waitFor(() => expect(put).toHaveBeenLastCalledWith(52, expect.objectContaining({ verdict: 'accept', reason: null, version: 2 })));
+    expect(screen.getAllByRole('listitem')[1]).not.toHaveTextContent('normal tissue');
+  });
+
+  it('saves a reason edited after the verdict when the field is left, with the verdict and its version', async () => {
+    const put = echoPut();
+    open(reviewedFlag2());
+    await userEvent.click(await screen.findByRole('button', { name: 'Go to flag 2' }));
+    const field = screen.getByRole('textbox', { name: 'Reason for flag 2' });
+    await userEvent.type(field, ', calcified');
+    expect(screen.getByTestId('unsaved-reason-2')).toBeInTheDocument();
+    await userEvent.tab();
+    await waitFor(() =>
+      expect(put).toHaveBeenCalledWith(52, {
+        verdict: 'reject',
+        reason: 'normal tissue, calcified',
+        comment: null,
+        version: 1,
+      }),
+    );
+    expect(await screen.findByRole('status')).toHaveTextContent('Reason for flag 2 saved');
+    expect(screen.queryByTestId('unsaved-reason-2')).not.toBeInTheDocument();
+    expect(screen.getAllByRole('listitem')[1]).toHaveTextContent('Your verdict · normal tissue, calcified');
+    // Enter saves too; a failed save keeps the text and says so
+    put.mockRejectedValueOnce(new ApiError(500, 'Server error.'));
+    await userEvent.type(field, '!{Enter}');
+    expect(await screen.findByRole('alert')).toHaveTextContent('Reason for flag 2 not saved: Server error.');
+    expect(field).toHaveValue('normal tissue, calcified!');
+    expect(screen.getByTestId('unsaved-reason-2')).toBeInTheDocument();
+  });
+
+  it('moves the viewer to a flag whose verdict button is clicked, as "Go to flag" does', async () => {
+    echoPut();
+    open(detail());
+    await userEvent.click(await screen.findByRole('button', { name: 'Go to flag 2' }));
+    expect(gotoMM).toHaveBeenLastCalledWith([-5, 0, 5]);
+    await userEvent.click(screen.getByRole('button', { name: 'Unsure flag 1' }));
+    expect(gotoMM).toHaveBeenLastCalledWith([10, 20, 30]);
+    expect(screen.getAllByRole('listitem')[0]).toHaveAttribute('aria-current', 'true');
+    // the selected flag's own verdict does not pull the viewer back to its centroid
+    const calls = gotoMM.mock.calls.length;
+    await userEvent.click(screen.getByRole('button', { name: 'Accept flag 1' }));
+    expect(gotoMM.mock.calls.length).toBe(calls);
   });
 });

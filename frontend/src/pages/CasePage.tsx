@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import type { CaseDetail } from '../api/types';
 import { api } from '../api/client';
 import { keys, useCase, useCases, useMe, useSaveVerdict } from '../api/queries';
 import { ApiError, errorMessage } from '../api/errors';
@@ -29,23 +30,45 @@ import { formatDateTime, hasResult } from '../lib/format';
 import { useCaseSession } from '../lib/useCaseSession';
 import { NotFound } from './NotFound';
 import { lastWorklistQuery } from '../lib/worklistMemory';
+import { loadDraft, saveDraftPart } from '../lib/caseDraft';
+import { reasonUnsaved } from '../components/FlagList';
 
 export default function CasePage() {
   const { id } = useParams();
   const me = useMe();
   const caseId = Number(id);
   if (!Number.isInteger(caseId) || caseId <= 0) return <NotFound />;
+  // the page sits behind RequireAuth, so this is the signed-in user; wait for it, since the roles and the
+  // reader's drafts are read once when the case view mounts
+  if (!me.data) {
+    return (
+      <main className="page">
+        <p className="muted">Loading case…</p>
+      </main>
+    );
+  }
   return (
     <CaseView
       key={caseId}
       caseId={caseId}
+      user={me.data.username}
       canReview={hasRole(me.data, 'clinician')}
       canRerun={hasRole(me.data, 'clinician', 'coordinator')}
     />
   );
 }
 
-function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: boolean; canRerun: boolean }) {
+function CaseView({
+  caseId,
+  user,
+  canReview,
+  canRerun,
+}: {
+  caseId: number;
+  user: string;
+  canReview: boolean;
+  canRerun: boolean;
+}) {
   const qc = useQueryClient();
   const session = useCaseSession(caseId, canReview);
   const claim = session.claim;
@@ -71,7 +94,13 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
   const [readout, setReadout] = useState<Readout | null>(null);
   const [notice, setNotice] = useState<string>('');
   const [saveError, setSaveError] = useState<string | null>(null);
-  const [reasons, setReasons] = useState<Record<number, string>>({});
+  // reasons typed and not saved yet (flag id → text), brought back from the tab's draft after an expired session
+  const [draftReasons] = useState<Record<number, string>>(() => (canReview ? (loadDraft(user, caseId).reasons ?? {}) : {}));
+  const [reasons, setReasons] = useState<Record<number, string>>(draftReasons);
+  const reasonsRef = useRef(reasons);
+  reasonsRef.current = reasons;
+  // saves of one flag go one after another, each with the version the one before it left
+  const flagQueue = useRef(new Map<number, Promise<unknown>>());
   const [maskMode, setMaskModeState] = useState<MaskMode>(() => loadMaskMode());
   const [maskStatus, setMaskStatus] = useState<MaskStatus>('none');
   const [windowState, setWindowState] = useState<WindowState | null>(null);
@@ -94,6 +123,18 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
 
   const c = query.data;
   const flags = useMemo(() => c?.flags ?? [], [c]);
+  // Keep the unsaved reasons in sessionStorage (an expired session unmounts the page); once the case is known,
+  // only those that differ from what is saved, on flags that still exist.
+  useEffect(() => {
+    if (!canReview || !c) return;
+    const keep: Record<number, string> = {};
+    for (const f of c.flags) if (reasonUnsaved(f, reasons)) keep[f.id] = reasons[f.id];
+    saveDraftPart(user, caseId, { reasons: keep });
+  }, [canReview, c, reasons, user, caseId]);
+  const restoredReasonFlags = c
+    ? c.flags.filter((f) => draftReasons[f.id] !== undefined && reasons[f.id] === draftReasons[f.id] && reasonUnsaved(f, reasons))
+    : [];
+
   // The newest successful run's result stays in view while a re-run is pending, failed or cancelled.
   const showResult = !!c && hasResult(c);
   // a checks-only result (no model reads the sequence) has no maps, flags or weak regions to show
@@ -122,33 +163,106 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
     [flags],
   );
 
+  /** The flag as the cache has it now (after any save before this one), by id. */
+  const currentFlag = useCallback(
+    (flagId: number) => qc.getQueryData<CaseDetail>(keys.case(caseId))?.flags.find((x) => x.id === flagId),
+    [qc, caseId],
+  );
+
+  /** Runs the saves of one flag in order, so each sends the version the one before it left. */
+  const enqueue = useCallback(<T,>(flagId: number, job: () => Promise<T>): Promise<T> => {
+    const before = flagQueue.current.get(flagId) ?? Promise.resolve();
+    const next = before.catch(() => undefined).then(job);
+    flagQueue.current.set(flagId, next);
+    return next;
+  }, []);
+
+  /** Forgets a typed reason once it is saved (unless the reader typed on meanwhile). */
+  const dropReason = useCallback((flagId: number, typed: string | undefined) => {
+    setReasons((prev) => {
+      if (!(flagId in prev) || prev[flagId] !== typed) return prev;
+      const next = { ...prev };
+      delete next[flagId];
+      return next;
+    });
+  }, []);
+
   const saveVerdict = useCallback(
     async (i: number, verdict: VerdictValue) => {
-      const f = flags[i];
-      if (!f || !c) return;
-      setSelected(i);
+      const f0 = flags[i];
+      if (!f0 || !c) return;
+      // a verdict on another flag selects it and moves the viewer there, as "Go to flag" does
+      if (i !== selected) selectFlag(i);
       setSaveError(null);
       setNotice('');
-      const reason = (reasons[f.id] ?? f.verdict?.reason ?? '').trim() || null;
-      try {
-        await save.mutateAsync({
-          caseId: c.id,
-          flagId: f.id,
-          verdict,
-          reason,
-          comment: f.verdict?.comment ?? null,
-          version: f.verdict?.version ?? 0,
-        });
-        setNotice('Verdict saved');
-      } catch (err) {
-        if (err instanceof ApiError && err.isConflict) {
-          setSaveError(`Someone else changed flag ${f.label} in the meantime; the case was reloaded. Check it and save again.`);
-        } else {
-          setSaveError(`Verdict for flag ${f.label} not saved: ${errorMessage(err)}`);
+      await enqueue(f0.id, async () => {
+        const f = currentFlag(f0.id) ?? f0;
+        const typed = reasonsRef.current[f.id];
+        // a reason typed now goes with this verdict; a saved one only stays with the verdict it was given for
+        const reason = reasonUnsaved(f, reasonsRef.current)
+          ? (typed ?? '').trim() || null
+          : f.verdict && f.verdict.verdict === verdict
+            ? f.verdict.reason
+            : null;
+        try {
+          await save.mutateAsync({
+            caseId: c.id,
+            flagId: f.id,
+            verdict,
+            reason,
+            comment: f.verdict?.comment ?? null,
+            version: f.verdict?.version ?? 0,
+          });
+          dropReason(f.id, typed);
+          setNotice('Verdict saved');
+        } catch (err) {
+          if (err instanceof ApiError && err.isConflict) {
+            setSaveError(`Someone else changed flag ${f.label} in the meantime; the case was reloaded. Check it and save again.`);
+          } else {
+            setSaveError(`Verdict for flag ${f.label} not saved: ${errorMessage(err)}`);
+          }
         }
-      }
+      });
     },
-    [flags, c, reasons, save],
+    [flags, c, selected, selectFlag, enqueue, currentFlag, save, dropReason],
+  );
+
+  /** Saves a reason edited after the flag's verdict (Enter or leaving the field), with that verdict's version. */
+  const saveReason = useCallback(
+    async (flagId: number) => {
+      if (!c) return;
+      await enqueue(flagId, async () => {
+        const f = currentFlag(flagId);
+        const typed = reasonsRef.current[flagId];
+        // no verdict yet: the reason goes with it; nothing changed: nothing to send
+        if (!f || !f.verdict || typed === undefined) return;
+        if (!reasonUnsaved(f, reasonsRef.current)) {
+          dropReason(flagId, typed);
+          return;
+        }
+        setSaveError(null);
+        try {
+          await save.mutateAsync({
+            caseId: c.id,
+            flagId,
+            verdict: f.verdict.verdict,
+            reason: typed.trim() || null,
+            comment: f.verdict.comment ?? null,
+            version: f.verdict.version,
+          });
+          dropReason(flagId, typed);
+          setNotice(`Reason for flag ${f.label} saved`);
+        } catch (err) {
+          setNotice('');
+          if (err instanceof ApiError && err.isConflict) {
+            setSaveError(`Someone else changed flag ${f.label} in the meantime; the case was reloaded. Your reason is kept: check it and save again.`);
+          } else {
+            setSaveError(`Reason for flag ${f.label} not saved: ${errorMessage(err)}`);
+          }
+        }
+      });
+    },
+    [c, enqueue, currentFlag, save, dropReason],
   );
 
   const runAction = useCallback(
@@ -367,8 +481,10 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
             <div className="panel-title-row">
               <h2 id="flags-title">Flags</h2>
               {showMaps && (
-                <span className="muted small">
-                  {flags.filter((f) => f.verdict).length}/{flags.length} reviewed
+                <span className="muted small" data-testid="flags-reviewed">
+                  {canReview
+                    ? `${flags.filter((f) => f.verdict).length}/${flags.length} reviewed by you`
+                    : `${flags.filter((f) => (f.other_verdicts?.length ?? 0) > 0).length}/${flags.length} reviewed by readers`}
                 </span>
               )}
             </div>
@@ -379,6 +495,12 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
               <div className="error-box" role="alert">
                 {saveError}
               </div>
+            )}
+            {restoredReasonFlags.length > 0 && (
+              <p className="info-box small draft-note" data-testid="reasons-draft">
+                Restored your unsaved {restoredReasonFlags.length === 1 ? 'reason' : 'reasons'} for flag{' '}
+                {restoredReasonFlags.map((f) => f.label).join(', ')}: not saved yet.
+              </p>
             )}
             {checksOnly ? (
               <p className="muted">No flags: no lesion search ran on this scan (rescan checks only).</p>
@@ -391,6 +513,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
                 onSelect={selectFlag}
                 onVerdict={(i, v) => void saveVerdict(i, v)}
                 onReason={(flagId, r) => setReasons((prev) => ({ ...prev, [flagId]: r }))}
+                onReasonCommit={(flagId) => void saveReason(flagId)}
                 labelledBy="flags-title"
                 canReview={canReview}
                 minFlagMl={c.min_flag_ml}
@@ -405,7 +528,7 @@ function CaseView({ caseId, canReview, canRerun }: { caseId: number; canReview: 
           </section>
           {showMaps && <WeakRegions c={c} onGoto={(mm) => viewerRef.current?.gotoMM(mm)} />}
           {showMaps && <ModelValidationPanel c={c} />}
-          {showResult && <CaseVerdictPanel c={c} canReview={canReview} onNotice={setNotice} />}
+          {showResult && <CaseVerdictPanel c={c} canReview={canReview} onNotice={setNotice} draftUser={canReview ? user : null} />}
           {showResult && (
             <FindingsPanel
               c={c}

@@ -12,6 +12,12 @@ import { InstalledModelsPanel } from '../components/InstalledModelsPanel';
 const ROLES: Role[] = ['clinician', 'coordinator', 'admin'];
 const toRoles = (list: string[]): Role[] => ROLES.filter((r) => list.includes(r));
 const usersKey = ['users'] as const;
+export const LAST_ROLE_TITLE = 'A user needs at least one role';
+/** The one role still ticked: unticking it would leave a user with none, which the server refuses. */
+const isLastRole = (roles: readonly string[], r: Role): boolean => {
+  const known = toRoles([...roles]);
+  return known.length === 1 && known[0] === r;
+};
 
 export default function UsersPage() {
   const qc = useQueryClient();
@@ -132,10 +138,11 @@ function CreateUserForm({ onDone, onError }: { onDone: (m: string) => void; onEr
         <fieldset className="roles">
           <legend>Roles</legend>
           {ROLES.map((r) => (
-            <label key={r} className="check">
+            <label key={r} className="check" title={isLastRole(roles, r) ? LAST_ROLE_TITLE : undefined}>
               <input
                 type="checkbox"
                 checked={roles.includes(r)}
+                disabled={isLastRole(roles, r)}
                 onChange={(e) => setRoles((rs) => (e.target.checked ? [...rs, r] : rs.filter((x) => x !== r)))}
               />
               <span>{r}</span>
@@ -179,18 +186,24 @@ function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowPro
         <th scope="row">{u.username}</th>
         <td>
           <span className="role-checks">
-            {ROLES.map((r) => (
-              <label key={r} className="check">
+            {ROLES.map((r) => {
+              const ownAdmin = self && r === 'admin';
+              const last = isLastRole(u.roles, r);
+              const why = ownAdmin ? 'You cannot remove your own admin role' : last ? LAST_ROLE_TITLE : undefined;
+              return (
+              <label key={r} className="check" title={why}>
                 <input
                   type="checkbox"
                   aria-label={`${r} role for ${u.username}`}
+                  title={why}
                   checked={u.roles.includes(r)}
-                  disabled={busy || (self && r === 'admin')}
+                  disabled={busy || ownAdmin || last}
                   onChange={(e) => onRoles(e.target.checked ? [...u.roles, r] : u.roles.filter((x) => x !== r))}
                 />
                 <span aria-hidden="true">{r}</span>
               </label>
-            ))}
+              );
+            })}
           </span>
         </td>
         <td>{u.disabled ? <span className="badge badge-warn">disabled</span> : 'active'}</td>

@@ -47,6 +47,36 @@ describe('UsersPage', () => {
   });
 });
 
+describe('UsersPage roles', () => {
+  it("cannot untick a user's last role: the box is disabled and says why", async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([
+      user({ id: 1, username: 'root', roles: ['admin'] }),
+      user({ id: 2, username: 'bob', roles: ['clinician'] }),
+      user({ id: 3, username: 'cat', roles: ['clinician', 'coordinator'] }),
+    ]);
+    const update = vi.spyOn(api, 'updateUser');
+    renderAt(<UsersPage />);
+    const last = await screen.findByRole('checkbox', { name: 'clinician role for bob' });
+    expect(last).toBeChecked();
+    expect(last).toBeDisabled();
+    expect(last).toHaveAttribute('title', 'A user needs at least one role');
+    await userEvent.click(last);
+    expect(update).not.toHaveBeenCalled();
+    // with two roles either may go
+    expect(screen.getByRole('checkbox', { name: 'clinician role for cat' })).toBeEnabled();
+    expect(screen.getByRole('checkbox', { name: 'coordinator role for cat' })).toBeEnabled();
+    expect(screen.getByRole('checkbox', { name: 'coordinator role for bob' })).toBeEnabled();
+    expect(screen.getByRole('checkbox', { name: 'admin role for root' })).toHaveAttribute(
+      'title',
+      'You cannot remove your own admin role',
+    );
+    // the create form keeps one role ticked too
+    expect(screen.getByRole('checkbox', { name: 'clinician' })).toBeDisabled();
+    await userEvent.click(screen.getByRole('checkbox', { name: 'coordinator' }));
+    expect(screen.getByRole('checkbox', { name: 'clinician' })).toBeEnabled();
+  });
+});
+
 describe('Models on the workers', () => {
   it('shows the admin which profile can analyse which sequence, and why not', async () => {
     vi.spyOn(api, 'listUsers').mockResolvedValue([]);

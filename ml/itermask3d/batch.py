@@ -110,6 +110,24 @@ def _kept_result(folder: Path, result_file: str, is_current: Callable[[dict], bo
     return result if isinstance(result, dict) and (is_current is None or is_current(result)) else None
 
 
+def write_into(out: Path, process: Callable[[Path], dict], result_file: str) -> dict:
+    """One scan's ``process(folder)`` into a hidden folder beside ``out``, its files moved into ``out`` only once
+    it returned, ``result_file`` last: a run that fails half-way leaves ``out`` as it was, not new maps beside an
+    old result. Files of ``out`` that the run does not write stay."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.partial"
+    partial.mkdir()
+    try:
+        result = process(partial)
+        out.mkdir(exist_ok=True)
+        for path in sorted(partial.iterdir(), key=lambda p: p.name == result_file):
+            os.replace(path, out / path.name)
+        return result
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
 def run_batch(scans: Sequence[BatchScan], out: Path, process: Callable[[Path, Path], dict],
               result_file: str, summarise: Callable[[dict], dict], columns: Sequence[str],
               resume: bool = False, report: Callable[[str], None] | None = None,

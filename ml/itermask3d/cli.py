@@ -287,9 +287,12 @@ def _run(args: argparse.Namespace) -> int:
         rows = infer_batch_entry(args.input, args.out, analyzer, args.seed, args.resume, _say)
         return _batch_outcome(rows, args.out)
     elif args.command == "infer":
-        result = infer_entry(args.input[0], args.out, args.sequence, args.profile, args.device, args.model,
-                             args.seed, args.schedule, args.gamma, args.progress, args.min_flag_mm3,
-                             args.rise_gamma, args.min_peak_ratio, args.rise_late_steps, args.allow_untrained)
+        from .batch import write_into
+
+        result = write_into(args.out, lambda folder: infer_entry(
+            args.input[0], folder, args.sequence, args.profile, args.device, args.model, args.seed, args.schedule,
+            args.gamma, args.progress, args.min_flag_mm3, args.rise_gamma, args.min_peak_ratio,
+            args.rise_late_steps, args.allow_untrained), "result.json")
         summary = {k: result[k] for k in ("score", "triage", "threshold", "passes", "seconds")}
         summary["flags"] = len(result["flags"])
         print(json.dumps(summary))
@@ -298,9 +301,10 @@ def _run(args: argparse.Namespace) -> int:
 
         return _batch_outcome(check_batch_entry(args.input, args.out, args.sequence, args.resume, _say), args.out)
     elif args.command == "check":
-        from .rescan import check_scan
+        from .batch import write_into
+        from .rescan import CHECKS_FILE, check_scan
 
-        result = check_scan(args.input[0], args.out, args.sequence)
+        result = write_into(args.out, lambda folder: check_scan(args.input[0], folder, args.sequence), CHECKS_FILE)
         print(json.dumps({k: result[k] for k in ("rescan", "seconds")} | {"reasons": [q["kind"] for q in result["quality"]]}))
     elif args.command == "synth":
         from .synthetic.writer import synth_entry

@@ -21,16 +21,29 @@ class FlagSet(NamedTuple):
 
 def _describe(local: np.ndarray, region: tuple[slice, ...], anomaly: np.ndarray, affine: np.ndarray,
               voxel_mm3: float) -> dict:
-    """One component (``local``: bool mask inside the bounding ``region``) as the contract's flag dict."""
+    """One component (``local``: bool mask inside the bounding ``region``) as the contract's flag dict.
+
+    anchor: a voxel of the component, where a viewer goes to show it: the centroid's voxel where that lies in
+    the component, else the component's voxel nearest the centroid (in mm). A curved or ring-shaped region's
+    centroid can lie outside it, in tissue that was not flagged."""
     idx = np.argwhere(local) + np.array([s.start for s in region])
     centroid_vox = idx.mean(axis=0)
     centroid_mm = affine[:3, :3] @ centroid_vox + affine[:3, 3]
+    nearest = np.rint(centroid_vox).astype(int)
+    if np.any(np.all(idx == nearest, axis=1)):
+        anchor_vox = nearest
+    else:
+        world = idx @ affine[:3, :3].T + affine[:3, 3]
+        anchor_vox = idx[int(np.argmin(np.sum((world - centroid_mm) ** 2, axis=1)))]
+    anchor_mm = affine[:3, :3] @ anchor_vox + affine[:3, 3]
     values = anomaly[region][local]
     return {
         "voxel_count": int(local.sum()),
         "volume_mm3": round(float(local.sum() * voxel_mm3), 2),
         "centroid_mm": [round(float(v), 2) for v in centroid_mm],
         "centroid_voxel": [int(round(float(v))) for v in centroid_vox],
+        "anchor_mm": [round(float(v), 2) for v in anchor_mm],
+        "anchor_voxel": [int(v) for v in anchor_vox],
         "bbox_voxel": [[int(v) for v in idx.min(axis=0)], [int(v) for v in idx.max(axis=0)]],
         "mean_anomaly": round(float(values.mean()), 4),
         "max_anomaly": round(float(values.max()), 4),

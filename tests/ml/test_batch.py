@@ -158,3 +158,25 @@ def test_a_killed_run_leaves_nothing_that_the_next_one_keeps(scans, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["normal", "spike", "summary.csv"]
     assert _summary(out)["spike"]["status"] == "done"
     assert json.loads((out / "spike" / "checks.json").read_text())["rescan"] is True
+
+
+def test_one_scan_that_fails_half_way_leaves_its_results_folder_as_it_was(scans, tmp_path, monkeypatch, capsys):
+    """A single scan's files go into the folder only once the run returned: an error after the first file is
+    written must not leave a new map beside an old result (the same layout as before, one scan alone)."""
+    import itermask3d.rescan as rescan
+
+    out = tmp_path / "out"
+    assert main(["check", str(scans / "normal.nii.gz"), "--out", str(out), "--sequence", "t2"]) == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert list(before) == ["checks.json"]
+
+    def fails_after_writing(input_path, out_dir, sequence="t1"):  # type: ignore[no-untyped-def]
+        (out_dir / "checks.json").write_text("{}")
+        (out_dir / "extra.nii.gz").write_bytes(b"half")
+        raise RuntimeError("disk went away")
+
+    monkeypatch.setattr(rescan, "check_scan", fails_after_writing)
+    assert main(["check", str(scans / "spike.nii.gz"), "--out", str(out), "--sequence", "t2"]) != 0
+    assert "disk went away" in capsys.readouterr().err
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".partial")] == []

@@ -55,3 +55,24 @@ def test_a_ratio_at_or_below_the_weaker_peak_keeps_both():
 def test_an_empty_mask_has_no_flags():
     labels, flags, weak = find_flags(np.zeros((8, 8, 8), bool), np.zeros((8, 8, 8)), AFFINE, 100.0, 0.5)
     assert flags == [] and weak == [] and not labels.any()
+
+
+def test_a_flag_is_anchored_inside_itself_even_where_its_centroid_is_not():
+    """Go to flag moves the viewer to the anchor: the centroid's voxel for a compact region, and for a ring (whose
+    centroid lies in the unflagged hole) its voxel nearest the centroid."""
+    mask = np.zeros((40, 40, 20), dtype=bool)
+    anomaly = np.zeros(mask.shape, dtype=np.float32)
+    i, j = np.indices((40, 40))
+    ring = (np.hypot(i - 20, j - 20) >= 8) & (np.hypot(i - 20, j - 20) <= 11)
+    mask[ring, 8:12] = True
+    anomaly[mask] = 0.5
+    _cube(mask, anomaly, (2, 2, 2), 6, 0.9)
+    _, flags, _ = find_flags(mask, anomaly, AFFINE, min_volume_mm3=100.0)
+    ring_flag = next(f for f in flags if f["bbox_voxel"][0][0] > 5)
+    cube_flag = next(f for f in flags if f["bbox_voxel"][0][0] == 2)
+    assert not mask[tuple(ring_flag["centroid_voxel"])]  # the hole
+    anchor = ring_flag["anchor_voxel"]
+    assert mask[tuple(anchor)] and np.hypot(anchor[0] - 20, anchor[1] - 20) <= 8.5
+    assert ring_flag["anchor_mm"] == pytest.approx(list(AFFINE[:3, :3] @ anchor + AFFINE[:3, 3]))
+    assert cube_flag["anchor_voxel"] == cube_flag["centroid_voxel"] == [4, 4, 4]
+    assert cube_flag["anchor_mm"] == pytest.approx([-6.0, 24.0, 13.0])

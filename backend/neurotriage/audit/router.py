@@ -20,24 +20,34 @@ Auditor = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))]
 def get_audit(
     session: DbSession,
     user: Auditor,
-    username: Annotated[str | None, Query(max_length=64, description="Who did it")] = None,
+    username: Annotated[
+        str | None, Query(max_length=64, description="Who did it: part of the username, any case ('cli' finds clin)")
+    ] = None,
     case_id: Annotated[int | None, Query()] = None,
-    action: Annotated[str | None, Query(max_length=64, description="Exact action, or a prefix ending in '.'")] = None,
+    action: Annotated[
+        str | None,
+        Query(max_length=64, description="The start of the action: 'flag.' (or 'flag') for every flag event, "
+              "'case.verdict' for that one"),
+    ] = None,
     since: Annotated[datetime | None, Query(description="From this time (inclusive, ISO 8601)")] = None,
     until: Annotated[datetime | None, Query(description="Before this time (ISO 8601)")] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = 50,
 ) -> AuditPage:
-    """Who did what to which case, and when; newest first."""
+    """Who did what to which case, and when; newest first. User ids in the details come with their usernames
+    (detail_usernames), and a case with its label for readers who may read cases."""
     rows, total = query_events(
         session,
         AuditQuery(username=username, case_id=case_id, action=action, since=since, until=until, page=page, page_size=page_size),
+        # An admin without a reading role cannot open cases, so the trail does not show them case labels either.
+        case_labels=user.has_role(Role.clinician, Role.coordinator),
     )
     items = [
         AuditEventOut(
-            id=event.id, at=event.at, actor=actor, action=event.action, case_id=event.case_id,
-            detail=event.detail, client_ip=event.client_ip,
+            id=row.event.id, at=row.event.at, actor=row.actor, action=row.event.action, case_id=row.event.case_id,
+            case_label=row.case_label, detail=row.event.detail, detail_usernames=row.detail_usernames,
+            client_ip=row.event.client_ip,
         )
-        for event, actor in rows
+        for row in rows
     ]
     return AuditPage(items=items, total=total, page=page, page_size=page_size)

@@ -3,16 +3,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class AuditEventOut(BaseModel):
     id: int
     at: datetime
-    actor: str | None
+    actor: str | None = Field(description="Username of who did it; null for events without a known user")
     action: str
     case_id: int | None
-    detail: dict[str, Any]
+    case_label: str | None = Field(
+        default=None,
+        description="The case's label, where the event names a case that exists and the reader may read cases "
+        "(clinician or coordinator role); null otherwise",
+    )
+    detail: dict[str, Any] = Field(description="Context as recorded, unchanged (user ids stay ids)")
+    detail_usernames: dict[str, str] = Field(
+        default_factory=dict,
+        description='Usernames of the user ids in detail, keyed by the detail key (e.g. {"user_id": "alice"}); '
+        "a key is missing when its user no longer exists",
+    )
     client_ip: str | None
 
 

@@ -1,8 +1,9 @@
-"""Writing audit events. Callers pass their session so the event commits with the action itself."""
+"""Writing audit events (callers pass their session so the event commits with the action itself) and reading them
+back for the audit trail, which only ever selects."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from neurotriage.audit.models import AuditEvent
+from neurotriage.cases.models import Case
 from neurotriage.users.models import User
 
 
@@ -29,9 +31,9 @@ def record(
 
 @dataclass(frozen=True)
 class AuditQuery:
-    username: str | None = None
+    username: str | None = None  # part of the actor's username, any case
     case_id: int | None = None
-    action: str | None = None  # exact, or a prefix ending in '.' (e.g. 'login.')
+    action: str | None = None  # the start of the action: 'flag.' or 'flag' for every flag event, 'case.verdict'
     since: datetime | None = None
     until: datetime | None = None
     page: int = 1
@@ -41,18 +43,45 @@ class AuditQuery:
 MAX_AUDIT_PAGE = 500
 
 
-def query_events(session: Session, query: AuditQuery) -> tuple[list[tuple[AuditEvent, str | None]], int]:
-    """Audit events, newest first, with the actor's username."""
+@dataclass(frozen=True)
+class AuditRow:
+    event: AuditEvent
+    actor: str | None
+    case_label: str | None = None
+    detail_usernames: dict[str, str] = field(default_factory=dict)
+
+
+def is_user_key(key: str) -> bool:
+    """Detail keys that hold a user id (``user_id`` today; ``…_user_id`` for any later one)."""
+    return key == "user_id" or key.endswith("_user_id")
+
+
+def _user_ids(detail: dict[str, Any]) -> dict[str, int]:
+    # bool is an int in Python; a flag such as {"user_id": true} is no user id.
+    return {
+        key: value
+        for key, value in (detail or {}).items()
+        if is_user_key(key) and isinstance(value, int) and not isinstance(value, bool)
+    }
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def query_events(session: Session, query: AuditQuery, *, case_labels: bool = True) -> tuple[list[AuditRow], int]:
+    """Audit events, newest first, with the actor's username, the usernames of the user ids in their details and
+    (``case_labels``, for readers who may read cases) the labels of their cases. Only reads: rows are never changed.
+    """
     statement = select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.actor_id)
-    if query.username:
-        statement = statement.where(User.username == query.username)
+    if query.username and query.username.strip():
+        pattern = "%" + _like_escape(query.username.strip()) + "%"
+        statement = statement.where(User.username.ilike(pattern, escape="\\"))
     if query.case_id is not None:
         statement = statement.where(AuditEvent.case_id == query.case_id)
-    if query.action:
-        if query.action.endswith("."):
-            statement = statement.where(AuditEvent.action.startswith(query.action))
-        else:
-            statement = statement.where(AuditEvent.action == query.action)
+    if query.action and query.action.strip():
+        # Actions are lower case ("flag.verdict"); what was typed need not be.
+        statement = statement.where(AuditEvent.action.startswith(query.action.strip().lower(), autoescape=True))
     if query.since:
         statement = statement.where(AuditEvent.at >= query.since)
     if query.until:
@@ -62,4 +91,26 @@ def query_events(session: Session, query: AuditQuery) -> tuple[list[tuple[AuditE
     rows = session.execute(
         statement.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).offset((max(1, query.page) - 1) * size).limit(size)
     ).all()
-    return [(row[0], row[1]) for row in rows], total
+    events = [(row[0], row[1]) for row in rows]
+
+    user_ids = {user_id for event, _ in events for user_id in _user_ids(event.detail).values()}
+    names: dict[int, str] = (
+        dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    )
+    case_ids = {event.case_id for event, _ in events if event.case_id is not None}
+    labels: dict[int, str] = (
+        dict(session.execute(select(Case.id, Case.label).where(Case.id.in_(case_ids))).all())
+        if case_labels and case_ids
+        else {}
+    )
+    return [
+        AuditRow(
+            event=event,
+            actor=actor,
+            case_label=labels.get(event.case_id) if event.case_id is not None else None,
+            detail_usernames={
+                key: names[user_id] for key, user_id in _user_ids(event.detail).items() if user_id in names
+            },
+        )
+        for event, actor in events
+    ], total

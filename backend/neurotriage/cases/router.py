@@ -12,7 +12,7 @@ from neurotriage.audit.service import record
 from neurotriage.auth.deps import AppSettings, DbSession, client_ip, require_roles
 from neurotriage.cases import service
 from neurotriage.cases.ingest import IngestOptions, UploadedFile, ingest_upload
-from neurotriage.cases.schemas import CaseDetail, CasePage, FileKind, JobStatusName
+from neurotriage.cases.schemas import CaseDetail, CasePage, FileKind, JobStatusName, TriageName
 from neurotriage.cases.views import case_detail, case_summaries
 from neurotriage.config import pseudonym_key
 from neurotriage.core.errors import InsufficientStorage, PayloadTooLarge, ServiceUnavailable
@@ -99,6 +99,16 @@ def list_cases(
     session: DbSession,
     user: Reader,
     status: Annotated[JobStatusName | None, Query()] = None,
+    triage: Annotated[
+        TriageName | None,
+        Query(description="Only cases whose shown result has this triage; rescan also takes an urgent result whose "
+              "scan must be repeated as well (rescan_recommended), as the worklist shows both"),
+    ] = None,
+    flagged: Annotated[bool, Query(description="Only cases whose shown result has at least one flag")] = False,
+    screening: Annotated[
+        Literal["lesions", "checks"] | None,
+        Query(description='What the shown result looked for; "checks": not screened for lesions (rescan checks alone)'),
+    ] = None,
     mine: Annotated[bool, Query(description="Only cases I have claimed")] = False,
     unreviewed: Annotated[bool, Query(description="Only cases without a case verdict")] = False,
     q: Annotated[str | None, Query(max_length=200, description="Text in the case label")] = None,
@@ -109,7 +119,8 @@ def list_cases(
 ) -> CasePage:
     """The worklist: by default the most urgent first (triage priority, then score, then newest)."""
     query = service.WorklistQuery(
-        status=status, mine=mine, unreviewed=unreviewed, search=q, sort=sort, descending=order == "desc",
+        status=status, triage=triage, flagged=flagged, screening=screening, mine=mine, unreviewed=unreviewed,
+        search=q, sort=sort, descending=order == "desc",
         page=page, page_size=page_size,
     )
     rows, total = service.list_cases(session, user, query)

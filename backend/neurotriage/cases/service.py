@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from neurotriage.cases.models import Case
 from neurotriage.core.errors import NotFound
 from neurotriage.db import utcnow
-from neurotriage.jobs.models import Job, Result, Screening
+from neurotriage.jobs.models import Flag, Job, Result, Screening
 from neurotriage.reviews.models import CaseVerdict
 from neurotriage.users.models import User
 
@@ -43,6 +43,11 @@ SORTS = ("priority", "score", "uploaded_at")
 @dataclass(frozen=True)
 class WorklistQuery:
     status: str | None = None
+    # The filters below look at the result the row shows (the newest successful run's), so a case matches
+    # exactly when its row shows the chip or count in question; a case without a result matches none of them.
+    triage: str | None = None  # routine | review | rescan | urgent; rescan also matches any scan to repeat
+    flagged: bool = False  # only results with at least one flag
+    screening: str | None = None  # lesions | checks ("checks": rescan checks alone, not screened for lesions)
     mine: bool = False  # only cases I have claimed
     unreviewed: bool = False  # only cases without a case verdict
     search: str | None = None  # substring of the label, case-insensitive
@@ -57,6 +62,18 @@ def list_cases(session: Session, viewer: User, query: WorklistQuery) -> tuple[li
     statement = case_rows()
     if query.status:
         statement = statement.where(Job.status == query.status)
+    if query.triage == "rescan":
+        # As the row shows it: an urgent result whose scan must also be repeated carries the rescan chip too
+        # (CaseSummary.rescan_recommended), and a coordinator looking for scans to repeat needs it.
+        statement = statement.where(
+            or_(Result.triage == "rescan", func.json_array_length(Result.quality_issues) > 0)
+        )
+    elif query.triage:
+        statement = statement.where(Result.triage == query.triage)
+    if query.flagged:
+        statement = statement.where(exists().where(Flag.result_id == Result.id))
+    if query.screening:
+        statement = statement.where(Result.screening == query.screening)
     if query.mine:
         statement = statement.where(Case.claimed_by_id == viewer.id, Case.claimed_until > utcnow())
     if query.unreviewed:

@@ -35,6 +35,19 @@ export function auditQueryFromParams(p: URLSearchParams, page: number, pageSize 
   return q;
 }
 
+function detailValue(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** The detail as "key: value" pairs, a user id given as its username ("user: alice"; the server resolves them in
+ * detail_usernames); a user id that names no user any more stays an id. */
+export function detailText(e: Pick<AuditEvent, 'detail' | 'detail_usernames'>): string {
+  const names = e.detail_usernames ?? {};
+  return Object.entries(e.detail ?? {})
+    .map(([k, v]) => (k in names ? `${k.replace(/_id$/, '')}: ${names[k]}` : `${k}: ${detailValue(v)}`))
+    .join(' · ');
+}
+
 export function auditCsv(events: AuditEvent[]): string {
   return toCsv(
     ['id', 'at', 'actor', 'action', 'case_id', 'client_ip', 'detail'],
@@ -105,7 +118,12 @@ export default function AuditPage() {
         <form className="filters" onSubmit={apply}>
           <label className="field">
             <span>User</span>
-            <input value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} />
+            <input
+              value={form.username}
+              placeholder="part of the name, e.g. cli"
+              title="Who did it: any part of the username, upper or lower case"
+              onChange={(e) => setForm({ ...form, username: e.target.value })}
+            />
           </label>
           <label className="field field-small">
             <span>Case ID</span>
@@ -119,7 +137,8 @@ export default function AuditPage() {
             <span>Action</span>
             <input
               value={form.action}
-              placeholder="e.g. flag.verdict or flag."
+              placeholder="start, e.g. flag. or case.verdict"
+              title="The start of the action: flag. finds every flag event, case.verdict that one"
               onChange={(e) => setForm({ ...form, action: e.target.value })}
             />
           </label>
@@ -197,8 +216,19 @@ export default function AuditPage() {
                 <td className="nowrap">{formatDateTime(e.at)}</td>
                 <td>{e.actor ?? '—'}</td>
                 <td className="mono">{e.action}</td>
-                <td>{e.case_id != null ? <Link to={`/cases/${e.case_id}`}>{e.case_id}</Link> : '—'}</td>
-                <td className="detail-cell">{Object.keys(e.detail ?? {}).length ? JSON.stringify(e.detail) : ''}</td>
+                <td>
+                  {e.case_id != null ? (
+                    <>
+                      <Link to={`/cases/${e.case_id}`}>{e.case_id}</Link>
+                      {e.case_label && <span className="muted"> {e.case_label}</span>}
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+                <td className="detail-cell" title={Object.keys(e.detail ?? {}).length ? JSON.stringify(e.detail) : undefined}>
+                  {detailText(e)}
+                </td>
                 <td className="mono small">{e.client_ip ?? ''}</td>
               </tr>
             ))}

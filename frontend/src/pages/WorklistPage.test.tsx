@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import type { CaseSummary } from '../api/types';
@@ -38,6 +39,18 @@ describe('queryFromParams', () => {
     const q = queryFromParams(new URLSearchParams('status=running&mine=1&unreviewed=1&q=%20abc%20&sort=score&order=asc&page=3'));
     expect(q).toEqual({ page: 3, page_size: 25, status: 'running', mine: true, unreviewed: true, q: 'abc', sort: 'score', order: 'asc' });
     expect(queryFromParams(new URLSearchParams('status=bogus&sort=evil&page=-2'))).toEqual({ page: 1, page_size: 25 });
+  });
+  it('reads the triage, flagged and screening filters', () => {
+    expect(queryFromParams(new URLSearchParams('triage=urgent&flagged=1&screening=checks&status=succeeded'))).toEqual({
+      page: 1,
+      page_size: 25,
+      status: 'succeeded',
+      triage: 'urgent',
+      flagged: true,
+      screening: 'checks',
+    });
+    expect(queryFromParams(new URLSearchParams('screening=lesions')).screening).toBe('lesions');
+    expect(queryFromParams(new URLSearchParams('triage=URGENT&flagged=yes&screening=none'))).toEqual({ page: 1, page_size: 25 });
   });
 });
 
@@ -114,6 +127,50 @@ describe('WorklistPage', () => {
     expect(row.querySelector('.chip')).toHaveTextContent('urgent');
     expect(row.querySelectorAll('td')[4]).toHaveTextContent('3');
     expect(row).toHaveTextContent('Unreviewed');
+  });
+
+  it('sends the triage, flagged and not-screened filters and keeps them in the address', async () => {
+    const list = vi.spyOn(api, 'listCases').mockResolvedValue({ items: [summary({ id: 7, label: 'lesion 01' })], total: 1, page: 1, page_size: 25 });
+    renderAt(<WorklistPage />, { path: '/?page=2' });
+    await screen.findByRole('link', { name: 'lesion 01' });
+    const lastQuery = () => list.mock.calls[list.mock.calls.length - 1][0];
+    expect(lastQuery()).toEqual({ page: 2, page_size: 25 });
+
+    await userEvent.selectOptions(screen.getByLabelText('Triage'), 'urgent');
+    await waitFor(() => expect(lastQuery()).toEqual({ page: 1, page_size: 25, triage: 'urgent' }));
+    expect(screen.getByTestId('location')).toHaveTextContent('/?triage=urgent'); // a new filter starts at page 1
+
+    await userEvent.click(screen.getByRole('checkbox', { name: 'Flagged only' }));
+    await waitFor(() => expect(lastQuery()).toEqual({ page: 1, page_size: 25, triage: 'urgent', flagged: true }));
+
+    await userEvent.click(screen.getByRole('checkbox', { name: 'Not screened for lesions' }));
+    await waitFor(() =>
+      expect(lastQuery()).toEqual({ page: 1, page_size: 25, triage: 'urgent', flagged: true, screening: 'checks' }),
+    );
+    expect(screen.getByTestId('location')).toHaveTextContent('/?triage=urgent&flagged=1&screening=checks');
+    expect(screen.getByLabelText('Triage')).toHaveValue('urgent');
+    expect(screen.getByRole('checkbox', { name: 'Flagged only' })).toBeChecked();
+
+    // and off again
+    await userEvent.selectOptions(screen.getByLabelText('Triage'), '');
+    await userEvent.click(screen.getByRole('checkbox', { name: 'Flagged only' }));
+    await userEvent.click(screen.getByRole('checkbox', { name: 'Not screened for lesions' }));
+    await waitFor(() => expect(lastQuery()).toEqual({ page: 1, page_size: 25 }));
+    expect(screen.getByTestId('location')).toHaveTextContent(/^\/$/);
+  });
+
+  it('takes the filters from the address, with the other filters', async () => {
+    const list = vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
+    renderAt(<WorklistPage />, { path: '/?triage=rescan&flagged=1&unreviewed=1&q=abc' });
+    expect(await screen.findByText('No cases match.')).toBeInTheDocument();
+    expect(list).toHaveBeenCalledWith(
+      { page: 1, page_size: 25, triage: 'rescan', flagged: true, unreviewed: true, q: 'abc' },
+      expect.anything(),
+    );
+    expect(screen.getByLabelText('Triage')).toHaveValue('rescan');
+    expect(screen.getByRole('checkbox', { name: 'Flagged only' })).toBeChecked();
+    expect(screen.getByRole('checkbox', { name: 'Not screened for lesions' })).not.toBeChecked();
+    expect(screen.getByRole('checkbox', { name: 'Unreviewed only' })).toBeChecked();
   });
 
   it('shows a load error with a retry', async () => {

@@ -13,6 +13,11 @@ import { prefetchCaseFiles } from '../lib/filePrefetch';
 
 const PAGE_SIZE = 25;
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+// Most pressing first, as the worklist sorts them.
+const TRIAGES = ['urgent', 'rescan', 'review', 'routine'] as const;
+type Triage = (typeof TRIAGES)[number];
+const SCREENINGS = ['lesions', 'checks'] as const;
+type Screening = (typeof SCREENINGS)[number];
 const SORTS = { priority: 'Triage priority', score: 'Score', uploaded_at: 'Upload time' } as const;
 type Sort = keyof typeof SORTS;
 
@@ -32,6 +37,11 @@ export function queryFromParams(params: URLSearchParams): ListCasesQuery {
   const q: ListCasesQuery = { page: Math.max(1, Number(params.get('page')) || 1), page_size: PAGE_SIZE };
   const status = params.get('status');
   if (status && (STATUSES as readonly string[]).includes(status)) q.status = status as JobStatus;
+  const triage = params.get('triage');
+  if (triage && (TRIAGES as readonly string[]).includes(triage)) q.triage = triage as Triage;
+  if (params.get('flagged') === '1') q.flagged = true;
+  const screening = params.get('screening');
+  if (screening && (SCREENINGS as readonly string[]).includes(screening)) q.screening = screening as Screening;
   if (params.get('mine') === '1') q.mine = true;
   if (params.get('unreviewed') === '1') q.unreviewed = true;
   const text = params.get('q')?.trim();
@@ -138,6 +148,33 @@ export function WorklistPage() {
                 </option>
               ))}
             </select>
+          </label>
+          <label className="field-inline">
+            <span>Triage</span>
+            <select value={query.triage ?? ''} onChange={(e) => update({ triage: e.target.value || null })}>
+              <option value="">All</option>
+              {TRIAGES.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="check" title="Cases whose result has at least one flag">
+            <input
+              type="checkbox"
+              checked={!!query.flagged}
+              onChange={(e) => update({ flagged: e.target.checked ? '1' : null })}
+            />
+            <span>Flagged only</span>
+          </label>
+          <label className="check" title="Rescan checks only: no model read the sequence, so no lesion search ran">
+            <input
+              type="checkbox"
+              checked={query.screening === 'checks'}
+              onChange={(e) => update({ screening: e.target.checked ? 'checks' : null })}
+            />
+            <span>Not screened for lesions</span>
           </label>
           <label className="check">
             <input

@@ -1,0 +1,90 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { renderAt } from '../test/render';
+import { api } from '../api/client';
+import type { AuditEvent } from '../api/types';
+import AuditPage, { detailText } from './AuditPage';
+
+const event = (over: Partial<AuditEvent>): AuditEvent => ({
+  id: 1,
+  at: '2026-01-01T10:00:00Z',
+  actor: 'root',
+  action: 'user.created',
+  case_id: null,
+  case_label: null,
+  client_ip: '10.0.0.1',
+  detail: {},
+  detail_usernames: {},
+  ...over,
+});
+
+beforeEach(() => {
+  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'root', roles: ['admin', 'coordinator'] });
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('detailText', () => {
+  it('names users by username and shows the rest as key: value', () => {
+    expect(
+      detailText(
+        event({
+          detail: { user_id: 5, before: ['clinician'], after: ['clinician', 'coordinator'] },
+          detail_usernames: { user_id: 'alice' },
+        }),
+      ),
+    ).toBe('user: alice · before: ["clinician"] · after: ["clinician","coordinator"]');
+    // a user id without a username (the user is gone) stays an id; other ids are never names
+    expect(detailText(event({ detail: { user_id: 9, kind: 'scan', job_id: 3 } }))).toBe('user_id: 9 · kind: scan · job_id: 3');
+    expect(detailText(event({ detail: {}, detail_usernames: undefined }))).toBe('');
+  });
+});
+
+describe('AuditPage', () => {
+  it('shows usernames instead of user ids, and the case label beside the case id', async () => {
+    vi.spyOn(api, 'audit').mockResolvedValue({
+      items: [
+        event({ id: 11, action: 'user.disabled', detail: { user_id: 5 }, detail_usernames: { user_id: 'alice' } }),
+        event({ id: 12, action: 'user.password_reset', detail: { user_id: 5, tokens_revoked: 2 }, detail_usernames: { user_id: 'alice' } }),
+        event({ id: 13, actor: 'clin', action: 'case.viewed', case_id: 7, case_label: 'left temporal' }),
+        // the case no longer exists (or the reader may not read cases): the id alone
+        event({ id: 14, actor: 'clin', action: 'case.viewed', case_id: 8, case_label: null }),
+      ],
+      total: 4,
+      page: 1,
+      page_size: 50,
+    });
+    renderAt(<AuditPage />, { path: '/audit' });
+    const disabled = (await screen.findByText('user: alice')).closest('tr')!;
+    expect(disabled).toHaveAttribute('data-action', 'user.disabled');
+    expect(disabled).not.toHaveTextContent('user_id');
+    const reset = document.querySelector('[data-audit-id="12"]')!;
+    expect(reset).toHaveTextContent('user: alice · tokens_revoked: 2');
+    // the raw record is still there on hover
+    expect(within(reset as HTMLElement).getByText(/user: alice/)).toHaveAttribute('title', '{"user_id":5,"tokens_revoked":2}');
+
+    const viewed = document.querySelector('[data-audit-id="13"]') as HTMLElement;
+    const caseCell = within(viewed).getByRole('link', { name: '7' }).closest('td')!;
+    expect(within(viewed).getByRole('link', { name: '7' })).toHaveAttribute('href', '/cases/7');
+    expect(caseCell).toHaveTextContent('7 left temporal');
+    const gone = document.querySelector('[data-audit-id="14"]') as HTMLElement;
+    expect(within(gone).getByRole('link', { name: '8' }).closest('td')).toHaveTextContent(/^8$/);
+  });
+
+  it('says what the User and Action filters match and sends what was typed', async () => {
+    const audit = vi.spyOn(api, 'audit').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 50 });
+    renderAt(<AuditPage />, { path: '/audit' });
+    expect(await screen.findByText('No events match.')).toBeInTheDocument();
+    const user = screen.getByLabelText('User');
+    const action = screen.getByLabelText('Action');
+    expect(user).toHaveAttribute('placeholder', expect.stringMatching(/part of the name/));
+    expect(action).toHaveAttribute('placeholder', expect.stringMatching(/^start/));
+    await userEvent.type(user, 'cli');
+    await userEvent.type(action, 'flag.');
+    await userEvent.click(screen.getByRole('button', { name: 'Apply filters' }));
+    await waitFor(() =>
+      expect(audit).toHaveBeenLastCalledWith({ page: 1, page_size: 50, username: 'cli', action: 'flag.' }, expect.anything()),
+    );
+    expect(screen.getByTestId('location')).toHaveTextContent('/audit?username=cli&action=flag.');
+  });
+});

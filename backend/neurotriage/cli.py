@@ -34,8 +34,15 @@ def server_options(host: str, port: int, forwarded_allow_ips: str) -> dict[str, 
 
 
 def serve_entry(args: argparse.Namespace) -> int:
+    import tempfile
+    from datetime import timedelta
+
     import uvicorn
 
+    from neurotriage.jobs.housekeeping import remove_stale_upload_spools
+
+    # A day: no upload takes that long, and a running server's own spools are minutes old.
+    remove_stale_upload_spools(Path(tempfile.gettempdir()), timedelta(days=1))
     options = server_options(args.host, args.port, get_settings().forwarded_allow_ips)
     uvicorn.run("neurotriage.main:create_app", **options)  # type: ignore[arg-type]
     return 0

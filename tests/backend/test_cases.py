@@ -189,3 +189,19 @@ def test_colour_or_complex_volumes_and_oversized_grids_are_422_and_leave_nothing
     response = _upload(clinician, write_nifti(tmp_path / "scan.nii.gz"))
     assert response.status_code == 422 and "million voxels" in response.json()["detail"]
     _assert_nothing_stored(db, storage_dir)
+
+
+def test_voxel_sizes_are_checked_in_the_engines_range_as_the_engine_measures_them(
+    clinician: ApiClient, db, tmp_path: Path
+) -> None:
+    """What the upload accepts, the worker can read: 7.5 mm slices would be accepted here and fail after queueing.
+    The voxel size is the affine's, as the engine takes it, whatever the header's pixdim says."""
+    response = _upload(clinician, write_nifti(tmp_path / "thick.nii.gz", spacing=7.5))
+    assert response.status_code == 422
+    assert response.json()["detail"] == "Voxel size 7.5 x 7.5 x 7.5 mm is outside 0.2 to 7 mm, the range the analysis reads."
+    image = nib.Nifti1Image(brain_like(), np.diag([2.0, 2.0, 2.0, 1.0]))
+    image.header.set_zooms((20.0, 20.0, 20.0))  # a stale pixdim beside a 2 mm sform
+    image.set_sform(np.diag([2.0, 2.0, 2.0, 1.0]), code=1)
+    stale = tmp_path / "stale_pixdim.nii.gz"
+    nib.save(image, str(stale))
+    assert _upload(clinician, stale).status_code == 201

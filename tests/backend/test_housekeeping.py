@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import os
+import time
 from pathlib import Path
 
 from neurotriage.auth.models import BrowserSession
 from neurotriage.db import utcnow
+from neurotriage.core.storage import LocalStorage
 from neurotriage.jobs.housekeeping import (
     STALE_MESSAGE,
     end_idle_sessions,
     fail_stale_jobs,
+    remove_orphan_case_files,
+    remove_stale_upload_spools,
 )
 from neurotriage.jobs.models import Job, JobStatus
 from sqlalchemy import select
@@ -38,3 +43,37 @@ def test_idle_sessions_are_ended(clinician: ApiClient, db) -> None:
     assert end_idle_sessions(db, timedelta(minutes=60)) == 1
     db.commit()
     assert clinician.get("/api/me").status_code == 401
+
+
+def _age(path: Path, hours: float) -> None:
+    then = time.time() - hours * 3600
+    for item in [path, *path.rglob("*")]:
+        os.utime(item, (then, then))
+
+
+def test_case_folders_no_case_owns_are_removed_once_old(clinician: ApiClient, db, storage_dir: Path,
+                                                        tmp_path: Path) -> None:
+    """An API process killed between storing an upload and committing its case leaves files nobody can reach."""
+    kept = upload_case(clinician, tmp_path, "kept")
+    for orphan in ("990001", "990002"):
+        (storage_dir / "cases" / orphan).mkdir(parents=True)
+        (storage_dir / "cases" / orphan / "scan.nii.gz").write_bytes(b"de-identified scan")
+    _age(storage_dir / "cases" / str(kept), 3)
+    _age(storage_dir / "cases" / "990001", 3)  # 990002 stays recent: an upload on its way to its commit
+    storage = LocalStorage(storage_dir)
+    assert remove_orphan_case_files(db, storage, timedelta(hours=1)) == ["cases/990001"]
+    assert sorted(p.name for p in (storage_dir / "cases").iterdir()) == sorted([str(kept), "990002"])
+    assert clinician.get(f"/api/cases/{kept}/files/scan").status_code == 200
+
+
+def test_stale_upload_spools_are_removed_and_others_kept(tmp_path: Path) -> None:
+    stale_upload, stale_ingest, fresh, other = (tmp_path / name for name in
+                                                ("nt-upload-a1", "nt-ingest-b2", "nt-upload-c3", "unrelated"))
+    for folder in (stale_upload, stale_ingest, fresh, other):
+        folder.mkdir()
+        (folder / "upload0").write_bytes(b"raw upload with a patient name")
+    for folder in (stale_upload, stale_ingest, other):
+        _age(folder, 30)
+    removed = remove_stale_upload_spools(tmp_path, timedelta(days=1))
+    assert sorted(p.name for p in removed) == ["nt-ingest-b2", "nt-upload-a1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nt-upload-c3", "unrelated"]

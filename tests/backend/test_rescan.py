@@ -220,7 +220,7 @@ def test_weak_regions_left_out_of_the_flags_are_stored_and_shown(
     body = clinician.get(f"/api/cases/{case_id}").json()
     assert body["min_peak_ratio"] == 0.25
     assert body["weak_regions"] == [{"volume_ml": pytest.approx(0.45), "centroid_mm": [6.8, -31.7, -5.1],
-                                     "peak_ratio": 0.14}]
+                                     "anchor_mm": None, "peak_ratio": 0.14}]
     # an engine that did not say: no ratio, nothing left out
     older = upload_case(clinician, tmp_path, "older engine", seed=1)
     assert store(older, _engine_result("routine")).weak_regions == []
@@ -267,6 +267,10 @@ def test_what_the_model_found_in_testing_is_stored_and_shown(clinician: ApiClien
     older = upload_case(clinician, tmp_path, "older engine", seed=1)
     assert store(older, _engine_result("routine")).model_validation is None
     assert clinician.get(f"/api/cases/{older}").json()["model_validation"] is None
+    # the worklist row says it too, where a routine scan is triaged: 3 of the 4 lesions of 1 cm missed in testing
+    rows = {row["id"]: row for row in clinician.get("/api/cases").json()["items"]}
+    assert rows[case_id]["missed_in_testing"] == {"missed": 3, "total": 4}
+    assert rows[older]["missed_in_testing"] is None
 
 
 def test_a_malformed_validation_is_dropped_not_fatal() -> None:
@@ -281,3 +285,21 @@ def test_a_malformed_validation_is_dropped_not_fatal() -> None:
     for validation in bad:
         assert runner.model_validation(with_validation(validation)) is None, validation
     assert runner.model_validation(None) is None and runner.model_validation({"name": "m"}) is None
+
+
+def test_flag_anchors_are_stored_and_sent_so_the_viewer_lands_inside_each_flag(
+    clinician: ApiClient, store, tmp_path: Path
+) -> None:
+    """A curved flag's centroid can lie outside it; the engine's anchor is a point of the flag itself. Results of an
+    engine without anchors (or with a malformed one) keep their flags and send none: the app uses the centroid."""
+    case_id = upload_case(clinician, tmp_path, "flair scan")
+    flag = {"label": 1, "voxel_count": 400, "volume_mm3": 3200.0, "centroid_mm": [-25.4, 18.6, 23.5],
+            "centroid_voxel": [40, 50, 30], "anchor_mm": [-31.0, 18.0, 22.0], "bbox_voxel": [[30, 40, 20], [50, 60, 40]],
+            "mean_anomaly": 0.4, "max_anomaly": 1.0}
+    broken = {**flag, "label": 2, "anchor_mm": [1, "x", 3]}
+    older = {key: value for key, value in flag.items() if key != "anchor_mm"} | {"label": 3}
+    weak = [{"volume_mm3": 450.0, "centroid_mm": [6.8, -31.7, -5.1], "anchor_mm": [7.0, -30.0, -5.0], "peak_ratio": 0.14}]
+    store(case_id, _engine_result("urgent", flags=[flag, broken, older], details={"weak_regions": weak}))
+    body = clinician.get(f"/api/cases/{case_id}").json()
+    assert [f["anchor_mm"] for f in body["flags"]] == [[-31.0, 18.0, 22.0], None, None]
+    assert body["weak_regions"][0]["anchor_mm"] == [7.0, -30.0, -5.0]

@@ -14,7 +14,9 @@ NIFTI_SUFFIXES = (".nii", ".nii.gz")
 # Every free-text field of the NIfTI-1 header. data_type and db_name are unused leftovers of
 # ANALYZE 7.5, but converters and scripts put text in them all the same.
 FREE_TEXT_FIELDS = ("descrip", "aux_file", "db_name", "intent_name", "data_type")
-MIN_SPACING_MM, MAX_SPACING_MM = 0.1, 10.0
+# The engine's range (itermask3d.io), measured as it measures it (the affine's column norms, not the header's
+# pixdim, which converters do not always keep in step), so that no upload accepted here fails in the worker for it.
+MIN_SPACING_MM, MAX_SPACING_MM = 0.2, 7.0
 # The engine's own limit (itermask3d.io.MAX_VOXELS; the API does not import the engine): refused here, at
 # upload, rather than by the worker after queueing.
 MAX_VOXELS = 128_000_000
@@ -70,9 +72,14 @@ def load_checked(path: Path, filename: str, work_dir: Path, max_inflated_bytes: 
         raise Unprocessable(f"Expected a 3D volume, got {data.ndim} dimensions {tuple(data.shape)}.")
     if min(data.shape) < 8:
         raise Unprocessable(f"The volume {tuple(data.shape)} is too small to be a brain scan.")
-    spacing = np.asarray(image.header.get_zooms()[:3], dtype=float)
-    if not np.all(np.isfinite(spacing)) or spacing.min() < MIN_SPACING_MM or spacing.max() > MAX_SPACING_MM:
-        raise Unprocessable(f"Voxel size {tuple(float(s) for s in spacing)} mm is outside 0.1 to 10 mm.")
+    affine = np.asarray(image.affine, dtype=float)
+    if not np.all(np.isfinite(affine)) or abs(np.linalg.det(affine[:3, :3])) < 1e-9:
+        raise Unprocessable("The volume's orientation matrix (affine) is invalid.")
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    # the tolerance keeps an oblique 7 mm grid, whose column norms round to just above 7, as the engine does
+    if spacing.min() < MIN_SPACING_MM - 1e-3 or spacing.max() > MAX_SPACING_MM + 1e-3:
+        raise Unprocessable(f"Voxel size {' x '.join(f'{s:.3g}' for s in spacing)} mm is outside "
+                            f"{MIN_SPACING_MM:g} to {MAX_SPACING_MM:g} mm, the range the analysis reads.")
     if not np.isfinite(data).all() or float(np.max(data)) <= float(np.min(data)):
         raise Unprocessable("The volume is empty or constant, or holds non-finite values.")
     return nib.Nifti1Image(data, image.affine, header=image.header)

@@ -35,6 +35,10 @@ class FlagOut(BaseModel):
     volume_ml: float
     centroid_mm: list[float]
     centroid_voxel: list[int]
+    anchor_mm: list[float] | None = Field(
+        default=None, description="A point of the flag itself (mm), where the viewer goes to show it; a curved "
+        "region's centroid can lie outside it. None for results stored before the engine reported it."
+    )
     bbox_voxel: list[list[int]]
     mean_anomaly: float
     max_anomaly: float
@@ -50,6 +54,7 @@ class WeakRegionOut(BaseModel):
 
     volume_ml: float
     centroid_mm: list[float] = Field(description="Centre in the scan's world coordinates (mm)")
+    anchor_mm: list[float] | None = Field(default=None, description="A point of the region itself (mm); see FlagOut")
     peak_ratio: float = Field(description="Its peak anomaly as a fraction of the strongest flag's (0..1)")
 
 
@@ -102,6 +107,13 @@ class ClaimOut(BaseModel):
 ReviewState = Literal["unreviewed", "in_progress", "reviewed"]
 
 
+class MissedInTesting(BaseModel):
+    """Lesions of 1 cm or more that the result's model missed on its synthetic benchmark (its validation record)."""
+
+    missed: int
+    total: int
+
+
 class CaseSummary(BaseModel):
     id: int
     label: str
@@ -125,6 +137,11 @@ class CaseSummary(BaseModel):
         description='What the shown result looked for: "lesions" (the model and the rescan checks) or "checks" (the '
         "rescan checks alone: no model reads this sequence, so nothing was screened for lesions and the scan needs "
         "a full read); null before any run succeeded."
+    )
+    missed_in_testing: MissedInTesting | None = Field(
+        default=None,
+        description="How many lesions of 1 cm or more the result's model missed in testing, so that a worklist row "
+        "without flags says what it is worth; null when the result carries no validation record.",
     )
     result_run_id: int | None = Field(
         description="The run whose result (score, triage, flags, files) is shown: the newest successful run. "

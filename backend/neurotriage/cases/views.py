@@ -15,6 +15,7 @@ from neurotriage.cases.schemas import (
     FlagOut,
     FlagVerdictOut,
     MissedFindingOut,
+    MissedInTesting,
     ModelInfo,
     QualityIssueOut,
     ReviewState,
@@ -84,10 +85,23 @@ def case_summaries(session: Session, rows: Sequence[Row]) -> list[CaseSummary]:
                 if result
                 else None,
                 screening=result.screening if result else None,  # type: ignore[arg-type]
+                missed_in_testing=missed_in_testing(result.model_validation) if result else None,
                 result_run_id=result.job_id if result else None,
             )
         )
     return summaries
+
+
+def missed_in_testing(validation: dict | None) -> MissedInTesting | None:
+    """Lesions of 1 cm or more (tumours and cavities; sets of small lesions are counted apart) the model missed in
+    its benchmark, as the case page's validation panel counts them."""
+    if not validation:
+        return None
+    large = [row for row in validation.get("lesions", []) if (row.get("diameter_mm") or 0) >= 10]
+    if not large:
+        return None
+    total = sum(int(row["total"]) for row in large)
+    return MissedInTesting(missed=total - sum(int(row["found"]) for row in large), total=total)
 
 
 def verdict_out(verdict: FlagVerdict) -> FlagVerdictOut:
@@ -131,6 +145,7 @@ def flag_out(flag: Flag, verdict: FlagVerdict | None, others: Sequence[FlagVerdi
         volume_ml=flag.volume_mm3 / 1000.0,
         centroid_mm=flag.centroid_mm,
         centroid_voxel=flag.centroid_voxel,
+        anchor_mm=flag.anchor_mm,
         bbox_voxel=flag.bbox_voxel,
         mean_anomaly=flag.mean_anomaly,
         max_anomaly=flag.max_anomaly,
@@ -186,7 +201,8 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
         min_flag_ml=result.min_flag_ml if result else None,
         min_peak_ratio=result.min_peak_ratio if result else None,
         weak_regions=[
-            WeakRegionOut(volume_ml=r["volume_mm3"] / 1000.0, centroid_mm=r["centroid_mm"], peak_ratio=r["peak_ratio"])
+            WeakRegionOut(volume_ml=r["volume_mm3"] / 1000.0, centroid_mm=r["centroid_mm"], anchor_mm=r.get("anchor_mm"),
+                          peak_ratio=r["peak_ratio"])
             for r in (result.weak_regions if result else [])
         ],
         model_validation=result.model_validation if result else None,

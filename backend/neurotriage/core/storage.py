@@ -17,6 +17,7 @@ class Storage(Protocol):
     def delete(self, key: str) -> None: ...
     def delete_tree(self, prefix: str) -> None: ...
     def local_path(self, key: str) -> Path: ...
+    def folders(self, prefix: str) -> list[tuple[str, float]]: ...
 
 
 class LocalStorage:
@@ -51,6 +52,18 @@ class LocalStorage:
 
     def local_path(self, key: str) -> Path:
         return self._path(key)
+
+    def folders(self, prefix: str) -> list[tuple[str, float]]:
+        """The folders directly under ``prefix``: (key, newest modification time of the folder or its files, as a
+        POSIX timestamp)."""
+        base = self._path(prefix)
+        if not base.is_dir():
+            return []
+        found = []
+        for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+            times = [folder.stat().st_mtime] + [f.stat().st_mtime for f in folder.rglob("*")]
+            found.append((f"{prefix.rstrip('/')}/{folder.name}", max(times)))
+        return found
 
 
 def get_storage() -> Storage:

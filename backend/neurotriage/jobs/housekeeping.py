@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import time
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from neurotriage.auth.models import BrowserSession
+from neurotriage.cases.models import Case
+from neurotriage.core.storage import Storage
 from neurotriage.db import utcnow
 from neurotriage.jobs.models import Job, JobStatus
 from neurotriage.jobs.service import transition
@@ -38,3 +43,39 @@ def end_idle_sessions(session: Session, idle: timedelta) -> int:
         .values(ended_at=utcnow())
     )
     return int(result.rowcount or 0)
+
+
+def remove_orphan_case_files(session: Session, storage: Storage, older_than: timedelta) -> list[str]:
+    """Remove stored case folders that no case row owns: what an API process killed between storing an upload and
+    committing its case leaves behind (de-identified, but nobody can reach or delete them). Only folders untouched
+    for ``older_than``, so an upload still on its way to its commit keeps its files."""
+    cutoff = time.time() - older_than.total_seconds()
+    candidates = {}
+    for key, modified in storage.folders("cases"):
+        name = key.rsplit("/", 1)[-1]
+        if name.isdigit() and modified < cutoff:
+            candidates[int(name)] = key
+    if not candidates:
+        return []
+    owned = set(session.scalars(select(Case.id).where(Case.id.in_(candidates))))
+    removed = [key for case_id, key in sorted(candidates.items()) if case_id not in owned]
+    for key in removed:
+        storage.delete_tree(key)
+    return removed
+
+
+# The temporary folders uploads are checked in (cases/router.py, cases/ingest.py).
+UPLOAD_SPOOL_PREFIXES = ("nt-upload-", "nt-ingest-")
+
+
+def remove_stale_upload_spools(temp_root: Path, older_than: timedelta) -> list[Path]:
+    """Remove upload spools a killed API process left in its temporary folder: they hold the raw upload, patient
+    identifiers included. Run where the API runs (at its start), since that folder is the API's own."""
+    cutoff = time.time() - older_than.total_seconds()
+    stale = [
+        path for path in temp_root.iterdir()
+        if path.is_dir() and path.name.startswith(UPLOAD_SPOOL_PREFIXES) and path.stat().st_mtime < cutoff
+    ]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale

@@ -115,6 +115,9 @@ class Flag(Base):
     volume_mm3: Mapped[float] = mapped_column(Float)
     centroid_mm: Mapped[list[float]] = mapped_column(JSON)
     centroid_voxel: Mapped[list[int]] = mapped_column(JSON)
+    # A point of the flag itself, where "Go to flag" goes: a curved region's centroid can lie outside it.
+    # None for results stored before the engine reported it (the viewer falls back to the centroid).
+    anchor_mm: Mapped[list[float] | None] = mapped_column(JSON, default=None)
     bbox_voxel: Mapped[list[list[int]]] = mapped_column(JSON)
     mean_anomaly: Mapped[float] = mapped_column(Float)
     max_anomaly: Mapped[float] = mapped_column(Float)

@@ -165,13 +165,22 @@ def weak_regions(details: Any) -> list[dict[str, Any]]:
         item = item if isinstance(item, dict) else {}
         volume = _number(item.get("volume_mm3"), 0.0)
         ratio = _number(item.get("peak_ratio"), 0.0, 1.0, low_inclusive=True)
-        centre = item.get("centroid_mm")
-        point = [_number(v, -math.inf) for v in centre] if isinstance(centre, list) and len(centre) == 3 else None
-        if volume is None or ratio is None or point is None or None in point:
+        point = world_point(item.get("centroid_mm"))
+        if volume is None or ratio is None or point is None:
             log.warning("ignoring a malformed weak region")
             continue
-        regions.append({"volume_mm3": volume, "centroid_mm": point, "peak_ratio": ratio})
+        region = {"volume_mm3": volume, "centroid_mm": point, "peak_ratio": ratio}
+        anchor = world_point(item.get("anchor_mm"))
+        if anchor is not None:
+            region["anchor_mm"] = anchor
+        regions.append(region)
     return regions
+
+
+def world_point(raw: Any) -> list[float] | None:
+    """Three finite numbers (a point in mm), else None."""
+    point = [_number(v, -math.inf) for v in raw] if isinstance(raw, list) and len(raw) == 3 else None
+    return None if point is None or None in point else point  # type: ignore[return-value]
 
 
 def model_validation(model: Any) -> dict[str, Any] | None:
@@ -260,6 +269,7 @@ def store_result(
                 volume_mm3=float(flag["volume_mm3"]),
                 centroid_mm=[float(v) for v in flag["centroid_mm"]],
                 centroid_voxel=[int(v) for v in flag["centroid_voxel"]],
+                anchor_mm=world_point(flag.get("anchor_mm")),
                 bbox_voxel=[[int(v) for v in corner] for corner in flag["bbox_voxel"]],
                 mean_anomaly=float(flag["mean_anomaly"]),
                 max_anomaly=float(flag["max_anomaly"]),

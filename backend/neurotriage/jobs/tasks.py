@@ -7,7 +7,8 @@ from datetime import timedelta
 from neurotriage.celery_app import HOUSEKEEPING_TASK, INFERENCE_TASK, celery_app
 from neurotriage.config import get_settings
 from neurotriage.db import session_scope
-from neurotriage.jobs.housekeeping import end_idle_sessions, fail_stale_jobs
+from neurotriage.core.storage import get_storage
+from neurotriage.jobs.housekeeping import end_idle_sessions, fail_stale_jobs, remove_orphan_case_files
 from neurotriage.jobs.runner import run_inference_job
 
 
@@ -22,4 +23,5 @@ def housekeeping() -> dict[str, int]:
     with session_scope() as session:
         failed = fail_stale_jobs(session, timedelta(seconds=settings.task_time_limit_s * 2))
         ended = end_idle_sessions(session, timedelta(minutes=settings.session_idle_minutes))
-    return {"stale_jobs_failed": len(failed), "sessions_ended": ended}
+        orphans = remove_orphan_case_files(session, get_storage(), timedelta(hours=1))
+    return {"stale_jobs_failed": len(failed), "sessions_ended": ended, "orphan_case_folders_removed": len(orphans)}

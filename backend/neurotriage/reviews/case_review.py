@@ -52,8 +52,8 @@ def claim_case(session: Session, reviewer: User, case_id: int, minutes: int, cli
     now = utcnow()
     if case.claimed_by_id not in (None, reviewer.id) and case.claimed_until and case.claimed_until > now:
         holder = session.get(User, case.claimed_by_id)
-        until = case.claimed_until.strftime("%H:%M UTC")
-        raise Conflict(f"{holder.username if holder else 'Someone'} is reviewing this case (claim until {until}).")
+        # No time in the sentence: the case carries claimed_until, which the app shows in the reader's own time zone.
+        raise Conflict(f"{holder.username if holder else 'Someone'} is reviewing this case.")
     renewing = case.claimed_by_id == reviewer.id and case.claimed_until is not None and case.claimed_until > now
     case.claimed_by_id = reviewer.id
     case.claimed_until = now + timedelta(minutes=minutes)

@@ -13,7 +13,8 @@ export interface paths {
         };
         /**
          * Get Audit
-         * @description Who did what to which case, and when; newest first.
+         * @description Who did what to which case, and when; newest first. User ids in the details come with their usernames
+         *     (detail_usernames), and a case with its label for readers who may read cases.
          */
         get: operations["get_audit_api_audit_get"];
         put?: never;
@@ -568,7 +569,10 @@ export interface components {
         AuditEventOut: {
             /** Action */
             action: string;
-            /** Actor */
+            /**
+             * Actor
+             * @description Username of who did it; null for events without a known user
+             */
             actor: string | null;
             /**
              * At
@@ -577,11 +581,26 @@ export interface components {
             at: string;
             /** Case Id */
             case_id: number | null;
+            /**
+             * Case Label
+             * @description The case's label, where the event names a case that exists and the reader may read cases (clinician or coordinator role); null otherwise
+             */
+            case_label?: string | null;
             /** Client Ip */
             client_ip: string | null;
-            /** Detail */
+            /**
+             * Detail
+             * @description Context as recorded, unchanged (user ids stay ids)
+             */
             detail: {
                 [key: string]: unknown;
+            };
+            /**
+             * Detail Usernames
+             * @description Usernames of the user ids in detail, keyed by the detail key (e.g. {"user_id": "alice"}); a key is missing when its user no longer exists
+             */
+            detail_usernames?: {
+                [key: string]: string;
             };
             /** Id */
             id: number;
@@ -648,6 +667,8 @@ export interface components {
              * @description A region is flagged only if its peak anomaly reaches this fraction of the strongest flag's; weaker ones are listed in weak_regions. None for results stored before the engine did this.
              */
             min_peak_ratio: number | null;
+            /** @description How many lesions of 1 cm or more the result's model missed in testing, so that a worklist row without flags says what it is worth; null when the result carries no validation record. */
+            missed_in_testing?: components["schemas"]["MissedInTesting"] | null;
             model: components["schemas"]["ModelInfo"] | null;
             /** @description What the model that made this result found when it was tested on synthetic scans, with the settings it ran with here; null when its weights carry no such record (or the result predates it). */
             model_validation: components["schemas"]["ModelValidation"] | null;
@@ -736,6 +757,8 @@ export interface components {
             id: number;
             /** Label */
             label: string;
+            /** @description How many lesions of 1 cm or more the result's model missed in testing, so that a worklist row without flags says what it is worth; null when the result carries no validation record. */
+            missed_in_testing?: components["schemas"]["MissedInTesting"] | null;
             model: components["schemas"]["ModelInfo"] | null;
             /** Progress */
             progress: number;
@@ -911,6 +934,11 @@ export interface components {
         };
         /** FlagOut */
         FlagOut: {
+            /**
+             * Anchor Mm
+             * @description A point of the flag itself (mm), where the viewer goes to show it; a curved region's centroid can lie outside it. None for results stored before the engine reported it.
+             */
+            anchor_mm?: number[] | null;
             /** Bbox Voxel */
             bbox_voxel: number[][];
             /** Centroid Mm */
@@ -1141,6 +1169,16 @@ export interface components {
             radius_mm: number;
             /** Reviewer */
             reviewer: string;
+        };
+        /**
+         * MissedInTesting
+         * @description Lesions of 1 cm or more that the result's model missed on its synthetic benchmark (its validation record).
+         */
+        MissedInTesting: {
+            /** Missed */
+            missed: number;
+            /** Total */
+            total: number;
         };
         /**
          * ModelCatalogueOut
@@ -1393,6 +1431,11 @@ export interface components {
          */
         WeakRegionOut: {
             /**
+             * Anchor Mm
+             * @description A point of the region itself (mm); see FlagOut
+             */
+            anchor_mm?: number[] | null;
+            /**
              * Centroid Mm
              * @description Centre in the scan's world coordinates (mm)
              */
@@ -1417,10 +1460,10 @@ export interface operations {
     get_audit_api_audit_get: {
         parameters: {
             query?: {
-                /** @description Who did it */
+                /** @description Who did it: part of the username, any case ('cli' finds clin) */
                 username?: string | null;
                 case_id?: number | null;
-                /** @description Exact action, or a prefix ending in '.' */
+                /** @description The start of the action: 'flag.' (or 'flag') for every flag event, 'case.verdict' for that one */
                 action?: string | null;
                 /** @description From this time (inclusive, ISO 8601) */
                 since?: string | null;
@@ -1564,6 +1607,12 @@ export interface operations {
         parameters: {
             query?: {
                 status?: ("queued" | "running" | "succeeded" | "failed" | "cancelled") | null;
+                /** @description Only cases whose shown result has this triage; rescan also takes an urgent result whose scan must be repeated as well (rescan_recommended), as the worklist shows both */
+                triage?: ("routine" | "review" | "rescan" | "urgent") | null;
+                /** @description Only cases whose shown result has at least one flag */
+                flagged?: boolean;
+                /** @description What the shown result looked for; "checks": not screened for lesions (rescan checks alone) */
+                screening?: ("lesions" | "checks") | null;
                 /** @description Only cases I have claimed */
                 mine?: boolean;
                 /** @description Only cases without a case verdict */

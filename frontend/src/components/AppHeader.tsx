@@ -5,6 +5,7 @@ import { api } from '../api/client';
 import type { Me } from '../api/types';
 import { mayOpen, NAV_ORDER, PAGES } from '../auth/pages';
 import { clearDrafts } from '../lib/caseDraft';
+import { releaseOpenClaims } from '../lib/useCaseSession';
 
 export function AppHeader({ me }: { me: Me }) {
   const navigate = useNavigate();
@@ -13,6 +14,9 @@ export function AppHeader({ me }: { me: Me }) {
 
   async function signOut() {
     setBusy(true);
+    // a case open in this tab: give its claim up first, while the session can still authorise the request
+    // (leaving the case page would send it only after the logout, and get 401)
+    await releaseOpenClaims();
     try {
       await api.logout();
     } catch {

@@ -6,6 +6,7 @@ import { keys } from '../api/queries';
 import type { CaseDetail, CaseVerdict, CaseVerdictValue } from '../api/types';
 import { formatDateTime } from '../lib/format';
 import { loadDraft, saveDraftPart } from '../lib/caseDraft';
+import { releaseClaimAfterVerdict } from '../lib/useCaseSession';
 
 export const CASE_VERDICTS: { value: CaseVerdictValue; text: string }[] = [
   { value: 'normal', text: 'Normal' },
@@ -82,6 +83,8 @@ export function CaseVerdictPanel({
       void qc.invalidateQueries({ queryKey: keys.allCases });
       setErr(null);
       onNotice('Case verdict saved');
+      // the case is read: the reader's claim on it goes (the case header then offers "Claim case")
+      void releaseClaimAfterVerdict(c.id);
     },
     onError: (e) => {
       onNotice('');

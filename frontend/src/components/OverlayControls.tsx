@@ -20,7 +20,10 @@ export function OverlayControls({ value, onChange, disabled, render3d, onToggle3
           onChange={(e) => onChange({ ...value, visible: e.target.checked })}
         />
         <span>Show overlay</span>
-        <kbd aria-hidden="true">O</kbd>
+        {/* "key O", so the letter is not read as a zero (the shortcut is the letter O) */}
+        <span className="key-hint" aria-hidden="true" title="Keyboard shortcut: the letter O">
+          key <kbd className="key-letter">O</kbd>
+        </span>
       </label>
       <label className="slider">
         <span>Overlay opacity</span>

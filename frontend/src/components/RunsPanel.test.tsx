@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { screen, waitFor } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
@@ -40,5 +40,35 @@ describe('RunsPanel re-run menu', () => {
     expect(await screen.findByRole('option', { name: 'fast (rescan checks only)' })).toBeEnabled();
     await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
     await waitFor(() => expect(rerun).toHaveBeenCalledWith(1, 'fast'));
+  });
+});
+
+describe('RunsPanel run numbers', () => {
+  it('numbers the runs of the case 1, 2, … in the order they were requested; the job id only in the title', async () => {
+    const queued = { ...finished, id: 12, status: 'queued', progress: 0, created_at: '2026-12-05T09:00:00Z' } as Job;
+    vi.spyOn(api, 'models').mockResolvedValue(catalogue);
+    vi.spyOn(api, 'listRuns').mockResolvedValue([queued, finished]);
+    vi.spyOn(api, 'cancelJob').mockResolvedValue({ ...queued, status: 'cancelled' });
+    const notices: string[] = [];
+    renderAt(<RunsPanel c={{ id: 1, status: 'queued', sequence: 't1' } as CaseDetail} canRerun onNotice={(t) => notices.push(t)} />);
+    const list = await screen.findByRole('list', { name: 'Run history' });
+    const items = within(list).getAllByRole('listitem');
+    expect(items.map((li) => li.querySelector('strong')?.textContent)).toEqual(['Run 2', 'Run 1']);
+    expect(items.map((li) => li.getAttribute('data-run-id'))).toEqual(['12', '7']);
+    expect(within(items[0]).getByText('Run 2')).toHaveAttribute('title', 'Job 12');
+    expect(list).not.toHaveTextContent('Run 7');
+    await userEvent.click(within(items[0]).getByRole('button', { name: 'Cancel run' }));
+    await waitFor(() => expect(notices).toContain('Run 2 cancelled'));
+  });
+
+  it('says which run of the case a re-run is', async () => {
+    vi.spyOn(api, 'rerun').mockResolvedValue({ ...finished, id: 31, status: 'queued', created_at: '2026-12-05T10:00:00Z' });
+    vi.spyOn(api, 'models').mockResolvedValue(catalogue);
+    vi.spyOn(api, 'listRuns').mockResolvedValue([finished]);
+    const notices: string[] = [];
+    renderAt(<RunsPanel c={{ id: 1, status: 'succeeded', sequence: 't1' } as CaseDetail} canRerun onNotice={(t) => notices.push(t)} />);
+    expect(await screen.findByText('Run 1')).toBeInTheDocument();
+    await userEvent.click(await screen.findByRole('button', { name: 'Re-run' }));
+    await waitFor(() => expect(notices).toContain('Run 2 queued (fast)'));
   });
 });

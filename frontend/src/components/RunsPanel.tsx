@@ -19,6 +19,20 @@ export function runStatusText(j: Pick<Job, 'status' | 'progress' | 'stage'>): st
   return j.status;
 }
 
+/**
+ * Per-case run numbers: the case's first run is Run 1, the next Run 2, … in the order they were requested.
+ * Keyed by job id (the id is global across cases, so it is no run number for a reader).
+ */
+export function runNumbers(runs: readonly Pick<Job, 'id' | 'created_at'>[]): Map<number, number> {
+  const ordered = [...runs].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id);
+  return new Map(ordered.map((j, i) => [j.id, i + 1]));
+}
+
+/** The number of run `job` among `runs`; a job not listed yet (just queued) counts after the listed older ones. */
+export function runNumberOf(runs: readonly Pick<Job, 'id' | 'created_at'>[], job: Pick<Job, 'id'>): number {
+  return runNumbers(runs).get(job.id) ?? runs.filter((j) => j.id < job.id).length + 1;
+}
+
 /** Run history of the case, with "Re-run" (model profile choice) and "Cancel run" for a queued run. */
 export function RunsPanel({ c, canRerun, onNotice }: Props) {
   const qc = useQueryClient();
@@ -38,7 +52,7 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
     mutationFn: (p: string) => api.rerun(c.id, p),
     onMutate: () => setError(null),
     onSuccess: (job) => {
-      onNotice(`Run ${job.id} queued (${job.screening === 'checks' ? 'rescan checks only' : job.model_profile})`);
+      onNotice(`Run ${runNumberOf(runs.data ?? [], job)} queued (${job.screening === 'checks' ? 'rescan checks only' : job.model_profile})`);
       refresh();
     },
     onError: (e) => setError(`Re-run not started: ${errorMessage(e)}`),
@@ -47,7 +61,7 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
     mutationFn: (jobId: number) => api.cancelJob(jobId),
     onMutate: () => setError(null),
     onSuccess: (job) => {
-      onNotice(`Run ${job.id} cancelled`);
+      onNotice(`Run ${runNumberOf(runs.data ?? [], job)} cancelled`);
       refresh();
     },
     onError: (e) => {
@@ -62,6 +76,7 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
   }, [c.status, qc, c.id]);
 
   const list = runs.data ?? [];
+  const numbers = runNumbers(list);
   const pending = list.some((j) => isActive(j.status)) || isActive(c.status);
 
   return (
@@ -120,7 +135,7 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
           {list.map((j) => (
             <li key={j.id} className={`run run-${j.status}`} data-run-id={j.id} data-status={j.status}>
               <div className="run-head">
-                <strong>Run {j.id}</strong>{' '}
+                <strong title={`Job ${j.id}`}>Run {numbers.get(j.id)}</strong>{' '}
                 <span className="muted">{j.screening === 'checks' ? 'rescan checks only' : j.model_profile}</span>{' '}
                 <span className={`run-status st-${j.status}`}>{runStatusText(j)}</span>
               </div>

@@ -25,4 +25,29 @@ describe('TriageChips', () => {
     render(<TriageChips c={{ triage: 'routine', rescan_recommended: false, screening: 'lesions' }} />);
     expect(screen.queryByText('not screened')).not.toBeInTheDocument();
   });
+
+  it('qualifies a routine result from a model that missed many lesions in testing, and only that', () => {
+    const { rerender } = render(
+      <TriageChips
+        c={{ triage: 'routine', rescan_recommended: false, screening: 'lesions', missed_in_testing: { missed: 20, total: 24 } }}
+      />,
+    );
+    expect(screen.getByText('low sensitivity')).toHaveAttribute(
+      'title',
+      'No flag does not rule out a lesion: in testing, this model missed 20 of 24 lesions of 1 cm or more',
+    );
+    // flagged results say enough by their flags; a model that missed few lesions needs no caveat
+    rerender(
+      <TriageChips
+        c={{ triage: 'review', rescan_recommended: false, screening: 'lesions', missed_in_testing: { missed: 20, total: 24 } }}
+      />,
+    );
+    expect(screen.queryByText('low sensitivity')).not.toBeInTheDocument();
+    rerender(
+      <TriageChips
+        c={{ triage: 'routine', rescan_recommended: false, screening: 'lesions', missed_in_testing: { missed: 2, total: 24 } }}
+      />,
+    );
+    expect(screen.queryByText('low sensitivity')).not.toBeInTheDocument();
+  });
 });

@@ -36,10 +36,28 @@ export function TriageChip({ triage }: { triage: string | null | undefined }) {
 
 /** The triage chip, plus a rescan chip when an urgent (or other) result also found acquisition problems, and a
  * "not screened" chip when only the rescan checks ran. */
-export function TriageChips({ c }: { c: Pick<CaseSummary, 'triage' | 'rescan_recommended' | 'screening'> }) {
+/** Share of lesions of 1 cm or more a model may miss in testing before a "routine" from it needs a caveat. */
+const MISSED_CAVEAT_SHARE = 0.25;
+
+export function TriageChips({
+  c,
+}: {
+  c: Pick<CaseSummary, 'triage' | 'rescan_recommended' | 'screening'> & Partial<Pick<CaseSummary, 'missed_in_testing'>>;
+}) {
+  const missed = c.missed_in_testing;
+  // a routine scan is one without flags: worth only what the model finds, which the row must say where it is little
+  const caveat = c.triage === 'routine' && missed && missed.missed > MISSED_CAVEAT_SHARE * missed.total;
   return (
     <>
       <TriageChip triage={c.triage} />
+      {caveat && (
+        <span
+          className="chip chip-caveat"
+          title={`No flag does not rule out a lesion: in testing, this model missed ${missed.missed} of ${missed.total} lesions of 1 cm or more`}
+        >
+          low sensitivity
+        </span>
+      )}
       {c.rescan_recommended && c.triage !== 'rescan' && <TriageChip triage="rescan" />}
       {c.screening === 'checks' && (
         <span className="chip chip-checks" title="Rescan checks only: no model read this sequence, so no lesion search ran">

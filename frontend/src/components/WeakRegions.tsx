@@ -19,7 +19,7 @@ export function WeakRegions({ c, onGoto }: { c: CaseDetail; onGoto: (mm: number[
       <ul className="findings" aria-labelledby="weak-title">
         {regions.map((r, i) => (
           <li key={i}>
-            <button type="button" className="link-like" onClick={() => onGoto(r.centroid_mm)} aria-label={`Go to weaker region ${i + 1}`}>
+            <button type="button" className="link-like" onClick={() => onGoto(r.anchor_mm ?? r.centroid_mm)} aria-label={`Go to weaker region ${i + 1}`}>
               Region {i + 1}
             </button>{' '}
             <span className="muted small">

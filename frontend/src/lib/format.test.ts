@@ -3,6 +3,7 @@ import {
   anyActive,
   clampPercent,
   earlierResultText,
+  formatDateTime,
   formatMl,
   formatScore,
   formatVec,
@@ -16,10 +17,10 @@ import { loginPath, safeNext } from './returnTo';
 describe('earlierResultText', () => {
   it('says which run the result comes from when the newest run has not succeeded', () => {
     expect(earlierResultText({ status: 'running', result_run_id: 4 })).toBe(
-      'Showing the result of run 4: the newest run is running.',
+      'Showing the result of an earlier run: the newest run is running.',
     );
     expect(earlierResultText({ status: 'cancelled', result_run_id: 4 })).toBe(
-      'Showing the result of run 4: the newest run was cancelled.',
+      'Showing the result of an earlier run: the newest run was cancelled.',
     );
     expect(earlierResultText({ status: 'succeeded', result_run_id: 5 })).toBeNull();
     expect(earlierResultText({ status: 'queued', result_run_id: null })).toBeNull();
@@ -60,6 +61,23 @@ describe('number formats', () => {
     expect(smallestFlagText(0.12)).toBe('0.12 mL (a sphere 0.6 cm across)');
     expect(smallestFlagText(null)).toBe('—');
     expect(smallestFlagText(0)).toBe('—');
+  });
+});
+
+describe('formatDateTime', () => {
+  it('writes day, month name, year, 24-hour time and the time zone', () => {
+    expect(formatDateTime('2026-12-05T10:58:00Z', 'UTC')).toBe('5 Dec 2026, 10:58 UTC');
+    expect(formatDateTime('2026-12-05T10:58:00Z', 'Europe/Berlin')).toBe('5 Dec 2026, 11:58 CET');
+    expect(formatDateTime('2026-07-05T10:58:00Z', 'Europe/London')).toBe('5 Jul 2026, 11:58 BST');
+    // no common abbreviation: the offset from UTC
+    expect(formatDateTime('2026-12-05T10:58:00Z', 'America/New_York')).toBe('5 Dec 2026, 05:58 GMT-5');
+    expect(formatDateTime('2026-09-30T23:05:00Z', 'UTC')).toBe('30 Sep 2026, 23:05 UTC');
+    expect(formatDateTime('2026-01-01T00:00:00Z', 'UTC')).toBe('1 Jan 2026, 00:00 UTC');
+  });
+  it('uses the local zone by default and always names it', () => {
+    expect(formatDateTime('2026-12-05T10:58:00Z')).toMatch(/^\d{1,2} [A-Z][a-z]{2} 2026, \d{2}:\d{2} \S+$/);
+    expect(formatDateTime(null)).toBe('—');
+    expect(formatDateTime('not a date')).toBe('not a date');
   });
 });
 

@@ -41,7 +41,8 @@ const NEWEST_RUN_TEXT: Record<JobStatus, string> = {
  * cancelled), a sentence that says so; otherwise null. */
 export function earlierResultText(c: Pick<CaseSummary, 'status' | 'result_run_id'>): string | null {
   if (c.result_run_id == null || c.status === 'succeeded') return null;
-  return `Showing the result of run ${c.result_run_id}: the newest run ${NEWEST_RUN_TEXT[c.status] ?? c.status}.`;
+  // no run number: the runs list numbers runs per case, the case record knows only the job id
+  return `Showing the result of an earlier run: the newest run ${NEWEST_RUN_TEXT[c.status] ?? c.status}.`;
 }
 
 export function formatScore(score: number | null | undefined): string {
@@ -49,18 +50,42 @@ export function formatScore(score: number | null | undefined): string {
   return score.toFixed(4);
 }
 
-const dateFmt = new Intl.DateTimeFormat(undefined, {
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-});
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const dateFormatters = new Map<string, Intl.DateTimeFormat>();
 
-export function formatDateTime(iso: string | null | undefined): string {
+function dateFormatter(timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = timeZone ?? '';
+  let f = dateFormatters.get(key);
+  if (!f) {
+    // en-GB only for the zone's short name (UTC, CET, BST, or an offset such as GMT-5); the layout is built below
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+    });
+    dateFormatters.set(key, f);
+  }
+  return f;
+}
+
+/**
+ * Every date-time the app shows: day, month name, year, 24-hour time and the time zone, e.g.
+ * "5 Dec 2026, 10:58 CET" (an offset such as "GMT-5" where the zone has no common abbreviation).
+ * The time is the browser's local time unless `timeZone` (an IANA name) is given.
+ */
+export function formatDateTime(iso: string | null | undefined, timeZone?: string): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : dateFmt.format(d);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+  for (const part of dateFormatter(timeZone).formatToParts(d)) p[part.type] = part.value;
+  const month = MONTHS[Number(p.month) - 1] ?? p.month;
+  return `${Number(p.day)} ${month} ${p.year}, ${p.hour}:${p.minute} ${p.timeZoneName ?? ''}`.trimEnd();
 }
 
 export function formatMl(ml: number | null | undefined): string {

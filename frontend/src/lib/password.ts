@@ -19,5 +19,7 @@ export function passwordFormError(f: PasswordForm): string | null {
 
 /** Login page notice for `?reason=…`. */
 export const LOGIN_REASONS: Record<string, string> = {
-  'password-changed': 'Your password was changed and every session ended. Sign in with the new password.',
+  'password-changed':
+    'Your password was changed: every session ended and your API tokens were revoked (create new ones on the ' +
+    'Account page). Sign in with the new password.',
 };

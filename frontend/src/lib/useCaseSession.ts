@@ -1,8 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { ApiError, errorMessage } from '../api/errors';
 import { keys } from '../api/queries';
+import type { CaseDetail } from '../api/types';
+import { formatDateTime } from './format';
 
 export const CLAIM_RENEW_MS = 5 * 60_000;
 export const REVIEW_TIME_FLUSH_MS = 30_000;
@@ -16,10 +18,12 @@ export type ClaimState =
 
 /**
  * While a reviewer has a case open: claim it (and keep the claim fresh), and report the seconds it
- * was open and visible. The claim lasts only while the case is open: leaving the case page (another
- * case, another page) gives it up, and so does closing or leaving the tab (`pagehide`, keepalive
- * request); a page restored from the back/forward cache claims again. Paging through cases with
- * `]` therefore leaves none of them claimed. Nothing happens for roles that do not review.
+ * was open and visible. The claim lasts only while the case is open and unread: leaving the case page
+ * (another case, another page) gives it up, and so does closing or leaving the tab (`pagehide`,
+ * keepalive request), saving the case verdict (`releaseClaimAfterVerdict`) and signing out
+ * (`releaseOpenClaims`, before the logout request); a page restored from the back/forward cache claims
+ * again. Paging through cases with `]` therefore leaves none of them claimed. Nothing happens for
+ * roles that do not review.
  */
 export interface CaseSession {
   claim: ClaimState;
@@ -29,9 +33,66 @@ export interface CaseSession {
   busy: boolean;
 }
 
+interface OpenSession {
+  caseId: number;
+  /** the case was read (verdict saved): give the claim up and show it as released */
+  afterVerdict: () => Promise<void>;
+  /** the reader signs out: give the claim up now, while the session still authorises the request */
+  beforeSignOut: () => Promise<void>;
+}
+
+/** The case sessions mounted in this tab (normally one: the open case page). */
+const openSessions = new Set<OpenSession>();
+
+/** Releases the reader's claim on a case once its case verdict is saved: the case is read. */
+export async function releaseClaimAfterVerdict(caseId: number): Promise<void> {
+  await Promise.all([...openSessions].filter((o) => o.caseId === caseId).map((o) => o.afterVerdict()));
+}
+
+export const SIGN_OUT_RELEASE_WAIT_MS = 3000;
+
+/**
+ * Releases every claim this tab holds; "Sign out" awaits it before the logout request, which would
+ * otherwise end the session first and leave the release to fail with 401. Waits at most
+ * `SIGN_OUT_RELEASE_WAIT_MS`, so a hanging request does not keep the reader from signing out.
+ */
+export async function releaseOpenClaims(): Promise<void> {
+  let timer: number | undefined;
+  const cap = new Promise<void>((resolve) => {
+    timer = window.setTimeout(resolve, SIGN_OUT_RELEASE_WAIT_MS);
+  });
+  try {
+    await Promise.race([Promise.all([...openSessions].map((o) => o.beforeSignOut())), cap]);
+  } finally {
+    window.clearTimeout(timer);
+  }
+}
+
+/**
+ * "{holder} is reviewing this case (claim until 5 Dec 2026, 11:31 CET)." from the case the page shows,
+ * whose `claimed_until` is formatted like every other time in the app; the server's sentence when the
+ * case says nothing of a live claim by someone else.
+ */
+export function otherClaimText(
+  serverMessage: string,
+  c: Pick<CaseDetail, 'claimed_by' | 'claimed_until'> | undefined,
+  now: number = Date.now(),
+): string {
+  const until = c?.claimed_until ? new Date(c.claimed_until).getTime() : NaN;
+  if (!c?.claimed_by || !(until > now)) return serverMessage;
+  return `${c.claimed_by} is reviewing this case (claim until ${formatDateTime(c.claimed_until)}).`;
+}
+
 export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
   const qc = useQueryClient();
   const [claim, setClaim] = useState<ClaimState>({ kind: 'idle' });
+  // the case the page shows (read from the cache only: this observer never fetches), for who holds the
+  // claim and until when
+  const shown = useQuery({
+    queryKey: keys.case(caseId),
+    queryFn: ({ signal }) => api.getCase(caseId, signal),
+    enabled: false,
+  }).data;
   const [holding, setHolding] = useState(true);
   const [busy, setBusy] = useState(false);
   const pending = useRef(0);
@@ -85,12 +146,41 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
     const onPageShow = (e: PageTransitionEvent) => {
       if (e.persisted) start();
     };
+    // saved case verdict: the case is read, so the claim goes (the reader can take it again)
+    const afterVerdict = async () => {
+      await inflight.current;
+      if (stopped || !held.current) return;
+      held.current = false;
+      if (await api.releaseClaimOnLeave(caseId)) {
+        // the case is not fetched again for this (each fetch is a "case.viewed" audit row): only its claim changed
+        qc.setQueryData<CaseDetail>(keys.case(caseId), (old) =>
+          old ? { ...old, claimed_by: null, claimed_until: null } : old,
+        );
+        void qc.invalidateQueries({ queryKey: keys.allCases });
+        if (stopped) return;
+        setHolding(false);
+        setClaim({ kind: 'released' });
+      } else if (!stopped) {
+        held.current = true; // not released: leaving the case tries again
+      }
+    };
+    // signing out: release now and stop renewing; nothing is left for the unmount to send after logout
+    const beforeSignOut = async () => {
+      window.clearInterval(renew);
+      await inflight.current;
+      if (!held.current) return;
+      held.current = false;
+      await api.releaseClaimOnLeave(caseId);
+    };
     start();
     const renew = window.setInterval(start, CLAIM_RENEW_MS);
+    const open: OpenSession = { caseId, afterVerdict, beforeSignOut };
+    openSessions.add(open);
     window.addEventListener('pagehide', onPageHide);
     window.addEventListener('pageshow', onPageShow);
     return () => {
       stopped = true;
+      openSessions.delete(open);
       window.clearInterval(renew);
       window.removeEventListener('pagehide', onPageHide);
       window.removeEventListener('pageshow', onPageShow);
@@ -130,5 +220,9 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
     };
   }, [caseId, enabled]);
 
-  return { claim, release, claimAgain, busy };
+  const shownClaim = useMemo<ClaimState>(
+    () => (claim.kind === 'other' ? { kind: 'other', message: otherClaimText(claim.message, shown) } : claim),
+    [claim, shown],
+  );
+  return { claim: shownClaim, release, claimAgain, busy };
 }

@@ -53,6 +53,13 @@ describe('AccountPage', () => {
     await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/login?reason=password-changed'));
   });
 
+  it('says before the change that it ends every session and revokes the API tokens', async () => {
+    vi.spyOn(api, 'listMyTokens').mockResolvedValue([]);
+    renderAt(<AccountPage />, { path: '/account' });
+    expect(screen.getByTestId('password-change-note')).toHaveTextContent('ends every session');
+    expect(screen.getByTestId('password-change-note')).toHaveTextContent('revokes all your API tokens');
+  });
+
   it('shows the server error of a wrong current password', async () => {
     vi.spyOn(api, 'listMyTokens').mockResolvedValue([]);
     vi.spyOn(api, 'changeOwnPassword').mockRejectedValue(new ApiError(422, 'The current password is wrong.'));
@@ -103,5 +110,6 @@ describe('LoginPage after a password change', () => {
   it('says why the user has to sign in again', async () => {
     renderAt(<LoginPage />, { path: '/login?reason=password-changed' });
     expect(screen.getByRole('status')).toHaveTextContent('Your password was changed');
+    expect(screen.getByRole('status')).toHaveTextContent('every session ended and your API tokens were revoked');
   });
 });

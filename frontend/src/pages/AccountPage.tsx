@@ -50,7 +50,7 @@ function PasswordPanel() {
     setBusy(true);
     try {
       await api.changeOwnPassword(current, next);
-      // every session ended, this one too: sign in again
+      // every session ended, this one too, and every API token was revoked: sign in again (the login page says so)
       navigate('/login?reason=password-changed', { replace: true });
     } catch (err) {
       setError(errorMessage(err));
@@ -70,7 +70,10 @@ function PasswordPanel() {
             {error}
           </div>
         )}
-        <p className="muted small">Changing it signs you out everywhere, this browser included.</p>
+        <p className="muted small" data-testid="password-change-note">
+          Changing it ends every session of yours, this browser included, and revokes all your API tokens: create
+          new ones after signing in again.
+        </p>
         <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
           Change password
         </button>

@@ -184,6 +184,17 @@ describe('CasePage', () => {
     expect(stepSlice).toHaveBeenCalledWith(1);
   });
 
+  it('going to a flag lands on its anchor, a point of the flag itself, and on the centroid for older results', async () => {
+    const c = detail();
+    c.flags[0] = { ...c.flags[0], anchor_mm: [14, 20, 30] };
+    open(c);
+    await screen.findByRole('list', { name: 'Flags' });
+    await userEvent.keyboard('n');
+    expect(gotoMM).toHaveBeenLastCalledWith([14, 20, 30]);
+    await userEvent.keyboard('n');
+    expect(gotoMM).toHaveBeenLastCalledWith([-5, 0, 5]);
+  });
+
   it('clicking a flag moves the crosshair; a verdict button saves that flag', async () => {
     const put = vi.spyOn(api, 'putVerdict').mockResolvedValue({
       verdict: 'accept',
@@ -310,7 +321,7 @@ describe('CasePage', () => {
   it('keeps the earlier result in view when a re-run failed, and says which run it is', async () => {
     open(detail({ status: 'failed', error: 'The worker stopped.', result_run_id: 3, triage: 'urgent' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('Analysis failed. The worker stopped.');
-    expect(screen.getByText('Showing the result of run 3: the newest run failed.')).toBeInTheDocument();
+    expect(screen.getByText('Showing the result of an earlier run: the newest run failed.')).toBeInTheDocument();
     expect(within(screen.getByRole('list', { name: 'Flags' })).getAllByRole('listitem')).toHaveLength(2);
     expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'true');
     await act(async () => undefined);
@@ -363,14 +374,14 @@ describe('CasePage', () => {
     vi.mocked(api.listRuns).mockResolvedValue([job(8, 'failed'), job(7, 'succeeded')]);
     await userEvent.click(within(history).getByRole('button', { name: 'Cancel run' }));
     expect(cancel).toHaveBeenCalledWith(9);
-    expect(await screen.findByRole('status')).toHaveTextContent('Run 9 cancelled');
+    expect(await screen.findByRole('status')).toHaveTextContent('Run 3 cancelled'); // the case's third run (job 9)
 
     const rerun = vi.spyOn(api, 'rerun').mockResolvedValue(job(10, 'queued', 'paper'));
     await waitFor(() => expect(screen.getByRole('button', { name: 'Re-run' })).toBeEnabled());
     await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Model profile' }), 'paper');
     await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
     expect(rerun).toHaveBeenCalledWith(5, 'paper');
-    expect(await screen.findByRole('status')).toHaveTextContent('Run 10 queued (paper)');
+    expect(await screen.findByRole('status')).toHaveTextContent('Run 3 queued (paper)'); // job 10 (job 9 left the mock)
   });
 
   it('offers the flag mask modes and window/level controls', async () => {

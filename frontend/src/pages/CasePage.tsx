@@ -1,9 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { CaseDetail } from '../api/types';
 import { api } from '../api/client';
-import { keys, useCase, useCases, useMe, useSaveVerdict } from '../api/queries';
+import { keys, useCase, useCases, useMe } from '../api/queries';
 import { ApiError, errorMessage } from '../api/errors';
 import type { VerdictValue } from '../api/types';
 import { hasRole } from '../auth/session';
@@ -30,8 +29,7 @@ import { formatDateTime, hasResult } from '../lib/format';
 import { useCaseSession } from '../lib/useCaseSession';
 import { NotFound } from './NotFound';
 import { lastWorklistQuery } from '../lib/worklistMemory';
-import { loadDraft, saveDraftPart } from '../lib/caseDraft';
-import { reasonUnsaved } from '../components/FlagList';
+import { useFlagVerdicts } from '../lib/useFlagVerdicts';
 
 export default function CasePage() {
   const { id } = useParams();
@@ -83,7 +81,6 @@ function CaseView({
   const query = useCase(caseId);
   const [neighbourQuery] = useState(lastWorklistQuery);
   const neighbours = useCases(neighbourQuery);
-  const save = useSaveVerdict();
   const viewerRef = useRef<ViewerHandle>(null);
   const markRef = useRef<(() => void) | null>(null);
 
@@ -94,13 +91,6 @@ function CaseView({
   const [readout, setReadout] = useState<Readout | null>(null);
   const [notice, setNotice] = useState<string>('');
   const [saveError, setSaveError] = useState<string | null>(null);
-  // reasons typed and not saved yet (flag id → text), brought back from the tab's draft after an expired session
-  const [draftReasons] = useState<Record<number, string>>(() => (canReview ? (loadDraft(user, caseId).reasons ?? {}) : {}));
-  const [reasons, setReasons] = useState<Record<number, string>>(draftReasons);
-  const reasonsRef = useRef(reasons);
-  reasonsRef.current = reasons;
-  // saves of one flag go one after another, each with the version the one before it left
-  const flagQueue = useRef(new Map<number, Promise<unknown>>());
   const [maskMode, setMaskModeState] = useState<MaskMode>(() => loadMaskMode());
   const [maskStatus, setMaskStatus] = useState<MaskStatus>('none');
   const [windowState, setWindowState] = useState<WindowState | null>(null);
@@ -123,18 +113,9 @@ function CaseView({
 
   const c = query.data;
   const flags = useMemo(() => c?.flags ?? [], [c]);
-  // Keep the unsaved reasons in sessionStorage (an expired session unmounts the page); once the case is known,
-  // only those that differ from what is saved, on flags that still exist.
-  useEffect(() => {
-    if (!canReview || !c) return;
-    const keep: Record<number, string> = {};
-    for (const f of c.flags) if (reasonUnsaved(f, reasons)) keep[f.id] = reasons[f.id];
-    saveDraftPart(user, caseId, { reasons: keep });
-  }, [canReview, c, reasons, user, caseId]);
-  const restoredReasonFlags = c
-    ? c.flags.filter((f) => draftReasons[f.id] !== undefined && reasons[f.id] === draftReasons[f.id] && reasonUnsaved(f, reasons))
-    : [];
-
+  const { reasons, setReasons, restoredReasonFlags, saveVerdict: saveFlagVerdict, saveReason, savingFlagId } = useFlagVerdicts({
+    caseId, c, user, canReview, onNotice: setNotice, onError: setSaveError,
+  });
   // The newest successful run's result stays in view while a re-run is pending, failed or cancelled.
   const showResult = !!c && hasResult(c);
   // a checks-only result (no model reads the sequence) has no maps, flags or weak regions to show
@@ -158,111 +139,19 @@ function CaseView({
     (i: number) => {
       setSelected(i);
       const f = flags[i];
-      if (f) viewerRef.current?.gotoMM(f.centroid_mm);
+      // the anchor lies in the flag itself; a curved flag's centroid may not (older results have no anchor)
+      if (f) viewerRef.current?.gotoMM(f.anchor_mm ?? f.centroid_mm);
     },
     [flags],
   );
 
-  /** The flag as the cache has it now (after any save before this one), by id. */
-  const currentFlag = useCallback(
-    (flagId: number) => qc.getQueryData<CaseDetail>(keys.case(caseId))?.flags.find((x) => x.id === flagId),
-    [qc, caseId],
-  );
-
-  /** Runs the saves of one flag in order, so each sends the version the one before it left. */
-  const enqueue = useCallback(<T,>(flagId: number, job: () => Promise<T>): Promise<T> => {
-    const before = flagQueue.current.get(flagId) ?? Promise.resolve();
-    const next = before.catch(() => undefined).then(job);
-    flagQueue.current.set(flagId, next);
-    return next;
-  }, []);
-
-  /** Forgets a typed reason once it is saved (unless the reader typed on meanwhile). */
-  const dropReason = useCallback((flagId: number, typed: string | undefined) => {
-    setReasons((prev) => {
-      if (!(flagId in prev) || prev[flagId] !== typed) return prev;
-      const next = { ...prev };
-      delete next[flagId];
-      return next;
-    });
-  }, []);
-
+  // a verdict on another flag selects it and moves the viewer there, as "Go to flag" does
   const saveVerdict = useCallback(
     async (i: number, verdict: VerdictValue) => {
-      const f0 = flags[i];
-      if (!f0 || !c) return;
-      // a verdict on another flag selects it and moves the viewer there, as "Go to flag" does
-      if (i !== selected) selectFlag(i);
-      setSaveError(null);
-      setNotice('');
-      await enqueue(f0.id, async () => {
-        const f = currentFlag(f0.id) ?? f0;
-        const typed = reasonsRef.current[f.id];
-        // a reason typed now goes with this verdict; a saved one only stays with the verdict it was given for
-        const reason = reasonUnsaved(f, reasonsRef.current)
-          ? (typed ?? '').trim() || null
-          : f.verdict && f.verdict.verdict === verdict
-            ? f.verdict.reason
-            : null;
-        try {
-          await save.mutateAsync({
-            caseId: c.id,
-            flagId: f.id,
-            verdict,
-            reason,
-            comment: f.verdict?.comment ?? null,
-            version: f.verdict?.version ?? 0,
-          });
-          dropReason(f.id, typed);
-          setNotice('Verdict saved');
-        } catch (err) {
-          if (err instanceof ApiError && err.isConflict) {
-            setSaveError(`Someone else changed flag ${f.label} in the meantime; the case was reloaded. Check it and save again.`);
-          } else {
-            setSaveError(`Verdict for flag ${f.label} not saved: ${errorMessage(err)}`);
-          }
-        }
-      });
+      if (i !== selected && flags[i]) selectFlag(i);
+      await saveFlagVerdict(i, verdict);
     },
-    [flags, c, selected, selectFlag, enqueue, currentFlag, save, dropReason],
-  );
-
-  /** Saves a reason edited after the flag's verdict (Enter or leaving the field), with that verdict's version. */
-  const saveReason = useCallback(
-    async (flagId: number) => {
-      if (!c) return;
-      await enqueue(flagId, async () => {
-        const f = currentFlag(flagId);
-        const typed = reasonsRef.current[flagId];
-        // no verdict yet: the reason goes with it; nothing changed: nothing to send
-        if (!f || !f.verdict || typed === undefined) return;
-        if (!reasonUnsaved(f, reasonsRef.current)) {
-          dropReason(flagId, typed);
-          return;
-        }
-        setSaveError(null);
-        try {
-          await save.mutateAsync({
-            caseId: c.id,
-            flagId,
-            verdict: f.verdict.verdict,
-            reason: typed.trim() || null,
-            comment: f.verdict.comment ?? null,
-            version: f.verdict.version,
-          });
-          dropReason(flagId, typed);
-          setNotice(`Reason for flag ${f.label} saved`);
-        } catch (err) {
-          setNotice('');
-          if (err instanceof ApiError && err.isConflict) {
-            setSaveError(`Someone else changed flag ${f.label} in the meantime; the case was reloaded. Your reason is kept: check it and save again.`);
-          } else {
-            setSaveError(`Reason for flag ${f.label} not saved: ${errorMessage(err)}`);
-          }
-        }
-      });
-    },
-    [c, enqueue, currentFlag, save, dropReason],
+    [selected, flags, selectFlag, saveFlagVerdict],
   );
 
   const runAction = useCallback(
@@ -508,7 +397,7 @@ function CaseView({
               <FlagList
                 flags={flags}
                 selected={selected}
-                savingFlagId={save.isPending ? (save.variables?.flagId ?? null) : null}
+                savingFlagId={savingFlagId}
                 reasons={reasons}
                 onSelect={selectFlag}
                 onVerdict={(i, v) => void saveVerdict(i, v)}

@@ -13,6 +13,10 @@ const ROLES: Role[] = ['clinician', 'coordinator', 'admin'];
 const toRoles = (list: string[]): Role[] => ROLES.filter((r) => list.includes(r));
 const usersKey = ['users'] as const;
 export const LAST_ROLE_TITLE = 'A user needs at least one role';
+export const OWN_PASSWORD_TITLE = 'Change your own password on the Account page (it asks for your current password)';
+/** What a reset does besides setting the password (the server ends the sessions and revokes the tokens). */
+export const resetDoneText = (username: string) =>
+  `Password of ${username} reset: their sessions ended and their API tokens were revoked.`;
 /** The one role still ticked: unticking it would leave a user with none, which the server refuses. */
 const isLastRole = (roles: readonly string[], r: Role): boolean => {
   const known = toRoles([...roles]);
@@ -176,7 +180,7 @@ function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowPro
     onSuccess: () => {
       setPw('');
       setResetOpen(false);
-      onDone(`Password of ${u.username} reset.`);
+      onDone(resetDoneText(u.username));
     },
     onError,
   });
@@ -217,7 +221,13 @@ function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowPro
           >
             {u.disabled ? `Enable ${u.username}` : `Disable ${u.username}`}
           </button>
-          <button type="button" aria-expanded={resetOpen} onClick={() => setResetOpen((o) => !o)}>
+          <button
+            type="button"
+            aria-expanded={resetOpen}
+            onClick={() => setResetOpen((o) => !o)}
+            disabled={self}
+            title={self ? OWN_PASSWORD_TITLE : undefined}
+          >
             Reset password for {u.username}
           </button>
           <button type="button" aria-expanded={tokensOpen} onClick={() => setTokensOpen((o) => !o)}>
@@ -245,6 +255,7 @@ function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowPro
               <button type="button" onClick={() => setResetOpen(false)}>
                 Cancel
               </button>
+              <span className="muted small">Ends every session of {u.username} and revokes their API tokens.</span>
             </form>
           </td>
         </tr>

@@ -47,6 +47,31 @@ describe('UsersPage', () => {
   });
 });
 
+describe('UsersPage password reset', () => {
+  it("is not offered on the admin's own row, which points to the Account page", async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([user({ id: 1, username: 'root', roles: ['admin'] }), user({})]);
+    renderAt(<UsersPage />);
+    const own = await screen.findByRole('button', { name: 'Reset password for root' });
+    await waitFor(() => expect(own).toBeDisabled());
+    expect(own).toHaveAttribute('title', expect.stringContaining('Account page'));
+    expect(screen.getByRole('button', { name: 'Reset password for bob' })).toBeEnabled();
+  });
+
+  it("says that the user's sessions ended and their API tokens were revoked", async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([user({ id: 1, username: 'root', roles: ['admin'] }), user({})]);
+    const reset = vi.spyOn(api, 'resetPassword').mockResolvedValue(undefined);
+    renderAt(<UsersPage />);
+    await userEvent.click(await screen.findByRole('button', { name: 'Reset password for bob' }));
+    expect(screen.getByText(/revokes their API tokens/)).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText('New password for bob'), 'new password 12');
+    await userEvent.click(screen.getByRole('button', { name: 'Set password' }));
+    await waitFor(() => expect(reset).toHaveBeenCalledWith(2, 'new password 12'));
+    expect(await screen.findByRole('status')).toHaveTextContent(
+      'Password of bob reset: their sessions ended and their API tokens were revoked.',
+    );
+  });
+});
+
 describe('UsersPage roles', () => {
   it("cannot untick a user's last role: the box is disabled and says why", async () => {
     vi.spyOn(api, 'listUsers').mockResolvedValue([

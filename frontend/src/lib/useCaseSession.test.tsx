@@ -1,0 +1,141 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { act, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { Route, Routes } from 'react-router-dom';
+import { renderAt } from '../test/render';
+import { api } from '../api/client';
+import { ApiError } from '../api/errors';
+import { keys } from '../api/queries';
+import type { CaseDetail } from '../api/types';
+import { AppHeader } from '../components/AppHeader';
+import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
+import { formatDateTime } from './format';
+import { otherClaimText, useCaseSession } from './useCaseSession';
+
+const theCase = {
+  id: 5,
+  label: 'case five',
+  claimed_by: null,
+  claimed_until: null,
+  case_verdict: null,
+  other_case_verdicts: [],
+} as unknown as CaseDetail;
+
+/** The claim part of a case page: what the hook says, plus the case verdict form. */
+function CaseHarness({ withVerdict = false }: { withVerdict?: boolean }) {
+  const session = useCaseSession(5, true);
+  const claim = session.claim;
+  return (
+    <div>
+      <p data-testid="claim">{claim.kind === 'other' ? claim.message : claim.kind}</p>
+      {withVerdict && <CaseVerdictPanel c={theCase} canReview onNotice={() => undefined} />}
+    </div>
+  );
+}
+
+beforeEach(() => {
+  vi.spyOn(api, 'claim').mockResolvedValue({ claimed_by: 'clin', claimed_until: '2026-01-01T11:00:00Z' });
+  vi.spyOn(api, 'reportReviewTime').mockResolvedValue(undefined);
+  vi.spyOn(api, 'releaseClaimOnLeave').mockResolvedValue(true);
+  vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('claim released once the case is read', () => {
+  it('gives the claim up when the reader saves the case verdict', async () => {
+    vi.spyOn(api, 'putCaseVerdict').mockResolvedValue({
+      verdict: 'normal', comment: null, reviewer: 'clin', updated_at: '2026-01-01T10:06:00Z', version: 1,
+    });
+    renderAt(<CaseHarness withVerdict />);
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    expect(api.releaseClaimOnLeave).not.toHaveBeenCalled();
+    await userEvent.click(screen.getByRole('radio', { name: 'Normal' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    await waitFor(() => expect(api.releaseClaimOnLeave).toHaveBeenCalledWith(5));
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('released'));
+    // no second claim taken behind the reader's back, and nothing sent again when they leave
+    expect(api.claim).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps the claim when saving fails', async () => {
+    vi.spyOn(api, 'putCaseVerdict').mockRejectedValue(new ApiError(500, 'The server had an internal error.'));
+    renderAt(<CaseHarness withVerdict />);
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    await userEvent.click(screen.getByRole('radio', { name: 'Normal' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Case verdict not saved');
+    expect(api.releaseClaimOnLeave).not.toHaveBeenCalled();
+    expect(screen.getByTestId('claim')).toHaveTextContent('mine');
+  });
+});
+
+describe('sign out from a case page', () => {
+  it('releases the claim before the logout request, and not again after it', async () => {
+    const order: string[] = [];
+    vi.mocked(api.releaseClaimOnLeave).mockImplementation(async () => {
+      order.push('release');
+      return true;
+    });
+    vi.spyOn(api, 'logout').mockImplementation(async () => {
+      order.push('logout');
+    });
+    renderAt(
+      <>
+        <AppHeader me={{ id: 1, username: 'clin', roles: ['clinician'] }} />
+        <Routes>
+          <Route path="/cases/5" element={<CaseHarness />} />
+          <Route path="*" element={null} />
+        </Routes>
+      </>,
+      { path: '/cases/5' },
+    );
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    await userEvent.click(screen.getByRole('button', { name: 'Sign out' }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/login'));
+    expect(screen.queryByTestId('claim')).not.toBeInTheDocument();
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 0));
+    });
+    expect(order).toEqual(['release', 'logout']);
+    expect(api.releaseClaimOnLeave).toHaveBeenCalledWith(5);
+  });
+
+  it('signs out at once when no case is open', async () => {
+    const logout = vi.spyOn(api, 'logout').mockResolvedValue(undefined);
+    renderAt(<AppHeader me={{ id: 1, username: 'coord', roles: ['coordinator'] }} />);
+    await userEvent.click(screen.getByRole('button', { name: 'Sign out' }));
+    await waitFor(() => expect(logout).toHaveBeenCalled());
+    expect(api.releaseClaimOnLeave).not.toHaveBeenCalled();
+  });
+});
+
+describe("another reader's claim", () => {
+  const until = '2026-12-05T11:31:00Z';
+  const now = Date.parse('2026-12-05T11:00:00Z');
+
+  it('says until when in the app own date format, from the case, not the server sentence', () => {
+    expect(otherClaimText('clin2 is reviewing this case.', { claimed_by: 'clin2', claimed_until: until }, now)).toBe(
+      `clin2 is reviewing this case (claim until ${formatDateTime(until)}).`,
+    );
+    expect(formatDateTime(until, 'UTC')).toBe('5 Dec 2026, 11:31 UTC');
+    // the case does not (or no longer) show a live claim: the server's sentence as it is
+    expect(otherClaimText('clin2 is reviewing this case.', { claimed_by: null, claimed_until: null }, now)).toBe(
+      'clin2 is reviewing this case.',
+    );
+    expect(otherClaimText('x', { claimed_by: 'clin2', claimed_until: '2026-12-05T10:00:00Z' }, now)).toBe('x');
+    expect(otherClaimText('x', undefined, now)).toBe('x');
+  });
+
+  it('shows the claim of the case the page has loaded', async () => {
+    const later = new Date(Date.now() + 20 * 60_000).toISOString();
+    vi.mocked(api.claim).mockRejectedValue(new ApiError(409, 'clin2 is reviewing this case.'));
+    const { qc } = renderAt(<CaseHarness />);
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('clin2 is reviewing this case.'));
+    act(() => qc.setQueryData(keys.case(5), { ...theCase, claimed_by: 'clin2', claimed_until: later }));
+    await waitFor(() =>
+      expect(screen.getByTestId('claim')).toHaveTextContent(
+        `clin2 is reviewing this case (claim until ${formatDateTime(later)}).`,
+      ),
+    );
+  });
+});

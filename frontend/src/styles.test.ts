@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+// read from disk: Vitest hands CSS imports (even `?raw`) to tests as empty strings
+const css = readFileSync(resolve(__dirname, 'styles.css'), 'utf8');
+
+/** The declarations that apply to `selector` outside media queries, later rules winning (as in the cascade). */
+function declarations(selector: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const text = css.replace(/\/\*[\s\S]*?\*\//g, '');
+  let depth = 0;
+  let start = 0;
+  let prelude = '';
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '{') {
+      if (depth === 0) prelude = text.slice(start, i).trim();
+      depth++;
+      start = i + 1;
+    } else if (text[i] === '}') {
+      depth--;
+      if (depth === 0) {
+        if (!prelude.startsWith('@') && prelude.split(',').map((s) => s.trim()).includes(selector)) {
+          for (const d of text.slice(start, i).split(';')) {
+            const at = d.indexOf(':');
+            if (at > 0) out[d.slice(0, at).trim()] = d.slice(at + 1).trim();
+          }
+        }
+      }
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+describe('case bar at narrow widths (1024 px)', () => {
+  it('keeps the case label whole (up to 40 characters) and wraps the bar instead of squeezing it', () => {
+    const h1 = declarations('.case-bar h1');
+    // the label never shrinks below its text for its neighbours: it shrinks not at all, or not below a minimum
+    expect(h1['flex-shrink'] === '0' || (h1['min-width'] != null && h1['min-width'] !== '0')).toBe(true);
+    expect(h1['max-width']).toMatch(/\d+ch/);
+    expect(h1['text-overflow']).toBe('ellipsis');
+    expect(declarations('.case-bar')['flex-wrap']).toBe('wrap');
+    // the model name gives way before the bar wraps
+    expect(declarations('.case-bar .model-line')['min-width']).toBe('0');
+  });
+});
+
+describe('keyboard key chips', () => {
+  it('use a sans-serif face, where the letter O and a zero differ', () => {
+    const kbd = declarations('kbd');
+    expect(kbd['font-family']).toMatch(/sans-serif$/);
+    expect(kbd['font-family']).not.toMatch(/monospace/);
+  });
+});
+
+describe('worklist filters at 1024 px', () => {
+  it('wrap onto another line instead of running past the panel, each label on one line', () => {
+    expect(declarations('.toolbar')['flex-wrap']).toBe('wrap');
+    expect(declarations('.toolbar > *')['white-space']).toBe('nowrap');
+  });
+});

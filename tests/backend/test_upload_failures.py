@@ -126,3 +126,54 @@ def test_with_the_queue_down_the_stored_case_is_named_and_a_second_upload_points
     assert job.status == "failed" and "re-run" in (job.error or "")
     again = _upload(clinician, path)
     assert again.status_code == 409 and f"case {case_id}" in again.json()["detail"]
+
+
+def test_on_sqlite_a_failed_upload_leaves_no_case_row_either(tmp_path: Path) -> None:
+    """``make demo`` runs on SQLite, whose driver opens a transaction only at the first write: a step that commits
+    early there (a released savepoint does) would keep a case without its scan, and refuse the scan ever after."""
+    from neurotriage.cases.ingest import IngestOptions, UploadedFile, ingest_upload
+    from neurotriage.db import make_engine
+    from neurotriage.migrate import upgrade_to_head
+    from neurotriage.users.service import create_user
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    upgrade_to_head(url)
+    engine = make_engine(url)
+
+    class FullDisk(LocalStorage):
+        def put_file(self, key: str, source: Path) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    options = IngestOptions(label=None, sequence="t1", model_profile="fast", max_inflated_bytes=1 << 26,
+                            pseudonym_key=b"k" * 32)
+    scan = write_nifti(tmp_path / "scan.nii.gz")
+    try:
+        with Session(engine) as session:
+            user = create_user(session, "demo", "correct horse battery", ["clinician"])
+            session.commit()
+            with pytest.raises(OSError):
+                ingest_upload(session, FullDisk(tmp_path / "storage"), user, [UploadedFile("scan.nii.gz", scan)], options)
+            session.rollback()  # what the upload route does with any failure
+        with Session(engine) as session:
+            assert session.scalar(select(func.count()).select_from(Case)) == 0
+            assert session.scalar(select(func.count()).select_from(Job)) == 0
+    finally:
+        engine.dispose()
+
+
+def test_a_full_disk_while_converting_dicom_is_a_507_not_a_bad_series(
+    clinician: ApiClient, db: Session, storage_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """The converter's writes fail on a full disk as anywhere else; the series is not to blame (no 422)."""
+    import dicom2nifti.convert_dicom
+
+    from tests.backend.dicom_factory import marked_volume, upload, write_series
+
+    def disk_full(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(dicom2nifti.convert_dicom, "dicom_series_to_nifti", disk_full)
+    response = upload(clinician, write_series(tmp_path / "series", marked_volume()))
+    assert response.status_code == 507, response.text
+    assert db.scalar(select(func.count()).select_from(Case)) == 0
+    assert _stored_files(storage_dir) == []

@@ -8,6 +8,7 @@ Files are named to the user by number, never by file name: file names often carr
 
 from __future__ import annotations
 
+import errno
 import lzma
 import re
 import zipfile
@@ -357,6 +358,10 @@ def convert_series(paths: list[Path], work_dir: Path, key: bytes, shift_dates: b
     dicom2nifti.settings.disable_validate_slice_increment()
     try:
         dicom2nifti.convert_dicom.dicom_series_to_nifti(str(clean_dir), str(nifti), reorient_nifti=True)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise  # the server's disk, not the series: the upload route answers 507
+        raise Unprocessable(f"The DICOM series could not be converted to a volume ({exc}).") from exc
     except Exception as exc:  # dicom2nifti raises bare exceptions for unsupported series
         raise Unprocessable(f"The DICOM series could not be converted to a volume ({exc}).") from exc
     return ConvertedSeries(

@@ -159,12 +159,14 @@ def ingest_upload(
 
 def _add_unless_uploaded_meanwhile(session: Session, case: Case) -> None:
     """Insert the case; 409 if the same scan or series was committed since the duplicate checks above (two
-    uploads of one file at the same moment both pass them; the unique constraints decide). The savepoint keeps
-    the session usable, and the refusal names the case as the checks do instead of a bare 500."""
+    uploads of one file at the same moment both pass them; the unique constraints decide), naming the case as the
+    checks do instead of a bare 500. The refusal rolls the session back: nothing of this upload is kept. (Not a
+    savepoint: on SQLite, whose driver opens a transaction only at the first write, releasing one commits.)"""
+    session.add(case)
     try:
-        with session.begin_nested():
-            session.add(case)
+        session.flush()
     except IntegrityError:
+        session.rollback()
         duplicate = session.scalar(
             select(Case.id).where(
                 (Case.content_sha256 == case.content_sha256)

@@ -2,7 +2,7 @@
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-12-06
+Create Date: 2026-12-05
 """
 
 from __future__ import annotations

@@ -12,14 +12,16 @@ from tests.backend.conftest import PASSWORD, ApiClient
 from tests.backend.helpers import analysed_case
 
 
-def test_other_readers_verdicts_are_shown_beside_the_viewers_own(
+def test_other_readers_verdicts_are_shown_once_the_viewer_has_read_the_case(
     app, clinician: ApiClient, coordinator: ApiClient, db, tmp_path: Path
 ) -> None:
-    """A coordinator auditing a case, or a second reader, must see that it was read and what was decided,
-    not "not reviewed"; each reader still edits only their own verdicts."""
+    """A coordinator auditing a case must see that it was read and what was decided, not "not reviewed". A second
+    clinician reads blind: told that others read the case, shown what they decided (and marked) only once their own
+    case verdict is in, so each read stays independent. Each reader edits only their own verdicts."""
     case = analysed_case(clinician, db, tmp_path)
     first_flag, second_flag = (flag["id"] for flag in case["flags"][:2])
     clinician.put(f"/api/flags/{first_flag}/verdict", json={"verdict": "reject", "reason": "vessel"})
+    clinician.post(f"/api/cases/{case['id']}/findings", json={"point_mm": [1.0, 2.0, 3.0], "comment": "missed"})
     clinician.put(f"/api/cases/{case['id']}/verdict", json={"verdict": "abnormal", "comment": "mass left frontal"})
     create_user(db, "clin2", PASSWORD, ["clinician"])
     db.commit()
@@ -27,28 +29,35 @@ def test_other_readers_verdicts_are_shown_beside_the_viewers_own(
     second.login("clin2")
     second.put(f"/api/flags/{second_flag}/verdict", json={"verdict": "accept"})
 
-    seen_by_second = second.get(f"/api/cases/{case['id']}").json()
-    flags = {flag["id"]: flag for flag in seen_by_second["flags"]}
+    blind = second.get(f"/api/cases/{case['id']}").json()
+    assert blind["other_readers"] == 1 and blind["other_verdicts_hidden"] is True
+    assert blind["other_case_verdicts"] == [] and blind["findings"] == []
+    assert all(flag["other_verdicts"] == [] for flag in blind["flags"])
+    assert {f["id"]: f for f in blind["flags"]}[second_flag]["verdict"]["reviewer"] == "clin2"
+
+    second.put(f"/api/cases/{case['id']}/verdict", json={"verdict": "normal"})
+    read = second.get(f"/api/cases/{case['id']}").json()
+    assert read["other_verdicts_hidden"] is False and read["case_verdict"]["reviewer"] == "clin2"
+    flags = {flag["id"]: flag for flag in read["flags"]}
     assert flags[first_flag]["verdict"] is None
     assert [(v["reviewer"], v["verdict"], v["reason"]) for v in flags[first_flag]["other_verdicts"]] == [
         ("clin", "reject", "vessel")
     ]
-    assert flags[second_flag]["verdict"]["reviewer"] == "clin2" and flags[second_flag]["other_verdicts"] == []
-    assert seen_by_second["case_verdict"] is None
-    assert [(v["reviewer"], v["verdict"], v["comment"]) for v in seen_by_second["other_case_verdicts"]] == [
+    assert [(v["reviewer"], v["verdict"], v["comment"]) for v in read["other_case_verdicts"]] == [
         ("clin", "abnormal", "mass left frontal")
     ]
+    assert [finding["reviewer"] for finding in read["findings"]] == ["clin"]
 
     seen_by_first = clinician.get(f"/api/cases/{case['id']}").json()
-    assert seen_by_first["case_verdict"]["reviewer"] == "clin" and seen_by_first["other_case_verdicts"] == []
+    assert [v["reviewer"] for v in seen_by_first["other_case_verdicts"]] == ["clin2"]
     assert [v["reviewer"] for v in {f["id"]: f for f in seen_by_first["flags"]}[second_flag]["other_verdicts"]] == [
         "clin2"
     ]
 
     audited = coordinator.get(f"/api/cases/{case['id']}").json()
-    assert audited["case_verdict"] is None
-    assert [v["reviewer"] for v in audited["other_case_verdicts"]] == ["clin"]
-    assert {f["id"]: len(f["other_verdicts"]) for f in audited["flags"]}[first_flag] == 1
+    assert audited["other_verdicts_hidden"] is False and audited["other_readers"] == 2
+    assert [v["reviewer"] for v in audited["other_case_verdicts"]] == ["clin", "clin2"]
+    assert {f["id"]: len(f["other_verdicts"]) for f in audited["flags"]} == {first_flag: 1, second_flag: 1}
 
 
 def test_a_file_loaded_ahead_is_audited_as_prefetched_not_as_downloaded(

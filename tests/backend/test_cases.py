@@ -205,3 +205,13 @@ def test_voxel_sizes_are_checked_in_the_engines_range_as_the_engine_measures_the
     stale = tmp_path / "stale_pixdim.nii.gz"
     nib.save(image, str(stale))
     assert _upload(clinician, stale).status_code == 201
+
+
+def test_the_upload_limits_are_the_engines() -> None:
+    """Copied because the API does not import the engine; a change on one side alone would let uploads through
+    that the worker then refuses (or refuse scans it could read)."""
+    from itermask3d import io as engine_io
+    from neurotriage.cases import nifti
+
+    assert (nifti.MIN_SPACING_MM, nifti.MAX_SPACING_MM) == (engine_io.MIN_SPACING_MM, engine_io.MAX_SPACING_MM)
+    assert nifti.MAX_VOXELS == engine_io.MAX_VOXELS

@@ -172,9 +172,11 @@ def test_patients_without_an_id_are_linked_within_their_study_only(
     same_study = upload(clinician, write_series(tmp_path / "b", marked_volume(2), patient_id="", study_uid=study))
     other = upload(clinician, write_series(tmp_path / "c", marked_volume(3), patient_id="")).json()
     missing = upload(clinician, write_series(tmp_path / "d", marked_volume(4), patient_id=None)).json()
+    # placeholders an anonymising tool writes for "no patient" are no patient either
+    placeholder = upload(clinician, write_series(tmp_path / "e", marked_volume(5), patient_id="ANONYMOUS")).json()
     pseudonyms = {row.id: row.patient_pseudonym for row in db.scalars(select(Case))}
     assert pseudonyms[first["id"]] == pseudonyms[same_study.json()["id"]]
-    assert len({pseudonyms[first["id"]], pseudonyms[other["id"]], pseudonyms[missing["id"]]}) == 3
+    assert len({pseudonyms[case["id"]] for case in (first, other, missing, placeholder)}) == 4
     assert all(pseudonym.startswith("S") for pseudonym in pseudonyms.values())  # a study's, not a patient's
     # The case row names the pseudonym the stored files carry.
     for case in (other, missing):

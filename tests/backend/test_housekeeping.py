@@ -77,3 +77,14 @@ def test_stale_upload_spools_are_removed_and_others_kept(tmp_path: Path) -> None
     removed = remove_stale_upload_spools(tmp_path, timedelta(days=1))
     assert sorted(p.name for p in removed) == ["nt-ingest-b2", "nt-upload-a1"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nt-upload-c3", "unrelated"]
+
+
+def test_the_periodic_task_runs_every_step_and_reports_what_it_did(storage_dir: Path) -> None:
+    from neurotriage.jobs.tasks import housekeeping
+
+    (storage_dir / "cases" / "990003").mkdir(parents=True)
+    (storage_dir / "cases" / "990003" / "scan.nii.gz").write_bytes(b"de-identified scan")
+    _age(storage_dir / "cases" / "990003", 3)
+    report = housekeeping()
+    assert report["orphan_case_folders_removed"] == 1 and not (storage_dir / "cases" / "990003").exists()
+    assert set(report) == {"stale_jobs_failed", "sessions_ended", "orphan_case_folders_removed"}

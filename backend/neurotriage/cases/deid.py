@@ -118,12 +118,16 @@ def study_pseudonym(key: bytes, study_uid: str) -> str:
     return "S" + keyed_digest(key, "study", study_uid)[:15].upper()
 
 
+# PatientIDs that anonymising tools and scanners' service modes write for "no patient": as unknown as an empty one.
+PLACEHOLDER_PATIENT_IDS = frozenset({"ANONYMOUS", "ANON", "UNKNOWN", "NONE", "NULL", "N/A", "NA", "0", "-", "PATIENT"})
+
+
 def pseudonym_for(key: bytes, dataset: Dataset) -> str:
-    """The pseudonym of the data set's patient. Without a PatientID, every anonymous patient would get the
-    same pseudonym and date offset and look like one person, so the study stands in for the patient:
-    series of one study stay linked, other studies are never linked to them."""
+    """The pseudonym of the data set's patient. Without a PatientID (empty or a placeholder such as "ANONYMOUS"),
+    every such patient would get the same pseudonym and date offset and look like one person, so the study stands
+    in for the patient: series of one study stay linked, other studies are never linked to them."""
     patient_id = str(dataset.get("PatientID", "") or "")
-    if patient_id.strip():
+    if patient_id.strip() and patient_id.strip().upper() not in PLACEHOLDER_PATIENT_IDS:
         return patient_pseudonym(key, patient_id, str(dataset.get("IssuerOfPatientID", "") or ""))
     study = str(dataset.get("StudyInstanceUID", "") or "") or str(dataset.get("SeriesInstanceUID", "") or "")
     return study_pseudonym(key, study)

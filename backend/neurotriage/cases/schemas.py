@@ -159,7 +159,14 @@ class CaseDetail(CaseSummary):
     quality: list[QualityIssueOut]
     case_verdict: CaseVerdictOut | None = Field(description="The viewer's own case verdict.")
     other_case_verdicts: list[CaseVerdictOut] = Field(
-        default_factory=list, description="Other readers' case verdicts, oldest first."
+        default_factory=list, description="Other readers' case verdicts, oldest first (empty while hidden)."
+    )
+    other_readers: int = Field(default=0, description="Other readers who gave a flag or case verdict on this case")
+    other_verdicts_hidden: bool = Field(
+        default=False,
+        description="The other readers' verdicts (here and on each flag) and marked findings are withheld until the "
+        "viewer, a clinician, saves their own case verdict, so that each read stays independent. Coordinators "
+        "always see them.",
     )
     findings: list[MissedFindingOut]
     review_seconds: float

@@ -29,7 +29,7 @@ from neurotriage.reviews.models import (
     MissedFinding,
     ReviewTime,
 )
-from neurotriage.users.models import User
+from neurotriage.users.models import Role, User
 
 Row = tuple[Case, Job, Result | None]
 
@@ -158,9 +158,9 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
     """The case as ``viewer`` sees it: their own verdicts to edit, and every other reader's beside them (a
     coordinator auditing the case, or a second reader, must see that it was read and what was decided)."""
     flags: list[FlagOut] = []
+    others_by_flag: dict[int, list[FlagVerdict]] = {}
     if result is not None:
         mine: dict[int, FlagVerdict] = {}
-        others: dict[int, list[FlagVerdict]] = {}
         for v in session.scalars(
             select(FlagVerdict)
             .join(Flag, Flag.id == FlagVerdict.flag_id)
@@ -170,15 +170,26 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
             if v.reviewer_id == viewer.id:
                 mine[v.flag_id] = v
             else:
-                others.setdefault(v.flag_id, []).append(v)
-        flags = [flag_out(flag, mine.get(flag.id), others.get(flag.id, [])) for flag in result.flags]
+                others_by_flag.setdefault(v.flag_id, []).append(v)
+        flags = [flag_out(flag, mine.get(flag.id), others_by_flag.get(flag.id, [])) for flag in result.flags]
     case_verdicts = session.scalars(
         select(CaseVerdict).where(CaseVerdict.case_id == case.id).order_by(CaseVerdict.id)
     ).all()
     my_verdict = next((v for v in case_verdicts if v.reviewer_id == viewer.id), None)
-    findings = session.scalars(
+    all_findings = session.scalars(
         select(MissedFinding).where(MissedFinding.case_id == case.id).order_by(MissedFinding.id)
     ).all()
+    other_readers = {
+        v.reviewer_id for v in [*case_verdicts, *all_findings] if v.reviewer_id != viewer.id
+    } | {v.reviewer_id for flag_verdicts in others_by_flag.values() for v in flag_verdicts}
+    # Blind reading: a clinician sees the others' verdicts and marked findings once their own case verdict is in, so
+    # that each read stays independent (the statistics' agreement and kappa assume it); coordinators audit, and
+    # see them always.
+    hidden = (viewer.has_role(Role.clinician) and not viewer.has_role(Role.coordinator) and my_verdict is None
+              and bool(other_readers))
+    if hidden:
+        flags = [flag.model_copy(update={"other_verdicts": []}) for flag in flags]
+    findings = [finding for finding in all_findings if not hidden or finding.reviewer_id == viewer.id]
     seconds = session.scalar(
         select(ReviewTime.seconds).where(ReviewTime.case_id == case.id, ReviewTime.reviewer_id == viewer.id)
     )
@@ -192,7 +203,9 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
         flags=flags,
         quality=[QualityIssueOut.model_validate(issue) for issue in result.quality_issues] if result else [],
         case_verdict=case_verdict_out(my_verdict) if my_verdict else None,
-        other_case_verdicts=[case_verdict_out(v) for v in case_verdicts if v.reviewer_id != viewer.id],
+        other_case_verdicts=[] if hidden else [case_verdict_out(v) for v in case_verdicts if v.reviewer_id != viewer.id],
+        other_readers=len(other_readers),
+        other_verdicts_hidden=hidden,
         findings=[finding_out(finding) for finding in findings],
         review_seconds=float(seconds or 0.0),
         threshold=result.threshold if result else None,

@@ -54,16 +54,13 @@ class LocalStorage:
         return self._path(key)
 
     def folders(self, prefix: str) -> list[tuple[str, float]]:
-        """The folders directly under ``prefix``: (key, newest modification time of the folder or its files, as a
-        POSIX timestamp)."""
+        """The folders directly under ``prefix``: (key, the folder's modification time as a POSIX timestamp, which a
+        file put into it directly moves). One stat per folder: housekeeping lists every case's folder."""
         base = self._path(prefix)
         if not base.is_dir():
             return []
-        found = []
-        for folder in sorted(p for p in base.iterdir() if p.is_dir()):
-            times = [folder.stat().st_mtime] + [f.stat().st_mtime for f in folder.rglob("*")]
-            found.append((f"{prefix.rstrip('/')}/{folder.name}", max(times)))
-        return found
+        return [(f"{prefix.rstrip('/')}/{entry.name}", entry.stat().st_mtime)
+                for entry in sorted(base.iterdir()) if entry.is_dir()]
 
 
 def get_storage() -> Storage:

@@ -55,10 +55,11 @@ def remove_orphan_case_files(session: Session, storage: Storage, older_than: tim
         name = key.rsplit("/", 1)[-1]
         if name.isdigit() and modified < cutoff:
             candidates[int(name)] = key
-    if not candidates:
-        return []
-    owned = set(session.scalars(select(Case.id).where(Case.id.in_(candidates))))
-    removed = [key for case_id, key in sorted(candidates.items()) if case_id not in owned]
+    ids = sorted(candidates)
+    owned: set[int] = set()
+    for start in range(0, len(ids), 500):  # SQLite limits the parameters of one statement
+        owned.update(session.scalars(select(Case.id).where(Case.id.in_(ids[start:start + 500]))))
+    removed = [candidates[case_id] for case_id in ids if case_id not in owned]
     for key in removed:
         storage.delete_tree(key)
     return removed

@@ -23,5 +23,7 @@ def housekeeping() -> dict[str, int]:
     with session_scope() as session:
         failed = fail_stale_jobs(session, timedelta(seconds=settings.task_time_limit_s * 2))
         ended = end_idle_sessions(session, timedelta(minutes=settings.session_idle_minutes))
+    # apart: a storage error must not undo the jobs failed and the sessions ended above
+    with session_scope() as session:
         orphans = remove_orphan_case_files(session, get_storage(), timedelta(hours=1))
     return {"stale_jobs_failed": len(failed), "sessions_ended": ended, "orphan_case_folders_removed": len(orphans)}

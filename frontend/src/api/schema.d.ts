@@ -674,9 +674,21 @@ export interface components {
             model_validation: components["schemas"]["ModelValidation"] | null;
             /**
              * Other Case Verdicts
-             * @description Other readers' case verdicts, oldest first.
+             * @description Other readers' case verdicts, oldest first (empty while hidden).
              */
             other_case_verdicts?: components["schemas"]["CaseVerdictOut"][];
+            /**
+             * Other Readers
+             * @description Other readers who gave a flag or case verdict on this case
+             * @default 0
+             */
+            other_readers: number;
+            /**
+             * Other Verdicts Hidden
+             * @description The other readers' verdicts (here and on each flag) and marked findings are withheld until the viewer, a clinician, saves their own case verdict, so that each read stays independent. Coordinators always see them.
+             * @default false
+             */
+            other_verdicts_hidden: boolean;
             /** Passes */
             passes: number | null;
             /** Progress */

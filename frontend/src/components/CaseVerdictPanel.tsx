@@ -81,6 +81,8 @@ export function CaseVerdictPanel({
         old ? { ...old, case_verdict: v, review_state: 'reviewed', reviewed: true } : old,
       );
       void qc.invalidateQueries({ queryKey: keys.allCases });
+      // a blind read is over: fetch the case again for the other readers' verdicts, which the server now sends
+      if (c.other_verdicts_hidden) void qc.invalidateQueries({ queryKey: keys.case(c.id) });
       setErr(null);
       onNotice('Case verdict saved');
       // the case is read: the reader's claim on it goes (the case header then offers "Claim case")
@@ -105,6 +107,13 @@ export function CaseVerdictPanel({
           {ownCaseVerdictText(saved, canReview, others.length)}
         </span>
       </div>
+      {c.other_verdicts_hidden && (
+        <p className="info-box small" data-testid="blind-read-note">
+          {c.other_readers === 1 ? '1 other reader has' : `${c.other_readers} other readers have`} reviewed this case.
+          Their verdicts and marked findings are shown once you save your case verdict, so that your reading stays
+          independent.
+        </p>
+      )}
       {others.length > 0 && (
         <div className="other-verdicts" role="group" aria-label="Other readers' case verdicts">
           {others.map((o) => (

@@ -34,10 +34,12 @@ export function TriageChip({ triage }: { triage: string | null | undefined }) {
   );
 }
 
-/** The triage chip, plus a rescan chip when an urgent (or other) result also found acquisition problems, and a
- * "not screened" chip when only the rescan checks ran. */
 /** Share of lesions of 1 cm or more a model may miss in testing before a "routine" from it needs a caveat. */
 const MISSED_CAVEAT_SHARE = 0.25;
+
+/** The triage chip, plus a rescan chip when an urgent (or other) result also found acquisition problems, a
+ * "not screened" chip when only the rescan checks ran, and a "low sensitivity" chip beside a routine result from
+ * a model that missed many lesions in testing. */
 
 export function TriageChips({
   c,

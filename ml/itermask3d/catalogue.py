@@ -35,7 +35,8 @@ def weights_problem(path: Path, trained: bool, metadata: dict, profile: str, seq
     """
     if not trained:
         return (f"no trained {profile}-profile model for {sequence.upper()} scans ({path.name} is not "
-                "installed); train one with itermask3d train, or give one with --model")
+                "installed); train one with itermask3d train, or give one with --model (itermask3d check runs "
+                "the rescan checks without one)")
     trained_on = metadata.get("sequence")
     if trained_on is not None and trained_on != sequence:
         return (f"{path.name} was trained on {str(trained_on).upper()} scans, not {sequence.upper()}; "

@@ -95,3 +95,19 @@ def test_a_password_typed_as_the_username_stays_out_of_the_audit_trail(anon: Api
     assert [event.action for event in events] == ["login.failed"] * 5 + ["login.throttled"]
     assert all(event.detail == {"username_attempted": "unknown user"} for event in events)
     assert "MySecretPassw0rd" not in str([(event.detail, event.client_ip) for event in events])
+
+
+def test_a_password_hashed_with_older_parameters_is_rehashed_at_sign_in(anon: ApiClient, db) -> None:
+    """Raising argon2's cost protects old accounts too, from their next sign-in on."""
+    from neurotriage.users.service import create_user, password_hasher
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    user = create_user(db, "old-hash", PASSWORD, ["clinician"])
+    user.password_hash = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8 * 1024),)).hash(PASSWORD)
+    old = user.password_hash
+    db.commit()
+    assert password_hasher.verify_and_update(PASSWORD, old)[1] is not None  # today's parameters differ
+    assert anon.post("/api/auth/login", json={"username": "old-hash", "password": PASSWORD}).status_code == 200
+    db.refresh(user)
+    assert user.password_hash != old and password_hasher.verify_and_update(PASSWORD, user.password_hash) == (True, None)

@@ -140,6 +140,7 @@ def test_without_trained_weights_infer_refuses_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "no trained tiny-profile model for T2 scans" in err and "Traceback" not in err
+    assert "itermask3d check runs the rescan checks without one" in err  # what can be done without a model
     assert not (tmp_path / "out").exists()
 
 

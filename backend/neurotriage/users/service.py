@@ -52,7 +52,11 @@ def verify_login(user: User | None, password: str) -> bool:
     if user is None:
         password_hasher.verify(password, _DUMMY_HASH)
         return False
-    return password_hasher.verify(password, user.password_hash) and not user.disabled
+    valid, rehashed = password_hasher.verify_and_update(password, user.password_hash)
+    if valid and rehashed is not None:
+        # hashed with older argon2 parameters: the caller's commit stores it with today's
+        user.password_hash = rehashed
+    return valid and not user.disabled
 
 
 def change_own_password(session: Session, user: User, current: str, new: str) -> Revoked:

@@ -3,6 +3,7 @@ import { fireEvent, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
+import { ApiError } from '../api/errors';
 import type { CaseDetail } from '../api/types';
 import type { EntryLike } from '../lib/dropFiles';
 import { catalogueOf } from '../test/models';
@@ -51,6 +52,7 @@ describe('UploadForm', () => {
     fireEvent.drop(zone, { dataTransfer: { items, files: [] } });
     expect(await screen.findByText(/Chosen: brain\.nii\.gz, T1_series \(2 files\)/)).toBeInTheDocument();
 
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 't1');
     await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
     const first = await screen.findByRole('progressbar', { name: 'Upload progress for brain.nii.gz' });
     expect(first).toHaveAttribute('aria-valuenow', '50');
@@ -67,6 +69,22 @@ describe('UploadForm', () => {
     ]);
     resolvers[1]({ id: 2 } as CaseDetail);
     await waitFor(() => expect(screen.getAllByText('Uploaded; queued for analysis.')).toHaveLength(2));
+    expect(upload.mock.calls[0][1]).toMatchObject({ sequence: 't1' });
+    // the next upload states its own sequence: the last one's is not kept for it
+    expect(screen.getByRole('combobox', { name: 'Sequence' })).toHaveValue('');
+  });
+
+  it('links the case a refused upload duplicates', async () => {
+    vi.spyOn(api, 'uploadCaseWithProgress').mockRejectedValue(
+      new ApiError(409, 'This scan was already uploaded as case 4.'),
+    );
+    renderAt(<UploadForm />);
+    fireEvent.change(screen.getByLabelText('Scan file'), { target: { files: [new File(['x'], 'a.nii.gz')] } });
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 't1');
+    await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('This scan was already uploaded as case 4.');
+    expect(screen.getByRole('link', { name: 'case 4' })).toHaveAttribute('href', '/cases/4');
   });
 
   it('offers a sequence no model reads for the rescan checks alone, says what that leaves out, and sends it', async () => {
@@ -104,10 +122,11 @@ describe('UploadForm', () => {
     const upload = vi.spyOn(api, 'uploadCaseWithProgress').mockResolvedValue({ id: 3 } as CaseDetail);
     renderAt(<UploadForm />);
     expect(await screen.findByRole('option', { name: 'T1 (no fast-profile model installed)' })).toBeDisabled();
-    expect(screen.getByRole('combobox', { name: 'Sequence' })).toHaveValue('t1');
+    // nothing is chosen for the reader: not the first sequence, not one that would run
+    expect(screen.getByRole('combobox', { name: 'Sequence' })).toHaveValue('');
     fireEvent.change(screen.getByLabelText('Scan file'), { target: { files: [new File(['x'], 'a.nii.gz')] } });
     await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
-    expect(await screen.findByText(/T1 scans cannot be analysed here: the profile uploads run with has no model/)).toBeInTheDocument();
+    expect(await screen.findByText(/Choose the scan’s sequence \(T1, T2 or FLAIR\)/)).toBeInTheDocument();
     expect(upload).not.toHaveBeenCalled();
   });
 });

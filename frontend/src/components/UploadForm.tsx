@@ -1,4 +1,5 @@
 import { useRef, useState, type DragEvent, type FormEvent } from 'react';
+import { Link } from 'react-router-dom';
 import { useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { errorMessage } from '../api/errors';
@@ -25,9 +26,10 @@ export function UploadForm() {
   const [files, setFiles] = useState<File[]>([]);
   const [label, setLabel] = useState('');
   const sequences = sequenceChoices(useModels().data);
-  const [sequence, setSequence] = useState<Sequence>('t1');
-  // never switched for the reader: a scan sent under another sequence would be read by the wrong model
-  const chosenSequence = sequences.find((s) => s.value === sequence);
+  // Chosen by the reader for every upload, never defaulted or kept from the last one, and never switched for them:
+  // a scan sent under another sequence would be read by the wrong model (a T1 taken for the FLAIR before it).
+  const [sequence, setSequence] = useState<Sequence | ''>('');
+  const chosenSequence = sequence ? sequences.find((s) => s.value === sequence) : undefined;
   const canAnalyse = !!chosenSequence?.available;
   const [localError, setLocalError] = useState<string | null>(null);
   const [rows, setRows] = useState<UploadRow[]>([]);
@@ -51,6 +53,10 @@ export function UploadForm() {
     const chosen = planUploads(files.length ? files : Array.from(fileRef.current?.files ?? []));
     if (!chosen.length) {
       setLocalError('Choose a scan file to upload.');
+      return;
+    }
+    if (!sequence) {
+      setLocalError('Choose the scan’s sequence (T1, T2 or FLAIR): it decides which model reads the scan.');
       return;
     }
     if (!canAnalyse) {
@@ -92,6 +98,7 @@ export function UploadForm() {
     setBusy(false);
     if (ok === chosen.length) {
       setLabel('');
+      setSequence('');
       setFiles([]);
       if (fileRef.current) fileRef.current.value = '';
       if (folderRef.current) folderRef.current.value = '';
@@ -172,6 +179,9 @@ export function UploadForm() {
         <label className="field field-small">
           <span>Sequence</span>
           <select name="sequence" value={sequence} onChange={(e) => setSequence(e.target.value as Sequence)}>
+            <option value="" disabled>
+              Choose…
+            </option>
             {sequences.map((s) => (
               <option key={s.value} value={s.value} disabled={!s.available}>
                 {s.value.toUpperCase()}
@@ -230,7 +240,7 @@ export function UploadForm() {
               )}
               {r.state === 'error' && (
                 <span className="error-text" role="alert">
-                  {r.message}
+                  <MessageWithCaseLink text={r.message ?? ''} />
                 </span>
               )}
             </li>
@@ -238,5 +248,19 @@ export function UploadForm() {
         </ul>
       )}
     </section>
+  );
+}
+
+/** The server names the case an upload duplicates ("… already uploaded as case 4.", or the case a stored scan
+ * awaits a re-run in): that case becomes a link, so the reader need not search for it. */
+function MessageWithCaseLink({ text }: { text: string }) {
+  const m = /\bcase (\d+)\b/.exec(text);
+  if (!m) return <>{text}</>;
+  return (
+    <>
+      {text.slice(0, m.index)}
+      <Link to={`/cases/${m[1]}`}>case {m[1]}</Link>
+      {text.slice(m.index + m[0].length)}
+    </>
   );
 }

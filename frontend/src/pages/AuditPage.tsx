@@ -48,10 +48,22 @@ export function detailText(e: Pick<AuditEvent, 'detail' | 'detail_usernames'>): 
     .join(' · ');
 }
 
+/** The trail as the page shows it: the case's label and the usernames behind the detail's user ids beside the
+ * stored ids (an auditor's spreadsheet should not need the Users page to be read). */
 export function auditCsv(events: AuditEvent[]): string {
   return toCsv(
-    ['id', 'at', 'actor', 'action', 'case_id', 'client_ip', 'detail'],
-    events.map((e) => [e.id, e.at, e.actor, e.action, e.case_id, e.client_ip, e.detail]),
+    ['id', 'at', 'actor', 'action', 'case_id', 'case_label', 'client_ip', 'detail', 'detail_usernames'],
+    events.map((e) => [
+      e.id,
+      e.at,
+      e.actor,
+      e.action,
+      e.case_id,
+      e.case_label ?? null,
+      e.client_ip,
+      e.detail,
+      e.detail_usernames && Object.keys(e.detail_usernames).length ? e.detail_usernames : null,
+    ]),
   );
 }
 

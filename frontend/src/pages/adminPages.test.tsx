@@ -131,11 +131,18 @@ describe('audit helpers', () => {
     expect(auditQueryFromParams(new URLSearchParams('case_id=abc&until=nonsense'), 1)).toEqual({ page: 1, page_size: 50 });
     expect(localToIso('')).toBeUndefined();
   });
-  it('exports events as CSV', () => {
+  it('exports events as CSV, with the case label and the usernames behind user ids', () => {
     const csv = auditCsv([
-      { id: 1, at: '2026-01-01T00:00:00Z', actor: 'clin', action: 'flag.verdict', case_id: 3, client_ip: null, detail: { v: 'a,b' } },
+      { id: 1, at: '2026-01-01T00:00:00Z', actor: 'clin', action: 'flag.verdict', case_id: 3, case_label: 'study 7',
+        client_ip: null, detail: { v: 'a,b' }, detail_usernames: {} },
+      { id: 2, at: '2026-01-01T00:01:00Z', actor: 'adm', action: 'user.disabled', case_id: null, case_label: null,
+        client_ip: '10.0.0.1', detail: { user_id: 5 }, detail_usernames: { user_id: 'alice' } },
     ]);
-    expect(csv).toBe('id,at,actor,action,case_id,client_ip,detail\r\n1,2026-01-01T00:00:00Z,clin,flag.verdict,3,,"{""v"":""a,b""}"\r\n');
+    expect(csv).toBe(
+      'id,at,actor,action,case_id,case_label,client_ip,detail,detail_usernames\r\n' +
+        '1,2026-01-01T00:00:00Z,clin,flag.verdict,3,study 7,,"{""v"":""a,b""}",\r\n' +
+        '2,2026-01-01T00:01:00Z,adm,user.disabled,,,10.0.0.1,"{""user_id"":5}","{""user_id"":""alice""}"\r\n',
+    );
   });
   it('formats durations', () => {
     expect(formatDuration(null)).toBe('—');

@@ -155,8 +155,9 @@ def flag_out(flag: Flag, verdict: FlagVerdict | None, others: Sequence[FlagVerdi
 
 
 def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Result | None) -> CaseDetail:
-    """The case as ``viewer`` sees it: their own verdicts to edit, and every other reader's beside them (a
-    coordinator auditing the case, or a second reader, must see that it was read and what was decided)."""
+    """The case as ``viewer`` sees it: their own verdicts to edit, and the other readers' beside them (a coordinator
+    auditing the case, or a second reader, must see that it was read and what was decided) unless the viewer is a
+    clinician who has not given a case verdict yet, who is told how many others read it (blind reading)."""
     flags: list[FlagOut] = []
     others_by_flag: dict[int, list[FlagVerdict]] = {}
     if result is not None:

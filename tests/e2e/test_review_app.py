@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,6 +152,13 @@ def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(
     assert verdicts[1] == "accept" and verdicts[2] == "reject"
     assert detail["case_verdict"]["verdict"] == "abnormal"
     assert detail["case_verdict"]["comment"] == "two lesions"
+    # the case is read: the page gave up the reader's claim, so the worklist does not show it held for 30 minutes
+    deadline = time.monotonic() + 15
+    while detail["claimed_by"] is not None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        with stack.client("clin") as client:
+            detail = client.get(f"/api/cases/{shared['case_id']}").json()
+    assert detail["claimed_by"] is None
 
 
 def test_coordinator_sees_the_verdicts_in_the_audit_trail_and_exports_csv(
@@ -176,6 +184,12 @@ def test_coordinator_sees_the_verdicts_in_the_audit_trail_and_exports_csv(
     row = next(row for row in cases if row["label"] == LABEL)
     assert row["flags_accepted"] == "1" and row["flags_rejected"] == "1"
     assert row["case_verdicts"] == "clin: abnormal"
+
+    # auditing the case itself: the readers' verdicts, not "not reviewed"
+    page.goto(f"{stack.base_url}/cases/{shared['case_id']}")
+    expect(page.get_by_role("group", name="Other readers' case verdicts")).to_contain_text("clin: Abnormal")
+    expect(page.get_by_role("group", name="Other readers' verdicts on flag 1")).to_contain_text("clin: Accepted")
+    expect(page.get_by_test_id("flags-reviewed")).to_contain_text("reviewed by readers")
 
 
 def test_admin_creates_a_user_then_disables_them_and_they_cannot_sign_in(

@@ -34,6 +34,9 @@ from neurotriage.jobs.service import create_job, screening_for
 from neurotriage.users.models import User
 
 SEQUENCES = ("t1", "t2", "flair")
+# Temporary folders of an upload in progress: the raw upload (the route's) and its checks and conversion (here).
+# They hold patient identifiers, so housekeeping removes any that a killed process left.
+UPLOAD_SPOOL_PREFIX, INGEST_SPOOL_PREFIX = "nt-upload-", "nt-ingest-"
 UNSUPPORTED = "Unsupported file type: upload a NIfTI file (.nii or .nii.gz), a zip of a DICOM series, or its DICOM files."
 
 
@@ -103,7 +106,7 @@ def ingest_upload(
     duplicate = session.scalar(select(Case.id).where(Case.content_sha256 == content_hash))
     if duplicate is not None:
         raise Conflict(f"This scan was already uploaded as case {duplicate}.")
-    with tempfile.TemporaryDirectory(prefix="nt-ingest-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=INGEST_SPOOL_PREFIX) as tmp:
         work = Path(tmp)
         case = Case(
             # File names often carry patient names, so the default label is derived from the content.

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from neurotriage.audit.service import record
 from neurotriage.auth.deps import AppSettings, DbSession, client_ip, require_roles
 from neurotriage.cases import service
-from neurotriage.cases.ingest import IngestOptions, UploadedFile, ingest_upload
+from neurotriage.cases.ingest import UPLOAD_SPOOL_PREFIX, IngestOptions, UploadedFile, ingest_upload
 from neurotriage.cases.schemas import CaseDetail, CasePage, FileKind, JobStatusName, TriageName
 from neurotriage.cases.views import case_detail, case_summaries
 from neurotriage.config import pseudonym_key
@@ -61,7 +61,7 @@ def upload_case(
         client_ip=client_ip(request),
     )
     try:
-        with tempfile.TemporaryDirectory(prefix="nt-upload-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=UPLOAD_SPOOL_PREFIX) as tmp:
             uploads = []
             for index, upload in enumerate(files):
                 spooled = Path(tmp) / f"upload{index}"

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from neurotriage.auth.models import BrowserSession
+from neurotriage.cases.ingest import INGEST_SPOOL_PREFIX, UPLOAD_SPOOL_PREFIX
 from neurotriage.cases.models import Case
 from neurotriage.core.storage import Storage
 from neurotriage.db import utcnow
@@ -65,8 +66,7 @@ def remove_orphan_case_files(session: Session, storage: Storage, older_than: tim
     return removed
 
 
-# The temporary folders uploads are checked in (cases/router.py, cases/ingest.py).
-UPLOAD_SPOOL_PREFIXES = ("nt-upload-", "nt-ingest-")
+UPLOAD_SPOOL_PREFIXES = (UPLOAD_SPOOL_PREFIX, INGEST_SPOOL_PREFIX)
 
 
 def remove_stale_upload_spools(temp_root: Path, older_than: timedelta) -> list[Path]:

@@ -21,6 +21,14 @@ describe('WeakRegions', () => {
     expect(onGoto).toHaveBeenCalledWith([-23.3, -41.4, 12.3]);
   });
 
+  it('goes to the region\'s anchor, a point of the region itself, where the engine sent one', async () => {
+    const onGoto = vi.fn();
+    const regions = [{ volume_ml: 0.45, centroid_mm: [6.8, -31.7, -5.1], anchor_mm: [7, -30, -5], peak_ratio: 0.14 }];
+    render(<WeakRegions c={detail({ weak_regions: regions })} onGoto={onGoto} />);
+    await userEvent.click(screen.getByRole('button', { name: 'Go to weaker region 1' }));
+    expect(onGoto).toHaveBeenCalledWith([7, -30, -5]);
+  });
+
   it('shows nothing when nothing was left out or the engine predates the rule', () => {
     const one = [{ volume_ml: 0.45, centroid_mm: [0, 0, 0], peak_ratio: 0.1 }];
     const { container, rerender } = render(<WeakRegions c={detail({})} onGoto={() => {}} />);

@@ -138,28 +138,18 @@ export function WorklistPage() {
               maxLength={200}
             />
           </label>
-          <label className="field-inline">
-            <span>Status</span>
-            <select value={query.status ?? ''} onChange={(e) => update({ status: e.target.value || null })}>
-              <option value="">All</option>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="field-inline">
-            <span>Triage</span>
-            <select value={query.triage ?? ''} onChange={(e) => update({ triage: e.target.value || null })}>
-              <option value="">All</option>
-              {TRIAGES.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="Status"
+            value={query.status}
+            values={STATUSES}
+            onChange={(status) => update({ status })}
+          />
+          <FilterSelect
+            label="Triage"
+            value={query.triage}
+            values={TRIAGES}
+            onChange={(triage) => update({ triage })}
+          />
           <label className="check" title="Cases whose result has at least one flag">
             <input
               type="checkbox"
@@ -299,5 +289,32 @@ export function WorklistPage() {
         )}
       </section>
     </main>
+  );
+}
+
+/** One of the worklist's single-value filters: "All" (null) or one of ``values``. */
+function FilterSelect({
+  label,
+  value,
+  values,
+  onChange,
+}: {
+  label: string;
+  value: string | null | undefined;
+  values: readonly string[];
+  onChange: (value: string | null) => void;
+}) {
+  return (
+    <label className="field-inline">
+      <span>{label}</span>
+      <select value={value ?? ''} onChange={(e) => onChange(e.target.value || null)}>
+        <option value="">All</option>
+        {values.map((v) => (
+          <option key={v} value={v}>
+            {v}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

@@ -85,7 +85,7 @@ ACQUISITION = {
 }
 
 
-def _rotation(degrees_about_x: float) -> np.ndarray:
+def rotation_about_x(degrees_about_x: float) -> np.ndarray:
     a = np.deg2rad(degrees_about_x)
     return np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
 
@@ -105,7 +105,7 @@ def write_series(
     """Write ``volume`` (columns, rows, slices) as one series of 2D slices; returns the file paths.
     ``patient_id`` None leaves PatientID out; ``extra`` sets further attributes (keyword: value) in every file."""
     folder.mkdir(parents=True, exist_ok=True)
-    rotation = _rotation(tilt_degrees)
+    rotation = rotation_about_x(tilt_degrees)
     row_dir, col_dir = rotation[:, 0], rotation[:, 1]
     normal = np.cross(row_dir, col_dir)
     origin = np.array([-60.0, -80.0, -40.0])
@@ -114,20 +114,10 @@ def write_series(
     scaled = np.clip(volume / max(float(volume.max()), 1e-6) * 1000, 0, 4000).astype(np.uint16)
     paths = []
     for k in range(scaled.shape[2]):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = MRImageStorage
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        meta.SourceApplicationEntityTitle = SENDER_TITLE
-        ds = Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID = MRImageStorage
-        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+        ds = new_planted_dataset(MRImageStorage)
         ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study_uid, series_uid, frame_uid
         ds.Modality = modality
         ds.SeriesNumber, ds.InstanceNumber = series_number, k + 1
-        for keyword, value in PLANTED.items():
-            setattr(ds, keyword, value)
         if patient_id is None:
             del ds.PatientID
         else:
@@ -138,7 +128,7 @@ def write_series(
         ds.PerformedProcedureStepStartDate = "20240607"
         for keyword, value in ACQUISITION.items():
             setattr(ds, keyword, value)
-        _plant_nested(ds)
+        plant_nested(ds)
         other = Dataset()
         other.PatientID = NESTED_ID
         other.IssuerOfPatientID = "Elsewhere"
@@ -169,7 +159,23 @@ def write_series(
     return paths
 
 
-def _plant_nested(ds: Dataset) -> None:
+def new_planted_dataset(sop_class_uid: str) -> Dataset:
+    """An instance of ``sop_class_uid`` with its file meta, a sender's AE title and every PLANTED identifier."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class_uid
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.SourceApplicationEntityTitle = SENDER_TITLE
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = sop_class_uid
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    for keyword, value in PLANTED.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
+def plant_nested(ds: Dataset) -> None:
     """Identifiers in sequences: a site code, text two levels deep, and a thumbnail with its own pixels."""
     institution = Dataset()
     institution.CodeValue, institution.CodingSchemeDesignator = "ELSE01", "L"

@@ -54,8 +54,8 @@ KEPT = frozenset({
     "SpacingBetweenSlices", "SliceLocation", "AcquisitionMatrix", "InPlanePhaseEncodingDirection",
     "PercentSampling", "PercentPhaseFieldOfView", "NumberOfPhaseEncodingSteps",
     # MR acquisition
-    "ScanningSequence", "SequenceVariant", "ScanOptions", "MRAcquisitionType", "SequenceName", "AngioFlag",
-    "RepetitionTime", "EchoTime", "InversionTime", "FlipAngle", "NumberOfAverages", "ImagingFrequency",
+    "ScanningSequence", "SequenceVariant", "ScanOptions", "MRAcquisitionType", "SequenceName", "PulseSequenceName",
+    "AngioFlag", "RepetitionTime", "EchoTime", "InversionTime", "FlipAngle", "NumberOfAverages", "ImagingFrequency",
     "ImagedNucleus", "ResonantNucleus", "EchoNumbers", "MagneticFieldStrength", "EchoTrainLength",
     "PixelBandwidth", "TriggerTime", "VariableFlipAngleFlag", "DiffusionBValue",
     "DiffusionGradientOrientation", "DiffusionDirectionality", "EffectiveEchoTime", "RFEchoTrainLength",

@@ -29,6 +29,8 @@ from neurotriage.cases.deid import (
     pseudonym_for,
     shifted_date,
 )
+from neurotriage.cases.multiframe import frame_count, is_multi_frame, put_frames_in_stack_order, shared_value
+from neurotriage.cases.slice_gaps import check_slice_spacing
 from neurotriage.core.errors import PayloadTooLarge, Unprocessable
 
 MAX_ZIP_MEMBERS = 5000
@@ -231,8 +233,17 @@ def _one_series(headers: list[tuple[Path, pydicom.Dataset]]) -> str:
     modality = str(headers[0][1].get("Modality", ""))
     if modality != "MR":
         raise Unprocessable(f"Expected an MR series, got modality {modality or 'unknown'}.")
-    if len(headers) < 8:
-        raise Unprocessable(f"The series has only {len(headers)} images; a 3D brain volume needs more.")
+    multi_frame = [dataset for _, dataset in headers if frame_count(dataset) > 1]
+    if multi_frame and len(headers) > 1:
+        # The converter reads the frames of the first multi-frame file only: the rest would be dropped unseen.
+        raise Unprocessable(
+            f"The series comes as {len(headers)} files, {len(multi_frame)} of them multi-frame (enhanced MR); only a "
+            "series in one multi-frame file, or in single-frame files, can be converted. Export the series again "
+            "as one file, or as classic single-frame MR images."
+        )
+    images = sum(frame_count(dataset) for _, dataset in headers)
+    if images < 8:
+        raise Unprocessable(f"The series has only {images} images; a 3D brain volume needs more.")
     return uid
 
 
@@ -283,45 +294,12 @@ def _one_patient(datasets: list[pydicom.Dataset], key: bytes) -> str:
     return pseudonyms.pop()
 
 
-def _check_slice_spacing(datasets: list[pydicom.Dataset]) -> None:
-    """Refuse a series of 2D slices with a gap: the converter would close it up without a word,
-    stretching the volume and misplacing every slice after the gap (and every overlay on them).
-
-    Positions are projected on the slice normal; a step over 1.5 times the median step is a gap.
-    Series without the geometry tags, multi-frame files and repeated positions (4D series) are
-    left to the converter."""
-    try:
-        orientation = np.asarray([float(v) for v in datasets[0].ImageOrientationPatient], dtype=float)
-        positions = np.asarray([[float(v) for v in ds.ImagePositionPatient] for ds in datasets], dtype=float)
-    except (AttributeError, TypeError, ValueError):
-        return
-    if orientation.shape != (6,) or positions.shape != (len(datasets), 3) or any(
-        int(ds.get("NumberOfFrames", 1) or 1) > 1 for ds in datasets
-    ):
-        return
-    normal = np.cross(orientation[:3], orientation[3:])
-    along = np.sort(positions @ normal)
-    steps = np.diff(along)
-    step = float(np.median(steps)) if steps.size else 0.0
-    if step <= 1e-3 or np.any(steps <= 1e-3):
-        return
-    gaps = np.flatnonzero(steps > 1.5 * step)
-    if gaps.size:
-        missing = int(sum(round(steps[i] / step) - 1 for i in gaps))
-        widest = int(gaps[np.argmax(steps[gaps])])
-        raise Unprocessable(
-            f"The series is incomplete: about {missing} slice(s) are missing ({steps[widest]:.1f} mm gap after "
-            f"slice {widest + 1} of {len(datasets)}, where slices are {step:.1f} mm apart). "
-            "Upload the complete series; if the scanner never wrote those slices, the scan must be repeated."
-        )
-
-
 def _metadata(first: pydicom.Dataset, key: bytes, pseudonym: str, shift_dates: bool) -> dict[str, str]:
     raw_date = first.get("AcquisitionDate", "") or first.get("SeriesDate", "") or first.get("StudyDate", "")
     acquired = shifted_date(str(raw_date), key, pseudonym, shift_dates)
     fields = {
         "modality": first.get("Modality"),
-        "sequence_name": first.get("SequenceName"),
+        "sequence_name": first.get("SequenceName") or first.get("PulseSequenceName"),
         "scanning_sequence": first.get("ScanningSequence"),
         "acquisition_type": first.get("MRAcquisitionType"),
         "acquisition_date": acquired.isoformat() if acquired else None,
@@ -329,8 +307,10 @@ def _metadata(first: pydicom.Dataset, key: bytes, pseudonym: str, shift_dates: b
         "manufacturer": first.get("Manufacturer"),
         "scanner_model": first.get("ManufacturerModelName"),
         "field_strength_t": first.get("MagneticFieldStrength"),
-        "echo_time_ms": first.get("EchoTime"),
-        "repetition_time_ms": first.get("RepetitionTime"),
+        # Enhanced MR keeps these in its shared functional groups.
+        "echo_time_ms": first.get("EchoTime") or shared_value(first, "MREchoSequence", "EffectiveEchoTime"),
+        "repetition_time_ms": first.get("RepetitionTime")
+        or shared_value(first, "MRTimingAndRelatedParametersSequence", "RepetitionTime"),
     }
     return {name: str(value) for name, value in fields.items() if value not in (None, "")}
 
@@ -345,7 +325,9 @@ def convert_series(paths: list[Path], work_dir: Path, key: bytes, shift_dates: b
     datasets = [dataset for _, dataset in headers]
     _refuse_identifying_pixels(datasets)
     pseudonym = _one_patient(datasets, key)
-    _check_slice_spacing(datasets)
+    if len(datasets) == 1 and is_multi_frame(datasets[0]):
+        put_frames_in_stack_order(datasets[0])
+    check_slice_spacing(datasets)
     clean_dir = work_dir / "deidentified"
     clean_dir.mkdir()
     deidentifier = Deidentifier(key, shift_dates=shift_dates)

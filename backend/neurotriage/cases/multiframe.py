@@ -1,0 +1,125 @@
+"""Enhanced (multi-frame) MR: one file per series, each frame's geometry and timing in functional groups.
+
+Newer scanners (Philips, Siemens XA) export this form by default. dicom2nifti converts it, but places each
+frame by its InStackPositionNumber while taking the volume's origin and slice direction from the first
+and last frames as stored. A file whose frames are stored in another order (the standard allows any)
+would come out with its slices reversed or shuffled against its affine, so every overlay would land on the
+wrong slice. ``put_frames_in_stack_order`` makes the stored order the stack order before conversion.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from neurotriage.core.errors import Unprocessable
+
+
+def frame_count(dataset: Dataset) -> int:
+    try:
+        return max(1, int(dataset.get("NumberOfFrames", 1) or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def is_multi_frame(dataset: Dataset) -> bool:
+    return frame_count(dataset) > 1 and "PerFrameFunctionalGroupsSequence" in dataset
+
+
+def _functional_group_value(dataset: Dataset, frame: Dataset | None, macro: str, keyword: str) -> object | None:
+    """``keyword`` from the functional group ``macro`` of the frame, else of the shared groups, else None."""
+    shared = dataset.get("SharedFunctionalGroupsSequence")
+    for group in (frame, shared[0] if shared else None):
+        if group is not None and macro in group and group[macro].value:
+            value = group[macro].value[0].get(keyword)
+            if value not in (None, ""):
+                return value
+    return None
+
+
+def shared_value(dataset: Dataset, macro: str, keyword: str) -> object | None:
+    """An acquisition attribute that enhanced MR keeps in the shared functional groups, e.g. the repetition
+    time in MRTimingAndRelatedParametersSequence; None when absent."""
+    return _functional_group_value(dataset, None, macro, keyword)
+
+
+def frame_geometry(dataset: Dataset) -> tuple[np.ndarray, np.ndarray] | None:
+    """The row and column direction cosines, shape (6,), and every frame's ImagePositionPatient, shape
+    (frames, 3) in mm, in the stored order; None where a frame lacks them."""
+    frames = dataset.PerFrameFunctionalGroupsSequence
+    if not frames:
+        return None
+    try:
+        orientation = np.asarray(
+            [float(v) for v in _functional_group_value(dataset, frames[0], "PlaneOrientationSequence",
+                                                       "ImageOrientationPatient")],  # type: ignore[union-attr]
+            dtype=float,
+        )
+        positions = np.asarray(
+            [[float(v) for v in _functional_group_value(dataset, frame, "PlanePositionSequence",
+                                                        "ImagePositionPatient")]  # type: ignore[union-attr]
+             for frame in frames],
+            dtype=float,
+        )
+    except (TypeError, ValueError):
+        return None
+    if orientation.shape != (6,) or positions.shape != (len(frames), 3):
+        return None
+    return orientation, positions
+
+
+def _stack_numbers(dataset: Dataset) -> list[int] | None:
+    numbers = []
+    for frame in dataset.PerFrameFunctionalGroupsSequence:
+        content = frame.get("FrameContentSequence")
+        number = content[0].get("InStackPositionNumber") if content else None
+        if number is None:
+            return None
+        numbers.append(int(number))
+    return numbers
+
+
+def put_frames_in_stack_order(dataset: Dataset) -> None:
+    """Store the frames of a multi-frame ``dataset`` (in place) in their stack order: by InStackPositionNumber
+    where every frame has one, else by position along the slice normal.
+
+    Refused: a file holding several stacks or time points (repeated positions), positions that do not follow
+    the stack numbers, and out-of-order frames in a compressed file (whose frames cannot be moved without
+    decoding them)."""
+    geometry = frame_geometry(dataset)
+    if geometry is None:
+        return  # the converter names what is missing
+    orientation, positions = geometry
+    along = positions @ np.cross(orientation[:3], orientation[3:])
+    if len(np.unique(np.round(along, 3))) < len(along):
+        raise Unprocessable(
+            f"The multi-frame file holds {len(along)} frames at only {len(np.unique(np.round(along, 3)))} slice "
+            "positions: several volumes (echoes, time points or stacks) in one file. Upload a single 3D volume."
+        )
+    numbers = _stack_numbers(dataset)
+    order = np.argsort(numbers, kind="stable") if numbers is not None else np.argsort(along, kind="stable")
+    steps = np.diff(along[order])
+    if not (np.all(steps > 0) or np.all(steps < 0)):
+        raise Unprocessable(
+            "The frames' positions do not follow their stack order (InStackPositionNumber), so the slices "
+            "could not be placed; export the series again, or as classic single-frame MR images."
+        )
+    if np.array_equal(order, np.arange(len(order))):
+        return
+    syntax = getattr(getattr(dataset, "file_meta", None), "TransferSyntaxUID", None)
+    if syntax is None or syntax.is_compressed:
+        raise Unprocessable(
+            "The multi-frame file stores its frames out of slice order and compressed; export the series "
+            "uncompressed, or as classic single-frame MR images."
+        )
+    # Moved as stored bytes, not decoded values: nothing about the pixels changes but their order.
+    frame_bytes = int(dataset.Rows) * int(dataset.Columns) * int(dataset.get("SamplesPerPixel", 1)) * (
+        int(dataset.BitsAllocated) // 8
+    )
+    stored = bytes(dataset.PixelData)
+    if int(dataset.BitsAllocated) % 8 or len(stored) < frame_bytes * len(order):
+        raise Unprocessable("The multi-frame file's pixel data is shorter than its frames need; it may be damaged.")
+    dataset.PixelData = b"".join(stored[index * frame_bytes:(index + 1) * frame_bytes] for index in order)
+    frames = list(dataset.PerFrameFunctionalGroupsSequence)
+    dataset.PerFrameFunctionalGroupsSequence = Sequence([frames[index] for index in order])

@@ -1,0 +1,112 @@
+"""Enhanced (multi-frame) MR uploads: one file per series, as newer scanners export by default. Checked
+against Debian's dcm2niix, which reads enhanced DICOM natively, on the real API."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import zipfile
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+from neurotriage.cases.models import Case
+from sqlalchemy import func, select
+
+from tests.backend.conftest import ApiClient
+from tests.backend.dicom_factory import ALL_PLANTED, marked_volume, upload
+from tests.backend.enhanced_dicom import FRAME_COMMENT, write_enhanced_series
+
+SLICES = 20  # marked_volume's third axis
+
+
+def _dcm2niix(folder: Path, out: Path) -> nib.Nifti1Image:
+    out.mkdir()
+    subprocess.run(["dcm2niix", "-z", "y", "-f", "ref", "-o", str(out), str(folder)], check=True, capture_output=True)
+    return nib.as_closest_canonical(nib.load(out / "ref.nii.gz"))
+
+
+def _uploaded_scan(client: ApiClient, case_id: int, target: Path) -> nib.Nifti1Image:
+    target.write_bytes(client.get(f"/api/cases/{case_id}/files/scan").content)
+    return nib.as_closest_canonical(nib.load(target))
+
+
+def _assert_same_volume(ours: nib.Nifti1Image, reference: nib.Nifti1Image) -> None:
+    assert ours.shape == reference.shape
+    np.testing.assert_allclose(ours.affine, reference.affine, atol=1e-3)
+    np.testing.assert_array_equal(ours.get_fdata(), reference.get_fdata())
+
+
+def _assert_nothing_stored(db, storage_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    assert db.scalar(select(func.count()).select_from(Case)) == 0
+    assert [p for p in storage_dir.rglob("*") if p.is_file()] == []
+
+
+# Stored bottom to top, top to bottom, and shuffled: the standard allows any order, and the converter
+# used to take the origin from the first frame stored, reversing the slices against the affine.
+@pytest.mark.parametrize("order", ["ascending", "descending", "shuffled"])
+def test_an_enhanced_mr_file_converts_as_dcm2niix_reads_it(
+    clinician: ApiClient, storage_dir: Path, tmp_path: Path, order: str
+) -> None:
+    frames = {
+        "ascending": list(range(SLICES)),
+        "descending": list(range(SLICES))[::-1],
+        "shuffled": [int(i) for i in np.random.default_rng(3).permutation(SLICES)],
+    }[order]
+    source = write_enhanced_series(tmp_path / "series" / "enhanced.dcm", marked_volume(), frame_order=frames)
+    response = upload(clinician, [source])
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["source_format"] == "dicom"
+    meta = body["dicom_meta"]
+    # Kept in the functional groups and PulseSequenceName, where a classic file has its own attributes.
+    assert (meta["sequence_name"], meta["repetition_time_ms"], meta["echo_time_ms"]) == ("*tfl3d1", "2300", "2.98")
+    reference = _dcm2niix(tmp_path / "series", tmp_path / "dcm2niix")
+    _assert_same_volume(_uploaded_scan(clinician, body["id"], tmp_path / "ours.nii.gz"), reference)
+    # The stored, de-identified file is still one a reader converts to the same volume.
+    with zipfile.ZipFile(storage_dir / "cases" / str(body["id"]) / "dicom-deidentified.zip") as bundle:
+        (raw,) = [bundle.read(name) for name in bundle.namelist()]
+    for value in (*ALL_PLANTED, FRAME_COMMENT):
+        assert value.encode() not in raw, f"{value!r} survived"
+    assert not any(element.tag.is_private for element in pydicom.dcmread(io.BytesIO(raw)).iterall())
+    (tmp_path / "stored").mkdir()
+    (tmp_path / "stored" / "stored.dcm").write_bytes(raw)
+    _assert_same_volume(_dcm2niix(tmp_path / "stored", tmp_path / "stored-nifti"), reference)
+
+
+def test_an_enhanced_mr_file_with_missing_frames_is_refused(
+    clinician: ApiClient, db, storage_dir: Path, tmp_path: Path
+) -> None:
+    kept = [k for k in range(SLICES) if k not in (8, 9, 10)]
+    source = write_enhanced_series(tmp_path / "enhanced.dcm", marked_volume(), frame_order=kept)
+    response = upload(clinician, [source])
+    assert response.status_code == 422
+    assert "about 3 slice(s) are missing (12.0 mm gap after slice 8 of 17" in response.json()["detail"]
+    _assert_nothing_stored(db, storage_dir)
+
+
+def test_a_series_split_over_multi_frame_files_is_refused_not_cut_short(
+    clinician: ApiClient, db, storage_dir: Path, tmp_path: Path
+) -> None:
+    """The converter reads the first multi-frame file of a series only; the rest of the brain would be dropped."""
+    uid = pydicom.uid.generate_uid()
+    lower = write_enhanced_series(tmp_path / "a.dcm", marked_volume(), frame_order=list(range(10)), series_uid=uid)
+    upper = write_enhanced_series(tmp_path / "b.dcm", marked_volume(), frame_order=list(range(10, 20)), series_uid=uid)
+    response = upload(clinician, [lower, upper])
+    assert response.status_code == 422
+    assert "comes as 2 files, 2 of them multi-frame" in response.json()["detail"]
+    _assert_nothing_stored(db, storage_dir)
+
+
+def test_an_enhanced_mr_file_holding_several_volumes_is_refused(
+    clinician: ApiClient, db, storage_dir: Path, tmp_path: Path
+) -> None:
+    # Two echoes, each of all 20 slices, as one file.
+    source = write_enhanced_series(tmp_path / "echoes.dcm", marked_volume(), frame_order=list(range(SLICES)) * 2)
+    response = upload(clinician, [source])
+    assert response.status_code == 422
+    assert "40 frames at only 20 slice positions" in response.json()["detail"]
+    _assert_nothing_stored(db, storage_dir)
+

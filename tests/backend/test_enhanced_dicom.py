@@ -12,6 +12,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 from neurotriage.cases.models import Case
 from sqlalchemy import func, select
 
@@ -46,16 +47,28 @@ def _assert_nothing_stored(db, storage_dir: Path) -> None:  # type: ignore[no-un
 
 # Stored bottom to top, top to bottom, and shuffled: the standard allows any order, and the converter
 # used to take the origin from the first frame stored, reversing the slices against the affine.
-@pytest.mark.parametrize("order", ["ascending", "descending", "shuffled"])
+# Compressed frames are moved without being decoded.
+@pytest.mark.parametrize(
+    ("order", "compressed"),
+    [("ascending", False), ("descending", False), ("shuffled", False), ("shuffled", True)],
+)
 def test_an_enhanced_mr_file_converts_as_dcm2niix_reads_it(
-    clinician: ApiClient, storage_dir: Path, tmp_path: Path, order: str
+    clinician: ApiClient, storage_dir: Path, tmp_path: Path, order: str, compressed: bool
 ) -> None:
     frames = {
         "ascending": list(range(SLICES)),
         "descending": list(range(SLICES))[::-1],
         "shuffled": [int(i) for i in np.random.default_rng(3).permutation(SLICES)],
     }[order]
-    source = write_enhanced_series(tmp_path / "series" / "enhanced.dcm", marked_volume(), frame_order=frames)
+    # dcm2niix reads the uncompressed copy: it cannot read multi-frame RLE.
+    uncompressed = write_enhanced_series(tmp_path / "series" / "enhanced.dcm", marked_volume(), frame_order=frames)
+    reference = _dcm2niix(tmp_path / "series", tmp_path / "dcm2niix")
+    source = uncompressed
+    if compressed:
+        source = tmp_path / "compressed.dcm"
+        dataset = pydicom.dcmread(uncompressed)
+        dataset.compress(RLELossless)
+        dataset.save_as(source)
     response = upload(clinician, [source])
     assert response.status_code == 201, response.text
     body = response.json()
@@ -63,16 +76,19 @@ def test_an_enhanced_mr_file_converts_as_dcm2niix_reads_it(
     meta = body["dicom_meta"]
     # Kept in the functional groups and PulseSequenceName, where a classic file has its own attributes.
     assert (meta["sequence_name"], meta["repetition_time_ms"], meta["echo_time_ms"]) == ("*tfl3d1", "2300", "2.98")
-    reference = _dcm2niix(tmp_path / "series", tmp_path / "dcm2niix")
     _assert_same_volume(_uploaded_scan(clinician, body["id"], tmp_path / "ours.nii.gz"), reference)
     # The stored, de-identified file is still one a reader converts to the same volume.
     with zipfile.ZipFile(storage_dir / "cases" / str(body["id"]) / "dicom-deidentified.zip") as bundle:
         (raw,) = [bundle.read(name) for name in bundle.namelist()]
     for value in (*ALL_PLANTED, FRAME_COMMENT):
         assert value.encode() not in raw, f"{value!r} survived"
-    assert not any(element.tag.is_private for element in pydicom.dcmread(io.BytesIO(raw)).iterall())
+    stored = pydicom.dcmread(io.BytesIO(raw))
+    assert not any(element.tag.is_private for element in stored.iterall())
+    assert stored.file_meta.TransferSyntaxUID == (RLELossless if compressed else ExplicitVRLittleEndian)
+    if compressed:
+        stored.decompress()
     (tmp_path / "stored").mkdir()
-    (tmp_path / "stored" / "stored.dcm").write_bytes(raw)
+    stored.save_as(tmp_path / "stored" / "stored.dcm")
     _assert_same_volume(_dcm2niix(tmp_path / "stored", tmp_path / "stored-nifti"), reference)
 
 

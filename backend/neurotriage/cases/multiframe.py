@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from pydicom.dataset import Dataset
+from pydicom.encaps import encapsulate, generate_frames
 from pydicom.sequence import Sequence
 
 from neurotriage.core.errors import Unprocessable
@@ -84,9 +85,8 @@ def put_frames_in_stack_order(dataset: Dataset) -> None:
     """Store the frames of a multi-frame ``dataset`` (in place) in their stack order: by InStackPositionNumber
     where every frame has one, else by position along the slice normal.
 
-    Refused: a file holding several stacks or time points (repeated positions), positions that do not follow
-    the stack numbers, and out-of-order frames in a compressed file (whose frames cannot be moved without
-    decoding them)."""
+    Refused: a file holding several stacks or time points (repeated positions), and positions that do not
+    follow the stack numbers."""
     geometry = frame_geometry(dataset)
     if geometry is None:
         return  # the converter names what is missing
@@ -107,19 +107,40 @@ def put_frames_in_stack_order(dataset: Dataset) -> None:
         )
     if np.array_equal(order, np.arange(len(order))):
         return
-    syntax = getattr(getattr(dataset, "file_meta", None), "TransferSyntaxUID", None)
-    if syntax is None or syntax.is_compressed:
-        raise Unprocessable(
-            "The multi-frame file stores its frames out of slice order and compressed; export the series "
-            "uncompressed, or as classic single-frame MR images."
-        )
-    # Moved as stored bytes, not decoded values: nothing about the pixels changes but their order.
-    frame_bytes = int(dataset.Rows) * int(dataset.Columns) * int(dataset.get("SamplesPerPixel", 1)) * (
-        int(dataset.BitsAllocated) // 8
-    )
-    stored = bytes(dataset.PixelData)
-    if int(dataset.BitsAllocated) % 8 or len(stored) < frame_bytes * len(order):
-        raise Unprocessable("The multi-frame file's pixel data is shorter than its frames need; it may be damaged.")
-    dataset.PixelData = b"".join(stored[index * frame_bytes:(index + 1) * frame_bytes] for index in order)
+    # Frames move as stored bytes, never decoded: nothing about the pixels changes but their order.
+    stored = _stored_frames(dataset, len(order))
+    syntax = dataset.file_meta.TransferSyntaxUID
+    if syntax.is_encapsulated:
+        dataset.PixelData = encapsulate([stored[index] for index in order])
+        # The old offset tables point into the old order.
+        for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
+            if keyword in dataset:
+                del dataset[keyword]
+    else:
+        dataset.PixelData = b"".join(stored[index] for index in order)
     frames = list(dataset.PerFrameFunctionalGroupsSequence)
     dataset.PerFrameFunctionalGroupsSequence = Sequence([frames[index] for index in order])
+
+
+def _stored_frames(dataset: Dataset, count: int) -> list[bytes]:
+    """The ``count`` frames of the pixel data as stored: compressed frames from their encapsulation,
+    uncompressed ones cut by their size."""
+    damaged = Unprocessable("The multi-frame file's pixel data does not hold its frames; it may be damaged.")
+    syntax = getattr(getattr(dataset, "file_meta", None), "TransferSyntaxUID", None)
+    if syntax is None:
+        raise damaged
+    if syntax.is_encapsulated:
+        try:
+            frames = list(generate_frames(dataset.PixelData, number_of_frames=count))
+        except (ValueError, IndexError, KeyError) as exc:
+            raise damaged from exc
+    else:
+        size = int(dataset.Rows) * int(dataset.Columns) * int(dataset.get("SamplesPerPixel", 1))
+        size *= int(dataset.BitsAllocated) // 8
+        stored = bytes(dataset.PixelData)
+        if int(dataset.BitsAllocated) % 8 or len(stored) < size * count:
+            raise damaged
+        frames = [stored[index * size:(index + 1) * size] for index in range(count)]
+    if len(frames) != count:
+        raise damaged
+    return frames

@@ -1,6 +1,6 @@
 """The review app in a real browser (Debian's Chromium) against the real server, worker, database and
-broker: a clinician's whole path, a coordinator's audit and export, an admin's user management, a
-refusal, the weaker regions the FLAIR model leaves out of its flags, a T2 scan that gets the rescan checks alone
+broker: a clinician's whole path, a coordinator's audit and export, a case open in two tabs, an admin's user
+management, a refusal, the weaker regions the FLAIR model leaves out of its flags, a T2 scan that gets the rescan checks alone
 (no T2 model ships), and a profile without weights (not offered, and refused by the worker when asked all the
 same). One T1 scan is analysed by the shipped fast
 model and shared by the first tests, in order (the last one re-runs it); the FLAIR scan is the weak-regions
@@ -190,6 +190,39 @@ def test_coordinator_sees_the_verdicts_in_the_audit_trail_and_exports_csv(
     expect(page.get_by_role("group", name="Other readers' case verdicts")).to_contain_text("clin: Abnormal")
     expect(page.get_by_role("group", name="Other readers' verdicts on flag 1")).to_contain_text("clin: Accepted")
     expect(page.get_by_test_id("flags-reviewed")).to_contain_text("reviewed by readers")
+
+
+def _claim_holder(stack: Stack, case_id: int) -> str | None:
+    with stack.client("clin") as client:
+        return client.get(f"/api/cases/{case_id}").json()["claimed_by"]
+
+
+def test_a_case_open_in_two_tabs_stays_claimed_until_the_last_one_closes(
+    browser: Browser, stack: Stack, shared: dict
+) -> None:
+    if "case_id" not in shared:
+        pytest.fail("needs the case of the clinician test")
+    case_url = f"{stack.base_url}/cases/{shared['case_id']}"
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        first = context.new_page()
+        sign_in(first, stack, "clin")
+        first.goto(case_url)
+        expect(first.get_by_text("Claimed by you")).to_be_visible()
+        second = context.new_page()
+        second.goto(case_url)
+        expect(second.get_by_text("Claimed by you")).to_be_visible()
+        first.close()
+        time.sleep(3)  # the release the closing tab would send has long arrived by now
+        assert _claim_holder(stack, shared["case_id"]) == "clin"
+        # the last tab showing the case closes: the claim goes
+        second.close()
+        deadline = time.monotonic() + 15
+        while _claim_holder(stack, shared["case_id"]) is not None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _claim_holder(stack, shared["case_id"]) is None
+    finally:
+        context.close()
 
 
 def test_admin_creates_a_user_then_disables_them_and_they_cannot_sign_in(

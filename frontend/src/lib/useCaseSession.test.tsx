@@ -10,6 +10,7 @@ import type { CaseDetail } from '../api/types';
 import { AppHeader } from '../components/AppHeader';
 import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
 import { formatDateTime } from './format';
+import { CHANNEL_NAME, type CaseTabs, caseTabs, createCaseTabs } from './openCaseTabs';
 import { otherClaimText, useCaseSession } from './useCaseSession';
 
 const theCase = {
@@ -106,6 +107,52 @@ describe('sign out from a case page', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Sign out' }));
     await waitFor(() => expect(logout).toHaveBeenCalled());
     expect(api.releaseClaimOnLeave).not.toHaveBeenCalled();
+  });
+});
+
+describe('leaving a case', () => {
+  const otherTabs: CaseTabs[] = [];
+  afterEach(() => {
+    for (const tab of otherTabs.splice(0)) tab.dispose();
+  });
+  function anotherTabShowing(caseId: number): CaseTabs {
+    const tab = createCaseTabs(new BroadcastChannel(CHANNEL_NAME));
+    otherTabs.push(tab);
+    tab.opened(caseId);
+    return tab;
+  }
+
+  it('gives the claim up', async () => {
+    const { unmount } = renderAt(<CaseHarness />);
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    unmount();
+    await waitFor(() => expect(api.releaseClaimOnLeave).toHaveBeenCalledWith(5));
+  });
+
+  it('leaves the claim to another tab of the browser that still shows the case', async () => {
+    anotherTabShowing(5);
+    await waitFor(() => expect(caseTabs.openElsewhere(5)).toBe(true));
+    const { unmount } = renderAt(<CaseHarness />);
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    unmount();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(api.releaseClaimOnLeave).not.toHaveBeenCalled();
+  });
+
+  it('closing the tab leaves the claim to another tab that shows the case, and releases it otherwise', async () => {
+    const other = anotherTabShowing(5);
+    await waitFor(() => expect(caseTabs.openElsewhere(5)).toBe(true));
+    const { unmount } = renderAt(<CaseHarness />);
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    window.dispatchEvent(new Event('pagehide'));
+    expect(api.releaseClaimOnLeave).not.toHaveBeenCalled();
+    unmount();
+    other.closed(5);
+    await waitFor(() => expect(caseTabs.openElsewhere(5)).toBe(false));
+    renderAt(<CaseHarness />);
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    window.dispatchEvent(new Event('pagehide'));
+    expect(api.releaseClaimOnLeave).toHaveBeenCalledWith(5);
   });
 });
 

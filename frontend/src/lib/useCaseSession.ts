@@ -5,6 +5,7 @@ import { ApiError, errorMessage } from '../api/errors';
 import { keys } from '../api/queries';
 import type { CaseDetail } from '../api/types';
 import { formatDateTime } from './format';
+import { caseTabs } from './openCaseTabs';
 
 export const CLAIM_RENEW_MS = 5 * 60_000;
 export const REVIEW_TIME_FLUSH_MS = 30_000;
@@ -22,8 +23,9 @@ export type ClaimState =
  * (another case, another page) gives it up, and so does closing or leaving the tab (`pagehide`,
  * keepalive request), saving the case verdict (`releaseClaimAfterVerdict`) and signing out
  * (`releaseOpenClaims`, before the logout request); a page restored from the back/forward cache claims
- * again. Paging through cases with `]` therefore leaves none of them claimed. Nothing happens for
- * roles that do not review.
+ * again. Paging through cases with `]` therefore leaves none of them claimed. Leaving a case that another
+ * tab of the same browser still shows (`caseTabs`) leaves the claim to that tab, which keeps renewing it.
+ * Nothing happens for roles that do not review.
  */
 export interface CaseSession {
   claim: ClaimState;
@@ -140,7 +142,7 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
     const onPageHide = () => {
       if (!held.current) return;
       held.current = false;
-      void api.releaseClaimOnLeave(caseId);
+      if (!caseTabs.openElsewhere(caseId)) void api.releaseClaimOnLeave(caseId);
     };
     // back from the back/forward cache with the case still open: take the claim again
     const onPageShow = (e: PageTransitionEvent) => {
@@ -176,18 +178,22 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
     const renew = window.setInterval(start, CLAIM_RENEW_MS);
     const open: OpenSession = { caseId, afterVerdict, beforeSignOut };
     openSessions.add(open);
+    caseTabs.opened(caseId);
     window.addEventListener('pagehide', onPageHide);
     window.addEventListener('pageshow', onPageShow);
     return () => {
       stopped = true;
       openSessions.delete(open);
+      caseTabs.closed(caseId);
       window.clearInterval(renew);
       window.removeEventListener('pagehide', onPageHide);
       window.removeEventListener('pageshow', onPageShow);
-      // leaving the case (or giving up reviewing it): release the claim, also one still being taken
+      // leaving the case (or giving up reviewing it): release the claim, also one still being taken, unless
+      // another tab of this browser still reads the case under it
       void inflight.current.then(async () => {
         if (!held.current) return;
         held.current = false;
+        if (caseTabs.openElsewhere(caseId)) return;
         if (await api.releaseClaimOnLeave(caseId)) {
           void qc.invalidateQueries({ queryKey: keys.case(caseId) });
           void qc.invalidateQueries({ queryKey: keys.allCases });

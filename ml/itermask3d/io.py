@@ -113,6 +113,22 @@ def _border_fraction(data: np.ndarray) -> float:
     return float(np.mean(np.concatenate([np.abs(f).ravel() > threshold for f in faces])))
 
 
+ORIENTATION_UNKNOWN = (
+    "does not say how the volume lies in the head (its NIfTI sform and qform codes are both 0), so left and right "
+    "cannot be told apart; convert it again keeping its orientation (dcm2niix does)"
+)
+
+
+def orientation_unknown(img: nib.Nifti1Image) -> bool:
+    """True for a NIfTI whose header sets neither a qform nor an sform. nibabel then makes up an affine from the
+    voxel sizes alone, a guess at the axes' directions: flags would be drawn and located on the wrong side when
+    it is wrong, and the registration to the template could not be trusted either."""
+    header = getattr(img, "header", None)
+    if header is None or "sform_code" not in header or "qform_code" not in header:
+        return False
+    return int(header["sform_code"]) == 0 and int(header["qform_code"]) == 0
+
+
 def validate(img: nib.Nifti1Image, name: str = "scan") -> Scan:
     """Check shape, spacing, values and skull stripping; return a Scan or raise InputError."""
     shape = img.shape
@@ -125,6 +141,8 @@ def validate(img: nib.Nifti1Image, name: str = "scan") -> Scan:
     affine = img.affine
     if affine is None or not np.all(np.isfinite(affine)) or abs(np.linalg.det(affine[:3, :3])) < 1e-9:
         raise InputError(f"{name} has an invalid orientation matrix (affine).")
+    if orientation_unknown(img):
+        raise InputError(f"{name} {ORIENTATION_UNKNOWN}.")
     spacing = np.linalg.norm(affine[:3, :3], axis=0)
     # The tolerance keeps an oblique 7 mm grid, whose column norms round to just above 7, acceptable.
     if np.any(spacing < MIN_SPACING_MM - 1e-3) or np.any(spacing > MAX_SPACING_MM + 1e-3):

@@ -215,3 +215,22 @@ def test_the_upload_limits_are_the_engines() -> None:
 
     assert (nifti.MIN_SPACING_MM, nifti.MAX_SPACING_MM) == (engine_io.MIN_SPACING_MM, engine_io.MAX_SPACING_MM)
     assert nifti.MAX_VOXELS == engine_io.MAX_VOXELS
+    assert nifti.ORIENTATION_UNKNOWN == engine_io.ORIENTATION_UNKNOWN
+
+
+def test_a_volume_without_orientation_is_refused(clinician: ApiClient, db, storage_dir: Path, tmp_path: Path) -> None:
+    """Neither qform nor sform: nibabel would make one up from the voxel sizes, and flags could land on the wrong
+    side. A qform alone (an sform code of 0) is enough."""
+    image = nib.Nifti1Image(brain_like(), np.diag([2.0, 2.0, 2.0, 1.0]))
+    image.set_sform(None, code=0)
+    image.set_qform(None, code=0)
+    unoriented = tmp_path / "unoriented.nii.gz"
+    nib.save(image, str(unoriented))
+    response = _upload(clinician, unoriented)
+    assert response.status_code == 422
+    assert "sform and qform codes are both 0" in response.json()["detail"]
+    _assert_nothing_stored(db, storage_dir)
+    image.set_qform(np.diag([2.0, 2.0, 2.0, 1.0]), code=1)
+    qform_only = tmp_path / "qform_only.nii.gz"
+    nib.save(image, str(qform_only))
+    assert _upload(clinician, qform_only).status_code == 201

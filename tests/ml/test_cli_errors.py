@@ -50,7 +50,12 @@ def _bad_inputs(tmp_path):
     rgb["R"] = rgb["G"] = rgb["B"] = inside * 100
     nib.save(nib.Nifti1Image(rgb, affine), str(tmp_path / "colour.nii.gz"))
     zscored = np.where(inside, (textured - textured[inside].mean()) / textured[inside].std(), 0.0)
+    unoriented = nib.Nifti1Image(textured.astype(np.int16), affine)
+    unoriented.set_sform(None, code=0)
+    unoriented.set_qform(None, code=0)
+    nib.save(unoriented, str(tmp_path / "unoriented.nii.gz"))
     return {
+        "no orientation": (tmp_path / "unoriented.nii.gz", "left and right cannot be told apart"),
         "damaged gzip": (tmp_path / "damaged.nii.gz", "damaged"),
         "truncated gzip": (tmp_path / "truncated.nii.gz", "damaged"),
         "truncated nii": (tmp_path / "truncated.nii", "damaged"),
@@ -71,7 +76,7 @@ COMMANDS = {"infer": ["--profile", "tiny", "--device", "cpu", "--allow-untrained
 
 @pytest.mark.parametrize("command", list(COMMANDS))
 @pytest.mark.parametrize("case", ["not NIfTI", "missing", "2D", "4D", "empty", "voxel size", "skull", "damaged gzip",
-                                  "truncated gzip", "truncated nii", "colour", "z-scored"])
+                                  "truncated gzip", "truncated nii", "colour", "z-scored", "no orientation"])
 def test_bad_input_one_line(tmp_path, capsys, case, command):
     path, expected = _bad_inputs(tmp_path)[case]
     code = main([command, str(path), "--out", str(tmp_path / "out"), *COMMANDS[command]])

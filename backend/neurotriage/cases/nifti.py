@@ -20,6 +20,12 @@ MIN_SPACING_MM, MAX_SPACING_MM = 0.2, 7.0
 # The engine's own limit (itermask3d.io.MAX_VOXELS; the API does not import the engine): refused here, at
 # upload, rather than by the worker after queueing.
 MAX_VOXELS = 128_000_000
+# The engine's refusal (itermask3d.io.ORIENTATION_UNKNOWN): without a qform or sform, nibabel guesses the axes'
+# directions, and a wrong guess puts every flag on the wrong side.
+ORIENTATION_UNKNOWN = (
+    "does not say how the volume lies in the head (its NIfTI sform and qform codes are both 0), so left and right "
+    "cannot be told apart; convert it again keeping its orientation (dcm2niix does)"
+)
 
 
 def is_nifti_name(filename: str) -> bool:
@@ -75,6 +81,8 @@ def load_checked(path: Path, filename: str, work_dir: Path, max_inflated_bytes: 
     affine = np.asarray(image.affine, dtype=float)
     if not np.all(np.isfinite(affine)) or abs(np.linalg.det(affine[:3, :3])) < 1e-9:
         raise Unprocessable("The volume's orientation matrix (affine) is invalid.")
+    if int(image.header["sform_code"]) == 0 and int(image.header["qform_code"]) == 0:
+        raise Unprocessable(f"The file {ORIENTATION_UNKNOWN}.")
     spacing = np.linalg.norm(affine[:3, :3], axis=0)
     # the tolerance keeps an oblique 7 mm grid, whose column norms round to just above 7, as the engine does
     if spacing.min() < MIN_SPACING_MM - 1e-3 or spacing.max() > MAX_SPACING_MM + 1e-3:

@@ -30,7 +30,7 @@ from neurotriage.cases.deid import (
     shifted_date,
 )
 from neurotriage.cases.multiframe import frame_count, is_multi_frame, put_frames_in_stack_order, shared_value
-from neurotriage.cases.slice_gaps import check_slice_spacing
+from neurotriage.cases.slices import check_slice_spacing, one_stack_in_order
 from neurotriage.core.errors import PayloadTooLarge, Unprocessable
 
 MAX_ZIP_MEMBERS = 5000
@@ -315,6 +315,21 @@ def _metadata(first: pydicom.Dataset, key: bytes, pseudonym: str, shift_dates: b
     return {name: str(value) for name, value in fields.items() if value not in (None, "")}
 
 
+# What dicom2nifti's error codes mean for the person who uploaded the series.
+CONVERTER_REASONS = {
+    "NON_CUBICAL_IMAGE/GANTRY_TILT": "its slices are not stacked straight along their normal (gantry tilt, or a "
+    "sheared stack), and the conversion does not resample them",
+    "IMAGE_ORIENTATION_INCONSISTENT": "its images lie in different orientations",
+    "TOO_FEW_SLICES/LOCALIZER": "it has too few slices for a volume (a localizer?)",
+    "NOT_A_VOLUME": "all its images lie at one position",
+    "MOSAIC_TYPE_NOT_SUPPORTED": "it is a Siemens mosaic (functional or diffusion imaging), not a structural volume",
+    "IMPLICIT_VR_ENHANCED_DICOM": "it is a multi-frame file in implicit VR, which the conversion cannot read; export "
+    "it in explicit VR or as classic single-frame images",
+    "NON_IMAGING_DICOM_FILES": "its files carry no image geometry (ImageOrientationPatient)",
+    "MISSING_DICOM_FILES": "its slices do not form complete volumes",
+}
+
+
 def convert_series(paths: list[Path], work_dir: Path, key: bytes, shift_dates: bool) -> ConvertedSeries:
     """One MR series in, a de-identified copy and its NIfTI conversion out."""
     import dicom2nifti
@@ -327,13 +342,14 @@ def convert_series(paths: list[Path], work_dir: Path, key: bytes, shift_dates: b
     pseudonym = _one_patient(datasets, key)
     if len(datasets) == 1 and is_multi_frame(datasets[0]):
         put_frames_in_stack_order(datasets[0])
-    check_slice_spacing(datasets)
+        check_slice_spacing(datasets)
+    else:
+        datasets = one_stack_in_order(datasets)
     clean_dir = work_dir / "deidentified"
     clean_dir.mkdir()
     deidentifier = Deidentifier(key, shift_dates=shift_dates)
-    first = headers[0][1]
-    meta = _metadata(first, key, pseudonym, shift_dates)
-    for index, (_path, dataset) in enumerate(headers):
+    meta = _metadata(datasets[0], key, pseudonym, shift_dates)
+    for index, dataset in enumerate(datasets):
         deidentifier.deidentify(dataset)
         dataset.save_as(clean_dir / f"{index:05d}.dcm")
     nifti = work_dir / "converted.nii.gz"
@@ -345,7 +361,8 @@ def convert_series(paths: list[Path], work_dir: Path, key: bytes, shift_dates: b
             raise  # the server's disk, not the series: the upload route answers 507
         raise Unprocessable(f"The DICOM series could not be converted to a volume ({exc}).") from exc
     except Exception as exc:  # dicom2nifti raises bare exceptions for unsupported series
-        raise Unprocessable(f"The DICOM series could not be converted to a volume ({exc}).") from exc
+        reason = CONVERTER_REASONS.get(str(exc), str(exc))
+        raise Unprocessable(f"The DICOM series could not be converted to a volume: {reason}.") from exc
     return ConvertedSeries(
         nifti=nifti,
         deidentified_dir=clean_dir,

@@ -30,16 +30,19 @@ def write_enhanced_series(
     tilt_degrees: float = 15.0,
     frame_order: list[int] | None = None,
     series_uid: str | None = None,
+    rescale: tuple[float, float] = (1.0, 0.0),
 ) -> Path:
     """Write ``volume`` (columns, rows, slices) as one Enhanced MR Image file of one frame per slice.
     ``frame_order`` lists the slices in the order the frames are stored (default: bottom to top); each
-    frame names its slice by InStackPositionNumber, as scanners do."""
+    frame names its slice by InStackPositionNumber, as scanners do. ``rescale`` (slope, intercept) goes into
+    the shared functional groups, the stored values being (value - intercept) / slope."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rotation = rotation_about_x(tilt_degrees)
     row_dir, col_dir = rotation[:, 0], rotation[:, 1]
     normal = np.cross(row_dir, col_dir)
     origin = np.array([-60.0, -80.0, -40.0])
-    scaled = np.clip(volume / max(float(volume.max()), 1e-6) * 1000, 0, 4000).astype(np.uint16)
+    values = np.clip(volume / max(float(volume.max()), 1e-6) * 1000, 0, 4000)
+    scaled = np.round((values - rescale[1]) / rescale[0]).clip(0, 65535).astype(np.uint16)
     order = list(range(scaled.shape[2])) if frame_order is None else frame_order
 
     ds = new_planted_dataset(EnhancedMRImageStorage)
@@ -70,7 +73,9 @@ def write_enhanced_series(
         PlaneOrientationSequence=Sequence([_item(ImageOrientationPatient=[float(v) for v in (*row_dir, *col_dir)])]),
         MRTimingAndRelatedParametersSequence=Sequence([_item(RepetitionTime="2300", FlipAngle="9")]),
         MREchoSequence=Sequence([_item(EffectiveEchoTime=2.98)]),
-        PixelValueTransformationSequence=Sequence([_item(RescaleIntercept="0", RescaleSlope="1", RescaleType="US")]),
+        PixelValueTransformationSequence=Sequence([_item(
+            RescaleIntercept=f"{rescale[1]:g}", RescaleSlope=f"{rescale[0]:g}", RescaleType="US"
+        )]),
         FrameVOILUTSequence=Sequence([_item(WindowCenter="500", WindowWidth="1000")]),
     )
     ds.SharedFunctionalGroupsSequence = Sequence([shared])

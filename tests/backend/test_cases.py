@@ -216,6 +216,36 @@ def test_the_upload_limits_are_the_engines() -> None:
     assert (nifti.MIN_SPACING_MM, nifti.MAX_SPACING_MM) == (engine_io.MIN_SPACING_MM, engine_io.MAX_SPACING_MM)
     assert nifti.MAX_VOXELS == engine_io.MAX_VOXELS
     assert nifti.ORIENTATION_UNKNOWN == engine_io.ORIENTATION_UNKNOWN
+    assert nifti.MAX_BACKGROUND_FRACTION == engine_io.MAX_BACKGROUND_FRACTION
+    assert nifti.MAX_NEGATIVE_FRACTION == engine_io.MAX_NEGATIVE_FRACTION
+    for volume in (brain_like(), _head_like(), _z_scored(), -brain_like(), np.zeros((8, 8, 8), np.float32)):
+        assert nifti.border_fraction(volume) == engine_io._border_fraction(volume)
+
+
+def _head_like() -> np.ndarray:
+    """A brain in a head in noisy air, as a scanner writes it: signal on every face of the volume."""
+    rng = np.random.default_rng(1)
+    scalp = brain_like((30, 34, 30)) * 0.5 + 40.0
+    scalp[3:27, 3:31, 3:27] = np.where(brain_like() > 0, brain_like(), 60.0)
+    return (scalp + np.abs(rng.normal(0.0, 3.0, scalp.shape))).astype(np.float32)
+
+
+def _z_scored() -> np.ndarray:
+    data = brain_like()
+    inside = data > 0
+    return np.where(inside, (data - data[inside].mean()) / data[inside].std(), 0.0).astype(np.float32)
+
+
+def test_a_scan_that_is_not_brain_extracted_or_is_normalised_is_refused_at_upload(
+    clinician: ApiClient, db, storage_dir: Path, tmp_path: Path
+) -> None:
+    """The engine refuses both; refused at upload, they never become a case whose job fails."""
+    response = _upload(clinician, write_nifti(tmp_path / "head.nii.gz", _head_like()))
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("The scan does not look skull-stripped: 100 % of the volume's outer")
+    response = _upload(clinician, write_nifti(tmp_path / "z.nii.gz", _z_scored()))
+    assert response.status_code == 422 and "it looks intensity-normalised" in response.json()["detail"]
+    _assert_nothing_stored(db, storage_dir)
 
 
 def test_a_volume_without_orientation_is_refused(clinician: ApiClient, db, storage_dir: Path, tmp_path: Path) -> None:

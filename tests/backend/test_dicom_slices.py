@@ -38,14 +38,18 @@ def _dcm2niix(folder: Path, out: Path) -> nib.Nifti1Image:
     return nib.as_closest_canonical(nib.load(out / "ref.nii.gz"))
 
 
-def _assert_converts_like(client: ApiClient, paths: list[Path], reference: nib.Nifti1Image, tmp_path: Path) -> None:
+def _assert_converts_like(
+    client: ApiClient, paths: list[Path], reference: nib.Nifti1Image, tmp_path: Path, affine_mm: float = 1e-3
+) -> None:
     response = upload(client, paths)
     assert response.status_code == 201, response.text
     scan = tmp_path / "ours.nii.gz"
     scan.write_bytes(client.get(f"/api/cases/{response.json()['id']}/files/scan").content)
     ours = nib.as_closest_canonical(nib.load(scan))
+    # whole numbers are stored as such, not as the converter's float64 (4x the download)
+    assert ours.get_data_dtype() in (np.int16, np.uint16)
     assert ours.shape == reference.shape
-    np.testing.assert_allclose(ours.affine, reference.affine, atol=1e-3)
+    np.testing.assert_allclose(ours.affine, reference.affine, atol=affine_mm)
     np.testing.assert_array_equal(ours.get_fdata(), reference.get_fdata())
 
 
@@ -138,3 +142,61 @@ def test_a_sheared_stack_is_refused_in_words(clinician: ApiClient, db, storage_d
 
     _assert_refused(clinician, _series(tmp_path / "s", shear), db, storage_dir,
                     "its slices are not stacked straight along their normal (gantry tilt, or a sheared stack)")
+
+
+def _shift_along_normal(mm: float, from_index: int) -> Callable[[int, pydicom.Dataset], None]:
+    """Moves the slices from ``from_index`` on by ``mm`` along the stack (the factory stacks along z, tilted)."""
+
+    def change(index: int, dataset: pydicom.Dataset) -> None:
+        if index >= from_index:
+            x, y, z = (float(v) for v in dataset.ImagePositionPatient)
+            tilt = np.deg2rad(15.0)
+            dataset.ImagePositionPatient = [x, y - mm * np.sin(tilt), z + mm * np.cos(tilt)]
+
+    return change
+
+
+def _without(keyword: str, index: int) -> Callable[[int, pydicom.Dataset], None]:
+    def change(i: int, dataset: pydicom.Dataset) -> None:
+        if i == index:
+            del dataset[keyword]
+
+    return change
+
+
+def _mosaic(index: int, dataset: pydicom.Dataset) -> None:
+    dataset.ImageType = ["ORIGINAL", "PRIMARY", "M", "MOSAIC"]
+
+
+def _narrower(index: int, dataset: pydicom.Dataset) -> None:
+    if index == 7:
+        dataset.PixelSpacing = [1.3, 1.0]
+
+
+# Each used to convert into a wrong volume without a word (the first three), or to fail with the converter's
+# internal text.
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # 1.4 slices' step once: under the missing-slice rule, yet the converter spaced every slice evenly
+        (_shift_along_normal(1.3, 10), "The slices are unevenly spaced (3.00 to 4.30 mm apart)"),
+        (_without("ImagePositionPatient", 9), "1 of the series' 20 images carry no valid slice position"),
+        (_narrower, "The series' images come in 2 different sizes or pixel spacings"),
+        (_without("PixelSpacing", 3), "1 of the series' 20 images carry no valid pixel spacing (PixelSpacing)"),
+        (_mosaic, "The series is a Siemens mosaic"),
+    ],
+    ids=["uneven", "no position", "pixel spacing differs", "no pixel spacing", "mosaic"],
+)
+def test_slices_the_converter_would_misplace_or_fail_on_are_refused_in_words(
+    clinician: ApiClient, db, storage_dir: Path, tmp_path: Path,
+    change: Callable[[int, pydicom.Dataset], None], expected: str,
+) -> None:
+    _assert_refused(clinician, _series(tmp_path / "s", change), db, storage_dir, expected)
+
+
+def test_slices_a_little_off_their_grid_still_convert(clinician: ApiClient, tmp_path: Path) -> None:
+    """Positions rounded by the scanner, here 0.05 mm, are not uneven spacing. (dcm2niix and dicom2nifti then
+    take the step from different slices: 0.003 mm apart.)"""
+    paths = _series(tmp_path / "series", _shift_along_normal(0.05, 10))
+    reference = _dcm2niix(tmp_path / "series", tmp_path / "dcm2niix")
+    _assert_converts_like(clinician, paths, reference, tmp_path, affine_mm=0.01)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import subprocess
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import nibabel as nib
@@ -126,3 +127,74 @@ def test_an_enhanced_mr_file_holding_several_volumes_is_refused(
     assert "40 frames at only 20 slice positions" in response.json()["detail"]
     _assert_nothing_stored(db, storage_dir)
 
+
+
+def _write_changed(path: Path, change: Callable[[pydicom.Dataset], None]) -> Path:
+    dataset = pydicom.dcmread(path)
+    change(dataset)
+    dataset.save_as(path)
+    return path
+
+
+def _drop_frame_content(dataset: pydicom.Dataset) -> None:
+    for frame in dataset.PerFrameFunctionalGroupsSequence[::3]:
+        del frame.FrameContentSequence
+
+
+def _zero_based(dataset: pydicom.Dataset) -> None:
+    for frame in dataset.PerFrameFunctionalGroupsSequence:
+        frame.FrameContentSequence[0].InStackPositionNumber -= 1
+
+
+# The converter counted only the frames with a stack number (13 of 20 slices, stretched), and placed frame 0
+# after the last; both came out without a word.
+@pytest.mark.parametrize("change", [_drop_frame_content, _zero_based], ids=["some frames unnumbered", "from 0"])
+def test_frames_numbered_in_part_or_from_zero_convert_as_dcm2niix_reads_them(
+    clinician: ApiClient, tmp_path: Path, change: Callable[[pydicom.Dataset], None]
+) -> None:
+    order = [int(i) for i in np.random.default_rng(4).permutation(SLICES)]
+    source = write_enhanced_series(tmp_path / "series" / "enhanced.dcm", marked_volume(), frame_order=order)
+    reference = _dcm2niix(tmp_path / "series", tmp_path / "dcm2niix")
+    response = upload(clinician, [_write_changed(source, change)])
+    assert response.status_code == 201, response.text
+    _assert_same_volume(_uploaded_scan(clinician, response.json()["id"], tmp_path / "ours.nii.gz"), reference)
+
+
+def test_the_shared_rescale_applies_to_every_frame(clinician: ApiClient, tmp_path: Path) -> None:
+    """The converter read the frames' own groups only, and stored the raw values (0..500 instead of 0..1000)."""
+    plain = write_enhanced_series(tmp_path / "plain" / "enhanced.dcm", marked_volume())
+    reference = _dcm2niix(tmp_path / "plain", tmp_path / "dcm2niix")
+    scaled = write_enhanced_series(tmp_path / "scaled.dcm", marked_volume(), rescale=(2.0, 0.0))
+    response = upload(clinician, [scaled])
+    assert response.status_code == 201, response.text
+    ours = _uploaded_scan(clinician, response.json()["id"], tmp_path / "ours.nii.gz")
+    np.testing.assert_allclose(ours.affine, reference.affine, atol=1e-3)
+    inside = reference.get_fdata() > 0
+    np.testing.assert_allclose(ours.get_fdata()[inside], reference.get_fdata()[inside], atol=1.0)
+
+
+def _one_group_less(dataset: pydicom.Dataset) -> None:
+    del dataset.PerFrameFunctionalGroupsSequence[-1]
+
+
+def _no_groups(dataset: pydicom.Dataset) -> None:
+    del dataset.PerFrameFunctionalGroupsSequence
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (_one_group_less, "says it holds 20 frames but describes 19"),
+        (_no_groups, "holds 20 frames without per-frame geometry"),
+    ],
+    ids=["a frame undescribed", "no frame groups"],
+)
+def test_a_multi_frame_file_that_does_not_describe_its_frames_is_refused(
+    clinician: ApiClient, db, storage_dir: Path, tmp_path: Path, change: Callable[[pydicom.Dataset], None],
+    expected: str,
+) -> None:
+    source = _write_changed(write_enhanced_series(tmp_path / "e.dcm", marked_volume()), change)
+    response = upload(clinician, [source])
+    assert response.status_code == 422
+    assert expected in response.json()["detail"]
+    _assert_nothing_stored(db, storage_dir)

@@ -29,7 +29,7 @@ from neurotriage.cases.deid import (
     pseudonym_for,
     shifted_date,
 )
-from neurotriage.cases.multiframe import frame_count, is_multi_frame, put_frames_in_stack_order, shared_value
+from neurotriage.cases.multiframe import frame_count, prepare_multi_frame, shared_value
 from neurotriage.cases.slices import check_slice_spacing, one_stack_in_order
 from neurotriage.core.errors import PayloadTooLarge, Unprocessable
 
@@ -205,6 +205,11 @@ def _read_headers(paths: list[Path]) -> list[tuple[Path, pydicom.Dataset]]:
             dataset = pydicom.dcmread(path)
         except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
             raise Unprocessable(f"{label} is not a readable DICOM file ({type(exc).__name__}).") from exc
+        if "PixelData" not in dataset and ("FloatPixelData" in dataset or "DoubleFloatPixelData" in dataset):
+            raise Unprocessable(
+                f"{label} holds floating-point pixel data (a computed map), which cannot be converted; upload the "
+                "MR images themselves."
+            )
         if "PixelData" not in dataset:
             skipped += 1  # DICOMDIR, presentation states, damaged files: no image to convert
             continue
@@ -340,8 +345,8 @@ def convert_series(paths: list[Path], work_dir: Path, key: bytes, shift_dates: b
     datasets = [dataset for _, dataset in headers]
     _refuse_identifying_pixels(datasets)
     pseudonym = _one_patient(datasets, key)
-    if len(datasets) == 1 and is_multi_frame(datasets[0]):
-        put_frames_in_stack_order(datasets[0])
+    if len(datasets) == 1 and frame_count(datasets[0]) > 1:
+        prepare_multi_frame(datasets[0])
         check_slice_spacing(datasets)
     else:
         datasets = one_stack_in_order(datasets)

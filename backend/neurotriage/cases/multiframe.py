@@ -4,10 +4,13 @@ Newer scanners (Philips, Siemens XA) export this form by default. dicom2nifti co
 frame by its InStackPositionNumber while taking the volume's origin and slice direction from the first
 and last frames as stored. A file whose frames are stored in another order (the standard allows any)
 would come out with its slices reversed or shuffled against its affine, so every overlay would land on the
-wrong slice. ``put_frames_in_stack_order`` makes the stored order the stack order before conversion.
+wrong slice. ``prepare_multi_frame`` makes the stored order the stack order before conversion, and fills in what the converter
+reads from each frame alone.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -81,15 +84,35 @@ def _stack_numbers(dataset: Dataset) -> list[int] | None:
     return numbers
 
 
-def put_frames_in_stack_order(dataset: Dataset) -> None:
-    """Store the frames of a multi-frame ``dataset`` (in place) in their stack order: by InStackPositionNumber
-    where every frame has one, else by position along the slice normal.
+def prepare_multi_frame(dataset: Dataset) -> None:
+    """Make a multi-frame ``dataset`` (in place) one that dicom2nifti converts as it lies: frames stored in their
+    stack order (by InStackPositionNumber where every frame has one, else by position along the slice normal),
+    each frame numbered 1..N in that order (the converter places frames by those numbers and counts only the
+    frames that have one), and the shared rescale written into every frame (the converter reads only the
+    frames' own).
 
-    Refused: a file holding several stacks or time points (repeated positions), and positions that do not
-    follow the stack numbers."""
+    Refused: a file without per-frame functional groups, or describing or holding fewer frames than it says,
+    frames without a position or orientation, several stacks or time points (repeated positions), and
+    positions that do not follow the stack numbers."""
+    count = frame_count(dataset)
+    if "PerFrameFunctionalGroupsSequence" not in dataset:
+        raise Unprocessable(
+            f"The file holds {count} frames without per-frame geometry (it is not an enhanced MR file), so its "
+            "slices cannot be placed; export the series as single-frame MR images."
+        )
+    described = len(dataset.PerFrameFunctionalGroupsSequence)
+    if described != count:
+        raise Unprocessable(
+            f"The multi-frame file says it holds {count} frames but describes {described}; it may be damaged or "
+            "incompletely exported."
+        )
+    stored = _stored_frames(dataset, count)
     geometry = frame_geometry(dataset)
     if geometry is None:
-        return  # the converter names what is missing
+        raise Unprocessable(
+            "Some frames of the multi-frame file carry no slice position or orientation (PlanePositionSequence, "
+            "PlaneOrientationSequence), so the slices cannot be placed; export the series again."
+        )
     orientation, positions = geometry
     along = positions @ np.cross(orientation[:3], orientation[3:])
     if len(np.unique(np.round(along, 3))) < len(along):
@@ -105,21 +128,26 @@ def put_frames_in_stack_order(dataset: Dataset) -> None:
             "The frames' positions do not follow their stack order (InStackPositionNumber), so the slices "
             "could not be placed; export the series again, or as classic single-frame MR images."
         )
-    if np.array_equal(order, np.arange(len(order))):
-        return
-    # Frames move as stored bytes, never decoded: nothing about the pixels changes but their order.
-    stored = _stored_frames(dataset, len(order))
-    syntax = dataset.file_meta.TransferSyntaxUID
-    if syntax.is_encapsulated:
-        dataset.PixelData = encapsulate([stored[index] for index in order])
-        # The old offset tables point into the old order.
-        for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
-            if keyword in dataset:
-                del dataset[keyword]
-    else:
-        dataset.PixelData = b"".join(stored[index] for index in order)
-    frames = list(dataset.PerFrameFunctionalGroupsSequence)
-    dataset.PerFrameFunctionalGroupsSequence = Sequence([frames[index] for index in order])
+    if not np.array_equal(order, np.arange(len(order))):
+        # Frames move as stored bytes, never decoded: nothing about the pixels changes but their order.
+        if dataset.file_meta.TransferSyntaxUID.is_encapsulated:
+            dataset.PixelData = encapsulate([stored[index] for index in order])
+            # The old offset tables point into the old order.
+            for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
+                if keyword in dataset:
+                    del dataset[keyword]
+        else:
+            dataset.PixelData = b"".join(stored[index] for index in order)
+        frames = list(dataset.PerFrameFunctionalGroupsSequence)
+        dataset.PerFrameFunctionalGroupsSequence = Sequence([frames[index] for index in order])
+    shared = dataset.get("SharedFunctionalGroupsSequence")
+    shared_rescale = shared[0].get("PixelValueTransformationSequence") if shared else None
+    for number, frame in enumerate(dataset.PerFrameFunctionalGroupsSequence, start=1):
+        if "FrameContentSequence" not in frame or not frame.FrameContentSequence:
+            frame.FrameContentSequence = Sequence([Dataset()])
+        frame.FrameContentSequence[0].InStackPositionNumber = number
+        if shared_rescale and "PixelValueTransformationSequence" not in frame:
+            frame.PixelValueTransformationSequence = copy.deepcopy(shared_rescale)
 
 
 def _stored_frames(dataset: Dataset, count: int) -> list[bytes]:

@@ -20,6 +20,10 @@ MIN_SPACING_MM, MAX_SPACING_MM = 0.2, 7.0
 # The engine's own limit (itermask3d.io.MAX_VOXELS; the API does not import the engine): refused here, at
 # upload, rather than by the worker after queueing.
 MAX_VOXELS = 128_000_000
+# The engine's skull-stripping and normalisation checks (itermask3d.io), which need no engine: a scan straight from
+# the scanner is refused here, at upload, instead of becoming a case whose job then fails.
+MAX_BACKGROUND_FRACTION = 0.25
+MAX_NEGATIVE_FRACTION = 0.1
 # The engine's refusal (itermask3d.io.ORIENTATION_UNKNOWN): without a qform or sform, nibabel guesses the axes'
 # directions, and a wrong guess puts every flag on the wrong side.
 ORIENTATION_UNKNOWN = (
@@ -90,14 +94,62 @@ def load_checked(path: Path, filename: str, work_dir: Path, max_inflated_bytes: 
                             f"{MIN_SPACING_MM:g} to {MAX_SPACING_MM:g} mm, the range the analysis reads.")
     if not np.isfinite(data).all() or float(np.max(data)) <= float(np.min(data)):
         raise Unprocessable("The volume is empty or constant, or holds non-finite values.")
+    _check_brain_extracted(np.asarray(data, dtype=np.float32))
     return nib.Nifti1Image(data, image.affine, header=image.header)
 
 
+def border_fraction(data: np.ndarray) -> float:
+    """The engine's measure (itermask3d.io._border_fraction): the fraction of the volume's outer faces whose
+    magnitude is above 1 % of the 99th percentile of the positive voxels. A skull-stripped scan's faces are empty;
+    a scan from the scanner has signal, or at least noise, there."""
+    positive = data[data > 0]
+    if not positive.size:
+        return 0.0
+    threshold = 0.01 * float(np.percentile(positive, 99))
+    faces = [data[0], data[-1], data[:, 0], data[:, -1], data[:, :, 0], data[:, :, -1]]
+    return float(np.mean(np.concatenate([np.abs(face).ravel() > threshold for face in faces])))
+
+
+def _check_brain_extracted(data: np.ndarray) -> None:
+    """Refuse what the engine would refuse for the same reasons, in its order: a volume normalised to zero mean
+    (its negative half would never be screened), then one that was not skull-stripped."""
+    faces = border_fraction(data)
+    negative = float(np.count_nonzero(data < 0)) / max(np.count_nonzero(data), 1)
+    if negative > MAX_NEGATIVE_FRACTION and faces <= MAX_BACKGROUND_FRACTION:
+        raise Unprocessable(
+            f"{100 * negative:.0f} % of the volume's non-zero voxels are below zero: it looks intensity-normalised "
+            "(e.g. z-scored); upload the scan as acquired, before normalisation."
+        )
+    if faces > MAX_BACKGROUND_FRACTION:
+        raise Unprocessable(
+            f"The scan does not look skull-stripped: {100 * faces:.0f} % of the volume's outer faces hold signal "
+            "where a brain-extracted scan has none. The analysis reads brain-extracted scans only; run a brain "
+            "extraction (e.g. SynthStrip or HD-BET) and upload its result."
+        )
+
+
+def compact(data: np.ndarray) -> np.ndarray:
+    """float64 voxels (what dicom2nifti writes for most series) in the smallest type that holds them exactly:
+    int16 or uint16 where every value is a whole number in range, else float32, whose precision is far finer
+    than any MR scan's. A 1 mm brain in float64 is four times the int16 file that the browser downloads."""
+    if data.dtype != np.float64:
+        return data
+    if np.array_equal(data, np.round(data)):
+        for kind in (np.int16, np.uint16):
+            if data.min() >= np.iinfo(kind).min and data.max() <= np.iinfo(kind).max:
+                return data.astype(kind)
+    return data.astype(np.float32)
+
+
 def save_deidentified(image: nib.Nifti1Image, target: Path) -> None:
-    """Write a gzipped copy without the free-text header fields and extensions that may name a patient."""
+    """Write a gzipped copy without the free-text header fields and extensions that may name a patient, its
+    voxels in the smallest exact type (``compact``)."""
     header = image.header.copy()
     for field in FREE_TEXT_FIELDS:
         header[field] = b""
     header.extensions.clear()
-    clean = nib.Nifti1Image(np.asanyarray(image.dataobj), image.affine, header=header)
+    data = compact(np.asanyarray(image.dataobj))
+    header.set_data_dtype(data.dtype)
+    clean = nib.Nifti1Image(data, image.affine, header=header)
+    clean.header.set_slope_inter(1.0, 0.0)
     nib.save(clean, str(target))

@@ -18,6 +18,9 @@ import pydicom
 from neurotriage.cases.multiframe import frame_geometry, is_multi_frame
 from neurotriage.core.errors import Unprocessable
 
+# How far an evenly spaced volume may put a slice from its recorded position: positions carry rounding (some
+# scanners write them to 0.01 mm or coarser), a misplacement of a tenth of a slice does not.
+SPACING_TOLERANCE_MM, SPACING_TOLERANCE = 0.1, 0.1
 # dicom2nifti's rule: an orientation held by this many images or fewer is a localizer's.
 LOCALIZER_MAX_IMAGES = 4
 MIN_SLICES = 8
@@ -120,21 +123,61 @@ def check_slice_spacing(datasets: list[pydicom.Dataset]) -> None:
             f"slice {widest + 1} of {len(along)}, where slices are {step:.1f} mm apart). "
             "Upload the complete series; if the scanner never wrote those slices, the scan must be repeated."
         )
+    # The converter spaces the slices evenly from the first to the last: how far that puts each from where it lies.
+    even = along[0] + (along[-1] - along[0]) * np.arange(len(along)) / (len(along) - 1)
+    misplaced = float(np.max(np.abs(along - even)))
+    if misplaced > max(SPACING_TOLERANCE_MM, SPACING_TOLERANCE * step):
+        raise Unprocessable(
+            f"The slices are unevenly spaced ({steps.min():.2f} to {steps.max():.2f} mm apart): the volume, which "
+            f"spaces them evenly, would place one {misplaced:.1f} mm from where it was acquired. Upload a series "
+            "with evenly spaced slices."
+        )
+
+
+def _refuse_unreadable_slices(datasets: list[pydicom.Dataset]) -> None:
+    """What the converter would fail on with an internal error, or read wrongly without a word: a Siemens mosaic
+    (its layout is in private tags that de-identification removes), images without a position or orientation
+    (it drops them and closes the gap), and images of different sizes or pixel spacings (it takes the first's)."""
+    if any("MOSAIC" in [str(v).upper() for v in (ds.get("ImageType") or [])] for ds in datasets):
+        raise Unprocessable(
+            "The series is a Siemens mosaic (functional or diffusion imaging, many slices tiled in each image), not "
+            "a structural volume."
+        )
+    total = len(datasets)
+    for keyword, count, meaning in (
+        ("ImagePositionPatient", 3, "slice position"),
+        ("ImageOrientationPatient", 6, "slice orientation"),
+        ("PixelSpacing", 2, "pixel spacing"),
+    ):
+        lacking = sum(_numbers(ds, keyword, count) is None for ds in datasets)
+        if lacking:
+            raise Unprocessable(
+                f"{lacking} of the series' {total} images carry no valid {meaning} ({keyword}), so the slices "
+                "cannot be placed; export the series again from the scanner or PACS."
+            )
+    grids = {
+        (int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0), tuple(np.round(_numbers(ds, "PixelSpacing", 2), 4)))
+        for ds in datasets
+    }
+    if len(grids) > 1:
+        raise Unprocessable(
+            f"The series' images come in {len(grids)} different sizes or pixel spacings; a volume needs one grid. "
+            "Upload one stack of equal slices."
+        )
 
 
 def one_stack_in_order(datasets: list[pydicom.Dataset]) -> list[pydicom.Dataset]:
     """The single-frame images of one series as one stack, ordered along the slice normal (a new list; the
     datasets are changed in place only where their InstanceNumbers do not follow that order, see below).
 
-    Left out: localizers and copies of one file. Refused: a second stack orientation, too few slices,
-    several images at one position (several volumes in one series), and missing slices. Where the
+    Left out: localizers and copies of one file. Refused: a second stack orientation, too few slices, images
+    the converter cannot place or size alike (``_refuse_unreadable_slices``), several images at one position
+    (several volumes in one series), and missing or unevenly spaced slices. Where the
     InstanceNumbers are missing, repeated or not in the order the slices lie, they are renumbered 1..N
     along the normal, since the converter orders by them."""
     kept = _without_localizers(_one_of_each_instance(datasets))
-    geometry = slice_positions(kept)
-    if geometry is None:
-        return kept
-    orientation, positions = geometry
+    _refuse_unreadable_slices(kept)
+    orientation, positions = slice_positions(kept)  # type: ignore[misc]  # complete: checked just above
     along = positions @ np.cross(orientation[:3], orientation[3:])
     distinct = len(np.unique(np.round(along, 3)))
     if distinct < len(kept):

@@ -199,7 +199,7 @@ export function UploadForm() {
             : plan.length
               ? `Chosen: ${plan.map((g) => g.name).join(', ')} · `
               : ''}
-          or drop NIfTI (.nii, .nii.gz), a zip, DICOM files or a DICOM folder here
+          or drop NIfTI (.nii, .nii.gz), a zip, DICOM files or a DICOM folder here; brain-extracted scans only
         </span>
       </form>
       {chosenSequence?.checksOnly && (

@@ -40,7 +40,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(DomainError)
     def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+        return JSONResponse({**exc.extra, "detail": exc.message}, status_code=exc.status_code)
 
     @app.exception_handler(Exception)
     def _unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:

@@ -203,11 +203,15 @@ def marked_volume(seed: int = 0) -> np.ndarray:
     return volume
 
 
-def upload(client: ApiClient, paths: list[Path]) -> httpx.Response:
-    """POST the files as one upload, each under its own file name."""
+def upload(client: ApiClient, paths: list[Path], series: str | None = None) -> httpx.Response:
+    """POST the files as one upload, each under its own file name; ``series`` chooses one series of several."""
     handles = [path.open("rb") for path in paths]
     try:
-        return client.post("/api/cases", files=[("files", (p.name, h)) for p, h in zip(paths, handles, strict=True)])
+        return client.post(
+            "/api/cases",
+            files=[("files", (p.name, h)) for p, h in zip(paths, handles, strict=True)],
+            data={"series": series} if series else None,
+        )
     finally:
         for handle in handles:
             handle.close()

@@ -61,9 +61,23 @@ def test_mixed_series_are_refused_with_the_list(clinician: ApiClient, db, storag
     response = upload(clinician, paths)
     assert response.status_code == 422
     detail = response.json()["detail"]
-    assert "mixes 2 series" in detail and "series 4" in detail and "series 7" in detail
+    assert "mixes 2 series" in detail and "series 4 (*tfl3d1, 3D, axial, 20 images)" in detail
     assert db.scalar(select(func.count()).select_from(Case)) == 0
     assert [p for p in storage_dir.rglob("*") if p.is_file()] == []
+    # The list to choose from: by number, sequence, plane and size; no UID.
+    series = response.json()["series"]
+    assert [(s["number"], s["sequence"], s["plane"], s["images"], s["slice_mm"]) for s in series] == [
+        (4, "*tfl3d1", "axial", 20, 3.0), (7, "*tfl3d1", "axial", 20, 3.0)
+    ]
+    uids = {str(pydicom.dcmread(path).SeriesInstanceUID) for path in paths}
+    assert not any(uid in response.text for uid in uids)
+    # The same files sent again with a choice: that series alone becomes the case.
+    chosen = upload(clinician, paths, series=series[1]["choice"])
+    assert chosen.status_code == 201, chosen.text
+    stored = storage_dir / "cases" / str(chosen.json()["id"]) / "dicom-deidentified.zip"
+    assert len(zipfile.ZipFile(stored).namelist()) == 20
+    second = upload(clinician, write_series(tmp_path / "c", marked_volume(2), series_number=9), series="x" * 20)
+    assert second.status_code == 422 and "The chosen series is not in this upload" in second.json()["detail"]
 
 
 def test_same_series_uploaded_again_is_a_duplicate(clinician: ApiClient, tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ import lzma
 import re
 import zipfile
 import zlib
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -30,6 +29,7 @@ from neurotriage.cases.deid import (
     shifted_date,
 )
 from neurotriage.cases.multiframe import frame_count, prepare_multi_frame, shared_value
+from neurotriage.cases.series import one_series
 from neurotriage.cases.slices import check_slice_spacing, one_stack_in_order
 from neurotriage.core.errors import PayloadTooLarge, Unprocessable
 
@@ -202,7 +202,8 @@ def _read_headers(paths: list[Path]) -> list[tuple[Path, pydicom.Dataset]]:
     headers, skipped = [], 0
     for label, path in zip(_source_labels(paths), paths, strict=True):
         try:
-            dataset = pydicom.dcmread(path)
+            # Large values (pixel data) are read when used: of a whole study, only the chosen series' are.
+            dataset = pydicom.dcmread(path, defer_size="64 KB")
         except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
             raise Unprocessable(f"{label} is not a readable DICOM file ({type(exc).__name__}).") from exc
         if "PixelData" not in dataset and ("FloatPixelData" in dataset or "DoubleFloatPixelData" in dataset):
@@ -217,39 +218,6 @@ def _read_headers(paths: list[Path]) -> list[tuple[Path, pydicom.Dataset]]:
     if not headers:
         raise Unprocessable(f"The upload holds no readable DICOM image ({skipped} file(s) without image data).")
     return headers
-
-
-def _one_series(headers: list[tuple[Path, pydicom.Dataset]]) -> str:
-    series: dict[str, list[pydicom.Dataset]] = defaultdict(list)
-    for _, dataset in headers:
-        uid = str(dataset.get("SeriesInstanceUID", ""))
-        if not uid:
-            raise Unprocessable("A DICOM file has no SeriesInstanceUID.")
-        series[uid].append(dataset)
-    if len(series) > 1:
-        # Name series by number and sequence, never by UID or free-text descriptions.
-        listed = "; ".join(
-            f"series {items[0].get('SeriesNumber', '?')} ({items[0].get('SequenceName', '') or items[0].get('Modality', '')}, "
-            f"{len(items)} files)"
-            for items in sorted(series.values(), key=lambda items: int(items[0].get("SeriesNumber", 0) or 0))
-        )
-        raise Unprocessable(f"The upload mixes {len(series)} series; upload one at a time: {listed}.")
-    (uid,) = series
-    modality = str(headers[0][1].get("Modality", ""))
-    if modality != "MR":
-        raise Unprocessable(f"Expected an MR series, got modality {modality or 'unknown'}.")
-    multi_frame = [dataset for _, dataset in headers if frame_count(dataset) > 1]
-    if multi_frame and len(headers) > 1:
-        # The converter reads the frames of the first multi-frame file only: the rest would be dropped unseen.
-        raise Unprocessable(
-            f"The series comes as {len(headers)} files, {len(multi_frame)} of them multi-frame (enhanced MR); only a "
-            "series in one multi-frame file, or in single-frame files, can be converted. Export the series again "
-            "as one file, or as classic single-frame MR images."
-        )
-    images = sum(frame_count(dataset) for _, dataset in headers)
-    if images < 8:
-        raise Unprocessable(f"The series has only {images} images; a 3D brain volume needs more.")
-    return uid
 
 
 def _image_types(dataset: pydicom.Dataset) -> list[str]:
@@ -335,13 +303,15 @@ CONVERTER_REASONS = {
 }
 
 
-def convert_series(paths: list[Path], work_dir: Path, key: bytes, shift_dates: bool) -> ConvertedSeries:
-    """One MR series in, a de-identified copy and its NIfTI conversion out."""
+def convert_series(
+    paths: list[Path], work_dir: Path, key: bytes, shift_dates: bool, chosen_series: str | None = None
+) -> ConvertedSeries:
+    """One MR series in (the upload's only one, or the one ``chosen_series`` names: see ``series.one_series``), a
+    de-identified copy and its NIfTI conversion out."""
     import dicom2nifti
     import dicom2nifti.settings
 
-    headers = _read_headers(paths)
-    series_uid = _one_series(headers)
+    series_uid, headers = one_series(_read_headers(paths), key, chosen_series)
     datasets = [dataset for _, dataset in headers]
     _refuse_identifying_pixels(datasets)
     pseudonym = _one_patient(datasets, key)

@@ -57,6 +57,7 @@ class IngestOptions:
     pseudonym_key: bytes
     shift_dicom_dates: bool = True
     client_ip: str | None = None
+    series: str | None = None  # the series to convert from an upload of several (series.choice_token)
 
 
 def _sha256_of(path: Path) -> str:
@@ -126,7 +127,7 @@ def ingest_upload(
         else:
             series = convert_series(
                 _dicom_files(uploads, work, options.max_inflated_bytes), work, options.pseudonym_key,
-                options.shift_dicom_dates,
+                options.shift_dicom_dates, options.series,
             )
             known = session.scalar(select(Case.id).where(Case.series_key == series.series_key))
             if known is not None:

@@ -12,7 +12,7 @@ from neurotriage.audit.service import record
 from neurotriage.auth.deps import AppSettings, DbSession, client_ip, require_roles
 from neurotriage.cases import service
 from neurotriage.cases.ingest import UPLOAD_SPOOL_PREFIX, IngestOptions, UploadedFile, ingest_upload
-from neurotriage.cases.schemas import CaseDetail, CasePage, FileKind, JobStatusName, TriageName
+from neurotriage.cases.schemas import CaseDetail, CasePage, FileKind, JobStatusName, TriageName, UploadRefused
 from neurotriage.cases.views import case_detail, case_summaries
 from neurotriage.config import pseudonym_key
 from neurotriage.core.errors import InsufficientStorage, PayloadTooLarge, ServiceUnavailable
@@ -38,7 +38,16 @@ def _spool(upload: UploadFile, target: Path, max_bytes: int) -> None:
             out.write(chunk)
 
 
-@router.post("/cases", response_model=CaseDetail, status_code=201, responses=errors(401, 403, 409, 413, 415, 422, 503, 507))
+@router.post(
+    "/cases",
+    response_model=CaseDetail,
+    status_code=201,
+    responses={
+        **errors(401, 403, 409, 413, 415, 503, 507),
+        422: {"model": UploadRefused, "description": "Refused input; `series` lists the series of a DICOM upload "
+              "that holds several, to choose one"},
+    },
+)
 def upload_case(
     request: Request,
     session: DbSession,
@@ -49,6 +58,11 @@ def upload_case(
     ],
     label: Annotated[str | None, Form(max_length=200)] = None,
     sequence: Annotated[str, Form()] = "t1",
+    series: Annotated[
+        str | None,
+        Form(max_length=64, description="From an upload of several DICOM series, the one to analyse: the `choice` "
+             "of one of the series a 422 listed under `series`."),
+    ] = None,
 ) -> CaseDetail:
     storage = get_storage()
     options = IngestOptions(
@@ -59,6 +73,7 @@ def upload_case(
         pseudonym_key=pseudonym_key(settings),
         shift_dicom_dates=settings.shift_dicom_dates,
         client_ip=client_ip(request),
+        series=series,
     )
     try:
         with tempfile.TemporaryDirectory(prefix=UPLOAD_SPOOL_PREFIX) as tmp:

@@ -193,3 +193,24 @@ class CasePage(BaseModel):
     total: int
     page: int
     page_size: int
+
+
+class SeriesChoiceOut(BaseModel):
+    """One series of a DICOM upload that holds several, named as the scanner names it (never by UID or
+    description)."""
+
+    choice: str = Field(description="Send back as the upload's `series` field to analyse this series.")
+    number: int | None = Field(description="SeriesNumber")
+    modality: str
+    sequence: str = Field(description="The scanner's sequence name, e.g. *tfl3d1_16ns")
+    acquisition: str = Field(description='"2D", "3D" or "" (MRAcquisitionType)')
+    plane: str = Field(description='axial, coronal, sagittal, "oblique <nearest>", or ""')
+    images: int = Field(description="Images, each frame of a multi-frame file counted")
+    slice_mm: float | None = Field(description="Slice thickness (mm)")
+
+
+class UploadRefused(BaseModel):
+    detail: str
+    series: list[SeriesChoiceOut] | None = Field(
+        default=None, description="Present when the upload holds several DICOM series: the ones to choose from."
+    )

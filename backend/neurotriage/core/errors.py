@@ -5,6 +5,8 @@ from __future__ import annotations
 
 class DomainError(Exception):
     status_code = 400
+    # Fields the response carries beside ``detail``, for the app to act on (e.g. the series to choose from).
+    extra: dict[str, object] = {}
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

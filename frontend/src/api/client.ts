@@ -213,13 +213,21 @@ export const api = {
    */
   uploadCaseWithProgress: (
     file: File | File[],
-    opts: { label?: string; sequence?: 't1' | 't2' | 'flair'; onProgress?: (fraction: number) => void; signal?: AbortSignal } = {},
+    opts: {
+      label?: string;
+      sequence?: 't1' | 't2' | 'flair';
+      /** from an upload of several DICOM series, the `choice` of the one to analyse */
+      series?: string;
+      onProgress?: (fraction: number) => void;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<CaseDetail> =>
     new Promise<CaseDetail>((resolve, reject) => {
       const form = new FormData();
       for (const f of Array.isArray(file) ? file : [file]) form.append('files', f, f.name);
       if (opts.label && opts.label.trim()) form.append('label', opts.label.trim());
       if (opts.sequence) form.append('sequence', opts.sequence);
+      if (opts.series) form.append('series', opts.series);
       const xhr = new XMLHttpRequest();
       xhr.open('POST', '/api/cases');
       xhr.withCredentials = false; // same origin: cookies are sent anyway

@@ -2,12 +2,15 @@
 export class ApiError extends Error {
   readonly status: number;
   readonly detail: unknown;
+  /** the whole JSON body, for fields beside `detail` (e.g. an upload's `series` to choose from) */
+  readonly body: unknown;
 
-  constructor(status: number, message: string, detail?: unknown) {
+  constructor(status: number, message: string, detail?: unknown, body?: unknown) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.detail = detail;
+    this.body = body;
   }
 
   get isUnauthorized(): boolean {
@@ -85,7 +88,7 @@ export async function apiErrorFromResponse(response: Response, body?: unknown): 
     parsed && typeof parsed === 'object' && 'detail' in (parsed as object)
       ? (parsed as { detail: unknown }).detail
       : undefined;
-  return new ApiError(response.status, messageFromDetail(detail, response.status), detail);
+  return new ApiError(response.status, messageFromDetail(detail, response.status), detail, parsed);
 }
 
 export function errorMessage(err: unknown): string {

@@ -630,6 +630,11 @@ export interface components {
              * @default t1
              */
             sequence: string;
+            /**
+             * Series
+             * @description From an upload of several DICOM series, the one to analyse: the `choice` of one of the series a 422 listed under `series`.
+             */
+            series?: string | null;
         };
         /** CaseDetail */
         CaseDetail: {
@@ -1374,6 +1379,50 @@ export interface components {
             /** Scans */
             scans: number;
         };
+        /**
+         * SeriesChoiceOut
+         * @description One series of a DICOM upload that holds several, named as the scanner names it (never by UID or
+         *     description).
+         */
+        SeriesChoiceOut: {
+            /**
+             * Acquisition
+             * @description "2D", "3D" or "" (MRAcquisitionType)
+             */
+            acquisition: string;
+            /**
+             * Choice
+             * @description Send back as the upload's `series` field to analyse this series.
+             */
+            choice: string;
+            /**
+             * Images
+             * @description Images, each frame of a multi-frame file counted
+             */
+            images: number;
+            /** Modality */
+            modality: string;
+            /**
+             * Number
+             * @description SeriesNumber
+             */
+            number: number | null;
+            /**
+             * Plane
+             * @description axial, coronal, sagittal, "oblique <nearest>", or ""
+             */
+            plane: string;
+            /**
+             * Sequence
+             * @description The scanner's sequence name, e.g. *tfl3d1_16ns
+             */
+            sequence: string;
+            /**
+             * Slice Mm
+             * @description Slice thickness (mm)
+             */
+            slice_mm: number | null;
+        };
         /** Stats */
         Stats: {
             agreement: components["schemas"]["Agreement"];
@@ -1390,6 +1439,16 @@ export interface components {
         Turnaround: {
             queue_to_result: components["schemas"]["DurationSummary"];
             upload_to_first_verdict: components["schemas"]["DurationSummary"];
+        };
+        /** UploadRefused */
+        UploadRefused: {
+            /** Detail */
+            detail: string;
+            /**
+             * Series
+             * @description Present when the upload holds several DICOM series: the ones to choose from.
+             */
+            series?: components["schemas"]["SeriesChoiceOut"][] | null;
         };
         /** UserCreate */
         UserCreate: {
@@ -1747,13 +1806,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid input; the detail says what was wrong */
+            /** @description Refused input; `series` lists the series of a DICOM upload that holds several, to choose one */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["UploadRefused"];
                 };
             };
             /** @description A service the request needs is unavailable */

@@ -9,6 +9,7 @@ export type Me = Schemas['Me'];
 export type Role = 'clinician' | 'coordinator' | 'admin';
 export type CaseSummary = Schemas['CaseSummary'];
 export type CaseDetail = Schemas['CaseDetail'];
+export type SeriesChoice = Schemas['SeriesChoiceOut'];
 export type CaseList = Schemas['CasePage'];
 export type Flag = Schemas['FlagOut'];
 export type QualityIssue = Schemas['QualityIssueOut'];

@@ -87,6 +87,37 @@ describe('UploadForm', () => {
     expect(screen.getByRole('link', { name: 'case 4' })).toHaveAttribute('href', '/cases/4');
   });
 
+  it('lets the reader choose one series of a study uploaded whole, and sends the same files with that choice', async () => {
+    const series = [
+      { choice: 'aaa', number: 2, modality: 'MR', sequence: '*tfl3d1', acquisition: '3D', plane: 'sagittal', images: 176, slice_mm: 1 },
+      { choice: 'bbb', number: 5, modality: 'MR', sequence: '*tir2d1', acquisition: '2D', plane: 'axial', images: 30, slice_mm: 5 },
+      { choice: 'ccc', number: 9, modality: 'SR', sequence: '', acquisition: '', plane: '', images: 1, slice_mm: null },
+    ];
+    const upload = vi
+      .spyOn(api, 'uploadCaseWithProgress')
+      .mockRejectedValueOnce(new ApiError(422, 'The upload mixes 3 series; ...', 'The upload mixes 3 series; ...', { series }))
+      .mockResolvedValueOnce({ id: 8 } as CaseDetail);
+    renderAt(<UploadForm />);
+    const files = [new File(['x'], 'IM1'), new File(['y'], 'IM2')];
+    fireEvent.change(screen.getByLabelText('Scan file'), { target: { files } });
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 'flair');
+    await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
+
+    const chooser = await screen.findByRole('group', { name: 'This upload holds 3 series. Choose the one to analyse:' });
+    expect(screen.getByRole('radio', { name: 'Series 2 · *tfl3d1 · 3D · sagittal · 176 images · 1 mm' })).not.toBeChecked();
+    expect(screen.getByRole('radio', { name: /Series 9 · SR · 1 images/ })).toBeDisabled(); // not MR
+    const send = screen.getByRole('button', { name: 'Upload the chosen series' });
+    expect(send).toBeDisabled(); // nothing chosen for the reader
+    await userEvent.click(screen.getByRole('radio', { name: /Series 5 · \*tir2d1/ }));
+    await userEvent.click(screen.getByRole('button', { name: 'Upload series 5' }));
+    expect(await screen.findByText('Uploaded; queued for analysis.')).toBeInTheDocument();
+    expect(chooser).not.toBeInTheDocument();
+    expect(upload).toHaveBeenCalledTimes(2);
+    expect(upload.mock.calls[1][0]).toEqual(files);
+    expect(upload.mock.calls[1][1]).toMatchObject({ sequence: 'flair', series: 'bbb' });
+    expect(upload.mock.calls[0][1]).toMatchObject({ series: undefined });
+  });
+
   it('offers a sequence no model reads for the rescan checks alone, says what that leaves out, and sends it', async () => {
     vi.spyOn(api, 'models').mockResolvedValue(
       catalogueOf(

@@ -7,6 +7,8 @@ import { keys, useModels } from '../api/queries';
 import { sequenceChoices, type Sequence } from '../lib/modelChoices';
 import { planUploads } from '../lib/uploadPlan';
 import { filesFromDrop } from '../lib/dropFiles';
+import type { SeriesChoice } from '../api/types';
+import { SeriesChooser, seriesChoicesOf } from './SeriesChooser';
 
 /** What the file picker offers; the server has the last word on what it accepts. */
 const ACCEPT = '.nii,.nii.gz,.gz,.zip,.dcm,application/dicom,application/zip';
@@ -17,6 +19,15 @@ interface UploadRow {
   progress: number; // 0..1
   state: 'waiting' | 'uploading' | 'done' | 'error';
   message?: string;
+  /** the upload held several DICOM series: the ones to choose from */
+  choices?: SeriesChoice[];
+}
+
+/** What an upload row sent, to send again with a chosen series. */
+interface SentUpload {
+  files: File[];
+  label?: string;
+  sequence: Sequence;
 }
 
 export function UploadForm() {
@@ -36,6 +47,7 @@ export function UploadForm() {
   const [busy, setBusy] = useState(false);
   const [dragging, setDragging] = useState(false);
   const [reading, setReading] = useState(false);
+  const sent = useRef(new Map<string, SentUpload>());
 
   function patch(key: string, p: Partial<UploadRow>) {
     setRows((rs) => rs.map((r) => (r.key === key ? { ...r, ...p } : r)));
@@ -80,20 +92,8 @@ export function UploadForm() {
     let ok = 0;
     for (let i = 0; i < chosen.length; i++) {
       const row = batch[i];
-      patch(row.key, { state: 'uploading' });
-      try {
-        const created = await api.uploadCaseWithProgress(chosen[i].files, {
-          label: useLabel,
-          sequence,
-          onProgress: (f) => patch(row.key, { progress: f }),
-        });
-        ok++;
-        qc.setQueryData(keys.case(created.id), created);
-        patch(row.key, { state: 'done', progress: 1 });
-      } catch (err) {
-        patch(row.key, { state: 'error', message: errorMessage(err) });
-      }
-      void qc.invalidateQueries({ queryKey: keys.allCases });
+      sent.current.set(row.key, { files: chosen[i].files, label: useLabel, sequence });
+      if (await send(row.key)) ok++;
     }
     setBusy(false);
     if (ok === chosen.length) {
@@ -102,6 +102,40 @@ export function UploadForm() {
       setFiles([]);
       if (fileRef.current) fileRef.current.value = '';
       if (folderRef.current) folderRef.current.value = '';
+    }
+  }
+
+  /** Sends the row's upload (with `series`, the chosen one of several); true when the case was created. */
+  async function send(key: string, series?: SeriesChoice): Promise<boolean> {
+    const upload = sent.current.get(key);
+    if (!upload) return false;
+    patch(key, { state: 'uploading', progress: 0, choices: undefined, message: undefined });
+    try {
+      const created = await api.uploadCaseWithProgress(upload.files, {
+        label: upload.label,
+        sequence: upload.sequence,
+        series: series?.choice,
+        onProgress: (f) => patch(key, { progress: f }),
+      });
+      qc.setQueryData(keys.case(created.id), created);
+      patch(key, { state: 'done', progress: 1 });
+      return true;
+    } catch (err) {
+      const choices = seriesChoicesOf(err);
+      patch(key, { state: 'error', message: errorMessage(err), choices: choices ?? undefined });
+      return false;
+    } finally {
+      void qc.invalidateQueries({ queryKey: keys.allCases });
+    }
+  }
+
+  async function sendChosenSeries(key: string, series: SeriesChoice) {
+    if (busy) return;
+    setBusy(true);
+    try {
+      await send(key, series);
+    } finally {
+      setBusy(false);
     }
   }
 
@@ -238,7 +272,14 @@ export function UploadForm() {
                   Uploaded; queued for analysis.
                 </span>
               )}
-              {r.state === 'error' && (
+              {r.state === 'error' && r.choices && (
+                <SeriesChooser
+                  choices={r.choices}
+                  busy={busy}
+                  onChoose={(choice) => void sendChosenSeries(r.key, choice)}
+                />
+              )}
+              {r.state === 'error' && !r.choices && (
                 <span className="error-text" role="alert">
                   <MessageWithCaseLink text={r.message ?? ''} />
                 </span>

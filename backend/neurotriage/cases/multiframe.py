@@ -4,8 +4,8 @@ Newer scanners (Philips, Siemens XA) export this form by default. dicom2nifti co
 frame by its InStackPositionNumber while taking the volume's origin and slice direction from the first
 and last frames as stored. A file whose frames are stored in another order (the standard allows any)
 would come out with its slices reversed or shuffled against its affine, so every overlay would land on the
-wrong slice. ``prepare_multi_frame`` makes the stored order the stack order before conversion, and fills in what the converter
-reads from each frame alone.
+wrong slice. ``prepare_multi_frame`` makes the stored order the stack order before conversion, and fills in
+what the converter reads from each frame alone.
 """
 
 from __future__ import annotations
@@ -78,9 +78,10 @@ def _stack_numbers(dataset: Dataset) -> list[int] | None:
     for frame in dataset.PerFrameFunctionalGroupsSequence:
         content = frame.get("FrameContentSequence")
         number = content[0].get("InStackPositionNumber") if content else None
-        if number is None:
+        try:
+            numbers.append(int(number))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
             return None
-        numbers.append(int(number))
     return numbers
 
 
@@ -163,10 +164,13 @@ def _stored_frames(dataset: Dataset, count: int) -> list[bytes]:
         except (ValueError, IndexError, KeyError) as exc:
             raise damaged from exc
     else:
-        size = int(dataset.Rows) * int(dataset.Columns) * int(dataset.get("SamplesPerPixel", 1))
-        size *= int(dataset.BitsAllocated) // 8
-        stored = bytes(dataset.PixelData)
-        if int(dataset.BitsAllocated) % 8 or len(stored) < size * count:
+        try:
+            bits = int(dataset.BitsAllocated)
+            size = int(dataset.Rows) * int(dataset.Columns) * int(dataset.get("SamplesPerPixel", 1)) * (bits // 8)
+            stored = bytes(dataset.PixelData)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise damaged from exc
+        if bits % 8 or len(stored) < size * count:
             raise damaged
         frames = [stored[index * size:(index + 1) * size] for index in range(count)]
     if len(frames) != count:

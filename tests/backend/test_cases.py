@@ -211,15 +211,34 @@ def test_the_upload_limits_are_the_engines() -> None:
     """Copied because the API does not import the engine; a change on one side alone would let uploads through
     that the worker then refuses (or refuse scans it could read)."""
     from itermask3d import io as engine_io
-    from neurotriage.cases import nifti
+    from neurotriage.cases import brain_checks, nifti
 
     assert (nifti.MIN_SPACING_MM, nifti.MAX_SPACING_MM) == (engine_io.MIN_SPACING_MM, engine_io.MAX_SPACING_MM)
     assert nifti.MAX_VOXELS == engine_io.MAX_VOXELS
     assert nifti.ORIENTATION_UNKNOWN == engine_io.ORIENTATION_UNKNOWN
-    assert nifti.MAX_BACKGROUND_FRACTION == engine_io.MAX_BACKGROUND_FRACTION
-    assert nifti.MAX_NEGATIVE_FRACTION == engine_io.MAX_NEGATIVE_FRACTION
-    for volume in (brain_like(), _head_like(), _z_scored(), -brain_like(), np.zeros((8, 8, 8), np.float32)):
-        assert nifti.border_fraction(volume) == engine_io._border_fraction(volume)
+    for name in ("MAX_BACKGROUND_FRACTION", "MAX_NEGATIVE_FRACTION", "MAX_BRAIN_ML", "MIN_PART_FRACTION"):
+        assert getattr(brain_checks, name) == getattr(engine_io, name), name
+    for volume in (brain_like(), _head_like(), _z_scored(), -brain_like(), np.zeros((8, 8, 8), np.float32),
+                   _head_on_zeros(), _two_parts()):
+        assert brain_checks.border_fraction(volume) == engine_io._border_fraction(volume)
+        assert brain_checks.tissue_threshold(volume) == engine_io.tissue_threshold(volume)
+        np.testing.assert_array_equal(brain_checks.brain_mask(volume), engine_io.foreground_mask(volume))
+
+
+def _head_on_zeros() -> np.ndarray:
+    """A head whose background a converter set to zero: clean faces, but scalp and skull around the brain."""
+    head = np.zeros((40, 44, 40), np.float32)
+    head[4:36, 4:40, 4:36] = 40.0
+    head[8:32, 8:36, 8:32] = np.where(brain_like() > 0, brain_like(), 60.0)
+    return head
+
+
+def _two_parts() -> np.ndarray:
+    """A brain and, apart from it, a speck under a tenth of its size: the speck is not brain."""
+    data = np.zeros((40, 40, 40), np.float32)
+    data[4:28, 6:34, 8:32] = brain_like()
+    data[33:36, 33:36, 33:36] = 80.0
+    return data
 
 
 def _head_like() -> np.ndarray:
@@ -245,6 +264,10 @@ def test_a_scan_that_is_not_brain_extracted_or_is_normalised_is_refused_at_uploa
     assert response.json()["detail"].startswith("The scan does not look skull-stripped: 100 % of the volume's outer")
     response = _upload(clinician, write_nifti(tmp_path / "z.nii.gz", _z_scored()))
     assert response.status_code == 422 and "it looks intensity-normalised" in response.json()["detail"]
+    # its background set to zero by a converter: the faces are clean, the tissue is more than any brain
+    response = _upload(clinician, write_nifti(tmp_path / "zeroed.nii.gz", _head_on_zeros(), spacing=4.5))
+    assert response.status_code == 422
+    assert "does not look skull-stripped: it holds 3359 mL of tissue, more than any brain" in response.json()["detail"]
     _assert_nothing_stored(db, storage_dir)
 
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@testing-library/react';
-import { type CaseTabs, createCaseTabs } from './openCaseTabs';
+import { type CaseTabs, OPEN_ELSEWHERE_TTL_MS, createCaseTabs } from './openCaseTabs';
 
 // Each "tab" gets its own channel of one name, as two tabs of a browser do; Node delivers between them.
 const NAME = 'open-cases-under-test';
@@ -41,6 +41,19 @@ describe('cases open in other tabs', () => {
     await waitFor(() => expect(staying.openElsewhere(5)).toBe(true));
     page.dispatchEvent(new Event('pagehide'));
     await waitFor(() => expect(staying.openElsewhere(5)).toBe(false));
+  });
+
+  it('stops counting a tab that has not been heard of for a while', async () => {
+    let clock = 1_000_000;
+    const silent = newTab();
+    const staying = createCaseTabs(new BroadcastChannel(NAME), null, () => clock);
+    tabs.push(staying);
+    silent.opened(5);
+    await waitFor(() => expect(staying.openElsewhere(5)).toBe(true));
+    clock += OPEN_ELSEWHERE_TTL_MS - 1;
+    expect(staying.openElsewhere(5)).toBe(true);
+    clock += 2; // no repeat heard (the other tab crashed, or its goodbye was lost)
+    expect(staying.openElsewhere(5)).toBe(false);
   });
 
   it('keeps a case open while any page of the tab still shows it', async () => {

@@ -5,8 +5,9 @@
  * Tabs tell each other over a BroadcastChannel: "open" and "closed" per case, "gone" when a tab is hidden
  * for good (`pagehide`), and "hello" from a tab that starts or comes back from the back/forward cache,
  * which the others answer with what they have open. The answer to "is it open elsewhere?" is then known
- * synchronously, which a `pagehide` handler needs: it cannot wait for a reply. A tab that crashes
- * without "gone" leaves its cases marked open elsewhere; their claims then simply run out.
+ * synchronously, which a `pagehide` handler needs: it cannot wait for a reply. Each tab repeats its "open"s
+ * every minute, and one not heard of for 2.5 minutes no longer counts, so a tab that crashed (or whose "gone"
+ * was lost) holds nothing back for long.
  */
 
 type Message =
@@ -24,6 +25,8 @@ export interface CaseTabs {
 }
 
 export const CHANNEL_NAME = 'neurotriage-open-cases';
+export const HEARTBEAT_MS = 60_000;
+export const OPEN_ELSEWHERE_TTL_MS = 150_000;
 
 function newTabId(): string {
   return globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
@@ -33,30 +36,42 @@ function newTabId(): string {
  * One tab's view. ``channel`` null (a browser without BroadcastChannel) makes every case look open in no
  * other tab, which is how the app behaved before tabs talked.
  */
-export function createCaseTabs(channel: BroadcastChannel | null, target: Window | null = null): CaseTabs {
+export function createCaseTabs(
+  channel: BroadcastChannel | null,
+  target: Window | null = null,
+  now: () => number = Date.now,
+): CaseTabs {
   const tab = newTabId();
   const mine = new Map<number, number>();
-  const elsewhere = new Map<string, Set<number>>();
+  // tab -> case -> when that tab last said it has the case open (ms)
+  const elsewhere = new Map<string, Map<number, number>>();
   const post = (message: Message) => channel?.postMessage(message);
+  const announce = () => {
+    for (const caseId of mine.keys()) post({ kind: 'open', tab, caseId });
+  };
 
   const onMessage = (event: MessageEvent<Message>) => {
     const m = event.data;
     if (!m || typeof m !== 'object' || m.tab === tab) return;
     if (m.kind === 'hello') {
-      for (const caseId of mine.keys()) post({ kind: 'open', tab, caseId });
+      announce();
     } else if (m.kind === 'gone') {
       elsewhere.delete(m.tab);
     } else if (m.kind === 'open') {
-      elsewhere.set(m.tab, (elsewhere.get(m.tab) ?? new Set()).add(m.caseId));
+      elsewhere.set(m.tab, (elsewhere.get(m.tab) ?? new Map()).set(m.caseId, now()));
     } else if (m.kind === 'closed') {
       elsewhere.get(m.tab)?.delete(m.caseId);
     }
   };
+  // Every open case is announced again now and then: a tab that vanished without "gone" (a crash, or a close
+  // whose message was lost) stops counting after OPEN_ELSEWHERE_TTL_MS, and its cases' claims can go again.
+  const heartbeat = channel ? globalThis.setInterval(announce, HEARTBEAT_MS) : undefined;
+  (heartbeat as unknown as { unref?: () => void } | undefined)?.unref?.();
   const onPageHide = () => post({ kind: 'gone', tab });
   const onPageShow = (e: PageTransitionEvent) => {
     if (!e.persisted) return;
     post({ kind: 'hello', tab });
-    for (const caseId of mine.keys()) post({ kind: 'open', tab, caseId });
+    announce();
   };
 
   channel?.addEventListener('message', onMessage as EventListener);
@@ -79,9 +94,11 @@ export function createCaseTabs(channel: BroadcastChannel | null, target: Window 
       post({ kind: 'closed', tab, caseId });
     },
     openElsewhere(caseId) {
-      return [...elsewhere.values()].some((cases) => cases.has(caseId));
+      const seen = [...elsewhere.values()].map((cases) => cases.get(caseId) ?? -Infinity);
+      return seen.some((when) => now() - when < OPEN_ELSEWHERE_TTL_MS);
     },
     dispose() {
+      globalThis.clearInterval(heartbeat);
       post({ kind: 'gone', tab });
       channel?.removeEventListener('message', onMessage as EventListener);
       target?.removeEventListener('pagehide', onPageHide);

@@ -28,6 +28,14 @@ describe('planUploads', () => {
     expect(g[0].name).toBe('T1_MPRAGE (3 files)');
     expect(g[0].files.map((f) => f.name)).toEqual(['IM0001', 'IM0002', 'x.dcm']);
   });
+  it('names a study of several series folders by the study folder: one request, the server lists its series', () => {
+    const g = planUploads([
+      file('IM1', 'CD/DICOM/S0004/IM1'),
+      file('IM2', 'CD/DICOM/S0004/IM2'),
+      file('IM1', 'CD/DICOM/S0007/IM1'),
+    ]);
+    expect(g.map((x) => [x.name, x.files.length])).toEqual([['DICOM (3 files)', 3]]);
+  });
   it('sends a single odd file as is, so the server can explain what is wrong with it', () => {
     const g = planUploads([file('notes.txt')]);
     expect(g).toEqual([{ name: 'notes.txt', files: [expect.any(File)] }]);

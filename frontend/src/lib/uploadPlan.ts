@@ -19,11 +19,15 @@ function baseName(f: File): string {
   return (rel || f.name).split('/').pop() ?? f.name;
 }
 
-function folderName(f: File): string | null {
-  const rel = (f as File & { webkitRelativePath?: string }).webkitRelativePath;
-  if (!rel || !rel.includes('/')) return null;
-  const parts = rel.split('/');
-  return parts[parts.length - 2] ?? null;
+/** The deepest folder holding all the files: the series' own folder, or the study's when it holds several. */
+function commonFolder(files: File[]): string | null {
+  const folders = files.map((f) => {
+    const rel = (f as File & { webkitRelativePath?: string }).webkitRelativePath ?? '';
+    return rel.split('/').slice(0, -1);
+  });
+  let depth = 0;
+  while (folders.every((parts) => depth < parts.length && parts[depth] === folders[0][depth])) depth++;
+  return depth > 0 ? folders[0][depth - 1] : null;
 }
 
 export function planUploads(files: readonly File[]): UploadGroup[] {
@@ -41,7 +45,7 @@ export function planUploads(files: readonly File[]): UploadGroup[] {
     }
   }
   for (const list of series.values()) {
-    const folder = folderName(list[0]);
+    const folder = commonFolder(list);
     const name = list.length === 1 ? baseName(list[0]) : `${folder ?? 'DICOM series'} (${list.length} files)`;
     groups.push({ name, files: list });
   }

@@ -53,7 +53,9 @@ def _assert_converts_like(
     np.testing.assert_array_equal(ours.get_fdata(), reference.get_fdata())
 
 
-def _assert_refused(client: ApiClient, paths: list[Path], db, storage_dir: Path, expected: str) -> None:  # type: ignore[no-untyped-def]
+def _assert_refused(  # type: ignore[no-untyped-def]
+    client: ApiClient, paths: list[Path], db, storage_dir: Path, expected: str
+) -> None:
     response = upload(client, paths)
     assert response.status_code == 422, response.text
     assert expected in response.json()["detail"]

@@ -64,7 +64,9 @@ def test_a_volume_is_stored_as_it_is_whatever_its_wrapping(
     np.testing.assert_allclose(stored.affine, AFFINE)
 
 
-def test_a_damaged_compressed_file_is_refused_in_words(clinician: ApiClient, db, storage_dir: Path, tmp_path: Path) -> None:
+def test_a_damaged_compressed_file_is_refused_in_words(
+    clinician: ApiClient, db, storage_dir: Path, tmp_path: Path
+) -> None:
     """Bytes garbled inside the deflate stream raise zlib's own error, which used to become a 500."""
     raw = gzip.compress(nib.Nifti1Image(brain_like(), AFFINE).to_bytes())
     refused = 0

@@ -50,7 +50,8 @@ def brain_mask(data: np.ndarray) -> np.ndarray:
 
 def check_brain_extracted(data: np.ndarray, spacing_mm: np.ndarray) -> None:
     """Refuse, in the engine's order, a volume normalised to zero mean (its negative half would never be
-    screened) and one that was not skull-stripped (signal on its faces, or more tissue than any brain). ``data``: (I, J, K) voxel values; ``spacing_mm``: (3,) voxel size."""
+    screened) and one that was not skull-stripped (signal on its faces, or more tissue than any brain).
+    ``data``: (I, J, K) voxel values; ``spacing_mm``: (3,) voxel size."""
     faces = border_fraction(data)
     negative = float(np.count_nonzero(data < 0)) / max(np.count_nonzero(data), 1)
     if negative > MAX_NEGATIVE_FRACTION and faces <= MAX_BACKGROUND_FRACTION:

@@ -30,7 +30,7 @@ from neurotriage.cases.deid import (
 )
 from neurotriage.cases.multiframe import frame_count, prepare_multi_frame, shared_value
 from neurotriage.cases.series import one_series
-from neurotriage.cases.slices import check_slice_spacing, one_stack_in_order
+from neurotriage.cases.slices import check_slice_spacing, image_types, one_stack_in_order
 from neurotriage.core.errors import PayloadTooLarge, Unprocessable
 
 MAX_ZIP_MEMBERS = 5000
@@ -220,17 +220,12 @@ def _read_headers(paths: list[Path]) -> list[tuple[Path, pydicom.Dataset]]:
     return headers
 
 
-def _image_types(dataset: pydicom.Dataset) -> list[str]:
-    value = dataset.get("ImageType") or []
-    return [str(value).upper()] if isinstance(value, str) else [str(part).upper() for part in value]
-
-
 def _is_screen_capture(dataset: pydicom.Dataset) -> bool:
     """See CAPTURE_IMAGE_TYPE_WORDS for the rule."""
     sop_class = str(dataset.get("SOPClassUID", ""))
     if sop_class == SECONDARY_CAPTURE_CLASS or sop_class.startswith(SECONDARY_CAPTURE_CLASS + "."):
         return True
-    return any(word in part for part in _image_types(dataset) for word in CAPTURE_IMAGE_TYPE_WORDS)
+    return any(word in part for part in image_types(dataset) for word in CAPTURE_IMAGE_TYPE_WORDS)
 
 
 def _refuse_identifying_pixels(datasets: list[pydicom.Dataset]) -> None:

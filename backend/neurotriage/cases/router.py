@@ -54,7 +54,8 @@ def upload_case(
     settings: AppSettings,
     user: Uploader,
     files: Annotated[
-        list[UploadFile], File(description="One NIfTI file, a zip of one DICOM series, or the DICOM files of one series.")
+        list[UploadFile],
+        File(description="One NIfTI file, or the DICOM files (or zips of them) of one series or of a whole study."),
     ],
     label: Annotated[str | None, Form(max_length=200)] = None,
     sequence: Annotated[str, Form()] = "t1",

@@ -36,6 +36,12 @@ def _numbers(dataset: pydicom.Dataset, keyword: str, count: int) -> np.ndarray |
     return value if value.shape == (count,) else None
 
 
+def image_types(dataset: pydicom.Dataset) -> list[str]:
+    """The ImageType values upper-cased; one value or several (a lone value is a string, not a list)."""
+    value = dataset.get("ImageType") or []
+    return [str(value).upper()] if isinstance(value, str) else [str(part).upper() for part in value]
+
+
 def _orientation(dataset: pydicom.Dataset) -> np.ndarray | None:
     return _numbers(dataset, "ImageOrientationPatient", 6)
 
@@ -47,12 +53,12 @@ def _position(dataset: pydicom.Dataset) -> np.ndarray | None:
 def _without_localizers(datasets: list[pydicom.Dataset]) -> list[pydicom.Dataset]:
     """The images of the series' one stack orientation. Images marked LOCALIZER, and orientations of at most
     LOCALIZER_MAX_IMAGES images, are left out; a second orientation with more images is refused."""
-    images = [ds for ds in datasets if "LOCALIZER" not in [str(v).upper() for v in (ds.get("ImageType") or [])]]
+    images = [ds for ds in datasets if "LOCALIZER" not in image_types(ds)]
     groups: list[tuple[np.ndarray, list[pydicom.Dataset]]] = []
     for dataset in images:
         orientation = _orientation(dataset)
         if orientation is None:
-            return images  # without geometry the converter decides, and says so
+            return images  # refused next, by _refuse_unreadable_slices
         for reference, members in groups:
             if np.allclose(orientation, reference, atol=ORIENTATION_TOLERANCE):
                 members.append(dataset)
@@ -102,8 +108,9 @@ def slice_positions(datasets: list[pydicom.Dataset]) -> tuple[np.ndarray, np.nda
 
 def check_slice_spacing(datasets: list[pydicom.Dataset]) -> None:
     """Refuse a series whose slices' positions along the slice normal leave a gap (a step over 1.5 times the
-    median step): the converter would close it up without a word, stretching the volume and misplacing every
-    slice after the gap (and every overlay on them). Series without the geometry tags are left to the
+    median step), or are so unevenly spaced that spacing them evenly would move one by more than a tenth of a
+    slice (and at least 0.1 mm): the converter spaces them evenly without a word, stretching the volume and
+    misplacing slices (and every overlay on them). Series without the geometry tags are left to the
     converter."""
     geometry = slice_positions(datasets)
     if geometry is None:
@@ -138,7 +145,7 @@ def _refuse_unreadable_slices(datasets: list[pydicom.Dataset]) -> None:
     """What the converter would fail on with an internal error, or read wrongly without a word: a Siemens mosaic
     (its layout is in private tags that de-identification removes), images without a position or orientation
     (it drops them and closes the gap), and images of different sizes or pixel spacings (it takes the first's)."""
-    if any("MOSAIC" in [str(v).upper() for v in (ds.get("ImageType") or [])] for ds in datasets):
+    if any("MOSAIC" in image_types(ds) for ds in datasets):
         raise Unprocessable(
             "The series is a Siemens mosaic (functional or diffusion imaging, many slices tiled in each image), not "
             "a structural volume."
@@ -156,7 +163,7 @@ def _refuse_unreadable_slices(datasets: list[pydicom.Dataset]) -> None:
                 "cannot be placed; export the series again from the scanner or PACS."
             )
     grids = {
-        (int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0), tuple(np.round(_numbers(ds, "PixelSpacing", 2), 4)))
+        (int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0), *np.round(_numbers(ds, "PixelSpacing", 2), 4))
         for ds in datasets
     }
     if len(grids) > 1:
@@ -172,9 +179,9 @@ def one_stack_in_order(datasets: list[pydicom.Dataset]) -> list[pydicom.Dataset]
 
     Left out: localizers and copies of one file. Refused: a second stack orientation, too few slices, images
     the converter cannot place or size alike (``_refuse_unreadable_slices``), several images at one position
-    (several volumes in one series), and missing or unevenly spaced slices. Where the
-    InstanceNumbers are missing, repeated or not in the order the slices lie, they are renumbered 1..N
-    along the normal, since the converter orders by them."""
+    (several volumes in one series), and missing or unevenly spaced slices. Where the InstanceNumbers are
+    missing, repeated or not in the order the slices lie, they are renumbered 1..N along the normal, since the
+    converter orders by them."""
     kept = _without_localizers(_one_of_each_instance(datasets))
     _refuse_unreadable_slices(kept)
     orientation, positions = slice_positions(kept)  # type: ignore[misc]  # complete: checked just above
@@ -183,8 +190,7 @@ def one_stack_in_order(datasets: list[pydicom.Dataset]) -> list[pydicom.Dataset]
     if distinct < len(kept):
         raise Unprocessable(
             f"The series holds {len(kept)} images at only {distinct} slice position{'s' if distinct > 1 else ''}: "
-            "several volumes (echoes, "
-            "time points or repeated acquisitions) in one series. Upload a single 3D volume."
+            "several volumes (echoes, time points or repeated acquisitions) in one series. Upload a single 3D volume."
         )
     check_slice_spacing(kept)
     ordered = [kept[index] for index in np.argsort(along, kind="stable")]

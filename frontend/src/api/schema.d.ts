@@ -620,7 +620,7 @@ export interface components {
         Body_upload_case_api_cases_post: {
             /**
              * Files
-             * @description One NIfTI file, a zip of one DICOM series, or the DICOM files of one series.
+             * @description One NIfTI file, or the DICOM files (or zips of them) of one series or of a whole study.
              */
             files: string[];
             /** Label */

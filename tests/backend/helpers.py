@@ -1,11 +1,14 @@
-"""Shortcuts for tests that need an uploaded (and optionally analysed) case."""
+"""Shortcuts for tests that need an uploaded (and optionally analysed) case, or check that an upload was
+refused whole."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+from neurotriage.cases.models import Case
 from neurotriage.jobs.models import Job
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.backend.conftest import ApiClient
@@ -28,3 +31,17 @@ def analysed_case(
     job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
     finish_job(db, job.id, n_flags=2, triage=triage)
     return client.get(f"/api/cases/{case_id}").json()
+
+
+def assert_nothing_stored(db: Session, storage_dir: Path) -> None:
+    """No case, no job and no file: a refused upload keeps nothing half-written."""
+    assert db.scalar(select(func.count()).select_from(Case)) == 0
+    assert db.scalar(select(func.count()).select_from(Job)) == 0
+    assert [p for p in storage_dir.rglob("*") if p.is_file()] == []
+
+
+def assert_refused(response: httpx.Response, db: Session, storage_dir: Path, expected: str) -> None:
+    """A 422 whose sentence holds ``expected``, and nothing stored."""
+    assert response.status_code == 422, response.text
+    assert expected in response.json()["detail"]
+    assert_nothing_stored(db, storage_dir)

@@ -11,6 +11,7 @@ from neurotriage.jobs.models import Job
 from sqlalchemy import func, select
 
 from tests.backend.conftest import ApiClient
+from tests.backend.helpers import assert_nothing_stored
 from tests.backend.factories import finish_job
 from tests.backend.volumes import brain_like, write_gzip_bomb, write_nifti
 
@@ -76,18 +77,13 @@ def test_duplicate_upload_is_refused(clinician: ApiClient, tmp_path: Path) -> No
     assert f"case {first}" in second.json()["detail"]
 
 
-def _assert_nothing_stored(db, storage_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    assert _count(db, Case) == 0 and _count(db, Job) == 0
-    assert [path for path in storage_dir.rglob("*") if path.is_file()] == []
-
-
 def test_wrong_file_type_is_415_and_leaves_nothing(clinician: ApiClient, db, storage_dir, tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("hello")
     response = _upload(clinician, path)
     assert response.status_code == 415
     assert "NIfTI" in response.json()["detail"]
-    _assert_nothing_stored(db, storage_dir)
+    assert_nothing_stored(db, storage_dir)
 
 
 def test_corrupt_nifti_is_422_with_reason(clinician: ApiClient, db, storage_dir, tmp_path: Path) -> None:
@@ -96,7 +92,7 @@ def test_corrupt_nifti_is_422_with_reason(clinician: ApiClient, db, storage_dir,
     response = _upload(clinician, path)
     assert response.status_code == 422
     assert response.json()["detail"].startswith("Not a readable NIfTI file")
-    _assert_nothing_stored(db, storage_dir)
+    assert_nothing_stored(db, storage_dir)
 
 
 def test_4d_volume_is_refused(clinician: ApiClient, db, tmp_path: Path) -> None:
@@ -114,7 +110,7 @@ def test_gzip_bomb_is_refused(clinician: ApiClient, db, storage_dir, tmp_path: P
     # The test limit is 8 MiB per upload; inflating is capped at four times that.
     response = _upload(clinician, write_gzip_bomb(tmp_path / "bomb.nii.gz", 40 << 20))
     assert response.status_code == 413 and "inflates" in response.json()["detail"]
-    _assert_nothing_stored(db, storage_dir)
+    assert_nothing_stored(db, storage_dir)
 
 
 def test_oversized_upload_is_413_while_streaming(clinician: ApiClient, db, tmp_path: Path) -> None:
@@ -188,7 +184,7 @@ def test_colour_or_complex_volumes_and_oversized_grids_are_422_and_leave_nothing
     monkeypatch.setattr("neurotriage.cases.nifti.MAX_VOXELS", brain_like().size - 1)
     response = _upload(clinician, write_nifti(tmp_path / "scan.nii.gz"))
     assert response.status_code == 422 and "million voxels" in response.json()["detail"]
-    _assert_nothing_stored(db, storage_dir)
+    assert_nothing_stored(db, storage_dir)
 
 
 def test_voxel_sizes_are_checked_in_the_engines_range_as_the_engine_measures_them(
@@ -268,7 +264,7 @@ def test_a_scan_that_is_not_brain_extracted_or_is_normalised_is_refused_at_uploa
     response = _upload(clinician, write_nifti(tmp_path / "zeroed.nii.gz", _head_on_zeros(), spacing=4.5))
     assert response.status_code == 422
     assert "does not look skull-stripped: it holds 3359 mL of tissue, more than any brain" in response.json()["detail"]
-    _assert_nothing_stored(db, storage_dir)
+    assert_nothing_stored(db, storage_dir)
 
 
 def test_a_volume_without_orientation_is_refused(clinician: ApiClient, db, storage_dir: Path, tmp_path: Path) -> None:
@@ -282,7 +278,7 @@ def test_a_volume_without_orientation_is_refused(clinician: ApiClient, db, stora
     response = _upload(clinician, unoriented)
     assert response.status_code == 422
     assert "sform and qform codes are both 0" in response.json()["detail"]
-    _assert_nothing_stored(db, storage_dir)
+    assert_nothing_stored(db, storage_dir)
     image.set_qform(np.diag([2.0, 2.0, 2.0, 1.0]), code=1)
     qform_only = tmp_path / "qform_only.nii.gz"
     nib.save(image, str(qform_only))

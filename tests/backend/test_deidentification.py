@@ -18,9 +18,10 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import SecondaryCaptureImageStorage
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.backend.conftest import ApiClient
+from tests.backend.helpers import assert_nothing_stored
 from tests.backend.dicom_factory import (
     ACQUISITION,
     ALL_PLANTED,
@@ -43,10 +44,6 @@ def _stored_files(storage_dir: Path, case_id: int) -> list[bytes]:
     with zipfile.ZipFile(storage_dir / "cases" / str(case_id) / "dicom-deidentified.zip") as bundle:
         return [bundle.read(name) for name in bundle.namelist()]
 
-
-def _assert_nothing_stored(db, storage_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    assert db.scalar(select(func.count()).select_from(Case)) == 0
-    assert [p for p in storage_dir.rglob("*") if p.is_file()] == []
 
 
 def test_stored_dicom_keeps_no_identifier_anywhere(clinician: ApiClient, db, storage_dir: Path, tmp_path: Path) -> None:
@@ -199,7 +196,7 @@ def test_files_of_one_series_naming_different_patients_are_refused(
     detail = response.json()["detail"]
     assert "files of one series name different patients" in detail and "nothing was stored" in detail
     assert "PAT-" not in detail
-    _assert_nothing_stored(db, storage_dir)
+    assert_nothing_stored(db, storage_dir)
 
 
 @pytest.mark.parametrize(
@@ -221,7 +218,7 @@ def test_series_whose_pixels_may_identify_the_patient_is_refused(
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
     assert expected in detail and "nothing was stored" in detail and "20 of its 20 images" in detail
-    _assert_nothing_stored(db, storage_dir)
+    assert_nothing_stored(db, storage_dir)
 
 
 def test_a_derived_reformat_without_burned_in_text_is_accepted(clinician: ApiClient, tmp_path: Path) -> None:

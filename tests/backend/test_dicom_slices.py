@@ -12,10 +12,9 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
-from neurotriage.cases.models import Case
-from sqlalchemy import func, select
 
 from tests.backend.conftest import ApiClient
+from tests.backend.helpers import assert_refused
 from tests.backend.dicom_factory import marked_volume, upload, write_series
 
 SLICES = 20  # marked_volume's third axis
@@ -56,11 +55,7 @@ def _assert_converts_like(
 def _assert_refused(  # type: ignore[no-untyped-def]
     client: ApiClient, paths: list[Path], db, storage_dir: Path, expected: str
 ) -> None:
-    response = upload(client, paths)
-    assert response.status_code == 422, response.text
-    assert expected in response.json()["detail"]
-    assert db.scalar(select(func.count()).select_from(Case)) == 0
-    assert [p for p in storage_dir.rglob("*") if p.is_file()] == []
+    assert_refused(upload(client, paths), db, storage_dir, expected)
 
 
 def _interleaved(index: int, dataset: pydicom.Dataset) -> None:

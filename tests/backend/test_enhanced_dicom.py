@@ -14,10 +14,9 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless
-from neurotriage.cases.models import Case
-from sqlalchemy import func, select
 
 from tests.backend.conftest import ApiClient
+from tests.backend.helpers import assert_nothing_stored, assert_refused
 from tests.backend.dicom_factory import ALL_PLANTED, marked_volume, upload
 from tests.backend.enhanced_dicom import FRAME_COMMENT, write_enhanced_series
 
@@ -40,10 +39,6 @@ def _assert_same_volume(ours: nib.Nifti1Image, reference: nib.Nifti1Image) -> No
     np.testing.assert_allclose(ours.affine, reference.affine, atol=1e-3)
     np.testing.assert_array_equal(ours.get_fdata(), reference.get_fdata())
 
-
-def _assert_nothing_stored(db, storage_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    assert db.scalar(select(func.count()).select_from(Case)) == 0
-    assert [p for p in storage_dir.rglob("*") if p.is_file()] == []
 
 
 # Stored bottom to top, top to bottom, and shuffled: the standard allows any order, and the converter
@@ -98,10 +93,8 @@ def test_an_enhanced_mr_file_with_missing_frames_is_refused(
 ) -> None:
     kept = [k for k in range(SLICES) if k not in (8, 9, 10)]
     source = write_enhanced_series(tmp_path / "enhanced.dcm", marked_volume(), frame_order=kept)
-    response = upload(clinician, [source])
-    assert response.status_code == 422
-    assert "about 3 slice(s) are missing (12.0 mm gap after slice 8 of 17" in response.json()["detail"]
-    _assert_nothing_stored(db, storage_dir)
+    expected = "about 3 slice(s) are missing (12.0 mm gap after slice 8 of 17"
+    assert_refused(upload(clinician, [source]), db, storage_dir, expected)
 
 
 def test_a_series_split_over_multi_frame_files_is_refused_not_cut_short(
@@ -111,10 +104,7 @@ def test_a_series_split_over_multi_frame_files_is_refused_not_cut_short(
     uid = pydicom.uid.generate_uid()
     lower = write_enhanced_series(tmp_path / "a.dcm", marked_volume(), frame_order=list(range(10)), series_uid=uid)
     upper = write_enhanced_series(tmp_path / "b.dcm", marked_volume(), frame_order=list(range(10, 20)), series_uid=uid)
-    response = upload(clinician, [lower, upper])
-    assert response.status_code == 422
-    assert "comes as 2 files, 2 of them multi-frame" in response.json()["detail"]
-    _assert_nothing_stored(db, storage_dir)
+    assert_refused(upload(clinician, [lower, upper]), db, storage_dir, "comes as 2 files, 2 of them multi-frame")
 
 
 def test_an_enhanced_mr_file_holding_several_volumes_is_refused(
@@ -122,10 +112,7 @@ def test_an_enhanced_mr_file_holding_several_volumes_is_refused(
 ) -> None:
     # Two echoes, each of all 20 slices, as one file.
     source = write_enhanced_series(tmp_path / "echoes.dcm", marked_volume(), frame_order=list(range(SLICES)) * 2)
-    response = upload(clinician, [source])
-    assert response.status_code == 422
-    assert "40 frames at only 20 slice positions" in response.json()["detail"]
-    _assert_nothing_stored(db, storage_dir)
+    assert_refused(upload(clinician, [source]), db, storage_dir, "40 frames at only 20 slice positions")
 
 
 
@@ -197,4 +184,4 @@ def test_a_multi_frame_file_that_does_not_describe_its_frames_is_refused(
     response = upload(clinician, [source])
     assert response.status_code == 422
     assert expected in response.json()["detail"]
-    _assert_nothing_stored(db, storage_dir)
+    assert_nothing_stored(db, storage_dir)

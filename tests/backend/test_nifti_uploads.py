@@ -11,10 +11,9 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-from neurotriage.cases.models import Case
-from sqlalchemy import func, select
 
 from tests.backend.conftest import ApiClient
+from tests.backend.helpers import assert_nothing_stored
 from tests.backend.volumes import brain_like
 
 AFFINE = np.diag([2.0, 2.0, 2.0, 1.0])
@@ -28,10 +27,6 @@ def _upload(client: ApiClient, path: Path, name: str | None = None):  # type: ig
 def _stored_volume(storage_dir: Path, case_id: int) -> nib.Nifti1Image:
     return nib.load(storage_dir / "cases" / str(case_id) / "scan.nii.gz")
 
-
-def _assert_nothing_stored(db, storage_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    assert db.scalar(select(func.count()).select_from(Case)) == 0
-    assert [p for p in storage_dir.rglob("*") if p.is_file()] == []
 
 
 @pytest.mark.parametrize(
@@ -79,7 +74,7 @@ def test_a_damaged_compressed_file_is_refused_in_words(
         assert response.status_code == 422, response.text
         refused += "damaged" in response.json()["detail"]
     assert refused == 5
-    _assert_nothing_stored(db, storage_dir)
+    assert_nothing_stored(db, storage_dir)
 
 
 def test_a_file_shorter_than_its_header_says_is_refused_before_its_data_is_read(
@@ -104,7 +99,7 @@ def test_a_file_shorter_than_its_header_says_is_refused_before_its_data_is_read(
     assert response.json()["detail"].startswith("The NIfTI file is damaged: it is shorter than its header says")
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mib < 300, f"the server's peak memory grew by {grown_mib:.0f} MiB"
-    _assert_nothing_stored(db, storage_dir)
+    assert_nothing_stored(db, storage_dir)
 
 
 def test_a_truncated_plain_file_is_refused_without_the_servers_paths(

@@ -28,8 +28,6 @@ ORIENTATION_UNKNOWN = (
     "does not say how the volume lies in the head (its NIfTI sform and qform codes are both 0), so left and right "
     "cannot be told apart; convert it again keeping its orientation (dcm2niix does)"
 )
-
-
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -148,7 +146,7 @@ def compact(data: np.ndarray) -> np.ndarray:
 
 def save_deidentified(image: nib.Nifti1Image, target: Path) -> None:
     """Write a gzipped copy without the free-text header fields and extensions that may name a patient, its
-    voxels in the smallest exact type (``compact``)."""
+    voxels in a compact type (``compact``)."""
     header = image.header.copy()
     for field in FREE_TEXT_FIELDS:
         header[field] = b""

@@ -1,10 +1,10 @@
 """The review app in a real browser (Debian's Chromium) against the real server, worker, database and
 broker: a clinician's whole path, a coordinator's audit and export, a case open in two tabs, a DICOM study
-uploaded whole and one of its series chosen, an admin's user management, a refusal, the weaker regions the FLAIR model leaves out of its flags, a T2 scan that gets the rescan checks alone
-(no T2 model ships), and a profile without weights (not offered, and refused by the worker when asked all the
-same). One T1 scan is analysed by the shipped fast
-model and shared by the first tests, in order (the last one re-runs it); the FLAIR scan is the weak-regions
-test's own."""
+uploaded whole and one of its series chosen, an admin's user management, a refusal, the weaker regions the
+FLAIR model leaves out of its flags, a T2 scan that gets the rescan checks alone (no T2 model ships), and a
+profile without weights (not offered, and refused by the worker when asked all the same). One T1 scan is
+analysed by the shipped fast model and shared by the first tests, in order (the last one re-runs it); the
+FLAIR scan is the weak-regions test's own."""
 
 from __future__ import annotations
 
@@ -232,7 +232,9 @@ def test_a_case_open_in_two_tabs_stays_claimed_until_the_last_one_leaves_it(
         context.close()
 
 
-def test_a_study_uploaded_as_one_folder_asks_which_series_to_analyse(page: Page, stack: Stack, tmp_path: Path) -> None:
+def test_a_study_uploaded_as_one_folder_asks_which_series_to_analyse(
+    page: Page, stack: Stack, tmp_path: Path
+) -> None:
     study = tmp_path / "study"
     write_series(study / "series4", marked_volume(), series_number=4)
     write_series(study / "series7", brain_like((40, 48, 24), seed=3), series_number=7)  # 24 slices, not 20

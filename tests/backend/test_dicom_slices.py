@@ -197,3 +197,18 @@ def test_slices_a_little_off_their_grid_still_convert(clinician: ApiClient, tmp_
     paths = _series(tmp_path / "series", _shift_along_normal(0.05, 10))
     reference = _dcm2niix(tmp_path / "series", tmp_path / "dcm2niix")
     _assert_converts_like(clinician, paths, reference, tmp_path, affine_mm=0.01)
+
+
+def test_a_series_of_floating_point_pixels_is_refused_in_words(
+    clinician: ApiClient, db, storage_dir: Path, tmp_path: Path
+) -> None:
+    """A computed map stored as FloatPixelData has no PixelData: it used to be "no readable DICOM image"."""
+
+    def float_pixels(index: int, dataset: pydicom.Dataset) -> None:
+        dataset.FloatPixelData = np.zeros((dataset.Rows, dataset.Columns), np.float32).tobytes()
+        del dataset.PixelData
+        del dataset.BitsStored, dataset.HighBit, dataset.PixelRepresentation
+        dataset.BitsAllocated = 32
+
+    _assert_refused(clinician, _series(tmp_path / "s", float_pixels), db, storage_dir,
+                    "File 1 holds floating-point pixel data (a computed map), which cannot be converted")

@@ -112,3 +112,24 @@ def test_a_truncated_plain_file_is_refused_without_the_servers_paths(
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert "shorter than its header says" in detail and "/" not in detail
+
+
+@pytest.mark.parametrize(
+    ("values", "stored_type"),
+    [
+        (lambda brain: brain.round() * 500, np.int32),  # whole numbers past uint16: exact, not rounded to float32
+        (lambda brain: brain / 7.0, np.float32),  # fractions: float32, not the converter's float64
+    ],
+    ids=["whole numbers", "fractions"],
+)
+def test_voxels_are_stored_compactly_with_their_values(
+    clinician: ApiClient, storage_dir: Path, tmp_path: Path, values, stored_type  # type: ignore[no-untyped-def]
+) -> None:
+    data = values(brain_like().astype(np.float64))
+    path = tmp_path / "float64.nii.gz"
+    nib.save(nib.Nifti1Image(data, AFFINE), str(path))
+    response = _upload(clinician, path)
+    assert response.status_code == 201, response.text
+    stored = _stored_volume(storage_dir, response.json()["id"])
+    assert stored.get_data_dtype() == stored_type
+    np.testing.assert_allclose(stored.get_fdata(), data, rtol=1e-6 if stored_type == np.float32 else 0)

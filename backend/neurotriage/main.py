@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -14,7 +15,7 @@ from neurotriage.audit.router import router as audit_router
 from neurotriage.auth.router import router as auth_router
 from neurotriage.cases.router import router as cases_router
 from neurotriage.config import get_settings
-from neurotriage.core.errors import DomainError
+from neurotriage.core.errors import DomainError, validation_error
 from neurotriage.core.upload_limit import UploadLimitMiddleware
 from neurotriage.health import router as health_router
 from neurotriage.jobs.router import router as jobs_router
@@ -41,6 +42,9 @@ def create_app() -> FastAPI:
     @app.exception_handler(DomainError)
     def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse({**exc.extra, "detail": exc.message}, status_code=exc.status_code)
+
+    # Without echoing the input: a NaN in it cannot be written as JSON, and the 422 would become a 500.
+    app.exception_handler(RequestValidationError)(validation_error)
 
     @app.exception_handler(Exception)
     def _unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:

@@ -76,6 +76,35 @@ def test_the_case_label_is_shown_beside_the_case_to_readers_of_cases(
     assert {event["case_label"] for event in _events(both, case_id=case["id"])} == {"left temporal follow-up"}
 
 
+def test_a_reader_who_reads_blind_sees_no_other_verdict_in_the_trail_before_their_own(
+    clinician: ApiClient, coordinator: ApiClient, app, db: Session, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    """A clinician who is also an admin may read the trail; it must not tell them what another reader decided on a
+    case before they give their own case verdict, as the case page does not (blind reading)."""
+    case = analysed_case(clinician, db, tmp_path, "second reading")
+    flag_id = case["flags"][0]["id"]
+    assert clinician.put(f"/api/flags/{flag_id}/verdict", json={"verdict": "reject"}).status_code == 200
+    assert clinician.put(f"/api/cases/{case['id']}/verdict", json={"verdict": "abnormal"}).status_code == 200
+    create_user(db, "readmin", PASSWORD, ["admin", "clinician"])
+    db.commit()
+    both = ApiClient(app)
+    both.login("readmin")
+
+    def verdicts_seen(reader: ApiClient) -> dict[str, object]:
+        return {event["action"]: event["detail"]["verdict"] for event in _events(reader, case_id=case["id"])
+                if event["action"] in ("flag.verdict", "case.verdict")}
+
+    hidden = "hidden until your own case verdict"
+    assert verdicts_seen(both) == {"flag.verdict": hidden, "case.verdict": hidden}
+    assert verdicts_seen(coordinator) == {"flag.verdict": "reject", "case.verdict": "abnormal"}  # audits, not blind
+    # Their own verdict is always theirs to see; once it is in, so are the others'.
+    assert both.put(f"/api/cases/{case['id']}/verdict", json={"verdict": "normal"}).status_code == 200
+    assert sorted(e["detail"]["verdict"] for e in _events(both, case_id=case["id"], action="case.verdict")) == [
+        "abnormal", "normal"
+    ]
+    assert verdicts_seen(both)["flag.verdict"] == "reject"
+
+
 def test_the_user_filter_matches_part_of_the_name_in_any_case(
     clinician: ApiClient, coordinator: ApiClient, app, db: Session  # type: ignore[no-untyped-def]
 ) -> None:

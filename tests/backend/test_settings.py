@@ -124,3 +124,13 @@ def test_a_default_profile_runs_cannot_be_requested_with_is_refused_at_start():
     with pytest.raises(ValidationError, match="NEUROTRIAGE_MODEL_PROFILE 'tiny' is not one of"):
         Settings(model_profile="tiny")
     assert Settings(model_profile="tiny", available_profiles=["tiny"]).model_profile == "tiny"
+
+
+def test_the_web_server_logs_paths_without_query_strings():
+    # nginx's default format logs $request (the URI with its query) and the Referer; a search can hold a name.
+    conf = (REPO / "docker" / "nginx.conf").read_text()
+    formats = dict(re.findall(r"log_format\s+(\w+)\s+((?:'[^']*'\s*)+);", conf))
+    logs = re.findall(r"access_log\s+(\S+)(?:\s+(\w+))?\s*;", conf)
+    assert logs and all(name in formats for _, name in logs), "every access_log names a format defined here"
+    for name in formats:
+        assert not re.search(r"\$(request|request_uri|args|query_string|arg_\w+|http_referer)\b", formats[name])

@@ -60,6 +60,36 @@ def test_own_password_change_needs_the_current_one_and_ends_sessions(clinician: 
     assert other_device.get("/api/me").status_code == 401
 
 
+def test_guessing_the_current_password_is_limited_like_signing_in(clinician: ApiClient, anon: ApiClient, users, db) -> None:  # type: ignore[no-untyped-def]
+    """A stolen session or API token must not become a way to guess the account's password without limit."""
+    change = {"current_password": "wrong guess!", "new_password": "another long one"}
+    for _ in range(5):
+        assert clinician.post("/api/me/password", json=change).status_code == 422
+    blocked = clinician.post("/api/me/password", json={**change, "current_password": PASSWORD})
+    assert blocked.status_code == 429 and "password checks" in blocked.json()["detail"]
+    assert blocked.headers["Retry-After"] == "900"
+    # The password did not change, and the account's sign-in shares the limit.
+    assert anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD}).status_code == 429
+    actions = db.scalars(
+        select(AuditEvent.action).where(AuditEvent.actor_id == users["clinician"], AuditEvent.action.like("user.password%"))
+    ).all()
+    assert actions == ["user.password_change_failed"] * 5 + ["user.password_change_throttled"]
+
+
+def test_a_right_current_password_does_not_count_towards_the_limit(clinician: ApiClient) -> None:
+    wrong = {"current_password": "wrong guess!", "new_password": "x" * 12}
+    for _ in range(4):
+        assert clinician.post("/api/me/password", json=wrong).status_code == 422
+    short = clinician.post("/api/me/password", json={"current_password": PASSWORD, "new_password": "short"})
+    assert short.status_code == 422 and "at least 10" in short.json()["detail"]
+    changed = clinician.post("/api/me/password", json={"current_password": PASSWORD, "new_password": "new password one"})
+    assert changed.status_code == 204
+    clinician.login("clin", "new password one")  # the change ended the session
+    # The fifth failure is still checked (422); had the right password counted, it would be the sixth (429).
+    assert clinician.post("/api/me/password", json=wrong).status_code == 422
+    assert clinician.post("/api/me/password", json=wrong).status_code == 429
+
+
 def test_login_is_rate_limited_per_account(anon: ApiClient, users) -> None:
     for _ in range(5):
         assert anon.post("/api/auth/login", json={"username": "coord", "password": "wrong guess!"}).status_code == 401

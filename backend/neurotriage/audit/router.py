@@ -1,19 +1,30 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from neurotriage.audit.schemas import AuditEventOut, AuditPage
 from neurotriage.audit.service import MAX_AUDIT_PAGE, AuditQuery, query_events
 from neurotriage.auth.deps import DbSession, require_roles
+from neurotriage.core.inputs import DbId, PageNumber, Text, UtcTime
 from neurotriage.core.openapi import errors
+from neurotriage.reviews.case_review import VERDICT_ACTIONS, blind_case_ids
 from neurotriage.users.models import Role, User
 
 router = APIRouter(tags=["audit"])
 
+HIDDEN_VERDICT = "hidden until your own case verdict"
+
 Auditor = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))]
+
+
+def _without_verdicts(detail: dict[str, Any]) -> dict[str, Any]:
+    # A previous verdict of None (a first verdict) says nothing the version does not, and stays.
+    return {
+        key: HIDDEN_VERDICT if key in ("verdict", "previous") and value is not None else value
+        for key, value in detail.items()
+    }
 
 
 @router.get("/audit", response_model=AuditPage, responses=errors(401, 403, 422))
@@ -21,17 +32,22 @@ def get_audit(
     session: DbSession,
     user: Auditor,
     username: Annotated[
-        str | None, Query(max_length=64, description="Who did it: part of the username, any case ('cli' finds clin)")
+        Text | None, Query(max_length=64, description="Who did it: part of the username, any case ('cli' finds clin)")
     ] = None,
-    case_id: Annotated[int | None, Query()] = None,
+    case_id: DbId | None = None,
     action: Annotated[
-        str | None,
+        Text | None,
         Query(max_length=64, description="The start of the action: 'flag.' (or 'flag') for every flag event, "
               "'case.verdict' for that one"),
     ] = None,
-    since: Annotated[datetime | None, Query(description="From this time (inclusive, ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time (ISO 8601)")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    since: Annotated[
+        UtcTime | None,
+        Query(description="From this time (inclusive, ISO 8601); a time without a zone, or a date alone, is UTC"),
+    ] = None,
+    until: Annotated[
+        UtcTime | None, Query(description="Before this time (ISO 8601); a time without a zone, or a date alone, is UTC")
+    ] = None,
+    page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = 50,
 ) -> AuditPage:
     """Who did what to which case, and when; newest first. User ids in the details come with their usernames
@@ -42,10 +58,20 @@ def get_audit(
         # An admin without a reading role cannot open cases, so the trail does not show them case labels either.
         case_labels=user.has_role(Role.clinician, Role.coordinator),
     )
+    # A reader who reads blind (a clinician who is also an admin) must not learn another reader's verdict here
+    # before giving their own, as the case page does not show it either.
+    others_verdicts = [
+        row for row in rows
+        if row.event.action in VERDICT_ACTIONS and row.event.actor_id != user.id and row.event.case_id is not None
+    ]
+    blind = blind_case_ids(session, user, {row.event.case_id for row in others_verdicts})  # type: ignore[misc]
+    hidden = {row.event.id for row in others_verdicts if row.event.case_id in blind}
     items = [
         AuditEventOut(
             id=row.event.id, at=row.event.at, actor=row.actor, action=row.event.action, case_id=row.event.case_id,
-            case_label=row.case_label, detail=row.event.detail, detail_usernames=row.detail_usernames,
+            case_label=row.case_label,
+            detail=_without_verdicts(row.event.detail) if row.event.id in hidden else row.event.detail,
+            detail_usernames=row.detail_usernames,
             client_ip=row.event.client_ip,
         )
         for row in rows

@@ -17,7 +17,11 @@ class AuditEventOut(BaseModel):
         description="The case's label, where the event names a case that exists and the reader may read cases "
         "(clinician or coordinator role); null otherwise",
     )
-    detail: dict[str, Any] = Field(description="Context as recorded, unchanged (user ids stay ids)")
+    detail: dict[str, Any] = Field(
+        description="Context as recorded (user ids stay ids); for a reader who reads blind (a clinician who is also "
+        "an admin, not a coordinator), another reader's verdict on a case they have not given their own case "
+        "verdict on reads 'hidden until your own case verdict'"
+    )
     detail_usernames: dict[str, str] = Field(
         default_factory=dict,
         description='Usernames of the user ids in detail, keyed by the detail key (e.g. {"user_id": "alice"}); '

@@ -64,7 +64,8 @@ def current_principal(request: Request, session: DbSession, settings: AppSetting
         raise _unauthorized("Your session has ended; please sign in again.")
     if request.method not in _SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not secrets.compare_digest(sent, record.csrf_token):
+        # As bytes: compare_digest raises TypeError on a str with non-ASCII characters, which a header may carry.
+        if not secrets.compare_digest(sent.encode(), record.csrf_token.encode()):
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Missing or wrong CSRF token.")
     session.commit()
     return Principal(user=record.user, browser_session=record)

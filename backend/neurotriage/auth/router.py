@@ -26,14 +26,26 @@ from neurotriage.auth.schemas import (
     token_out,
 )
 from neurotriage.auth.service import create_api_token, end_session, list_tokens, revoke_api_token, start_session
-from neurotriage.auth.throttle import account_key, count_attempts, forget_attempt, is_throttled, record_attempt
+from neurotriage.auth.throttle import begin_password_check, forget_attempt
+from neurotriage.config import Settings
+from neurotriage.core.errors import Unprocessable
+from neurotriage.core.inputs import DbId
 from neurotriage.core.openapi import errors
-from neurotriage.users.service import change_own_password, find_user, verify_login
+from neurotriage.users.service import WrongPassword, change_own_password, find_user, verify_login
 
 router = APIRouter(tags=["auth"])
 
 # What the audit trail names for a sign-in with a name that is no user's: the text typed may be a password.
 UNKNOWN_USER = "unknown user"
+
+
+def _too_many_failures(settings: Settings, what: str) -> HTTPException:
+    minutes = settings.login_failure_window_minutes
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=f"Too many failed {what}; try again in {minutes} minutes.",
+        headers={"Retry-After": str(int(timedelta(minutes=minutes).total_seconds()))},
+    )
 
 
 def _me(user) -> Me:  # type: ignore[no-untyped-def]
@@ -42,21 +54,14 @@ def _me(user) -> Me:  # type: ignore[no-untyped-def]
 
 @router.post("/auth/login", response_model=Me, responses=errors(401, 422, 429))
 def login(body: LoginRequest, request: Request, response: Response, session: DbSession, settings: AppSettings) -> Me:
-    window, ip = timedelta(minutes=settings.login_failure_window_minutes), client_ip(request)
+    ip = client_ip(request)
     user = find_user(session, body.username)
     named = user.username if user is not None else UNKNOWN_USER
-    attempt = record_attempt(session, key=account_key(settings, body.username), client_ip=ip, window=window)
-    # Committed before counting, and before the slow password check: concurrent attempts then see each other.
-    session.commit()
-    if is_throttled(count_attempts(session, attempt, window), settings):
-        forget_attempt(session, attempt)
+    attempt = begin_password_check(session, settings, username=body.username, client_ip=ip)
+    if attempt is None:
         record(session, "login.throttled", client_ip=ip, username_attempted=named)
         session.commit()
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=f"Too many failed sign-ins; try again in {settings.login_failure_window_minutes} minutes.",
-            headers={"Retry-After": str(int(window.total_seconds()))},
-        )
+        raise _too_many_failures(settings, "sign-ins")
     # An unknown name (user None) is checked against a dummy hash: the time taken must not tell it is unknown.
     if not verify_login(user, body.password) or user is None:
         record(session, "login.failed", client_ip=ip, username_attempted=named)
@@ -91,10 +96,30 @@ def me(user: CurrentUser) -> Me:
     return _me(user)
 
 
-@router.post("/me/password", status_code=204, responses=errors(401, 403, 422))
-def change_password(body: PasswordChange, request: Request, session: DbSession, user: CurrentUser) -> Response:
-    """Change one's own password; every session of the user ends, this one included, and every API token is revoked."""
-    revoked = change_own_password(session, user, body.current_password, body.new_password)
+@router.post("/me/password", status_code=204, responses=errors(401, 403, 422, 429))
+def change_password(
+    body: PasswordChange, request: Request, session: DbSession, user: CurrentUser, settings: AppSettings
+) -> Response:
+    """Change one's own password; every session of the user ends, this one included, and every API token is revoked.
+
+    A wrong current password counts as a failed sign-in of the account (the same limit), and is audited."""
+    ip = client_ip(request)
+    attempt = begin_password_check(session, settings, username=user.username, client_ip=ip)
+    if attempt is None:
+        record(session, "user.password_change_throttled", actor_id=user.id, client_ip=ip, user_id=user.id)
+        session.commit()
+        raise _too_many_failures(settings, "password checks")
+    try:
+        revoked = change_own_password(session, user, body.current_password, body.new_password)
+    except WrongPassword:  # nothing was changed; the counted attempt stays (committed above)
+        record(session, "user.password_change_failed", actor_id=user.id, client_ip=ip, user_id=user.id)
+        session.commit()
+        raise
+    except Unprocessable:  # the new password was refused before the current one was checked
+        forget_attempt(session, attempt)
+        session.commit()
+        raise
+    forget_attempt(session, attempt)
     record(
         session, "user.password_changed", actor_id=user.id, client_ip=client_ip(request), user_id=user.id,
         tokens_revoked=revoked.tokens,
@@ -120,7 +145,7 @@ def create_my_token(body: ApiTokenCreate, request: Request, session: DbSession, 
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204, responses=errors(401, 403, 404))
-def revoke_my_token(token_id: int, request: Request, session: DbSession, user: CurrentUser) -> Response:
+def revoke_my_token(token_id: DbId, request: Request, session: DbSession, user: CurrentUser) -> Response:
     revoke_api_token(session, token_id, owner_id=user.id)
     record(session, "token.revoked", actor_id=user.id, client_ip=client_ip(request), token_id=token_id)
     session.commit()

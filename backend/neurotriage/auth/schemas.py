@@ -5,10 +5,11 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from neurotriage.auth.models import ApiToken
+from neurotriage.core.inputs import RequestBody, Text
 
 
-class LoginRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+class LoginRequest(RequestBody):
+    username: Text = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -18,13 +19,13 @@ class Me(BaseModel):
     roles: list[str]
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(RequestBody):
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=1, max_length=1024)
 
 
-class ApiTokenCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+class ApiTokenCreate(RequestBody):
+    name: Text = Field(min_length=1, max_length=100)
 
 
 class ApiTokenOut(BaseModel):

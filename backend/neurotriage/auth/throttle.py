@@ -67,6 +67,24 @@ def is_throttled(counts: AttemptCounts, settings: Settings) -> bool:
     )
 
 
+def begin_password_check(
+    session: Session, settings: Settings, *, username: str, client_ip: str | None
+) -> LoginAttempt | None:
+    """Count a password check against ``username``'s account and the address before it is made.
+
+    The attempt is committed before counting and before the slow check, so concurrent guesses see each other.
+    None: over the limit, the check must not be made (the attempt is dropped again; the caller commits). Sign-in
+    and a password change both check a password, so both count here: otherwise a stolen session or API token
+    could guess the account's password on the change route without limit."""
+    window = timedelta(minutes=settings.login_failure_window_minutes)
+    attempt = record_attempt(session, key=account_key(settings, username), client_ip=client_ip, window=window)
+    session.commit()
+    if is_throttled(count_attempts(session, attempt, window), settings):
+        forget_attempt(session, attempt)
+        return None
+    return attempt
+
+
 def forget_attempt(session: Session, attempt: LoginAttempt) -> None:
     """Drop an attempt that is not a failed password check: it succeeded, or it was refused unchecked (else
     an attacker who keeps trying would keep the account locked for ever)."""

@@ -16,6 +16,7 @@ from neurotriage.cases.schemas import CaseDetail, CasePage, FileKind, JobStatusN
 from neurotriage.cases.views import case_detail, case_summaries
 from neurotriage.config import pseudonym_key
 from neurotriage.core.errors import InsufficientStorage, PayloadTooLarge, ServiceUnavailable
+from neurotriage.core.inputs import DbId, PageNumber, Text
 from neurotriage.core.openapi import errors
 from neurotriage.core.storage import get_storage
 from neurotriage.jobs.models import JobStatus
@@ -57,10 +58,10 @@ def upload_case(
         list[UploadFile],
         File(description="One NIfTI file, or the DICOM files (or zips of them) of one series or of a whole study."),
     ],
-    label: Annotated[str | None, Form(max_length=200)] = None,
-    sequence: Annotated[str, Form()] = "t1",
+    label: Annotated[Text | None, Form(max_length=200)] = None,
+    sequence: Annotated[Text, Form()] = "t1",
     series: Annotated[
-        str | None,
+        Text | None,
         Form(max_length=64, description="From an upload of several DICOM series, the one to analyse: the `choice` "
              "of one of the series a 422 listed under `series`."),
     ] = None,
@@ -127,10 +128,10 @@ def list_cases(
     ] = None,
     mine: Annotated[bool, Query(description="Only cases I have claimed")] = False,
     unreviewed: Annotated[bool, Query(description="Only cases without a case verdict")] = False,
-    q: Annotated[str | None, Query(max_length=200, description="Text in the case label")] = None,
+    q: Annotated[Text | None, Query(max_length=200, description="Text in the case label")] = None,
     sort: Annotated[Literal["priority", "score", "uploaded_at"], Query()] = "priority",
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 25,
 ) -> CasePage:
     """The worklist: by default the most urgent first (triage priority, then score, then newest)."""
@@ -144,7 +145,7 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, responses=errors(401, 403, 404))
-def get_case(case_id: int, request: Request, session: DbSession, user: Reader) -> CaseDetail:
+def get_case(case_id: DbId, request: Request, session: DbSession, user: Reader) -> CaseDetail:
     case, job, result = service.get_case(session, case_id)
     record(session, "case.viewed", actor_id=user.id, case_id=case.id, client_ip=client_ip(request))
     detail = case_detail(session, user, case, job, result)
@@ -158,7 +159,7 @@ def get_case(case_id: int, request: Request, session: DbSession, user: Reader) -
     responses={**errors(401, 403, 404), 200: {"content": {"application/gzip": {}}, "description": "Gzipped NIfTI"}},
 )
 def get_case_file(
-    case_id: int,
+    case_id: DbId,
     kind: FileKind,
     request: Request,
     session: DbSession,

@@ -22,14 +22,14 @@ from neurotriage.cases.schemas import (
     WeakRegionOut,
 )
 from neurotriage.jobs.models import Flag, Job, Result
-from neurotriage.reviews.case_review import live_claim
+from neurotriage.reviews.case_review import live_claim, reads_blind
 from neurotriage.reviews.models import (
     CaseVerdict,
     FlagVerdict,
     MissedFinding,
     ReviewTime,
 )
-from neurotriage.users.models import Role, User
+from neurotriage.users.models import User
 
 Row = tuple[Case, Job, Result | None]
 
@@ -183,11 +183,8 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
     other_readers = {
         v.reviewer_id for v in [*case_verdicts, *all_findings] if v.reviewer_id != viewer.id
     } | {v.reviewer_id for flag_verdicts in others_by_flag.values() for v in flag_verdicts}
-    # Blind reading: a clinician sees the others' verdicts and marked findings once their own case verdict is in, so
-    # that each read stays independent (the statistics' agreement and kappa assume it); coordinators audit, and
-    # see them always.
-    hidden = (viewer.has_role(Role.clinician) and not viewer.has_role(Role.coordinator) and my_verdict is None
-              and bool(other_readers))
+    # Blind reading (reads_blind): the others' verdicts and marked findings once the viewer's own case verdict is in.
+    hidden = reads_blind(viewer) and my_verdict is None and bool(other_readers)
     if hidden:
         flags = [flag.model_copy(update={"other_verdicts": []}) for flag in flags]
     findings = [finding for finding in all_findings if not hidden or finding.reviewer_id == viewer.id]

@@ -1,6 +1,11 @@
-"""Domain errors that routers turn into HTTP responses with a readable ``detail``."""
+"""Domain errors that routers turn into HTTP responses with a readable ``detail``, and the body of a 422 for
+request input that fails validation."""
 
 from __future__ import annotations
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 
 class DomainError(Exception):
@@ -41,3 +46,11 @@ class InsufficientStorage(DomainError):
     """The server's disk is full: not the upload's fault, and retrying later may work."""
 
     status_code = 507
+
+
+def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 list (type, loc, msg) without the ``input`` and ``ctx`` it echoes by default: the input may
+    be NaN (which JSON cannot carry, so the 422 became a 500), a password or megabytes of text, and the sender
+    has it already; ``msg`` says what was wrong and ``loc`` names the field."""
+    detail = [{"type": error["type"], "loc": list(error["loc"]), "msg": error["msg"]} for error in exc.errors()]
+    return JSONResponse({"detail": detail}, status_code=422)

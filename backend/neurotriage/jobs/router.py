@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from neurotriage.auth.deps import AppSettings, CurrentUser, DbSession, require_roles
 from neurotriage.core.errors import NotFound, ServiceUnavailable
+from neurotriage.core.inputs import DbId
 from neurotriage.core.openapi import errors
 from neurotriage.jobs import service
 from neurotriage.jobs.models import Job, JobStatus
@@ -36,7 +37,7 @@ def list_models(session: DbSession, settings: AppSettings, _user: CurrentUser) -
 
 
 @router.get("/cases/{case_id}/runs", response_model=list[JobOut], responses=errors(401, 403, 404))
-def list_runs(case_id: int, session: DbSession, user: Operator) -> list[JobOut]:
+def list_runs(case_id: DbId, session: DbSession, user: Operator) -> list[JobOut]:
     """Every run of the case, newest first."""
     jobs = session.scalars(select(Job).where(Job.case_id == case_id).order_by(Job.id.desc())).all()
     if not jobs:
@@ -45,7 +46,7 @@ def list_runs(case_id: int, session: DbSession, user: Operator) -> list[JobOut]:
 
 
 @router.post("/cases/{case_id}/runs", response_model=JobOut, status_code=201, responses=errors(401, 403, 404, 409, 422, 503))
-def request_run(case_id: int, body: RunRequest, session: DbSession, settings: AppSettings, user: Operator) -> JobOut:
+def request_run(case_id: DbId, body: RunRequest, session: DbSession, settings: AppSettings, user: Operator) -> JobOut:
     """Run the case again: a retry after a failure, or with another model profile."""
     job = service.rerun(
         session, case_id, body.model_profile or settings.model_profile, settings.available_profiles, user.id
@@ -61,7 +62,7 @@ def request_run(case_id: int, body: RunRequest, session: DbSession, settings: Ap
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut, responses=errors(401, 403, 404, 409))
-def cancel_run(job_id: int, session: DbSession, user: Operator) -> JobOut:
+def cancel_run(job_id: DbId, session: DbSession, user: Operator) -> JobOut:
     """Cancel a queued run (the worker skips it when its message arrives)."""
     job = service.cancel(session, job_id, user.id)
     session.commit()

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from neurotriage.core.inputs import RequestBody, Text
+
 
 class JobOut(BaseModel):
     id: int
@@ -23,8 +25,8 @@ class JobOut(BaseModel):
     finished_at: datetime | None
 
 
-class RunRequest(BaseModel):
-    model_profile: str | None = None
+class RunRequest(RequestBody):
+    model_profile: Text | None = None
 
 
 class LesionValidation(BaseModel):

@@ -49,7 +49,9 @@ def rerun(session: Session, case_id: int, model_profile: str, available: list[st
 
     if model_profile not in available:
         raise Unprocessable(f"Unknown model profile {model_profile!r}; available: {', '.join(available)}.")
-    case = session.get(Case, case_id)
+    # Locked to the commit: concurrent requests (a double click, two readers) then check for a pending run one
+    # after the other, and only the first queues one.
+    case = session.get(Case, case_id, with_for_update=True)
     if case is None:
         raise NotFound(f"No case {case_id}.")
     screening = screening_for(session, model_profile, case.sequence)

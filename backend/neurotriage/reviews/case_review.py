@@ -15,10 +15,12 @@ from neurotriage.jobs.models import Result
 from neurotriage.reviews.models import CaseVerdict, MissedFinding, ReviewTime
 from neurotriage.reviews.schemas import CaseVerdictIn, MissedFindingIn
 from neurotriage.reviews.service import upsert_versioned
-from neurotriage.users.models import User
+from neurotriage.users.models import Role, User
 
 
 def _case(session: Session, case_id: int, *, lock: bool = False) -> Case:
+    """The case; ``lock`` holds its row to the commit, so that concurrent first writes of one reviewer's row for
+    the case (a verdict, review time) run one after the other instead of both inserting (a 500)."""
     query = select(Case).where(Case.id == case_id)
     case = session.scalar(query.with_for_update() if lock else query)
     if case is None:
@@ -29,7 +31,7 @@ def _case(session: Session, case_id: int, *, lock: bool = False) -> Case:
 def set_case_verdict(
     session: Session, reviewer: User, case_id: int, body: CaseVerdictIn, client_ip: str | None = None
 ) -> CaseVerdict:
-    case = _case(session, case_id)
+    case = _case(session, case_id, lock=True)
     latest_result = session.scalar(select(Result.id).where(Result.case_id == case.id).order_by(Result.id.desc()))
     verdict, previous = upsert_versioned(
         session, CaseVerdict, {"case_id": case.id, "reviewer_id": reviewer.id}, body.version, "case verdict"
@@ -70,6 +72,27 @@ def release_claim(session: Session, reviewer: User, case_id: int, client_ip: str
         record(session, "case.released", actor_id=reviewer.id, case_id=case.id, client_ip=client_ip)
 
 
+# Audit actions whose detail holds a reader's verdict (the verdict given and the one it replaced).
+VERDICT_ACTIONS = ("flag.verdict", "case.verdict")
+
+
+def reads_blind(viewer: User) -> bool:
+    """Whether ``viewer`` reads cases blind: a clinician (not also a coordinator, who audits) sees the other readers'
+    verdicts on a case only once their own case verdict is in, so that each read stays independent (the
+    statistics' agreement and kappa assume it)."""
+    return viewer.has_role(Role.clinician) and not viewer.has_role(Role.coordinator)
+
+
+def blind_case_ids(session: Session, viewer: User, case_ids: set[int]) -> set[int]:
+    """The cases among ``case_ids`` on which ``viewer`` must not see other readers' verdicts yet."""
+    if not case_ids or not reads_blind(viewer):
+        return set()
+    decided = session.scalars(
+        select(CaseVerdict.case_id).where(CaseVerdict.reviewer_id == viewer.id, CaseVerdict.case_id.in_(case_ids))
+    )
+    return case_ids - set(decided)
+
+
 def live_claim(case: Case, now: datetime | None = None) -> tuple[int | None, datetime | None]:
     now = now or utcnow()
     if case.claimed_by_id is not None and case.claimed_until is not None and case.claimed_until > now:
@@ -104,7 +127,7 @@ def delete_missed_finding(session: Session, reviewer: User, finding_id: int, cli
 
 
 def add_review_time(session: Session, reviewer: User, case_id: int, seconds: float) -> ReviewTime:
-    case = _case(session, case_id)
+    case = _case(session, case_id, lock=True)
     row = session.scalar(
         select(ReviewTime).where(ReviewTime.case_id == case.id, ReviewTime.reviewer_id == reviewer.id).with_for_update()
     )

@@ -44,8 +44,11 @@ def upsert_versioned(
 def set_flag_verdict(
     session: Session, reviewer: User, flag_id: int, body: FlagVerdictIn, client_ip: str | None = None
 ) -> FlagVerdict:
+    # The flag row is locked first: two first saves of one reviewer's verdict (two tabs, a double click) then
+    # run one after the other, and the second finds the first's row instead of inserting a duplicate (a 500).
     row = session.execute(
         select(Flag, Result.case_id).join(Result, Result.id == Flag.result_id).where(Flag.id == flag_id)
+        .with_for_update(of=Flag)
     ).first()
     if row is None:
         raise NotFound(f"No flag {flag_id}.")

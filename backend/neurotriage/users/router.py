@@ -10,6 +10,7 @@ from neurotriage.audit.service import record
 from neurotriage.auth.deps import DbSession, client_ip, require_roles
 from neurotriage.auth.schemas import ApiTokenOut, token_out
 from neurotriage.auth.service import list_tokens, revoke_api_token
+from neurotriage.core.inputs import DbId
 from neurotriage.core.openapi import errors
 from neurotriage.users.models import Role, User
 from neurotriage.users.schemas import PasswordReset, UserCreate, UserOut, UserUpdate
@@ -40,7 +41,7 @@ def post_user(body: UserCreate, request: Request, session: DbSession, admin: Adm
 
 
 @router.patch("/{user_id}", response_model=UserOut, responses=errors(401, 403, 404, 422))
-def patch_user(user_id: int, body: UserUpdate, request: Request, session: DbSession, admin: Admin) -> UserOut:
+def patch_user(user_id: DbId, body: UserUpdate, request: Request, session: DbSession, admin: Admin) -> UserOut:
     changes = update_user(session, admin, user_id, roles=body.roles, disabled=body.disabled)
     user, ip = changes.user, client_ip(request)
     if changes.roles is not None:
@@ -54,7 +55,7 @@ def patch_user(user_id: int, body: UserUpdate, request: Request, session: DbSess
 
 
 @router.post("/{user_id}/password", status_code=204, responses=errors(401, 403, 404, 422))
-def reset_password(user_id: int, body: PasswordReset, request: Request, session: DbSession, admin: Admin) -> Response:
+def reset_password(user_id: DbId, body: PasswordReset, request: Request, session: DbSession, admin: Admin) -> Response:
     user, revoked = reset_user_password(session, admin, user_id, body.new_password)
     record(
         session, "user.password_reset", actor_id=admin.id, client_ip=client_ip(request), user_id=user.id,
@@ -65,13 +66,13 @@ def reset_password(user_id: int, body: PasswordReset, request: Request, session:
 
 
 @router.get("/{user_id}/tokens", response_model=list[ApiTokenOut], responses=errors(401, 403, 404))
-def get_user_tokens(user_id: int, session: DbSession, admin: Admin) -> list[ApiTokenOut]:
+def get_user_tokens(user_id: DbId, session: DbSession, admin: Admin) -> list[ApiTokenOut]:
     get_user(session, user_id)
     return [token_out(token) for token in list_tokens(session, user_id)]
 
 
 @router.delete("/{user_id}/tokens/{token_id}", status_code=204, responses=errors(401, 403, 404))
-def revoke_user_token(user_id: int, token_id: int, request: Request, session: DbSession, admin: Admin) -> Response:
+def revoke_user_token(user_id: DbId, token_id: DbId, request: Request, session: DbSession, admin: Admin) -> Response:
     revoke_api_token(session, token_id, owner_id=user_id)
     record(session, "token.revoked", actor_id=admin.id, client_ip=client_ip(request), token_id=token_id, user_id=user_id)
     session.commit()

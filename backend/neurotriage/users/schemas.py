@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from neurotriage.core.inputs import RequestBody, Text
+
 RoleName = Literal["clinician", "coordinator", "admin"]
 
 
@@ -16,16 +18,16 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
-class UserCreate(BaseModel):
-    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+class UserCreate(RequestBody):
+    username: Text = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
     password: str = Field(min_length=1, max_length=1024)
     roles: list[RoleName] = Field(min_length=1)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(RequestBody):
     roles: list[RoleName] | None = Field(default=None, min_length=1)
     disabled: bool | None = None
 
 
-class PasswordReset(BaseModel):
+class PasswordReset(RequestBody):
     new_password: str = Field(min_length=1, max_length=1024)

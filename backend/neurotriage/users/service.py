@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import String, cast, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from neurotriage.auth.service import Revoked, end_all_sessions, revoke_credentials
@@ -37,8 +38,12 @@ def create_user(session: Session, username: str, password: str, roles: Iterable[
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"User {username!r} already exists.")
     user = User(username=username, password_hash=password_hasher.hash(password), roles=role_values)
-    session.add(user)
-    session.flush()
+    try:
+        # A savepoint: the same name created at the same moment elsewhere fails this insert alone, not the request.
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise Conflict(f"User {username!r} already exists.") from None
     return user
 
 
@@ -59,10 +64,17 @@ def verify_login(user: User | None, password: str) -> bool:
     return valid and not user.disabled
 
 
+class WrongPassword(Unprocessable):
+    """The current password given for a change is not the account's."""
+
+
 def change_own_password(session: Session, user: User, current: str, new: str) -> Revoked:
-    """Set a new password given the current one; every session and API token of the user ends."""
+    """Set a new password given the current one; every session and API token of the user ends.
+
+    The new password is checked first: a refusal of it must not count as a wrong guess of the current one."""
+    _check_password(new)
     if not password_hasher.verify(current, user.password_hash):
-        raise Unprocessable("The current password is wrong.")
+        raise WrongPassword("The current password is wrong.")
     set_password(user, new)
     return revoke_credentials(session, user.id)
 

@@ -350,6 +350,8 @@ export interface paths {
         /**
          * Change Password
          * @description Change one's own password; every session of the user ends, this one included, and every API token is revoked.
+         *
+         *     A wrong current password counts as a failed sign-in of the account (the same limit), and is audited.
          */
         post: operations["change_password_api_me_password_post"];
         delete?: never;
@@ -590,7 +592,7 @@ export interface components {
             client_ip: string | null;
             /**
              * Detail
-             * @description Context as recorded, unchanged (user ids stay ids)
+             * @description Context as recorded (user ids stay ids); for a reader who reads blind (a clinician who is also an admin, not a coordinator), another reader's verdict on a case they have not given their own case verdict on reads 'hidden until your own case verdict'
              */
             detail: {
                 [key: string]: unknown;
@@ -1536,9 +1538,9 @@ export interface operations {
                 case_id?: number | null;
                 /** @description The start of the action: 'flag.' (or 'flag') for every flag event, 'case.verdict' for that one */
                 action?: string | null;
-                /** @description From this time (inclusive, ISO 8601) */
+                /** @description From this time (inclusive, ISO 8601); a time without a zone, or a date alone, is UTC */
                 since?: string | null;
-                /** @description Before this time (ISO 8601) */
+                /** @description Before this time (ISO 8601); a time without a zone, or a date alone, is UTC */
                 until?: string | null;
                 page?: number;
                 page_size?: number;
@@ -2768,6 +2770,15 @@ export interface operations {
             };
             /** @description Invalid input; the detail says what was wrong */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts; wait and try again */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -155,6 +155,25 @@ def test_own_password_change_revokes_own_api_tokens(clinician: ApiClient, app) -
     assert machine.get("/api/me").status_code == 401
 
 
+def test_an_api_token_cannot_make_more_tokens(clinician: ApiClient, app) -> None:  # type: ignore[no-untyped-def]
+    """A leaked token that could mint others would outlive its own revocation through them."""
+    machine = _token_client(clinician, app)
+    refused = machine.post("/api/me/tokens", json={"name": "offspring"})
+    assert refused.status_code == 403 and "browser session" in refused.json()["detail"]
+    assert [t["name"] for t in clinician.get("/api/me/tokens").json()] == ["script"]
+
+
+def test_disabling_a_user_revokes_their_tokens_for_good(admin: ApiClient, clinician: ApiClient, users, app, db) -> None:  # type: ignore[no-untyped-def]
+    machine = _token_client(clinician, app)
+    assert admin.patch(f"/api/users/{users['clinician']}", json={"disabled": True}).status_code == 200
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "user.disabled")).one()
+    assert event.detail == {"user_id": users["clinician"], "tokens_revoked": 1}
+    assert admin.patch(f"/api/users/{users['clinician']}", json={"disabled": False}).status_code == 200
+    # Enabled again, the owner signs in anew; a token made before the account was disabled stays dead.
+    assert machine.get("/api/me").status_code == 401
+    assert all(t["revoked_at"] for t in admin.get(f"/api/users/{users['clinician']}/tokens").json())
+
+
 def test_admin_cannot_reset_their_own_password_without_the_current_one(admin: ApiClient, users, app) -> None:  # type: ignore[no-untyped-def]
     response = admin.post(f"/api/users/{users['admin']}/password", json={"new_password": "attacker chosen pw 1"})
     assert response.status_code == 422

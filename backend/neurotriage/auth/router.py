@@ -137,7 +137,18 @@ def list_my_tokens(session: DbSession, user: CurrentUser) -> list[ApiTokenOut]:
 
 
 @router.post("/me/tokens", response_model=NewApiToken, status_code=201, responses=errors(401, 403, 422))
-def create_my_token(body: ApiTokenCreate, request: Request, session: DbSession, user: CurrentUser) -> NewApiToken:
+def create_my_token(
+    body: ApiTokenCreate, request: Request, session: DbSession,
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> NewApiToken:
+    """A new personal API token, made from a signed-in browser session only: a token that could make more would
+    outlive its own revocation through the ones it made."""
+    if principal.browser_session is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="API tokens are made from a signed-in browser session (the Account page), not with another token.",
+        )
+    user = principal.user
     token, plain = create_api_token(session, user, body.name)
     record(session, "token.created", actor_id=user.id, client_ip=client_ip(request), token_id=token.id)
     session.commit()

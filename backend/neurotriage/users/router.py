@@ -48,8 +48,11 @@ def patch_user(user_id: DbId, body: UserUpdate, request: Request, session: DbSes
         before, after = changes.roles
         record(session, "user.roles_changed", actor_id=admin.id, client_ip=ip, user_id=user.id, before=before, after=after)
     if changes.disabled is not None:
-        action = "user.disabled" if changes.disabled else "user.enabled"
-        record(session, action, actor_id=admin.id, client_ip=ip, user_id=user.id)
+        if changes.disabled:
+            record(session, "user.disabled", actor_id=admin.id, client_ip=ip, user_id=user.id,
+                   tokens_revoked=changes.tokens_revoked)
+        else:
+            record(session, "user.enabled", actor_id=admin.id, client_ip=ip, user_id=user.id)
     session.commit()
     return user_out(user)
 

@@ -11,7 +11,7 @@ from sqlalchemy import String, cast, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from neurotriage.auth.service import Revoked, end_all_sessions, revoke_credentials
+from neurotriage.auth.service import Revoked, revoke_credentials
 from neurotriage.core.errors import Conflict, NotFound, Unprocessable
 from neurotriage.users.models import Role, User
 
@@ -128,13 +128,15 @@ class UserChanges:
     user: User
     roles: tuple[list[str], list[str]] | None = None  # (before, after), when they changed
     disabled: bool | None = None  # the new state, when it changed
+    tokens_revoked: int = 0  # API tokens revoked by disabling the user
 
 
 def update_user(
     session: Session, admin: User, user_id: int, *, roles: list[str] | None = None, disabled: bool | None = None
 ) -> UserChanges:
     """Change a user's roles and/or disabled state, never leaving the service without an enabled admin.
-    Disabling a user ends their browser sessions (their API tokens stop working while disabled)."""
+    Disabling a user ends their browser sessions and revokes their API tokens: an account is disabled when its
+    owner leaves or it is compromised, and enabling it again must not bring back a token nobody still holds."""
     user = get_user(session, user_id)
     new_roles = _role_values(roles) if roles is not None else None
     removes_admin = disabled is True or (new_roles is not None and Role.admin.value not in new_roles)
@@ -153,7 +155,7 @@ def update_user(
     if disabled is not None and disabled != user.disabled:
         user.disabled = disabled
         if disabled:
-            end_all_sessions(session, user.id)
+            changes.tokens_revoked = revoke_credentials(session, user.id).tokens
         changes.disabled = disabled
     return changes
 

@@ -370,7 +370,11 @@ export interface paths {
         /** List My Tokens */
         get: operations["list_my_tokens_api_me_tokens_get"];
         put?: never;
-        /** Create My Token */
+        /**
+         * Create My Token
+         * @description A new personal API token, made from a signed-in browser session only: a token that could make more would
+         *     outlive its own revocation through the ones it made.
+         */
         post: operations["create_my_token_api_me_tokens_post"];
         delete?: never;
         options?: never;

@@ -38,11 +38,14 @@ def create_user(session: Session, username: str, password: str, roles: Iterable[
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"User {username!r} already exists.")
     user = User(username=username, password_hash=password_hasher.hash(password), roles=role_values)
+    session.add(user)
     try:
-        # A savepoint: the same name created at the same moment elsewhere fails this insert alone, not the request.
-        with session.begin_nested():
-            session.add(user)
+        session.flush()
     except IntegrityError:
+        # The same name created at the same moment by another request: the check above could not see it yet.
+        # Nothing else is written before this in the request, so its transaction is rolled back whole (a savepoint
+        # would do on PostgreSQL, but pysqlite would commit the demo database's insert on its release).
+        session.rollback()
         raise Conflict(f"User {username!r} already exists.") from None
     return user
 

@@ -35,8 +35,13 @@ class LocalStorage:
         target.parent.mkdir(parents=True, exist_ok=True)
         # Copy to a temporary name first so a reader never sees half a file.
         partial = target.with_name(target.name + ".partial")
-        shutil.copyfile(source, partial)
-        partial.replace(target)
+        try:
+            shutil.copyfile(source, partial)
+            partial.replace(target)
+        except BaseException:
+            # A full disk leaves part of a file that no row names and nothing would ever remove.
+            partial.unlink(missing_ok=True)
+            raise
 
     def open(self, key: str) -> BinaryIO:
         return self._path(key).open("rb")

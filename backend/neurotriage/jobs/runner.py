@@ -6,6 +6,7 @@ the result is idempotent: a task re-delivered after a crash finds the job's resu
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import shutil
@@ -17,8 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from neurotriage.config import Settings, get_settings
@@ -35,6 +38,15 @@ RESULT_FILES = ("anomaly_map", "anomaly_mask", "reconstruction")
 _MAX_MESSAGE = 500
 # Write progress to the database at most this often (seconds).
 _PROGRESS_INTERVAL = 1.0
+# Deliveries of one run before it is failed: a scan that kills the worker (out of memory, say) would otherwise be
+# re-delivered, and block the queue, until housekeeping fails it hours later.
+MAX_ATTEMPTS = 3
+# The database could not be reached (down, restarting, connection lost): the task is retried, not failed.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class DatabaseUnavailable(Exception):
+    """The job's state could not be read or written; the task retries later (jobs.tasks)."""
 
 
 @lru_cache(maxsize=4)
@@ -61,6 +73,12 @@ def _start(job_id: int) -> tuple[str, str, str, Screening] | None:
 
         case = session.get(Case, job.case_id)
         assert case is not None
+        if job.status == JobStatus.running and job.attempts >= MAX_ATTEMPTS:
+            transition(session, job, JobStatus.failed, error=(
+                f"The analysis was started {job.attempts} times and never finished: the worker stopped each time "
+                "(out of memory, or a crash). An administrator can find details in the worker log."
+            ))
+            return None
         transition(session, job, JobStatus.running)
         job.stage, job.progress, job.error = "starting", 0, None
         return case.scan_key, case.sequence, job.model_profile, Screening(job.screening)
@@ -75,11 +93,15 @@ def _report_progress(job_id: int) -> Any:
         if now - last < _PROGRESS_INTERVAL and fraction < 1.0:
             return
         last = now
-        with session_scope() as session:
-            job = session.get(Job, job_id)
-            if job is not None and job.status == JobStatus.running:
-                job.progress = max(0, min(99, int(round(fraction * 100))))
-                job.stage = stage[:64]
+        try:
+            with session_scope() as session:
+                job = session.get(Job, job_id)
+                if job is not None and job.status == JobStatus.running:
+                    job.progress = max(0, min(99, int(round(fraction * 100))))
+                    job.stage = stage[:64]
+        except DATABASE_ERRORS:
+            # Progress is for the worklist's bar only: a moment without the database must not stop the analysis.
+            log.warning("job %s: progress not written (database unavailable)", job_id)
 
     return report
 
@@ -295,10 +317,20 @@ def checks_result(checks: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fail(job_id: int, message: str) -> None:
-    with session_scope() as session:
-        job = session.get(Job, job_id, with_for_update=True)
-        if job is not None and job.status == JobStatus.running:
-            transition(session, job, JobStatus.failed, error=message)
+    try:
+        with session_scope() as session:
+            job = session.get(Job, job_id, with_for_update=True)
+            if job is not None and job.status == JobStatus.running:
+                transition(session, job, JobStatus.failed, error=message)
+    except DATABASE_ERRORS as exc:
+        raise DatabaseUnavailable(f"job {job_id} could not be marked failed") from exc
+
+
+# Failures that are the server's, not the scan's, in words for the case page (the worker log has the details).
+MISSING_SCAN = ("The stored scan is missing from the server's storage, so it cannot be analysed; ask an "
+                "administrator, or upload the scan again.")
+INTERNAL_ERROR = "The analysis failed with an internal error; an administrator can find details in the worker log."
+STORAGE_FULL = "The server's storage is full, so the result could not be saved; ask an administrator, then re-run."
 
 
 def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
@@ -311,10 +343,18 @@ def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
 
     settings = settings or get_settings()
     storage = get_storage()
-    started = _start(job_id)
+    try:
+        started = _start(job_id)
+    except DATABASE_ERRORS as exc:
+        raise DatabaseUnavailable(f"job {job_id} could not be started") from exc
     if started is None:
         return "skipped"
     scan_key, sequence, profile, screening = started
+    if not storage.exists(scan_key):
+        # The engine's own message would name the server's path, and blame the scan for the storage's fault.
+        log.error("job %s: the stored scan %s is missing", job_id, scan_key)
+        _fail(job_id, MISSING_SCAN)
+        return JobStatus.failed.value
     work_dir = Path(tempfile.mkdtemp(prefix=f"nt-job-{job_id}-"))
     try:
         if screening == Screening.checks:
@@ -349,9 +389,23 @@ def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
             "Re-run with another profile, or ask an administrator to install one; the scan is kept.",
         )
         return JobStatus.failed.value
-    except Exception:
-        log.exception("job %s failed", job_id)
-        _fail(job_id, "The analysis failed with an internal error; an administrator can find details in the worker log.")
+    except DATABASE_ERRORS as exc:
+        # The run may have finished; the task is retried and runs it again rather than losing it (the job stays
+        # running, which is what readers see meanwhile).
+        log.warning("job %s: the database became unavailable; the task will be retried", job_id)
+        raise DatabaseUnavailable(f"job {job_id} lost the database") from exc
+    except SoftTimeLimitExceeded:
+        minutes = settings.task_time_limit_s // 60
+        _fail(job_id, f"The analysis took longer than the worker's time limit (about {minutes} minutes) and was "
+                      "stopped; re-run it when the workers are less busy, or ask an administrator.")
+        return JobStatus.failed.value
+    except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            log.error("job %s: no space left on the storage or work disk", job_id)
+            _fail(job_id, STORAGE_FULL)
+        else:
+            log.exception("job %s failed", job_id)
+            _fail(job_id, INTERNAL_ERROR)
         return JobStatus.failed.value
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)

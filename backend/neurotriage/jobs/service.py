@@ -83,7 +83,9 @@ def transition(session: Session, job: Job, new: JobStatus, *, error: str | None 
     previous = job.status
     job.status = new
     now = utcnow()
-    if new is JobStatus.running and previous != JobStatus.running:
+    if new is JobStatus.running:
+        # Each delivery is an attempt, a re-delivery after a crash included: it starts the analysis again, and
+        # housekeeping measures a run's time from its latest start.
         job.started_at = now
         job.attempts += 1
     if new in (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled):

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from neurotriage.core.storage import get_storage
-from neurotriage.jobs import runner
+from neurotriage.jobs import result_fields, runner
 from neurotriage.jobs.models import Job, JobStatus, Result
 from neurotriage.jobs.service import transition
 from sqlalchemy import select
@@ -137,9 +137,9 @@ def test_result_of_an_older_engine_without_quality_stores_no_issues(
 
 
 def test_malformed_quality_entries_are_cleaned_up_not_fatal() -> None:
-    assert runner.quality_issues(None) == []
-    assert runner.quality_issues({"kind": "cut_off"}) == []
-    cleaned = runner.quality_issues(
+    assert result_fields.quality_issues(None) == []
+    assert result_fields.quality_issues({"kind": "cut_off"}) == []
+    cleaned = result_fields.quality_issues(
         [
             "16 mm missing",
             {"kind": "cut_off"},
@@ -167,10 +167,10 @@ def test_smallest_flag_size_is_stored_and_shown_in_ml(clinician: ApiClient, stor
 
 
 def test_malformed_smallest_flag_size_is_dropped_not_fatal() -> None:
-    assert runner.smallest_flag_mm3({"min_flag_mm3": 120}) == 120.0
+    assert result_fields.smallest_flag_mm3({"min_flag_mm3": 120}) == 120.0
     for details in (None, [], {}, {"min_flag_mm3": None}, {"min_flag_mm3": "800"}, {"min_flag_mm3": True},
                     {"min_flag_mm3": 0}, {"min_flag_mm3": -5.0}, {"min_flag_mm3": float("inf")}):
-        assert runner.smallest_flag_mm3(details) is None, details
+        assert result_fields.smallest_flag_mm3(details) is None, details
 
 
 def test_worklist_puts_urgent_before_rescan_before_review_before_routine(
@@ -235,16 +235,16 @@ def test_weak_regions_left_out_of_the_flags_are_stored_and_shown(
 
 def test_malformed_weak_regions_are_dropped_not_fatal() -> None:
     good = {"volume_mm3": 130, "centroid_mm": [1, 2.5, -3], "peak_ratio": 0}
-    assert runner.weak_regions({"weak_regions": [good]}) == [
+    assert result_fields.weak_regions({"weak_regions": [good]}) == [
         {"volume_mm3": 130.0, "centroid_mm": [1.0, 2.5, -3.0], "peak_ratio": 0.0}]
     bad = [None, "x", {}, {**good, "volume_mm3": 0}, {**good, "peak_ratio": 1.5}, {**good, "peak_ratio": True},
            {**good, "centroid_mm": [1, 2]}, {**good, "centroid_mm": [1, 2, float("nan")]}, {**good, "centroid_mm": "0,0,0"}]
-    assert runner.weak_regions({"weak_regions": bad + [good]}) == runner.weak_regions({"weak_regions": [good]})
+    assert result_fields.weak_regions({"weak_regions": bad + [good]}) == result_fields.weak_regions({"weak_regions": [good]})
     for details in (None, {}, {"weak_regions": "none"}):
-        assert runner.weak_regions(details) == []
-    assert runner.min_peak_ratio({"min_peak_ratio": 0}) == 0.0 and runner.min_peak_ratio({"min_peak_ratio": 1}) == 1.0
+        assert result_fields.weak_regions(details) == []
+    assert result_fields.min_peak_ratio({"min_peak_ratio": 0}) == 0.0 and result_fields.min_peak_ratio({"min_peak_ratio": 1}) == 1.0
     for value in (None, -0.1, 1.01, float("nan"), "0.25", False):
-        assert runner.min_peak_ratio({"min_peak_ratio": value}) is None, value
+        assert result_fields.min_peak_ratio({"min_peak_ratio": value}) is None, value
 
 
 VALIDATION = {
@@ -277,14 +277,14 @@ def test_a_malformed_validation_is_dropped_not_fatal() -> None:
     def with_validation(validation: Any) -> dict[str, Any]:
         return {"name": "m", "version": "1", "validation": validation}
 
-    assert runner.model_validation(with_validation(VALIDATION)) == VALIDATION
+    assert result_fields.model_validation(with_validation(VALIDATION)) == VALIDATION
     tumour = VALIDATION["lesions"][0]
     bad = [None, "80 cases", {}, {**VALIDATION, "cases": 0}, {**VALIDATION, "normals": {"scans": 12}},
            {**VALIDATION, "lesions": [{**tumour, "found": 5}]}, {**VALIDATION, "lesions": [{**tumour, "total": "4"}]},
            {**VALIDATION, "lesions": [{**tumour, "median_dice": 1.5}]}]
     for validation in bad:
-        assert runner.model_validation(with_validation(validation)) is None, validation
-    assert runner.model_validation(None) is None and runner.model_validation({"name": "m"}) is None
+        assert result_fields.model_validation(with_validation(validation)) is None, validation
+    assert result_fields.model_validation(None) is None and result_fields.model_validation({"name": "m"}) is None
 
 
 def test_flag_anchors_are_stored_and_sent_so_the_viewer_lands_inside_each_flag(

@@ -2,7 +2,7 @@ import { lazy, Suspense, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { RequireAuth, UnauthorizedBridge } from './auth/session';
-import { homeFor, mayOpen, PAGES, type PageDef } from './auth/pages';
+import { CASE_PAGE, homeFor, mayOpen, PAGES, type PageDef } from './auth/pages';
 import { AppHeader } from './components/AppHeader';
 import { LoginPage } from './pages/LoginPage';
 import { WorklistPage } from './pages/WorklistPage';
@@ -16,7 +16,6 @@ const StatsPage = lazy(() => import('./pages/StatsPage'));
 const UsersPage = lazy(() => import('./pages/UsersPage'));
 const AccountPage = lazy(() => import('./pages/AccountPage'));
 
-const CASE_PAGE: PageDef = { path: '/cases/:id', title: 'Case', roles: ['clinician', 'coordinator'] };
 
 function Shell({ children, page, home }: { children: ReactNode; page?: PageDef; home?: boolean }) {
   return (

@@ -16,6 +16,9 @@ export const PAGES = {
   account: { path: '/account', title: 'Account', roles: ['clinician', 'coordinator', 'admin'] },
 } satisfies Record<string, PageDef>;
 
+/** The case page (/cases/:id): readers of cases only; not in the main nav. */
+export const CASE_PAGE: PageDef = { path: '/cases/:id', title: 'Case', roles: ['clinician', 'coordinator'] };
+
 export const NAV_ORDER: PageDef[] = [PAGES.worklist, PAGES.audit, PAGES.stats, PAGES.users];
 
 export function mayOpen(me: Pick<Me, 'roles'> | undefined, page: PageDef): boolean {

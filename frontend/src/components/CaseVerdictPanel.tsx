@@ -53,18 +53,26 @@ export function CaseVerdictPanel({
   const [choice, setChoice] = useState<CaseVerdictValue | null>(restored ? restored.verdict : (saved?.verdict ?? null));
   const [comment, setComment] = useState(restored ? restored.comment : savedComment);
   const [err, setErr] = useState<string | null>(null);
+  // a save was refused (409) because the verdict changed elsewhere: the reader's unsaved choice and comment stay,
+  // with the verdict now on the server beside them, until they save again or discard theirs
+  const [conflict, setConflict] = useState(false);
   const dirty = choice !== (saved?.verdict ?? null) || comment.trim() !== savedComment.trim();
 
-  // follow the server when it changes underneath (reload after a conflict, another tab), not on the first render,
-  // which may have restored a draft
+  // follow the server when it changes underneath (another tab), not on the first render, which may have restored
+  // a draft, and not after a conflict, whose reload must not overwrite what the reader was saving
   const serverKey = `${saved?.version ?? 0}|${saved?.verdict ?? ''}|${savedComment}`;
   const lastServerKey = useRef(serverKey);
   useEffect(() => {
     if (lastServerKey.current === serverKey) return;
     lastServerKey.current = serverKey;
+    if (conflict) return;
     setChoice(saved?.verdict ?? null);
     setComment(saved?.comment ?? '');
-  }, [serverKey, saved?.verdict, saved?.comment]);
+  }, [serverKey, saved?.verdict, saved?.comment, conflict]);
+  // once the reader's input matches the saved verdict there is nothing of theirs left to keep apart
+  useEffect(() => {
+    if (conflict && !dirty) setConflict(false);
+  }, [conflict, dirty]);
 
   // keep what is not saved yet in the tab's sessionStorage; drop it once it matches the saved verdict
   useEffect(() => {
@@ -77,6 +85,7 @@ export function CaseVerdictPanel({
       api.putCaseVerdict(c.id, { verdict, comment: comment.trim() || null, version: saved?.version ?? 0 }),
     onSuccess: (v) => {
       if (draftUser) saveDraftPart(draftUser, c.id, { caseVerdict: undefined });
+      setConflict(false);
       qc.setQueryData<CaseDetail>(keys.case(c.id), (old) =>
         old ? { ...old, case_verdict: v, review_state: 'reviewed', reviewed: true } : old,
       );
@@ -91,7 +100,11 @@ export function CaseVerdictPanel({
     onError: (e) => {
       onNotice('');
       if (e instanceof ApiError && e.isConflict) {
-        setErr('Someone else changed the case verdict in the meantime; the case was reloaded. Check it and save again.');
+        setConflict(true);
+        setErr(
+          'Your case verdict was changed elsewhere in the meantime (another tab or window); the case was reloaded. ' +
+            'Your verdict and comment are kept: compare them with the saved verdict and save again.',
+        );
         void qc.invalidateQueries({ queryKey: keys.case(c.id) });
       } else {
         setErr(`Case verdict not saved: ${errorMessage(e)}`);
@@ -133,10 +146,30 @@ export function CaseVerdictPanel({
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            if (choice) save.mutate(choice);
+            // the button stays focusable while saving (aria-disabled), so a second press lands here: ignore it
+            if (choice && !save.isPending) save.mutate(choice);
           }}
         >
-          {restored && dirty && (
+          {conflict && dirty && (
+            <p className="info-box small" data-testid="case-verdict-conflict">
+              Saved meanwhile: {saved ? caseVerdictText(saved.verdict) : 'no verdict'}
+              {saved?.comment ? ` · “${saved.comment}”` : ''}
+              {saved ? ` · ${formatDateTime(saved.updated_at)}` : ''}. Yours below is not saved yet.{' '}
+              <button
+                type="button"
+                className="link-like"
+                onClick={() => {
+                  setConflict(false);
+                  setErr(null);
+                  setChoice(saved?.verdict ?? null);
+                  setComment(savedComment);
+                }}
+              >
+                Take the saved verdict
+              </button>
+            </p>
+          )}
+          {restored && dirty && !conflict && (
             <p className="info-box small draft-note" data-testid="case-verdict-draft">
               Restored your unsaved case verdict and comment: not saved yet.{' '}
               <button
@@ -170,7 +203,8 @@ export function CaseVerdictPanel({
             <textarea rows={2} value={comment} maxLength={4000} onChange={(e) => setComment(e.target.value)} />
           </label>
           <div className="row-gap">
-            <button type="submit" className="primary" disabled={!choice || save.isPending}>
+            {/* aria-disabled, not disabled, while saving: a disabled button drops the keyboard focus to the page */}
+            <button type="submit" className="primary" disabled={!choice} aria-disabled={save.isPending || undefined}>
               Save case verdict
             </button>
             {dirty && saved && <span className="muted small">Changed, not saved</span>}

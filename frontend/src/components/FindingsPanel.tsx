@@ -10,6 +10,8 @@ import type { Readout } from './Viewer';
 interface Props {
   c: CaseDetail;
   canReview: boolean;
+  /** the signed-in reader: the server deletes only one's own findings */
+  user: string;
   crosshair: Readout | null;
   onGoto: (mm: readonly number[]) => void;
   /** filled with "mark at crosshair" so the page's M key can call it */
@@ -18,7 +20,7 @@ interface Props {
 }
 
 /** Findings the model missed: placed at the crosshair (click in the image first). */
-export function FindingsPanel({ c, canReview, crosshair, onGoto, markRef, onNotice }: Props) {
+export function FindingsPanel({ c, canReview, user, crosshair, onGoto, markRef, onNotice }: Props) {
   const qc = useQueryClient();
   const [comment, setComment] = useState('');
   const [err, setErr] = useState<string | null>(null);
@@ -60,7 +62,7 @@ export function FindingsPanel({ c, canReview, crosshair, onGoto, markRef, onNoti
                 ({formatVec(f.point_mm)}) mm · {f.reviewer}
                 {f.comment ? ` · ${f.comment}` : ''}
               </span>
-              {canReview && (
+              {canReview && f.reviewer === user && (
                 <button
                   type="button"
                   className="small-btn"

@@ -209,3 +209,40 @@ describe('FlagList', () => {
     expect(onReasonCommit).toHaveBeenCalledTimes(2);
   });
 });
+
+describe('FlagList while a verdict is saving', () => {
+  it('keeps the pressed verdict button focusable (aria-disabled, not disabled) and ignores presses until saved', async () => {
+    const onVerdict = vi.fn();
+    const props = {
+      flags: [flag(11, 1), flag(12, 2)],
+      selected: 0,
+      reasons: {},
+      onSelect: () => {},
+      onVerdict,
+      onReason: () => {},
+      labelledBy: 't',
+      canReview: true,
+    };
+    const { rerender } = render(<FlagList {...props} savingFlagId={null} />);
+    const accept = screen.getByRole('button', { name: 'Accept flag 1' });
+    accept.focus();
+    await userEvent.keyboard('{Enter}');
+    expect(onVerdict).toHaveBeenCalledTimes(1);
+
+    rerender(<FlagList {...props} savingFlagId={11} />);
+    expect(accept).toBeEnabled();
+    expect(accept).toHaveAttribute('aria-disabled', 'true');
+    expect(accept).toHaveFocus();
+    await userEvent.keyboard('{Enter}');
+    expect(accept).toHaveFocus();
+    await userEvent.click(screen.getByRole('button', { name: 'Reject flag 1' }));
+    expect(onVerdict).toHaveBeenCalledTimes(1);
+    // another flag's buttons are not held up
+    expect(screen.getByRole('button', { name: 'Accept flag 2' })).not.toHaveAttribute('aria-disabled');
+
+    rerender(<FlagList {...props} savingFlagId={null} />);
+    expect(accept).not.toHaveAttribute('aria-disabled');
+    await userEvent.click(accept);
+    expect(onVerdict).toHaveBeenCalledTimes(2);
+  });
+});

@@ -144,10 +144,14 @@ export function FlagList({
                   className={`vbtn vbtn-${b.verdict}`}
                   aria-label={`${b.text} flag ${f.label}`}
                   aria-pressed={v === b.verdict}
-                  disabled={saving || !canReview}
+                  // aria-disabled, not disabled, while saving: the button just pressed keeps the keyboard focus
+                  // (a focused button that becomes disabled hands it to the page)
+                  disabled={!canReview}
+                  aria-disabled={saving || undefined}
                   title={`${b.text} (${b.key})`}
                   onClick={() => {
                     pressingVerdict.current = null;
+                    if (saving) return;
                     onVerdict(i, b.verdict);
                   }}
                 >

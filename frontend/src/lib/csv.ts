@@ -11,7 +11,12 @@ export function csvCell(value: unknown): string {
 }
 
 export function toCsv(header: string[], rows: unknown[][]): string {
-  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+  return csvLines([header, ...rows]);
+}
+
+/** Rows as CSV lines, each ending in CRLF ('' for none): for a file written a part at a time. */
+export function csvLines(rows: unknown[][]): string {
+  return rows.map((r) => r.map(csvCell).join(',') + '\r\n').join('');
 }
 
 /** Offers text as a file download. */

@@ -101,6 +101,23 @@ describe('sign out from a case page', () => {
     expect(api.releaseClaimOnLeave).toHaveBeenCalledWith(5);
   });
 
+  it('shows the claim given up for a sign-out that then failed as released, the case still open', async () => {
+    vi.spyOn(api, 'logout').mockRejectedValue(new ApiError(0, 'Cannot reach the server.'));
+    renderAt(
+      <>
+        <AppHeader me={{ id: 1, username: 'clin', roles: ['clinician'] }} />
+        <CaseHarness />
+      </>,
+      { path: '/cases/5' },
+    );
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    await userEvent.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('you are still signed in');
+    expect(api.releaseClaimOnLeave).toHaveBeenCalledWith(5);
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('released'));
+    expect(screen.getByTestId('location')).toHaveTextContent('/cases/5');
+  });
+
   it('signs out at once when no case is open', async () => {
     const logout = vi.spyOn(api, 'logout').mockResolvedValue(undefined);
     renderAt(<AppHeader me={{ id: 1, username: 'coord', roles: ['coordinator'] }} />);

@@ -41,6 +41,8 @@ interface OpenSession {
   afterVerdict: () => Promise<void>;
   /** the reader signs out: give the claim up now, while the session still authorises the request */
   beforeSignOut: () => Promise<void>;
+  /** the logout request failed and the reader stays: show the claim given up for it as released */
+  signOutFailed: () => void;
 }
 
 /** The case sessions mounted in this tab (normally one: the open case page). */
@@ -68,6 +70,11 @@ export async function releaseOpenClaims(): Promise<void> {
   } finally {
     window.clearTimeout(timer);
   }
+}
+
+/** "Sign out" failed after `releaseOpenClaims`: the case pages stay, and say their claim was given up. */
+export function signOutFailed(): void {
+  for (const o of openSessions) o.signOutFailed();
 }
 
 /**
@@ -167,16 +174,24 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
       }
     };
     // signing out: release now and stop renewing; nothing is left for the unmount to send after logout
+    let releasedForSignOut = false;
     const beforeSignOut = async () => {
       window.clearInterval(renew);
       await inflight.current;
       if (!held.current) return;
       held.current = false;
-      await api.releaseClaimOnLeave(caseId);
+      releasedForSignOut = await api.releaseClaimOnLeave(caseId);
+    };
+    const signOutFailed = () => {
+      if (stopped || !releasedForSignOut) return;
+      releasedForSignOut = false;
+      qc.setQueryData<CaseDetail>(keys.case(caseId), (old) => (old ? { ...old, claimed_by: null, claimed_until: null } : old));
+      setHolding(false);
+      setClaim({ kind: 'released' });
     };
     start();
     const renew = window.setInterval(start, CLAIM_RENEW_MS);
-    const open: OpenSession = { caseId, afterVerdict, beforeSignOut };
+    const open: OpenSession = { caseId, afterVerdict, beforeSignOut, signOutFailed };
     openSessions.add(open);
     caseTabs.opened(caseId);
     window.addEventListener('pagehide', onPageHide);

@@ -5,6 +5,7 @@ import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import type { AuditEvent } from '../api/types';
 import AuditPage, { detailText } from './AuditPage';
+import * as csv from '../lib/csv';
 
 const event = (over: Partial<AuditEvent>): AuditEvent => ({
   id: 1,
@@ -86,5 +87,69 @@ describe('AuditPage', () => {
       expect(audit).toHaveBeenLastCalledWith({ page: 1, page_size: 50, username: 'cli', action: 'flag.' }, expect.anything()),
     );
     expect(screen.getByTestId('location')).toHaveTextContent('/audit?username=cli&action=flag.');
+  });
+});
+
+/** The audit API over ``events`` (newest first), paged as the server pages them. */
+function auditOver(events: () => AuditEvent[]) {
+  return vi.spyOn(api, 'audit').mockImplementation(async (q) => {
+    const all = events();
+    const size = q.page_size ?? 50;
+    const start = ((q.page ?? 1) - 1) * size;
+    return { items: all.slice(start, start + size), total: all.length, page: q.page ?? 1, page_size: size };
+  });
+}
+
+const csvRows = (text: string) => text.trim().split('\r\n').slice(1);
+
+describe('AuditPage, Download audit CSV', () => {
+  it('exports every matching event, however many pages it takes', async () => {
+    const trail = Array.from({ length: 30_000 }, (_, i) => event({ id: 30_000 - i }));
+    const audit = auditOver(() => trail);
+    const download = vi.spyOn(csv, 'downloadText').mockImplementation(() => undefined);
+    renderAt(<AuditPage />, { path: '/audit?action=case.' });
+    await userEvent.click(await screen.findByRole('button', { name: 'Download audit CSV' }));
+    await waitFor(() => expect(download).toHaveBeenCalled());
+    const rows = csvRows(download.mock.calls[0][0]);
+    expect(rows).toHaveLength(30_000);
+    expect(rows[29_999]).toMatch(/^1,/);
+    expect(audit).toHaveBeenCalledWith(expect.objectContaining({ action: 'case.', page: 60, page_size: 500 }));
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('writes each event once when new ones arrive during the export and push the others down a page', async () => {
+    let trail = Array.from({ length: 1200 }, (_, i) => event({ id: 1200 - i }));
+    const audit = auditOver(() => trail);
+    audit.mockImplementationOnce(async (q) => {
+      const first = { items: trail.slice(0, 500), total: trail.length, page: 1, page_size: q.page_size ?? 500 };
+      trail = [event({ id: 1202 }), event({ id: 1201 }), ...trail];
+      return first;
+    });
+    const download = vi.spyOn(csv, 'downloadText').mockImplementation(() => undefined);
+    renderAt(<AuditPage />, { path: '/audit' });
+    await userEvent.click(await screen.findByRole('button', { name: 'Download audit CSV' }));
+    await waitFor(() => expect(download).toHaveBeenCalled());
+    const ids = csvRows(download.mock.calls[0][0]).map((r) => Number(r.split(',')[0]));
+    expect(new Set(ids).size).toBe(ids.length);
+    // every event there was when the export began
+    expect(ids.filter((id) => id <= 1200)).toHaveLength(1200);
+  });
+});
+
+describe('AuditPage, case ids', () => {
+  it('links a case id only for users who may open cases; for an admin alone it is plain text', async () => {
+    vi.mocked(api.me).mockResolvedValue({ id: 1, username: 'root', roles: ['admin'] });
+    vi.spyOn(api, 'audit').mockResolvedValue({ items: [event({ id: 3, case_id: 7 })], total: 1, page: 1, page_size: 50 });
+    renderAt(<AuditPage />, { path: '/audit' });
+    const row = await screen.findByText('7');
+    expect(row.closest('tr')).toHaveAttribute('data-audit-id', '3');
+    expect(screen.queryByRole('link', { name: '7' })).not.toBeInTheDocument();
+  });
+
+  it('links it for a coordinator', async () => {
+    vi.mocked(api.me).mockResolvedValue({ id: 2, username: 'coord', roles: ['coordinator'] });
+    vi.spyOn(api, 'audit').mockResolvedValue({ items: [event({ id: 3, case_id: 7 })], total: 1, page: 1, page_size: 50 });
+    renderAt(<AuditPage />, { path: '/audit' });
+    expect(await screen.findByRole('link', { name: '7' })).toHaveAttribute('href', '/cases/7');
   });
 });

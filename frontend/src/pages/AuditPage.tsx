@@ -6,10 +6,14 @@ import { errorMessage } from '../api/errors';
 import type { AuditEvent, AuditQuery } from '../api/types';
 import { useMe } from '../api/queries';
 import { hasRole } from '../auth/session';
+import { CASE_PAGE, mayOpen } from '../auth/pages';
+import { isDbId, pageFromParam } from '../lib/apiBounds';
 import { formatDateTime } from '../lib/format';
-import { downloadText, toCsv } from '../lib/csv';
+import { csvLines, downloadText } from '../lib/csv';
 
 const PAGE_SIZE = 50;
+/** The API's largest audit page: the export asks for pages of this size until it has every matching event. */
+const EXPORT_PAGE_SIZE = 500;
 const FIELDS = ['username', 'case_id', 'action', 'since', 'until'] as const;
 type Field = (typeof FIELDS)[number];
 
@@ -25,7 +29,7 @@ export function auditQueryFromParams(p: URLSearchParams, page: number, pageSize 
   const user = p.get('username')?.trim();
   if (user) q.username = user;
   const caseId = Number(p.get('case_id'));
-  if (Number.isInteger(caseId) && caseId > 0) q.case_id = caseId;
+  if (isDbId(caseId)) q.case_id = caseId;
   const action = p.get('action')?.trim();
   if (action) q.action = action;
   const since = localToIso(p.get('since') ?? '');
@@ -50,9 +54,10 @@ export function detailText(e: Pick<AuditEvent, 'detail' | 'detail_usernames'>): 
 
 /** The trail as the page shows it: the case's label and the usernames behind the detail's user ids beside the
  * stored ids (an auditor's spreadsheet should not need the Users page to be read). */
-export function auditCsv(events: AuditEvent[]): string {
-  return toCsv(
-    ['id', 'at', 'actor', 'action', 'case_id', 'case_label', 'client_ip', 'detail', 'detail_usernames'],
+const AUDIT_CSV_HEADER = ['id', 'at', 'actor', 'action', 'case_id', 'case_label', 'client_ip', 'detail', 'detail_usernames'];
+
+function auditCsvRows(events: AuditEvent[]): string {
+  return csvLines(
     events.map((e) => [
       e.id,
       e.at,
@@ -67,10 +72,37 @@ export function auditCsv(events: AuditEvent[]): string {
   );
 }
 
+export function auditCsv(events: AuditEvent[]): string {
+  return csvLines([AUDIT_CSV_HEADER]) + auditCsvRows(events);
+}
+
+/**
+ * The CSV of every event matching the filters in ``params``, newest first: pages of the API's largest size
+ * until the server's total is reached (an audit export that silently stopped short would mislead the auditor).
+ * Each page becomes CSV text at once, so a long trail is not held as objects. The trail grows while it is read:
+ * newer events push older ones onto later pages, so an event already written is skipped by its id.
+ */
+export async function auditCsvOfAll(
+  params: URLSearchParams,
+  onProgress: (done: number, total: number) => void = () => undefined,
+): Promise<{ csv: string; rows: number }> {
+  const written = new Set<number>();
+  const parts = [csvLines([AUDIT_CSV_HEADER])];
+  for (let pg = 1; ; pg++) {
+    const res = await api.audit(auditQueryFromParams(params, pg, EXPORT_PAGE_SIZE));
+    const fresh = res.items.filter((e) => !written.has(e.id));
+    for (const e of fresh) written.add(e.id);
+    parts.push(auditCsvRows(fresh));
+    onProgress(written.size, res.total);
+    if (res.items.length === 0 || written.size >= res.total || pg * EXPORT_PAGE_SIZE >= res.total) break;
+  }
+  return { csv: parts.join(''), rows: written.size };
+}
+
 export default function AuditPage() {
   const [params, setParams] = useSearchParams();
   const me = useMe();
-  const page = Math.max(1, Number(params.get('page')) || 1);
+  const page = pageFromParam(params.get('page'));
   const query = auditQueryFromParams(params, page);
   const events = useQuery({
     queryKey: ['audit', query],
@@ -82,6 +114,9 @@ export default function AuditPage() {
   );
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
+  const [exportProgress, setExportProgress] = useState('');
+  // an admin without a reading role may not open a case: the id is plain text for them, not a dead link
+  const mayOpenCases = mayOpen(me.data, CASE_PAGE);
 
   useEffect(() => {
     document.title = 'Audit · NeuroTriage';
@@ -98,17 +133,15 @@ export default function AuditPage() {
     setExporting(true);
     setExportError(null);
     try {
-      const all: AuditEvent[] = [];
-      for (let pg = 1; pg <= 40; pg++) {
-        const res = await api.audit(auditQueryFromParams(params, pg, 500));
-        all.push(...res.items);
-        if (all.length >= res.total || res.items.length === 0) break;
-      }
-      downloadText(auditCsv(all), `neurotriage-audit-${new Date().toISOString().slice(0, 10)}.csv`);
+      const { csv } = await auditCsvOfAll(params, (done, total) =>
+        setExportProgress(`Fetched ${done.toLocaleString('en-GB')} of ${total.toLocaleString('en-GB')} events…`),
+      );
+      downloadText(csv, `neurotriage-audit-${new Date().toISOString().slice(0, 10)}.csv`);
     } catch (err) {
       setExportError(errorMessage(err));
     } finally {
       setExporting(false);
+      setExportProgress('');
     }
   }
 
@@ -175,9 +208,15 @@ export default function AuditPage() {
             Clear filters
           </button>
           <span className="spacer" />
-          <button type="button" onClick={() => void exportCsv()} disabled={exporting} aria-busy={exporting}>
+          <button
+            type="button"
+            onClick={() => !exporting && void exportCsv()}
+            aria-disabled={exporting || undefined}
+            aria-busy={exporting}
+          >
             Download audit CSV
           </button>
+          {exportProgress && <span className="muted small">{exportProgress}</span>}
           {hasRole(me.data, 'coordinator') && (
             <a className="button-like" href="/api/export.csv" download>
               Export cases CSV
@@ -231,7 +270,7 @@ export default function AuditPage() {
                 <td>
                   {e.case_id != null ? (
                     <>
-                      <Link to={`/cases/${e.case_id}`}>{e.case_id}</Link>
+                      {mayOpenCases ? <Link to={`/cases/${e.case_id}`}>{e.case_id}</Link> : <span>{e.case_id}</span>}
                       {e.case_label && <span className="muted"> {e.case_label}</span>}
                     </>
                   ) : (

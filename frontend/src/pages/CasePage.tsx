@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router-dom';
+import { useParams } from 'react-router-dom';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
-import { keys, useCase, useCases, useMe } from '../api/queries';
-import { ApiError, errorMessage } from '../api/errors';
+import { keys, useCase, useMe } from '../api/queries';
+import { errorMessage } from '../api/errors';
 import type { VerdictValue } from '../api/types';
 import { hasRole } from '../auth/session';
 import { Viewer, type MaskStatus, type Readout, type ViewerHandle, type WindowState } from '../components/Viewer';
@@ -13,29 +13,31 @@ import { loadMaskMode, saveMaskMode, type MaskMode } from '../lib/labelMask';
 import { FlagList } from '../components/FlagList';
 import { HelpOverlay } from '../components/HelpOverlay';
 import { OverlayControls } from '../components/OverlayControls';
-import { StatusCell, TriageChips } from '../components/StatusCell';
+import { CaseBar, CaseLoadError } from '../components/CaseBar';
 import { ChecksOnlyNotice, isChecksOnly } from '../components/ChecksOnlyNotice';
 import { QualityNotice } from '../components/QualityNotice';
-import { ModelLine } from '../components/ModelLine';
 import { ModelValidationPanel } from '../components/ModelValidationPanel';
 import { CrosshairReadout } from '../components/CrosshairReadout';
 import { ResultSummary } from '../components/ResultSummary';
 import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
 import { FindingsPanel } from '../components/FindingsPanel';
 import { WeakRegions } from '../components/WeakRegions';
-import { actionForKey, neighbourId, stepIndex, type KeyAction } from '../lib/keymap';
+import { actionForKey, stepIndex, type KeyAction } from '../lib/keymap';
 import { loadOverlay, saveOverlay, type OverlaySettings } from '../lib/overlay';
-import { formatDateTime, hasResult } from '../lib/format';
+import { hasResult } from '../lib/format';
 import { useCaseSession } from '../lib/useCaseSession';
 import { NotFound } from './NotFound';
-import { lastWorklistQuery } from '../lib/worklistMemory';
+import { worklistAddress } from '../lib/worklistMemory';
+import { isDbId } from '../lib/apiBounds';
+import { useCaseNeighbours } from '../lib/useCaseNeighbours';
 import { useFlagVerdicts } from '../lib/useFlagVerdicts';
 
 export default function CasePage() {
   const { id } = useParams();
   const me = useMe();
   const caseId = Number(id);
-  if (!Number.isInteger(caseId) || caseId <= 0) return <NotFound />;
+  // an id the API would refuse (0, 2.5, beyond its 32-bit ids) names no case
+  if (!isDbId(caseId)) return <NotFound />;
   // the page sits behind RequireAuth, so this is the signed-in user; wait for it, since the roles and the
   // reader's drafts are read once when the case view mounts
   if (!me.data) {
@@ -77,10 +79,7 @@ function CaseView({
       void qc.invalidateQueries({ queryKey: keys.allCases });
     },
   });
-  const navigate = useNavigate();
   const query = useCase(caseId);
-  const [neighbourQuery] = useState(lastWorklistQuery);
-  const neighbours = useCases(neighbourQuery);
   const viewerRef = useRef<ViewerHandle>(null);
   const markRef = useRef<(() => void) | null>(null);
 
@@ -95,6 +94,9 @@ function CaseView({
   const [maskStatus, setMaskStatus] = useState<MaskStatus>('none');
   const [windowState, setWindowState] = useState<WindowState | null>(null);
   const [claimError, setClaimError] = useState<string | null>(null);
+  const neighbours = useCaseNeighbours(caseId, setNotice);
+  const stepCase = neighbours.step;
+  const backToWorklist = worklistAddress();
 
   const setMaskMode = useCallback((m: MaskMode) => {
     setMaskModeState(m);
@@ -130,10 +132,6 @@ function CaseView({
     setOverlayState(next);
     saveOverlay(next);
   }, []);
-
-  const ids = useMemo(() => neighbours.data?.items.map((x) => x.id) ?? [], [neighbours.data]);
-  const prevId = neighbourId(ids, caseId, -1);
-  const nextId = neighbourId(ids, caseId, 1);
 
   const selectFlag = useCallback(
     (i: number) => {
@@ -184,10 +182,10 @@ function CaseView({
           return true;
         }
         case 'nextCase':
-          if (nextId != null) navigate(`/cases/${nextId}`);
+          stepCase(1);
           return true;
         case 'prevCase':
-          if (prevId != null) navigate(`/cases/${prevId}`);
+          stepCase(-1);
           return true;
         case 'toggleOverlay':
           setOverlay({ ...overlay, visible: !overlay.visible });
@@ -216,7 +214,7 @@ function CaseView({
           return false;
       }
     },
-    [canReview, checksOnly, selected, flags, saveVerdict, selectFlag, nextId, prevId, navigate, overlay, setOverlay, help],
+    [canReview, checksOnly, selected, flags, saveVerdict, selectFlag, stepCase, overlay, setOverlay, help],
   );
 
   useEffect(() => {
@@ -241,66 +239,19 @@ function CaseView({
     );
   }
   if (query.isError || !c) {
-    const nf = query.error instanceof ApiError && query.error.status === 404;
-    return (
-      <main className="page narrow">
-        <h1>{nf ? 'Case not found' : 'Could not load the case'}</h1>
-        <p role="alert">{errorMessage(query.error)}</p>
-        {!nf && (
-          <button type="button" onClick={() => void query.refetch()}>
-            Retry
-          </button>
-        )}
-        <p>
-          <Link to="/">Back to worklist</Link>
-        </p>
-      </main>
-    );
+    return <CaseLoadError error={query.error} onRetry={() => void query.refetch()} backTo={backToWorklist} />;
   }
 
   return (
     <main className="case-page" aria-labelledby="case-title">
-      <div className="case-bar">
-        <Link to="/" className="back">
-          Back to worklist
-        </Link>
-        <h1 id="case-title" title={c.label}>
-          {c.label}
-        </h1>
-        <span className="muted small">{c.sequence.toUpperCase()}</span>
-        <StatusCell c={c} />
-        <TriageChips c={c} />
-        <ModelLine c={c} />
-        {claim.kind === 'mine' ? (
-          <>
-            <span className="muted claim-line" title={`Your claim lasts until ${formatDateTime(claim.until)}`}>
-              Claimed by you
-            </span>
-            <button type="button" onClick={() => void releaseClaim()} disabled={session.busy} aria-busy={session.busy}>
-              Release claim
-            </button>
-          </>
-        ) : claim.kind === 'released' ? (
-          <>
-            <span className="muted claim-line">Not claimed</span>
-            <button type="button" onClick={session.claimAgain}>
-              Claim case
-            </button>
-          </>
-        ) : c.claimed_by ? (
-          <span className="muted claim-line">Claimed by {c.claimed_by}</span>
-        ) : null}
-        <span className="spacer" />
-        <button type="button" disabled={prevId == null} onClick={() => prevId != null && navigate(`/cases/${prevId}`)}>
-          Previous case
-        </button>
-        <button type="button" disabled={nextId == null} onClick={() => nextId != null && navigate(`/cases/${nextId}`)}>
-          Next case
-        </button>
-        <button type="button" onClick={() => setHelp(true)} aria-haspopup="dialog" aria-label="Keyboard shortcuts">
-          Shortcuts <kbd aria-hidden="true">?</kbd>
-        </button>
-      </div>
+      <CaseBar
+        c={c}
+        backTo={backToWorklist}
+        session={session}
+        onRelease={() => void releaseClaim()}
+        neighbours={neighbours}
+        onHelp={() => setHelp(true)}
+      />
 
       <ChecksOnlyNotice c={c} />
       <QualityNotice issues={c.quality ?? []} />
@@ -319,6 +270,11 @@ function CaseView({
         </div>
       )}
       {claim.kind === 'other' && <div className="info-box case-error">{claim.message} You can look; your verdicts may conflict.</div>}
+      {neighbours.error && (
+        <div className="error-box case-error" role="alert">
+          {neighbours.error}
+        </div>
+      )}
       {claimError && (
         <div className="error-box case-error" role="alert">
           {claimError}
@@ -422,6 +378,7 @@ function CaseView({
             <FindingsPanel
               c={c}
               canReview={canReview}
+              user={user}
               crosshair={readout}
               onGoto={(mm) => viewerRef.current?.gotoMM(mm)}
               markRef={markRef}

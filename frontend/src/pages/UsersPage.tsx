@@ -5,7 +5,7 @@ import { errorMessage } from '../api/errors';
 import type { Role, User } from '../api/types';
 import { TokenTable } from '../components/TokenTable';
 import { formatDateTime } from '../lib/format';
-import { useMe } from '../api/queries';
+import { keys, useMe } from '../api/queries';
 import { PasswordField } from '../components/PasswordField';
 import { InstalledModelsPanel } from '../components/InstalledModelsPanel';
 
@@ -49,6 +49,8 @@ export default function UsersPage() {
       api.updateUser(v.user.id, { disabled: v.disabled, roles: v.roles ? toRoles(v.roles) : undefined }),
     onSuccess: (u, v) => {
       qc.setQueryData<User[]>(usersKey, (list) => list?.map((x) => (x.id === u.id ? u : x)));
+      // one's own roles changed: the nav and the pages one may open follow them now, not at the next reload
+      if (u.id === me.data?.id) void qc.invalidateQueries({ queryKey: keys.me, exact: true });
       done(
         v.disabled !== undefined
           ? `${u.username} ${u.disabled ? 'disabled' : 'enabled'}.`

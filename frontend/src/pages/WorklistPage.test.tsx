@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import type { CaseSummary } from '../api/types';
 import { queryFromParams, WorklistPage } from './WorklistPage';
+import { lastWorklist } from '../lib/worklistMemory';
 
 const summary = (over: Partial<CaseSummary>): CaseSummary =>
   ({
@@ -32,7 +33,10 @@ const summary = (over: Partial<CaseSummary>): CaseSummary =>
 beforeEach(() => {
   vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'] });
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  sessionStorage.clear();
+});
 
 describe('queryFromParams', () => {
   it('reads only valid filters from the address', () => {
@@ -51,6 +55,55 @@ describe('queryFromParams', () => {
     });
     expect(queryFromParams(new URLSearchParams('screening=lesions')).screening).toBe('lesions');
     expect(queryFromParams(new URLSearchParams('triage=URGENT&flagged=yes&screening=none'))).toEqual({ page: 1, page_size: 25 });
+  });
+});
+
+describe('queryFromParams, page', () => {
+  it('sends only a page the API takes: a whole number from 1, capped at its bound', () => {
+    const page = (v: string) => queryFromParams(new URLSearchParams(`page=${v}`)).page;
+    expect(page('2')).toBe(2);
+    expect(page('2.5')).toBe(1);
+    expect(page('0')).toBe(1);
+    expect(page('abc')).toBe(1);
+    expect(page('1e10')).toBe(2 ** 31 - 1);
+    expect(page('99999999999999999999')).toBe(2 ** 31 - 1);
+  });
+});
+
+describe('WorklistPage, the address', () => {
+  beforeEach(() => {
+    vi.spyOn(api, 'models').mockResolvedValue({ models: [], checks_only_sequences: [], default_profile: 'fast', reported_at: null } as never);
+  });
+
+  it('keeps a filter ticked while the search text waited to be applied', async () => {
+    const list = vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
+    renderAt(<WorklistPage />);
+    const search = await screen.findByRole('searchbox', { name: 'Search' });
+    fireEvent.change(search, { target: { value: 'glioma' } });
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Flagged only' }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('q=glioma'), { timeout: 1000 });
+    expect(screen.getByTestId('location')).toHaveTextContent('flagged=1');
+    expect(screen.getByRole('checkbox', { name: 'Flagged only' })).toBeChecked();
+    await waitFor(() => expect(list).toHaveBeenLastCalledWith(expect.objectContaining({ q: 'glioma', flagged: true }), expect.anything()));
+  });
+
+  it('remembers its address and the ids it shows, in order, for the case page', async () => {
+    vi.spyOn(api, 'listCases').mockResolvedValue({
+      items: [summary({ id: 9, label: 'a' }), summary({ id: 4, label: 'b' })],
+      total: 27,
+      page: 2,
+      page_size: 25,
+    });
+    renderAt(<WorklistPage />, { path: '/?triage=urgent&page=2' });
+    await screen.findByRole('link', { name: 'a' });
+    await waitFor(() =>
+      expect(lastWorklist()).toEqual({
+        search: '?triage=urgent&page=2',
+        query: { page: 2, page_size: 25, triage: 'urgent' },
+        ids: [9, 4],
+        total: 27,
+      }),
+    );
   });
 });
 

@@ -8,10 +8,11 @@ import { UploadForm } from '../components/UploadForm';
 import { isChecksOnly } from '../components/ChecksOnlyNotice';
 import { StatusCell, TriageChips } from '../components/StatusCell';
 import { anyActive, formatDateTime, formatScore, hasResult } from '../lib/format';
-import { rememberWorklistQuery } from '../lib/worklistMemory';
+import { rememberWorklist, WORKLIST_PAGE_SIZE } from '../lib/worklistMemory';
+import { pageFromParam } from '../lib/apiBounds';
 import { prefetchCaseFiles } from '../lib/filePrefetch';
 
-const PAGE_SIZE = 25;
+const PAGE_SIZE = WORKLIST_PAGE_SIZE;
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 // Most pressing first, as the worklist sorts them.
 const TRIAGES = ['urgent', 'rescan', 'review', 'routine'] as const;
@@ -34,7 +35,8 @@ function reviewText(c: CaseSummary): string {
 
 /** The list query from the address bar, so filters survive reloads and can be linked. */
 export function queryFromParams(params: URLSearchParams): ListCasesQuery {
-  const q: ListCasesQuery = { page: Math.max(1, Number(params.get('page')) || 1), page_size: PAGE_SIZE };
+  // a page the API would refuse (2.5, 0, 1e10) is not sent: the address names page 1 (or the last page it takes)
+  const q: ListCasesQuery = { page: pageFromParam(params.get('page')), page_size: PAGE_SIZE };
   const status = params.get('status');
   if (status && (STATUSES as readonly string[]).includes(status)) q.status = status as JobStatus;
   const triage = params.get('triage');
@@ -75,8 +77,21 @@ export function WorklistPage() {
   const me = useMe();
   const query = queryFromParams(params);
   const queryText = JSON.stringify(query);
-  useEffect(() => rememberWorklistQuery(queryText), [queryText]);
   const cases = useCases(query);
+  // the page as shown, for the case page's "Back to worklist" and "Previous / Next case" (rows of the previous
+  // query, kept on screen while the new one loads, are not this query's)
+  const shown = cases.data && !cases.isPlaceholderData ? cases.data : null;
+  const shownIds = shown ? shown.items.map((c) => c.id).join(',') : '';
+  const shownTotal = shown?.total ?? 0;
+  const addressSearch = params.toString();
+  useEffect(() => {
+    rememberWorklist({
+      search: addressSearch ? `?${addressSearch}` : '',
+      query: JSON.parse(queryText) as ListCasesQuery,
+      ids: shownIds ? shownIds.split(',').map(Number) : [],
+      total: shownTotal,
+    });
+  }, [addressSearch, queryText, shownIds, shownTotal]);
   const [search, setSearch] = useState(params.get('q') ?? '');
   const canUpload = hasRole(me.data, 'clinician', 'coordinator');
   const hover = useDwellPrefetch();
@@ -89,8 +104,13 @@ export function WorklistPage() {
     return () => window.clearTimeout(t);
   }, []);
 
+  // The address as it is now, not as it was when a callback's render ran: the delayed search below would
+  // otherwise undo a filter changed while it waited. (react-router 6 hands setParams' updater the params of
+  // the render that made it, so its functional form does not help.)
+  const latestParams = useRef(params);
+  latestParams.current = params;
   function update(next: Record<string, string | null>) {
-    const p = new URLSearchParams(params);
+    const p = new URLSearchParams(latestParams.current);
     for (const [k, v] of Object.entries(next)) {
       if (v) p.set(k, v);
       else p.delete(k);

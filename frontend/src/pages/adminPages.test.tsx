@@ -5,6 +5,8 @@ import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import type { User } from '../api/types';
 import UsersPage from './UsersPage';
+import { useMe } from '../api/queries';
+import { AppHeader } from '../components/AppHeader';
 import { catalogueOf } from '../test/models';
 import { auditCsv, auditQueryFromParams, localToIso } from './AuditPage';
 import { formatDuration } from './StatsPage';
@@ -99,6 +101,45 @@ describe('UsersPage roles', () => {
     expect(screen.getByRole('checkbox', { name: 'clinician' })).toBeDisabled();
     await userEvent.click(screen.getByRole('checkbox', { name: 'coordinator' }));
     expect(screen.getByRole('checkbox', { name: 'clinician' })).toBeEnabled();
+  });
+});
+
+describe('UsersPage, own roles', () => {
+  it('reloads the signed-in user when an admin changes their own roles, so the nav follows at once', async () => {
+    const root = user({ id: 1, username: 'root', roles: ['admin'] });
+    const me = vi.mocked(api.me);
+    me.mockResolvedValueOnce({ id: 1, username: 'root', roles: ['admin'] });
+    me.mockResolvedValue({ id: 1, username: 'root', roles: ['coordinator', 'admin'] });
+    vi.spyOn(api, 'listUsers').mockResolvedValue([root, user({})]);
+    vi.spyOn(api, 'updateUser').mockResolvedValue({ ...root, roles: ['coordinator', 'admin'] });
+    vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([]));
+    function HeaderAndPage() {
+      const m = useMe();
+      return m.data ? (
+        <>
+          <AppHeader me={m.data} />
+          <UsersPage />
+        </>
+      ) : null;
+    }
+    renderAt(<HeaderAndPage />);
+    const nav = await screen.findByRole('navigation', { name: 'Main' });
+    expect(nav).not.toHaveTextContent('Statistics');
+    await userEvent.click(await screen.findByRole('checkbox', { name: 'coordinator role for root' }));
+    expect(await screen.findByRole('status')).toHaveTextContent('Roles of root: coordinator, admin.');
+    await waitFor(() => expect(within(nav).getByRole('link', { name: 'Statistics' })).toBeInTheDocument());
+    expect(me).toHaveBeenCalledTimes(2);
+  });
+
+  it("does not reload the signed-in user for someone else's roles", async () => {
+    const bob = user({});
+    vi.spyOn(api, 'listUsers').mockResolvedValue([user({ id: 1, username: 'root', roles: ['admin'] }), bob]);
+    vi.spyOn(api, 'updateUser').mockResolvedValue({ ...bob, roles: ['clinician', 'coordinator'] });
+    vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([]));
+    renderAt(<UsersPage />);
+    await userEvent.click(await screen.findByRole('checkbox', { name: 'coordinator role for bob' }));
+    expect(await screen.findByRole('status')).toHaveTextContent('Roles of bob: clinician, coordinator.');
+    expect(api.me).toHaveBeenCalledTimes(1);
   });
 });
 

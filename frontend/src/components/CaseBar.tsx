@@ -1,0 +1,93 @@
+import { Link } from 'react-router-dom';
+import { ApiError, errorMessage } from '../api/errors';
+import type { CaseDetail } from '../api/types';
+import { formatDateTime } from '../lib/format';
+import type { CaseNeighbours } from '../lib/useCaseNeighbours';
+import type { CaseSession } from '../lib/useCaseSession';
+import { ModelLine } from './ModelLine';
+import { StatusCell, TriageChips } from './StatusCell';
+
+/** The case page's top row: back link, label and state, the reader's claim, previous / next case, help. */
+export function CaseBar({
+  c,
+  backTo,
+  session,
+  onRelease,
+  neighbours,
+  onHelp,
+}: {
+  c: CaseDetail;
+  /** the last worklist address, filters and page included */
+  backTo: string;
+  session: CaseSession;
+  onRelease: () => void;
+  neighbours: CaseNeighbours;
+  onHelp: () => void;
+}) {
+  const claim = session.claim;
+  return (
+    <div className="case-bar">
+      <Link to={backTo} className="back">
+        Back to worklist
+      </Link>
+      <h1 id="case-title" title={c.label}>
+        {c.label}
+      </h1>
+      <span className="muted small">{c.sequence.toUpperCase()}</span>
+      <StatusCell c={c} />
+      <TriageChips c={c} />
+      <ModelLine c={c} />
+      {claim.kind === 'mine' ? (
+        <>
+          <span className="muted claim-line" title={`Your claim lasts until ${formatDateTime(claim.until)}`}>
+            Claimed by you
+          </span>
+          <button type="button" onClick={onRelease} disabled={session.busy} aria-busy={session.busy}>
+            Release claim
+          </button>
+        </>
+      ) : claim.kind === 'released' ? (
+        <>
+          <span className="muted claim-line">Not claimed</span>
+          <button type="button" onClick={session.claimAgain}>
+            Claim case
+          </button>
+        </>
+      ) : c.claimed_by ? (
+        <span className="muted claim-line">Claimed by {c.claimed_by}</span>
+      ) : null}
+      <span className="spacer" />
+      <button type="button" disabled={!neighbours.hasPrev} aria-busy={neighbours.busy} onClick={() => neighbours.step(-1)}>
+        Previous case
+      </button>
+      <button type="button" disabled={!neighbours.hasNext} aria-busy={neighbours.busy} onClick={() => neighbours.step(1)}>
+        Next case
+      </button>
+      <button type="button" onClick={onHelp} aria-haspopup="dialog" aria-label="Keyboard shortcuts">
+        Shortcuts <kbd aria-hidden="true">?</kbd>
+      </button>
+    </div>
+  );
+}
+
+/** The case could not be loaded: "not found" for an id the server has no case for (404) or refuses (422). */
+export function CaseLoadError({ error, onRetry, backTo }: { error: unknown; onRetry: () => void; backTo: string }) {
+  const status = error instanceof ApiError ? error.status : 0;
+  const notFound = status === 404 || status === 422;
+  // asking again helps only when the server could not be reached or failed, not when it refused the request
+  const retryable = status === 0 || status >= 500;
+  return (
+    <main className="page narrow">
+      <h1>{notFound ? 'Case not found' : 'Could not load the case'}</h1>
+      <p role="alert">{errorMessage(error)}</p>
+      {retryable && (
+        <button type="button" onClick={onRetry}>
+          Retry
+        </button>
+      )}
+      <p>
+        <Link to={backTo}>Back to worklist</Link>
+      </p>
+    </main>
+  );
+}

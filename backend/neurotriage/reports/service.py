@@ -62,18 +62,19 @@ def _agreement(groups: dict[Any, dict[int, str]]) -> dict[str, Any]:
 
 def compute_stats(session: Session) -> dict[str, Any]:
     flag_rows = session.execute(
-        select(FlagVerdict.flag_id, FlagVerdict.verdict, User.username, Result.model_name, Result.model_version)
+        select(FlagVerdict.flag_id, FlagVerdict.reviewer_id, FlagVerdict.verdict, User.username, Result.model_name,
+               Result.model_version)
         .join(User, User.id == FlagVerdict.reviewer_id)
         .join(Flag, Flag.id == FlagVerdict.flag_id)
         .join(Result, Result.id == Flag.result_id)
     ).all()
     by_model: dict[str, Counter[str]] = defaultdict(Counter)
     by_reviewer: dict[str, Counter[str]] = defaultdict(Counter)
-    per_flag: dict[int, dict[int, str]] = defaultdict(dict)
-    for index, (flag_id, verdict, username, model_name, model_version) in enumerate(flag_rows):
+    per_flag: dict[int, dict[int, str]] = defaultdict(dict)  # flag -> reader -> verdict, for agreement
+    for flag_id, reviewer_id, verdict, username, model_name, model_version in flag_rows:
         by_model[f"{model_name} {model_version}"][verdict] += 1
         by_reviewer[username][verdict] += 1
-        per_flag[flag_id][index] = verdict
+        per_flag[flag_id][reviewer_id] = verdict
 
     case_rows = session.execute(
         select(CaseVerdict.case_id, CaseVerdict.reviewer_id, CaseVerdict.verdict, CaseVerdict.created_at)
@@ -106,18 +107,9 @@ def compute_stats(session: Session) -> dict[str, Any]:
             ),
             "queue_to_result": _summary(processing),
         },
-        "agreement": {"case_verdicts": _agreement(per_case), "flag_verdicts": _agreement(_by_reviewer_flags(session))},
+        "agreement": {"case_verdicts": _agreement(per_case), "flag_verdicts": _agreement(per_flag)},
         "cases": len(uploads),
     }
-
-
-def _by_reviewer_flags(session: Session) -> dict[int, dict[int, str]]:
-    groups: dict[int, dict[int, str]] = defaultdict(dict)
-    for flag_id, reviewer_id, verdict in session.execute(
-        select(FlagVerdict.flag_id, FlagVerdict.reviewer_id, FlagVerdict.verdict)
-    ):
-        groups[flag_id][reviewer_id] = verdict
-    return groups
 
 
 EXPORT_COLUMNS = (

@@ -62,6 +62,27 @@ def test_stats_count_verdicts_per_model_and_reviewer_and_agreement(
     assert stats["turnaround"]["upload_to_first_verdict"]["count"] == 1
 
 
+def test_agreement_counts_first_reads_not_verdicts_changed_after_seeing_the_others(
+    clinician: ApiClient, coordinator: ApiClient, app, db, tmp_path: Path
+) -> None:
+    """Once a clinician's case verdict is in, the other readers' verdicts show; changing one's own then to match
+    them must not turn a disagreement of independent reads into agreement."""
+    case = analysed_case(clinician, db, tmp_path, "read, then revised")
+    second = _reader(app, db, "clin2")
+    flag = case["flags"][0]["id"]
+    clinician.put(f"/api/flags/{flag}/verdict", json={"verdict": "accept"})
+    clinician.put(f"/api/cases/{case['id']}/verdict", json={"verdict": "abnormal"})
+    second.put(f"/api/flags/{flag}/verdict", json={"verdict": "reject"})
+    assert second.put(f"/api/cases/{case['id']}/verdict", json={"verdict": "normal"}).status_code == 200
+    # now unblinded, the second reader sees the first's and follows them
+    assert second.put(f"/api/flags/{flag}/verdict", json={"verdict": "accept"}).status_code == 200
+    assert second.put(f"/api/cases/{case['id']}/verdict", json={"verdict": "abnormal"}).status_code == 200
+    agreement = coordinator.get("/api/stats").json()["agreement"]
+    for kind in ("case_verdicts", "flag_verdicts"):
+        assert agreement[kind]["pairs"] == 1 and agreement[kind]["percent_agreement"] == 0.0, kind
+        assert agreement[kind]["revised"] == 1, kind
+
+
 def test_csv_export_has_one_row_per_case_and_defuses_formulas(
     clinician: ApiClient, coordinator: ApiClient, db, tmp_path: Path
 ) -> None:

@@ -39,10 +39,14 @@ class Turnaround(BaseModel):
 
 
 class AgreementSummary(BaseModel):
+    """Agreement between readers on their first reads: each reader's verdict as first saved, while the others'
+    were hidden from them; a verdict changed later may follow the others' and would inflate agreement."""
+
     items_with_multiple_readers: int
     pairs: int
     percent_agreement: float | None
     cohen_kappa: float | None
+    revised: int = Field(description="Verdicts whose current value differs from the reader's first read")
 
 
 class Agreement(BaseModel):

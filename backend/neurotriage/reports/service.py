@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from neurotriage.audit.models import AuditEvent
 from neurotriage.cases.models import Case
 from neurotriage.jobs.models import Flag, Job, Result, Screening
 from neurotriage.reviews.models import CaseVerdict, FlagVerdict
@@ -49,10 +50,47 @@ def cohen_kappa(pairs: list[tuple[str, str]]) -> float | None:
     return (observed - expected) / (1.0 - expected)
 
 
-def _agreement(groups: dict[Any, dict[int, str]]) -> dict[str, Any]:
-    """Pairwise agreement over items read by two or more reviewers (every pair of readers counts)."""
+Reads = dict[int, dict[int, str]]  # item (case or flag id) -> reader id -> verdict
+
+
+def first_reads(session: Session) -> tuple[Reads, Reads]:
+    """Each reader's first saved verdict per case and per flag, from the audit trail (append-only, written with the
+    verdict itself). A clinician reads blind until their own case verdict is in, so the first save is the
+    independent read; a later edit may follow the other readers' verdicts, which agreement must not count."""
+    cases: Reads = defaultdict(dict)
+    flags: Reads = defaultdict(dict)
+    for action, reader, case_id, detail in session.execute(
+        select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.case_id, AuditEvent.detail)
+        .where(AuditEvent.action.in_(("case.verdict", "flag.verdict")), AuditEvent.actor_id.is_not(None))
+        .order_by(AuditEvent.id)
+    ):
+        verdict = (detail or {}).get("verdict")
+        item = case_id if action == "case.verdict" else (detail or {}).get("flag_id")
+        if isinstance(verdict, str) and isinstance(item, int):
+            (cases if action == "case.verdict" else flags)[item].setdefault(reader, verdict)
+    return cases, flags
+
+
+def _as_first_read(current: Reads, first: Reads) -> tuple[Reads, int]:
+    """The current verdicts with each replaced by the reader's first (where the trail has it), and how many
+    differ from it (revised since)."""
+    reads: Reads = {}
+    revised = 0
+    for item, readers in current.items():
+        reads[item] = {}
+        for reader, verdict in readers.items():
+            original = first.get(item, {}).get(reader, verdict)
+            revised += original != verdict
+            reads[item][reader] = original
+    return reads, revised
+
+
+def _agreement(reads_and_revised: tuple[Reads, int]) -> dict[str, Any]:
+    """Pairwise agreement over items read by two or more reviewers (every pair of readers counts), on first reads."""
+    groups, revised = reads_and_revised
     pairs = [(a, b) for readers in groups.values() if len(readers) > 1 for a, b in combinations(readers.values(), 2)]
     return {
+        "revised": revised,
         "items_with_multiple_readers": sum(1 for readers in groups.values() if len(readers) > 1),
         "pairs": len(pairs),
         "percent_agreement": (100.0 * sum(a == b for a, b in pairs) / len(pairs)) if pairs else None,
@@ -95,6 +133,7 @@ def compute_stats(session: Session) -> dict[str, Any]:
         ))
         if s is not None
     ]
+    first_cases, first_flags = first_reads(session)
     return {
         "flags_by_model": [{"model": model, **{v: counts[v] for v in FLAG_VERDICTS}} for model, counts in sorted(by_model.items())],
         "flags_by_reviewer": [
@@ -107,7 +146,10 @@ def compute_stats(session: Session) -> dict[str, Any]:
             ),
             "queue_to_result": _summary(processing),
         },
-        "agreement": {"case_verdicts": _agreement(per_case), "flag_verdicts": _agreement(per_flag)},
+        "agreement": {
+            "case_verdicts": _agreement(_as_first_read(per_case, first_cases)),
+            "flag_verdicts": _agreement(_as_first_read(per_flag, first_flags)),
+        },
         "cases": len(uploads),
     }
 

@@ -535,7 +535,11 @@ export interface components {
             case_verdicts: components["schemas"]["AgreementSummary"];
             flag_verdicts: components["schemas"]["AgreementSummary"];
         };
-        /** AgreementSummary */
+        /**
+         * AgreementSummary
+         * @description Agreement between readers on their first reads: each reader's verdict as first saved, while the others'
+         *     were hidden from them; a verdict changed later may follow the others' and would inflate agreement.
+         */
         AgreementSummary: {
             /** Cohen Kappa */
             cohen_kappa: number | null;
@@ -545,6 +549,11 @@ export interface components {
             pairs: number;
             /** Percent Agreement */
             percent_agreement: number | null;
+            /**
+             * Revised
+             * @description Verdicts whose current value differs from the reader's first read
+             */
+            revised: number;
         };
         /** ApiTokenCreate */
         ApiTokenCreate: {

@@ -101,9 +101,11 @@ function StatsView({ s }: { s: Stats }) {
             <div className="l">case agreement (κ {kappa(a.case_verdicts.cohen_kappa)})</div>
           </div>
         </div>
-        <p className="muted small">
+        <p className="muted small" data-testid="agreement-note">
           Agreement over {a.flag_verdicts.items_with_multiple_readers} flags and {a.case_verdicts.items_with_multiple_readers}{' '}
-          cases read by more than one reviewer.
+          cases read by more than one reviewer, on first reads: each reader&apos;s verdict as first saved, before the
+          others&apos; were shown. Revised since: {a.flag_verdicts.revised} flag and {a.case_verdicts.revised} case
+          verdicts.
         </p>
       </section>
       <div className="charts">

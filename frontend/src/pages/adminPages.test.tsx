@@ -9,7 +9,7 @@ import { useMe } from '../api/queries';
 import { AppHeader } from '../components/AppHeader';
 import { catalogueOf } from '../test/models';
 import { auditCsv, auditQueryFromParams, localToIso } from './AuditPage';
-import { formatDuration } from './StatsPage';
+import StatsPage, { formatDuration } from './StatsPage';
 
 const user = (over: Partial<User>): User => ({
   id: 2,
@@ -191,5 +191,26 @@ describe('audit helpers', () => {
     expect(formatDuration(600)).toBe('10.0 min');
     expect(formatDuration(7200)).toBe('2.0 h');
     expect(formatDuration(3 * 86400)).toBe('3.0 d');
+  });
+});
+
+describe('StatsPage', () => {
+  it('says agreement is on first reads and how many verdicts were revised since', async () => {
+    const agreement = (revised: number) => ({
+      items_with_multiple_readers: 3, pairs: 3, percent_agreement: 66.7, cohen_kappa: 0.4, revised,
+    });
+    const none = { count: 0, median_s: null, mean_s: null, p90_s: null };
+    vi.spyOn(api, 'stats').mockResolvedValue({
+      cases: 4,
+      flags_by_model: [],
+      flags_by_reviewer: [],
+      case_verdicts: { normal: 1, abnormal: 2, artefact_rescan: 0, uncertain: 0 },
+      turnaround: { upload_to_first_verdict: none, queue_to_result: none },
+      agreement: { case_verdicts: agreement(1), flag_verdicts: agreement(2) },
+    });
+    renderAt(<StatsPage />);
+    const note = await screen.findByTestId('agreement-note');
+    expect(note).toHaveTextContent('on first reads');
+    expect(note).toHaveTextContent('Revised since: 2 flag and 1 case verdicts.');
   });
 });

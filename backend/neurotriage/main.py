@@ -16,6 +16,7 @@ from neurotriage.auth.router import router as auth_router
 from neurotriage.cases.router import router as cases_router
 from neurotriage.config import get_settings
 from neurotriage.core.errors import DomainError, validation_error
+from neurotriage.core.security_headers import SecurityHeadersMiddleware
 from neurotriage.core.upload_limit import UploadLimitMiddleware
 from neurotriage.health import router as health_router
 from neurotriage.jobs.router import router as jobs_router
@@ -38,6 +39,7 @@ def create_app() -> FastAPI:
     # FastAPI's own documentation routes take no dependencies; api_docs serves them behind sign-in.
     app = FastAPI(title="NeuroTriage", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     @app.exception_handler(DomainError)
     def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:

@@ -65,8 +65,14 @@ def shared() -> dict:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    # The server's Content-Security-Policy must let the app (and its viewer) do all it does: Chromium reports
+    # anything the policy blocked on the console.
+    blocked: list[str] = []
+    context.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text
+               else None)
     yield context.new_page()
     context.close()
+    assert not blocked, blocked
 
 
 def crosshair_mm(page: Page) -> list[float]:

@@ -32,7 +32,8 @@ from tests.pg import create_database, database_url, drop_database  # noqa: E402
 
 PASSWORD = "benchmark password 1"
 TRIAGES = (("routine", 1, 0.55), ("review", 2, 0.25), ("rescan", 3, 0.1), ("urgent", 4, 0.1))
-ACTIONS = ("case.viewed", "case.file_downloaded", "case.file_prefetched", "flag.verdict", "case.verdict", "case.claimed")
+# The trail's other rows; verdict events are written with the verdicts themselves, as the service does.
+ACTIONS = ("case.viewed", "case.file_downloaded", "case.file_prefetched", "case.claimed", "case.released")
 
 
 def _environment(db_name: str) -> None:
@@ -103,15 +104,24 @@ def seed(engine, n_cases: int, audit_per_case: int, rng: random.Random) -> dict[
                     bbox_voxel=[[35, 45, 55], [45, 55, 65]], mean_anomaly=0.4, max_anomaly=0.9,
                 ))
                 for reader in rng.sample(readers, rng.choice((0, 1, 1, 2))):
+                    verdict = rng.choice(("accept", "reject", "unsure"))
                     flag_verdicts.append(dict(
-                        flag_id=flag_id, reviewer_id=reader, verdict=rng.choice(("accept", "reject", "unsure")),
-                        updated_at=uploaded + timedelta(hours=2),
+                        flag_id=flag_id, reviewer_id=reader, verdict=verdict, updated_at=uploaded + timedelta(hours=2),
+                    ))
+                    audit.append(dict(
+                        at=uploaded + timedelta(hours=2), actor_id=reader, action="flag.verdict", case_id=case_id,
+                        detail={"flag_id": flag_id, "verdict": verdict, "previous": None, "version": 1},
+                        client_ip="10.0.0.1",
                     ))
         for reader in rng.sample(readers, rng.choice((0, 1, 1, 2))):
+            verdict = rng.choice(("normal", "abnormal", "uncertain"))
             case_verdicts.append(dict(
-                case_id=case_id, reviewer_id=reader, verdict=rng.choice(("normal", "abnormal", "uncertain")),
-                result_id=result_id or None, created_at=uploaded + timedelta(hours=3),
-                updated_at=uploaded + timedelta(hours=3),
+                case_id=case_id, reviewer_id=reader, verdict=verdict, result_id=result_id or None,
+                created_at=uploaded + timedelta(hours=3), updated_at=uploaded + timedelta(hours=3),
+            ))
+            audit.append(dict(
+                at=uploaded + timedelta(hours=3), actor_id=reader, action="case.verdict", case_id=case_id,
+                detail={"verdict": verdict, "previous": None, "version": 1}, client_ip="10.0.0.1",
             ))
         if rng.random() < 0.02:
             findings.append(dict(case_id=case_id, reviewer_id=rng.choice(readers), point_mm=[0.0, 0.0, 0.0],
@@ -261,7 +271,8 @@ def write_report(report: Path, rows, counts: dict[str, int], seeded_s: float, re
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=20000)
-    parser.add_argument("--audit-per-case", type=int, default=20, help="audit rows per case (views, downloads, ...)")
+    parser.add_argument("--audit-per-case", type=int, default=20,
+                        help="audit rows per case besides its verdicts' (views, downloads, claims)")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", type=Path, default=REPO / "backend" / "BENCHMARK-api.md")

@@ -281,7 +281,9 @@ def test_a_malformed_validation_is_dropped_not_fatal() -> None:
     tumour = VALIDATION["lesions"][0]
     bad = [None, "80 cases", {}, {**VALIDATION, "cases": 0}, {**VALIDATION, "normals": {"scans": 12}},
            {**VALIDATION, "lesions": [{**tumour, "found": 5}]}, {**VALIDATION, "lesions": [{**tumour, "total": "4"}]},
-           {**VALIDATION, "lesions": [{**tumour, "median_dice": 1.5}]}]
+           {**VALIDATION, "lesions": [{**tumour, "median_dice": 1.5}]},
+           # PostgreSQL's json cannot hold Infinity: stored, it would fail the whole result
+           {**VALIDATION, "lesions": [{**tumour, "diameter_mm": float("inf")}]}]
     for validation in bad:
         assert result_fields.model_validation(with_validation(validation)) is None, validation
     assert result_fields.model_validation(None) is None and result_fields.model_validation({"name": "m"}) is None

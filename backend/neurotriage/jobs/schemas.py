@@ -32,7 +32,8 @@ class RunRequest(RequestBody):
 class LesionValidation(BaseModel):
     """One kind and size of synthetic lesion in a model's tests: how many there were and how many it flagged."""
 
-    model_config = ConfigDict(strict=True)  # counts sent as text are a malformed record, not numbers to guess
+    # Counts sent as text are a malformed record, not numbers to guess; an infinite diameter could not be stored.
+    model_config = ConfigDict(strict=True, allow_inf_nan=False)
 
     kind: str = Field(description='"tumour", "cavity" or "small" (sets of small lesions; a newer engine may add kinds)')
     diameter_mm: float | None = Field(ge=0, description="Lesion diameter; null for sets of small lesions")

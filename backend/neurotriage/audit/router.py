@@ -1,30 +1,19 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from neurotriage.audit.schemas import AuditEventOut, AuditPage
-from neurotriage.audit.service import MAX_AUDIT_PAGE, AuditQuery, query_events
+from neurotriage.audit.service import MAX_AUDIT_PAGE, AuditQuery, details_as_seen_by, query_events
 from neurotriage.auth.deps import DbSession, require_roles
 from neurotriage.core.inputs import DbId, PageNumber, Text, UtcTime
 from neurotriage.core.openapi import errors
-from neurotriage.reviews.case_review import VERDICT_ACTIONS, blind_case_ids
 from neurotriage.users.models import Role, User
 
 router = APIRouter(tags=["audit"])
 
-HIDDEN_VERDICT = "hidden until your own case verdict"
-
 Auditor = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))]
-
-
-def _without_verdicts(detail: dict[str, Any]) -> dict[str, Any]:
-    # A previous verdict of None (a first verdict) says nothing the version does not, and stays.
-    return {
-        key: HIDDEN_VERDICT if key in ("verdict", "previous") and value is not None else value
-        for key, value in detail.items()
-    }
 
 
 @router.get("/audit", response_model=AuditPage, responses=errors(401, 403, 422))
@@ -58,19 +47,12 @@ def get_audit(
         # An admin without a reading role cannot open cases, so the trail does not show them case labels either.
         case_labels=user.has_role(Role.clinician, Role.coordinator),
     )
-    # A reader who reads blind (a clinician who is also an admin) must not learn another reader's verdict here
-    # before giving their own, as the case page does not show it either.
-    others_verdicts = [
-        row for row in rows
-        if row.event.action in VERDICT_ACTIONS and row.event.actor_id != user.id and row.event.case_id is not None
-    ]
-    blind = blind_case_ids(session, user, {row.event.case_id for row in others_verdicts})  # type: ignore[misc]
-    hidden = {row.event.id for row in others_verdicts if row.event.case_id in blind}
+    details = details_as_seen_by(session, user, rows)
     items = [
         AuditEventOut(
             id=row.event.id, at=row.event.at, actor=row.actor, action=row.event.action, case_id=row.event.case_id,
             case_label=row.case_label,
-            detail=_without_verdicts(row.event.detail) if row.event.id in hidden else row.event.detail,
+            detail=details[row.event.id],
             detail_usernames=row.detail_usernames,
             client_ip=row.event.client_ip,
         )

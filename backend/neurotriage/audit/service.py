@@ -114,3 +114,29 @@ def query_events(session: Session, query: AuditQuery, *, case_labels: bool = Tru
         )
         for event, actor in events
     ], total
+
+
+HIDDEN_VERDICT = "hidden until your own case verdict"
+
+
+def details_as_seen_by(session: Session, viewer: User, rows: list[AuditRow]) -> dict[int, dict[str, Any]]:
+    """Each row's detail (by event id) as ``viewer`` may read it: a reader who reads blind (a clinician who is also
+    an admin) must not learn here another reader's verdict on a case before giving their own, as the case page
+    does not show it either."""
+    # Here, not at the top: reviews records its events through this module.
+    from neurotriage.reviews.case_review import VERDICT_ACTIONS, blind_case_ids
+
+    others = [row for row in rows if row.event.action in VERDICT_ACTIONS and row.event.actor_id != viewer.id
+              and row.event.case_id is not None]
+    blind = blind_case_ids(session, viewer, {row.event.case_id for row in others})  # type: ignore[misc]
+    hidden = {row.event.id for row in others if row.event.case_id in blind}
+    return {row.event.id: _without_verdicts(row.event.detail) if row.event.id in hidden else row.event.detail
+            for row in rows}
+
+
+def _without_verdicts(detail: dict[str, Any]) -> dict[str, Any]:
+    # A previous verdict of None (a first verdict) says nothing the version does not, and stays.
+    return {
+        key: HIDDEN_VERDICT if key in ("verdict", "previous") and value is not None else value
+        for key, value in detail.items()
+    }

@@ -4,22 +4,11 @@ import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { FlagList } from './FlagList';
 import type { Flag } from '../api/types';
+import { flagOf } from '../test/caseDetail';
 
-const flag = (id: number, label: number, verdict: Flag['verdict'] = null): Flag => ({
-  id,
-  label,
-  voxel_count: 420,
-  volume_ml: 3.36,
-  centroid_mm: [10, -20.5, 30],
-  centroid_voxel: [50, 60, 40],
-  bbox_voxel: [
-    [45, 55, 35],
-    [55, 65, 45],
-  ],
-  mean_anomaly: 0.61,
-  max_anomaly: 0.97,
-  verdict,
-});
+// the values the list is checked to show
+const flag = (id: number, label: number, verdict: Flag['verdict'] = null): Flag =>
+  flagOf(id, label, { verdict, volume_ml: 3.36, centroid_mm: [10, -20.5, 30], max_anomaly: 0.97 });
 
 function setup(canReview = true) {
   const onSelect = vi.fn();

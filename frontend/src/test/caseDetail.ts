@@ -1,15 +1,15 @@
 import { vi } from 'vitest';
 import { api } from '../api/client';
-import type { CaseDetail } from '../api/types';
+import type { CaseDetail, Flag } from '../api/types';
 
-/** A succeeded case (id 5, "case five") with two unreviewed flags, for case page and panel tests. */
-export function caseDetail(over: Partial<CaseDetail> = {}): CaseDetail {
-  const flag = (id: number, label: number, mm: number[]) => ({
+/** One unreviewed flag; ``over`` sets what a test looks at. */
+export function flagOf(id: number, label: number, over: Partial<Flag> = {}): Flag {
+  return {
     id,
     label,
     voxel_count: 100,
     volume_ml: 1.5,
-    centroid_mm: mm,
+    centroid_mm: [0, 0, 0],
     centroid_voxel: [1, 2, 3],
     bbox_voxel: [
       [0, 0, 0],
@@ -18,7 +18,12 @@ export function caseDetail(over: Partial<CaseDetail> = {}): CaseDetail {
     mean_anomaly: 0.5,
     max_anomaly: 0.9,
     verdict: null,
-  });
+    ...over,
+  } as Flag;
+}
+
+/** A succeeded case (id 5, "case five") with two unreviewed flags, for case page and panel tests. */
+export function caseDetail(over: Partial<CaseDetail> = {}): CaseDetail {
   return {
     id: 5,
     label: 'case five',
@@ -37,7 +42,7 @@ export function caseDetail(over: Partial<CaseDetail> = {}): CaseDetail {
     claimed_until: null,
     model: { name: 'itermask3d-fast-t1', version: '0.1', trained: false },
     error: null,
-    flags: [flag(51, 1, [10, 20, 30]), flag(52, 2, [-5, 0, 5])],
+    flags: [flagOf(51, 1, { centroid_mm: [10, 20, 30] }), flagOf(52, 2, { centroid_mm: [-5, 0, 5] })],
     quality: [],
     threshold: 0.03,
     passes: 100,

@@ -30,12 +30,12 @@ os.environ["NEUROTRIAGE_PSEUDONYM_KEY"] = "test-pseudonym-key-5f0c9a2e7b14d386"
 
 import redis  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from neurotriage.db import get_engine, get_session  # noqa: E402
+from neurotriage.db import get_engine, get_session, make_engine  # noqa: E402
 from neurotriage.main import create_app  # noqa: E402
 from neurotriage.migrate import upgrade_to_head  # noqa: E402
 from neurotriage.users.service import create_user  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 PASSWORD = "correct horse battery"
 
@@ -151,3 +151,16 @@ def scope(db):  # type: ignore[no-untyped-def]
             raise
 
     return unit
+
+
+@pytest.fixture
+def sqlite_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """The embedded mode's database (`make demo`): SQLite, migrated to head, foreign keys enforced, one writer at
+    a time and no row locks."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    try:
+        yield sessionmaker(bind=engine, expire_on_commit=False)
+    finally:
+        engine.dispose()

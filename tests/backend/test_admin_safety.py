@@ -7,15 +7,11 @@ separate connections; the rolled-back test transaction cannot show a race.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from neurotriage.core.errors import Unprocessable
-from neurotriage.db import make_engine
-from neurotriage.migrate import upgrade_to_head
 from neurotriage.users.models import User
 from neurotriage.users.service import create_user, update_user
 from sqlalchemy import select, update
@@ -72,18 +68,6 @@ def test_two_admins_removing_each_other_at_once_leave_one(live: LiveApi, first: 
     if refused.status_code == 422:
         assert "would leave no enabled admin" in refused.json()["detail"]
     assert len(_enabled_admins(live.sessions)) == 1
-
-
-@pytest.fixture
-def sqlite_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    """The embedded mode's database (`make demo`): SQLite, one writer at a time and no row locks."""
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    upgrade_to_head(url)
-    engine = make_engine(url)
-    try:
-        yield sessionmaker(bind=engine, expire_on_commit=False)
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("database", ["postgresql", "sqlite"])

@@ -35,6 +35,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/cases"): READERS,
     ("GET", "/api/cases"): READERS,
     ("GET", "/api/cases/{case_id}"): READERS,
+    ("DELETE", "/api/cases/{case_id}"): COORDINATOR,
     ("GET", "/api/cases/{case_id}/files/{kind}"): READERS,
     ("GET", "/api/cases/{case_id}/runs"): READERS,
     ("POST", "/api/cases/{case_id}/runs"): READERS,

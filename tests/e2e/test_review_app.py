@@ -1,9 +1,9 @@
 """The review app in a real browser (Debian's Chromium) against the real server, worker, database and
 broker: a clinician's whole path, a coordinator's audit and export, a case open in two tabs, a DICOM study
 uploaded whole and one of its series chosen, an admin's user management, a refusal, the weaker regions the
-FLAIR model leaves out of its flags, a T2 scan that gets the rescan checks alone (no T2 model ships), and a
-profile without weights (not offered, and refused by the worker when asked all the same). One T1 scan is
-analysed by the shipped fast model and shared by the first tests, in order (the last one re-runs it); the
+FLAIR model leaves out of its flags, a T2 scan that gets the rescan checks alone (no T2 model ships) and is
+then deleted by a coordinator, and a profile without weights (not offered, and refused by the worker when asked
+all the same). One T1 scan is analysed by the shipped fast model and shared by the first tests, in order (the last one re-runs it); the
 FLAIR scan is the weak-regions test's own."""
 
 from __future__ import annotations
@@ -330,7 +330,7 @@ def test_clinician_sees_the_weaker_regions_apart_from_the_flags_and_can_go_to_th
 
 
 def test_a_t2_scan_gets_the_rescan_checks_alone_and_is_never_shown_as_screened(
-    page: Page, stack: Stack, tmp_path: Path
+    page: Page, stack: Stack, tmp_path: Path, shared: dict
 ) -> None:
     # No T2 weights ship: the worker reported T2 as a sequence no profile reads, so T2 uploads get the checks alone.
     assert not (SHIPPED_WEIGHTS / "fast_t2.pt").exists()
@@ -365,6 +365,33 @@ def test_a_t2_scan_gets_the_rescan_checks_alone_and_is_never_shown_as_screened(
     assert detail["screening"] == "checks" and detail["model"]["name"] == "itermask3d-rescan-checks"
     assert detail["triage"] == "review"
     assert detail["quality"] == [] and detail["flags"] == [] and detail["score"] is None
+    shared["t2_case_id"] = case_id
+
+
+def test_coordinator_deletes_a_case_with_a_reason_and_the_audit_trail_keeps_it(
+    page: Page, stack: Stack, shared: dict
+) -> None:
+    if "t2_case_id" not in shared:
+        pytest.fail("needs the case of the T2 test")
+    case_id = shared["t2_case_id"]
+    sign_in(page, stack, "coord")
+    page.goto(f"{stack.base_url}/cases/{case_id}")
+    page.get_by_role("button", name="Delete case…").click()
+    page.get_by_label(re.compile("^Reason")).fill("Uploaded under the wrong study")
+    page.get_by_role("button", name=f"Delete case {case_id}").click()
+    expect(page.get_by_role("status").filter(has_text="was deleted")).to_have_text(
+        f"Case {case_id} (e2e t2 checks) was deleted.")
+    expect(page.get_by_role("row").filter(has_text="e2e t2 checks")).to_have_count(0)
+    assert not (Path(stack.env["NEUROTRIAGE_STORAGE_DIR"]) / "cases" / str(case_id)).exists()
+    with stack.client("coord") as client:
+        assert client.get(f"/api/cases/{case_id}").status_code == 404
+
+    page.goto(stack.base_url + "/audit")
+    page.get_by_label("Case ID").fill(str(case_id))
+    page.get_by_role("button", name="Apply filters").click()
+    deleted = page.locator('[data-action="case.deleted"]')
+    expect(deleted).to_contain_text("Uploaded under the wrong study")
+    expect(page.locator('[data-action="case.uploaded"]')).to_have_count(1)
 
 
 def test_a_profile_without_weights_is_not_offered_and_the_worker_refuses_it_too(

@@ -19,7 +19,8 @@ class AuditEvent(Base):
     # Null for events without a known user (a failed login for an unknown name, the worker).
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
     action: Mapped[str] = mapped_column(String(64), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None, index=True)
+    # A case number, not a foreign key: the events of a deleted case stay, as the record of what was done to it.
+    case_id: Mapped[int | None] = mapped_column(default=None, index=True)
     # Free-form context; never patient identifiers.
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     client_ip: Mapped[str | None] = mapped_column(String(64), default=None)

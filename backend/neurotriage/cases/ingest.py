@@ -28,7 +28,7 @@ from neurotriage.cases.dicom import (
 from neurotriage.cases.models import Case
 from neurotriage.cases.nifti import is_nifti_name, load_checked, save_deidentified
 from neurotriage.core.errors import Conflict, Unprocessable, UnsupportedMediaType
-from neurotriage.core.storage import Storage
+from neurotriage.core.storage import Storage, case_folder
 from neurotriage.jobs.models import Job
 from neurotriage.jobs.service import create_job, screening_for
 from neurotriage.users.models import User
@@ -141,7 +141,7 @@ def ingest_upload(
         clean_path = work / "scan.nii.gz"
         save_deidentified(image, clean_path)
         _add_unless_uploaded_meanwhile(session, case)
-        prefix = f"cases/{case.id}"
+        prefix = case_folder(case.id)
         try:
             case.scan_key = f"{prefix}/scan.nii.gz"
             storage.put_file(case.scan_key, clean_path)

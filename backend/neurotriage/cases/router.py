@@ -6,19 +6,20 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from neurotriage.audit.service import record
 from neurotriage.auth.deps import AppSettings, DbSession, client_ip, require_roles
 from neurotriage.cases import service
 from neurotriage.cases.ingest import UPLOAD_SPOOL_PREFIX, IngestOptions, UploadedFile, ingest_upload
-from neurotriage.cases.schemas import CaseDetail, CasePage, FileKind, JobStatusName, TriageName, UploadRefused
+from neurotriage.cases.deletion import delete_case_rows
+from neurotriage.cases.schemas import CaseDeletion, CaseDetail, CasePage, FileKind, JobStatusName, TriageName, UploadRefused
 from neurotriage.cases.views import case_detail, case_summaries
 from neurotriage.config import pseudonym_key
 from neurotriage.core.errors import InsufficientStorage, PayloadTooLarge, ServiceUnavailable
 from neurotriage.core.inputs import DbId, PageNumber, Text
 from neurotriage.core.openapi import errors
-from neurotriage.core.storage import get_storage
+from neurotriage.core.storage import case_folder, get_storage
 from neurotriage.jobs.models import JobStatus
 from neurotriage.jobs.service import enqueue, transition
 from neurotriage.users.models import Role, User
@@ -27,6 +28,8 @@ router = APIRouter(tags=["cases"])
 
 Reader = Annotated[User, Depends(require_roles(Role.clinician, Role.coordinator))]
 Uploader = Annotated[User, Depends(require_roles(Role.clinician, Role.coordinator))]
+# Coordinators manage the study's cases; a clinician asks one to delete a case uploaded by mistake.
+Coordinator = Annotated[User, Depends(require_roles(Role.coordinator))]
 
 
 def _spool(upload: UploadFile, target: Path, max_bytes: int) -> None:
@@ -88,7 +91,7 @@ def upload_case(
             try:
                 session.commit()
             except BaseException:
-                storage.delete_tree(f"cases/{case.id}")
+                storage.delete_tree(case_folder(case.id))
                 raise
     except BaseException as exc:
         session.rollback()  # a failed upload leaves no row, whoever owns the session afterwards
@@ -151,6 +154,17 @@ def get_case(case_id: DbId, request: Request, session: DbSession, user: Reader) 
     detail = case_detail(session, user, case, job, result)
     session.commit()
     return detail
+
+
+@router.delete("/cases/{case_id}", status_code=204, responses=errors(401, 403, 404, 409, 422))
+def delete_case(case_id: DbId, body: CaseDeletion, request: Request, session: DbSession, user: Coordinator) -> Response:
+    """Delete a case with its scan, every run's results and files, and every reader's verdicts and findings; the
+    audit trail keeps its events and records the deletion with its reason. Refused (409) while a run is queued
+    or running. The same scan may be uploaded again afterwards."""
+    delete_case_rows(session, case_id, reason=body.reason, actor_id=user.id, client_ip=client_ip(request))
+    session.commit()
+    get_storage().delete_tree(case_folder(case_id))
+    return Response(status_code=204)
 
 
 @router.get(

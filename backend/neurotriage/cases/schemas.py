@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from neurotriage.core.inputs import RequestBody, no_nul
 from neurotriage.jobs.schemas import ModelValidation
 
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -213,4 +214,17 @@ class UploadRefused(BaseModel):
     detail: str
     series: list[SeriesChoiceOut] | None = Field(
         default=None, description="Present when the upload holds several DICOM series: the ones to choose from."
+    )
+
+
+# Stripped before its length is checked (blanks alone are no reason), then checked as Text is.
+DeletionReason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500), AfterValidator(no_nul)
+]
+
+
+class CaseDeletion(RequestBody):
+    reason: DeletionReason = Field(
+        description="Why the case is deleted (uploaded by mistake, consent withdrawn, …); kept in the audit trail, "
+        "so it must not name the patient.",
     )

@@ -25,14 +25,14 @@ DbId = Annotated[int, Ge(1), Le(MAX_ID)]
 PageNumber = Annotated[int, Ge(1), Le(MAX_PAGE)]
 
 
-def _no_nul(text: str) -> str:
+def no_nul(text: str) -> str:
     # PostgreSQL text cannot hold U+0000; other control characters (line breaks, tabs) are stored as sent.
     if "\x00" in text:
         raise PydanticCustomError("nul_character", "Text must not contain the NUL character (\\u0000).")
     return text
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+Text = Annotated[str, AfterValidator(no_nul)]
 
 
 def _as_utc(moment: datetime) -> datetime:

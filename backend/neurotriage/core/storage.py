@@ -20,6 +20,11 @@ class Storage(Protocol):
     def folders(self, prefix: str) -> list[tuple[str, float]]: ...
 
 
+def case_folder(case_id: int) -> str:
+    """The key prefix under which every stored file of a case lies: its scan, DICOM bundle and each run's maps."""
+    return f"cases/{case_id}"
+
+
 class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root

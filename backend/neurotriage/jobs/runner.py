@@ -23,7 +23,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from neurotriage.config import Settings, get_settings
-from neurotriage.core.storage import Storage, get_storage
+from neurotriage.core.storage import Storage, case_folder, get_storage
 from neurotriage.db import session_scope
 from neurotriage.jobs.models import TRIAGE_PRIORITY, Flag, Job, JobStatus, Result, Screening
 from neurotriage.jobs.result_fields import (
@@ -135,7 +135,10 @@ def store_result(
     has a result (a redelivered task) or is no longer running (failed as stale, say): a late result must
     not revive a job that readers were told had failed."""
     job = session.get(Job, job_id, with_for_update=True)
-    assert job is not None
+    if job is None:
+        # Its case was deleted after housekeeping had failed the run as stale (a running run blocks deletion).
+        log.warning("job %s no longer exists; its result is discarded", job_id)
+        return False
     if session.scalar(select(Result.id).where(Result.job_id == job_id)) is not None:
         return False
     if job.status != JobStatus.running:
@@ -144,7 +147,7 @@ def store_result(
     network = job.screening == Screening.lesions  # a checks-only run has no maps and no network figures
     files = {}
     for kind in RESULT_FILES if network else ():
-        key = f"cases/{job.case_id}/jobs/{job_id}/{kind}.nii.gz"
+        key = f"{case_folder(job.case_id)}/jobs/{job_id}/{kind}.nii.gz"
         storage.put_file(key, out_dir / f"{kind}.nii.gz")
         written.append(key)
         files[kind] = key

@@ -318,6 +318,16 @@ export const api = {
     );
   },
 
+  deleteCase: async (caseId: number, reason: string): Promise<void> => {
+    await unwrap(
+      client.DELETE('/api/cases/{case_id}', {
+        params: { path: { case_id: caseId } },
+        body: { reason },
+        parseAs: 'stream',
+      }),
+    );
+  },
+
   listRuns: (caseId: number, signal?: AbortSignal): Promise<Job[]> =>
     unwrap(client.GET('/api/cases/{case_id}/runs', { params: { path: { case_id: caseId } }, signal })),
 

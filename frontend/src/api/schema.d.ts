@@ -91,7 +91,13 @@ export interface paths {
         get: operations["get_case_api_cases__case_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Case
+         * @description Delete a case with its scan, every run's results and files, and every reader's verdicts and findings; the
+         *     audit trail keeps its events and records the deletion with its reason. Refused (409) while a run is queued
+         *     or running. The same scan may be uploaded again afterwards.
+         */
+        delete: operations["delete_case_api_cases__case_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -650,6 +656,14 @@ export interface components {
              * @description From an upload of several DICOM series, the one to analyse: the `choice` of one of the series a 422 listed under `series`.
              */
             series?: string | null;
+        };
+        /** CaseDeletion */
+        CaseDeletion: {
+            /**
+             * Reason
+             * @description Why the case is deleted (uploaded by mistake, consent withdrawn, …); kept in the audit trail, so it must not name the patient.
+             */
+            reason: string;
         };
         /** CaseDetail */
         CaseDetail: {
@@ -1904,6 +1918,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_case_api_cases__case_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseDeletion"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Signed in but not allowed (role or CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate, stale version) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; the detail says what was wrong */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

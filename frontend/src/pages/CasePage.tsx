@@ -9,6 +9,7 @@ import { hasRole } from '../auth/session';
 import { Viewer, type MaskStatus, type Readout, type ViewerHandle, type WindowState } from '../components/Viewer';
 import { ScanControls } from '../components/ScanControls';
 import { RunsPanel } from '../components/RunsPanel';
+import { DeleteCasePanel } from '../components/DeleteCasePanel';
 import { loadMaskMode, saveMaskMode, type MaskMode } from '../lib/labelMask';
 import { FlagList } from '../components/FlagList';
 import { HelpOverlay } from '../components/HelpOverlay';
@@ -54,6 +55,7 @@ export default function CasePage() {
       user={me.data.username}
       canReview={hasRole(me.data, 'clinician')}
       canRerun={hasRole(me.data, 'clinician', 'coordinator')}
+      canDelete={hasRole(me.data, 'coordinator')}
     />
   );
 }
@@ -63,11 +65,14 @@ function CaseView({
   user,
   canReview,
   canRerun,
+  canDelete,
 }: {
   caseId: number;
   user: string;
   canReview: boolean;
   canRerun: boolean;
+  /** coordinators may delete the case */
+  canDelete: boolean;
 }) {
   const qc = useQueryClient();
   const session = useCaseSession(caseId, canReview);
@@ -388,6 +393,7 @@ function CaseView({
           <ResultSummary c={c} />
 
           <RunsPanel c={c} canRerun={canRerun} onNotice={setNotice} />
+          {canDelete && <DeleteCasePanel c={c} />}
         </aside>
       </div>
       {help && <HelpOverlay onClose={() => setHelp(false)} />}

@@ -1,10 +1,11 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
+import { Link, useLocation, useSearchParams } from 'react-router-dom';
 import { useCases, useMe } from '../api/queries';
 import { errorMessage } from '../api/errors';
 import type { CaseSummary, JobStatus, ListCasesQuery } from '../api/types';
 import { hasRole } from '../auth/session';
 import { UploadForm } from '../components/UploadForm';
+import type { WorklistNotice } from '../components/DeleteCasePanel';
 import { isChecksOnly } from '../components/ChecksOnlyNotice';
 import { StatusCell, TriageChips } from '../components/StatusCell';
 import { anyActive, formatDateTime, formatScore, hasResult } from '../lib/format';
@@ -75,6 +76,10 @@ function useDwellPrefetch() {
 export function WorklistPage() {
   const [params, setParams] = useSearchParams();
   const me = useMe();
+  // what the page that sent the reader here had to say (a deleted case); read once, as filtering replaces the
+  // address and its state
+  const location = useLocation();
+  const [arrivalNotice] = useState(() => (location.state as WorklistNotice | null)?.notice ?? null);
   const query = queryFromParams(params);
   const queryText = JSON.stringify(query);
   const cases = useCases(query);
@@ -144,6 +149,11 @@ export function WorklistPage() {
         )}
       </div>
 
+      {arrivalNotice && (
+        <div className="info-box" role="status">
+          {arrivalNotice}
+        </div>
+      )}
       {canUpload && <UploadForm />}
 
       <section className="panel" aria-label="Cases">

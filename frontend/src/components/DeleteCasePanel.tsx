@@ -1,0 +1,111 @@
+import { useState } from 'react';
+import { useNavigate } from 'react-router-dom';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { errorMessage } from '../api/errors';
+import { keys } from '../api/queries';
+import type { CaseDetail } from '../api/types';
+import { isActive } from '../lib/format';
+import { worklistAddress } from '../lib/worklistMemory';
+
+// The API's bounds, after surrounding blanks are removed.
+export const REASON_MIN = 3;
+export const REASON_MAX = 500;
+
+/** What the worklist shows after a deletion (router state, so a reload does not show it again). */
+export interface WorklistNotice {
+  notice: string;
+}
+
+/**
+ * For coordinators: delete a case uploaded by mistake or withdrawn from the study. Two steps (open, then confirm
+ * with a reason), since nothing brings the case back; the audit trail keeps its history and the reason.
+ */
+export function DeleteCasePanel({ c }: { c: CaseDetail }) {
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const trimmed = reason.trim();
+  const pending = isActive(c.status);
+  const remove = useMutation({
+    mutationFn: () => api.deleteCase(c.id, trimmed),
+    onMutate: () => setError(null),
+    onSuccess: () => {
+      qc.removeQueries({ queryKey: keys.case(c.id) });
+      void qc.invalidateQueries({ queryKey: keys.allCases });
+      const state: WorklistNotice = { notice: `Case ${c.id} (${c.label}) was deleted.` };
+      navigate(worklistAddress(), { state });
+    },
+    onError: (e) => setError(`The case was not deleted: ${errorMessage(e)}`),
+  });
+  const tooShort = trimmed.length < REASON_MIN;
+
+  return (
+    <section className="panel delete-case-panel" aria-labelledby="delete-case-title">
+      <h2 id="delete-case-title">Delete case</h2>
+      {!open ? (
+        <>
+          <p className="muted small">
+            For a scan uploaded by mistake or a participant who withdrew: removes the scan, every run's results,
+            and every reader's verdicts and findings.
+          </p>
+          <button
+            type="button"
+            aria-disabled={pending}
+            title={pending ? 'A run of this case is still queued or running: cancel it or wait for it first' : undefined}
+            onClick={() => {
+              if (!pending) setOpen(true);
+            }}
+          >
+            Delete case…
+          </button>
+          {pending && <p className="muted small">A run is queued or running: cancel it or wait for it first.</p>}
+        </>
+      ) : (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!tooShort && !remove.isPending) remove.mutate();
+          }}
+        >
+          <p className="small error-text">
+            Case {c.id} ({c.label}) will be deleted with its scan, results, verdicts and findings. This cannot be
+            undone. The audit trail keeps its events and your reason.
+          </p>
+          <label className="field">
+            <span>Reason (kept in the audit trail; do not name the patient)</span>
+            <textarea
+              value={reason}
+              maxLength={REASON_MAX}
+              rows={2}
+              required
+              onChange={(e) => setReason(e.target.value)}
+              placeholder="e.g. uploaded under the wrong study; consent withdrawn"
+            />
+          </label>
+          {error && (
+            <div className="error-box" role="alert">
+              {error}
+            </div>
+          )}
+          <div className="button-row">
+            <button type="submit" className="danger" aria-disabled={tooShort || remove.isPending} aria-busy={remove.isPending}>
+              Delete case {c.id}
+            </button>
+            <button
+              type="button"
+              onClick={() => {
+                setOpen(false);
+                setError(null);
+              }}
+            >
+              Keep the case
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}

@@ -8,16 +8,27 @@ TORCH := torch==2.13.0
 DEMO_SCANS := var/demo-scans
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test venv frontend check-services system-deps openapi clean-demo
+.PHONY: demo test venv lock frontend check-services system-deps openapi clean-demo
 
-$(BIN)/.installed: ml/pyproject.toml backend/pyproject.toml
+$(BIN)/.installed: ml/pyproject.toml backend/pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3.x"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet $(TORCH) -e ./ml -e './backend[test]'
+	$(BIN)/pip install --quiet -c constraints.txt $(TORCH) -e ./ml -e './backend[test]'
 	touch $@
 
 venv: $(BIN)/.installed
+
+# Re-pin constraints.txt: the newest versions the two pyproject files allow, resolved in a scratch venv. Run
+# make test afterwards (it reinstalls .venv from the new pins) before committing the file.
+LOCK_VENV := var/lock-venv
+lock:
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/pip install --quiet $(TORCH) ./ml './backend[test]'
+	{ sed -n '1,/^# torch is left out/p' constraints.txt; \
+	  $(LOCK_VENV)/bin/pip freeze --exclude-editable | grep -v -i -E '^(torch|itermask3d|neurotriage)( @|==)'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf $(LOCK_VENV)
 
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json $(wildcard frontend/patches/*.patch)
 	cd frontend && npm ci --no-audit --no-fund

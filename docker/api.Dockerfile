@@ -5,8 +5,10 @@ ENV PYTHONUNBUFFERED=1 \
     NEUROTRIAGE_MIGRATIONS_DIR=/app/migrations \
     NEUROTRIAGE_STORAGE_DIR=/data/storage \
     NEUROTRIAGE_FRONTEND_DIST=/app/no-frontend
+COPY constraints.txt /app/constraints.txt
 COPY backend /app/backend
-RUN pip install --no-cache-dir /app/backend
+# The versions CI tested (constraints.txt), not whatever is newest on the day of the build.
+RUN pip install --no-cache-dir -c /app/constraints.txt /app/backend
 COPY migrations /app/migrations
 COPY alembic.ini /app/alembic.ini
 RUN useradd --system --uid 10001 neurotriage && mkdir -p /data/storage && chown -R neurotriage /data

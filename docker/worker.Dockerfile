@@ -7,9 +7,11 @@ ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 NEUROTRIAGE_STORAGE_DIR=/data/st
 # The CUDA build (the local and CI installs pin the CPU build of the same version).
 RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126
 WORKDIR /app
+COPY constraints.txt /app/constraints.txt
 COPY ml /app/ml
 COPY backend /app/backend
-RUN pip install --no-cache-dir /app/ml /app/backend
+# The versions CI tested (constraints.txt; torch's own dependencies are moved to them where they differ).
+RUN pip install --no-cache-dir -c /app/constraints.txt /app/ml /app/backend
 RUN useradd --system --uid 10001 neurotriage && mkdir -p /data/storage && chown -R neurotriage /data
 USER neurotriage
 # One worker per site schedules housekeeping (--beat); further GPU workers leave it out.

@@ -24,6 +24,7 @@ import hmac
 from datetime import date, datetime, timedelta
 
 import pydicom
+from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
@@ -104,6 +105,25 @@ FILE_META_KEPT = frozenset({
 })
 
 
+# Kept values whose VR is rewritten to the standard's where a file declares another: they are replaced (UIDs) or
+# shifted (dates), so whatever the file wrote under them never reaches the stored copy.
+REWRITTEN_VRS = frozenset({"UI", "DA", "DT"})
+
+
+def _vr_matches(declared: str | None, standard: str) -> bool:
+    """``standard`` may name several ("US or SS"), and pydicom keeps that form where it could not choose."""
+    return declared == standard or declared in standard.split(" or ")
+
+
+def _rewritten(element: DataElement, vr: str) -> DataElement:
+    def text(value: object) -> str:
+        return value.decode("latin-1").strip("\0 ") if isinstance(value, bytes) else str(value)
+
+    values = element.value if element.VM > 1 and not isinstance(element.value, (str, bytes)) else [element.value]
+    texts = [text(value) for value in values if value is not None]
+    return DataElement(element.tag, vr, texts if len(texts) > 1 else (texts[0] if texts else ""))
+
+
 def keyed_digest(key: bytes, *parts: str) -> str:
     return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
@@ -182,7 +202,15 @@ class Deidentifier:
             for element in list(meta):
                 if element.keyword not in FILE_META_KEPT:
                     del meta[element.tag]
+                elif not _vr_matches(element.VR, vr := dictionary_VR(element.tag)):
+                    if vr in REWRITTEN_VRS:
+                        meta[element.tag] = _rewritten(element, vr)
+                    else:
+                        del meta[element.tag]
+            # The file's own copy of the instance UID: never kept as it came, whatever its VR.
             if "MediaStorageSOPInstanceUID" in meta:
+                del meta["MediaStorageSOPInstanceUID"]
+            if "SOPInstanceUID" in dataset:
                 meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
             meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
             meta.ImplementationVersionName = f"PYDICOM {pydicom.__version__}"[:16]
@@ -199,23 +227,32 @@ class Deidentifier:
         for element in list(dataset):
             keyword = element.keyword  # "" for private and unknown tags, which are never on a list
             allowed = keyword in (ALLOWED_AT_TOP_LEVEL if top_level else ALLOWED_NESTED)
-            # A value whose type is unknown (UN), or a sequence where none is expected (or the reverse), could
-            # carry anything under an allowed name.
-            malformed = element.VR == "UN" or (element.VR == "SQ") != (keyword in KEPT_SEQUENCES)
-            if element.tag.is_private or not allowed or malformed:
+            if element.tag.is_private or not allowed:
                 del dataset[element.tag]
-            elif keyword in EMPTIED:
+                continue
+            # Decided by the standard's VR, never the file's: a UID or date written as LO (or any other VR) would
+            # otherwise be kept as it is. UIDs and dates are rewritten with their own VR (they are replaced or
+            # shifted next); any other value whose VR is not the standard's (UN, a sequence where none is
+            # expected, or the reverse) could carry anything under an allowed name, and goes.
+            vr = dictionary_VR(element.tag)
+            if not _vr_matches(element.VR, vr):
+                if vr not in REWRITTEN_VRS:
+                    del dataset[element.tag]
+                    continue
+                element = _rewritten(element, vr)
+                dataset[element.tag] = element
+            if keyword in EMPTIED:
                 element.value = ""
             elif keyword == "PatientID":
                 element.value = pseudonym
             elif keyword == "PatientName":
                 element.value = "ANONYMOUS"
-            elif element.VR == "SQ":
+            elif vr == "SQ":
                 for item in element.value:
                     self._keep_allowed(item, pseudonym, days, top_level=False)
-            elif element.VR == "UI" and keyword not in CLASS_UIDS:
+            elif vr == "UI" and keyword not in CLASS_UIDS:
                 element.value = self._uids(element)
-            elif element.VR in ("DA", "DT"):
+            elif vr in ("DA", "DT"):
                 _date_element(element, days)
 
     def _uids(self, element: DataElement) -> str | list[str]:

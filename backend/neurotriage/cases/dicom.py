@@ -1,5 +1,5 @@
-"""DICOM uploads: unpack safely, check they form one MR series of one patient whose pixels de-identification
-can clean, de-identify, convert to NIfTI.
+"""DICOM uploads (zips unpacked by ``zips``): read every file in full, check they form one MR series of one patient
+whose pixels de-identification can clean, de-identify, convert to NIfTI.
 
 Conversion uses dicom2nifti (orientation and spacing are checked against Debian's dcm2niix in a test).
 Every failure raises a DomainError with a sentence a person can act on; the caller stores nothing.
@@ -9,18 +9,24 @@ Files are named to the user by number, never by file name: file names often carr
 from __future__ import annotations
 
 import errno
-import lzma
-import re
-import zipfile
-import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import IO
+from pathlib import Path
 
 import numpy as np
 import pydicom
 import pydicom.config
-from pydicom.errors import InvalidDicomError
+from pydicom.dataelem import RawDataElement
+from pydicom.filereader import read_file_meta_info
+from pydicom.uid import (
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    EnhancedMRColorImageStorage,
+    EnhancedMRImageStorage,
+    LegacyConvertedEnhancedMRImageStorage,
+    MRImageStorage,
+)
+from pydicom.values import converters
 
 from neurotriage.cases.deid import (
     Deidentifier,
@@ -28,20 +34,12 @@ from neurotriage.cases.deid import (
     pseudonym_for,
     shifted_date,
 )
-from neurotriage.cases.multiframe import frame_count, prepare_multi_frame, shared_value
+from neurotriage.cases.multiframe import frame_count, image_size, prepare_multi_frame, shared_value
+from neurotriage.cases.nifti import MAX_VOXELS
 from neurotriage.cases.series import one_series
 from neurotriage.cases.slices import check_slice_spacing, image_types, one_stack_in_order
-from neurotriage.core.errors import PayloadTooLarge, Unprocessable
-
-MAX_ZIP_MEMBERS = 5000
-
-# What operating systems add to the zips they make, never DICOM: macOS Finder's __MACOSX/ folder of
-# AppleDouble "._name" files and .DS_Store (any dot-file, as on Unix), Windows Explorer's thumbnail caches.
-DESKTOP_CLUTTER_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini"})
-
-# How an unpacked zip entry is named on disk, so that a later message can still say which entry of
-# which zip it was (see _source_labels).
-UNPACKED_NAME = re.compile(r"zip(\d+)-entry(\d+)\.dcm")
+from neurotriage.cases.zips import UNPACKED_NAME, InflateBudget, extract_zip  # noqa: F401  (the last two re-exported)
+from neurotriage.core.errors import Unprocessable
 
 # A secondary capture is a picture of a screen or a page: its pixels can show a name, and its
 # ImageType is free to say so in words: SCREEN SAVE (Siemens, GE), SCREEN CAPTURE, SECONDARY CAPTURE,
@@ -49,10 +47,10 @@ UNPACKED_NAME = re.compile(r"zip(\d+)-entry(\d+)\.dcm")
 # computed maps are marked so too, and they are volumes without drawn text.
 SECONDARY_CAPTURE_CLASS = "1.2.840.10008.5.1.4.1.1.7"
 CAPTURE_IMAGE_TYPE_WORDS = ("SCREEN", "CAPTURE", "REPORT")
-
-# What reading a damaged entry raises: bad CRC or header (BadZipFile), bad deflate data (zlib.error),
-# bad LZMA data (LZMAError), bad bzip2 data (OSError), a stream that stops short (EOFError).
-CORRUPT_ENTRY_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError)
+# Image classes whose file without pixel data is a damaged image, not a DICOMDIR or a report to skip.
+IMAGE_CLASSES = frozenset({
+    MRImageStorage, EnhancedMRImageStorage, EnhancedMRColorImageStorage, LegacyConvertedEnhancedMRImageStorage,
+})
 
 # pydicom's default (warn) logs a malformed value verbatim, e.g. an original UID or patient name,
 # before de-identification has replaced it. Values are checked by our own code instead.
@@ -68,117 +66,17 @@ class ConvertedSeries:
     meta: dict[str, str]
 
 
-def is_zip(path: Path) -> bool:
-    return zipfile.is_zipfile(path)
-
-
 def looks_like_dicom(path: Path) -> bool:
     with path.open("rb") as handle:
         handle.seek(128)
         return handle.read(4) == b"DICM"
 
 
-@dataclass
-class InflateBudget:
-    """What all the zip files of one upload may unpack to together, so that many small zip
-    bombs in one request are refused like one large one."""
-
-    max_bytes: int
-    max_members: int = MAX_ZIP_MEMBERS
-    bytes_used: int = 0
-    members_used: int = 0
-    zips_opened: int = 0  # numbers each zip of the upload in messages
-
-
-def _is_desktop_clutter(name: PurePosixPath) -> bool:
-    return any(part in DESKTOP_CLUTTER_NAMES or part.startswith(".") for part in name.parts)
-
-
-def _entry_label(zip_number: int, entry_number: int) -> str:
-    """How the user can find an entry: its place in the zip's listing (1-based, folders included), and
-    which zip of the upload when there are several."""
-    return f"Zip entry {entry_number}" if zip_number == 1 else f"Entry {entry_number} of zip file {zip_number}"
-
-
-def extract_zip(archive: Path, target: Path, budget: InflateBudget) -> list[Path]:
-    """Unpack a zip, refusing absolute or '..' paths, links, encrypted entries, and more files or
-    bytes than the upload's ``budget`` has left (updated in place). Folders and desktop clutter
-    (``_is_desktop_clutter``) are skipped.
-
-    Entries are named by number in every message: their file names often carry patient names, and so
-    do the texts of the zip module's own errors (e.g. "Bad CRC-32 for file ...")."""
-    try:
-        bundle = zipfile.ZipFile(archive)
-    except zipfile.BadZipFile as exc:
-        raise Unprocessable(f"The zip file is corrupt ({exc}).") from exc
-    budget.zips_opened += 1
-    zip_number = budget.zips_opened
-    with bundle:
-        entries = []
-        for entry_number, member in enumerate(bundle.infolist(), start=1):
-            label = _entry_label(zip_number, entry_number)
-            name = PurePosixPath(member.filename.replace("\\", "/"))
-            # Before the clutter rule, which would otherwise skip a '..' part as a dot-file.
-            if name.is_absolute() or ".." in name.parts or member.filename.startswith("/"):
-                raise Unprocessable(f"{label} has an unsafe path (absolute or with '..').")
-            if member.is_dir() or _is_desktop_clutter(name):
-                continue
-            if (member.external_attr >> 16) & 0o170000 == 0o120000:
-                raise Unprocessable(f"{label} is a symbolic link; upload the files themselves.")
-            if member.flag_bits & 0x1:
-                raise Unprocessable(f"{label} is encrypted; upload the files without a password.")
-            entries.append((entry_number, member))
-        budget.members_used += len(entries)
-        if budget.members_used > budget.max_members:
-            raise Unprocessable(
-                f"The upload's zip files hold {budget.members_used} files; at most {budget.max_members} are accepted."
-            )
-        out = []
-        for entry_number, member in entries:
-            label = _entry_label(zip_number, entry_number)
-            destination = target / f"zip{zip_number}-entry{entry_number}.dcm"
-            with _open_entry(bundle, member, label) as source, destination.open("wb") as sink:
-                # Count real output bytes: the sizes in the zip directory can lie.
-                while chunk := _read_entry(source, label):
-                    budget.bytes_used += len(chunk)
-                    if budget.bytes_used > budget.max_bytes:
-                        raise PayloadTooLarge(
-                            f"The upload's zip files inflate to more than {budget.max_bytes // (1 << 20)} MiB."
-                        )
-                    # Outside the corrupt-entry handling: a full disk is the server's fault, not the upload's.
-                    sink.write(chunk)
-            out.append(destination)
-        return out
-
-
-def _corrupt_entry(label: str) -> Unprocessable:
-    return Unprocessable(f"{label} is corrupt; the zip file may be damaged or incompletely copied.")
-
-
-def _open_entry(bundle: zipfile.ZipFile, member: zipfile.ZipInfo, label: str) -> IO[bytes]:
-    try:
-        return bundle.open(member)
-    except NotImplementedError as exc:
-        raise Unprocessable(
-            f"{label} uses a compression method that is not supported; use plain zip (deflate)."
-        ) from exc
-    except CORRUPT_ENTRY_ERRORS as exc:
-        raise _corrupt_entry(label) from exc
-
-
-def _read_entry(source: IO[bytes], label: str) -> bytes:
-    """The entry's next MiB; b"" at its end."""
-    try:
-        return source.read(1 << 20)
-    except CORRUPT_ENTRY_ERRORS as exc:
-        raise _corrupt_entry(label) from exc
-
-
 def _source_labels(paths: list[Path]) -> list[str]:
     """How the user can find each file: an unpacked zip entry by its entry in its zip (``extract_zip``
     put both numbers in its name), an uploaded DICOM file by its place among the uploaded files. The
     list keeps the upload's order with each zip's entries together, so a file's place is counted from
-    the loose files and zips before it; a zip that held no files at all is missed in that count."""
+    the loose files and zips before it (a zip without files is refused, so each one counts)."""
     several_zips = any(
         (match := UNPACKED_NAME.fullmatch(path.name)) and int(match[1]) > 1 for path in paths
     )
@@ -198,26 +96,119 @@ def _source_labels(paths: list[Path]) -> list[str]:
     return labels
 
 
+class _CutShort(Exception):
+    pass
+
+
+def _check_syntax(path: Path, label: str) -> None:
+    """Read before the data set: pydicom inflates a deflated file whole, in memory and unbounded (a file of 1 MB
+    can unpack to GiBs), and cannot write back a transfer syntax it does not know."""
+    try:
+        syntax = read_file_meta_info(path).get("TransferSyntaxUID")
+    except Exception as exc:  # pydicom raises many types for a malformed header; the reason can quote a value
+        raise _unreadable(label) from exc
+    if syntax is None:
+        return  # pydicom infers the encoding, as it does for files written without file meta
+    if not isinstance(syntax, str) or not UID(syntax).is_transfer_syntax:
+        raise Unprocessable(f"{label} declares a transfer syntax that is not a known one; it may be damaged.")
+    if syntax == DeflatedExplicitVRLittleEndian:
+        raise Unprocessable(
+            f"{label} uses the deflated transfer syntax, which is not supported; export the series uncompressed "
+            "(or JPEG-compressed) instead."
+        )
+
+
+def _unreadable(label: str) -> Unprocessable:
+    return Unprocessable(f"{label} is not a readable DICOM file; it may be damaged or not DICOM.")
+
+
+def _parse_fully(dataset: pydicom.Dataset, file_size: int) -> None:
+    """Convert every element now, at every depth, so that a malformed one fails here, where the file can be named,
+    rather than later in de-identification or conversion. Values left on disk (over the defer size: pixel data)
+    are not read, but must lie within the file; a value shorter than its length means the file was cut short."""
+    for tag in list(dataset.keys()):
+        raw = dataset.get_item(tag, keep_deferred=True)
+        if isinstance(raw, RawDataElement):
+            deferred = raw.value is None and raw.length != 0
+            if raw.length != 0xFFFFFFFF:
+                if deferred and raw.value_tell + raw.length > file_size:
+                    raise _CutShort
+                if not deferred and len(raw.value or b"") < raw.length:
+                    raise _CutShort
+            if deferred:
+                if raw.VR is not None and raw.VR not in converters:
+                    raise NotImplementedError("unknown VR")
+                continue
+        element = dataset[tag]
+        if element.VR == "SQ":
+            for item in element.value:
+                _parse_fully(item, file_size)
+
+
+def _read_one(path: Path, label: str) -> pydicom.Dataset:
+    _check_syntax(path, label)
+    try:
+        # Large values (pixel data) are read when used: of a whole study, only the chosen series' are.
+        dataset = pydicom.dcmread(path, defer_size="64 KB")
+        _parse_fully(dataset.file_meta, path.stat().st_size)
+        _parse_fully(dataset, path.stat().st_size)
+    except _CutShort as exc:
+        raise Unprocessable(f"{label} is cut short; it may be damaged or incompletely copied.") from exc
+    except Exception as exc:  # pydicom raises many types (NotImplementedError, BytesLengthException, ...)
+        raise _unreadable(label) from exc
+    return dataset
+
+
+def _check_image(dataset: pydicom.Dataset, label: str) -> None:
+    """What every image needs before any of it is used: its identity and its size."""
+    missing = [
+        keyword for keyword in ("SOPInstanceUID", "SeriesInstanceUID")
+        if not isinstance(dataset.get(keyword), str) or not dataset.get(keyword).strip()
+    ]
+    if missing:
+        raise Unprocessable(
+            f"{label} has no valid {' or '.join(missing)}, which every DICOM image carries; it may be damaged."
+        )
+    if image_size(dataset) is None:
+        raise Unprocessable(f"{label} has no valid image size (Rows and Columns); it may be damaged.")
+
+
 def _read_headers(paths: list[Path]) -> list[tuple[Path, pydicom.Dataset]]:
     headers, skipped = [], 0
     for label, path in zip(_source_labels(paths), paths, strict=True):
-        try:
-            # Large values (pixel data) are read when used: of a whole study, only the chosen series' are.
-            dataset = pydicom.dcmread(path, defer_size="64 KB")
-        except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
-            raise Unprocessable(f"{label} is not a readable DICOM file ({type(exc).__name__}).") from exc
+        dataset = _read_one(path, label)
         if "PixelData" not in dataset and ("FloatPixelData" in dataset or "DoubleFloatPixelData" in dataset):
             raise Unprocessable(
                 f"{label} holds floating-point pixel data (a computed map), which cannot be converted; upload the "
                 "MR images themselves."
             )
         if "PixelData" not in dataset:
-            skipped += 1  # DICOMDIR, presentation states, damaged files: no image to convert
+            if "Rows" in dataset or "Columns" in dataset or str(dataset.get("SOPClassUID", "")) in IMAGE_CLASSES:
+                # An image cut short before its pixels (an interrupted copy): leaving it out would drop a slice.
+                raise Unprocessable(
+                    f"{label} is an image without pixel data; it may be damaged or incompletely copied."
+                )
+            skipped += 1  # DICOMDIR, presentation states, reports: no image to convert
             continue
+        _check_image(dataset, label)
         headers.append((path, dataset))
     if not headers:
         raise Unprocessable(f"The upload holds no readable DICOM image ({skipped} file(s) without image data).")
     return headers
+
+
+def _check_voxels(datasets: list[pydicom.Dataset]) -> None:
+    """Compressed pixel data is decoded whole by the conversion: its size is checked from the headers first."""
+    voxels = sum(
+        size[0] * size[1] * frame_count(dataset)
+        for dataset in datasets
+        if (size := image_size(dataset)) is not None
+    )
+    if voxels > MAX_VOXELS:
+        raise Unprocessable(
+            f"The series has {voxels / 1e6:.0f} million voxels, more than the {MAX_VOXELS / 1e6:.0f} million the "
+            "analysis reads; export it at a coarser resolution."
+        )
 
 
 def _is_screen_capture(dataset: pydicom.Dataset) -> bool:
@@ -299,15 +290,25 @@ CONVERTER_REASONS = {
 
 
 def convert_series(
-    paths: list[Path], work_dir: Path, key: bytes, shift_dates: bool, chosen_series: str | None = None
+    paths: list[Path],
+    work_dir: Path,
+    key: bytes,
+    shift_dates: bool,
+    chosen_series: str | None = None,
+    refuse_known_series: Callable[[str], None] | None = None,
 ) -> ConvertedSeries:
     """One MR series in (the upload's only one, or the one ``chosen_series`` names: see ``series.one_series``), a
-    de-identified copy and its NIfTI conversion out."""
+    de-identified copy and its NIfTI conversion out. ``refuse_known_series`` gets the series key before the
+    conversion, to refuse a series uploaded before without converting it again."""
     import dicom2nifti
     import dicom2nifti.settings
 
     series_uid, headers = one_series(_read_headers(paths), key, chosen_series)
+    series_key = keyed_digest(key, "series", series_uid)
+    if refuse_known_series is not None:
+        refuse_known_series(series_key)
     datasets = [dataset for _, dataset in headers]
+    _check_voxels(datasets)
     _refuse_identifying_pixels(datasets)
     pseudonym = _one_patient(datasets, key)
     if len(datasets) == 1 and frame_count(datasets[0]) > 1:
@@ -336,13 +337,8 @@ def convert_series(
     return ConvertedSeries(
         nifti=nifti,
         deidentified_dir=clean_dir,
-        series_key=keyed_digest(key, "series", series_uid),
+        series_key=series_key,
         patient_pseudonym=pseudonym,
         meta=meta,
     )
 
-
-def zip_folder(folder: Path, target: Path) -> None:
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-        for path in sorted(folder.iterdir()):
-            bundle.write(path, arcname=path.name)

@@ -12,21 +12,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from neurotriage.audit.service import record
-from neurotriage.cases.dicom import (
-    InflateBudget,
-    convert_series,
-    extract_zip,
-    is_zip,
-    looks_like_dicom,
-    zip_folder,
-)
+from neurotriage.cases.dicom import convert_series, looks_like_dicom
 from neurotriage.cases.models import Case
 from neurotriage.cases.nifti import is_nifti_name, load_checked, save_deidentified
+from neurotriage.cases.zips import InflateBudget, extract_zip, is_zip, zip_folder
 from neurotriage.core.errors import Conflict, Unprocessable, UnsupportedMediaType
 from neurotriage.core.storage import Storage, case_folder
 from neurotriage.jobs.models import Job
@@ -81,12 +75,13 @@ def _dicom_files(uploads: list[UploadedFile], work: Path, max_inflated_bytes: in
     for index, upload in enumerate(uploads):
         if is_nifti_name(upload.filename):
             raise Unprocessable("Upload one NIfTI file on its own, not together with other files.")
-        if is_zip(upload.path):
+        # DICOM first: a DICOM file whose last 64 KiB happen to hold a zip's end-record bytes passes is_zip.
+        if looks_like_dicom(upload.path):
+            files.append(upload.path)
+        elif is_zip(upload.path):
             target = work / f"zip{index}"
             target.mkdir()
             files += extract_zip(upload.path, target, budget)
-        elif looks_like_dicom(upload.path):
-            files.append(upload.path)
         else:
             raise UnsupportedMediaType(f"File {index + 1} of {len(uploads)} is not NIfTI, DICOM or zip. {UNSUPPORTED}")
     return files
@@ -103,41 +98,42 @@ def ingest_upload(
     # A run that another profile could do in full is refused before anything is stored; the uploader keeps the file.
     # A sequence no profile can read gets the rescan checks alone.
     screening = screening_for(session, options.model_profile, options.sequence)
+    nifti = len(uploads) == 1 and is_nifti_name(uploads[0].filename)
     content_hash = _content_hash(uploads)
-    duplicate = session.scalar(select(Case.id).where(Case.content_sha256 == content_hash))
-    if duplicate is not None:
-        raise Conflict(f"This scan was already uploaded as case {duplicate}.")
+    if nifti:
+        _refuse_known(session, Case.content_sha256 == content_hash, "This scan")
     with tempfile.TemporaryDirectory(prefix=INGEST_SPOOL_PREFIX) as tmp:
         work = Path(tmp)
         case = Case(
-            # File names often carry patient names, so the default label is derived from the content.
-            label=(options.label or "").strip()[:200] or f"case-{content_hash[:8]}",
             sequence=options.sequence,
             scan_key="pending",
-            content_sha256=content_hash,
             uploaded_by_id=user.id,
             source_format="nifti",
             dicom_meta={},
         )
         dicom_dir: Path | None = None
-        if len(uploads) == 1 and is_nifti_name(uploads[0].filename):
+        if nifti:
             image = load_checked(uploads[0].path, uploads[0].filename, work, options.max_inflated_bytes)
-        elif len(uploads) == 1 and not (is_zip(uploads[0].path) or looks_like_dicom(uploads[0].path)):
+        elif len(uploads) == 1 and not (looks_like_dicom(uploads[0].path) or is_zip(uploads[0].path)):
             raise UnsupportedMediaType(UNSUPPORTED)
         else:
             series = convert_series(
                 _dicom_files(uploads, work, options.max_inflated_bytes), work, options.pseudonym_key,
                 options.shift_dicom_dates, options.series,
+                refuse_known_series=lambda key: _refuse_known(session, Case.series_key == key, "This DICOM series"),
             )
-            known = session.scalar(select(Case.id).where(Case.series_key == series.series_key))
-            if known is not None:
-                raise Conflict(f"This DICOM series was already uploaded as case {known}.")
+            # One study's files are uploaded once per series chosen from them: the same bytes with another series
+            # are another scan. The series key's own uniqueness refuses the same series again.
+            content_hash = hashlib.sha256(f"{content_hash}:{series.series_key}".encode()).hexdigest()
             image = load_checked(series.nifti, "converted.nii.gz", work, options.max_inflated_bytes)
             case.source_format = "dicom"
             case.series_key = series.series_key
             case.patient_pseudonym = series.patient_pseudonym
             case.dicom_meta = series.meta
             dicom_dir = series.deidentified_dir
+        case.content_sha256 = content_hash
+        # File names often carry patient names, so the default label is derived from the content.
+        case.label = (options.label or "").strip()[:200] or f"case-{content_hash[:8]}"
         clean_path = work / "scan.nii.gz"
         save_deidentified(image, clean_path)
         _add_unless_uploaded_meanwhile(session, case)
@@ -159,6 +155,12 @@ def ingest_upload(
             storage.delete_tree(prefix)
             raise
     return case, job
+
+
+def _refuse_known(session: Session, condition: ColumnElement[bool], what: str) -> None:
+    known = session.scalar(select(Case.id).where(condition))
+    if known is not None:
+        raise Conflict(f"{what} was already uploaded as case {known}.")
 
 
 def _add_unless_uploaded_meanwhile(session: Session, case: Case) -> None:

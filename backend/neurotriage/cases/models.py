@@ -18,7 +18,8 @@ class Case(Base):
     sequence: Mapped[str] = mapped_column(String(16))
     # Storage key of the de-identified NIfTI; never a path chosen by the uploader.
     scan_key: Mapped[str] = mapped_column(String(255))
-    # SHA-256 of the uploaded bytes, to detect the same scan uploaded twice.
+    # SHA-256 of the uploaded bytes, to detect the same scan uploaded twice; for DICOM, of that hash and the chosen
+    # series' key (one study zip holds several series to choose in turn; series_key refuses the same one again).
     content_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

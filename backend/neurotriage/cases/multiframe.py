@@ -27,6 +27,14 @@ def frame_count(dataset: Dataset) -> int:
         return 1
 
 
+def image_size(dataset: Dataset) -> tuple[int, int] | None:
+    """(Rows, Columns), or None where either is missing, not one whole number, or not positive."""
+    size = (dataset.get("Rows"), dataset.get("Columns"))
+    if all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in size):
+        return size  # type: ignore[return-value]
+    return None
+
+
 def is_multi_frame(dataset: Dataset) -> bool:
     return frame_count(dataset) > 1 and "PerFrameFunctionalGroupsSequence" in dataset
 
@@ -164,9 +172,12 @@ def _stored_frames(dataset: Dataset, count: int) -> list[bytes]:
         except (ValueError, IndexError, KeyError) as exc:
             raise damaged from exc
     else:
+        grid = image_size(dataset)
+        if grid is None:
+            raise damaged
         try:
             bits = int(dataset.BitsAllocated)
-            size = int(dataset.Rows) * int(dataset.Columns) * int(dataset.get("SamplesPerPixel", 1)) * (bits // 8)
+            size = grid[0] * grid[1] * int(dataset.get("SamplesPerPixel", 1)) * (bits // 8)
             stored = bytes(dataset.PixelData)
         except (AttributeError, TypeError, ValueError) as exc:
             raise damaged from exc

@@ -22,6 +22,7 @@ MIN_SPACING_MM, MAX_SPACING_MM = 0.2, 7.0
 # The engine's own limit (itermask3d.io.MAX_VOXELS; the API does not import the engine): refused here, at
 # upload, rather than by the worker after queueing.
 MAX_VOXELS = 128_000_000
+MAX_DIMENSION = 32767  # NIfTI-1 stores each dimension as int16
 # The engine's refusal (itermask3d.io.ORIENTATION_UNKNOWN): without a qform or sform, nibabel guesses the axes'
 # directions, and a wrong guess puts every flag on the wrong side.
 ORIENTATION_UNKNOWN = (
@@ -80,17 +81,26 @@ def _open(raw: Path) -> nib.Nifti1Image:
         image = nib.load(str(raw))
     except Exception as exc:  # nibabel raises many types for corrupt headers
         raise _unreadable(exc, raw) from exc
-    if isinstance(image, nib.Nifti2Image):
-        image = nib.Nifti1Image.from_image(image)
-    if not isinstance(image, nib.Nifti1Image):
+    if not isinstance(image, (nib.Nifti1Image, nib.Nifti2Image)):
         raise Unprocessable("Not a NIfTI file (.nii or .nii.gz).")
+    shape = image.shape
+    if len(shape) < 3:
+        raise Unprocessable(f"Expected a 3D volume, got {len(shape)} dimension{'s' if len(shape) != 1 else ''} "
+                            f"{tuple(shape)}.")
+    if len(shape) > 3 and any(n != 1 for n in shape[3:]):
+        raise Unprocessable(f"Expected a 3D volume, got {len(shape)} dimensions {tuple(shape)}.")
+    if max(shape) > MAX_DIMENSION:
+        raise Unprocessable(f"The volume is {max(shape)} voxels long on one axis, more than the {MAX_DIMENSION} a "
+                            "NIfTI-1 file, which the stored copy is, can hold; resample it to a coarser grid.")
+    if isinstance(image, nib.Nifti2Image):
+        try:
+            image = nib.Nifti1Image.from_image(image)
+        except Exception as exc:  # a NIfTI-2 header field that NIfTI-1 cannot hold
+            raise Unprocessable("The NIfTI-2 file's header cannot be stored as NIfTI-1; convert it to NIfTI-1.") from exc
     stored = image.header.get_data_dtype()
     if stored.fields is not None or stored.kind == "c":
         kind = "complex" if stored.kind == "c" else "colour (RGB)"
         raise Unprocessable(f"The volume holds {kind} values; upload a greyscale (magnitude) MR volume.")
-    shape = image.shape
-    if len(shape) > 3 and any(n != 1 for n in shape[3:]):
-        raise Unprocessable(f"Expected a 3D volume, got {len(shape)} dimensions {tuple(shape)}.")
     voxels = int(np.prod(shape[:3]))
     if voxels > MAX_VOXELS:
         raise Unprocessable(f"The volume has {voxels / 1e6:.0f} million voxels, more than the {MAX_VOXELS / 1e6:.0f} "

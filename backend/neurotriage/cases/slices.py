@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pydicom
 
-from neurotriage.cases.multiframe import frame_geometry, is_multi_frame
+from neurotriage.cases.multiframe import frame_geometry, image_size, is_multi_frame
 from neurotriage.core.errors import Unprocessable
 
 # How far an evenly spaced volume may put a slice from its recorded position: positions carry rounding (some
@@ -163,7 +163,7 @@ def _refuse_unreadable_slices(datasets: list[pydicom.Dataset]) -> None:
                 "cannot be placed; export the series again from the scanner or PACS."
             )
     grids = {
-        (int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0), *np.round(_numbers(ds, "PixelSpacing", 2), 4))
+        (image_size(ds), *np.round(_numbers(ds, "PixelSpacing", 2), 4))
         for ds in datasets
     }
     if len(grids) > 1:

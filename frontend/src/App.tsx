@@ -22,7 +22,10 @@ function Shell({ children, page, home }: { children: ReactNode; page?: PageDef; 
     <RequireAuth>
       {(me) => {
         let body: ReactNode = children;
-        if (page && !mayOpen(me, page)) {
+        if (me.password_change_required && page !== PAGES.account) {
+          // the service answers nothing else until the user has replaced the password an admin set
+          body = <Navigate to={PAGES.account.path} replace />;
+        } else if (page && !mayOpen(me, page)) {
           // the start page sends each role to its own first page; other pages say "not allowed"
           const target = homeFor(me);
           body = home && target !== '/' ? <Navigate to={target} replace /> : <NotAllowed me={me} needed={page.roles} />;

@@ -12,7 +12,8 @@ from tests.backend.conftest import PASSWORD, ApiClient
 def test_login_sets_httponly_session_and_readable_csrf_cookie(anon: ApiClient, users) -> None:
     response = anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD})
     assert response.status_code == 200
-    assert response.json() == {"id": users["clinician"], "username": "clin", "roles": ["clinician"]}
+    assert response.json() == {"id": users["clinician"], "username": "clin", "roles": ["clinician"],
+                               "password_change_required": False}
     set_cookies = response.headers.get_list("set-cookie")
     session_cookie = next(c for c in set_cookies if c.startswith("nt_session="))
     csrf_cookie = next(c for c in set_cookies if c.startswith("csrftoken="))

@@ -71,8 +71,22 @@ def current_principal(request: Request, session: DbSession, settings: AppSetting
     return Principal(user=record.user, browser_session=record)
 
 
-def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> User:
+def signed_in_user(principal: Annotated[Principal, Depends(current_principal)]) -> User:
+    """The signed-in user, whose password may still be one an admin set: only for reading one's own account,
+    changing the password and signing out."""
     return principal.user
+
+
+SignedInUser = Annotated[User, Depends(signed_in_user)]
+
+PASSWORD_CHANGE_FIRST = ("An administrator set your password: choose your own on the Account page "
+                         "(POST /api/me/password) before anything else.")
+
+
+def current_user(user: SignedInUser) -> User:
+    if user.password_change_required:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=PASSWORD_CHANGE_FIRST)
+    return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

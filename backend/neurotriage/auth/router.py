@@ -13,6 +13,7 @@ from neurotriage.auth.deps import (
     CurrentUser,
     DbSession,
     Principal,
+    SignedInUser,
     client_ip,
     current_principal,
 )
@@ -49,7 +50,8 @@ def _too_many_failures(settings: Settings, what: str) -> HTTPException:
 
 
 def _me(user) -> Me:  # type: ignore[no-untyped-def]
-    return Me(id=user.id, username=user.username, roles=list(user.roles))
+    return Me(id=user.id, username=user.username, roles=list(user.roles),
+              password_change_required=user.password_change_required)
 
 
 @router.post("/auth/login", response_model=Me, responses=errors(401, 422, 429))
@@ -92,13 +94,13 @@ def logout(request: Request, session: DbSession, principal: Annotated[Principal,
 
 
 @router.get("/me", response_model=Me, responses=errors(401))
-def me(user: CurrentUser) -> Me:
+def me(user: SignedInUser) -> Me:
     return _me(user)
 
 
 @router.post("/me/password", status_code=204, responses=errors(401, 403, 422, 429))
 def change_password(
-    body: PasswordChange, request: Request, session: DbSession, user: CurrentUser, settings: AppSettings
+    body: PasswordChange, request: Request, session: DbSession, user: SignedInUser, settings: AppSettings
 ) -> Response:
     """Change one's own password; every session of the user ends, this one included, and every API token is revoked.
 
@@ -140,6 +142,7 @@ def list_my_tokens(session: DbSession, user: CurrentUser) -> list[ApiTokenOut]:
 def create_my_token(
     body: ApiTokenCreate, request: Request, session: DbSession,
     principal: Annotated[Principal, Depends(current_principal)],
+    user: CurrentUser,  # refuses an account whose password an admin set; the principal is resolved once
 ) -> NewApiToken:
     """A new personal API token, made from a signed-in browser session only: a token that could make more would
     outlive its own revocation through the ones it made."""
@@ -148,7 +151,6 @@ def create_my_token(
             status.HTTP_403_FORBIDDEN,
             detail="API tokens are made from a signed-in browser session (the Account page), not with another token.",
         )
-    user = principal.user
     token, plain = create_api_token(session, user, body.name)
     record(session, "token.created", actor_id=user.id, client_ip=client_ip(request), token_id=token.id)
     session.commit()

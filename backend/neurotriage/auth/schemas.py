@@ -17,6 +17,9 @@ class Me(BaseModel):
     id: int
     username: str
     roles: list[str]
+    password_change_required: bool = Field(
+        default=False, description="An admin set the password (new account or reset): every route but this one, "
+        "the password change and sign-out answers 403 until the user has chosen their own.")
 
 
 class PasswordChange(RequestBody):

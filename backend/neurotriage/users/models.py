@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, String
+from sqlalchemy import JSON, Boolean, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from neurotriage.db import Base, UTCDateTime, utcnow
@@ -26,6 +26,9 @@ class User(Base):
     # A user may hold several roles (an admin who also reads scans); stored as a JSON list of Role values.
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The password was set by an administrator (a new account, a reset), who therefore knows it: until the user
+    # chooses their own, the service lets them do nothing else, so every action audited under the name is theirs.
+    password_change_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def has_role(self, *roles: Role) -> bool:

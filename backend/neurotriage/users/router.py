@@ -23,7 +23,8 @@ Admin = Annotated[User, Depends(require_roles(Role.admin))]
 
 def user_out(user: User) -> UserOut:
     return UserOut(
-        id=user.id, username=user.username, roles=user.roles, disabled=user.disabled, created_at=user.created_at
+        id=user.id, username=user.username, roles=user.roles, disabled=user.disabled, created_at=user.created_at,
+        password_change_required=user.password_change_required,
     )
 
 
@@ -34,7 +35,7 @@ def get_users(session: DbSession, admin: Admin) -> list[UserOut]:
 
 @router.post("", response_model=UserOut, status_code=201, responses=errors(401, 403, 409, 422))
 def post_user(body: UserCreate, request: Request, session: DbSession, admin: Admin) -> UserOut:
-    user = create_user(session, body.username, body.password, body.roles)
+    user = create_user(session, body.username, body.password, body.roles, password_change_required=True)
     record(session, "user.created", actor_id=admin.id, client_ip=client_ip(request), user_id=user.id, roles=user.roles)
     session.commit()
     return user_out(user)

@@ -16,6 +16,9 @@ class UserOut(BaseModel):
     roles: list[RoleName]
     disabled: bool
     created_at: datetime
+    password_change_required: bool = Field(
+        description="The password is still the one an admin set (new account or reset): the user must change it "
+        "before anything else.")
 
 
 class UserCreate(RequestBody):

@@ -27,7 +27,11 @@ def _check_password(password: str) -> None:
         raise Unprocessable(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
 
 
-def create_user(session: Session, username: str, password: str, roles: Iterable[str]) -> User:
+def create_user(
+    session: Session, username: str, password: str, roles: Iterable[str], *, password_change_required: bool = False
+) -> User:
+    """A new account. ``password_change_required`` when someone other than the user chose the password (an admin
+    in the app); the command line's accounts are the operator's own (the first admin), so it leaves it False."""
     username = username.strip()
     if not username or len(username) > 64:
         raise Unprocessable("Username must be 1 to 64 characters.")
@@ -37,7 +41,8 @@ def create_user(session: Session, username: str, password: str, roles: Iterable[
         raise Unprocessable("A user needs at least one role.")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"User {username!r} already exists.")
-    user = User(username=username, password_hash=password_hasher.hash(password), roles=role_values)
+    user = User(username=username, password_hash=password_hasher.hash(password), roles=role_values,
+                password_change_required=password_change_required)
     session.add(user)
     try:
         session.flush()
@@ -78,7 +83,12 @@ def change_own_password(session: Session, user: User, current: str, new: str) ->
     _check_password(new)
     if not password_hasher.verify(current, user.password_hash):
         raise WrongPassword("The current password is wrong.")
+    if user.password_change_required and new == current:
+        # Checked after the current one, so that this answer does not confirm a guess.
+        raise Unprocessable("Choose a password of your own: the new one must differ from the one an administrator "
+                            "set.")
     set_password(user, new)
+    user.password_change_required = False
     return revoke_credentials(session, user.id)
 
 
@@ -92,6 +102,7 @@ def reset_user_password(session: Session, admin: User, user_id: int, new: str) -
             "which asks for your current password."
         )
     set_password(user, new)
+    user.password_change_required = True
     return user, revoke_credentials(session, user.id)
 
 

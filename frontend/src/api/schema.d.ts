@@ -1162,6 +1162,12 @@ export interface components {
         Me: {
             /** Id */
             id: number;
+            /**
+             * Password Change Required
+             * @description An admin set the password (new account or reset): every route but this one, the password change and sign-out answers 403 until the user has chosen their own.
+             * @default false
+             */
+            password_change_required: boolean;
             /** Roles */
             roles: string[];
             /** Username */
@@ -1499,6 +1505,11 @@ export interface components {
             disabled: boolean;
             /** Id */
             id: number;
+            /**
+             * Password Change Required
+             * @description The password is still the one an admin set (new account or reset): the user must change it before anything else.
+             */
+            password_change_required: boolean;
             /** Roles */
             roles: ("clinician" | "coordinator" | "admin")[];
             /** Username */

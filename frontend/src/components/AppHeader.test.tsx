@@ -12,7 +12,7 @@ afterEach(() => {
   sessionStorage.clear();
 });
 
-const clin = { id: 1, username: 'clin', roles: ['clinician' as const] };
+const clin = { id: 1, username: 'clin', roles: ['clinician' as const], password_change_required: false };
 
 describe('AppHeader, Sign out', () => {
   it.each([

@@ -82,7 +82,7 @@ describe('sign out from a case page', () => {
     });
     renderAt(
       <>
-        <AppHeader me={{ id: 1, username: 'clin', roles: ['clinician'] }} />
+        <AppHeader me={{ id: 1, username: 'clin', roles: ['clinician'], password_change_required: false }} />
         <Routes>
           <Route path="/cases/5" element={<CaseHarness />} />
           <Route path="*" element={null} />
@@ -105,7 +105,7 @@ describe('sign out from a case page', () => {
     vi.spyOn(api, 'logout').mockRejectedValue(new ApiError(0, 'Cannot reach the server.'));
     renderAt(
       <>
-        <AppHeader me={{ id: 1, username: 'clin', roles: ['clinician'] }} />
+        <AppHeader me={{ id: 1, username: 'clin', roles: ['clinician'], password_change_required: false }} />
         <CaseHarness />
       </>,
       { path: '/cases/5' },
@@ -120,7 +120,7 @@ describe('sign out from a case page', () => {
 
   it('signs out at once when no case is open', async () => {
     const logout = vi.spyOn(api, 'logout').mockResolvedValue(undefined);
-    renderAt(<AppHeader me={{ id: 1, username: 'coord', roles: ['coordinator'] }} />);
+    renderAt(<AppHeader me={{ id: 1, username: 'coord', roles: ['coordinator'], password_change_required: false }} />);
     await userEvent.click(screen.getByRole('button', { name: 'Sign out' }));
     await waitFor(() => expect(logout).toHaveBeenCalled());
     expect(api.releaseClaimOnLeave).not.toHaveBeenCalled();

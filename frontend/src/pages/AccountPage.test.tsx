@@ -21,7 +21,7 @@ const token = (over: Partial<ApiToken> = {}): ApiToken => ({
 });
 
 beforeEach(() => {
-  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'coord', roles: ['coordinator'] });
+  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'coord', roles: ['coordinator'], password_change_required: false });
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -36,6 +36,18 @@ describe('passwordFormError', () => {
 });
 
 describe('AccountPage', () => {
+  it('asks a user whose password an admin set to choose their own first, and offers nothing else', async () => {
+    vi.mocked(api.me).mockResolvedValue({ id: 1, username: 'locum', roles: ['clinician'], password_change_required: true });
+    const tokens = vi.spyOn(api, 'listMyTokens').mockResolvedValue([]);
+    renderAt(<AccountPage />, { path: '/account' });
+    expect(await screen.findByTestId('password-change-required')).toHaveTextContent(
+      'An administrator set your password. Choose your own below',
+    );
+    expect(screen.getByRole('button', { name: 'Change password' })).toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: /API tokens/ })).not.toBeInTheDocument();
+    expect(tokens).not.toHaveBeenCalled();
+  });
+
   it('changes the password, then sends the user to sign in with a message', async () => {
     vi.spyOn(api, 'listMyTokens').mockResolvedValue([]);
     const change = vi.spyOn(api, 'changeOwnPassword').mockResolvedValue(undefined);

@@ -24,11 +24,18 @@ export default function AccountPage() {
           Signed in as <strong>{me.data.username}</strong> ({me.data.roles.join(', ')})
         </p>
       )}
+      {me.data?.password_change_required && (
+        <div className="info-box" role="alert" data-testid="password-change-required">
+          An administrator set your password. Choose your own below before you go on; you will then sign in again
+          with it.
+        </div>
+      )}
       <div className="save-status" role="status">
         {notice}
       </div>
       <PasswordPanel />
-      <TokensPanel onNotice={setNotice} />
+      {/* tokens wait for the user's own password (the service refuses them until then) */}
+      {me.data && !me.data.password_change_required && <TokensPanel onNotice={setNotice} />}
     </main>
   );
 }

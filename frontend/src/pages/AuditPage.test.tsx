@@ -21,7 +21,7 @@ const event = (over: Partial<AuditEvent>): AuditEvent => ({
 });
 
 beforeEach(() => {
-  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'root', roles: ['admin', 'coordinator'] });
+  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'root', roles: ['admin', 'coordinator'], password_change_required: false });
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -138,7 +138,7 @@ describe('AuditPage, Download audit CSV', () => {
 
 describe('AuditPage, case ids', () => {
   it('links a case id only for users who may open cases; for an admin alone it is plain text', async () => {
-    vi.mocked(api.me).mockResolvedValue({ id: 1, username: 'root', roles: ['admin'] });
+    vi.mocked(api.me).mockResolvedValue({ id: 1, username: 'root', roles: ['admin'], password_change_required: false });
     vi.spyOn(api, 'audit').mockResolvedValue({ items: [event({ id: 3, case_id: 7 })], total: 1, page: 1, page_size: 50 });
     renderAt(<AuditPage />, { path: '/audit' });
     const row = await screen.findByText('7');
@@ -147,7 +147,7 @@ describe('AuditPage, case ids', () => {
   });
 
   it('links it for a coordinator', async () => {
-    vi.mocked(api.me).mockResolvedValue({ id: 2, username: 'coord', roles: ['coordinator'] });
+    vi.mocked(api.me).mockResolvedValue({ id: 2, username: 'coord', roles: ['coordinator'], password_change_required: false });
     vi.spyOn(api, 'audit').mockResolvedValue({ items: [event({ id: 3, case_id: 7 })], total: 1, page: 1, page_size: 50 });
     renderAt(<AuditPage />, { path: '/audit' });
     expect(await screen.findByRole('link', { name: '7' })).toHaveAttribute('href', '/cases/7');

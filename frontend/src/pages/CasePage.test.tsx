@@ -366,7 +366,7 @@ describe('CasePage', () => {
   });
 
   it("lets a coordinator see the readers' verdicts read-only", async () => {
-    vi.mocked(api.me).mockResolvedValue({ id: 3, username: 'coord', roles: ['coordinator'] });
+    vi.mocked(api.me).mockResolvedValue({ id: 3, username: 'coord', roles: ['coordinator'], password_change_required: false });
     const c = detail();
     c.flags[0] = { ...c.flags[0], other_verdicts: [fv({ reviewer: 'clin1', verdict: 'accept' })] };
     c.other_case_verdicts = [

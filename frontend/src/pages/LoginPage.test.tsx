@@ -20,7 +20,7 @@ describe('LoginPage', () => {
   });
 
   it('returns to the remembered page after signing in', async () => {
-    vi.spyOn(api, 'login').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'] });
+    vi.spyOn(api, 'login').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'], password_change_required: false });
     renderAt(<LoginPage />, { path: '/login?next=%2Fcases%2F42', route: '/login' });
     await userEvent.type(screen.getByLabelText('Username'), 'clin');
     await userEvent.type(screen.getByLabelText('Password'), 'pw{Enter}');
@@ -29,7 +29,7 @@ describe('LoginPage', () => {
   });
 
   it('ignores an off-site next parameter', async () => {
-    vi.spyOn(api, 'login').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'] });
+    vi.spyOn(api, 'login').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'], password_change_required: false });
     renderAt(<LoginPage />, { path: '/login?next=%2F%2Fevil.example', route: '/login' });
     await userEvent.type(screen.getByLabelText('Username'), 'clin');
     await userEvent.type(screen.getByLabelText('Password'), 'pw{Enter}');

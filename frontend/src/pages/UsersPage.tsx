@@ -16,7 +16,8 @@ export const LAST_ROLE_TITLE = 'A user needs at least one role';
 export const OWN_PASSWORD_TITLE = 'Change your own password on the Account page (it asks for your current password)';
 /** What a reset does besides setting the password (the server ends the sessions and revokes the tokens). */
 export const resetDoneText = (username: string) =>
-  `Password of ${username} reset: their sessions ended and their API tokens were revoked.`;
+  `Password of ${username} reset: their sessions ended, their API tokens were revoked, and they choose their own ` +
+  'password when they next sign in.';
 /** The one role still ticked: unticking it would leave a user with none, which the server refuses. */
 const isLastRole = (roles: readonly string[], r: Role): boolean => {
   const known = toRoles([...roles]);
@@ -124,7 +125,7 @@ function CreateUserForm({ onDone, onError }: { onDone: (m: string) => void; onEr
     onSuccess: (u) => {
       setUsername('');
       setPassword('');
-      onDone(`User ${u.username} created.`);
+      onDone(`User ${u.username} created: they choose their own password when they first sign in.`);
     },
     onError,
   });
@@ -212,7 +213,17 @@ function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowPro
             })}
           </span>
         </td>
-        <td>{u.disabled ? <span className="badge badge-warn">disabled</span> : 'active'}</td>
+        <td>
+          {u.disabled ? <span className="badge badge-warn">disabled</span> : 'active'}
+          {u.password_change_required && (
+            <>
+              {' '}
+              <span className="badge" title="The password is still the one an admin set: the user chooses their own at sign-in">
+                password to change
+              </span>
+            </>
+          )}
+        </td>
         <td className="nowrap">{formatDateTime(u.created_at)}</td>
         <td className="actions">
           <button
@@ -257,7 +268,10 @@ function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowPro
               <button type="button" onClick={() => setResetOpen(false)}>
                 Cancel
               </button>
-              <span className="muted small">Ends every session of {u.username} and revokes their API tokens.</span>
+              <span className="muted small">
+                Ends every session of {u.username} and revokes their API tokens; they choose their own password when
+                they next sign in.
+              </span>
             </form>
           </td>
         </tr>

@@ -31,7 +31,7 @@ const summary = (over: Partial<CaseSummary>): CaseSummary =>
   }) as CaseSummary;
 
 beforeEach(() => {
-  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'] });
+  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'], password_change_required: false });
 });
 afterEach(() => {
   vi.restoreAllMocks();

@@ -17,11 +17,12 @@ const user = (over: Partial<User>): User => ({
   roles: ['clinician'],
   disabled: false,
   created_at: '2026-01-01T00:00:00Z',
+  password_change_required: false,
   ...over,
 });
 
 beforeEach(() => {
-  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'root', roles: ['admin'] });
+  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'root', roles: ['admin'], password_change_required: false });
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -38,7 +39,9 @@ describe('UsersPage', () => {
     await waitFor(() =>
       expect(create).toHaveBeenCalledWith({ username: 'carol', password: 'pw-123456789', roles: ['clinician', 'coordinator'] }),
     );
-    expect(await screen.findByRole('status')).toHaveTextContent('User carol created.');
+    expect(await screen.findByRole('status')).toHaveTextContent(
+      'User carol created: they choose their own password when they first sign in.',
+    );
 
     await userEvent.click(await screen.findByRole('button', { name: 'Disable bob' }));
     await waitFor(() => expect(update).toHaveBeenCalledWith(2, { disabled: true, roles: undefined }));
@@ -69,8 +72,20 @@ describe('UsersPage password reset', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Set password' }));
     await waitFor(() => expect(reset).toHaveBeenCalledWith(2, 'new password 12'));
     expect(await screen.findByRole('status')).toHaveTextContent(
-      'Password of bob reset: their sessions ended and their API tokens were revoked.',
+      'Password of bob reset: their sessions ended, their API tokens were revoked, and they choose their own ' +
+        'password when they next sign in.',
     );
+  });
+
+  it('marks a user whose password is still the one an admin set', async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([
+      user({ id: 1, username: 'root', roles: ['admin'] }),
+      user({ password_change_required: true }),
+    ]);
+    renderAt(<UsersPage />);
+    const bob = await screen.findByRole('row', { name: /^bob/ });
+    expect(within(bob).getByText('password to change')).toBeInTheDocument();
+    expect(within(screen.getByRole('row', { name: /^root/ })).queryByText('password to change')).not.toBeInTheDocument();
   });
 });
 
@@ -108,8 +123,8 @@ describe('UsersPage, own roles', () => {
   it('reloads the signed-in user when an admin changes their own roles, so the nav follows at once', async () => {
     const root = user({ id: 1, username: 'root', roles: ['admin'] });
     const me = vi.mocked(api.me);
-    me.mockResolvedValueOnce({ id: 1, username: 'root', roles: ['admin'] });
-    me.mockResolvedValue({ id: 1, username: 'root', roles: ['coordinator', 'admin'] });
+    me.mockResolvedValueOnce({ id: 1, username: 'root', roles: ['admin'], password_change_required: false });
+    me.mockResolvedValue({ id: 1, username: 'root', roles: ['coordinator', 'admin'], password_change_required: false });
     vi.spyOn(api, 'listUsers').mockResolvedValue([root, user({})]);
     vi.spyOn(api, 'updateUser').mockResolvedValue({ ...root, roles: ['coordinator', 'admin'] });
     vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([]));

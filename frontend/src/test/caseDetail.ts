@@ -71,7 +71,7 @@ export function caseListOf(ids: number[], total = ids.length, page = 1, pageSize
 /** The calls a case page makes besides loading the case, answered as for a signed-in clinician ``clin``
  * on an empty worklist; a test overrides what it looks at. Undo with ``vi.restoreAllMocks()``. */
 export function mockCasePageCalls(): void {
-  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'] });
+  vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'], password_change_required: false });
   vi.spyOn(api, 'listCases').mockResolvedValue(caseListOf([]));
   vi.spyOn(api, 'claim').mockResolvedValue({ claimed_by: 'clin', claimed_until: '2026-01-01T11:00:00Z' });
   vi.spyOn(api, 'reportReviewTime').mockResolvedValue(undefined);

@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 
 from tests.backend.dicom_factory import marked_volume, write_series
 from tests.backend.volumes import brain_like
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.conftest import ARTIFACTS
 from tests.stack import PASSWORD, Stack, running_stack
 from tests.synth import synth_scan, two_lesion_scan
@@ -110,10 +111,12 @@ def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(
 
     row = upload_and_wait(page, scan, LABEL)
     shared["case_id"] = int(row.get_attribute("data-case-id") or 0)
+    assert_accessible(page, "the worklist")
 
     row.get_by_role("link", name=LABEL).click()
     expect(page.get_by_role("heading", name=LABEL)).to_be_visible()
     expect(page.locator('[data-viewer-ready="true"]')).to_be_visible(timeout=60_000)
+    assert_accessible(page, "the case page, for a clinician")
     names = page.evaluate("window.__niivue.volumes.map(v => v.name)")
     assert names[:2] == ["scan.nii.gz", "anomaly_map.nii.gz"]
     page.screenshot(path=str(ARTIFACTS / "e2e-case-review.png"))
@@ -182,6 +185,7 @@ def test_coordinator_sees_the_verdicts_in_the_audit_trail_and_exports_csv(
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator('[data-action="case.verdict"]')).to_have_count(1)
     expect(page.locator('[data-action="flag.verdict"]')).to_have_count(2)
+    assert_accessible(page, "the audit trail")
 
     with page.expect_download() as audit_download:
         page.get_by_role("button", name="Download audit CSV").click()
@@ -200,6 +204,12 @@ def test_coordinator_sees_the_verdicts_in_the_audit_trail_and_exports_csv(
     expect(page.get_by_role("group", name="Other readers' case verdicts")).to_contain_text("clin: Abnormal")
     expect(page.get_by_role("group", name="Other readers' verdicts on flag 1")).to_contain_text("clin: Accepted")
     expect(page.get_by_test_id("flags-reviewed")).to_contain_text("reviewed by readers")
+    assert_accessible(page, "the case page, for a coordinator")
+
+    page.goto(stack.base_url + "/stats")
+    expect(page.get_by_role("heading", name="Statistics")).to_be_visible()
+    expect(page.get_by_text("Loading")).to_have_count(0)
+    assert_accessible(page, "the statistics")
 
 
 def _claim_holder(stack: Stack, case_id: int) -> str | None:
@@ -265,10 +275,16 @@ def test_a_study_uploaded_as_one_folder_asks_which_series_to_analyse(
     assert 24 in nib.Nifti1Image.from_bytes(gzip.decompress(scan)).shape  # series 7, the one chosen
 
 
-def test_admin_creates_a_user_then_disables_them_and_they_cannot_sign_in(
+def test_admin_creates_a_user_who_chooses_their_own_password_then_is_disabled_and_cannot_sign_in(
     page: Page, browser: Browser, stack: Stack
 ) -> None:
+    page.goto(stack.base_url + "/login")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert_accessible(page, "the sign-in page")
     sign_in(page, stack, "adm")
+    page.goto(stack.base_url + "/account")
+    expect(page.get_by_role("heading", name="Account")).to_be_visible()
+    assert_accessible(page, "the account page")
     page.goto(stack.base_url + "/admin/users")
     page.get_by_label("New username").fill("locum")
     page.get_by_label("Initial password").fill("locum password 1")
@@ -276,15 +292,26 @@ def test_admin_creates_a_user_then_disables_them_and_they_cannot_sign_in(
     disable = page.get_by_role("button", name="Disable locum", exact=True)
     expect(disable).to_be_visible()
 
+    expect(page.get_by_role("row", name=re.compile("^locum"))).to_contain_text("password to change")
+
+    # The admin knows the password they set: the new user chooses their own before anything else.
     other = browser.new_context().new_page()
     sign_in(other, stack, "locum", "locum password 1")
+    expect(other).to_have_url(re.compile(r"/account$"))
+    expect(other.get_by_test_id("password-change-required")).to_be_visible()
+    other.get_by_label("Current password").fill("locum password 1")
+    other.get_by_label("New password", exact=True).fill("my own password 2")
+    other.get_by_label("Confirm new password").fill("my own password 2")
+    other.get_by_role("button", name="Change password").click()
+    expect(other).to_have_url(re.compile(r"/login"))
+    sign_in(other, stack, "locum", "my own password 2")
     expect(other.get_by_role("heading", name="Worklist")).to_be_visible()
 
     disable.click()
     expect(page.get_by_role("button", name="Enable locum", exact=True)).to_be_visible()
     other.reload()
     expect(other.get_by_role("heading", name="Worklist")).not_to_be_visible()
-    sign_in(other, stack, "locum", "locum password 1", expect_success=False)
+    sign_in(other, stack, "locum", "my own password 2", expect_success=False)
     expect(other.get_by_role("alert")).to_contain_text("Wrong username or password")
     other.context.close()
     # The admin also sees what the worker reported it can run: the shipped fast T1 and FLAIR models, no T2, no paper.
@@ -294,6 +321,7 @@ def test_admin_creates_a_user_then_disables_them_and_they_cannot_sign_in(
     expect(models.get_by_role("row", name=re.compile("^paper"))).to_have_text(
         re.compile("paper\\s*not installed\\s*not installed\\s*not installed"))
     expect(page.get_by_test_id("checks-only-sequences")).to_contain_text("T2 scans get the rescan checks alone")
+    assert_accessible(page, "the users page")
 
 
 def test_clinician_opening_the_admin_page_is_refused(page: Page, stack: Stack) -> None:
@@ -378,6 +406,7 @@ def test_coordinator_deletes_a_case_with_a_reason_and_the_audit_trail_keeps_it(
     page.goto(f"{stack.base_url}/cases/{case_id}")
     page.get_by_role("button", name="Delete case…").click()
     page.get_by_label(re.compile("^Reason")).fill("Uploaded under the wrong study")
+    assert_accessible(page, "the delete-case form")
     page.get_by_role("button", name=f"Delete case {case_id}").click()
     expect(page.get_by_role("status").filter(has_text="was deleted")).to_have_text(
         f"Case {case_id} (e2e t2 checks) was deleted.")

@@ -108,3 +108,89 @@ def test_one_user_created_together_twice_is_one_user_and_conflicts(live: LiveApi
     codes = run_together(TOGETHER, lambda i: clients[i].post("/api/users", json=body).status_code)
     assert sorted(codes) == [201] + [409] * (TOGETHER - 1)
     assert _count(live, select(User.id).where(User.username == "twin")) == 1
+
+
+def _hold_then(first, second) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Run ``first`` (which opens a transaction, does its writes, then waits on the event it is given before it
+    commits) and ``second`` meanwhile; the outcome of ``second``: "done" or the exception it raised."""
+    import threading
+
+    holding, release = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def run_first() -> None:
+        first(holding, release)
+
+    def run_second() -> None:
+        holding.wait()
+        try:
+            second()
+            outcome["second"] = "done"
+        except Exception as exc:  # the outcome is what the test looks at
+            outcome["second"] = exc
+
+    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
+    for thread in threads:
+        thread.start()
+    threading.Event().wait(0.5)  # the second is now waiting on the first's locks, if it waits at all
+    release.set()
+    for thread in threads:
+        thread.join()
+    return outcome
+
+
+def test_a_finding_marked_while_its_case_is_deleted_is_a_404_not_a_500(live: LiveApi, analysed: int) -> None:
+    from neurotriage.cases.deletion import delete_case_rows
+    from neurotriage.core.errors import NotFound
+    from neurotriage.reviews.case_review import add_missed_finding
+    from neurotriage.reviews.schemas import MissedFindingIn
+
+    def delete(holding, release) -> None:  # type: ignore[no-untyped-def]
+        with live.sessions() as session:
+            delete_case_rows(session, analysed, reason="withdrawn", actor_id=_user_id(live, "reader"), client_ip=None)
+            holding.set()
+            release.wait()
+            session.commit()
+
+    def mark() -> None:
+        with live.sessions() as session:
+            reader = session.get(User, _user_id(live, "reader"))
+            add_missed_finding(session, reader, analysed, MissedFindingIn(point_mm=[1.0, 2.0, 3.0]))
+            session.commit()
+
+    outcome = _hold_then(delete, mark)
+    assert isinstance(outcome["second"], NotFound), outcome
+
+
+def test_a_case_deleted_while_a_flag_verdict_is_saved_goes_whole(live: LiveApi, analysed: int) -> None:
+    from neurotriage.cases.deletion import delete_case_rows
+    from neurotriage.reviews.schemas import FlagVerdictIn
+    from neurotriage.reviews.service import set_flag_verdict
+
+    with live.sessions() as session:
+        flag_id = session.scalars(
+            select(Flag.id).join(Result, Result.id == Flag.result_id).where(Result.case_id == analysed)
+        ).first()
+
+    def save_verdict(holding, release) -> None:  # type: ignore[no-untyped-def]
+        with live.sessions() as session:
+            reader = session.get(User, _user_id(live, "reader"))
+            set_flag_verdict(session, reader, flag_id, FlagVerdictIn(verdict="accept"))
+            holding.set()
+            release.wait()
+            session.commit()
+
+    def delete() -> None:
+        with live.sessions() as session:
+            delete_case_rows(session, analysed, reason="withdrawn", actor_id=_user_id(live, "reader"), client_ip=None)
+            session.commit()
+
+    outcome = _hold_then(save_verdict, delete)
+    assert outcome["second"] == "done", outcome
+    assert _count(live, select(FlagVerdict.id).where(FlagVerdict.flag_id == flag_id)) == 0
+    assert _count(live, select(Flag.id).where(Flag.id == flag_id)) == 0
+
+
+def _user_id(live: LiveApi, username: str) -> int:
+    with live.sessions() as session:
+        return int(session.scalars(select(User.id).where(User.username == username)).one())

@@ -112,6 +112,28 @@ def test_uids_and_dates_written_with_another_vr_are_replaced_and_shifted() -> No
     assert "SliceThickness" not in dataset
 
 
+@pytest.mark.parametrize("shift_dates", [True, False])
+def test_text_under_class_uid_and_date_tags_is_not_kept(shift_dates: bool) -> None:
+    # Class UIDs are kept as written and dates may be kept unshifted: only if they are a UID and a date at all.
+    dataset = Dataset()
+    dataset.file_meta = FileMetaDataset()
+    dataset.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    dataset.file_meta.MediaStorageSOPClassUID = "DOE^JANE 1970"
+    dataset.SOPClassUID = "DOE^JANE 1970"
+    dataset.SOPInstanceUID = ORIGINAL_UID + ".1"
+    dataset.StudyDate = "DOE^JANE"
+    dataset.SeriesDate = "20200513"
+
+    Deidentifier(KEY, shift_dates=shift_dates).deidentify(dataset)
+
+    written = io.BytesIO()
+    dataset.save_as(written)
+    assert b"DOE" not in written.getvalue()
+    assert "SOPClassUID" not in dataset and "MediaStorageSOPClassUID" not in dataset.file_meta
+    assert dataset.StudyDate == ""
+    assert (dataset.SeriesDate == "20200513") is not shift_dates
+
+
 # M1: a DICOM file is tested for before a zip, and a zip that unpacks to nothing is refused.
 def test_a_dicom_file_whose_pixels_end_like_an_empty_zip_is_read_as_dicom(
     clinician: ApiClient, storage_dir: Path, tmp_path: Path
@@ -307,3 +329,19 @@ def test_the_entry_cap_holds_before_zipfile_lists_the_entries(tmp_path: Path, mo
         extract_zip(archive, target, InflateBudget(max_bytes=1 << 20, max_entries=10))
     assert "hold more than 10 entries" in raised.value.message
     assert list(target.iterdir()) == []
+
+
+def test_a_file_error_in_conversion_names_no_server_path(
+    clinician: ApiClient, db, storage_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    # dicom2nifti failing on a file it cannot read (cannot be made to happen with a valid series, hence the stand-in):
+    # the OSError's full text holds the spool path, which the user must not see.
+    def unreadable(folder: str, *_args, **_kwargs) -> None:  # type: ignore[no-untyped-def]
+        raise FileNotFoundError(2, "No such file or directory", f"{folder}/00003.dcm")
+
+    import dicom2nifti.convert_dicom
+
+    monkeypatch.setattr(dicom2nifti.convert_dicom, "dicom_series_to_nifti", unreadable)
+    response = upload(clinician, _series(tmp_path))
+    assert_refused(response, db, storage_dir, "could not be converted to a volume (No such file or directory)")
+    assert "/tmp" not in response.text and "nt-ingest" not in response.text

@@ -5,11 +5,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("NEUROTRIAGE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = REPO / "artifacts"
+# Playwright waits 5 s for each expectation by default. On a busy 2-core machine (server, worker and browser share
+# it) a case page or a menu sometimes took longer. An expectation returns as soon as it holds, so a longer limit
+# costs nothing when the page is quick.
+expect.set_options(timeout=15_000)
 # Debian's Chromium, headless; the background-networking flags stop it calling out of this closed network.
 CHROMIUM_ARGS = [
     "--no-sandbox",

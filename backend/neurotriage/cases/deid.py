@@ -170,13 +170,17 @@ def _shift_date(value: str, days: int) -> str:
         return ""
 
 
+def _is_uid(value: object) -> bool:
+    """A well-formed UID (digits and dots, at most 64 characters): what a class UID kept as written must be."""
+    return isinstance(value, str) and pydicom.uid.UID(value).is_valid
+
+
 def _date_element(element: DataElement, days: int) -> None:
     """Shift a DA or DT element (one value or several) by ``days``; an unreadable date is emptied.
     A DT keeps its date only: the time of day goes, as every time does (see EMPTIED)."""
 
     def shift(text: str) -> str:
-        if not days:
-            return text[:8] if element.VR == "DT" else text
+        # Through the date parser even when nothing is shifted: text that is no date is emptied, not kept.
         return _shift_date(text, days)
 
     if element.VM > 1:
@@ -207,11 +211,14 @@ class Deidentifier:
                         meta[element.tag] = _rewritten(element, vr)
                     else:
                         del meta[element.tag]
-            # The file's own copy of the instance UID: never kept as it came, whatever its VR.
-            if "MediaStorageSOPInstanceUID" in meta:
-                del meta["MediaStorageSOPInstanceUID"]
-            if "SOPInstanceUID" in dataset:
-                meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
+            # The file's own copies of the class and instance UIDs: never kept as they came, whatever their VR,
+            # but copied from the data set's (the instance UID replaced, the class UID checked above).
+            for copy, source in (("MediaStorageSOPInstanceUID", "SOPInstanceUID"),
+                                 ("MediaStorageSOPClassUID", "SOPClassUID")):
+                if copy in meta:
+                    del meta[copy]
+                if source in dataset:
+                    setattr(meta, copy, dataset[source].value)
             meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
             meta.ImplementationVersionName = f"PYDICOM {pydicom.__version__}"[:16]
         if getattr(dataset, "preamble", None) is not None:
@@ -250,7 +257,11 @@ class Deidentifier:
             elif vr == "SQ":
                 for item in element.value:
                     self._keep_allowed(item, pseudonym, days, top_level=False)
-            elif vr == "UI" and keyword not in CLASS_UIDS:
+            elif keyword in CLASS_UIDS:
+                # Kept as written (they name the kind of image, not the patient), so only if they are UIDs at all.
+                if not _is_uid(element.value):
+                    del dataset[element.tag]
+            elif vr == "UI":
                 element.value = self._uids(element)
             elif vr in ("DA", "DT"):
                 _date_element(element, days)

@@ -33,6 +33,8 @@ def delete_case_rows(session: Session, case_id: int, *, reason: str, actor_id: i
                        "has finished, then delete the case.")
     result_ids = select(Result.id).where(Result.case_id == case_id).scalar_subquery()
     flag_ids = select(Flag.id).where(Flag.result_id.in_(result_ids)).scalar_subquery()
+    # A flag verdict locks its flag, not the case: wait for any being saved, so that the deletes below see it.
+    session.execute(select(Flag.id).where(Flag.id.in_(flag_ids)).with_for_update())
 
     def count(model, *criteria) -> int:  # type: ignore[no-untyped-def]
         return int(session.scalar(select(func.count()).select_from(model).where(*criteria)) or 0)

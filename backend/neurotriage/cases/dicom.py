@@ -330,7 +330,10 @@ def convert_series(
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise  # the server's disk, not the series: the upload route answers 507
-        raise Unprocessable(f"The DICOM series could not be converted to a volume ({exc}).") from exc
+        # strerror alone: the full text names the server's spool path.
+        raise Unprocessable(
+            f"The DICOM series could not be converted to a volume ({exc.strerror or 'a file could not be read'})."
+        ) from exc
     except Exception as exc:  # dicom2nifti raises bare exceptions for unsupported series
         reason = CONVERTER_REASONS.get(str(exc), str(exc))
         raise Unprocessable(f"The DICOM series could not be converted to a volume: {reason}.") from exc

@@ -12,6 +12,8 @@ from neurotriage.db import Base, UTCDateTime, utcnow
 
 class Case(Base):
     __tablename__ = "cases"
+    # SQLite (the embedded mode) would otherwise hand a deleted row's id to the next one (see migration 0013).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     label: Mapped[str] = mapped_column(String(200), index=True)

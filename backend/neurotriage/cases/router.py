@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
@@ -25,6 +26,7 @@ from neurotriage.jobs.service import enqueue, transition
 from neurotriage.users.models import Role, User
 
 router = APIRouter(tags=["cases"])
+log = logging.getLogger(__name__)
 
 Reader = Annotated[User, Depends(require_roles(Role.clinician, Role.coordinator))]
 Uploader = Annotated[User, Depends(require_roles(Role.clinician, Role.coordinator))]
@@ -163,7 +165,10 @@ def delete_case(case_id: DbId, body: CaseDeletion, request: Request, session: Db
     or running. The same scan may be uploaded again afterwards."""
     delete_case_rows(session, case_id, reason=body.reason, actor_id=user.id, client_ip=client_ip(request))
     session.commit()
-    get_storage().delete_tree(case_folder(case_id))
+    if not get_storage().delete_tree(case_folder(case_id)):
+        # The case is deleted; what is left of its folder is an orphan, which housekeeping removes (and logs
+        # again while it cannot).
+        log.error("case %s: deleted, but its stored files could not all be removed", case_id)
     return Response(status_code=204)
 
 

@@ -5,9 +5,12 @@ Keys are relative POSIX paths chosen by the service (``cases/12/scan.nii.gz``), 
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
+
+log = logging.getLogger(__name__)
 
 
 class Storage(Protocol):
@@ -15,7 +18,7 @@ class Storage(Protocol):
     def open(self, key: str) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
-    def delete_tree(self, prefix: str) -> None: ...
+    def delete_tree(self, prefix: str) -> bool: ...
     def local_path(self, key: str) -> Path: ...
     def folders(self, prefix: str) -> list[tuple[str, float]]: ...
 
@@ -57,8 +60,15 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def delete_tree(self, prefix: str) -> None:
-        shutil.rmtree(self._path(prefix), ignore_errors=True)
+    def delete_tree(self, prefix: str) -> bool:
+        """Remove a folder and everything under it; False, and logged, when some of it is still there (a deleted
+        case's scan left behind must not go unnoticed)."""
+        path = self._path(prefix)
+        shutil.rmtree(path, ignore_errors=True)
+        if path.exists():
+            log.error("storage: %s could not be removed completely", prefix)
+            return False
+        return True
 
     def local_path(self, key: str) -> Path:
         return self._path(key)

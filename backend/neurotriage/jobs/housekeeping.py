@@ -48,8 +48,9 @@ def end_idle_sessions(session: Session, idle: timedelta) -> int:
 
 def remove_orphan_case_files(session: Session, storage: Storage, older_than: timedelta) -> list[str]:
     """Remove stored case folders that no case row owns: what an API process killed between storing an upload and
-    committing its case leaves behind (de-identified, but nobody can reach or delete them). Only folders untouched
-    for ``older_than``, so an upload still on its way to its commit keeps its files."""
+    committing its case leaves behind (de-identified, but nobody can reach or delete them), and what a case
+    deletion could not remove. Only folders untouched for ``older_than``, so an upload still on its way to its
+    commit keeps its files. Returns the folders removed; one that cannot be is logged and tried again next time."""
     cutoff = time.time() - older_than.total_seconds()
     candidates = {}
     for key, modified in storage.folders("cases"):
@@ -60,10 +61,8 @@ def remove_orphan_case_files(session: Session, storage: Storage, older_than: tim
     owned: set[int] = set()
     for start in range(0, len(ids), 500):  # SQLite limits the parameters of one statement
         owned.update(session.scalars(select(Case.id).where(Case.id.in_(ids[start:start + 500]))))
-    removed = [candidates[case_id] for case_id in ids if case_id not in owned]
-    for key in removed:
-        storage.delete_tree(key)
-    return removed
+    orphans = [candidates[case_id] for case_id in ids if case_id not in owned]
+    return [key for key in orphans if storage.delete_tree(key)]
 
 
 UPLOAD_SPOOL_PREFIXES = (UPLOAD_SPOOL_PREFIX, INGEST_SPOOL_PREFIX)

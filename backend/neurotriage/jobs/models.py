@@ -40,6 +40,8 @@ TRIAGE_PRIORITY = {"urgent": 4, "rescan": 3, "review": 2, "routine": 1}
 
 class Job(Base):
     __tablename__ = "jobs"
+    # SQLite (the embedded mode) would otherwise hand a deleted row's id to the next one (see migration 0013).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -58,6 +60,8 @@ class Job(Base):
 
 class Result(Base):
     __tablename__ = "results"
+    # SQLite (the embedded mode) would otherwise hand a deleted row's id to the next one (see migration 0013).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # One result per job: a re-delivered task finds this row and does not write a second one.
@@ -107,6 +111,8 @@ class Flag(Base):
     """One connected component of the final anomaly mask (label k in anomaly_mask)."""
 
     __tablename__ = "flags"
+    # SQLite (the embedded mode) would otherwise hand a deleted row's id to the next one (see migration 0013).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     result_id: Mapped[int] = mapped_column(ForeignKey("results.id"), index=True)

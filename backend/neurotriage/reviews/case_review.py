@@ -103,7 +103,8 @@ def live_claim(case: Case, now: datetime | None = None) -> tuple[int | None, dat
 def add_missed_finding(
     session: Session, reviewer: User, case_id: int, body: MissedFindingIn, client_ip: str | None = None
 ) -> MissedFinding:
-    case = _case(session, case_id)
+    # Locked: a deletion of the case under way makes this wait, then find no case (404), not fail its insert (500).
+    case = _case(session, case_id, lock=True)
     finding = MissedFinding(
         case_id=case.id,
         reviewer_id=reviewer.id,
@@ -119,7 +120,10 @@ def add_missed_finding(
 
 
 def delete_missed_finding(session: Session, reviewer: User, finding_id: int, client_ip: str | None = None) -> None:
-    finding = session.get(MissedFinding, finding_id)
+    # Locked, so that a case deletion (or a second click) removing it meanwhile makes this a 404, not a 500.
+    finding = session.scalar(
+        select(MissedFinding).where(MissedFinding.id == finding_id).with_for_update(of=MissedFinding)
+    )
     if finding is None or finding.reviewer_id != reviewer.id:
         raise NotFound(f"No finding {finding_id} of yours.")
     record(session, "finding.removed", actor_id=reviewer.id, case_id=finding.case_id, client_ip=client_ip, finding_id=finding.id)

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { MemoryRouter, Route, Routes } from 'react-router-dom';
+import { MemoryRouter, Route, Routes, useLocation } from 'react-router-dom';
 import { QueryClientProvider } from '@tanstack/react-query';
 import { renderAt } from '../test/render';
 import { caseDetail } from '../test/caseDetail';
@@ -63,8 +63,12 @@ describe('DeleteCasePanel', () => {
   });
 });
 
+function StateProbe() {
+  return <div data-testid="history-state">{JSON.stringify(useLocation().state)}</div>;
+}
+
 describe('the worklist after a deletion', () => {
-  it('shows what the case page said', async () => {
+  it('shows what the case page said, and clears it from the history entry', async () => {
     vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
     vi.spyOn(api, 'me').mockResolvedValue({ username: 'coord', roles: ['coordinator'] } as never);
     const qc = makeQueryClient();
@@ -77,9 +81,13 @@ describe('the worklist after a deletion', () => {
           <Routes>
             <Route path="/" element={<WorklistPage />} />
           </Routes>
+          <StateProbe />
         </MemoryRouter>
       </QueryClientProvider>,
     );
     expect(await screen.findByText('Case 5 (case five) was deleted.')).toHaveAttribute('role', 'status');
+    // a reload or Back would otherwise show it again, and keep the label in the tab's history
+    await waitFor(() => expect(screen.getByTestId('history-state')).toHaveTextContent('null'));
+    expect(screen.getByText('Case 5 (case five) was deleted.')).toBeInTheDocument();
   });
 });

@@ -12,7 +12,7 @@ import { worklistAddress } from '../lib/worklistMemory';
 export const REASON_MIN = 3;
 export const REASON_MAX = 500;
 
-/** What the worklist shows after a deletion (router state, so a reload does not show it again). */
+/** What the worklist shows after a deletion (router state, which the worklist clears once read). */
 export interface WorklistNotice {
   notice: string;
 }

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { Link, useLocation, useSearchParams } from 'react-router-dom';
+import { Link, useLocation, useNavigate, useSearchParams } from 'react-router-dom';
 import { useCases, useMe } from '../api/queries';
 import { errorMessage } from '../api/errors';
 import type { CaseSummary, JobStatus, ListCasesQuery } from '../api/types';
@@ -76,10 +76,15 @@ function useDwellPrefetch() {
 export function WorklistPage() {
   const [params, setParams] = useSearchParams();
   const me = useMe();
-  // what the page that sent the reader here had to say (a deleted case); read once, as filtering replaces the
-  // address and its state
+  // what the page that sent the reader here had to say (a deleted case), shown once: cleared from the history
+  // entry at once, so that a reload or Back does not show it again, nor keeps the case label (free text) there
   const location = useLocation();
+  const navigate = useNavigate();
   const [arrivalNotice] = useState(() => (location.state as WorklistNotice | null)?.notice ?? null);
+  useEffect(() => {
+    if (location.state) navigate({ pathname: location.pathname, search: location.search }, { replace: true, state: null });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
   const query = queryFromParams(params);
   const queryText = JSON.stringify(query);
   const cases = useCases(query);

@@ -14,7 +14,15 @@ from neurotriage.auth.deps import AppSettings, DbSession, client_ip, require_rol
 from neurotriage.cases import service
 from neurotriage.cases.ingest import UPLOAD_SPOOL_PREFIX, IngestOptions, UploadedFile, ingest_upload
 from neurotriage.cases.deletion import delete_case_rows
-from neurotriage.cases.schemas import CaseDeletion, CaseDetail, CasePage, FileKind, JobStatusName, TriageName, UploadRefused
+from neurotriage.cases.schemas import (
+    CaseDeletion,
+    CaseDetail,
+    CasePage,
+    FileKind,
+    JobStatusName,
+    TriageName,
+    UploadRefused,
+)
 from neurotriage.cases.views import case_detail, case_summaries
 from neurotriage.config import pseudonym_key
 from neurotriage.core.errors import InsufficientStorage, PayloadTooLarge, ServiceUnavailable

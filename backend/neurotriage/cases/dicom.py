@@ -100,6 +100,10 @@ class _CutShort(Exception):
     pass
 
 
+class _UnknownVR(Exception):
+    """A value left on disk under a value representation pydicom cannot convert (it would fail when read)."""
+
+
 def _check_syntax(path: Path, label: str) -> None:
     """Read before the data set: pydicom inflates a deflated file whole, in memory and unbounded (a file of 1 MB
     can unpack to GiBs), and cannot write back a transfer syntax it does not know."""
@@ -137,7 +141,7 @@ def _parse_fully(dataset: pydicom.Dataset, file_size: int) -> None:
                     raise _CutShort
             if deferred:
                 if raw.VR is not None and raw.VR not in converters:
-                    raise NotImplementedError("unknown VR")
+                    raise _UnknownVR
                 continue
         element = dataset[tag]
         if element.VR == "SQ":
@@ -154,7 +158,7 @@ def _read_one(path: Path, label: str) -> pydicom.Dataset:
         _parse_fully(dataset, path.stat().st_size)
     except _CutShort as exc:
         raise Unprocessable(f"{label} is cut short; it may be damaged or incompletely copied.") from exc
-    except Exception as exc:  # pydicom raises many types (NotImplementedError, BytesLengthException, ...)
+    except Exception as exc:  # _UnknownVR, and pydicom's many types (NotImplementedError, BytesLengthException, ...)
         raise _unreadable(label) from exc
     return dataset
 

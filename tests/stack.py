@@ -77,6 +77,25 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float =
     raise TimeoutError("server did not become healthy")
 
 
+def _wait_for_worker(database: str, process: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+    """Until the worker's first heartbeat: it then takes tasks, and pages show it running from their first load."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"worker exited with code {process.returncode}")
+            with engine.connect() as connection:
+                if connection.execute(text("SELECT count(*) FROM workers")).scalar():
+                    return
+            time.sleep(0.3)
+    finally:
+        engine.dispose()
+    raise TimeoutError("the worker wrote no heartbeat")
+
+
 @contextmanager
 def running_stack(
     workdir: Path, *, profile: str, broker_db: int, users: dict[str, str], extra_env: dict[str, str] | None = None
@@ -121,6 +140,7 @@ def running_stack(
         stack = Stack(base_url=f"http://127.0.0.1:{port}", env=env, logs=logs, users=dict(users))
         try:
             _wait_healthy(stack.base_url, server)
+            _wait_for_worker(env["NEUROTRIAGE_DATABASE_URL"], processes[0])
         except Exception as exc:
             raise RuntimeError(f"{exc}\n{stack.log_tail()}") from exc
         yield stack

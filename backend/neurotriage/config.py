@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     inference_seed: int = 0
     # Hard limit for one inference task; the broker's visibility timeout is set above it.
     task_time_limit_s: int = 3600
+    # How often a running worker writes its heartbeat row (jobs.heartbeat); one silent for three of these is shown
+    # offline, so the API and worker must agree on it.
+    worker_heartbeat_s: int = Field(default=30, ge=5, le=600)
+    # Housekeeping takes a queued run's message for lost, and sends it again, once the inference workers have been
+    # idle this long (jobs.housekeeping.runs_to_send_again); it runs every 10 minutes, so such a run starts within
+    # about 20.
+    lost_message_after_s: int = Field(default=600, ge=1)
 
     @model_validator(mode="after")
     def _default_profile_is_available(self) -> Settings:

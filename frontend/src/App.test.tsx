@@ -7,6 +7,7 @@ import { makeQueryClient } from './api/queries';
 import { AppRoutes } from './App';
 import { LocationProbe } from './test/render';
 import { caseListOf } from './test/caseDetail';
+import { queueOf } from './test/models';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -23,19 +24,43 @@ function renderApp(path: string) {
   );
 }
 
+describe('runs waiting with no analysis worker', () => {
+  it('are announced under the header on every page, in the service\'s words', async () => {
+    vi.spyOn(api, 'me').mockResolvedValue({ id: 7, username: 'clin', roles: ['clinician'], password_change_required: false });
+    vi.spyOn(api, 'listCases').mockResolvedValue(caseListOf([]));
+    const notice = 'No analysis worker is running, so 2 runs are waiting and will not start until one is.';
+    vi.spyOn(api, 'queue').mockResolvedValue(queueOf({ queued: 2, inference_workers_online: 0, delay_notice: notice }));
+    renderApp('/');
+    expect(await screen.findByTestId('queue-notice')).toHaveTextContent(`Analysis is on hold. ${notice}`);
+  });
+
+  it('say nothing while the queue moves', async () => {
+    vi.spyOn(api, 'me').mockResolvedValue({ id: 7, username: 'clin', roles: ['clinician'], password_change_required: false });
+    vi.spyOn(api, 'listCases').mockResolvedValue(caseListOf([]));
+    const queue = vi.spyOn(api, 'queue').mockResolvedValue(queueOf({ queued: 2 }));
+    renderApp('/');
+    expect(await screen.findByRole('heading', { name: 'Worklist' })).toBeInTheDocument();
+    await waitFor(() => expect(queue).toHaveBeenCalled());
+    expect(screen.queryByTestId('queue-notice')).not.toBeInTheDocument();
+  });
+});
+
 describe('a password an admin set', () => {
   it.each(['/', '/cases/5', '/audit', '/no-such-page'])('sends the user from %s to the Account page first', async (path) => {
     vi.spyOn(api, 'me').mockResolvedValue({ id: 7, username: 'locum', roles: ['clinician', 'coordinator'], password_change_required: true });
     const cases = vi.spyOn(api, 'listCases').mockResolvedValue(caseListOf([]));
+    const queue = vi.spyOn(api, 'queue').mockResolvedValue(queueOf());
     renderApp(path);
     await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent(/^\/account$/));
     expect(await screen.findByTestId('password-change-required')).toBeInTheDocument();
     expect(cases).not.toHaveBeenCalled();
+    expect(queue).not.toHaveBeenCalled(); // the service would refuse it until the password is changed
   });
 
   it('leaves a user who chose their own password where they were going', async () => {
     vi.spyOn(api, 'me').mockResolvedValue({ id: 7, username: 'clin', roles: ['clinician'], password_change_required: false });
     vi.spyOn(api, 'listCases').mockResolvedValue(caseListOf([]));
+    vi.spyOn(api, 'queue').mockResolvedValue(queueOf());
     renderApp('/');
     expect(await screen.findByRole('heading', { name: 'Worklist' })).toBeInTheDocument();
     expect(screen.getByTestId('location')).toHaveTextContent(/^\/$/);

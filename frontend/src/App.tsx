@@ -4,6 +4,7 @@ import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { RequireAuth, UnauthorizedBridge } from './auth/session';
 import { CASE_PAGE, homeFor, mayOpen, PAGES, type PageDef } from './auth/pages';
 import { AppHeader } from './components/AppHeader';
+import { QueueNotice } from './components/QueueNotice';
 import { LoginPage } from './pages/LoginPage';
 import { WorklistPage } from './pages/WorklistPage';
 import { NotFound } from './pages/NotFound';
@@ -36,6 +37,8 @@ function Shell({ children, page, home }: { children: ReactNode; page?: PageDef; 
               Skip to content
             </a>
             <AppHeader me={me} />
+            {/* the service answers nothing else until a required password change is done */}
+            <QueueNotice enabled={!me.password_change_required} />
             <div id="main-content" className="app-main">
               <Suspense fallback={<p className="page muted">Loading…</p>}>{body}</Suspense>
             </div>

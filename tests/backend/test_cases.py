@@ -35,7 +35,7 @@ def test_upload_stores_case_queues_job_with_id_only(clinician: ApiClient, db, br
     assert len(messages) == 1
     message = json.loads(messages[0])
     assert message["headers"]["task"] == "inference.run"
-    assert message["headers"]["argsrepr"] == f"[{job.id}]"
+    assert message["headers"]["argsrepr"] == f"[{job.id}, {job.delivery}]" and job.delivery == 1
     assert "Doe" not in messages[0].decode()
 
 

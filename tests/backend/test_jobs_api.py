@@ -28,7 +28,7 @@ def test_rerun_with_another_profile_queues_a_new_job(clinician: ApiClient, db, b
     assert rerun.status_code == 201, rerun.text
     assert rerun.json()["model_profile"] == "paper" and rerun.json()["status"] == "queued"
     message = json.loads(broker.lrange("gpu", 0, -1)[0])
-    assert message["headers"]["argsrepr"] == f"[{rerun.json()['id']}]"
+    assert message["headers"]["argsrepr"] == f"[{rerun.json()['id']}, 1]"  # the run's id and its first delivery
     # The case now shows its newest run's status; a second request while it is pending is refused.
     assert clinician.get(f"/api/cases/{case['id']}").json()["status"] == "queued"
     assert clinician.post(f"/api/cases/{case['id']}/runs", json={}).status_code == 409

@@ -22,6 +22,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/auth/logout"): ALL,
     ("GET", "/api/me"): ALL,
     ("GET", "/api/models"): ALL,
+    ("GET", "/api/queue"): ALL,
     ("POST", "/api/me/password"): ALL,
     ("GET", "/api/me/tokens"): ALL,
     ("POST", "/api/me/tokens"): ALL,

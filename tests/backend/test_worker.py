@@ -10,7 +10,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 from itermask3d.profiles import get_profile
-from neurotriage.celery_app import INFERENCE_TASK, make_celery
+from neurotriage.celery_app import HOUSEKEEPING_TASK, INFERENCE_TASK, make_celery
 from neurotriage.config import Settings
 
 from tests.backend.volumes import brain_like, write_nifti
@@ -26,8 +26,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         tmp_path_factory.mktemp("worker-stack"),
         profile="tiny",
         broker_db=13,
-        users={"clin": "clinician"},
-        extra_env={"NEUROTRIAGE_ALLOW_UNTRAINED_MODEL": "true"},  # the tiny profile ships no weights
+        users={"clin": "clinician", "admin": "admin"},
+        extra_env={
+            "NEUROTRIAGE_ALLOW_UNTRAINED_MODEL": "true",  # the tiny profile ships no weights
+            # Beat often, and take a queued run's message for lost after 2 idle seconds (10 minutes in production),
+            # so the tests below need not wait.
+            "NEUROTRIAGE_WORKER_HEARTBEAT_S": "5",
+            "NEUROTRIAGE_LOST_MESSAGE_AFTER_S": "2",
+        },
     ) as live:
         yield live
 
@@ -107,12 +113,52 @@ def test_engine_input_error_fails_the_job_with_a_readable_message(stack: Stack, 
     assert "too little brain" in done["error"]
 
 
-def _job_id(stack: Stack, case_id: int) -> int:
+def test_administrators_see_the_running_worker_by_its_heartbeat(stack: Stack) -> None:
+    deadline = time.monotonic() + 60
+    with stack.client("admin") as client:
+        while not (status := client.get("/api/queue").json())["workers"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+    [worker] = status["workers"]
+    assert worker["online"] and set(worker["queues"]) == {"gpu", "default"}
+    assert status["inference_workers_online"] == 1 and status["delay_notice"] is None
+
+
+def test_a_run_whose_message_was_lost_is_sent_again_and_the_lost_message_is_skipped(
+    stack: Stack, tmp_path: Path
+) -> None:
+    case = _upload(stack, synth_scan(tmp_path, "normal", seed=6))
+    with stack.client("clin") as client:
+        assert wait_for_job(client, case["id"], stack)["status"] == "succeeded"
+    # A queued run whose message 1 never reached the broker; housekeeping already took it for lost once (2).
+    job_id = int(_sql(stack, "INSERT INTO jobs (case_id, status, progress, attempts, model_profile, screening, "
+                             "created_at, delivery) VALUES (:c, 'queued', 0, 0, 'tiny', 'lesions', now() - "
+                             "interval '1 minute', 2) RETURNING id", c=case["id"]))
+    celery = make_celery(Settings(broker_url=stack.env["NEUROTRIAGE_BROKER_URL"]))
+    celery.send_task(INFERENCE_TASK, args=[job_id, 1], queue="gpu")  # message 1 turns up after all
+    deadline = time.monotonic() + 60
+    while f"job {job_id}: message 1 was superseded" not in (stack.logs / "worker.log").read_text():
+        assert time.monotonic() < deadline, stack.log_tail()
+        time.sleep(0.5)
+    assert _sql(stack, "SELECT status FROM jobs WHERE id = :j", j=job_id) == "queued"
+    time.sleep(3)  # the worker has idled past NEUROTRIAGE_LOST_MESSAGE_AFTER_S
+    celery.send_task(HOUSEKEEPING_TASK, queue="default")
+    with stack.client("clin") as client:
+        done = wait_for_job(client, case["id"], stack, timeout_s=120)
+    assert done["status"] == "succeeded" and done["result_run_id"] == job_id
+    assert _sql(stack, "SELECT delivery FROM jobs WHERE id = :j", j=job_id) == 3
+    assert _sql(stack, "SELECT count(*) FROM audit_events WHERE action = 'job.resent'") == 1
+
+
+def _sql(stack: Stack, statement: str, **params: object) -> object:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(stack.env["NEUROTRIAGE_DATABASE_URL"])
     try:
-        with engine.connect() as connection:
-            return int(connection.execute(text("SELECT max(id) FROM jobs WHERE case_id = :c"), {"c": case_id}).scalar())
+        with engine.begin() as connection:
+            return connection.execute(text(statement), params).scalar()
     finally:
         engine.dispose()
+
+
+def _job_id(stack: Stack, case_id: int) -> int:
+    return int(_sql(stack, "SELECT max(id) FROM jobs WHERE case_id = :c", c=case_id))  # type: ignore[arg-type]

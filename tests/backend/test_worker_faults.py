@@ -54,7 +54,7 @@ def _engine_does(monkeypatch: pytest.MonkeyPatch, analyse: Callable[[Path, Path]
 def test_a_database_outage_when_the_run_starts_retries_the_task(
     queued_job: Job, db, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
-    def lost(_job_id: int) -> None:
+    def lost(_job_id: int, _delivery: int | None) -> None:
         raise LOST
 
     monkeypatch.setattr(runner, "_start", lost)
@@ -90,18 +90,18 @@ def test_progress_that_cannot_be_written_does_not_stop_the_analysis(
 
 
 def test_the_task_retries_a_database_outage_and_then_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
+    calls: list[tuple[int, int | None]] = []
 
-    def flaky(job_id: int) -> str:
-        calls.append(job_id)
+    def flaky(job_id: int, delivery: int | None) -> str:
+        calls.append((job_id, delivery))
         if len(calls) < 3:
             raise runner.DatabaseUnavailable("database restarting")
         return "succeeded"
 
     monkeypatch.setattr(tasks, "run_inference_job", flaky)
-    # Run here (eagerly): retries run at once instead of after their countdown.
-    assert tasks.run_inference.apply(args=[7]).get() == "succeeded"
-    assert calls == [7, 7, 7]
+    # Run here (eagerly): retries run at once instead of after their countdown, each with the message's number.
+    assert tasks.run_inference.apply(args=[7, 2]).get() == "succeeded"
+    assert calls == [(7, 2), (7, 2), (7, 2)]
 
 
 def test_a_missing_stored_scan_fails_in_words_without_a_server_path(

@@ -274,6 +274,24 @@ def test_a_study_uploaded_as_one_folder_asks_which_series_to_analyse(
     assert detail["source_format"] == "dicom"
     assert 24 in nib.Nifti1Image.from_bytes(gzip.decompress(scan)).shape  # series 7, the one chosen
 
+    # The study's other series, uploaded on its own, is the same patient's: each case page links the other.
+    series4 = sorted((study / "series4").iterdir())
+    handles = [path.open("rb") for path in series4]
+    try:
+        with stack.client("clin") as client:
+            other = client.post("/api/cases", files=[("files", (p.name, h)) for p, h in zip(series4, handles)],
+                                data={"label": "e2e other series", "sequence": "t1"})
+    finally:
+        for handle in handles:
+            handle.close()
+    assert other.status_code == 201, other.text
+    page.goto(f"{stack.base_url}/cases/{case_id}")
+    scan_panel = page.get_by_role("region", name="Scan")
+    expect(scan_panel).to_contain_text("DICOM series")
+    scan_panel.get_by_role("link", name="e2e other series").click()
+    expect(page).to_have_url(re.compile(rf"/cases/{other.json()['id']}$"))
+    expect(page.get_by_role("region", name="Scan").get_by_role("link", name=label)).to_be_visible()
+
 
 def test_admin_creates_a_user_who_chooses_their_own_password_then_is_disabled_and_cannot_sign_in(
     page: Page, browser: Browser, stack: Stack
@@ -321,6 +339,11 @@ def test_admin_creates_a_user_who_chooses_their_own_password_then_is_disabled_an
     expect(models.get_by_role("row", name=re.compile("^paper"))).to_have_text(
         re.compile("paper\\s*not installed\\s*not installed\\s*not installed"))
     expect(page.get_by_test_id("checks-only-sequences")).to_contain_text("T2 scans get the rescan checks alone")
+    # ... and the worker itself, running by its heartbeat (nobody is told that analysis is on hold)
+    workers = page.get_by_role("table", name="Workers")
+    expect(workers.get_by_role("row", name=re.compile("^celery@"))).to_contain_text("housekeeping, analysesrunning")
+    expect(page.get_by_test_id("no-inference-worker")).to_have_count(0)
+    expect(page.get_by_test_id("queue-notice")).to_have_count(0)
     assert_accessible(page, "the users page")
 
 

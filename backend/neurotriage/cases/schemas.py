@@ -151,11 +151,31 @@ class CaseSummary(BaseModel):
     )
 
 
+class PatientScanOut(BaseModel):
+    """Another case of the same patient, as far as the case page lists it."""
+
+    id: int
+    label: str
+    sequence: str
+    uploaded_at: datetime
+    acquisition_date: str | None = Field(description="From the series (shifted like every date where the site "
+                                                     "shifts them); null when the series gave none")
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"] = Field(
+        description="Its newest run's status")
+    triage: Literal["routine", "review", "rescan", "urgent"] | None = Field(
+        description="Its shown result's triage; null before any run succeeded")
+
+
 class CaseDetail(CaseSummary):
     error: str | None
     attempts: int
     source_format: str
     dicom_meta: dict[str, str]
+    same_patient: list[PatientScanOut] = Field(
+        default_factory=list,
+        description="The patient's other cases here (newest acquisition first, at most 50), linked by the keyed "
+        "pseudonym a DICOM upload gets; a NIfTI upload carries no patient link, so it has none.",
+    )
     flags: list[FlagOut]
     quality: list[QualityIssueOut]
     case_verdict: CaseVerdictOut | None = Field(description="The viewer's own case verdict.")

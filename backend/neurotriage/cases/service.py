@@ -104,6 +104,30 @@ def get_case(session: Session, case_id: int) -> tuple[Case, Job, Result | None]:
     return row[0], row[1], row[2]
 
 
+# The most other scans of one patient a case page lists.
+MAX_SAME_PATIENT = 50
+
+
+def same_patient_rows(session: Session, case: Case) -> list[tuple[Case, Job, Result | None]]:
+    """The patient's other cases, each with its newest run and newest result (as ``case_rows``), newest upload
+    first; [] without a pseudonym (NIfTI uploads). Looked up by the indexed pseudonym, then the runs of those few
+    cases only: ``case_rows`` would group every run of the site for each case page."""
+    if case.patient_pseudonym is None:
+        return []
+    others = session.scalars(
+        select(Case).where(Case.patient_pseudonym == case.patient_pseudonym, Case.id != case.id)
+        .order_by(Case.id.desc()).limit(MAX_SAME_PATIENT)
+    ).all()
+    ids = [other.id for other in others]
+    jobs: dict[int, Job] = {}
+    for job in session.scalars(select(Job).where(Job.case_id.in_(ids)).order_by(Job.id)):
+        jobs[job.case_id] = job  # the last one wins: the newest
+    results: dict[int, Result] = {}
+    for result in session.scalars(select(Result).where(Result.case_id.in_(ids)).order_by(Result.id)):
+        results[result.case_id] = result
+    return [(other, jobs[other.id], results.get(other.id)) for other in others if other.id in jobs]
+
+
 def file_key(case: Case, result: Result | None, kind: str) -> str:
     if kind == "scan":
         return case.scan_key

@@ -17,10 +17,12 @@ from neurotriage.cases.schemas import (
     MissedFindingOut,
     MissedInTesting,
     ModelInfo,
+    PatientScanOut,
     QualityIssueOut,
     ReviewState,
     WeakRegionOut,
 )
+from neurotriage.cases.service import same_patient_rows
 from neurotriage.jobs.models import Flag, Job, Result
 from neurotriage.reviews.case_review import live_claim, reads_blind
 from neurotriage.reviews.models import (
@@ -154,6 +156,19 @@ def flag_out(flag: Flag, verdict: FlagVerdict | None, others: Sequence[FlagVerdi
     )
 
 
+def same_patient_out(rows: Sequence[tuple[Case, Job, Result | None]]) -> list[PatientScanOut]:
+    """Newest acquisition first; scans without a date after those with one, newest upload first."""
+    scans = [
+        PatientScanOut(id=case.id, label=case.label, sequence=case.sequence, uploaded_at=case.uploaded_at,
+                       acquisition_date=(case.dicom_meta or {}).get("acquisition_date"), status=job.status,
+                       triage=result.triage if result else None)  # type: ignore[arg-type]
+        for case, job, result in rows
+    ]
+    scans.sort(key=lambda scan: scan.uploaded_at, reverse=True)
+    scans.sort(key=lambda scan: scan.acquisition_date or "", reverse=True)  # ISO dates sort as text
+    return scans
+
+
 def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Result | None) -> CaseDetail:
     """The case as ``viewer`` sees it: their own verdicts to edit, and the other readers' beside them (a coordinator
     auditing the case, or a second reader, must see that it was read and what was decided) unless the viewer is a
@@ -198,6 +213,7 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
         attempts=job.attempts,
         source_format=case.source_format,
         dicom_meta=case.dicom_meta or {},
+        same_patient=same_patient_out(same_patient_rows(session, case)),
         flags=flags,
         quality=[QualityIssueOut.model_validate(issue) for issue in result.quality_issues] if result else [],
         case_verdict=case_verdict_out(my_verdict) if my_verdict else None,

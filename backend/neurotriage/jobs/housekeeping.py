@@ -7,16 +7,18 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from neurotriage.audit.service import record
 from neurotriage.auth.models import BrowserSession
 from neurotriage.cases.ingest import INGEST_SPOOL_PREFIX, UPLOAD_SPOOL_PREFIX
 from neurotriage.cases.models import Case
 from neurotriage.core.storage import Storage
 from neurotriage.db import utcnow
-from neurotriage.jobs.models import Job, JobStatus
+from neurotriage.jobs.models import Job, JobStatus, Worker
 from neurotriage.jobs.service import transition
+from neurotriage.jobs.workers import online_since, takes_inference
 
 STALE_MESSAGE = "The worker stopped while analysing this scan; re-run the case."
 
@@ -34,6 +36,39 @@ def fail_stale_jobs(session: Session, older_than: timedelta) -> list[int]:
     for job in stale:
         transition(session, job, JobStatus.failed, error=STALE_MESSAGE)
     return [job.id for job in stale]
+
+
+def runs_to_send_again(session: Session, idle_for: timedelta, heartbeat_s: int) -> list[tuple[int, int]]:
+    """Runs whose queue message was lost, each with its next delivery number, raised here (the caller commits, then
+    sends): ``[(job_id, delivery), ...]``.
+
+    The broker keeps a message until a worker has finished with it, but one can still be lost: the API stopped
+    between committing a run and sending it, or a broker restarted without its data. Such a run would wait forever.
+    Its message is taken as lost when an inference worker has been running for all of ``idle_for`` and, in that
+    time, no run started or finished and none is running, while the run has been queued since before it: an idle
+    worker with a message waiting would have taken it. A lost message that turns up later carries the old number
+    and is skipped (``jobs.runner``), so no run is analysed twice.
+    """
+    now = utcnow()
+    settled = now - idle_for
+    inference_workers = [
+        worker for worker in session.scalars(
+            select(Worker).where(Worker.last_seen_at >= online_since(heartbeat_s), Worker.started_at <= settled)
+        ) if takes_inference(worker)
+    ]
+    busy = session.scalar(select(Job.id).where(or_(
+        Job.status == JobStatus.running, Job.started_at >= settled, Job.finished_at >= settled,
+    )).limit(1))
+    if not inference_workers or busy is not None:
+        return []
+    lost = session.scalars(
+        select(Job).where(Job.status == JobStatus.queued, Job.created_at < settled)
+        .order_by(Job.id).with_for_update(skip_locked=True)
+    ).all()
+    for job in lost:
+        job.delivery += 1
+        record(session, "job.resent", case_id=job.case_id, job_id=job.id, delivery=job.delivery)
+    return [(job.id, job.delivery) for job in lost]
 
 
 def end_idle_sessions(session: Session, idle: timedelta) -> int:

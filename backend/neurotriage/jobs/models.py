@@ -49,6 +49,9 @@ class Job(Base):
     progress: Mapped[int] = mapped_column(Integer, default=0)  # percent
     stage: Mapped[str | None] = mapped_column(String(64), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Which message is the run's current one: each send carries it, and housekeeping raises it when it sends again
+    # a message the broker lost, so a lost message that turns up later is skipped (migration 0014).
+    delivery: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     error: Mapped[str | None] = mapped_column(Text, default=None)
     model_profile: Mapped[str] = mapped_column(String(32))
     # Decided when the run is requested, from what the workers reported (jobs.service.screening_for).
@@ -147,3 +150,20 @@ class InstalledModel(Base):
     # False where the worker runs random weights because it was told to (the tests' tiny profile).
     trained: Mapped[bool] = mapped_column(Boolean)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Worker(Base):
+    """A running Celery worker, as its own heartbeat says (jobs.heartbeat): the API cannot see the workers, and
+    without this a site whose inference worker is down would queue uploads in silence.
+
+    ``name`` is Celery's node name (``celery@host``); a worker that stops cleanly removes its row, one that dies
+    stops beating and is shown offline, and housekeeping removes rows silent for a day.
+    """
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # The queues it takes tasks from, comma-separated ("gpu,default").
+    queues: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

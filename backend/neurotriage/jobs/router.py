@@ -11,7 +11,15 @@ from neurotriage.core.inputs import DbId
 from neurotriage.core.openapi import errors
 from neurotriage.jobs import service
 from neurotriage.jobs.models import Job, JobStatus
-from neurotriage.jobs.schemas import InstalledModelOut, JobOut, ModelCatalogueOut, RunRequest
+from neurotriage.jobs.schemas import (
+    InstalledModelOut,
+    JobOut,
+    ModelCatalogueOut,
+    QueueStatusOut,
+    RunRequest,
+    WorkerOut,
+)
+from neurotriage.jobs.workers import queue_state
 from neurotriage.users.models import Role, User
 
 router = APIRouter(tags=["jobs"])
@@ -33,6 +41,25 @@ def list_models(session: DbSession, settings: AppSettings, _user: CurrentUser) -
         reported_at=max((row.reported_at for row in rows), default=None),
         models=[InstalledModelOut.model_validate(row, from_attributes=True) for row in rows],
         checks_only_sequences=service.checks_only_sequences(rows),
+    )
+
+
+@router.get("/queue", response_model=QueueStatusOut, responses=errors(401, 403))
+def get_queue(session: DbSession, settings: AppSettings, user: CurrentUser) -> QueueStatusOut:
+    """How many runs wait and run, and whether an analysis worker is running; the app warns every reader when
+    runs are waiting with none. The workers themselves are listed for administrators."""
+    state = queue_state(session, settings.worker_heartbeat_s)
+    online = {worker.name for worker in state.online}
+    workers = None
+    if user.has_role(Role.admin):
+        workers = [
+            WorkerOut(name=w.name, queues=w.queues.split(","), started_at=w.started_at, last_seen_at=w.last_seen_at,
+                      online=w.name in online)
+            for w in state.workers
+        ]
+    return QueueStatusOut(
+        queued=state.queued, running=state.running, oldest_queued_at=state.oldest_queued_at,
+        inference_workers_online=state.inference_workers_online, delay_notice=state.delay_notice(), workers=workers,
     )
 
 

@@ -62,8 +62,9 @@ def _analyzer(profile: str, sequence: str, device: str, model_path: str | None, 
                          require_trained=require_trained)
 
 
-def _start(job_id: int) -> tuple[str, str, str, Screening] | None:
-    """Mark the job running; None if there is nothing to do (finished already, cancelled, unknown)."""
+def _start(job_id: int, delivery: int | None = None) -> tuple[str, str, str, Screening] | None:
+    """Mark the job running; None if there is nothing to do (finished already, cancelled, unknown, or this message
+    was superseded: housekeeping sent the run again, taking this one for lost)."""
     with session_scope() as session:
         job = session.get(Job, job_id, with_for_update=True)
         if job is None:
@@ -71,6 +72,9 @@ def _start(job_id: int) -> tuple[str, str, str, Screening] | None:
             return None
         if job.status in (JobStatus.succeeded, JobStatus.cancelled, JobStatus.failed):
             log.info("job %s is already %s; nothing to do", job_id, job.status)
+            return None
+        if delivery is not None and delivery != job.delivery:
+            log.info("job %s: message %s was superseded by message %s; nothing to do", job_id, delivery, job.delivery)
             return None
         from neurotriage.cases.models import Case
 
@@ -227,7 +231,7 @@ INTERNAL_ERROR = "The analysis failed with an internal error; an administrator c
 STORAGE_FULL = "The server's storage is full, so the result could not be saved; ask an administrator, then re-run."
 
 
-def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
+def run_inference_job(job_id: int, settings: Settings | None = None, delivery: int | None = None) -> str:
     """Run the engine on the job's scan and store the result.
 
     Returns the job's final status ("succeeded" or "failed"), or "discarded" when the result was dropped
@@ -238,7 +242,7 @@ def run_inference_job(job_id: int, settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     storage = get_storage()
     try:
-        started = _start(job_id)
+        started = _start(job_id, delivery)
     except DATABASE_ERRORS as exc:
         raise DatabaseUnavailable(f"job {job_id} could not be started") from exc
     if started is None:

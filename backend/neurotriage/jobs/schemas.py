@@ -91,3 +91,24 @@ class ModelCatalogueOut(BaseModel):
         description="Sequences no profile has a model for: their scans are accepted for the rescan checks alone "
         "(no lesion screening). Empty until a worker has reported."
     )
+
+
+class WorkerOut(BaseModel):
+    name: str = Field(description="Celery's node name (celery@host)")
+    queues: list[str]
+    started_at: datetime
+    last_seen_at: datetime = Field(description="Its latest heartbeat")
+    online: bool = Field(description="Its heartbeat is recent (within three heartbeat intervals)")
+
+
+class QueueStatusOut(BaseModel):
+    """The runs waiting and running, and whether a worker is there to run them."""
+
+    queued: int
+    running: int
+    oldest_queued_at: datetime | None
+    inference_workers_online: int = Field(description="Running workers that take analyses (the gpu queue)")
+    delay_notice: str | None = Field(description="Set when queued runs cannot start (no analysis worker is running): "
+                                                 "the words to show every reader")
+    workers: list[WorkerOut] | None = Field(description="Every worker that has beaten in the last day; for "
+                                                        "administrators only, null for other roles")

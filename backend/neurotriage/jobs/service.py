@@ -38,9 +38,10 @@ def create_job(session: Session, case_id: int, model_profile: str, screening: Sc
     return job
 
 
-def enqueue(job_id: int) -> None:
-    """Send the job to the GPU queue. Only the id travels: no paths, names or other patient data."""
-    celery_app.send_task(INFERENCE_TASK, args=[job_id], queue=GPU_QUEUE)
+def enqueue(job_id: int, delivery: int = 1) -> None:
+    """Send the job to the GPU queue. Only the id and the message's delivery number (``Job.delivery``) travel:
+    no paths, names or other patient data."""
+    celery_app.send_task(INFERENCE_TASK, args=[job_id, delivery], queue=GPU_QUEUE)
 
 
 def rerun(session: Session, case_id: int, model_profile: str, available: list[str], actor_id: int) -> Job:

@@ -5,14 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import Task
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from neurotriage.celery_app import HOUSEKEEPING_TASK, INFERENCE_TASK, celery_app
 from neurotriage.config import get_settings
 from neurotriage.db import get_engine, session_scope
 from neurotriage.core.storage import get_storage
-from neurotriage.jobs.housekeeping import end_idle_sessions, fail_stale_jobs, remove_orphan_case_files
+from neurotriage.jobs.housekeeping import (
+    end_idle_sessions,
+    fail_stale_jobs,
+    remove_orphan_case_files,
+    runs_to_send_again,
+)
 from neurotriage.jobs.runner import DatabaseUnavailable, run_inference_job
+from neurotriage.jobs.service import enqueue
+from neurotriage.jobs.workers import HeartbeatLoop, forget_silent_workers
 
 
 # A database outage is retried for about an hour before the task gives up (the job then stays running until
@@ -21,9 +28,10 @@ DATABASE_RETRIES = 10
 
 
 @celery_app.task(name=INFERENCE_TASK, bind=True, max_retries=DATABASE_RETRIES)
-def run_inference(self: Task, job_id: int) -> str:
+def run_inference(self: Task, job_id: int, delivery: int | None = None) -> str:
+    # delivery: None in messages sent before jobs had delivery numbers (migration 0014).
     try:
-        return run_inference_job(int(job_id))
+        return run_inference_job(int(job_id), delivery=None if delivery is None else int(delivery))
     except DatabaseUnavailable as exc:
         raise self.retry(exc=exc, countdown=min(600, 15 * 2**self.request.retries)) from exc
 
@@ -36,13 +44,41 @@ def _own_database_connections(**_kwargs: object) -> None:
     get_engine().dispose(close=False)
 
 
+_heartbeat: HeartbeatLoop | None = None
+
+
+@worker_ready.connect
+def _start_heartbeat(sender: object, **_kwargs: object) -> None:
+    """The worker's main process beats for the whole worker (its pool processes do not)."""
+    global _heartbeat
+    consumer = sender
+    queues = [queue.name for queue in consumer.task_consumer.queues]  # type: ignore[attr-defined]
+    _heartbeat = HeartbeatLoop(consumer.hostname, queues, get_settings().worker_heartbeat_s)  # type: ignore[attr-defined]
+    _heartbeat.start()
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**_kwargs: object) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()
+
+
 @celery_app.task(name=HOUSEKEEPING_TASK)
 def housekeeping() -> dict[str, int]:
     settings = get_settings()
     with session_scope() as session:
         failed = fail_stale_jobs(session, timedelta(seconds=settings.task_time_limit_s * 2))
         ended = end_idle_sessions(session, timedelta(minutes=settings.session_idle_minutes))
+        forgotten = forget_silent_workers(session, timedelta(days=1))
+    with session_scope() as session:
+        resend = runs_to_send_again(
+            session, timedelta(seconds=settings.lost_message_after_s), settings.worker_heartbeat_s
+        )
+    # After the commit: a worker must find the new delivery number when the message arrives.
+    for job_id, delivery in resend:
+        enqueue(job_id, delivery)
     # apart: a storage error must not undo the jobs failed and the sessions ended above
     with session_scope() as session:
         orphans = remove_orphan_case_files(session, get_storage(), timedelta(hours=1))
-    return {"stale_jobs_failed": len(failed), "sessions_ended": ended, "orphan_case_folders_removed": len(orphans)}
+    return {"stale_jobs_failed": len(failed), "sessions_ended": ended, "orphan_case_folders_removed": len(orphans),
+            "workers_forgotten": forgotten, "runs_sent_again": len(resend)}

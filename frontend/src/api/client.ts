@@ -10,6 +10,7 @@ import type {
   MissedFinding,
   MissedFindingIn,
   ModelCatalogue,
+  QueueStatus,
   Stats,
   User,
   UserCreate,
@@ -177,6 +178,7 @@ export const api = {
   me: (signal?: AbortSignal): Promise<Me> => unwrap(client.GET('/api/me', { signal })),
 
   models: (signal?: AbortSignal): Promise<ModelCatalogue> => unwrap(client.GET('/api/models', { signal })),
+  queue: (signal?: AbortSignal): Promise<QueueStatus> => unwrap(client.GET('/api/queue', { signal })),
 
   listCases: (params: ListCasesParams = {}, signal?: AbortSignal): Promise<CaseList> =>
     unwrap(client.GET('/api/cases', { params: { query: params }, signal })),

@@ -1,7 +1,7 @@
 import { QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, type ListCasesParams } from './client';
 import { ApiError } from './errors';
-import type { CaseDetail, CaseList, FlagVerdict, Job, VerdictValue } from './types';
+import type { CaseDetail, CaseList, FlagVerdict, Job, QueueStatus, VerdictValue } from './types';
 import { anyActive, isActive } from '../lib/format';
 
 export const POLL_MS = 2000;
@@ -14,6 +14,7 @@ export const keys = {
   runs: (id: number) => ['case', id, 'runs'] as const,
   myTokens: ['me', 'tokens'] as const,
   models: ['models'] as const,
+  queue: ['queue'] as const,
 };
 
 export function makeQueryClient(): QueryClient {
@@ -46,6 +47,28 @@ export function useModels() {
     queryFn: ({ signal }) => api.models(signal),
     staleTime: 60_000,
   });
+}
+
+// A worker's heartbeat is every 30 s and it counts as gone after three missed: polling faster would show nothing new.
+export const QUEUE_POLL_MS = 30_000;
+
+/**
+ * The runs waiting and running, and whether an analysis worker is there to run them (every signed-in user). Polled
+ * only while runs wait: every request keeps the browser session from lapsing as idle, and a page left open on an
+ * empty queue must not. An upload or re-run refreshes it (``keys.queue``), as does returning to the window.
+ */
+export function useQueueStatus(enabled = true) {
+  return useQuery({
+    queryKey: keys.queue,
+    queryFn: ({ signal }) => api.queue(signal),
+    enabled,
+    refetchInterval: (q) => queuePollMs(q.state.data as QueueStatus | undefined),
+  });
+}
+
+/** How often to ask again: every QUEUE_POLL_MS while runs wait, else not at all. */
+export function queuePollMs(status: Pick<QueueStatus, 'queued'> | undefined): number | false {
+  return (status?.queued ?? 0) > 0 ? QUEUE_POLL_MS : false;
 }
 
 export function useCases(params: ListCasesParams) {

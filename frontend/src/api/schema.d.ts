@@ -426,6 +426,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Queue
+         * @description How many runs wait and run, and whether an analysis worker is running; the app warns every reader when
+         *     runs are waiting with none. The workers themselves are listed for administrators.
+         */
+        get: operations["get_queue_api_queue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stats": {
         parameters: {
             query?: never;
@@ -748,6 +769,11 @@ export interface components {
             review_state: "unreviewed" | "in_progress" | "reviewed";
             /** Reviewed */
             reviewed: boolean;
+            /**
+             * Same Patient
+             * @description The patient's other cases here (newest acquisition first, at most 50), linked by the keyed pseudonym a DICOM upload gets; a NIfTI upload carries no patient link, so it has none.
+             */
+            same_patient?: components["schemas"]["PatientScanOut"][];
             /** Score */
             score: number | null;
             /**
@@ -1344,6 +1370,39 @@ export interface components {
             new_password: string;
         };
         /**
+         * PatientScanOut
+         * @description Another case of the same patient, as far as the case page lists it.
+         */
+        PatientScanOut: {
+            /**
+             * Acquisition Date
+             * @description From the series (shifted like every date where the site shifts them); null when the series gave none
+             */
+            acquisition_date: string | null;
+            /** Id */
+            id: number;
+            /** Label */
+            label: string;
+            /** Sequence */
+            sequence: string;
+            /**
+             * Status
+             * @description Its newest run's status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            /**
+             * Triage
+             * @description Its shown result's triage; null before any run succeeded
+             */
+            triage: ("routine" | "review" | "rescan" | "urgent") | null;
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
+        };
+        /**
          * QualityIssueOut
          * @description An acquisition problem that calls for a rescan (missing slices, heavy noise, ...), found by the engine on the
          *     scan's own voxel grid.
@@ -1374,6 +1433,33 @@ export interface components {
              * @description First and last affected plane (voxel indices, inclusive); null when no planes are affected
              */
             planes: number[] | null;
+        };
+        /**
+         * QueueStatusOut
+         * @description The runs waiting and running, and whether a worker is there to run them.
+         */
+        QueueStatusOut: {
+            /**
+             * Delay Notice
+             * @description Set when queued runs cannot start (no analysis worker is running): the words to show every reader
+             */
+            delay_notice: string | null;
+            /**
+             * Inference Workers Online
+             * @description Running workers that take analyses (the gpu queue)
+             */
+            inference_workers_online: number;
+            /** Oldest Queued At */
+            oldest_queued_at: string | null;
+            /** Queued */
+            queued: number;
+            /** Running */
+            running: number;
+            /**
+             * Workers
+             * @description Every worker that has beaten in the last day; for administrators only, null for other roles
+             */
+            workers: components["schemas"]["WorkerOut"][] | null;
         };
         /** ReviewTimeIn */
         ReviewTimeIn: {
@@ -1558,6 +1644,32 @@ export interface components {
             peak_ratio: number;
             /** Volume Ml */
             volume_ml: number;
+        };
+        /** WorkerOut */
+        WorkerOut: {
+            /**
+             * Last Seen At
+             * Format: date-time
+             * @description Its latest heartbeat
+             */
+            last_seen_at: string;
+            /**
+             * Name
+             * @description Celery's node name (celery@host)
+             */
+            name: string;
+            /**
+             * Online
+             * @description Its heartbeat is recent (within three heartbeat intervals)
+             */
+            online: boolean;
+            /** Queues */
+            queues: string[];
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
         };
     };
     responses: never;
@@ -3051,6 +3163,44 @@ export interface operations {
             };
             /** @description Not signed in, or the session has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_queue_api_queue_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueStatusOut"];
+                };
+            };
+            /** @description Not signed in, or the session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Signed in but not allowed (role or CSRF token) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -42,3 +42,5 @@ export type UserUpdate = Schemas['UserUpdate'];
 export type ApiToken = Schemas['ApiTokenOut'];
 export type NewApiToken = Schemas['NewApiToken'];
 export type ModelCatalogue = Schemas['ModelCatalogueOut'];
+export type QueueStatus = Schemas['QueueStatusOut'];
+export type WorkerStatus = Schemas['WorkerOut'];

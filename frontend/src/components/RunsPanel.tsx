@@ -47,6 +47,7 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: keys.case(c.id) });
     void qc.invalidateQueries({ queryKey: keys.allCases });
+    void qc.invalidateQueries({ queryKey: keys.queue }); // a run now waits: is a worker there to take it?
   };
   const rerun = useMutation({
     mutationFn: (p: string) => api.rerun(c.id, p),

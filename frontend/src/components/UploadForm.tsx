@@ -126,6 +126,7 @@ export function UploadForm() {
       return false;
     } finally {
       void qc.invalidateQueries({ queryKey: keys.allCases });
+      void qc.invalidateQueries({ queryKey: keys.queue }); // a run now waits: is a worker there to take it?
     }
   }
 

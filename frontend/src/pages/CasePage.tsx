@@ -20,6 +20,7 @@ import { QualityNotice } from '../components/QualityNotice';
 import { ModelValidationPanel } from '../components/ModelValidationPanel';
 import { CrosshairReadout } from '../components/CrosshairReadout';
 import { ResultSummary } from '../components/ResultSummary';
+import { ScanPanel } from '../components/ScanPanel';
 import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
 import { FindingsPanel } from '../components/FindingsPanel';
 import { WeakRegions } from '../components/WeakRegions';
@@ -391,6 +392,7 @@ function CaseView({
             />
           )}
           <ResultSummary c={c} />
+          <ScanPanel c={c} />
 
           <RunsPanel c={c} canRerun={canRerun} onNotice={setNotice} />
           {canDelete && <DeleteCasePanel c={c} />}

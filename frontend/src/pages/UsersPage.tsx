@@ -8,6 +8,7 @@ import { formatDateTime } from '../lib/format';
 import { keys, useMe } from '../api/queries';
 import { PasswordField } from '../components/PasswordField';
 import { InstalledModelsPanel } from '../components/InstalledModelsPanel';
+import { WorkersPanel } from '../components/WorkersPanel';
 
 const ROLES: Role[] = ['clinician', 'coordinator', 'admin'];
 const toRoles = (list: string[]): Role[] => ROLES.filter((r) => list.includes(r));
@@ -112,6 +113,7 @@ export default function UsersPage() {
         )}
       </section>
       <InstalledModelsPanel />
+      <WorkersPanel />
     </main>
   );
 }

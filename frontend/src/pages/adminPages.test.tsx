@@ -7,7 +7,7 @@ import type { User } from '../api/types';
 import UsersPage from './UsersPage';
 import { useMe } from '../api/queries';
 import { AppHeader } from '../components/AppHeader';
-import { catalogueOf } from '../test/models';
+import { catalogueOf, queueOf } from '../test/models';
 import { auditCsv, auditQueryFromParams, localToIso } from './AuditPage';
 import StatsPage, { formatDuration } from './StatsPage';
 
@@ -23,6 +23,7 @@ const user = (over: Partial<User>): User => ({
 
 beforeEach(() => {
   vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'root', roles: ['admin'], password_change_required: false });
+  vi.spyOn(api, 'queue').mockResolvedValue(queueOf({ workers: [] }));
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -176,6 +177,41 @@ describe('Models on the workers', () => {
     vi.spyOn(api, 'models').mockResolvedValue({ default_profile: 'fast', reported_at: null, models: [], checks_only_sequences: [] });
     renderAt(<UsersPage />);
     expect(await screen.findByText(/No inference worker has reported yet/)).toBeInTheDocument();
+  });
+});
+
+describe('Workers', () => {
+  it('lists each worker by its heartbeat with the runs waiting', async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([]);
+    vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([]));
+    const seen = { started_at: '2026-12-05T08:00:00Z', last_seen_at: '2026-12-05T09:00:00Z' };
+    vi.mocked(api.queue).mockResolvedValue(
+      queueOf({
+        queued: 3,
+        running: 1,
+        oldest_queued_at: '2026-12-05T08:30:00Z',
+        workers: [
+          { name: 'celery@gpu-1', queues: ['default', 'gpu'], online: true, ...seen },
+          { name: 'celery@gpu-2', queues: ['gpu'], online: false, ...seen },
+        ],
+      }),
+    );
+    renderAt(<UsersPage />);
+    const table = await screen.findByRole('table', { name: 'Workers' });
+    const cells = (name: string) => within(within(table).getByRole('row', { name: new RegExp(`^${name}`) })).getAllByRole('cell');
+    expect(cells('celery@gpu-1').map((c) => c.textContent).slice(0, 2)).toEqual(['housekeeping, analyses', 'running']);
+    expect(cells('celery@gpu-2')[1]).toHaveTextContent('not responding');
+    expect(screen.getByTestId('queue-counts')).toHaveTextContent(/^1 running, 3 queued \(the oldest since .+\)\.$/);
+    expect(screen.queryByTestId('no-inference-worker')).not.toBeInTheDocument();
+  });
+
+  it('tells the admin to start an analysis worker when none runs', async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([]);
+    vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([]));
+    vi.mocked(api.queue).mockResolvedValue(queueOf({ inference_workers_online: 0, workers: [] }));
+    renderAt(<UsersPage />);
+    expect(await screen.findByTestId('no-inference-worker')).toHaveTextContent('No analysis worker is running');
+    expect(screen.getByText('No worker has reported a heartbeat in the last day.')).toBeInTheDocument();
   });
 });
 

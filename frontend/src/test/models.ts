@@ -1,4 +1,4 @@
-import type { ModelCatalogue } from '../api/types';
+import type { ModelCatalogue, QueueStatus } from '../api/types';
 
 /** A worker's report for tests: each [profile, sequence] pair given is available, the others are not; a sequence
  * no profile reads gets the rescan checks alone, as the server says. */
@@ -17,5 +17,18 @@ export function catalogueOf(available: [string, string][], profiles = ['fast', '
         reason: can(profile, sequence) ? null : `no trained ${profile}-profile model for ${sequence.toUpperCase()} scans`,
       })),
     ),
+  };
+}
+
+/** The queue as the service reports it: nothing waiting and one analysis worker running, unless told otherwise. */
+export function queueOf(over: Partial<QueueStatus> = {}): QueueStatus {
+  return {
+    queued: 0,
+    running: 0,
+    oldest_queued_at: null,
+    inference_workers_online: 1,
+    delay_notice: null,
+    workers: null,
+    ...over,
   };
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import re
 import secrets
 import sys
 from collections.abc import Sequence
@@ -59,13 +60,21 @@ def worker_entry(args: argparse.Namespace) -> int:
         if reports is not None:
             available = [f"{r.profile}/{r.sequence}" for r in reports if r.available]
             print(f"models this worker can run: {', '.join(available) or 'none'}", file=sys.stderr)
+    celery_app.worker_main(worker_argv(args))
+    return 0
+
+
+def worker_argv(args: argparse.Namespace) -> list[str]:
+    """Celery's worker arguments for ``neurotriage worker``."""
     argv = ["worker", f"--queues={args.queues}", f"--concurrency={args.concurrency}", "--loglevel=INFO"]
+    if args.name:
+        # Celery's node name, which is also the worker's heartbeat row: two workers on one host each need their own.
+        argv.append(f"--hostname={args.name}@%h")
     if args.pool:
         argv.append(f"--pool={args.pool}")
     if args.beat:
         argv += ["--beat", f"--schedule={args.schedule_file}"]
-    celery_app.worker_main(argv)
-    return 0
+    return argv
 
 
 def user_add_entry(args: argparse.Namespace) -> int:
@@ -98,6 +107,12 @@ def demo_seed_entry(args: argparse.Namespace) -> int:
     return 0
 
 
+def _node_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+        raise argparse.ArgumentTypeError("use 1-64 letters, digits, '-' or '_' (the host is added after '@')")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neurotriage", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--pool", default=None, help="Celery pool (prefork, solo, threads)")
     worker.add_argument("--beat", action="store_true", help="also schedule housekeeping (run in one worker only)")
     worker.add_argument("--schedule-file", default="celerybeat-schedule", help="where the scheduler keeps its state")
+    worker.add_argument("--name", default=None, type=_node_name, help="node name before @host (default celery); needed to run two "
+                        "workers on one host, since each worker's heartbeat is kept under its node name")
     worker.set_defaults(entry=worker_entry)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest revision")

@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     inference_seed: int = 0
     # Hard limit for one inference task; the broker's visibility timeout is set above it.
     task_time_limit_s: int = 3600
-    # How often a running worker writes its heartbeat row (jobs.heartbeat); one silent for three of these is shown
+    # How often a running worker writes its heartbeat row (jobs.workers); one silent for three of these is shown
     # offline, so the API and worker must agree on it.
     worker_heartbeat_s: int = Field(default=30, ge=5, le=600)
     # Housekeeping takes a queued run's message for lost, and sends it again, once the inference workers have been

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { render, screen, waitFor } from '@testing-library/react';
+import { act, render, screen, waitFor } from '@testing-library/react';
 import { QueryClientProvider } from '@tanstack/react-query';
 import { MemoryRouter } from 'react-router-dom';
 import { api } from './api/client';
@@ -8,6 +8,7 @@ import { AppRoutes } from './App';
 import { LocationProbe } from './test/render';
 import { caseListOf } from './test/caseDetail';
 import { queueOf } from './test/models';
+import { AWAY_AFTER_MS, resetPresence } from './lib/presence';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -42,6 +43,26 @@ describe('runs waiting with no analysis worker', () => {
     expect(await screen.findByRole('heading', { name: 'Worklist' })).toBeInTheDocument();
     await waitFor(() => expect(queue).toHaveBeenCalled());
     expect(screen.queryByTestId('queue-notice')).not.toBeInTheDocument();
+  });
+});
+
+describe('back at the browser after an absence', () => {
+  it('fetches what the page shows again, since its polls stopped meanwhile', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      resetPresence();
+      vi.spyOn(api, 'me').mockResolvedValue({ id: 7, username: 'clin', roles: ['clinician'], password_change_required: false });
+      const cases = vi.spyOn(api, 'listCases').mockResolvedValue(caseListOf([]));
+      vi.spyOn(api, 'queue').mockResolvedValue(queueOf());
+      renderApp('/');
+      expect(await screen.findByRole('heading', { name: 'Worklist' })).toBeInTheDocument();
+      await act(() => vi.advanceTimersByTimeAsync(AWAY_AFTER_MS + 20_000));
+      const before = cases.mock.calls.length;
+      act(() => window.dispatchEvent(new KeyboardEvent('keydown', { key: 'j' })));
+      await waitFor(() => expect(cases.mock.calls.length).toBe(before + 1));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { RequireAuth, UnauthorizedBridge } from './auth/session';
 import { CASE_PAGE, homeFor, mayOpen, PAGES, type PageDef } from './auth/pages';
 import { AppHeader } from './components/AppHeader';
+import { PresenceRefresh } from './components/PresenceRefresh';
 import { QueueNotice } from './components/QueueNotice';
 import { LoginPage } from './pages/LoginPage';
 import { WorklistPage } from './pages/WorklistPage';
@@ -37,6 +38,7 @@ function Shell({ children, page, home }: { children: ReactNode; page?: PageDef; 
               Skip to content
             </a>
             <AppHeader me={me} />
+            <PresenceRefresh />
             {/* the service answers nothing else until a required password change is done */}
             <QueueNotice enabled={!me.password_change_required} />
             <div id="main-content" className="app-main">

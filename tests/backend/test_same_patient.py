@@ -46,3 +46,17 @@ def test_a_nifti_upload_has_no_patient_link(clinician: ApiClient, tmp_path: Path
     first = upload_case(clinician, tmp_path, "nifti one", seed=1)
     upload_case(clinician, tmp_path, "nifti two", seed=2)
     assert clinician.get(f"/api/cases/{first}").json()["same_patient"] == []
+
+
+def test_a_long_history_lists_the_newest_acquisitions_and_says_how_many_more(
+    clinician: ApiClient, tmp_path: Path, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setattr("neurotriage.cases.service.MAX_SAME_PATIENT", 2)
+    # uploaded out of order: the newest acquisition first, an old scan found on a CD last
+    newest = _series(clinician, tmp_path / "a", 1, "20251001")
+    viewed = _series(clinician, tmp_path / "b", 2, "20250101")
+    middle = _series(clinician, tmp_path / "c", 3, "20240601")
+    _series(clinician, tmp_path / "d", 4, "20200101")
+    detail = clinician.get(f"/api/cases/{viewed['id']}").json()
+    assert [scan["id"] for scan in detail["same_patient"]] == [newest["id"], middle["id"]]
+    assert detail["same_patient_more"] == 1

@@ -152,12 +152,12 @@ def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(
     page.keyboard.press("n")
     page.keyboard.press("r")
     expect(items.nth(1)).to_contain_text("Rejected")
-    expect(page.get_by_role("status")).to_contain_text("Verdict saved")
+    expect(page.get_by_role("status").filter(has_text="Verdict saved")).to_be_visible()
 
     page.get_by_role("radio", name="Abnormal").check()
     page.get_by_label("Case comment").fill("two lesions")
     page.get_by_role("button", name="Save case verdict").click()
-    expect(page.get_by_role("status")).to_contain_text("Case verdict saved")
+    expect(page.get_by_role("status").filter(has_text="Case verdict saved")).to_be_visible()
 
     with stack.client("clin") as client:
         detail = client.get(f"/api/cases/{shared['case_id']}").json()

@@ -176,6 +176,7 @@ class CaseDetail(CaseSummary):
         description="The patient's other cases here (newest acquisition first, at most 50), linked by the keyed "
         "pseudonym a DICOM upload gets; a NIfTI upload carries no patient link, so it has none.",
     )
+    same_patient_more: int = Field(default=0, description="The patient's other cases left out of same_patient")
     flags: list[FlagOut]
     quality: list[QualityIssueOut]
     case_verdict: CaseVerdictOut | None = Field(description="The viewer's own case verdict.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -108,16 +109,22 @@ def get_case(session: Session, case_id: int) -> tuple[Case, Job, Result | None]:
 MAX_SAME_PATIENT = 50
 
 
-def same_patient_rows(session: Session, case: Case) -> list[tuple[Case, Job, Result | None]]:
-    """The patient's other cases, each with its newest run and newest result (as ``case_rows``), newest upload
-    first; [] without a pseudonym (NIfTI uploads). Looked up by the indexed pseudonym, then the runs of those few
-    cases only: ``case_rows`` would group every run of the site for each case page."""
+def _acquired_then_uploaded(case: Case) -> tuple[str, datetime]:
+    # ISO dates sort as text; a scan without a date comes after those with one
+    return (case.dicom_meta or {}).get("acquisition_date") or "", case.uploaded_at
+
+
+def same_patient_rows(session: Session, case: Case) -> tuple[list[tuple[Case, Job, Result | None]], int]:
+    """The patient's other cases, newest acquisition first (then newest upload), each with its newest run and newest
+    result (as ``case_rows``), at most ``MAX_SAME_PATIENT``; and how many more there are. ([], 0) without a
+    pseudonym (NIfTI uploads). Looked up by the indexed pseudonym, then the runs of the cases listed only:
+    ``case_rows`` would group every run of the site for each case page."""
     if case.patient_pseudonym is None:
-        return []
-    others = session.scalars(
+        return [], 0
+    everyone = session.scalars(
         select(Case).where(Case.patient_pseudonym == case.patient_pseudonym, Case.id != case.id)
-        .order_by(Case.id.desc()).limit(MAX_SAME_PATIENT)
     ).all()
+    others = sorted(everyone, key=_acquired_then_uploaded, reverse=True)[:MAX_SAME_PATIENT]
     ids = [other.id for other in others]
     jobs: dict[int, Job] = {}
     for job in session.scalars(select(Job).where(Job.case_id.in_(ids)).order_by(Job.id)):
@@ -125,7 +132,9 @@ def same_patient_rows(session: Session, case: Case) -> list[tuple[Case, Job, Res
     results: dict[int, Result] = {}
     for result in session.scalars(select(Result).where(Result.case_id.in_(ids)).order_by(Result.id)):
         results[result.case_id] = result
-    return [(other, jobs[other.id], results.get(other.id)) for other in others if other.id in jobs]
+    return [(other, jobs[other.id], results.get(other.id)) for other in others if other.id in jobs], (
+        len(everyone) - len(others)
+    )
 
 
 def file_key(case: Case, result: Result | None, kind: str) -> str:

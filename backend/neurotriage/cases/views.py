@@ -157,16 +157,12 @@ def flag_out(flag: Flag, verdict: FlagVerdict | None, others: Sequence[FlagVerdi
 
 
 def same_patient_out(rows: Sequence[tuple[Case, Job, Result | None]]) -> list[PatientScanOut]:
-    """Newest acquisition first; scans without a date after those with one, newest upload first."""
-    scans = [
+    return [
         PatientScanOut(id=case.id, label=case.label, sequence=case.sequence, uploaded_at=case.uploaded_at,
                        acquisition_date=(case.dicom_meta or {}).get("acquisition_date"), status=job.status,
                        triage=result.triage if result else None)  # type: ignore[arg-type]
         for case, job, result in rows
     ]
-    scans.sort(key=lambda scan: scan.uploaded_at, reverse=True)
-    scans.sort(key=lambda scan: scan.acquisition_date or "", reverse=True)  # ISO dates sort as text
-    return scans
 
 
 def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Result | None) -> CaseDetail:
@@ -207,13 +203,15 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
         select(ReviewTime.seconds).where(ReviewTime.case_id == case.id, ReviewTime.reviewer_id == viewer.id)
     )
     summary = case_summaries(session, [(case, job, result)])[0]
+    same_rows, more_of_patient = same_patient_rows(session, case)
     return CaseDetail(
         **summary.model_dump(),
         error=job.error,
         attempts=job.attempts,
         source_format=case.source_format,
         dicom_meta=case.dicom_meta or {},
-        same_patient=same_patient_out(same_patient_rows(session, case)),
+        same_patient=same_patient_out(same_rows),
+        same_patient_more=more_of_patient,
         flags=flags,
         quality=[QualityIssueOut.model_validate(issue) for issue in result.quality_issues] if result else [],
         case_verdict=case_verdict_out(my_verdict) if my_verdict else None,

@@ -7,8 +7,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, or_, select, true, update
+from sqlalchemy.orm import Session, aliased
 
 from neurotriage.audit.service import record
 from neurotriage.auth.models import BrowserSession
@@ -38,37 +38,62 @@ def fail_stale_jobs(session: Session, older_than: timedelta) -> list[int]:
     return [job.id for job in stale]
 
 
-def runs_to_send_again(session: Session, idle_for: timedelta, heartbeat_s: int) -> list[tuple[int, int]]:
+def runs_to_send_again(
+    session: Session, idle_for: timedelta, heartbeat_s: int, running_limit: timedelta
+) -> list[tuple[int, int]]:
     """Runs whose queue message was lost, each with its next delivery number, raised here (the caller commits, then
     sends): ``[(job_id, delivery), ...]``.
 
     The broker keeps a message until a worker has finished with it, but one can still be lost: the API stopped
     between committing a run and sending it, or a broker restarted without its data. Such a run would wait forever.
-    Its message is taken as lost when an inference worker has been running for all of ``idle_for`` and, in that
-    time, no run started or finished and none is running, while the run has been queued since before it: an idle
-    worker with a message waiting would have taken it. A lost message that turns up later carries the old number
-    and is skipped (``jobs.runner``), so no run is analysed twice.
+    A run whose message was sent (queued, or last sent again) before ``idle_for`` has that message taken as lost when
+
+    - a run sent after it started more than ``idle_for`` ago: the queue hands messages out in order, so its own
+      would have been taken first (this is what finds a lost message on a busy site); or
+    - an inference worker has been running for all of ``idle_for`` and, in that time, no run started or finished
+      and none is running (one running past ``running_limit``, the task's hard limit, is a dead worker's row and
+      does not count): an idle worker with a message waiting would have taken it.
+
+    A lost message that turns up later carries the old number and is skipped (``jobs.runner``), so no run is
+    analysed twice.
     """
     now = utcnow()
     settled = now - idle_for
+    later = aliased(Job)
+    sent = func.coalesce(Job.resent_at, Job.created_at)
+    overtaken = exists().where(func.coalesce(later.resent_at, later.created_at) > sent, later.started_at < settled)
+    waiting_since = (Job.status == JobStatus.queued, sent < settled)
     inference_workers = [
         worker for worker in session.scalars(
             select(Worker).where(Worker.last_seen_at >= online_since(heartbeat_s), Worker.started_at <= settled)
         ) if takes_inference(worker)
     ]
     busy = session.scalar(select(Job.id).where(or_(
-        Job.status == JobStatus.running, Job.started_at >= settled, Job.finished_at >= settled,
+        (Job.status == JobStatus.running) & (Job.started_at >= now - running_limit),
+        Job.started_at >= settled, Job.finished_at >= settled,
     )).limit(1))
-    if not inference_workers or busy is not None:
-        return []
-    lost = session.scalars(
-        select(Job).where(Job.status == JobStatus.queued, Job.created_at < settled)
-        .order_by(Job.id).with_for_update(skip_locked=True)
+    idle_site = bool(inference_workers) and busy is None
+    waiting = session.execute(
+        select(Job.id, Job.case_id, Job.delivery).where(*waiting_since, true() if idle_site else overtaken)
+        .order_by(Job.id)
     ).all()
-    for job in lost:
-        job.delivery += 1
-        record(session, "job.resent", case_id=job.case_id, job_id=job.id, delivery=job.delivery)
-    return [(job.id, job.delivery) for job in lost]
+    resend = []
+    for job_id, case_id, seen in waiting:
+        if raise_delivery(session, job_id, seen):
+            record(session, "job.resent", case_id=case_id, job_id=job_id, delivery=seen + 1)
+            resend.append((job_id, seen + 1))
+    return resend
+
+
+def raise_delivery(session: Session, job_id: int, seen: int) -> bool:
+    """Number the run's next message, if the run is still queued under the number ``seen``: a worker may have
+    started it since it was read (SQLite, the embedded mode, takes no row locks; on PostgreSQL this waits for the
+    worker's lock and then finds the run running), or another housekeeping pass raised it first."""
+    raised = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.queued, Job.delivery == seen)
+        .values(delivery=seen + 1, resent_at=utcnow())
+    )
+    return raised.rowcount == 1  # type: ignore[attr-defined]
 
 
 def end_idle_sessions(session: Session, idle: timedelta) -> int:

@@ -52,6 +52,8 @@ class Job(Base):
     # Which message is the run's current one: each send carries it, and housekeeping raises it when it sends again
     # a message the broker lost, so a lost message that turns up later is skipped (migration 0014).
     delivery: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # When housekeeping last sent it again; None: sent once, when it was created (migration 0014).
+    resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     model_profile: Mapped[str] = mapped_column(String(32))
     # Decided when the run is requested, from what the workers reported (jobs.service.screening_for).
@@ -153,7 +155,7 @@ class InstalledModel(Base):
 
 
 class Worker(Base):
-    """A running Celery worker, as its own heartbeat says (jobs.heartbeat): the API cannot see the workers, and
+    """A running Celery worker, as its own heartbeat says (jobs.workers): the API cannot see the workers, and
     without this a site whose inference worker is down would queue uploads in silence.
 
     ``name`` is Celery's node name (``celery@host``); a worker that stops cleanly removes its row, one that dies

@@ -73,8 +73,10 @@ def _start(job_id: int, delivery: int | None = None) -> tuple[str, str, str, Scr
         if job.status in (JobStatus.succeeded, JobStatus.cancelled, JobStatus.failed):
             log.info("job %s is already %s; nothing to do", job_id, job.status)
             return None
-        if delivery is not None and delivery != job.delivery:
-            log.info("job %s: message %s was superseded by message %s; nothing to do", job_id, delivery, job.delivery)
+        # A message sent before runs had numbers (migration 0014, which numbered those runs 1) is message 1.
+        message = 1 if delivery is None else delivery
+        if message != job.delivery:
+            log.info("job %s: message %s was superseded by message %s; nothing to do", job_id, message, job.delivery)
             return None
         from neurotriage.cases.models import Case
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import Task
@@ -21,6 +22,7 @@ from neurotriage.jobs.runner import DatabaseUnavailable, run_inference_job
 from neurotriage.jobs.service import enqueue
 from neurotriage.jobs.workers import HeartbeatLoop, forget_silent_workers
 
+log = logging.getLogger(__name__)
 
 # A database outage is retried for about an hour before the task gives up (the job then stays running until
 # housekeeping fails it): 15 s, 30 s, 1 min, ... capped at 10 min.
@@ -72,11 +74,16 @@ def housekeeping() -> dict[str, int]:
         forgotten = forget_silent_workers(session, timedelta(days=1))
     with session_scope() as session:
         resend = runs_to_send_again(
-            session, timedelta(seconds=settings.lost_message_after_s), settings.worker_heartbeat_s
+            session, timedelta(seconds=settings.lost_message_after_s), settings.worker_heartbeat_s,
+            running_limit=timedelta(seconds=settings.task_time_limit_s),
         )
     # After the commit: a worker must find the new delivery number when the message arrives.
     for job_id, delivery in resend:
-        enqueue(job_id, delivery)
+        try:
+            enqueue(job_id, delivery)
+        except Exception:
+            # Still queued and old: the next pass raises its number and sends it again.
+            log.exception("run %s could not be sent again", job_id)
     # apart: a storage error must not undo the jobs failed and the sessions ended above
     with session_scope() as session:
         orphans = remove_orphan_case_files(session, get_storage(), timedelta(hours=1))

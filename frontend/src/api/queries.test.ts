@@ -1,13 +1,30 @@
-import { describe, expect, it } from 'vitest';
-import { QUEUE_POLL_MS, queuePollMs } from './queries';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AWAY_AFTER_MS, resetPresence } from '../lib/presence';
+import { POLL_MS, QUEUE_POLL_MS, pollWhile, queuePollMs } from './queries';
 
-describe('queuePollMs', () => {
-  it('asks again while runs wait, so the notice appears and clears on its own', () => {
+beforeEach(() => {
+  vi.useFakeTimers();
+  resetPresence();
+});
+afterEach(() => vi.useRealTimers());
+
+describe('polls', () => {
+  it('ask the queue again while runs wait, so the notice appears and clears on its own', () => {
     expect(queuePollMs({ queued: 3 })).toBe(QUEUE_POLL_MS);
   });
 
-  it('stops asking on an empty queue: every request keeps the browser session from lapsing as idle', () => {
+  it('stop asking on an empty queue: every request keeps the browser session from lapsing as idle', () => {
     expect(queuePollMs({ queued: 0 })).toBe(false);
     expect(queuePollMs(undefined)).toBe(false);
+  });
+
+  it('stop while nobody is at the browser, and run again once someone is', () => {
+    expect(pollWhile(true, POLL_MS)).toBe(POLL_MS);
+    vi.setSystemTime(Date.now() + AWAY_AFTER_MS + 1000);
+    expect(pollWhile(true, POLL_MS)).toBe(false);
+    expect(queuePollMs({ queued: 3 })).toBe(false);
+    window.dispatchEvent(new Event('pointerdown'));
+    expect(pollWhile(true, POLL_MS)).toBe(POLL_MS);
+    expect(pollWhile(false, POLL_MS)).toBe(false);
   });
 });

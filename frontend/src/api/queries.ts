@@ -3,6 +3,7 @@ import { api, type ListCasesParams } from './client';
 import { ApiError } from './errors';
 import type { CaseDetail, CaseList, FlagVerdict, Job, QueueStatus, VerdictValue } from './types';
 import { anyActive, isActive } from '../lib/format';
+import { userPresent } from '../lib/presence';
 
 export const POLL_MS = 2000;
 
@@ -57,18 +58,26 @@ export const QUEUE_POLL_MS = 30_000;
  * only while runs wait: every request keeps the browser session from lapsing as idle, and a page left open on an
  * empty queue must not. An upload or re-run refreshes it (``keys.queue``), as does returning to the window.
  */
-export function useQueueStatus(enabled = true) {
+export function useQueueStatus(enabled = true, interval?: () => number | false) {
   return useQuery({
     queryKey: keys.queue,
     queryFn: ({ signal }) => api.queue(signal),
     enabled,
-    refetchInterval: (q) => queuePollMs(q.state.data as QueueStatus | undefined),
+    refetchInterval: interval ?? ((q) => queuePollMs(q.state.data as QueueStatus | undefined)),
   });
 }
 
 /** How often to ask again: every QUEUE_POLL_MS while runs wait, else not at all. */
 export function queuePollMs(status: Pick<QueueStatus, 'queued'> | undefined): number | false {
-  return (status?.queued ?? 0) > 0 ? QUEUE_POLL_MS : false;
+  return pollWhile((status?.queued ?? 0) > 0, QUEUE_POLL_MS);
+}
+
+/**
+ * Every poll's interval: `ms` while `needed` and someone is at the browser, else none. Nobody there, the polls stop
+ * (each request keeps the browser session from lapsing as idle); `PresenceRefresh` fetches again on return.
+ */
+export function pollWhile(needed: boolean, ms: number): number | false {
+  return needed && userPresent() ? ms : false;
 }
 
 export function useCases(params: ListCasesParams) {
@@ -76,7 +85,7 @@ export function useCases(params: ListCasesParams) {
     queryKey: keys.cases(params),
     queryFn: ({ signal }) => api.listCases(params, signal),
     placeholderData: (prev) => prev,
-    refetchInterval: (q) => (anyActive((q.state.data as CaseList | undefined)?.items) ? POLL_MS : false),
+    refetchInterval: (q) => pollWhile(anyActive((q.state.data as CaseList | undefined)?.items), POLL_MS),
   });
 }
 
@@ -85,7 +94,7 @@ export function useCase(id: number) {
     queryKey: keys.case(id),
     queryFn: ({ signal }) => api.getCase(id, signal),
     enabled: Number.isFinite(id) && id > 0,
-    refetchInterval: (q) => (isActive((q.state.data as CaseDetail | undefined)?.status) ? POLL_MS : false),
+    refetchInterval: (q) => pollWhile(isActive((q.state.data as CaseDetail | undefined)?.status), POLL_MS),
   });
 }
 
@@ -131,6 +140,6 @@ export function useRuns(caseId: number, enabled = true) {
     queryKey: keys.runs(caseId),
     queryFn: ({ signal }) => api.listRuns(caseId, signal),
     enabled: enabled && Number.isFinite(caseId) && caseId > 0,
-    refetchInterval: (q) => ((q.state.data as Job[] | undefined)?.some((j) => isActive(j.status)) ? POLL_MS : false),
+    refetchInterval: (q) => pollWhile(!!(q.state.data as Job[] | undefined)?.some((j) => isActive(j.status)), POLL_MS),
   });
 }

@@ -774,6 +774,12 @@ export interface components {
              * @description The patient's other cases here (newest acquisition first, at most 50), linked by the keyed pseudonym a DICOM upload gets; a NIfTI upload carries no patient link, so it has none.
              */
             same_patient?: components["schemas"]["PatientScanOut"][];
+            /**
+             * Same Patient More
+             * @description The patient's other cases left out of same_patient
+             * @default 0
+             */
+            same_patient_more: number;
             /** Score */
             score: number | null;
             /**

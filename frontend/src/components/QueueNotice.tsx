@@ -6,10 +6,15 @@ import { useQueueStatus } from '../api/queries';
  */
 export function QueueNotice({ enabled = true }: { enabled?: boolean }) {
   const notice = useQueueStatus(enabled).data?.delay_notice;
-  if (!notice) return null;
+  // The live region stays in the page, empty while nothing is held up: screen readers announce text that appears
+  // in a region they already know, and may miss a region added together with its text.
   return (
-    <div className="queue-notice" role="status" data-testid="queue-notice">
-      <strong>Analysis is on hold.</strong> {notice}
+    <div role="status" className={notice ? 'queue-notice' : undefined}>
+      {notice && (
+        <span data-testid="queue-notice">
+          <strong>Analysis is on hold.</strong> {notice}
+        </span>
+      )}
     </div>
   );
 }

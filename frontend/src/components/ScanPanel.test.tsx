@@ -30,6 +30,14 @@ describe('ScanPanel', () => {
     expect(screen.getByTestId('location')).toHaveTextContent(/^\/cases\/8$/);
   });
 
+  it('says how many older scans it leaves out of a long history', () => {
+    renderAt(<ScanPanel c={{ ...dicomCase, same_patient_more: 12 }} />);
+    const others = screen.getByRole('list', { name: 'Other scans of this patient' });
+    expect(within(others).getAllByRole('listitem').at(-1)).toHaveTextContent(
+      '12 more not listed: only the 2 most recent are shown.',
+    );
+  });
+
   it('says when the patient has no other scan here', () => {
     renderAt(<ScanPanel c={{ ...dicomCase, same_patient: [] }} />);
     expect(screen.getByText('None here.')).toBeInTheDocument();

@@ -38,6 +38,11 @@ export function ScanPanel({ c }: { c: CaseDetail }) {
               </span>
             </li>
           ))}
+          {(c.same_patient_more ?? 0) > 0 && (
+            <li className="muted small">
+              {c.same_patient_more} more not listed: only the {others.length} most recent are shown.
+            </li>
+          )}
         </ul>
       )}
     </section>

@@ -1,10 +1,11 @@
-import { useQueueStatus } from '../api/queries';
+import { QUEUE_POLL_MS, pollWhile, useQueueStatus } from '../api/queries';
 import { errorMessage } from '../api/errors';
 import { formatDateTime } from '../lib/format';
 
 /** For admins: the workers by their heartbeats, and the runs waiting for them. */
 export function WorkersPanel() {
-  const queue = useQueueStatus();
+  // kept current while an admin watches, even with nothing queued (the other pages ask only while runs wait)
+  const queue = useQueueStatus(true, () => pollWhile(true, QUEUE_POLL_MS));
   const data = queue.data;
   const workers = data?.workers ?? [];
   return (

@@ -11,6 +11,7 @@ import { AppHeader } from '../components/AppHeader';
 import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
 import { formatDateTime } from './format';
 import { CHANNEL_NAME, type CaseTabs, caseTabs, createCaseTabs } from './openCaseTabs';
+import { AWAY_AFTER_MS, resetPresence } from './presence';
 import { otherClaimText, useCaseSession } from './useCaseSession';
 
 const theCase = {
@@ -67,6 +68,31 @@ describe('claim released once the case is read', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('Case verdict not saved');
     expect(api.releaseClaimOnLeave).not.toHaveBeenCalled();
     expect(screen.getByTestId('claim')).toHaveTextContent('mine');
+  });
+});
+
+describe('nobody at the browser', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    resetPresence();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('gives the claim up, sends nothing while away, and claims again at the next input', async () => {
+    renderAt(<CaseHarness />);
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    await act(() => vi.advanceTimersByTimeAsync(AWAY_AFTER_MS + 20_000));
+    await waitFor(() => expect(api.releaseClaimOnLeave).toHaveBeenCalledWith(5));
+    expect(screen.getByTestId('claim')).toHaveTextContent('released');
+    const claims = vi.mocked(api.claim).mock.calls.length;
+    vi.mocked(api.reportReviewTime).mockClear();
+    // half an hour away: no renewal, no review time, so the session can lapse and the case is free for others
+    await act(() => vi.advanceTimersByTimeAsync(30 * 60_000));
+    expect(api.claim).toHaveBeenCalledTimes(claims);
+    expect(api.reportReviewTime).not.toHaveBeenCalled();
+    act(() => window.dispatchEvent(new KeyboardEvent('keydown', { key: 'j' })));
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    expect(api.claim).toHaveBeenCalledTimes(claims + 1);
   });
 });
 

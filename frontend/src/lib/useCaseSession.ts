@@ -6,6 +6,7 @@ import { keys } from '../api/queries';
 import type { CaseDetail } from '../api/types';
 import { formatDateTime } from './format';
 import { caseTabs } from './openCaseTabs';
+import { usePresence, userPresent } from './presence';
 
 export const CLAIM_RENEW_MS = 5 * 60_000;
 export const REVIEW_TIME_FLUSH_MS = 30_000;
@@ -25,7 +26,9 @@ export type ClaimState =
  * (`releaseOpenClaims`, before the logout request); a page restored from the back/forward cache claims
  * again. Paging through cases with `]` therefore leaves none of them claimed. Leaving a case that another
  * tab of the same browser still shows (`caseTabs`) leaves the claim to that tab, which keeps renewing it.
- * Nothing happens for roles that do not review.
+ * Nobody at the browser for `AWAY_AFTER_MS` (lib/presence) gives the claim up too, so a case left open on an
+ * unattended screen is free for the other readers, and it is claimed again at the next input; away time is not
+ * review time. Nothing happens for roles that do not review.
  */
 export interface CaseSession {
   claim: ClaimState;
@@ -125,9 +128,14 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
   }, [caseId, qc]);
 
   const claimAgain = useCallback(() => setHolding(true), []);
+  const present = usePresence();
+  useEffect(() => {
+    // given up below (the claim effect's cleanup) while nobody is there; taken again at the next input
+    if (!present) setClaim((c) => (c.kind === 'mine' ? { kind: 'released' } : c));
+  }, [present]);
 
   useEffect(() => {
-    if (!enabled || !holding) return;
+    if (!enabled || !holding || !present) return;
     let stopped = false;
     const doClaim = async () => {
       try {
@@ -215,14 +223,14 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
         }
       });
     };
-  }, [caseId, enabled, holding, qc]);
+  }, [caseId, enabled, holding, present, qc]);
 
   useEffect(() => {
     if (!enabled) return;
     let last = Date.now();
     const tick = () => {
       const now = Date.now();
-      if (document.visibilityState === 'visible') pending.current += (now - last) / 1000;
+      if (document.visibilityState === 'visible' && userPresent()) pending.current += (now - last) / 1000;
       last = now;
     };
     const flush = () => {

@@ -1,5 +1,6 @@
 import { useEffect, useMemo } from 'react';
 import { useQuery } from '@tanstack/react-query';
+import { pollWhile } from '../api/queries';
 import { api } from '../api/client';
 import { errorMessage } from '../api/errors';
 import type { Stats } from '../api/types';
@@ -33,7 +34,11 @@ function flagSeries(rows: { accept: number; reject: number; unsure: number }[]):
 }
 
 export default function StatsPage() {
-  const stats = useQuery({ queryKey: ['stats'], queryFn: ({ signal }) => api.stats(signal), refetchInterval: 60_000 });
+  const stats = useQuery({
+    queryKey: ['stats'],
+    queryFn: ({ signal }) => api.stats(signal),
+    refetchInterval: () => pollWhile(true, 60_000),
+  });
   useEffect(() => {
     document.title = 'Statistics · NeuroTriage';
   }, []);

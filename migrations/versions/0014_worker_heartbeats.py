@@ -1,5 +1,4 @@
-"""workers (heartbeats, so the API can tell that no worker is running); jobs.delivery and jobs.resent_at (lost
-messages sent again)
+"""workers (heartbeats, so the API can tell that no worker is running) and jobs.delivery (lost messages re-sent)
 
 Revision ID: 0014
 Revises: 0013
@@ -29,11 +28,9 @@ def upgrade() -> None:
     # Runs queued before the upgrade were sent once, with no number; the worker accepts such messages as before.
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('delivery', sa.Integer(), nullable=False, server_default='1'))
-        batch_op.add_column(sa.Column('resent_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.drop_column('resent_at')
         batch_op.drop_column('delivery')
     op.drop_table('workers')

@@ -158,6 +158,21 @@ def test_a_row_left_running_by_a_dead_worker_does_not_block_sending_again(
     assert runs_to_send_again(db, IDLE, HEARTBEAT_S, RUNNING_LIMIT) == [(waiting.id, 2)]
 
 
+def test_a_worker_does_not_start_a_run_numbered_again_since_it_read_it(sqlite_sessions) -> None:  # type: ignore[no-untyped-def]
+    """The other side of the race on SQLite: housekeeping numbers a new message between the worker's read and its
+    write; the worker leaves the run to that message, which then starts it once."""
+    with sqlite_sessions() as setup:
+        job_id = _sqlite_jobs(setup, JobStatus.queued)[0].id
+    with sqlite_sessions() as worker, sqlite_sessions() as housekeeping:
+        read = worker.get(Job, job_id)
+        assert read.status == JobStatus.queued and read.delivery == 1
+        assert raise_delivery(housekeeping, job_id, 1)
+        housekeeping.commit()
+        assert not runner.take_run(worker, read, 1)  # message 1 was superseded meanwhile
+        worker.rollback()
+        assert runner.take_run(worker, worker.get(Job, job_id), 2)  # message 2 starts it
+
+
 def test_a_superseded_message_is_skipped_and_the_current_one_runs(
     clinician: ApiClient, db, tmp_path, scope, monkeypatch  # type: ignore[no-untyped-def]
 ) -> None:
@@ -188,22 +203,26 @@ def test_a_message_sent_before_runs_had_numbers_is_message_1(
     assert (resent.status, waiting.status) == (JobStatus.queued, JobStatus.running)
 
 
-def test_a_run_is_numbered_again_only_while_queued_under_the_number_read(sqlite_sessions) -> None:  # type: ignore[no-untyped-def]
-    """SQLite takes no row locks: a worker may start the run between housekeeping's read and its write."""
+def _sqlite_jobs(session, *statuses: JobStatus) -> list[Job]:  # type: ignore[no-untyped-def]
     from neurotriage.cases.models import Case
     from neurotriage.users.models import User
 
+    user = User(username="u", password_hash="x", roles=["clinician"])
+    session.add(user)
+    session.flush()
+    case = Case(label="c", sequence="t1", scan_key="k", content_sha256="0" * 64, uploaded_by_id=user.id)
+    session.add(case)
+    session.flush()
+    jobs = [Job(case_id=case.id, model_profile="fast", status=status) for status in statuses]
+    session.add_all(jobs)
+    session.commit()
+    return jobs
+
+
+def test_a_run_is_numbered_again_only_while_queued_under_the_number_read(sqlite_sessions) -> None:  # type: ignore[no-untyped-def]
+    """SQLite takes no row locks: a worker may start the run between housekeeping's read and its write."""
     with sqlite_sessions() as session:
-        user = User(username="u", password_hash="x", roles=["clinician"])
-        session.add(user)
-        session.flush()
-        case = Case(label="c", sequence="t1", scan_key="k", content_sha256="0" * 64, uploaded_by_id=user.id)
-        session.add(case)
-        session.flush()
-        queued = Job(case_id=case.id, model_profile="fast", status=JobStatus.queued)
-        started = Job(case_id=case.id, model_profile="fast", status=JobStatus.running)
-        session.add_all([queued, started])
-        session.commit()
+        queued, started = _sqlite_jobs(session, JobStatus.queued, JobStatus.running)
         assert not raise_delivery(session, started.id, 1)  # a worker took it after it was read as queued
         assert raise_delivery(session, queued.id, 1)
         assert not raise_delivery(session, queued.id, 1)  # another pass raised it first

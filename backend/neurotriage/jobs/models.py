@@ -52,7 +52,7 @@ class Job(Base):
     # Which message is the run's current one: each send carries it, and housekeeping raises it when it sends again
     # a message the broker lost, so a lost message that turns up later is skipped (migration 0014).
     delivery: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    # When housekeeping last sent it again; None: sent once, when it was created (migration 0014).
+    # When housekeeping last sent it again; None: sent once, when it was created (migration 0015).
     resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     model_profile: Mapped[str] = mapped_column(String(32))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -75,7 +75,7 @@ def _start(job_id: int, delivery: int | None = None) -> tuple[str, str, str, Scr
             return None
         # A message sent before runs had numbers (migration 0014, which numbered those runs 1) is message 1.
         message = 1 if delivery is None else delivery
-        if message != job.delivery:
+        if message != job.delivery or not take_run(session, job, message):
             log.info("job %s: message %s was superseded by message %s; nothing to do", job_id, message, job.delivery)
             return None
         from neurotriage.cases.models import Case
@@ -91,6 +91,19 @@ def _start(job_id: int, delivery: int | None = None) -> tuple[str, str, str, Scr
         transition(session, job, JobStatus.running)
         job.stage, job.progress, job.error = "starting", 0, None
         return case.scan_key, case.sequence, job.model_profile, Screening(job.screening)
+
+
+def take_run(session: Session, job: Job, message: int) -> bool:
+    """Whether the run is still as read, under this message's number: on PostgreSQL it is (the row is locked), on
+    SQLite (the embedded mode, no row locks) housekeeping may have numbered a new message in between
+    (``jobs.housekeeping.raise_delivery``), and the run is then that message's to start. The check's write also
+    takes SQLite's write lock, so housekeeping cannot do so after it."""
+    checked = session.execute(
+        update(Job).where(Job.id == job.id, Job.status == job.status, Job.delivery == message)
+        .values(delivery=message)
+        .execution_options(synchronize_session=False)
+    )
+    return checked.rowcount == 1  # type: ignore[attr-defined]
 
 
 def _report_progress(job_id: int) -> Any:

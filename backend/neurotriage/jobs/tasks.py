@@ -82,7 +82,8 @@ def housekeeping() -> dict[str, int]:
         try:
             enqueue(job_id, delivery)
         except Exception:
-            # Still queued and old: the next pass raises its number and sends it again.
+            # It stays queued without a message: a later pass finds it lost again (its resent_at counts from this try)
+            # and sends it then.
             log.exception("run %s could not be sent again", job_id)
     # apart: a storage error must not undo the jobs failed and the sessions ended above
     with session_scope() as session:

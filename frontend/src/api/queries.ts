@@ -25,7 +25,9 @@ export function makeQueryClient(): QueryClient {
         // never retry auth/permission/not-found answers; retry transient failures twice
         retry: (count, err) =>
           !(err instanceof ApiError && err.status >= 400 && err.status < 500) && count < 2,
-        refetchOnWindowFocus: true,
+        // not for an unattended page: every request keeps the browser session from lapsing (lib/presence)
+        refetchOnWindowFocus: () => userPresent(),
+        refetchOnReconnect: () => userPresent(),
         staleTime: 1000,
       },
       mutations: { retry: false },

@@ -1,18 +1,19 @@
 import { useEffect, useRef } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { usePresence } from '../lib/presence';
+import { useReturns } from '../lib/presence';
 
 /**
  * Polls stop while nobody is at the browser (`pollWhile`); when someone is back, everything shown is fetched again
  * (and the polls that still apply start again), so the page is current from the first look.
  */
 export function PresenceRefresh() {
-  const present = usePresence();
+  const returns = useReturns();
   const qc = useQueryClient();
-  const wasAway = useRef(false);
+  const seen = useRef(returns);
   useEffect(() => {
-    if (present && wasAway.current) void qc.invalidateQueries();
-    wasAway.current = !present;
-  }, [present, qc]);
+    if (returns === seen.current) return;
+    seen.current = returns;
+    void qc.invalidateQueries();
+  }, [returns, qc]);
   return null;
 }

@@ -18,7 +18,7 @@ describe('ScanPanel', () => {
   it("shows the series' acquisition facts and links the patient's other scans", async () => {
     renderAt(<ScanPanel c={dicomCase} />);
     const facts = screen.getByRole('region', { name: 'Scan' });
-    expect(within(facts).getByText('2031-11-20 (shifted)')).toBeInTheDocument();
+    expect(within(facts).getByText('2031-11-20 (shifted per patient)')).toBeInTheDocument();
     expect(within(facts).getByText('GE 3 T')).toBeInTheDocument();
     const others = screen.getByRole('list', { name: 'Other scans of this patient' });
     const items = within(others).getAllByRole('listitem');

@@ -16,18 +16,31 @@ const INPUTS = ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart'] 
 
 let lastInput = Date.now();
 let present = true;
+// Each return after an absence; counted from the time since the last input, not from `present`, which the
+// re-check updates only every CHECK_MS (the polls, asking `userPresent()`, may have stopped in between).
+let returns = 0;
 let check: ReturnType<typeof setInterval> | undefined;
 const subscribers = new Set<() => void>();
+
+function notifyAll(): void {
+  subscribers.forEach((notify) => notify());
+}
 
 function setPresent(value: boolean): void {
   if (value === present) return;
   present = value;
-  subscribers.forEach((notify) => notify());
+  notifyAll();
 }
 
 function onInput(): void {
-  lastInput = Date.now();
-  setPresent(true);
+  const now = Date.now();
+  const wasAway = now - lastInput >= AWAY_AFTER_MS;
+  lastInput = now;
+  if (wasAway) {
+    returns += 1;
+    present = true;
+    notifyAll();
+  }
 }
 
 function recheck(): void {
@@ -43,6 +56,13 @@ function listen(): void {
   lastInput = Date.now();
   // capture: the viewer's canvas handles its own pointer events, and they must count too
   INPUTS.forEach((type) => window.addEventListener(type, onInput, { capture: true, passive: true }));
+  // Coming back to the page from elsewhere also counts: a page restored with Back, the window focused (switching
+  // tabs or windows). The latter is heard on the window only, since the app's own focus moves within the page must
+  // not count.
+  window.addEventListener('pageshow', onInput);
+  window.addEventListener('focus', (event) => {
+    if (!(event.target instanceof Node)) onInput();
+  });
 }
 
 function subscribe(notify: () => void): () => void {
@@ -64,6 +84,11 @@ export function userPresent(): boolean {
 /** `userPresent()`, re-rendering when it changes. */
 export function usePresence(): boolean {
   return useSyncExternalStore(subscribe, () => present);
+}
+
+/** How many times someone came back after an absence; a change means "fetch what the page shows again". */
+export function useReturns(): number {
+  return useSyncExternalStore(subscribe, () => returns);
 }
 
 /** For tests: as if input just came. */

@@ -21,7 +21,7 @@ describe('scanFacts', () => {
     });
     expect(facts).toEqual([
       ['Uploaded as', 'DICOM series'],
-      ['Acquired', '2031-04-17 (shifted)'],
+      ['Acquired', '2031-04-17 (shifted per patient)'],
       ['Scanner', 'SIEMENS Prisma 2.89 T'],
       ['Sequence', '*tfl3d1_16ns (GR\\IR) 3D'],
       ['TE / TR', 'TE 2.26 ms · TR 2300 ms'],

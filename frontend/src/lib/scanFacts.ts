@@ -21,7 +21,7 @@ function number(value: string | undefined): string | undefined {
 export function scanFacts({ source_format, dicom_meta: m }: FactsSource): [string, string][] {
   const facts: [string, string | null][] = [
     ['Uploaded as', source_format === 'dicom' ? 'DICOM series' : 'NIfTI file'],
-    ['Acquired', m.acquisition_date ? `${m.acquisition_date}${m.acquisition_date_shifted === 'yes' ? ' (shifted)' : ''}` : null],
+    ['Acquired', m.acquisition_date ? `${m.acquisition_date}${m.acquisition_date_shifted === 'yes' ? ' (shifted per patient)' : ''}` : null],
     ['Scanner', joined([m.manufacturer, m.scanner_model, m.field_strength_t && `${number(m.field_strength_t)} T`])],
     ['Sequence', joined([m.sequence_name, m.scanning_sequence && `(${m.scanning_sequence})`, m.acquisition_type])],
     [

@@ -55,8 +55,10 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     # The API's description, served behind sign-in and left out of itself.
     ("GET", "/api/openapi.json"): ALL,
     ("GET", "/api/docs"): ALL,
+    ("GET", "/api/docs/start.js"): ALL,
+    ("GET", "/api/docs/{name}"): ALL,
 }
-HIDDEN = {("GET", "/api/openapi.json"), ("GET", "/api/docs")}
+HIDDEN = {("GET", path) for path in ("/api/openapi.json", "/api/docs", "/api/docs/start.js", "/api/docs/{name}")}
 
 
 def _api_routes() -> set[tuple[str, str]]:
@@ -108,7 +110,7 @@ def test_unknown_api_path_is_json_404(anon: ApiClient) -> None:
     assert response.status_code == 404 and "detail" in response.json()
 
 
-@pytest.mark.parametrize("path", ["/api/openapi.json", "/api/docs"])
+@pytest.mark.parametrize("path", ["/api/openapi.json", "/api/docs", "/api/docs/start.js", "/api/docs/swagger-ui.css"])
 def test_the_api_description_is_for_signed_in_users_only(anon: ApiClient, admin: ApiClient, path: str) -> None:
     assert anon.get(path).status_code == 401
     assert admin.get(path).status_code == 200

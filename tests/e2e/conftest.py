@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.stack import PASSWORD, Stack, running_stack
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("NEUROTRIAGE_CHROMIUM", "/usr/bin/chromium")
@@ -35,3 +38,33 @@ def browser() -> Iterator[Browser]:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One live stack (API, worker, PostgreSQL, Redis db 12) for every browser test, with one user per role."""
+    users = {"clin": "clinician", "coord": "coordinator", "adm": "admin"}
+    with running_stack(tmp_path_factory.mktemp("e2e-stack"), profile="fast", broker_db=12, users=users) as live:
+        yield live
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    # The server's Content-Security-Policy must let the app (and its viewer) do all it does: Chromium reports
+    # anything the policy blocked on the console.
+    blocked: list[str] = []
+    context.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text
+               else None)
+    yield context.new_page()
+    context.close()
+    assert not blocked, blocked
+
+
+def sign_in(page: Page, stack: Stack, username: str, password: str = PASSWORD, expect_success: bool = True) -> None:
+    page.goto(stack.base_url + "/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if expect_success:
+        expect(page).not_to_have_url(re.compile(r"/login"))

@@ -25,8 +25,8 @@ from sqlalchemy import create_engine, text
 from tests.backend.dicom_factory import marked_volume, write_series
 from tests.backend.volumes import brain_like
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.conftest import ARTIFACTS
-from tests.stack import PASSWORD, Stack, running_stack
+from tests.e2e.conftest import ARTIFACTS, sign_in
+from tests.stack import Stack
 from tests.synth import synth_scan, two_lesion_scan
 
 pytestmark = pytest.mark.stack
@@ -52,28 +52,8 @@ DRAWN_FRACTION = """() => {
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    users = {"clin": "clinician", "coord": "coordinator", "adm": "admin"}
-    with running_stack(tmp_path_factory.mktemp("e2e-stack"), profile="fast", broker_db=12, users=users) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
 def shared() -> dict:
     return {}
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-    # The server's Content-Security-Policy must let the app (and its viewer) do all it does: Chromium reports
-    # anything the policy blocked on the console.
-    blocked: list[str] = []
-    context.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text
-               else None)
-    yield context.new_page()
-    context.close()
-    assert not blocked, blocked
 
 
 def crosshair_mm(page: Page) -> list[float]:
@@ -91,15 +71,6 @@ def upload_and_wait(page: Page, scan: Path, label: str, sequence: str = "t1") ->
     expect(row).to_contain_text(re.compile("succeeded|failed"), timeout=JOB_TIMEOUT_MS)
     expect(row).to_contain_text("succeeded")
     return row
-
-
-def sign_in(page: Page, stack: Stack, username: str, password: str = PASSWORD, expect_success: bool = True) -> None:
-    page.goto(stack.base_url + "/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    if expect_success:
-        expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(

@@ -17,13 +17,6 @@ CONTENT_SECURITY_POLICY = (
     "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-# Swagger UI (signed-in users only) is FastAPI's page: scripts and styles from its CDN and one inline script.
-API_DOCS_PATH = "/api/docs"
-API_DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
-)
 OTHER_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -39,9 +32,8 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = API_DOCS_POLICY if scope["path"] == API_DOCS_PATH else CONTENT_SECURITY_POLICY
         added = [(name.lower().encode(), value.encode())
-                 for name, value in {"Content-Security-Policy": policy, **OTHER_HEADERS}.items()]
+                 for name, value in {"Content-Security-Policy": CONTENT_SECURITY_POLICY, **OTHER_HEADERS}.items()]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -1,7 +1,8 @@
 import { useSyncExternalStore } from 'react';
 
 /**
- * Whether someone is at this browser: any key, pointer, wheel or touch input within `AWAY_AFTER_MS`.
+ * Whether someone is at this browser: any key, pointer, wheel or touch input within `AWAY_AFTER_MS`, or the page
+ * coming back into view (the window focused, the page restored with Back).
  *
  * The service ends a browser session after an hour without requests (NEUROTRIAGE_SESSION_IDLE_MINUTES), but an
  * open page keeps asking on its own: polls, the case claim's renewal, review-time reports. On an unattended
@@ -79,6 +80,12 @@ function subscribe(notify: () => void): () => void {
 export function userPresent(): boolean {
   listen();
   return Date.now() - lastInput < AWAY_AFTER_MS;
+}
+
+/** When the last input came (epoch milliseconds). */
+export function lastInputAt(): number {
+  listen();
+  return lastInput;
 }
 
 /** `userPresent()`, re-rendering when it changes. */

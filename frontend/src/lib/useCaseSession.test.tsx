@@ -76,7 +76,10 @@ describe('nobody at the browser', () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     resetPresence();
   });
-  afterEach(() => vi.useRealTimers());
+  afterEach(() => {
+    act(() => resetPresence()); // someone is back, for the tests that follow
+    vi.useRealTimers();
+  });
 
   it('gives the claim up, sends nothing while away, and claims again at the next input', async () => {
     renderAt(<CaseHarness />);
@@ -93,6 +96,18 @@ describe('nobody at the browser', () => {
     act(() => window.dispatchEvent(new KeyboardEvent('keydown', { key: 'j' })));
     await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
     expect(api.claim).toHaveBeenCalledTimes(claims + 1);
+  });
+
+  it('reports review time up to the last input only, none of the minutes before the absence was noticed', async () => {
+    renderAt(<CaseHarness />);
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    await act(() => vi.advanceTimersByTimeAsync(90_000));
+    act(() => window.dispatchEvent(new KeyboardEvent('keydown', { key: 'j' })));
+    await act(() => vi.advanceTimersByTimeAsync(AWAY_AFTER_MS + 60_000));
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('released'));
+    const reported = vi.mocked(api.reportReviewTime).mock.calls.reduce((sum, [, seconds]) => sum + seconds, 0);
+    expect(reported).toBeGreaterThanOrEqual(89);
+    expect(reported).toBeLessThanOrEqual(91);
   });
 });
 

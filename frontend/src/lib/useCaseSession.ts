@@ -6,7 +6,8 @@ import { keys } from '../api/queries';
 import type { CaseDetail } from '../api/types';
 import { formatDateTime } from './format';
 import { caseTabs } from './openCaseTabs';
-import { usePresence, userPresent } from './presence';
+import { lastInputAt, usePresence } from './presence';
+import { ReviewClock } from './reviewClock';
 
 export const CLAIM_RENEW_MS = 5 * 60_000;
 export const REVIEW_TIME_FLUSH_MS = 30_000;
@@ -27,8 +28,9 @@ export type ClaimState =
  * again. Paging through cases with `]` therefore leaves none of them claimed. Leaving a case that another
  * tab of the same browser still shows (`caseTabs`) leaves the claim to that tab, which keeps renewing it.
  * Nobody at the browser for `AWAY_AFTER_MS` (lib/presence) gives the claim up too, so a case left open on an
- * unattended screen is free for the other readers, and it is claimed again at the next input; away time is not
- * review time. Nothing happens for roles that do not review.
+ * unattended screen is free for the other readers, and it is claimed again at the next input. Review time counts
+ * the page visible with someone at it (`ReviewClock`), so away time is not review time. Nothing happens for
+ * roles that do not review.
  */
 export interface CaseSession {
   claim: ClaimState;
@@ -107,7 +109,6 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
   }).data;
   const [holding, setHolding] = useState(true);
   const [busy, setBusy] = useState(false);
-  const pending = useRef(0);
   // true while the server holds our claim and we have not given it up
   const held = useRef(false);
   // the claim request on its way, so leaving before it answers still releases it
@@ -227,24 +228,20 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
 
   useEffect(() => {
     if (!enabled) return;
-    let last = Date.now();
-    const tick = () => {
-      const now = Date.now();
-      if (document.visibilityState === 'visible' && userPresent()) pending.current += (now - last) / 1000;
-      last = now;
-    };
+    const visible = () => document.visibilityState === 'visible';
+    const clock = new ReviewClock(Date.now(), visible(), lastInputAt());
+    const book = () => clock.advance(Date.now(), visible(), lastInputAt());
     const flush = () => {
-      tick();
-      const seconds = Math.round(pending.current);
+      book();
+      const seconds = clock.take();
       if (seconds < 1) return;
-      pending.current = 0;
       api.reportReviewTime(caseId, seconds).catch(() => undefined);
     };
     const timer = window.setInterval(flush, REVIEW_TIME_FLUSH_MS);
-    document.addEventListener('visibilitychange', tick);
+    document.addEventListener('visibilitychange', book);
     return () => {
       window.clearInterval(timer);
-      document.removeEventListener('visibilitychange', tick);
+      document.removeEventListener('visibilitychange', book);
       flush();
     };
   }, [caseId, enabled]);

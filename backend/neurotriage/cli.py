@@ -1,4 +1,4 @@
-"""The ``neurotriage`` command: serve the API, run a worker, manage users, migrate, seed the demo."""
+"""The ``neurotriage`` command: serve the API, run a worker, manage users, migrate, check storage, seed the demo."""
 
 from __future__ import annotations
 
@@ -100,6 +100,18 @@ def user_add_entry(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_storage_entry(_args: argparse.Namespace) -> int:
+    from neurotriage.cases.storage_check import check_storage, report_lines
+    from neurotriage.core.storage import get_storage
+    from neurotriage.db import session_scope
+
+    with session_scope() as session:
+        report = check_storage(session, get_storage())
+    for line in report_lines(report):
+        print(line)
+    return 1 if report.missing else 0
+
+
 def demo_seed_entry(args: argparse.Namespace) -> int:
     from neurotriage.demo import seed_demo
 
@@ -134,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
     migrate.set_defaults(entry=migrate_entry)
+
+    check = commands.add_parser("check-storage", help="list the files the database names that storage lacks (after "
+                                "restoring a backup); exit status 1 when any is missing")
+    check.set_defaults(entry=check_storage_entry)
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create a user; the password is read from standard input")

@@ -25,7 +25,7 @@ from neurotriage.cases.schemas import (
 )
 from neurotriage.cases.views import case_detail, case_summaries
 from neurotriage.config import pseudonym_key
-from neurotriage.core.errors import InsufficientStorage, PayloadTooLarge, ServiceUnavailable
+from neurotriage.core.errors import InsufficientStorage, MissingFromStorage, PayloadTooLarge, ServiceUnavailable
 from neurotriage.core.inputs import DbId, PageNumber, Text
 from neurotriage.core.openapi import errors
 from neurotriage.core.storage import case_folder, get_storage
@@ -183,7 +183,7 @@ def delete_case(case_id: DbId, body: CaseDeletion, request: Request, session: Db
 @router.get(
     "/cases/{case_id}/files/{kind}",
     response_class=FileResponse,
-    responses={**errors(401, 403, 404), 200: {"content": {"application/gzip": {}}, "description": "Gzipped NIfTI"}},
+    responses={**errors(401, 403, 404, 500), 200: {"content": {"application/gzip": {}}, "description": "Gzipped NIfTI"}},
 )
 def get_case_file(
     case_id: DbId,
@@ -196,12 +196,20 @@ def get_case_file(
 ) -> FileResponse:
     case, _job, result = service.get_case(session, case_id)
     key = service.file_key(case, result, kind)
+    storage = get_storage()
+    if not storage.exists(key):
+        # Storage keys hold ids only, no patient's data.
+        log.error("storage: case %s: its %s %s is missing", case.id, kind, key)
+        raise MissingFromStorage(
+            f"The {kind.replace('_', ' ')} of case {case.id} is missing from the server's storage, so it cannot be "
+            "shown. Tell an administrator (neurotriage check-storage lists every missing file)."
+        )
     # Still audited (the bytes left the server), but not as something the reader opened.
     action = "case.file_prefetched" if prefetch else "case.file_downloaded"
     record(session, action, actor_id=user.id, case_id=case.id, client_ip=client_ip(request), kind=kind)
     session.commit()
     return FileResponse(
-        get_storage().local_path(key),
+        storage.local_path(key),
         media_type="application/gzip",
         filename=f"{kind}.nii.gz",
         headers={"Cache-Control": "private, no-store"},

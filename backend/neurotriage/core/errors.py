@@ -42,6 +42,12 @@ class ServiceUnavailable(DomainError):
     status_code = 503
 
 
+class MissingFromStorage(DomainError):
+    """A file the database names is not in storage (a lost disk, a backup restored in part): the server's fault."""
+
+    status_code = 500
+
+
 class InsufficientStorage(DomainError):
     """The server's disk is full: not the upload's fault, and retrying later may work."""
 

@@ -21,6 +21,7 @@ _DESCRIPTIONS = {
     415: "Unsupported file type",
     422: "Invalid input; the detail says what was wrong",
     429: "Too many attempts; wait and try again",
+    500: "A file the case names is missing from the server's storage; the detail says which",
     503: "A service the request needs is unavailable",
     507: "The server's storage is full; nothing was stored",
 }

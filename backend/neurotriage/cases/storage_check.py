@@ -1,0 +1,77 @@
+"""Whether every file the database names is in storage, for the operator after restoring a backup or losing a disk.
+
+The database and the storage folder are copied apart, so a restore can pair a database with files from another
+moment: a case deleted between the two copies, or a run that finished between them, names files that are not
+there. The app then refuses to show them (a 500 naming the file, ``cases.router``) and the worker refuses to
+analyse a missing scan; this lists them all at once (``neurotriage check-storage``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neurotriage.cases.models import Case
+from neurotriage.core.storage import Storage
+from neurotriage.jobs.models import Result
+
+
+@dataclass(frozen=True)
+class MissingFile:
+    case_id: int
+    kind: str  # "scan", or a result volume's kind (anomaly_map, anomaly_mask, reconstruction)
+    key: str
+    job_id: int | None = None  # the run whose result names it; None for the scan
+
+
+@dataclass(frozen=True)
+class StorageReport:
+    checked: int  # files the database names
+    missing: list[MissingFile]
+    # Case folders no case row owns: uploads stored after the database copy was taken, or a deletion cut short.
+    # Housekeeping removes them once they are a day old.
+    unowned_folders: list[str]
+
+
+def check_storage(session: Session, storage: Storage) -> StorageReport:
+    """Every scan and result file the database names, looked up in ``storage`` (one stat each)."""
+    named: list[MissingFile] = [
+        MissingFile(case_id, "scan", key)
+        for case_id, key in session.execute(select(Case.id, Case.scan_key).order_by(Case.id))
+    ]
+    for case_id, job_id, files in session.execute(
+        select(Result.case_id, Result.job_id, Result.files).order_by(Result.case_id, Result.job_id)
+    ):
+        named.extend(MissingFile(case_id, kind, key, job_id) for kind, key in sorted(files.items()))
+    case_ids = set(session.scalars(select(Case.id)))
+    unowned = [
+        key for key, _modified in storage.folders("cases")
+        if not (match := re.fullmatch(r"cases/(\d+)", key)) or int(match.group(1)) not in case_ids
+    ]
+    return StorageReport(
+        checked=len(named),
+        missing=[file for file in named if not storage.exists(file.key)],
+        unowned_folders=sorted(unowned),
+    )
+
+
+def report_lines(report: StorageReport) -> list[str]:
+    """What ``neurotriage check-storage`` prints: one line per missing file, then a summary."""
+    lines = [
+        f"case {file.case_id}: {file.kind.replace('_', ' ')}"
+        f"{'' if file.job_id is None else f' of run {file.job_id}'} missing ({file.key})"
+        for file in report.missing
+    ]
+    if report.unowned_folders:
+        lines.append(
+            f"{len(report.unowned_folders)} case folder(s) belong to no case ({', '.join(report.unowned_folders[:5])}"
+            f"{', ...' if len(report.unowned_folders) > 5 else ''}); housekeeping removes them once a day old"
+        )
+    lines.append(
+        f"{report.checked} file(s) named by the database, {len(report.missing)} missing"
+        + ("" if not report.missing else
+           ": restore them from the storage backup taken with this database, or delete the cases they belong to")
+    )
+    return lines

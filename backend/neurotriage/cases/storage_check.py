@@ -31,7 +31,7 @@ class StorageReport:
     checked: int  # files the database names
     missing: list[MissingFile]
     # Case folders no case row owns: uploads stored after the database copy was taken, or a deletion cut short.
-    # Housekeeping removes them once they are a day old.
+    # Housekeeping removes them once untouched for an hour.
     unowned_folders: list[str]
 
 
@@ -67,7 +67,7 @@ def report_lines(report: StorageReport) -> list[str]:
     if report.unowned_folders:
         lines.append(
             f"{len(report.unowned_folders)} case folder(s) belong to no case ({', '.join(report.unowned_folders[:5])}"
-            f"{', ...' if len(report.unowned_folders) > 5 else ''}); housekeeping removes them once a day old"
+            f"{', ...' if len(report.unowned_folders) > 5 else ''}); housekeeping removes them once untouched for an hour"
         )
     lines.append(
         f"{report.checked} file(s) named by the database, {len(report.missing)} missing"

@@ -100,15 +100,21 @@ def user_add_entry(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_storage_entry(_args: argparse.Namespace) -> int:
-    from neurotriage.cases.storage_check import check_storage, report_lines
+def check_storage_entry(args: argparse.Namespace) -> int:
+    from neurotriage.cases.storage_check import check_storage, remove_unowned_folders, report_lines
     from neurotriage.core.storage import get_storage
     from neurotriage.db import session_scope
 
+    storage = get_storage()
     with session_scope() as session:
-        report = check_storage(session, get_storage())
+        report = check_storage(session, storage)
     for line in report_lines(report):
         print(line)
+    if args.remove_unowned and report.unowned_folders:
+        removed = remove_unowned_folders(storage, report)
+        print(f"removed {len(removed)} of {len(report.unowned_folders)} case folder(s) no case owns")
+        if len(removed) < len(report.unowned_folders):
+            return 1
     return 1 if report.missing else 0
 
 
@@ -149,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-storage", help="list the files the database names that storage lacks (after "
                                 "restoring a backup); exit status 1 when any is missing")
+    check.add_argument("--remove-unowned", action="store_true", help="also remove the case folders no case owns, "
+                       "whatever their age: after restoring a backup, with the API and the workers stopped")
     check.set_defaults(entry=check_storage_entry)
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)

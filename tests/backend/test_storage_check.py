@@ -55,6 +55,21 @@ def test_a_missing_file_is_named_to_the_reader_and_nothing_is_audited_as_sent(
     assert clinician.get(f"/api/cases/{case_id}/files/scan").status_code == 200  # the rest is still shown
 
 
+def test_a_new_case_never_finds_another_cases_files_in_its_folder(
+    clinician: ApiClient, db: Session, storage_dir: Path, tmp_path: Path
+) -> None:
+    """A restored database hands out case ids again; the files of a later upload under that id are not the new
+    case's (nor may they outlive it as part of it)."""
+    first = upload_case(clinician, tmp_path, "first", seed=0)
+    leftover = storage_dir / f"cases/{first + 1}/runs/7/anomaly_map.nii.gz"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"another patient's map")
+    second = upload_case(clinician, tmp_path, "second", seed=1)
+    assert second == first + 1
+    assert sorted(p.relative_to(storage_dir).as_posix() for p in (storage_dir / f"cases/{second}").rglob("*")
+                  if p.is_file()) == [f"cases/{second}/scan.nii.gz"]
+
+
 def test_check_storage_lists_every_missing_file_and_the_folders_no_case_owns(
     clinician: ApiClient, db: Session, storage_dir: Path, tmp_path: Path
 ) -> None:
@@ -104,3 +119,16 @@ def test_the_command_exits_1_while_files_are_missing(
     missing = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert missing.returncode == 1, missing.stderr
     assert missing.stdout.splitlines()[0] == "case 1: scan missing (cases/1/scan.nii.gz)"
+
+    # After a restore: the files of a case the restored database does not know (uploaded after its copy was taken)
+    # would be found by the next case given that id. They go at once with --remove-unowned; the rest stays.
+    (storage_dir / "cases/1/scan.nii.gz").write_bytes(b"scan")
+    (storage_dir / "cases/2/runs/7").mkdir(parents=True)
+    (storage_dir / "cases/2/runs/7/anomaly_map.nii.gz").write_bytes(b"another patient's map")
+    listed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0 and "1 case folder(s) belong to no case (cases/2)" in listed.stdout
+    assert (storage_dir / "cases/2").exists()
+    cleaned = subprocess.run([*command, "--remove-unowned"], env=env, capture_output=True, text=True, timeout=120)
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert cleaned.stdout.splitlines()[-1] == "removed 1 of 1 case folder(s) no case owns"
+    assert not (storage_dir / "cases/2").exists() and (storage_dir / "cases/1/scan.nii.gz").exists()

@@ -138,6 +138,10 @@ def ingest_upload(
         save_deidentified(image, clean_path)
         _add_unless_uploaded_meanwhile(session, case)
         prefix = case_folder(case.id)
+        # A new id's folder is empty, unless a restored database hands out an id again whose files (from an upload
+        # made after the database copy) are still stored: they belong to no case, least of all this one.
+        if not storage.delete_tree(prefix):
+            raise RuntimeError(f"storage: {prefix} holds files of an unknown case that could not be removed")
         try:
             case.scan_key = f"{prefix}/scan.nii.gz"
             storage.put_file(case.scan_key, clean_path)

@@ -31,7 +31,7 @@ class StorageReport:
     checked: int  # files the database names
     missing: list[MissingFile]
     # Case folders no case row owns: uploads stored after the database copy was taken, or a deletion cut short.
-    # Housekeeping removes them once untouched for an hour.
+    # Housekeeping removes them once untouched for an hour; after a restore, remove_unowned_folders at once.
     unowned_folders: list[str]
 
 
@@ -57,6 +57,15 @@ def check_storage(session: Session, storage: Storage) -> StorageReport:
     )
 
 
+def remove_unowned_folders(storage: Storage, report: StorageReport) -> list[str]:
+    """Remove the case folders no case row owns, whatever their age; those that could not be are left (and logged).
+
+    For a restore, with the API and the workers stopped (a running upload's folder has no case row until its
+    commit): the restored database hands out its case ids again, and a new case must not find another's files in
+    its folder."""
+    return [key for key in report.unowned_folders if storage.delete_tree(key)]
+
+
 def report_lines(report: StorageReport) -> list[str]:
     """What ``neurotriage check-storage`` prints: one line per missing file, then a summary."""
     lines = [
@@ -67,7 +76,8 @@ def report_lines(report: StorageReport) -> list[str]:
     if report.unowned_folders:
         lines.append(
             f"{len(report.unowned_folders)} case folder(s) belong to no case ({', '.join(report.unowned_folders[:5])}"
-            f"{', ...' if len(report.unowned_folders) > 5 else ''}); housekeeping removes them once untouched for an hour"
+            f"{', ...' if len(report.unowned_folders) > 5 else ''}); after a restore, remove them with --remove-unowned "
+            "before starting the API (housekeeping removes them once untouched for an hour)"
         )
     lines.append(
         f"{report.checked} file(s) named by the database, {len(report.missing)} missing"

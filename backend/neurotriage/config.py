@@ -75,6 +75,9 @@ class Settings(BaseSettings):
 
     # A reviewer's claim on a case lapses after this long without renewal.
     claim_minutes: int = 30
+    # Cases are deleted this many days after upload (cases/retention.py); unset, they are kept until a coordinator
+    # deletes one.
+    retention_days: int | None = Field(default=None, ge=1)
 
     # Key for the pseudonyms and UIDs that replace DICOM identifiers. Set it in production (and keep it:
     # a new key breaks the link between a patient's old and new series; the compose stack requires it).
@@ -116,6 +119,12 @@ class Settings(BaseSettings):
                 f"({', '.join(self.available_profiles)})"
             )
         return self
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _empty_retention_is_none(cls, value: object) -> object:
+        # The compose file passes the variable through, empty where .env leaves it unset.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("pseudonym_key")
     @classmethod

@@ -88,4 +88,4 @@ def test_the_periodic_task_runs_every_step_and_reports_what_it_did(storage_dir: 
     report = housekeeping()
     assert report["orphan_case_folders_removed"] == 1 and not (storage_dir / "cases" / "990003").exists()
     assert set(report) == {"stale_jobs_failed", "sessions_ended", "orphan_case_folders_removed", "workers_forgotten",
-                           "runs_sent_again"}
+                           "runs_sent_again", "expired_cases_deleted"}

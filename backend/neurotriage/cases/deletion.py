@@ -14,8 +14,11 @@ from neurotriage.jobs.models import Flag, Job, JobStatus, Result
 from neurotriage.reviews.models import CaseVerdict, FlagVerdict, MissedFinding, ReviewTime
 
 
-def delete_case_rows(session: Session, case_id: int, *, reason: str, actor_id: int, client_ip: str | None) -> None:
-    """Delete the case's rows and record ``case.deleted``. The caller commits, then removes the files
+def delete_case_rows(
+    session: Session, case_id: int, *, reason: str, actor_id: int | None, client_ip: str | None
+) -> None:
+    """Delete the case's rows and record ``case.deleted`` (no actor: housekeeping, for the retention period). The
+    caller commits, then removes the files
     (``case_folder``): files without a case are what housekeeping removes anyway (``remove_orphan_case_files``),
     whereas files removed before a commit that then failed would leave a case without its scan.
 

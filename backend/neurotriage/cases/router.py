@@ -121,7 +121,7 @@ def upload_case(
             f"The scan was stored as case {case.id}, but the job queue is unavailable: "
             "re-run the case from its page once the queue is back."
         ) from exc
-    return case_detail(session, user, *service.get_case(session, case.id))
+    return case_detail(session, user, *service.get_case(session, case.id), retention_days=settings.retention_days)
 
 
 @router.get("/cases", response_model=CasePage, responses=errors(401, 403, 422))
@@ -158,10 +158,12 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, responses=errors(401, 403, 404))
-def get_case(case_id: DbId, request: Request, session: DbSession, user: Reader) -> CaseDetail:
+def get_case(
+    case_id: DbId, request: Request, session: DbSession, settings: AppSettings, user: Reader
+) -> CaseDetail:
     case, job, result = service.get_case(session, case_id)
     record(session, "case.viewed", actor_id=user.id, case_id=case.id, client_ip=client_ip(request))
-    detail = case_detail(session, user, case, job, result)
+    detail = case_detail(session, user, case, job, result, retention_days=settings.retention_days)
     session.commit()
     return detail
 

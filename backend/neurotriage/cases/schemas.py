@@ -177,6 +177,11 @@ class CaseDetail(CaseSummary):
         "pseudonym a DICOM upload gets; a NIfTI upload carries no patient link, so it has none.",
     )
     same_patient_more: int = Field(default=0, description="The patient's other cases left out of same_patient")
+    delete_after: datetime | None = Field(
+        default=None,
+        description="When housekeeping deletes the case, the site's retention period after its upload "
+        "(NEUROTRIAGE_RETENTION_DAYS); null while the site keeps cases until a coordinator deletes them.",
+    )
     flags: list[FlagOut]
     quality: list[QualityIssueOut]
     case_verdict: CaseVerdictOut | None = Field(description="The viewer's own case verdict.")

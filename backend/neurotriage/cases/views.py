@@ -22,6 +22,7 @@ from neurotriage.cases.schemas import (
     ReviewState,
     WeakRegionOut,
 )
+from neurotriage.cases.retention import delete_after
 from neurotriage.cases.service import same_patient_rows
 from neurotriage.jobs.models import Flag, Job, Result
 from neurotriage.reviews.case_review import live_claim, reads_blind
@@ -165,7 +166,9 @@ def same_patient_out(rows: Sequence[tuple[Case, Job, Result | None]]) -> list[Pa
     ]
 
 
-def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Result | None) -> CaseDetail:
+def case_detail(
+    session: Session, viewer: User, case: Case, job: Job, result: Result | None, *, retention_days: int | None
+) -> CaseDetail:
     """The case as ``viewer`` sees it: their own verdicts to edit, and the other readers' beside them (a coordinator
     auditing the case, or a second reader, must see that it was read and what was decided) unless the viewer is a
     clinician who has not given a case verdict yet, who is told how many others read it (blind reading)."""
@@ -212,6 +215,7 @@ def case_detail(session: Session, viewer: User, case: Case, job: Job, result: Re
         dicom_meta=case.dicom_meta or {},
         same_patient=same_patient_out(same_rows),
         same_patient_more=more_of_patient,
+        delete_after=delete_after(case.uploaded_at, retention_days),
         flags=flags,
         quality=[QualityIssueOut.model_validate(issue) for issue in result.quality_issues] if result else [],
         case_verdict=case_verdict_out(my_verdict) if my_verdict else None,

@@ -8,6 +8,7 @@ from datetime import timedelta
 from celery import Task
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
+from neurotriage.cases.retention import delete_expired_cases
 from neurotriage.celery_app import HOUSEKEEPING_TASK, INFERENCE_TASK, celery_app
 from neurotriage.config import get_settings
 from neurotriage.db import get_engine, session_scope
@@ -88,5 +89,7 @@ def housekeeping() -> dict[str, int]:
     # apart: a storage error must not undo the jobs failed and the sessions ended above
     with session_scope() as session:
         orphans = remove_orphan_case_files(session, get_storage(), timedelta(hours=1))
+    expired: list[int] = [] if settings.retention_days is None else delete_expired_cases(
+        session_scope, get_storage(), settings.retention_days)
     return {"stale_jobs_failed": len(failed), "sessions_ended": ended, "orphan_case_folders_removed": len(orphans),
-            "workers_forgotten": forgotten, "runs_sent_again": len(resend)}
+            "workers_forgotten": forgotten, "runs_sent_again": len(resend), "expired_cases_deleted": len(expired)}

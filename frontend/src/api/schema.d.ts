@@ -696,6 +696,11 @@ export interface components {
             claimed_by: string | null;
             /** Claimed Until */
             claimed_until: string | null;
+            /**
+             * Delete After
+             * @description When housekeeping deletes the case, the site's retention period after its upload (NEUROTRIAGE_RETENTION_DAYS); null while the site keeps cases until a coordinator deletes them.
+             */
+            delete_after?: string | null;
             /** Dicom Meta */
             dicom_meta: {
                 [key: string]: string;

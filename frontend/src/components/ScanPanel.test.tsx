@@ -43,6 +43,15 @@ describe('ScanPanel', () => {
     expect(screen.getByText('None here.')).toBeInTheDocument();
   });
 
+  it("says when the site's retention period deletes the case, and nothing where the site keeps cases", () => {
+    renderAt(<ScanPanel c={{ ...dicomCase, delete_after: '2027-03-06T09:00:00Z' }} />);
+    expect(screen.getByText('Deleted on').nextSibling).toHaveTextContent(
+      /^6 Mar 2027, \d\d:00 [A-Z+\d:]+ \(the site's retention period\)$/,
+    );
+    renderAt(<ScanPanel c={{ ...dicomCase, delete_after: null }} />);
+    expect(screen.getAllByText('Deleted on')).toHaveLength(1);
+  });
+
   it('says that a NIfTI upload has no patient link', () => {
     renderAt(<ScanPanel c={caseDetail({ source_format: 'nifti', dicom_meta: {}, same_patient: [] })} />);
     expect(screen.getByText('NIfTI file')).toBeInTheDocument();

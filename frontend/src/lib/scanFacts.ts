@@ -1,6 +1,7 @@
 import type { CaseDetail } from '../api/types';
+import { formatDateTime } from './format';
 
-type FactsSource = Pick<CaseDetail, 'source_format' | 'dicom_meta'>;
+type FactsSource = Pick<CaseDetail, 'source_format' | 'dicom_meta' | 'delete_after'>;
 
 function joined(parts: (string | undefined)[], separator = ' '): string | null {
   const kept = parts.filter((p): p is string => !!p && p.trim() !== '');
@@ -16,9 +17,10 @@ function number(value: string | undefined): string | undefined {
 
 /**
  * The acquisition facts a DICOM upload kept after de-identification, as [term, value] pairs in reading order; only
- * what the series said. The date is the patient's shifted date when the site shifts dates, and says so.
+ * what the series said. The date is the patient's shifted date when the site shifts dates, and says so. Last, when
+ * the site deletes cases after a retention period, the day this one goes.
  */
-export function scanFacts({ source_format, dicom_meta: m }: FactsSource): [string, string][] {
+export function scanFacts({ source_format, dicom_meta: m, delete_after }: FactsSource): [string, string][] {
   const facts: [string, string | null][] = [
     ['Uploaded as', source_format === 'dicom' ? 'DICOM series' : 'NIfTI file'],
     ['Acquired', m.acquisition_date ? `${m.acquisition_date}${m.acquisition_date_shifted === 'yes' ? ' (shifted per patient)' : ''}` : null],
@@ -28,6 +30,7 @@ export function scanFacts({ source_format, dicom_meta: m }: FactsSource): [strin
       'TE / TR',
       joined([m.echo_time_ms && `TE ${number(m.echo_time_ms)} ms`, m.repetition_time_ms && `TR ${number(m.repetition_time_ms)} ms`], ' · '),
     ],
+    ['Deleted on', delete_after ? `${formatDateTime(delete_after)} (the site's retention period)` : null],
   ];
   return facts.filter((f): f is [string, string] => f[1] != null);
 }

@@ -23,6 +23,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/me"): ALL,
     ("GET", "/api/models"): ALL,
     ("GET", "/api/queue"): ALL,
+    ("GET", "/api/storage"): ADMIN,
     ("POST", "/api/me/password"): ALL,
     ("GET", "/api/me/tokens"): ALL,
     ("POST", "/api/me/tokens"): ALL,

@@ -28,7 +28,7 @@ def _analysed_with_files(clinician: ApiClient, db: Session, storage_dir: Path, t
     case_id = upload_case(clinician, tmp_path, f"case {seed}", seed=seed)
     job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
     result = finish_job(db, job.id)
-    result.files = {kind: f"cases/{case_id}/runs/{job.id}/{kind}.nii.gz" for kind in ("anomaly_map", "anomaly_mask")}
+    result.files = {kind: f"cases/{case_id}/jobs/{job.id}/{kind}.nii.gz" for kind in ("anomaly_map", "anomaly_mask")}
     for key in result.files.values():
         (storage_dir / key).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(storage_dir / db.get(Case, case_id).scan_key, storage_dir / key)  # type: ignore[union-attr]
@@ -42,7 +42,7 @@ def test_a_missing_file_is_named_to_the_reader_and_nothing_is_audited_as_sent(
     case_id = _analysed_with_files(clinician, db, storage_dir, tmp_path, seed=0)
     assert clinician.get(f"/api/cases/{case_id}/files/anomaly_map").status_code == 200
     job_id = db.scalars(select(Job.id).where(Job.case_id == case_id)).one()
-    (storage_dir / f"cases/{case_id}/runs/{job_id}/anomaly_map.nii.gz").unlink()
+    (storage_dir / f"cases/{case_id}/jobs/{job_id}/anomaly_map.nii.gz").unlink()
     downloads = db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "case.file_downloaded"))
     response = clinician.get(f"/api/cases/{case_id}/files/anomaly_map")
     assert response.status_code == 500
@@ -61,7 +61,7 @@ def test_a_new_case_never_finds_another_cases_files_in_its_folder(
     """A restored database hands out case ids again; the files of a later upload under that id are not the new
     case's (nor may they outlive it as part of it)."""
     first = upload_case(clinician, tmp_path, "first", seed=0)
-    leftover = storage_dir / f"cases/{first + 1}/runs/7/anomaly_map.nii.gz"
+    leftover = storage_dir / f"cases/{first + 1}/jobs/7/anomaly_map.nii.gz"
     leftover.parent.mkdir(parents=True)
     leftover.write_bytes(b"another patient's map")
     second = upload_case(clinician, tmp_path, "second", seed=1)
@@ -80,7 +80,7 @@ def test_check_storage_lists_every_missing_file_and_the_folders_no_case_owns(
 
     scan_key = db.get(Case, lost_scan).scan_key  # type: ignore[union-attr]
     (storage_dir / scan_key).unlink()
-    shutil.rmtree(storage_dir / f"cases/{lost_run}/runs")
+    shutil.rmtree(storage_dir / f"cases/{lost_run}/jobs")
     (storage_dir / "cases/999").mkdir()  # an upload stored after the database copy was taken
     report = check_storage(db, storage)
     lost_job = db.scalars(select(Job.id).where(Job.case_id == lost_run)).one()
@@ -89,7 +89,7 @@ def test_check_storage_lists_every_missing_file_and_the_folders_no_case_owns(
     assert report.unowned_folders == ["cases/999"]
     lines = report_lines(report)
     assert lines[0] == f"case {lost_scan}: scan missing ({scan_key})"
-    assert lines[1].startswith(f"case {lost_run}: anomaly map of run {lost_job} missing (cases/{lost_run}/runs/")
+    assert lines[1].startswith(f"case {lost_run}: anomaly map of run {lost_job} missing (cases/{lost_run}/jobs/")
     assert lines[-2].startswith("1 case folder(s) belong to no case (cases/999)")
     assert lines[-1].startswith("9 file(s) named by the database, 3 missing: restore them")
     assert whole not in {m.case_id for m in report.missing}
@@ -123,8 +123,8 @@ def test_the_command_exits_1_while_files_are_missing(
     # After a restore: the files of a case the restored database does not know (uploaded after its copy was taken)
     # would be found by the next case given that id. They go at once with --remove-unowned; the rest stays.
     (storage_dir / "cases/1/scan.nii.gz").write_bytes(b"scan")
-    (storage_dir / "cases/2/runs/7").mkdir(parents=True)
-    (storage_dir / "cases/2/runs/7/anomaly_map.nii.gz").write_bytes(b"another patient's map")
+    (storage_dir / "cases/2/jobs/7").mkdir(parents=True)
+    (storage_dir / "cases/2/jobs/7/anomaly_map.nii.gz").write_bytes(b"another patient's map")
     listed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert listed.returncode == 0 and "1 case folder(s) belong to no case (cases/2)" in listed.stdout
     assert (storage_dir / "cases/2").exists()

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from neurotriage.cases.models import Case
 from neurotriage.jobs.models import TRIAGE_PRIORITY, Flag, Job, JobStatus, Result, Screening
+from neurotriage.users.service import create_user
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.backend.conftest import ApiClient
+from tests.backend.conftest import PASSWORD, ApiClient
 
 GAP = [{"kind": "missing_slices", "axis": 2, "planes": [3, 9], "extent_mm": 7.0, "message": "Slices missing."}]
 
@@ -175,3 +177,46 @@ def test_clinicians_get_the_filters_too_and_admins_still_do_not_read_the_worklis
 ) -> None:
     assert _labels(clinician, triage="urgent", flagged="1") == {"urgent", "urgent-gappy", "rerun-pending"}
     assert admin.get("/api/cases", params={"flagged": "1"}).status_code == 403
+
+
+def test_a_second_reader_finds_the_cases_they_have_not_read_whoever_else_has(
+    app, clinician: ApiClient, coordinator: ApiClient, worklist: dict[str, int], db: Session
+) -> None:  # type: ignore[no-untyped-def]
+    """Reads are blind and double reading is the point of the statistics' agreement: a case the first reader has
+    read is still unread by the second, and their list says so; a coordinator's "unreviewed" means nobody's."""
+    create_user(db, "clin2", PASSWORD, ["clinician"])
+    db.commit()
+    second = ApiClient(app)
+    second.login("clin2")
+    assert clinician.put(f"/api/cases/{worklist['urgent']}/verdict", json={"verdict": "abnormal"}).status_code == 200
+    flag = db.scalars(select(Flag.id).join(Result).where(Result.case_id == worklist["review"])).first()
+    assert second.put(f"/api/flags/{flag}/verdict", json={"verdict": "accept"}).status_code == 200
+
+    urgent = {"triage": "urgent", "flagged": "1"}
+    assert _labels(second, **urgent, unread_by_me="1") == {"urgent", "urgent-gappy", "rerun-pending"}
+    assert _labels(clinician, **urgent, unread_by_me="1") == {"urgent-gappy", "rerun-pending"}
+    assert _labels(coordinator, **urgent, unreviewed="1") == {"urgent-gappy", "rerun-pending"}
+
+    def states(client: ApiClient, label: str) -> tuple[str, str]:
+        row = next(i for i in client.get("/api/cases", params={"q": label, "page_size": 100}).json()["items"]
+                   if i["label"] == label)
+        return row["review_state"], row["my_review_state"]
+
+    assert states(clinician, "urgent") == ("reviewed", "reviewed")
+    assert states(second, "urgent") == ("reviewed", "unreviewed")
+    assert states(second, "review") == ("in_progress", "in_progress")
+    assert states(clinician, "review") == ("in_progress", "unreviewed")
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_sorting_by_score_puts_the_cases_without_one_last_either_way(
+    coordinator: ApiClient, worklist: dict[str, int], db: Session, order: str
+) -> None:
+    result = db.scalars(select(Result).where(Result.case_id == worklist["review"])).one()
+    result.score = 0.5
+    db.commit()
+    items = coordinator.get("/api/cases", params={"sort": "score", "order": order, "page_size": 100}).json()["items"]
+    scores = [item["score"] for item in items]
+    scored = [score for score in scores if score is not None]
+    assert scores == scored + [None] * (len(scores) - len(scored)) and len(scored) < len(scores)
+    assert scored[0 if order == "desc" else -1] == 0.5

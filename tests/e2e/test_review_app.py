@@ -315,6 +315,9 @@ def test_admin_creates_a_user_who_chooses_their_own_password_then_is_disabled_an
     expect(workers.get_by_role("row", name=re.compile("^celery@"))).to_contain_text("housekeeping, analysesrunning")
     expect(page.get_by_test_id("no-inference-worker")).to_have_count(0)
     expect(page.get_by_test_id("queue-notice")).to_have_count(0)
+    # ... and the storage's disk
+    expect(page.get_by_test_id("storage-space")).to_contain_text(re.compile(r"^[\d.]+ [MGT]B free of [\d.]+ [MGT]B\."))
+    expect(page.get_by_test_id("retention")).to_contain_text("kept until a coordinator deletes them")
     assert_accessible(page, "the users page")
 
 

@@ -20,9 +20,11 @@ from neurotriage.cases.schemas import (
     CasePage,
     FileKind,
     JobStatusName,
+    StorageSpaceOut,
     TriageName,
     UploadRefused,
 )
+from neurotriage.cases.storage_space import storage_space
 from neurotriage.cases.views import case_detail, case_summaries
 from neurotriage.config import pseudonym_key
 from neurotriage.core.errors import InsufficientStorage, MissingFromStorage, PayloadTooLarge, ServiceUnavailable
@@ -40,6 +42,7 @@ Reader = Annotated[User, Depends(require_roles(Role.clinician, Role.coordinator)
 Uploader = Annotated[User, Depends(require_roles(Role.clinician, Role.coordinator))]
 # Coordinators manage the study's cases; a clinician asks one to delete a case uploaded by mistake.
 Coordinator = Annotated[User, Depends(require_roles(Role.coordinator))]
+Admin = Annotated[User, Depends(require_roles(Role.admin))]
 
 
 def _spool(upload: UploadFile, target: Path, max_bytes: int) -> None:
@@ -140,7 +143,10 @@ def list_cases(
         Query(description='What the shown result looked for; "checks": not screened for lesions (rescan checks alone)'),
     ] = None,
     mine: Annotated[bool, Query(description="Only cases I have claimed")] = False,
-    unreviewed: Annotated[bool, Query(description="Only cases without a case verdict")] = False,
+    unreviewed: Annotated[bool, Query(description="Only cases without a case verdict (by anyone)")] = False,
+    unread_by_me: Annotated[
+        bool, Query(description="Only cases without my own case verdict: a second reader's list, since reads are blind")
+    ] = False,
     q: Annotated[Text | None, Query(max_length=200, description="Text in the case label")] = None,
     sort: Annotated[Literal["priority", "score", "uploaded_at"], Query()] = "priority",
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
@@ -150,11 +156,23 @@ def list_cases(
     """The worklist: by default the most urgent first (triage priority, then score, then newest)."""
     query = service.WorklistQuery(
         status=status, triage=triage, flagged=flagged, screening=screening, mine=mine, unreviewed=unreviewed,
+        unread_by_me=unread_by_me,
         search=q, sort=sort, descending=order == "desc",
         page=page, page_size=page_size,
     )
     rows, total = service.list_cases(session, user, query)
-    return CasePage(items=case_summaries(session, rows), total=total, page=page, page_size=page_size)
+    return CasePage(items=case_summaries(session, rows, user), total=total, page=page, page_size=page_size)
+
+
+@router.get("/storage", response_model=StorageSpaceOut, responses=errors(401, 403))
+def get_storage_space(session: DbSession, settings: AppSettings, _user: Admin) -> StorageSpaceOut:
+    """For administrators: the storage's free space, in bytes and in cases at the recent size per case, with a
+    notice when it is nearly full, and the site's retention period."""
+    space = storage_space(session, get_storage())
+    return StorageSpaceOut(
+        total_bytes=space.total_bytes, free_bytes=space.free_bytes, cases=space.cases, case_bytes=space.case_bytes,
+        room_for_cases=space.room_for_cases, notice=space.notice(), retention_days=settings.retention_days,
+    )
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, responses=errors(401, 403, 404))

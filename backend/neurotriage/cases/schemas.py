@@ -130,7 +130,10 @@ class CaseSummary(BaseModel):
     )
     flag_count: int
     reviewed: bool
-    review_state: ReviewState
+    review_state: ReviewState = Field(description="By anyone: a case verdict, flag verdicts only, or neither")
+    my_review_state: ReviewState = Field(
+        description="The same, counting the viewer's own verdicts only (what a second reader has still to read)"
+    )
     claimed_by: str | None
     claimed_until: datetime | None
     model: ModelInfo | None
@@ -253,4 +256,20 @@ class CaseDeletion(RequestBody):
     reason: DeletionReason = Field(
         description="Why the case is deleted (uploaded by mistake, consent withdrawn, …); kept in the audit trail, "
         "so it must not name the patient.",
+    )
+
+
+class StorageSpaceOut(BaseModel):
+    total_bytes: int = Field(description="Size of the disk that holds the storage folder")
+    free_bytes: int
+    cases: int = Field(description="Cases stored")
+    case_bytes: float | None = Field(
+        description="Mean bytes stored per case (scan, DICOM bundle, each run's maps) over the newest 20 cases; "
+        "null before the first"
+    )
+    room_for_cases: int | None = Field(description="About how many more cases fit at that mean")
+    notice: str | None = Field(description="Set when the storage is nearly full: what happens then and what to do")
+    retention_days: int | None = Field(
+        description="Cases are deleted this many days after upload (NEUROTRIAGE_RETENTION_DAYS); null: kept until a "
+        "coordinator deletes them"
     )

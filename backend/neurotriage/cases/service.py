@@ -51,6 +51,7 @@ class WorklistQuery:
     screening: str | None = None  # lesions | checks ("checks": rescan checks alone, not screened for lesions)
     mine: bool = False  # only cases I have claimed
     unreviewed: bool = False  # only cases without a case verdict
+    unread_by_me: bool = False  # only cases without the viewer's own case verdict
     search: str | None = None  # substring of the label, case-insensitive
     sort: str = "priority"
     descending: bool = True
@@ -79,6 +80,10 @@ def list_cases(session: Session, viewer: User, query: WorklistQuery) -> tuple[li
         statement = statement.where(Case.claimed_by_id == viewer.id, Case.claimed_until > utcnow())
     if query.unreviewed:
         statement = statement.where(~exists().where(CaseVerdict.case_id == Case.id))
+    if query.unread_by_me:
+        statement = statement.where(
+            ~exists().where(CaseVerdict.case_id == Case.id, CaseVerdict.reviewer_id == viewer.id)
+        )
     if query.search:
         pattern = "%" + query.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = statement.where(Case.label.ilike(pattern, escape="\\"))
@@ -89,6 +94,10 @@ def list_cases(session: Session, viewer: User, query: WorklistQuery) -> tuple[li
         "uploaded_at": Case.uploaded_at,
     }[query.sort]
     ordered = [key.desc() if query.descending else key.asc()]
+    if query.sort == "score":
+        # Cases without a score (no result yet, failed, rescan checks alone) come last either way: they have no
+        # place on that scale.
+        ordered.insert(0, Result.score.is_(None))
     if query.sort == "priority":
         ordered.append(func.coalesce(Result.score, -1.0).desc())
     ordered += [Case.uploaded_at.desc(), Case.id.desc()]

@@ -37,17 +37,21 @@ from neurotriage.users.models import User
 Row = tuple[Case, Job, Result | None]
 
 
-def review_states(session: Session, case_ids: Sequence[int]) -> dict[int, ReviewState]:
-    """reviewed: someone gave a case verdict; in_progress: only flag verdicts so far; else unreviewed."""
-    with_case_verdict = set(session.scalars(select(CaseVerdict.case_id).where(CaseVerdict.case_id.in_(case_ids))))
-    with_flag_verdict = set(
-        session.scalars(
-            select(Result.case_id)
-            .join(Flag, Flag.result_id == Result.id)
-            .join(FlagVerdict, FlagVerdict.flag_id == Flag.id)
-            .where(Result.case_id.in_(case_ids))
-        )
+def review_states(session: Session, case_ids: Sequence[int], reviewer_id: int | None = None) -> dict[int, ReviewState]:
+    """reviewed: someone (``reviewer_id``, where given) gave a case verdict; in_progress: only flag verdicts so far;
+    else unreviewed."""
+    case_verdicts = select(CaseVerdict.case_id).where(CaseVerdict.case_id.in_(case_ids))
+    flag_verdicts = (
+        select(Result.case_id)
+        .join(Flag, Flag.result_id == Result.id)
+        .join(FlagVerdict, FlagVerdict.flag_id == Flag.id)
+        .where(Result.case_id.in_(case_ids))
     )
+    if reviewer_id is not None:
+        case_verdicts = case_verdicts.where(CaseVerdict.reviewer_id == reviewer_id)
+        flag_verdicts = flag_verdicts.where(FlagVerdict.reviewer_id == reviewer_id)
+    with_case_verdict = set(session.scalars(case_verdicts))
+    with_flag_verdict = set(session.scalars(flag_verdicts))
     return {
         case_id: "reviewed" if case_id in with_case_verdict else "in_progress" if case_id in with_flag_verdict else "unreviewed"
         for case_id in case_ids
@@ -60,8 +64,9 @@ def _usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
     return dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all())
 
 
-def case_summaries(session: Session, rows: Sequence[Row]) -> list[CaseSummary]:
+def case_summaries(session: Session, rows: Sequence[Row], viewer: User) -> list[CaseSummary]:
     states = review_states(session, [case.id for case, _, _ in rows])
+    mine = review_states(session, [case.id for case, _, _ in rows], reviewer_id=viewer.id)
     claims = {case.id: live_claim(case) for case, _, _ in rows}
     names = _usernames(session, {holder for holder, _ in claims.values() if holder is not None})
     summaries = []
@@ -82,6 +87,7 @@ def case_summaries(session: Session, rows: Sequence[Row]) -> list[CaseSummary]:
                 flag_count=len(result.flags) if result else 0,
                 reviewed=states[case.id] == "reviewed",
                 review_state=states[case.id],
+                my_review_state=mine[case.id],
                 claimed_by=names.get(holder) if holder is not None else None,
                 claimed_until=until,
                 model=ModelInfo(name=result.model_name, version=result.model_version, trained=result.model_trained)
@@ -205,7 +211,7 @@ def case_detail(
     seconds = session.scalar(
         select(ReviewTime.seconds).where(ReviewTime.case_id == case.id, ReviewTime.reviewer_id == viewer.id)
     )
-    summary = case_summaries(session, [(case, job, result)])[0]
+    summary = case_summaries(session, [(case, job, result)], viewer)[0]
     same_rows, more_of_patient = same_patient_rows(session, case)
     return CaseDetail(
         **summary.model_dump(),

@@ -21,6 +21,8 @@ class Storage(Protocol):
     def delete_tree(self, prefix: str) -> bool: ...
     def local_path(self, key: str) -> Path: ...
     def folders(self, prefix: str) -> list[tuple[str, float]]: ...
+    def space(self) -> tuple[int, int]: ...
+    def tree_bytes(self, prefix: str) -> int: ...
 
 
 def case_folder(case_id: int) -> str:
@@ -81,6 +83,19 @@ class LocalStorage:
             return []
         return [(f"{prefix.rstrip('/')}/{entry.name}", entry.stat().st_mtime)
                 for entry in sorted(base.iterdir()) if entry.is_dir()]
+
+    def space(self) -> tuple[int, int]:
+        """The storage's disk: (total, free) bytes, free as an unprivileged process may use it."""
+        existing = self.root  # before the first upload the folder may not exist yet: its disk is its parent's
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        usage = shutil.disk_usage(existing)
+        return usage.total, usage.free
+
+    def tree_bytes(self, prefix: str) -> int:
+        """Bytes of the files under ``prefix`` (0 when there is none)."""
+        base = self._path(prefix)
+        return sum(path.stat().st_size for path in base.rglob("*") if path.is_file()) if base.is_dir() else 0
 
 
 def get_storage() -> Storage:

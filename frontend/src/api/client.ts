@@ -11,6 +11,7 @@ import type {
   MissedFindingIn,
   ModelCatalogue,
   QueueStatus,
+  StorageSpace,
   Stats,
   User,
   UserCreate,
@@ -179,6 +180,7 @@ export const api = {
 
   models: (signal?: AbortSignal): Promise<ModelCatalogue> => unwrap(client.GET('/api/models', { signal })),
   queue: (signal?: AbortSignal): Promise<QueueStatus> => unwrap(client.GET('/api/queue', { signal })),
+  storage: (signal?: AbortSignal): Promise<StorageSpace> => unwrap(client.GET('/api/storage', { signal })),
 
   listCases: (params: ListCasesParams = {}, signal?: AbortSignal): Promise<CaseList> =>
     unwrap(client.GET('/api/cases', { params: { query: params }, signal })),

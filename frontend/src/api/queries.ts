@@ -16,6 +16,7 @@ export const keys = {
   myTokens: ['me', 'tokens'] as const,
   models: ['models'] as const,
   queue: ['queue'] as const,
+  storage: ['storage'] as const,
 };
 
 export function makeQueryClient(): QueryClient {
@@ -52,6 +53,14 @@ export function useModels() {
   });
 }
 
+/** For admins: the storage's free space and the retention period; read when the admin page opens. */
+export function useStorageSpace() {
+  return useQuery({
+    queryKey: keys.storage,
+    queryFn: ({ signal }) => api.storage(signal),
+  });
+}
+
 // A worker's heartbeat is every 30 s and it counts as gone after three missed: polling faster would show nothing new.
 export const QUEUE_POLL_MS = 30_000;
 
@@ -82,12 +91,21 @@ export function pollWhile(needed: boolean, ms: number): number | false {
   return needed && userPresent() ? ms : false;
 }
 
+// The worklist with nothing under way still changes: colleagues upload (an urgent scan must reach a reader who sits
+// on the list), read and delete cases.
+export const WORKLIST_POLL_MS = 30_000;
+
+/** How often the worklist asks again: every POLL_MS while a listed run moves, else every WORKLIST_POLL_MS. */
+export function worklistPollMs(list: Pick<CaseList, 'items'> | undefined): number | false {
+  return pollWhile(true, anyActive(list?.items) ? POLL_MS : WORKLIST_POLL_MS);
+}
+
 export function useCases(params: ListCasesParams) {
   return useQuery({
     queryKey: keys.cases(params),
     queryFn: ({ signal }) => api.listCases(params, signal),
     placeholderData: (prev) => prev,
-    refetchInterval: (q) => pollWhile(anyActive((q.state.data as CaseList | undefined)?.items), POLL_MS),
+    refetchInterval: (q) => worklistPollMs(q.state.data as CaseList | undefined),
   });
 }
 

@@ -467,6 +467,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/storage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Storage Space
+         * @description For administrators: the storage's free space, in bytes and in cases at the recent size per case, with a
+         *     notice when it is nearly full, and the site's retention period.
+         */
+        get: operations["get_storage_space_api_storage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users": {
         parameters: {
             query?: never;
@@ -733,6 +754,12 @@ export interface components {
             /** @description What the model that made this result found when it was tested on synthetic scans, with the settings it ran with here; null when its weights carry no such record (or the result predates it). */
             model_validation: components["schemas"]["ModelValidation"] | null;
             /**
+             * My Review State
+             * @description The same, counting the viewer's own verdicts only (what a second reader has still to read)
+             * @enum {string}
+             */
+            my_review_state: "unreviewed" | "in_progress" | "reviewed";
+            /**
              * Other Case Verdicts
              * @description Other readers' case verdicts, oldest first (empty while hidden).
              */
@@ -769,6 +796,7 @@ export interface components {
             review_seconds: number;
             /**
              * Review State
+             * @description By anyone: a case verdict, flag verdicts only, or neither
              * @enum {string}
              */
             review_state: "unreviewed" | "in_progress" | "reviewed";
@@ -843,6 +871,12 @@ export interface components {
             /** @description How many lesions of 1 cm or more the result's model missed in testing, so that a worklist row without flags says what it is worth; null when the result carries no validation record. */
             missed_in_testing?: components["schemas"]["MissedInTesting"] | null;
             model: components["schemas"]["ModelInfo"] | null;
+            /**
+             * My Review State
+             * @description The same, counting the viewer's own verdicts only (what a second reader has still to read)
+             * @enum {string}
+             */
+            my_review_state: "unreviewed" | "in_progress" | "reviewed";
             /** Progress */
             progress: number;
             /**
@@ -857,6 +891,7 @@ export interface components {
             result_run_id: number | null;
             /**
              * Review State
+             * @description By anyone: a case verdict, flag verdicts only, or neither
              * @enum {string}
              */
             review_state: "unreviewed" | "in_progress" | "reviewed";
@@ -1567,6 +1602,41 @@ export interface components {
             flags_by_reviewer: components["schemas"]["ReviewerFlagCounts"][];
             turnaround: components["schemas"]["Turnaround"];
         };
+        /** StorageSpaceOut */
+        StorageSpaceOut: {
+            /**
+             * Case Bytes
+             * @description Mean bytes stored per case (scan, DICOM bundle, each run's maps) over the newest 20 cases; null before the first
+             */
+            case_bytes: number | null;
+            /**
+             * Cases
+             * @description Cases stored
+             */
+            cases: number;
+            /** Free Bytes */
+            free_bytes: number;
+            /**
+             * Notice
+             * @description Set when the storage is nearly full: what happens then and what to do
+             */
+            notice: string | null;
+            /**
+             * Retention Days
+             * @description Cases are deleted this many days after upload (NEUROTRIAGE_RETENTION_DAYS); null: kept until a coordinator deletes them
+             */
+            retention_days: number | null;
+            /**
+             * Room For Cases
+             * @description About how many more cases fit at that mean
+             */
+            room_for_cases: number | null;
+            /**
+             * Total Bytes
+             * @description Size of the disk that holds the storage folder
+             */
+            total_bytes: number;
+        };
         /** Turnaround */
         Turnaround: {
             queue_to_result: components["schemas"]["DurationSummary"];
@@ -1849,8 +1919,10 @@ export interface operations {
                 screening?: ("lesions" | "checks") | null;
                 /** @description Only cases I have claimed */
                 mine?: boolean;
-                /** @description Only cases without a case verdict */
+                /** @description Only cases without a case verdict (by anyone) */
                 unreviewed?: boolean;
+                /** @description Only cases without my own case verdict: a second reader's list, since reads are blind */
+                unread_by_me?: boolean;
                 /** @description Text in the case label */
                 q?: string | null;
                 sort?: "priority" | "score" | "uploaded_at";
@@ -3246,6 +3318,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Stats"];
+                };
+            };
+            /** @description Not signed in, or the session has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Signed in but not allowed (role or CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_storage_space_api_storage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageSpaceOut"];
                 };
             };
             /** @description Not signed in, or the session has ended */

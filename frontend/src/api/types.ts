@@ -43,4 +43,5 @@ export type ApiToken = Schemas['ApiTokenOut'];
 export type NewApiToken = Schemas['NewApiToken'];
 export type ModelCatalogue = Schemas['ModelCatalogueOut'];
 export type QueueStatus = Schemas['QueueStatusOut'];
+export type StorageSpace = Schemas['StorageSpaceOut'];
 export type WorkerStatus = Schemas['WorkerOut'];

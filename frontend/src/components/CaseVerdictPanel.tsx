@@ -87,7 +87,7 @@ export function CaseVerdictPanel({
       if (draftUser) saveDraftPart(draftUser, c.id, { caseVerdict: undefined });
       setConflict(false);
       qc.setQueryData<CaseDetail>(keys.case(c.id), (old) =>
-        old ? { ...old, case_verdict: v, review_state: 'reviewed', reviewed: true } : old,
+        old ? { ...old, case_verdict: v, review_state: 'reviewed', my_review_state: 'reviewed', reviewed: true } : old,
       );
       void qc.invalidateQueries({ queryKey: keys.allCases });
       // a blind read is over: fetch the case again for the other readers' verdicts, which the server now sends

@@ -8,6 +8,7 @@ import { formatDateTime } from '../lib/format';
 import { keys, useMe } from '../api/queries';
 import { PasswordField } from '../components/PasswordField';
 import { InstalledModelsPanel } from '../components/InstalledModelsPanel';
+import { StoragePanel } from '../components/StoragePanel';
 import { WorkersPanel } from '../components/WorkersPanel';
 
 const ROLES: Role[] = ['clinician', 'coordinator', 'admin'];
@@ -114,6 +115,7 @@ export default function UsersPage() {
       </section>
       <InstalledModelsPanel />
       <WorkersPanel />
+      <StoragePanel />
     </main>
   );
 }

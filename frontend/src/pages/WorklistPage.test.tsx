@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import type { CaseSummary } from '../api/types';
-import { queryFromParams, WorklistPage } from './WorklistPage';
+import { queryFromParams, reviewText, WorklistPage } from './WorklistPage';
 import { lastWorklist } from '../lib/worklistMemory';
 
 const summary = (over: Partial<CaseSummary>): CaseSummary =>
@@ -22,6 +22,7 @@ const summary = (over: Partial<CaseSummary>): CaseSummary =>
     flag_count: 3,
     reviewed: false,
     review_state: 'unreviewed',
+    my_review_state: 'unreviewed',
     claimed_by: null,
     claimed_until: null,
     model: null,
@@ -55,6 +56,30 @@ describe('queryFromParams', () => {
     });
     expect(queryFromParams(new URLSearchParams('screening=lesions')).screening).toBe('lesions');
     expect(queryFromParams(new URLSearchParams('triage=URGENT&flagged=yes&screening=none'))).toEqual({ page: 1, page_size: 25 });
+  });
+});
+
+describe('the Review column and the second reader', () => {
+  it("tells a clinician whether they have read the case, since a colleague's read does not count for theirs", () => {
+    const read = summary({ review_state: 'reviewed', my_review_state: 'reviewed' });
+    const othersRead = summary({ review_state: 'reviewed', my_review_state: 'unreviewed' });
+    const othersBusy = summary({ review_state: 'in_progress', my_review_state: 'unreviewed' });
+    const mineBusy = summary({ review_state: 'reviewed', my_review_state: 'in_progress' });
+    expect([read, othersRead, othersBusy, mineBusy, summary({})].map((c) => reviewText(c, true))).toEqual([
+      'Read by you', 'Read by others, not you', 'In progress (others)', 'In progress (you)', 'Unreviewed',
+    ]);
+    // a coordinator sees whether anyone has
+    expect([read, othersRead, othersBusy].map((c) => reviewText(c, false))).toEqual(['Reviewed', 'Reviewed', 'In progress']);
+    expect(reviewText(summary({ status: 'queued' }), true)).toBe('—');
+  });
+
+  it('lets a clinician list the cases they have not read', async () => {
+    vi.spyOn(api, 'models').mockResolvedValue({ models: [], checks_only_sequences: [], default_profile: 'fast', reported_at: null } as never);
+    const list = vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
+    renderAt(<WorklistPage />);
+    await userEvent.click(await screen.findByRole('checkbox', { name: 'Not read by me' }));
+    await waitFor(() => expect(list).toHaveBeenLastCalledWith(expect.objectContaining({ unread_by_me: true }), expect.anything()));
+    expect(queryFromParams(new URLSearchParams('unread=1')).unread_by_me).toBe(true);
   });
 });
 

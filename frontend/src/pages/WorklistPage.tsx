@@ -29,9 +29,16 @@ const REVIEW_TEXT: Record<CaseSummary['review_state'], string> = {
   reviewed: 'Reviewed',
 };
 
-function reviewText(c: CaseSummary): string {
+/**
+ * The Review column. A clinician reads it as "have I read this": reads are blind, so a case that a colleague has
+ * read still waits for their own read, and says so; coordinators see whether anyone has.
+ */
+export function reviewText(c: CaseSummary, asReader: boolean): string {
   if (!hasResult(c)) return '—';
-  return REVIEW_TEXT[c.review_state] ?? (c.reviewed ? 'Reviewed' : 'Unreviewed');
+  if (!asReader || c.review_state === 'unreviewed') return REVIEW_TEXT[c.review_state];
+  if (c.my_review_state === 'reviewed') return 'Read by you';
+  if (c.my_review_state === 'in_progress') return 'In progress (you)';
+  return c.review_state === 'reviewed' ? 'Read by others, not you' : 'In progress (others)';
 }
 
 /** The list query from the address bar, so filters survive reloads and can be linked. */
@@ -47,6 +54,7 @@ export function queryFromParams(params: URLSearchParams): ListCasesQuery {
   if (screening && (SCREENINGS as readonly string[]).includes(screening)) q.screening = screening as Screening;
   if (params.get('mine') === '1') q.mine = true;
   if (params.get('unreviewed') === '1') q.unreviewed = true;
+  if (params.get('unread') === '1') q.unread_by_me = true;
   const text = params.get('q')?.trim();
   if (text) q.q = text.slice(0, 200);
   const sort = params.get('sort');
@@ -210,6 +218,16 @@ export function WorklistPage() {
             <span>Unreviewed only</span>
           </label>
           {isClinician && (
+            <label className="check" title="Cases without your own case verdict, whoever else has read them">
+              <input
+                type="checkbox"
+                checked={!!query.unread_by_me}
+                onChange={(e) => update({ unread: e.target.checked ? '1' : null })}
+              />
+              <span>Not read by me</span>
+            </label>
+          )}
+          {isClinician && (
             <label className="check">
               <input
                 type="checkbox"
@@ -302,7 +320,7 @@ export function WorklistPage() {
                 </td>
                 {/* a checks-only result has no flag count: no lesion search ran */}
                 <td className="num">{hasResult(c) && !isChecksOnly(c) ? c.flag_count : '—'}</td>
-                <td>{reviewText(c)}</td>
+                <td>{reviewText(c, isClinician)}</td>
                 <td className="muted">{c.claimed_by ?? ''}</td>
               </tr>
             ))}

@@ -3,7 +3,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
-import type { User } from '../api/types';
+import type { StorageSpace, User } from '../api/types';
 import UsersPage from './UsersPage';
 import { useMe } from '../api/queries';
 import { AppHeader } from '../components/AppHeader';
@@ -21,9 +21,15 @@ const user = (over: Partial<User>): User => ({
   ...over,
 });
 
+const STORAGE: StorageSpace = {
+  total_bytes: 500e9, free_bytes: 38.2e9, cases: 1234, case_bytes: 24e6, room_for_cases: 1591, notice: null,
+  retention_days: null,
+};
+
 beforeEach(() => {
   vi.spyOn(api, 'me').mockResolvedValue({ id: 1, username: 'root', roles: ['admin'], password_change_required: false });
   vi.spyOn(api, 'queue').mockResolvedValue(queueOf({ workers: [] }));
+  vi.spyOn(api, 'storage').mockResolvedValue(STORAGE);
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -212,6 +218,39 @@ describe('Workers', () => {
     renderAt(<UsersPage />);
     expect(await screen.findByTestId('no-inference-worker')).toHaveTextContent('No analysis worker is running');
     expect(screen.getByText('No worker has reported a heartbeat in the last day.')).toBeInTheDocument();
+  });
+});
+
+describe('Storage', () => {
+  it('gives the free space in bytes and in cases, and the retention period', async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([]);
+    vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([]));
+    renderAt(<UsersPage />);
+    expect(await screen.findByTestId('storage-space')).toHaveTextContent(
+      '38.2 GB free of 500.0 GB. 1,234 cases are stored; the newest take 24 MB each on average, so there is room ' +
+        'for about 1,591 more.',
+    );
+    expect(screen.getByTestId('retention')).toHaveTextContent('Cases are kept until a coordinator deletes them');
+    expect(screen.queryByTestId('storage-notice')).not.toBeInTheDocument();
+  });
+
+  it('warns when the disk is nearly full, and names a retention period', async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([]);
+    vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([]));
+    vi.mocked(api.storage).mockResolvedValue({
+      ...STORAGE, free_bytes: 1.5e9, room_for_cases: 62, notice: 'Storage is nearly full: 1.5 GB free.', retention_days: 90,
+    });
+    renderAt(<UsersPage />);
+    expect(await screen.findByTestId('storage-notice')).toHaveTextContent('Storage is nearly full: 1.5 GB free.');
+    expect(screen.getByTestId('retention')).toHaveTextContent('Cases are deleted 90 days after upload');
+  });
+
+  it('says so before the first case', async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([]);
+    vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([]));
+    vi.mocked(api.storage).mockResolvedValue({ ...STORAGE, cases: 0, case_bytes: null, room_for_cases: null });
+    renderAt(<UsersPage />);
+    expect(await screen.findByTestId('storage-space')).toHaveTextContent('38.2 GB free of 500.0 GB. No case is stored yet.');
   });
 });
 

@@ -38,6 +38,7 @@ export function caseDetail(over: Partial<CaseDetail> = {}): CaseDetail {
     flag_count: 2,
     reviewed: false,
     review_state: 'unreviewed',
+    my_review_state: 'unreviewed',
     claimed_by: null,
     claimed_until: null,
     model: { name: 'itermask3d-fast-t1', version: '0.1', trained: false },

@@ -1,0 +1,57 @@
+import { useStorageSpace } from '../api/queries';
+import { errorMessage } from '../api/errors';
+import type { StorageSpace } from '../api/types';
+
+/** "38.2 GB": decimal units, as disks are sold and `df -H` shows them. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e12) return `${(bytes / 1e12).toFixed(1)} TB`;
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
+  return `${Math.round(bytes / 1e6)} MB`;
+}
+
+/** What the storage holds and how much more fits, in the words an administrator plans with. */
+export function storageSentence(s: StorageSpace): string {
+  const disk = `${formatBytes(s.free_bytes)} free of ${formatBytes(s.total_bytes)}.`;
+  if (s.case_bytes == null || s.room_for_cases == null) return `${disk} No case is stored yet.`;
+  return (
+    `${disk} ${s.cases.toLocaleString('en-GB')} ${s.cases === 1 ? 'case is' : 'cases are'} stored; the newest take ` +
+    `${formatBytes(s.case_bytes)} each on average, so there is room for about ` +
+    `${s.room_for_cases.toLocaleString('en-GB')} more.`
+  );
+}
+
+export function retentionSentence(days: number | null | undefined): string {
+  return days == null
+    ? 'Cases are kept until a coordinator deletes them (no retention period is set).'
+    : `Cases are deleted ${days} ${days === 1 ? 'day' : 'days'} after upload (NEUROTRIAGE_RETENTION_DAYS).`;
+}
+
+/** For admins: free space on the storage's disk, a warning before it is full, and the retention period. */
+export function StoragePanel() {
+  const storage = useStorageSpace();
+  const data = storage.data;
+  return (
+    <section className="panel" aria-labelledby="storage-title">
+      <h2 id="storage-title">Storage</h2>
+      {storage.isPending && <p className="muted">Loading…</p>}
+      {storage.isError && (
+        <div className="error-box" role="alert">
+          Could not load the storage figures: {errorMessage(storage.error)}
+        </div>
+      )}
+      {data && (
+        <>
+          {data.notice && (
+            <div className="error-box" data-testid="storage-notice">
+              {data.notice}
+            </div>
+          )}
+          <p data-testid="storage-space">{storageSentence(data)}</p>
+          <p className="muted small" data-testid="retention">
+            {retentionSentence(data.retention_days)}
+          </p>
+        </>
+      )}
+    </section>
+  );
+}

@@ -3,8 +3,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from neurotriage.audit.models import AuditEvent
 from neurotriage.cases.models import Case
+from neurotriage.users.models import User
 from neurotriage.users.service import create_user
+from sqlalchemy import select
 
 from tests.backend.conftest import PASSWORD, ApiClient
 from tests.backend.helpers import analysed_case, upload_case
@@ -95,3 +98,29 @@ def test_worklist_filters_search_sort_and_pagination(clinician: ApiClient, db, t
     assert ids(unreviewed="true") == [low["id"], queued]
     page = clinician.get("/api/cases", params={"page_size": 2, "page": 2}).json()
     assert page["total"] == 3 and [c["id"] for c in page["items"]] == [queued]
+
+
+def test_a_readers_claims_go_with_their_sessions_when_an_admin_resets_or_disables_them(
+    clinician: ApiClient, admin: ApiClient, users: dict[str, int], app, db, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A reset or a disabled account signs the reader out everywhere; their open cases must not go on telling
+    colleagues that someone is reading them for the rest of the claim."""
+    first, second = (upload_case(clinician, tmp_path, f"c{i}", seed=i) for i in range(2))
+    other = _second_clinician(app, db)
+    for case_id in (first, second):
+        assert clinician.post(f"/api/cases/{case_id}/claim").status_code == 200
+    assert other.post(f"/api/cases/{first}/claim").status_code == 409
+    reset = admin.post(f"/api/users/{users['clinician']}/password", json={"new_password": "another long password 7"})
+    assert reset.status_code == 204
+    assert other.post(f"/api/cases/{first}/claim").json()["claimed_by"] == "clin2"
+    assert db.get(Case, second).claimed_by_id is None
+    released = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.released",
+                                                   AuditEvent.actor_id == users["clinician"])).all()
+    assert sorted(e.case_id for e in released) == [first, second]
+    assert all(e.detail == {"reason": "sessions ended"} for e in released)
+
+    third = upload_case(other, tmp_path, "c3", seed=3)
+    assert other.post(f"/api/cases/{third}/claim").status_code == 200
+    clin2 = db.scalars(select(User).where(User.username == "clin2")).one()
+    assert admin.patch(f"/api/users/{clin2.id}", json={"disabled": True}).status_code == 200
+    assert db.get(Case, third).claimed_by_id is None

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from neurotriage.auth.models import ApiToken, BrowserSession
 from neurotriage.core.errors import NotFound
 from neurotriage.db import utcnow
+from neurotriage.reviews.case_review import release_claims_of
 from neurotriage.users.models import User
 
 TOKEN_PREFIX = "ntk_"
@@ -88,7 +89,9 @@ class Revoked:
 
 def revoke_credentials(session: Session, user_id: int) -> Revoked:
     """End every session and revoke every API token of a user whose password changed: a reset is the answer to
-    a compromised account, and a token minted by whoever held it must not outlive it."""
+    a compromised account, and a token minted by whoever held it must not outlive it. The cases the user had
+    claimed are released with the sessions that read them."""
+    release_claims_of(session, user_id)
     return Revoked(sessions=end_all_sessions(session, user_id), tokens=revoke_all_tokens(session, user_id))
 
 

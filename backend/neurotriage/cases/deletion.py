@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from neurotriage.audit.service import record
 from neurotriage.cases.models import Case
-from neurotriage.core.errors import Conflict, NotFound
+from neurotriage.core.errors import Conflict, no_case
 from neurotriage.jobs.models import Flag, Job, JobStatus, Result
 from neurotriage.reviews.models import CaseVerdict, FlagVerdict, MissedFinding, ReviewTime
 
@@ -27,7 +27,7 @@ def delete_case_rows(
     # Locked to the commit, as a re-run locks it: no run can be queued for the case while it is being deleted.
     case = session.get(Case, case_id, with_for_update=True)
     if case is None:
-        raise NotFound(f"No case {case_id}.")
+        raise no_case(case_id)
     pending = session.scalar(
         select(Job.id).where(Job.case_id == case_id, Job.status.in_([JobStatus.queued, JobStatus.running]))
     )

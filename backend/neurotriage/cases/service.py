@@ -9,7 +9,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from neurotriage.cases.models import Case
-from neurotriage.core.errors import NotFound
+from neurotriage.core.errors import NotFound, no_case
 from neurotriage.db import utcnow
 from neurotriage.jobs.models import Flag, Job, Result, Screening
 from neurotriage.reviews.models import CaseVerdict
@@ -110,7 +110,7 @@ def list_cases(session: Session, viewer: User, query: WorklistQuery) -> tuple[li
 def get_case(session: Session, case_id: int) -> tuple[Case, Job, Result | None]:
     row = session.execute(case_rows().where(Case.id == case_id)).first()
     if row is None:
-        raise NotFound(f"No case {case_id}.")
+        raise no_case(case_id)
     return row[0], row[1], row[2]
 
 

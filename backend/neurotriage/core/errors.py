@@ -22,6 +22,11 @@ class NotFound(DomainError):
     status_code = 404
 
 
+def no_case(case_id: int) -> NotFound:
+    """The one answer for a case id that names no case; a reader with the case open learns why it went."""
+    return NotFound(f"No case {case_id}: it does not exist, or it was deleted.")
+
+
 class Conflict(DomainError):
     status_code = 409
 

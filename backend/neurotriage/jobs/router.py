@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
 from neurotriage.auth.deps import AppSettings, CurrentUser, DbSession, require_roles
-from neurotriage.core.errors import NotFound, ServiceUnavailable
+from neurotriage.core.errors import ServiceUnavailable, no_case
 from neurotriage.core.inputs import DbId
 from neurotriage.core.openapi import errors
 from neurotriage.jobs import service
@@ -68,7 +68,7 @@ def list_runs(case_id: DbId, session: DbSession, user: Operator) -> list[JobOut]
     """Every run of the case, newest first."""
     jobs = session.scalars(select(Job).where(Job.case_id == case_id).order_by(Job.id.desc())).all()
     if not jobs:
-        raise NotFound(f"No case {case_id}.")
+        raise no_case(case_id)
     return [job_out(job) for job in jobs]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from neurotriage.audit.service import record
 from neurotriage.celery_app import GPU_QUEUE, INFERENCE_TASK, celery_app
-from neurotriage.core.errors import Conflict, NotFound, Unprocessable
+from neurotriage.core.errors import Conflict, NotFound, Unprocessable, no_case
 from neurotriage.db import utcnow
 from neurotriage.jobs.models import InstalledModel, Job, JobStatus, Screening
 
@@ -54,7 +54,7 @@ def rerun(session: Session, case_id: int, model_profile: str, available: list[st
     # after the other, and only the first queues one.
     case = session.get(Case, case_id, with_for_update=True)
     if case is None:
-        raise NotFound(f"No case {case_id}.")
+        raise no_case(case_id)
     screening = screening_for(session, model_profile, case.sequence)
     pending = session.scalar(
         select(Job.id).where(Job.case_id == case_id, Job.status.in_([JobStatus.queued, JobStatus.running]))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from neurotriage.audit.service import record
 from neurotriage.cases.models import Case
-from neurotriage.core.errors import Conflict, NotFound
+from neurotriage.core.errors import Conflict, NotFound, no_case
 from neurotriage.db import utcnow
 from neurotriage.jobs.models import Result
 from neurotriage.reviews.models import CaseVerdict, MissedFinding, ReviewTime
@@ -24,7 +24,7 @@ def _case(session: Session, case_id: int, *, lock: bool = False) -> Case:
     query = select(Case).where(Case.id == case_id)
     case = session.scalar(query.with_for_update() if lock else query)
     if case is None:
-        raise NotFound(f"No case {case_id}.")
+        raise no_case(case_id)
     return case
 
 
@@ -70,6 +70,20 @@ def release_claim(session: Session, reviewer: User, case_id: int, client_ip: str
         case.claimed_by_id = None
         case.claimed_until = None
         record(session, "case.released", actor_id=reviewer.id, case_id=case.id, client_ip=client_ip)
+
+
+def release_claims_of(session: Session, reviewer_id: int) -> list[int]:
+    """Give up every claim ``reviewer_id`` holds, when all their sessions end (password changed or reset, account
+    disabled): nobody is reading those cases any more, and a colleague must not be told otherwise until the claims
+    lapse. The ids of the cases released."""
+    cases = session.scalars(
+        select(Case).where(Case.claimed_by_id == reviewer_id).order_by(Case.id).with_for_update()
+    ).all()
+    for case in cases:
+        case.claimed_by_id = None
+        case.claimed_until = None
+        record(session, "case.released", actor_id=reviewer_id, case_id=case.id, reason="sessions ended")
+    return [case.id for case in cases]
 
 
 # Audit actions whose detail holds a reader's verdict (the verdict given and the one it replaced).

@@ -129,6 +129,15 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
   }, [caseId, qc]);
 
   const claimAgain = useCallback(() => setHolding(true), []);
+  // A 404 on the open case's background requests: a coordinator deleted it (or the retention period did). Fetching
+  // the case again turns the page into "Case not found" with the server's reason, instead of a page that still
+  // offers verdicts.
+  const goneIf404 = useCallback(
+    (e: unknown) => {
+      if (e instanceof ApiError && e.status === 404) void qc.invalidateQueries({ queryKey: keys.case(caseId) });
+    },
+    [caseId, qc],
+  );
   const present = usePresence();
   useEffect(() => {
     // given up below (the claim effect's cleanup) while nobody is there; taken again at the next input
@@ -147,6 +156,7 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
         void qc.invalidateQueries({ queryKey: keys.allCases });
       } catch (e) {
         if (stopped) return;
+        goneIf404(e);
         if (e instanceof ApiError && e.isConflict) setClaim({ kind: 'other', message: e.message });
         else setClaim({ kind: 'error', message: errorMessage(e) });
       }
@@ -224,7 +234,7 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
         }
       });
     };
-  }, [caseId, enabled, holding, present, qc]);
+  }, [caseId, enabled, holding, present, qc, goneIf404]);
 
   useEffect(() => {
     if (!enabled) return;
@@ -235,7 +245,7 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
       book();
       const seconds = clock.take();
       if (seconds < 1) return;
-      api.reportReviewTime(caseId, seconds).catch(() => undefined);
+      api.reportReviewTime(caseId, seconds).catch(goneIf404);
     };
     const timer = window.setInterval(flush, REVIEW_TIME_FLUSH_MS);
     document.addEventListener('visibilitychange', book);
@@ -244,7 +254,7 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
       document.removeEventListener('visibilitychange', book);
       flush();
     };
-  }, [caseId, enabled]);
+  }, [caseId, enabled, goneIf404]);
 
   const shownClaim = useMemo<ClaimState>(
     () => (claim.kind === 'other' ? { kind: 'other', message: otherClaimText(claim.message, shown) } : claim),

@@ -554,3 +554,19 @@ describe('CasePage', () => {
     expect(gotoMM.mock.calls.length).toBe(calls);
   });
 });
+
+describe('CasePage, a case deleted while open', () => {
+  it("turns into 'Case not found' with the server's reason once a background request finds the case gone", async () => {
+    const gone = new ApiError(404, 'No case 5: it does not exist, or it was deleted.');
+    const getCase = vi.spyOn(api, 'getCase').mockResolvedValueOnce(detail({ id: 5 })).mockRejectedValue(gone);
+    let answerClaim: (e: unknown) => void = () => undefined;
+    vi.mocked(api.claim).mockReturnValue(new Promise((_resolve, reject) => (answerClaim = reject)));
+    renderAt(<CasePage />, { path: '/cases/5', route: '/cases/:id' });
+    expect(await screen.findByRole('heading', { name: 'case five' })).toBeInTheDocument();
+    act(() => answerClaim(gone)); // a coordinator deleted it meanwhile
+    expect(await screen.findByRole('heading', { name: 'Case not found' })).toBeInTheDocument();
+    expect(screen.getByRole('alert')).toHaveTextContent('No case 5: it does not exist, or it was deleted.');
+    expect(getCase).toHaveBeenCalledTimes(2);
+    expect(screen.queryByRole('button', { name: /Save case verdict/ })).not.toBeInTheDocument();
+  });
+});

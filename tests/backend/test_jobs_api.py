@@ -17,8 +17,23 @@ def test_queued_run_can_be_cancelled_once(clinician: ApiClient, db, tmp_path: Pa
     cancelled = clinician.post(f"/api/jobs/{run['id']}/cancel")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     again = clinician.post(f"/api/jobs/{run['id']}/cancel")
-    assert again.status_code == 409 and "Only a queued run" in again.json()["detail"]
+    assert again.status_code == 409
+    assert again.json()["detail"] == ("This run can no longer be cancelled: it was cancelled already. Only a queued "
+                                      "run can be.")
     assert clinician.get(f"/api/cases/{case_id}").json()["status"] == "cancelled"
+
+
+def test_a_run_that_started_meanwhile_says_so_without_an_id_the_app_does_not_show(
+    clinician: ApiClient, db, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    case_id = upload_case(clinician, tmp_path)
+    job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
+    job.status = JobStatus.running
+    db.commit()
+    refused = clinician.post(f"/api/jobs/{job.id}/cancel")
+    assert refused.status_code == 409
+    assert refused.json()["detail"].startswith("This run can no longer be cancelled: it started meanwhile")
+    assert str(job.id) not in refused.json()["detail"]
 
 
 def test_rerun_with_another_profile_queues_a_new_job(clinician: ApiClient, db, broker, tmp_path: Path) -> None:

@@ -109,8 +109,9 @@ def test_engine_input_error_fails_the_job_with_a_readable_message(stack: Stack, 
     with stack.client("clin") as client:
         done = wait_for_job(client, case["id"], stack)
     assert done["status"] == "failed"
-    assert done["error"].startswith("The scan could not be analysed:")
-    assert "too little brain" in done["error"]
+    # of "it", the scan the reader uploaded: not of the file name storage gave it
+    assert done["error"].startswith("The scan could not be analysed: it contains too little brain (")
+    assert "scan.nii.gz" not in done["error"]
 
 
 def test_administrators_see_the_running_worker_by_its_heartbeat(stack: Stack) -> None:

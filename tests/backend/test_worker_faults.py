@@ -185,3 +185,12 @@ def test_a_forked_pool_process_opens_its_own_database_connection(engine: Engine)
     assert receive.recv() not in before
     with engine.connect() as connection:  # and the parent's connections were left open for the parent
         assert before <= set(connection.execute(sessions).scalars())
+
+
+def test_an_engine_refusal_speaks_of_the_scan_not_of_storages_file_name() -> None:
+    from neurotriage.jobs.runner import _about_the_scan
+
+    key = "cases/12/scan.nii.gz"
+    assert _about_the_scan("scan.nii.gz is a 4D series (3 volumes); upload a single 3D volume.", key) == (
+        "it is a 4D series (3 volumes); upload a single 3D volume.")
+    assert _about_the_scan("Voxel sizes differ.", key) == "Voxel sizes differ."

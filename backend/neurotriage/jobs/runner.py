@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -246,6 +246,13 @@ INTERNAL_ERROR = "The analysis failed with an internal error; an administrator c
 STORAGE_FULL = "The server's storage is full, so the result could not be saved; ask an administrator, then re-run."
 
 
+def _about_the_scan(message: str, scan_key: str) -> str:
+    """The engine names the file it read, which is storage's name for every scan ("scan.nii.gz contains too little
+    brain"): the reader uploaded another, so the sentence speaks of "it" instead."""
+    name = PurePosixPath(scan_key).name
+    return "it " + message[len(name) + 1:] if message.startswith(name + " ") else message
+
+
 def run_inference_job(job_id: int, settings: Settings | None = None, delivery: int | None = None) -> str:
     """Run the engine on the job's scan and store the result.
 
@@ -292,7 +299,7 @@ def run_inference_job(job_id: int, settings: Settings | None = None, delivery: i
         stored = save_result(job_id, work_dir, result, storage)
         return JobStatus.succeeded.value if stored else "discarded"
     except InputError as exc:
-        _fail(job_id, f"The scan could not be analysed: {exc}")
+        _fail(job_id, f"The scan could not be analysed: {_about_the_scan(str(exc), scan_key)}")
         return JobStatus.failed.value
     except MissingModelError as exc:
         log.warning("job %s: %s", job_id, exc)  # names weight files only, nothing of the patient

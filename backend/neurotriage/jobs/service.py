@@ -67,12 +67,22 @@ def rerun(session: Session, case_id: int, model_profile: str, available: list[st
     return job
 
 
+_NOT_CANCELLABLE = {
+    JobStatus.running: "it started meanwhile, and an analysis under way runs to its end",
+    JobStatus.succeeded: "it has finished",
+    JobStatus.failed: "it has failed",
+    JobStatus.cancelled: "it was cancelled already",
+}
+
+
 def cancel(session: Session, job_id: int, actor_id: int) -> Job:
     job = session.get(Job, job_id, with_for_update=True)
     if job is None:
         raise NotFound(f"No run {job_id}.")
     if job.status != JobStatus.queued:
-        raise Conflict(f"Only a queued run can be cancelled; run {job_id} is {job.status}.")
+        # No run id in the sentence: the app numbers a case's runs 1, 2, ... and the id would name none of them.
+        raise Conflict(f"This run can no longer be cancelled: {_NOT_CANCELLABLE[JobStatus(job.status)]}. Only a "
+                       "queued run can be.")
     transition(session, job, JobStatus.cancelled)
     record(session, "job.cancel_requested", actor_id=actor_id, case_id=job.case_id, job_id=job.id)
     return job

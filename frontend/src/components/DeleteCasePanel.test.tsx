@@ -39,6 +39,8 @@ describe('DeleteCasePanel', () => {
     expect(confirm).toHaveAttribute('aria-disabled', 'true');
     await userEvent.click(confirm);
     expect(remove).not.toHaveBeenCalled();
+    // and says why, rather than doing nothing
+    expect(screen.getByRole('alert')).toHaveTextContent('Give a reason of at least 3 characters');
   });
 
   it('is not offered while a run is queued or running', async () => {

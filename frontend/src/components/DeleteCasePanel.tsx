@@ -67,7 +67,9 @@ export function DeleteCasePanel({ c }: { c: CaseDetail }) {
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            if (!tooShort && !remove.isPending) remove.mutate();
+            if (remove.isPending) return;
+            if (tooShort) setError(`Give a reason of at least ${REASON_MIN} characters: the audit trail keeps it.`);
+            else remove.mutate();
           }}
         >
           <p className="small error-text">
@@ -75,7 +77,7 @@ export function DeleteCasePanel({ c }: { c: CaseDetail }) {
             undone. The audit trail keeps its events and your reason.
           </p>
           <label className="field">
-            <span>Reason (kept in the audit trail; do not name the patient)</span>
+            <span>Reason (at least {REASON_MIN} characters, kept in the audit trail; do not name the patient)</span>
             <textarea
               value={reason}
               maxLength={REASON_MAX}

@@ -206,7 +206,9 @@ export function UploadForm() {
             name="label"
             value={label}
             onChange={(e) => setLabel(e.target.value)}
-            placeholder={plan.length > 1 ? 'from file names' : 'optional'}
+            placeholder={plan.length > 1 ? 'automatic for each scan (case-…)' : 'optional'}
+            // not from the file names: those often hold the patient's name
+            title={plan.length > 1 ? 'Each case is labelled from its content, never from its file name' : undefined}
             disabled={plan.length > 1}
             maxLength={200}
           />

@@ -261,6 +261,7 @@ describe('CasePage', () => {
     open(detail({ status: 'failed', error: 'The scan is empty.', flags: [], model: null }));
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('Analysis failed. The scan is empty.');
+    expect(screen.getByText(/^Model:/)).toHaveTextContent('Model: no result'); // not "pending": nothing is coming
     await userEvent.click(within(alert).getByRole('button', { name: 'Retry analysis' }));
     await waitFor(() => expect(rerun).toHaveBeenCalledWith(5));
     expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'false');

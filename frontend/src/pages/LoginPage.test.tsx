@@ -19,6 +19,19 @@ describe('LoginPage', () => {
     expect(screen.getByLabelText('Password')).toHaveValue('');
   });
 
+  it('asks for what is missing in words, without sending an empty sign-in', async () => {
+    const login = vi.spyOn(api, 'login');
+    renderAt(<LoginPage />, { path: '/login', route: '/login' });
+    await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(/^Enter your username and password\.$/);
+    expect(screen.getByLabelText('Username')).toHaveFocus();
+    await userEvent.type(screen.getByLabelText('Username'), 'clin');
+    await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(screen.getByRole('alert')).toHaveTextContent(/^Enter your password\.$/);
+    expect(screen.getByLabelText('Password')).toHaveFocus();
+    expect(login).not.toHaveBeenCalled();
+  });
+
   it('returns to the remembered page after signing in', async () => {
     vi.spyOn(api, 'login').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'], password_change_required: false });
     renderAt(<LoginPage />, { path: '/login?next=%2Fcases%2F42', route: '/login' });

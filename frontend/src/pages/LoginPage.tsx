@@ -35,6 +35,14 @@ export function LoginPage() {
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
     if (busy) return;
+    // said here, in words, rather than as the API's field-by-field 422
+    const missing = [!username.trim() && 'username', !password && 'password'].filter(Boolean).join(' and ');
+    if (missing) {
+      setError(`Enter your ${missing}.`);
+      const passwordInput = (e.currentTarget as HTMLFormElement).elements.namedItem('password') as HTMLInputElement | null;
+      (username.trim() ? passwordInput : userRef.current)?.focus();
+      return;
+    }
     setBusy(true);
     setError(null);
     try {

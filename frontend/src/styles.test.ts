@@ -60,3 +60,9 @@ describe('worklist filters at 1024 px', () => {
     expect(declarations('.toolbar > *')['white-space']).toBe('nowrap');
   });
 });
+
+describe('symbols in upper-cased labels', () => {
+  it('keep their case: the statistics write kappa as κ, which upper-cased reads as K', () => {
+    expect(declarations('.as-written')['text-transform']).toBe('none');
+  });
+});

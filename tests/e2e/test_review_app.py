@@ -296,7 +296,8 @@ def test_admin_creates_a_user_who_chooses_their_own_password_then_is_disabled_an
     sign_in(other, stack, "locum", "my own password 2")
     expect(other.get_by_role("heading", name="Worklist")).to_be_visible()
 
-    disable.click()
+    disable.click()  # asks first: it signs the user out everywhere
+    page.get_by_role("button", name="Disable locum now").click()
     expect(page.get_by_role("button", name="Enable locum", exact=True)).to_be_visible()
     other.reload()
     expect(other.get_by_role("heading", name="Worklist")).not_to_be_visible()

@@ -24,6 +24,8 @@ export function BarChart({ title, labels, series, stacked = false, horizontal = 
     if (!ref.current) return;
     const text = '#c5ccd6';
     const grid = 'rgba(255,255,255,0.08)';
+    const categoryAxis = { stacked, ticks: { color: text }, grid: { color: grid } };
+    const valueAxis = { stacked, ticks: { color: text, precision: 0 }, grid: { color: grid }, beginAtZero: true };
     const chart = new Chart(ref.current, {
       type: 'bar',
       data: {
@@ -36,10 +38,8 @@ export function BarChart({ title, labels, series, stacked = false, horizontal = 
         maintainAspectRatio: false,
         animation: false,
         plugins: { legend: { labels: { color: text, boxWidth: 12 } } },
-        scales: {
-          x: { stacked, ticks: { color: text }, grid: { color: grid } },
-          y: { stacked, ticks: { color: text, precision: 0 }, grid: { color: grid }, beginAtZero: true },
-        },
+        // counts: whole-number ticks on the value axis, whichever way the bars run
+        scales: horizontal ? { x: valueAxis, y: categoryAxis } : { x: categoryAxis, y: valueAxis },
       },
     });
     return () => chart.destroy();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
@@ -87,6 +87,19 @@ describe('AuditPage', () => {
       expect(audit).toHaveBeenLastCalledWith({ page: 1, page_size: 50, username: 'cli', action: 'flag.' }, expect.anything()),
     );
     expect(screen.getByTestId('location')).toHaveTextContent('/audit?username=cli&action=flag.');
+  });
+
+  it('says a time window that ends before it starts is empty, instead of showing 0 events', async () => {
+    const audit = vi.spyOn(api, 'audit').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 50 });
+    renderAt(<AuditPage />, { path: '/audit' });
+    await screen.findByText('No events match.');
+    const calls = audit.mock.calls.length;
+    fireEvent.change(screen.getByLabelText('From'), { target: { value: '2026-12-05T10:00' } });
+    fireEvent.change(screen.getByLabelText('To'), { target: { value: '2026-12-04T10:00' } });
+    await userEvent.click(screen.getByRole('button', { name: 'Apply filters' }));
+    expect(screen.getByRole('alert')).toHaveTextContent('“From” must be before “To”');
+    expect(audit).toHaveBeenCalledTimes(calls);
+    expect(screen.getByTestId('location')).toHaveTextContent(/^\/audit$/);
   });
 });
 

@@ -114,6 +114,7 @@ export default function AuditPage() {
   );
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
+  const [filterError, setFilterError] = useState<string | null>(null);
   const [exportProgress, setExportProgress] = useState('');
   // an admin without a reading role may not open a case: the id is plain text for them, not a dead link
   const mayOpenCases = mayOpen(me.data, CASE_PAGE);
@@ -124,6 +125,13 @@ export default function AuditPage() {
 
   function apply(e: FormEvent) {
     e.preventDefault();
+    const since = localToIso(form.since);
+    const until = localToIso(form.until);
+    if (since && until && since >= until) {
+      setFilterError('“From” must be before “To”: no event lies in that window.');
+      return;
+    }
+    setFilterError(null);
     const p = new URLSearchParams();
     for (const f of FIELDS) if (form[f].trim()) p.set(f, form[f].trim());
     setParams(p, { replace: true });
@@ -223,6 +231,11 @@ export default function AuditPage() {
             </a>
           )}
         </form>
+        {filterError && (
+          <div className="error-box" role="alert">
+            {filterError}
+          </div>
+        )}
         {exportError && (
           <div className="error-box" role="alert">
             Export failed: {exportError}

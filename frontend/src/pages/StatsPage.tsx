@@ -47,9 +47,14 @@ export default function StatsPage() {
     <main className="page" aria-labelledby="stats-title">
       <div className="page-title-row">
         <h1 id="stats-title">Statistics</h1>
-        <a className="button-like" href="/api/export.csv" download>
-          Export cases CSV
-        </a>
+        <div className="button-row">
+          <a className="button-like" href="/api/export.csv" download>
+            Export cases CSV
+          </a>
+          <a className="button-like" href="/api/export.json" download="neurotriage-export.json">
+            Export cases JSON
+          </a>
+        </div>
       </div>
       {stats.isPending && <p className="muted">Loading…</p>}
       {stats.isError && (
@@ -99,11 +104,11 @@ function StatsView({ s }: { s: Stats }) {
           </div>
           <div className="kpi">
             <div className="v">{pct(a.flag_verdicts.percent_agreement)}</div>
-            <div className="l">flag agreement (κ {kappa(a.flag_verdicts.cohen_kappa)})</div>
+            <div className="l">flag agreement (<span className="as-written">κ</span> {kappa(a.flag_verdicts.cohen_kappa)})</div>
           </div>
           <div className="kpi">
             <div className="v">{pct(a.case_verdicts.percent_agreement)}</div>
-            <div className="l">case agreement (κ {kappa(a.case_verdicts.cohen_kappa)})</div>
+            <div className="l">case agreement (<span className="as-written">κ</span> {kappa(a.case_verdicts.cohen_kappa)})</div>
           </div>
         </div>
         <p className="muted small" data-testid="agreement-note">

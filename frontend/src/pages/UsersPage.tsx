@@ -181,6 +181,7 @@ interface RowProps {
 function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowProps) {
   const [resetOpen, setResetOpen] = useState(false);
   const [tokensOpen, setTokensOpen] = useState(false);
+  const [confirmDisable, setConfirmDisable] = useState(false);
   const [pw, setPw] = useState('');
   const reset = useMutation({
     mutationFn: () => api.resetPassword(u.id, pw),
@@ -233,7 +234,9 @@ function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowPro
           <button
             type="button"
             disabled={busy || self}
-            onClick={() => onDisabled(!u.disabled)}
+            aria-expanded={u.disabled ? undefined : confirmDisable}
+            // enabling is undone as easily; disabling signs the user out everywhere, so it asks first
+            onClick={() => (u.disabled ? onDisabled(false) : setConfirmDisable((o) => !o))}
             title={self ? 'You cannot disable yourself' : undefined}
           >
             {u.disabled ? `Enable ${u.username}` : `Disable ${u.username}`}
@@ -252,6 +255,32 @@ function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowPro
           </button>
         </td>
       </tr>
+      {confirmDisable && !u.disabled && (
+        <tr>
+          <td colSpan={5}>
+            <div className="inline-form" role="group" aria-label={`Disable ${u.username}?`}>
+              <span className="small">
+                {u.username} will no longer be able to sign in: every session of theirs ends, their API tokens are
+                revoked and the cases they have open are freed. You can enable the account again later.
+              </span>
+              <button
+                type="button"
+                className="danger"
+                disabled={busy}
+                onClick={() => {
+                  setConfirmDisable(false);
+                  onDisabled(true);
+                }}
+              >
+                Disable {u.username} now
+              </button>
+              <button type="button" onClick={() => setConfirmDisable(false)}>
+                Cancel
+              </button>
+            </div>
+          </td>
+        </tr>
+      )}
       {resetOpen && (
         <tr>
           <td colSpan={5}>

@@ -51,6 +51,13 @@ describe('UsersPage', () => {
     );
 
     await userEvent.click(await screen.findByRole('button', { name: 'Disable bob' }));
+    // it asks first, saying what disabling does; Cancel leaves the account as it was
+    const ask = screen.getByRole('group', { name: 'Disable bob?' });
+    expect(ask).toHaveTextContent('every session of theirs ends, their API tokens are revoked');
+    await userEvent.click(within(ask).getByRole('button', { name: 'Cancel' }));
+    expect(update).not.toHaveBeenCalled();
+    await userEvent.click(screen.getByRole('button', { name: 'Disable bob' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Disable bob now' }));
     await waitFor(() => expect(update).toHaveBeenCalledWith(2, { disabled: true, roles: undefined }));
     expect(await screen.findByRole('status')).toHaveTextContent('bob disabled.');
     // nobody can disable or un-admin themselves
@@ -302,5 +309,8 @@ describe('StatsPage', () => {
     const note = await screen.findByTestId('agreement-note');
     expect(note).toHaveTextContent('on first reads');
     expect(note).toHaveTextContent('Revised since: 2 flag and 1 case verdicts.');
+    // κ keeps its case inside the upper-cased label; both exports are offered
+    expect(screen.getByText('case agreement', { exact: false }).querySelector('.as-written')).toHaveTextContent('κ');
+    expect(screen.getByRole('link', { name: 'Export cases JSON' })).toHaveAttribute('href', '/api/export.json');
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Route, Routes } from 'react-router-dom';
+import { useQuery } from '@tanstack/react-query';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import { ApiError } from '../api/errors';
@@ -24,12 +25,17 @@ const theCase = {
 } as unknown as CaseDetail;
 
 /** The claim part of a case page: what the hook says, plus the case verdict form. */
-function CaseHarness({ withVerdict = false }: { withVerdict?: boolean }) {
+function CaseHarness({ withVerdict = false, shown = theCase }: { withVerdict?: boolean; shown?: CaseDetail }) {
+  // the case as the page loads it (the session claims only once it knows the case)
+  useQuery({ queryKey: keys.case(5), queryFn: async () => shown, staleTime: Infinity });
   const session = useCaseSession(5, true);
   const claim = session.claim;
   return (
     <div>
       <p data-testid="claim">{claim.kind === 'other' ? claim.message : claim.kind}</p>
+      <button type="button" onClick={session.claimAgain}>
+        Claim case
+      </button>
       {withVerdict && <CaseVerdictPanel c={theCase} canReview onNotice={() => undefined} />}
     </div>
   );
@@ -44,6 +50,16 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 describe('claim released once the case is read', () => {
+  it('opens a case the reader has already read unclaimed, so a second reader is not kept out; Claim case takes it', async () => {
+    const read = { ...theCase, case_verdict: { verdict: 'normal', comment: null, reviewer: 'clin', updated_at: '2026-01-01T10:06:00Z', version: 1 } };
+    renderAt(<CaseHarness shown={read as CaseDetail} />);
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('released'));
+    expect(api.claim).not.toHaveBeenCalled();
+    await userEvent.click(screen.getByRole('button', { name: 'Claim case' }));
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    expect(api.claim).toHaveBeenCalledTimes(1);
+  });
+
   it('gives the claim up when the reader saves the case verdict', async () => {
     vi.spyOn(api, 'putCaseVerdict').mockResolvedValue({
       verdict: 'normal', comment: null, reviewer: 'clin', updated_at: '2026-01-01T10:06:00Z', version: 1,

@@ -21,7 +21,8 @@ export type ClaimState =
 
 /**
  * While a reviewer has a case open: claim it (and keep the claim fresh), and report the seconds it
- * was open and visible. The claim lasts only while the case is open and unread: leaving the case page
+ * was open and visible. The claim lasts only while the case is open and unread (a case the reader has already
+ * given a case verdict opens unclaimed): leaving the case page
  * (another case, another page) gives it up, and so does closing or leaving the tab (`pagehide`,
  * keepalive request), saving the case verdict (`releaseClaimAfterVerdict`) and signing out
  * (`releaseOpenClaims`, before the logout request); a page restored from the back/forward cache claims
@@ -108,6 +109,22 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
     enabled: false,
   }).data;
   const [holding, setHolding] = useState(true);
+  // Claimed only once the page has the case, to know whether the reader has still to read it: a case whose case
+  // verdict is in opens unclaimed ("Claim case" takes it all the same), so looking at it again does not
+  // keep a second reader out.
+  const [caseSeen, setCaseSeen] = useState(false);
+  const hasShown = shown !== undefined;
+  const readAlready = !!shown?.case_verdict;
+  useEffect(() => {
+    if (!hasShown || caseSeen) return;
+    if (readAlready) {
+      setHolding(false);
+      setClaim((c) => (c.kind === 'idle' ? { kind: 'released' } : c));
+    }
+    setCaseSeen(true);
+    // decided once, on the case as first loaded: a verdict saved later releases the claim itself (afterVerdict)
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [hasShown]);
   const [busy, setBusy] = useState(false);
   // true while the server holds our claim and we have not given it up
   const held = useRef(false);
@@ -145,7 +162,7 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
   }, [present]);
 
   useEffect(() => {
-    if (!enabled || !holding || !present) return;
+    if (!enabled || !holding || !present || !caseSeen) return;
     let stopped = false;
     const doClaim = async () => {
       try {
@@ -234,7 +251,7 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
         }
       });
     };
-  }, [caseId, enabled, holding, present, qc, goneIf404]);
+  }, [caseId, enabled, holding, present, caseSeen, qc, goneIf404]);
 
   useEffect(() => {
     if (!enabled) return;

@@ -190,6 +190,8 @@ def endpoints(n_cases: int) -> list[tuple[str, str]]:
         ("worklist, last page", f"/api/cases?page={max(1, n_cases // 25)}"),
         ("worklist, newest first", "/api/cases?sort=uploaded_at"),
         ("worklist, flagged and unreviewed", "/api/cases?flagged=true&unreviewed=true"),
+        ("worklist, not read by me", "/api/cases?unread_by_me=true"),
+        ("worklist, by score", "/api/cases?sort=score"),
         ("worklist, triage rescan", "/api/cases?triage=rescan"),
         ("worklist, label search", f"/api/cases?q=STUDY-{middle:06d}"),
         ("worklist, my claims", "/api/cases?mine=true"),

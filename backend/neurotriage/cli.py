@@ -101,7 +101,7 @@ def user_add_entry(args: argparse.Namespace) -> int:
 
 
 def check_storage_entry(args: argparse.Namespace) -> int:
-    from neurotriage.cases.storage_check import check_storage, remove_unowned_folders, report_lines
+    from neurotriage.cases.storage_check import check_storage, removal_refused, remove_unowned_folders, report_lines
     from neurotriage.core.storage import get_storage
     from neurotriage.db import session_scope
 
@@ -111,6 +111,10 @@ def check_storage_entry(args: argparse.Namespace) -> int:
     for line in report_lines(report):
         print(line)
     if args.remove_unowned and report.unowned_folders:
+        refusal = None if args.force else removal_refused(report)
+        if refusal:
+            print(f"neurotriage: {refusal}", file=sys.stderr)
+            return 1
         removed = remove_unowned_folders(storage, report)
         print(f"removed {len(removed)} of {len(report.unowned_folders)} case folder(s) no case owns")
         if len(removed) < len(report.unowned_folders):
@@ -157,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "restoring a backup); exit status 1 when any is missing")
     check.add_argument("--remove-unowned", action="store_true", help="also remove the case folders no case owns, "
                        "whatever their age: after restoring a backup, with the API and the workers stopped")
+    check.add_argument("--force", action="store_true", help="with --remove-unowned: remove them even when they "
+                       "outnumber the cases the database knows")
     check.set_defaults(entry=check_storage_entry)
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)

@@ -58,7 +58,9 @@ def test_logged_out_token_cannot_be_replayed(app, users) -> None:
     token = client.cookies["nt_session"]
     client.post("/api/auth/logout")
     replay = ApiClient(app, cookies={"nt_session": token})
-    assert replay.get("/api/me").status_code == 401
+    refused = replay.get("/api/me")
+    assert refused.status_code == 401 and refused.json()["reason"] == "ended"
+    assert refused.json()["detail"].startswith("Your session was ended: you signed out")
 
 
 def test_idle_session_expires(clinician: ApiClient, db) -> None:
@@ -67,7 +69,8 @@ def test_idle_session_expires(clinician: ApiClient, db) -> None:
     db.commit()
     response = clinician.get("/api/me")
     assert response.status_code == 401
-    assert "session has ended" in response.json()["detail"]
+    assert response.json() == {"reason": "idle", "detail": "Your session ended after 60 minutes without activity. "
+                                "Please sign in again."}
 
 
 def test_session_cookies_last_only_as_long_as_the_browser(anon: ApiClient, users) -> None:
@@ -85,8 +88,17 @@ def test_a_session_ends_after_its_lifetime_however_busy(clinician: ApiClient, db
     db.commit()  # last_seen_at stays recent: the idle limit alone would let it live
     response = clinician.get("/api/me")
     assert response.status_code == 401
-    assert "session has ended" in response.json()["detail"]
+    assert response.json()["reason"] == "lifetime"
+    assert response.json()["detail"] == (f"Your session reached its limit of {get_settings().session_max_hours} hours. "
+                                         "Please sign in again.")
     assert db.scalars(select(BrowserSession)).one().ended_at is not None
+
+
+def test_a_disabled_accounts_session_says_so(clinician: ApiClient, admin: ApiClient, users) -> None:
+    assert admin.patch(f"/api/users/{users['clinician']}", json={"disabled": True}).status_code == 200
+    response = clinician.get("/api/me")
+    assert response.status_code == 401
+    assert response.json() == {"reason": "disabled", "detail": "Your account is disabled. Ask an administrator."}
 
 
 def test_a_password_typed_as_the_username_stays_out_of_the_audit_trail(anon: ApiClient, users, db) -> None:

@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 from neurotriage.audit.models import AuditEvent
 from neurotriage.cases.models import Case
+from neurotriage.cases.deletion import lock_case
 from neurotriage.cases.retention import delete_expired_cases, retention_reason
 from neurotriage.config import Settings, get_settings
 from neurotriage.core.storage import LocalStorage
 from neurotriage.db import utcnow
 from neurotriage.jobs.models import Job
 from pydantic import ValidationError
-from sqlalchemy import select
+from neurotriage.users.service import create_user
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tests.backend.conftest import ApiClient
@@ -90,3 +93,23 @@ def test_the_periodic_task_deletes_expired_cases_only_where_the_site_sets_a_peri
     assert tasks.housekeeping()["expired_cases_deleted"] == 0 and periods == []  # no period set: nothing deleted
     monkeypatch.setattr(tasks, "get_settings", lambda: get_settings().model_copy(update={"retention_days": 365}))
     assert tasks.housekeeping()["expired_cases_deleted"] == 2 and periods == [365]
+
+
+def test_on_sqlite_a_deletion_holds_the_writer_lock_from_its_first_check(sqlite_sessions) -> None:  # type: ignore[no-untyped-def]
+    """The embedded mode has no row locks: without the writer lock taken first, a claim or a run committed between
+    the retention pass's check and its delete would be deleted with the case."""
+    with sqlite_sessions() as setup:
+        owner = create_user(setup, "uploader", "correct horse battery", ["clinician"])
+        setup.flush()
+        case = Case(label="old", sequence="t1", scan_key="cases/1/scan.nii.gz", content_sha256="a" * 64,
+                    uploaded_by_id=owner.id)
+        setup.add(case)
+        setup.commit()
+        case_id = case.id
+    with sqlite_sessions() as deleting, sqlite_sessions() as claiming:
+        assert lock_case(deleting, case_id) is not None
+        claiming.execute(text("PRAGMA busy_timeout = 100"))
+        with pytest.raises(OperationalError, match="locked"):
+            claiming.execute(update(Case).where(Case.id == case_id).values(claimed_by_id=owner.id))
+        deleting.rollback()
+        claiming.rollback()

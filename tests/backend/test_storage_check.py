@@ -76,7 +76,7 @@ def test_check_storage_lists_every_missing_file_and_the_folders_no_case_owns(
     whole, lost_scan, lost_run = (_analysed_with_files(clinician, db, storage_dir, tmp_path, seed) for seed in range(3))
     storage = LocalStorage(storage_dir)
     healthy = check_storage(db, storage)
-    assert (healthy.checked, healthy.missing, healthy.unowned_folders) == (9, [], [])
+    assert (healthy.cases, healthy.checked, healthy.missing, healthy.unowned_folders) == (3, 9, [], [])
 
     scan_key = db.get(Case, lost_scan).scan_key  # type: ignore[union-attr]
     (storage_dir / scan_key).unlink()
@@ -132,3 +132,16 @@ def test_the_command_exits_1_while_files_are_missing(
     assert cleaned.returncode == 0, cleaned.stderr
     assert cleaned.stdout.splitlines()[-1] == "removed 1 of 1 case folder(s) no case owns"
     assert not (storage_dir / "cases/2").exists() and (storage_dir / "cases/1/scan.nii.gz").exists()
+
+    # More folders to remove than cases in the database: the wrong database, or a restore that stopped half-way
+    # (an empty schema). Nothing is removed unless forced.
+    for case_id in (3, 4):
+        (storage_dir / f"cases/{case_id}").mkdir()
+        (storage_dir / f"cases/{case_id}/scan.nii.gz").write_bytes(b"a restored scan")
+    refused = subprocess.run([*command, "--remove-unowned"], env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1
+    assert "Not removing 2 case folder(s): the database knows only 1 case(s)" in refused.stderr
+    assert (storage_dir / "cases/3").exists() and (storage_dir / "cases/4").exists()
+    forced = subprocess.run([*command, "--remove-unowned", "--force"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert forced.returncode == 0 and not (storage_dir / "cases/3").exists()

@@ -38,7 +38,7 @@ def test_room_is_counted_in_cases_at_the_size_of_the_newest(
     nearly_full = storage_space(db, SmallDisk(storage_dir, total=10**12, free=LOW_SPACE_BYTES - 1))
     assert nearly_full.low
     assert nearly_full.notice() == (
-        f"Storage is nearly full: 2.1 GB free, room for about {nearly_full.room_for_cases} more cases. When it is "
+        f"Storage is nearly full: 2.0 GB free, room for about {nearly_full.room_for_cases} more cases. When it is "
         "full, uploads are refused and finished runs cannot store their results. Free or add space, or delete cases."
     )
 

@@ -219,4 +219,4 @@ def test_sorting_by_score_puts_the_cases_without_one_last_either_way(
     scores = [item["score"] for item in items]
     scored = [score for score in scores if score is not None]
     assert scores == scored + [None] * (len(scores) - len(scored)) and len(scored) < len(scores)
-    assert scored[0 if order == "desc" else -1] == 0.5
+    assert scored == sorted(scored, reverse=order == "desc") and scored[0 if order == "desc" else -1] == 0.5

@@ -16,8 +16,9 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
 
 from neurotriage.auth.models import BrowserSession
-from neurotriage.auth.service import resolve_api_token, resolve_session
+from neurotriage.auth.service import SessionEnd, resolve_api_token, resolve_session
 from neurotriage.config import Settings, get_settings
+from neurotriage.core.errors import DomainError
 from neurotriage.db import get_session
 from neurotriage.users.models import Role, User
 
@@ -37,6 +38,24 @@ class Principal:
     api_token_id: int | None = None
 
 
+class SessionEnded(DomainError):
+    """401 for a browser session that is over, saying why (``reason``, for the app's sign-in page, and in words)."""
+
+    status_code = 401
+
+    def __init__(self, reason: SessionEnd, settings: Settings) -> None:
+        super().__init__({
+            "ended": "Your session was ended: you signed out, or your password or account was changed. Please sign "
+                     "in again.",
+            "idle": f"Your session ended after {settings.session_idle_minutes} minutes without activity. Please "
+                    "sign in again.",
+            "lifetime": f"Your session reached its limit of {settings.session_max_hours} hours. Please sign in "
+                        "again.",
+            "disabled": "Your account is disabled. Ask an administrator.",
+        }[reason])
+        self.extra = {"reason": reason}
+
+
 def _unauthorized(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=message)
 
@@ -54,14 +73,15 @@ def current_principal(request: Request, session: DbSession, settings: AppSetting
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise _unauthorized("Not signed in.")
-    record = resolve_session(
+    lookup = resolve_session(
         session, token, idle=timedelta(minutes=settings.session_idle_minutes),
         lifetime=timedelta(hours=settings.session_max_hours),
     )
+    record = lookup.record
     if record is None:
         # Persist the expiry mark even though the request fails.
         session.commit()
-        raise _unauthorized("Your session has ended; please sign in again.")
+        raise SessionEnded(lookup.ended or "ended", settings)
     if request.method not in _SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         # As bytes: compare_digest raises TypeError on a str with non-ASCII characters, which a header may carry.

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,19 +43,34 @@ def start_session(session: Session, user: User) -> NewSession:
     return NewSession(token=token, csrf_token=csrf_token, record=record)
 
 
-def resolve_session(session: Session, token: str, idle: timedelta, lifetime: timedelta) -> BrowserSession | None:
-    """The live session for a cookie token, or None if unknown, ended, idle too long, older than its
-    lifetime (however busy) or its user is disabled."""
+# Why a cookie signs nobody in (any more): the 401 says so, and the app tells the reader on the sign-in page.
+SessionEnd = Literal["ended", "idle", "lifetime", "disabled"]
+
+
+@dataclass(frozen=True)
+class SessionLookup:
+    record: BrowserSession | None  # the live session, or None
+    ended: SessionEnd | None = None  # why there is none
+
+
+def resolve_session(session: Session, token: str, idle: timedelta, lifetime: timedelta) -> SessionLookup:
+    """The live session for a cookie token, or why there is none: unknown or ended (signed out, password changed,
+    account changed by an admin), idle too long, older than its lifetime (however busy), or its user disabled."""
     record = session.scalar(select(BrowserSession).where(BrowserSession.token_sha256 == _sha256(token)))
-    if record is None or record.ended_at is not None or record.user.disabled:
-        return None
+    if record is not None and record.user.disabled:  # first: disabling also ends the sessions, and this says more
+        return SessionLookup(None, "disabled")
+    if record is None or record.ended_at is not None:
+        return SessionLookup(None, "ended")
     now = utcnow()
-    if now - record.last_seen_at > idle or now - record.created_at > lifetime:
+    if now - record.created_at > lifetime:
         record.ended_at = now
-        return None
+        return SessionLookup(None, "lifetime")
+    if now - record.last_seen_at > idle:
+        record.ended_at = now
+        return SessionLookup(None, "idle")
     if now - record.last_seen_at > _TOUCH_INTERVAL:
         record.last_seen_at = now
-    return record
+    return SessionLookup(record)
 
 
 def end_session(record: BrowserSession) -> None:
@@ -87,11 +103,11 @@ class Revoked:
     tokens: int
 
 
-def revoke_credentials(session: Session, user_id: int) -> Revoked:
+def revoke_credentials(session: Session, user_id: int, actor_id: int) -> Revoked:
     """End every session and revoke every API token of a user whose password changed: a reset is the answer to
     a compromised account, and a token minted by whoever held it must not outlive it. The cases the user had
-    claimed are released with the sessions that read them."""
-    release_claims_of(session, user_id)
+    claimed are released with the sessions that read them (``actor_id``: who did it, for the audit trail)."""
+    release_claims_of(session, user_id, actor_id)
     return Revoked(sessions=end_all_sessions(session, user_id), tokens=revoke_all_tokens(session, user_id))
 
 

@@ -4,7 +4,7 @@ its events and adds one saying who deleted it, when and why."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from neurotriage.audit.service import record
@@ -12,6 +12,18 @@ from neurotriage.cases.models import Case
 from neurotriage.core.errors import Conflict, no_case
 from neurotriage.jobs.models import Flag, Job, JobStatus, Result
 from neurotriage.reviews.models import CaseVerdict, FlagVerdict, MissedFinding, ReviewTime
+
+
+def lock_case(session: Session, case_id: int) -> Case | None:
+    """The case, its row held to the commit, as a re-run and a claim hold it: no run can be queued for it, nor a
+    claim taken, while it is being deleted. On SQLite (no row locks; pysqlite begins a transaction only at the first
+    write) a no-op write first takes the database's single writer lock, so what is read next is current and stays
+    so until the commit."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(Case).where(Case.id == case_id).values(id=Case.id), execution_options={"synchronize_session": False}
+        )
+    return session.get(Case, case_id, with_for_update=True, populate_existing=True)
 
 
 def delete_case_rows(
@@ -24,8 +36,7 @@ def delete_case_rows(
 
     Refused while a run is queued or running: the worker would otherwise analyse a scan that is gone, and a
     coordinator would not know whether its result had been kept."""
-    # Locked to the commit, as a re-run locks it: no run can be queued for the case while it is being deleted.
-    case = session.get(Case, case_id, with_for_update=True)
+    case = lock_case(session, case_id)
     if case is None:
         raise no_case(case_id)
     pending = session.scalar(

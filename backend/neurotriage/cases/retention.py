@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from neurotriage.cases.deletion import delete_case_rows
+from neurotriage.cases.deletion import delete_case_rows, lock_case
 from neurotriage.cases.models import Case
 from neurotriage.core.errors import Conflict, NotFound
 from neurotriage.core.storage import Storage, case_folder
@@ -64,8 +64,8 @@ def delete_expired_cases(
     for case_id in candidates:
         try:
             with sessions() as session:
-                # Locked, then checked again: a reader may have opened it since the list was made.
-                case = session.get(Case, case_id, with_for_update=True)
+                # Locked, then checked again: a reader may have opened it, or asked for a run, since the list was made.
+                case = lock_case(session, case_id)
                 if case is None or not session.scalar(select(Case.id).where(Case.id == case_id, _deletable(now))):
                     continue
                 delete_case_rows(session, case_id, reason=retention_reason(days), actor_id=None, client_ip=None)

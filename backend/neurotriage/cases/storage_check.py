@@ -1,8 +1,7 @@
 """Whether every file the database names is in storage, for the operator after restoring a backup or losing a disk.
 
 The database and the storage folder are copied apart, so a restore can pair a database with files from another
-moment: a case deleted between the two copies, or a run that finished between them, names files that are not
-there. The app then refuses to show them (a 500 naming the file, ``cases.router``) and the worker refuses to
+moment: a case deleted between the two copies names files that are not there. The app then refuses to show them (a 500 naming the file, ``cases.router``) and the worker refuses to
 analyse a missing scan; this lists them all at once (``neurotriage check-storage``)."""
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ class MissingFile:
 
 @dataclass(frozen=True)
 class StorageReport:
+    cases: int  # cases in the database
     checked: int  # files the database names
     missing: list[MissingFile]
     # Case folders no case row owns: uploads stored after the database copy was taken, or a deletion cut short.
@@ -51,10 +51,22 @@ def check_storage(session: Session, storage: Storage) -> StorageReport:
         if not (match := re.fullmatch(r"cases/(\d+)", key)) or int(match.group(1)) not in case_ids
     ]
     return StorageReport(
+        cases=len(case_ids),
         checked=len(named),
         missing=[file for file in named if not storage.exists(file.key)],
         unowned_folders=sorted(unowned),
     )
+
+
+def removal_refused(report: StorageReport) -> str | None:
+    """Why ``--remove-unowned`` should not remove what it found, unless forced: more folders to remove than the
+    database has cases looks like the wrong database, or one whose restore failed (an empty schema made by
+    ``migrate`` after ``pg_restore --clean`` stopped), and removing them would wipe the storage just restored."""
+    unowned = len(report.unowned_folders)
+    if unowned == 0 or unowned <= report.cases:
+        return None
+    return (f"Not removing {unowned} case folder(s): the database knows only {report.cases} case(s). Is it the "
+            "right database, and did its restore finish? Run again with --force to remove them all the same.")
 
 
 def remove_unowned_folders(storage: Storage, report: StorageReport) -> list[str]:

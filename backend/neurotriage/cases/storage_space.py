@@ -16,7 +16,7 @@ SAMPLE_CASES = 20
 # Low: room for fewer cases than this at the recent average, or less than LOW_SPACE_BYTES free, whichever is more
 # (an upload needs room for its spool and its conversion too; one may be up to 512 MiB).
 LOW_SPACE_CASES = 500
-LOW_SPACE_BYTES = 2 * 1024**3
+LOW_SPACE_BYTES = 2 * 1000**3
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ class ErrorBody(BaseModel):
 
 _DESCRIPTIONS = {
     400: "Bad request",
-    401: "Not signed in, or the session has ended",
+    401: "Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled)",
     403: "Signed in but not allowed (role or CSRF token)",
     404: "No such resource",
     409: "Conflicts with the current state (duplicate, stale version)",

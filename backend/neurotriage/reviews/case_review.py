@@ -72,18 +72,24 @@ def release_claim(session: Session, reviewer: User, case_id: int, client_ip: str
         record(session, "case.released", actor_id=reviewer.id, case_id=case.id, client_ip=client_ip)
 
 
-def release_claims_of(session: Session, reviewer_id: int) -> list[int]:
-    """Give up every claim ``reviewer_id`` holds, when all their sessions end (password changed or reset, account
-    disabled): nobody is reading those cases any more, and a colleague must not be told otherwise until the claims
-    lapse. The ids of the cases released."""
+def release_claims_of(session: Session, holder_id: int, actor_id: int) -> list[int]:
+    """Give up every claim ``holder_id`` holds, when all their sessions end (``actor_id`` changed their password,
+    reset it or disabled the account): nobody is reading those cases any more, and a colleague must not be told
+    otherwise until the claims lapse. A claim still live is audited; a lapsed one only had its holder left in the
+    row. The ids of the cases whose live claim was released."""
+    now = utcnow()
     cases = session.scalars(
-        select(Case).where(Case.claimed_by_id == reviewer_id).order_by(Case.id).with_for_update()
+        select(Case).where(Case.claimed_by_id == holder_id).order_by(Case.id).with_for_update()
     ).all()
+    released = []
     for case in cases:
+        if live_claim(case, now)[0] is not None:
+            record(session, "case.released", actor_id=actor_id, case_id=case.id, reason="sessions ended",
+                   user_id=holder_id)
+            released.append(case.id)
         case.claimed_by_id = None
         case.claimed_until = None
-        record(session, "case.released", actor_id=reviewer_id, case_id=case.id, reason="sessions ended")
-    return [case.id for case in cases]
+    return released
 
 
 # Audit actions whose detail holds a reader's verdict (the verdict given and the one it replaced).

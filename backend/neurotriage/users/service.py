@@ -89,7 +89,7 @@ def change_own_password(session: Session, user: User, current: str, new: str) ->
                             "set.")
     set_password(user, new)
     user.password_change_required = False
-    return revoke_credentials(session, user.id)
+    return revoke_credentials(session, user.id, actor_id=user.id)
 
 
 def reset_user_password(session: Session, admin: User, user_id: int, new: str) -> tuple[User, Revoked]:
@@ -103,7 +103,7 @@ def reset_user_password(session: Session, admin: User, user_id: int, new: str) -
         )
     set_password(user, new)
     user.password_change_required = True
-    return user, revoke_credentials(session, user.id)
+    return user, revoke_credentials(session, user.id, actor_id=admin.id)
 
 
 def set_password(user: User, new: str) -> None:
@@ -169,7 +169,7 @@ def update_user(
     if disabled is not None and disabled != user.disabled:
         user.disabled = disabled
         if disabled:
-            changes.tokens_revoked = revoke_credentials(session, user.id).tokens
+            changes.tokens_revoked = revoke_credentials(session, user.id, actor_id=admin.id).tokens
         changes.disabled = disabled
     return changes
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { addCsrfHeader, api, readCookie, setUnauthorizedHandler } from './client';
 import { ApiError } from './errors';
+import { loginPath } from '../lib/returnTo';
 
 type Call = { url: string; method: string; headers: Headers; credentials?: RequestCredentials; body: unknown };
 
@@ -144,6 +145,20 @@ describe('401 handling', () => {
     restore();
     expect(err.status).toBe(401);
     expect(seen).toEqual(['/cases/7?x=1#f']);
+  });
+
+  it('passes on why the service ended the session, for the sign-in page to say', async () => {
+    const seen: [string, string | undefined][] = [];
+    const restore = setUnauthorizedHandler((to, reason) => seen.push([to, reason]));
+    reply = () => json(401, { detail: 'Your session ended after 60 minutes without activity.', reason: 'idle' });
+    await api.getCase(7).catch(() => undefined); // through the typed client
+    reply = () => json(401, { detail: 'Your account is disabled.', reason: 'disabled' });
+    await api.caseFile(7, 'scan').catch(() => undefined); // through the plain fetch layer
+    restore();
+    expect(seen).toEqual([['/cases/7?x=1#f', 'idle'], ['/cases/7?x=1#f', 'disabled']]);
+    expect(loginPath('/cases/7', 'idle')).toBe('/login?next=%2Fcases%2F7&reason=idle');
+    expect(loginPath('/', 'ended')).toBe('/login?reason=ended');
+    expect(loginPath('/')).toBe('/login');
   });
 
   it('also for binary file requests', async () => {

@@ -57,10 +57,11 @@ export function addCsrfHeader(method: string, headers: Headers): void {
 
 // ---- 401 handling -------------------------------------------------------------------------
 
-type UnauthorizedHandler = (returnTo: string) => void;
+/** `reason`: why the service ended the session (the 401's `reason`: ended, idle, lifetime, disabled), if it said. */
+type UnauthorizedHandler = (returnTo: string, reason?: string) => void;
 
-const defaultUnauthorized: UnauthorizedHandler = (returnTo) => {
-  window.location.assign(loginPath(returnTo));
+const defaultUnauthorized: UnauthorizedHandler = (returnTo, reason) => {
+  window.location.assign(loginPath(returnTo, reason));
 };
 let onUnauthorized: UnauthorizedHandler = defaultUnauthorized;
 
@@ -76,7 +77,13 @@ export function setUnauthorizedHandler(handler: UnauthorizedHandler | null): () 
 /** Paths whose 401 is an answer for the caller (wrong password), not an expired session. */
 const NO_REDIRECT_PATHS = ['/api/auth/login', '/api/auth/logout'];
 
-function handleUnauthorized(url: string): void {
+/** The `reason` of a 401's body, when it has one. */
+function endReason(body: unknown): string | undefined {
+  const reason = (body as { reason?: unknown } | null)?.reason;
+  return typeof reason === 'string' ? reason : undefined;
+}
+
+function handleUnauthorized(url: string, reason?: string): void {
   let path = url;
   try {
     path = new URL(url, 'http://x').pathname;
@@ -86,7 +93,7 @@ function handleUnauthorized(url: string): void {
   if (NO_REDIRECT_PATHS.includes(path)) return;
   if (typeof window === 'undefined') return;
   if (window.location.pathname === '/login') return;
-  onUnauthorized(currentLocationPath());
+  onUnauthorized(currentLocationPath(), reason);
 }
 
 // ---- the fetch layer ----------------------------------------------------------------------
@@ -116,7 +123,7 @@ export async function apiFetch(input: string, init: RequestInit = {}): Promise<R
   }
   if (!response.ok) {
     const err = await apiErrorFromResponse(response);
-    if (response.status === 401) handleUnauthorized(input);
+    if (response.status === 401) handleUnauthorized(input, endReason(err.body));
     throw err;
   }
   return response;
@@ -127,8 +134,11 @@ const conventions: Middleware = {
     addCsrfHeader(request.method, request.headers);
     return request;
   },
-  onResponse({ request, response }) {
-    if (response.status === 401) handleUnauthorized(request.url);
+  async onResponse({ request, response }) {
+    if (response.status === 401) {
+      const body: unknown = await response.clone().json().catch(() => null);
+      handleUnauthorized(request.url, endReason(body));
+    }
     return undefined;
   },
 };
@@ -256,7 +266,7 @@ export const api = {
           return;
         }
         const err = await apiErrorFromResponse(response);
-        if (xhr.status === 401) handleUnauthorized('/api/cases');
+        if (xhr.status === 401) handleUnauthorized('/api/cases', endReason(err.body));
         reject(err);
       };
       xhr.onerror = () => reject(new ApiError(0, 'Cannot reach the server. Check your connection and try again.'));

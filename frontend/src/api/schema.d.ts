@@ -1791,7 +1791,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1842,7 +1842,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1887,7 +1887,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1945,7 +1945,7 @@ export interface operations {
                     "application/json": components["schemas"]["CasePage"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1996,7 +1996,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaseDetail"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2090,7 +2090,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaseDetail"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2150,7 +2150,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2217,7 +2217,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClaimOut"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2282,7 +2282,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2344,7 +2344,7 @@ export interface operations {
                     "application/gzip": unknown;
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2415,7 +2415,7 @@ export interface operations {
                     "application/json": components["schemas"]["MissedFindingOut"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2475,7 +2475,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2533,7 +2533,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobOut"][];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2595,7 +2595,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobOut"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2675,7 +2675,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaseVerdictOut"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2740,7 +2740,7 @@ export interface operations {
                     "text/csv": unknown;
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2778,7 +2778,7 @@ export interface operations {
                     "application/json": components["schemas"]["ExportRow"][];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2816,7 +2816,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2878,7 +2878,7 @@ export interface operations {
                     "application/json": components["schemas"]["FlagVerdictOut"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2965,7 +2965,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobOut"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3030,7 +3030,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3061,7 +3061,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3117,7 +3117,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenOut"][];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3150,7 +3150,7 @@ export interface operations {
                     "application/json": components["schemas"]["NewApiToken"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3197,7 +3197,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3253,7 +3253,7 @@ export interface operations {
                     "application/json": components["schemas"]["ModelCatalogueOut"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3282,7 +3282,7 @@ export interface operations {
                     "application/json": components["schemas"]["QueueStatusOut"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3320,7 +3320,7 @@ export interface operations {
                     "application/json": components["schemas"]["Stats"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3358,7 +3358,7 @@ export interface operations {
                     "application/json": components["schemas"]["StorageSpaceOut"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3396,7 +3396,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"][];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3438,7 +3438,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3500,7 +3500,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3560,7 +3560,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3618,7 +3618,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenOut"][];
                 };
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3675,7 +3675,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in, or the session has ended */
+            /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -13,10 +13,10 @@ export function UnauthorizedBridge() {
   const qc = useQueryClient();
   useEffect(
     () =>
-      setUnauthorizedHandler((returnTo) => {
+      setUnauthorizedHandler((returnTo, reason) => {
         qc.cancelQueries();
         qc.removeQueries({ queryKey: keys.me });
-        navigate(loginPath(returnTo), { replace: true });
+        navigate(loginPath(returnTo, reason), { replace: true });
       }),
     [navigate, qc],
   );

@@ -45,11 +45,11 @@ describe('ScanPanel', () => {
 
   it("says when the site's retention period deletes the case, and nothing where the site keeps cases", () => {
     renderAt(<ScanPanel c={{ ...dicomCase, delete_after: '2027-03-06T09:00:00Z' }} />);
-    expect(screen.getByText('Deleted on').nextSibling).toHaveTextContent(
-      /^6 Mar 2027, \d\d:00 [A-Z+\d:]+ \(the site's retention period\)$/,
+    expect(screen.getByText('Retention ends').nextSibling).toHaveTextContent(
+      /^6 Mar 2027, \d\d:00 [A-Z+\d:]+; the case is then deleted$/,
     );
     renderAt(<ScanPanel c={{ ...dicomCase, delete_after: null }} />);
-    expect(screen.getAllByText('Deleted on')).toHaveLength(1);
+    expect(screen.getAllByText('Retention ends')).toHaveLength(1);
   });
 
   it('says that a NIfTI upload has no patient link', () => {

@@ -12,9 +12,13 @@ export function formatBytes(bytes: number): string {
 /** What the storage holds and how much more fits, in the words an administrator plans with. */
 export function storageSentence(s: StorageSpace): string {
   const disk = `${formatBytes(s.free_bytes)} free of ${formatBytes(s.total_bytes)}.`;
-  if (s.case_bytes == null || s.room_for_cases == null) return `${disk} No case is stored yet.`;
+  if (s.cases === 0) return `${disk} No case is stored yet.`;
+  const stored = `${s.cases.toLocaleString('en-GB')} ${s.cases === 1 ? 'case is' : 'cases are'} stored`;
+  if (!s.case_bytes || s.room_for_cases == null) {
+    return `${disk} ${stored}, but the newest hold no files: they may be missing (neurotriage check-storage lists them).`;
+  }
   return (
-    `${disk} ${s.cases.toLocaleString('en-GB')} ${s.cases === 1 ? 'case is' : 'cases are'} stored; the newest take ` +
+    `${disk} ${stored}; the newest take ` +
     `${formatBytes(s.case_bytes)} each on average, so there is room for about ` +
     `${s.room_for_cases.toLocaleString('en-GB')} more.`
   );

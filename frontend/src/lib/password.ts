@@ -22,4 +22,9 @@ export const LOGIN_REASONS: Record<string, string> = {
   'password-changed':
     'Your password was changed: every session ended and your API tokens were revoked (create new ones on the ' +
     'Account page). Sign in with the new password.',
+  // why the service ended a session (the 401's `reason`)
+  ended: 'Your session was ended: you signed out in another tab, or your password or account was changed. Sign in again.',
+  idle: 'Your session ended after a while without activity. Sign in again to continue where you were.',
+  lifetime: 'Your session reached its time limit. Sign in again to continue where you were.',
+  disabled: 'Your account is disabled. Ask an administrator.',
 };

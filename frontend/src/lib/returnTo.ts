@@ -6,9 +6,14 @@ export function safeNext(raw: string | null | undefined): string {
   return raw;
 }
 
-export function loginPath(next: string | null | undefined): string {
+/** The sign-in page, then back to `next`; `reason` says why the session ended (see LOGIN_REASONS). */
+export function loginPath(next: string | null | undefined, reason?: string): string {
   const target = safeNext(next);
-  return target === '/' ? '/login' : `/login?next=${encodeURIComponent(target)}`;
+  const params = new URLSearchParams();
+  if (target !== '/') params.set('next', target);
+  if (reason) params.set('reason', reason);
+  const query = params.toString();
+  return query ? `/login?${query}` : '/login';
 }
 
 export function currentLocationPath(loc: Pick<Location, 'pathname' | 'search' | 'hash'> = window.location): string {

@@ -30,7 +30,7 @@ export function scanFacts({ source_format, dicom_meta: m, delete_after }: FactsS
       'TE / TR',
       joined([m.echo_time_ms && `TE ${number(m.echo_time_ms)} ms`, m.repetition_time_ms && `TR ${number(m.repetition_time_ms)} ms`], ' · '),
     ],
-    ['Deleted on', delete_after ? `${formatDateTime(delete_after)} (the site's retention period)` : null],
+    ['Retention ends', delete_after ? `${formatDateTime(delete_after)}; the case is then deleted` : null],
   ];
   return facts.filter((f): f is [string, string] => f[1] != null);
 }

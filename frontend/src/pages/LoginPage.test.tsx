@@ -32,6 +32,12 @@ describe('LoginPage', () => {
     expect(login).not.toHaveBeenCalled();
   });
 
+  it('says why the service ended the session, and still returns to where the reader was', async () => {
+    renderAt(<LoginPage />, { path: '/login?next=%2Fcases%2F7&reason=idle', route: '/login' });
+    expect(screen.getByRole('status')).toHaveTextContent('Your session ended after a while without activity.');
+    expect(screen.queryByText('Please sign in to continue.')).not.toBeInTheDocument();
+  });
+
   it('returns to the remembered page after signing in', async () => {
     vi.spyOn(api, 'login').mockResolvedValue({ id: 1, username: 'clin', roles: ['clinician'], password_change_required: false });
     renderAt(<LoginPage />, { path: '/login?next=%2Fcases%2F42', route: '/login' });

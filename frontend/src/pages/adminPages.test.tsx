@@ -259,6 +259,16 @@ describe('Storage', () => {
     renderAt(<UsersPage />);
     expect(await screen.findByTestId('storage-space')).toHaveTextContent('38.2 GB free of 500.0 GB. No case is stored yet.');
   });
+
+  it('says when the cases it counts hold no files, rather than that there are none', async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([]);
+    vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([]));
+    vi.mocked(api.storage).mockResolvedValue({ ...STORAGE, case_bytes: 0, room_for_cases: null });
+    renderAt(<UsersPage />);
+    expect(await screen.findByTestId('storage-space')).toHaveTextContent(
+      '1,234 cases are stored, but the newest hold no files: they may be missing (neurotriage check-storage lists them).',
+    );
+  });
 });
 
 describe('audit helpers', () => {

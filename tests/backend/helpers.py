@@ -1,17 +1,19 @@
-"""Shortcuts for tests that need an uploaded (and optionally analysed) case, or check that an upload was
-refused whole."""
+"""Shortcuts for tests that need an uploaded (and optionally analysed) case, a committed one in a database of their
+own, or check that an upload was refused whole."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import httpx
 from neurotriage.cases.models import Case
 from neurotriage.jobs.models import Job
+from neurotriage.users.service import create_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from tests.backend.conftest import ApiClient
+from tests.backend.conftest import PASSWORD, ApiClient
 from tests.backend.factories import finish_job
 from tests.backend.volumes import brain_like, write_nifti
 
@@ -45,3 +47,18 @@ def assert_refused(response: httpx.Response, db: Session, storage_dir: Path, exp
     assert response.status_code == 422, response.text
     assert expected in response.json()["detail"]
     assert_nothing_stored(db, storage_dir)
+
+
+def committed_case(sessions: sessionmaker[Session], label: str = "case") -> tuple[int, int]:
+    """A case (no run, scan key ``cases/{id}/scan.nii.gz``, no file) and its uploader, committed as another process
+    would find them: (case id, uploader id). For databases of their own, such as the embedded mode's SQLite."""
+    with sessions() as session:
+        owner = create_user(session, "uploader", PASSWORD, ["clinician"])
+        session.flush()
+        case = Case(label=label, sequence="t1", scan_key="", content_sha256=hashlib.sha256(label.encode()).hexdigest(),
+                    uploaded_by_id=owner.id)
+        session.add(case)
+        session.flush()
+        case.scan_key = f"cases/{case.id}/scan.nii.gz"
+        session.commit()
+        return case.id, owner.id

@@ -17,13 +17,12 @@ from neurotriage.core.storage import LocalStorage
 from neurotriage.db import utcnow
 from neurotriage.jobs.models import Job
 from pydantic import ValidationError
-from neurotriage.users.service import create_user
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tests.backend.conftest import ApiClient
-from tests.backend.helpers import analysed_case, upload_case
+from tests.backend.helpers import analysed_case, committed_case, upload_case
 
 
 def _age(db: Session, case_id: int, days: float) -> None:
@@ -98,18 +97,11 @@ def test_the_periodic_task_deletes_expired_cases_only_where_the_site_sets_a_peri
 def test_on_sqlite_a_deletion_holds_the_writer_lock_from_its_first_check(sqlite_sessions) -> None:  # type: ignore[no-untyped-def]
     """The embedded mode has no row locks: without the writer lock taken first, a claim or a run committed between
     the retention pass's check and its delete would be deleted with the case."""
-    with sqlite_sessions() as setup:
-        owner = create_user(setup, "uploader", "correct horse battery", ["clinician"])
-        setup.flush()
-        case = Case(label="old", sequence="t1", scan_key="cases/1/scan.nii.gz", content_sha256="a" * 64,
-                    uploaded_by_id=owner.id)
-        setup.add(case)
-        setup.commit()
-        case_id = case.id
+    case_id, owner_id = committed_case(sqlite_sessions, "old")
     with sqlite_sessions() as deleting, sqlite_sessions() as claiming:
         assert lock_case(deleting, case_id) is not None
         claiming.execute(text("PRAGMA busy_timeout = 100"))
         with pytest.raises(OperationalError, match="locked"):
-            claiming.execute(update(Case).where(Case.id == case_id).values(claimed_by_id=owner.id))
+            claiming.execute(update(Case).where(Case.id == case_id).values(claimed_by_id=owner_id))
         deleting.rollback()
         claiming.rollback()

@@ -15,12 +15,11 @@ from neurotriage.cases.storage_check import check_storage, report_lines
 from neurotriage.core.storage import LocalStorage
 from neurotriage.jobs.models import Job
 from sqlalchemy import func, select
-from neurotriage.users.service import create_user
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.backend.conftest import ApiClient
 from tests.backend.factories import finish_job
-from tests.backend.helpers import upload_case
+from tests.backend.helpers import committed_case, upload_case
 
 
 def _analysed_with_files(clinician: ApiClient, db: Session, storage_dir: Path, tmp_path: Path, seed: int) -> int:
@@ -100,13 +99,7 @@ def test_the_command_exits_1_while_files_are_missing(
 ) -> None:
     """``neurotriage check-storage`` as an operator runs it: its own process, on an embedded (SQLite) database."""
     storage_dir = tmp_path / "storage"
-    with sqlite_sessions() as session:
-        owner = create_user(session, "uploader", "correct horse battery", ["clinician"])
-        session.flush()
-        case = Case(label="restored", sequence="t1", scan_key="cases/1/scan.nii.gz", content_sha256="0" * 64,
-                    uploaded_by_id=owner.id)
-        session.add(case)
-        session.commit()
+    assert committed_case(sqlite_sessions, "restored")[0] == 1
     (storage_dir / "cases/1").mkdir(parents=True)
     (storage_dir / "cases/1/scan.nii.gz").write_bytes(b"scan")
     env = {**os.environ, "NEUROTRIAGE_DATABASE_URL": str(sqlite_sessions.kw["bind"].url),

@@ -1,7 +1,7 @@
 import { useModels } from '../api/queries';
-import { errorMessage } from '../api/errors';
 import { formatDateTime } from '../lib/format';
 import { SEQUENCES } from '../lib/modelChoices';
+import { QueryState } from './QueryState';
 
 /** For admins: which profile can analyse which sequence, as the last inference worker to start reported it. */
 export function InstalledModelsPanel() {
@@ -11,12 +11,7 @@ export function InstalledModelsPanel() {
   return (
     <section className="panel" aria-labelledby="models-title">
       <h2 id="models-title">Models on the workers</h2>
-      {models.isPending && <p className="muted">Loading…</p>}
-      {models.isError && (
-        <div className="error-box" role="alert">
-          Could not load the models: {errorMessage(models.error)}
-        </div>
-      )}
+      <QueryState query={models} what="the models" />
       {data && !data.reported_at && (
         <p className="muted">
           No inference worker has reported yet: every profile is offered, and a worker refuses what it cannot run.

@@ -1,6 +1,6 @@
 import { useStorageSpace } from '../api/queries';
-import { errorMessage } from '../api/errors';
 import type { StorageSpace } from '../api/types';
+import { QueryState } from './QueryState';
 
 /** "38.2 GB": decimal units, as disks are sold and `df -H` shows them. */
 export function formatBytes(bytes: number): string {
@@ -37,12 +37,7 @@ export function StoragePanel() {
   return (
     <section className="panel" aria-labelledby="storage-title">
       <h2 id="storage-title">Storage</h2>
-      {storage.isPending && <p className="muted">Loading…</p>}
-      {storage.isError && (
-        <div className="error-box" role="alert">
-          Could not load the storage figures: {errorMessage(storage.error)}
-        </div>
-      )}
+      <QueryState query={storage} what="the storage figures" />
       {data && (
         <>
           {data.notice && (

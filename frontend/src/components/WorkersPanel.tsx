@@ -1,6 +1,6 @@
 import { QUEUE_POLL_MS, pollWhile, useQueueStatus } from '../api/queries';
-import { errorMessage } from '../api/errors';
 import { formatDateTime } from '../lib/format';
+import { QueryState } from './QueryState';
 
 /** For admins: the workers by their heartbeats, and the runs waiting for them. */
 export function WorkersPanel() {
@@ -11,12 +11,7 @@ export function WorkersPanel() {
   return (
     <section className="panel" aria-labelledby="workers-title">
       <h2 id="workers-title">Workers</h2>
-      {queue.isPending && <p className="muted">Loading…</p>}
-      {queue.isError && (
-        <div className="error-box" role="alert">
-          Could not load the workers: {errorMessage(queue.error)}
-        </div>
-      )}
+      <QueryState query={queue} what="the workers" />
       {data && (
         <>
           <p className="muted small" data-testid="queue-counts">

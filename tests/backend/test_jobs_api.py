@@ -64,7 +64,16 @@ def test_retry_after_failure(clinician: ApiClient, db, tmp_path: Path) -> None:
     db.commit()
     failed = clinician.get(f"/api/cases/{case_id}").json()
     assert failed["status"] == "failed" and failed["error"].endswith("empty brain")
-    assert clinician.post(f"/api/cases/{case_id}/runs", json={}).status_code == 201
+    assert failed["retry_can_help"] is False  # the engine refused the scan itself: the app offers no retry
+    assert clinician.post(f"/api/cases/{case_id}/runs", json={}).status_code == 201  # the API still takes one
+
+
+def test_a_run_that_failed_for_the_servers_reasons_may_be_retried(clinician: ApiClient, db, tmp_path: Path) -> None:
+    case_id = upload_case(clinician, tmp_path)
+    job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
+    job.status, job.error = JobStatus.failed, "The analysis failed with an internal error; ..."
+    db.commit()
+    assert clinician.get(f"/api/cases/{case_id}").json()["retry_can_help"] is True
 
 
 def test_a_rerun_keeps_the_earlier_result_in_view_until_it_succeeds(

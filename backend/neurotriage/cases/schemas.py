@@ -171,6 +171,11 @@ class PatientScanOut(BaseModel):
 
 class CaseDetail(CaseSummary):
     error: str | None
+    retry_can_help: bool = Field(
+        default=True,
+        description="False when the newest run failed because the engine refused the scan itself (its error starts "
+        "'The scan could not be analysed:'): running it again would fail the same way; upload a corrected scan.",
+    )
     attempts: int
     source_format: str
     dicom_meta: dict[str, str]

@@ -25,6 +25,7 @@ from neurotriage.cases.schemas import (
 from neurotriage.cases.retention import delete_after
 from neurotriage.cases.service import same_patient_rows
 from neurotriage.jobs.models import Flag, Job, Result
+from neurotriage.jobs.service import retry_can_help
 from neurotriage.reviews.case_review import live_claim, reads_blind
 from neurotriage.reviews.models import (
     CaseVerdict,
@@ -216,6 +217,7 @@ def case_detail(
     return CaseDetail(
         **summary.model_dump(),
         error=job.error,
+        retry_can_help=retry_can_help(job),
         attempts=job.attempts,
         source_format=case.source_format,
         dicom_meta=case.dicom_meta or {},

@@ -34,7 +34,7 @@ from neurotriage.jobs.result_fields import (
     weak_regions,
     world_point,
 )
-from neurotriage.jobs.service import no_model_sentence, transition
+from neurotriage.jobs.service import SCAN_REFUSED, no_model_sentence, transition
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ def run_inference_job(job_id: int, settings: Settings | None = None, delivery: i
         stored = save_result(job_id, work_dir, result, storage)
         return JobStatus.succeeded.value if stored else "discarded"
     except InputError as exc:
-        _fail(job_id, f"The scan could not be analysed: {_about_the_scan(str(exc), scan_key)}")
+        _fail(job_id, f"{SCAN_REFUSED} {_about_the_scan(str(exc), scan_key)}")
         return JobStatus.failed.value
     except MissingModelError as exc:
         log.warning("job %s: %s", job_id, exc)  # names weight files only, nothing of the patient

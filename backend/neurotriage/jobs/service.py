@@ -67,6 +67,16 @@ def rerun(session: Session, case_id: int, model_profile: str, available: list[st
     return job
 
 
+# How a failed run's error starts when the engine refused the scan itself (2D, too little brain, not
+# skull-stripped, ...): running it again would fail the same way.
+SCAN_REFUSED = "The scan could not be analysed:"
+
+
+def retry_can_help(job: Job) -> bool:
+    """Whether running a failed run again may succeed: not when the engine refused the scan itself."""
+    return not (job.status == JobStatus.failed and (job.error or "").startswith(SCAN_REFUSED))
+
+
 _NOT_CANCELLABLE = {
     JobStatus.running: "it started meanwhile, and an analysis under way runs to its end",
     JobStatus.succeeded: "it has finished",

@@ -792,6 +792,12 @@ export interface components {
              * @description The run whose result (score, triage, flags, files) is shown: the newest successful run. It is an earlier run than the one `status` describes while a re-run is pending, or after it failed or was cancelled; null before any run succeeded.
              */
             result_run_id: number | null;
+            /**
+             * Retry Can Help
+             * @description False when the newest run failed because the engine refused the scan itself (its error starts 'The scan could not be analysed:'): running it again would fail the same way; upload a corrected scan.
+             * @default true
+             */
+            retry_can_help: boolean;
             /** Review Seconds */
             review_seconds: number;
             /**

@@ -267,6 +267,14 @@ describe('CasePage', () => {
     expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'false');
   });
 
+  it('offers no retry when the engine refused the scan itself, and says what to do instead', async () => {
+    open(detail({ status: 'failed', error: 'The scan could not be analysed: it contains too little brain (92 mL).',
+      retry_can_help: false, flags: [], model: null }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Running it again would fail the same way: upload a corrected scan as a new case.');
+    expect(within(alert).queryByRole('button', { name: 'Retry analysis' })).not.toBeInTheDocument();
+  });
+
   it('keeps the earlier result in view when a re-run failed, and says which run it is', async () => {
     open(detail({ status: 'failed', error: 'The worker stopped.', result_run_id: 3, triage: 'urgent' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('Analysis failed. The worker stopped.');

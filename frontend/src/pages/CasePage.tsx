@@ -264,7 +264,10 @@ function CaseView({
       {c.status === 'failed' && (
         <div className="error-box case-error" role="alert">
           <strong>Analysis failed.</strong> {c.error ?? 'No error message was recorded.'}
-          {canRerun && (
+          {c.retry_can_help === false && (
+            <> Running it again would fail the same way: upload a corrected scan as a new case.</>
+          )}
+          {canRerun && c.retry_can_help !== false && (
             <>
               {' '}
               <button type="button" onClick={() => rerun.mutate()} disabled={rerun.isPending}>

@@ -32,7 +32,8 @@ def test_runs_stuck_in_running_past_the_limit_are_failed_and_others_kept(
     db.commit()
     assert fail_stale_jobs(db, timedelta(hours=2)) == [jobs[stuck].id]
     db.commit()
-    assert clinician.get(f"/api/cases/{stuck}").json()["error"] == STALE_MESSAGE
+    stuck_case = clinician.get(f"/api/cases/{stuck}").json()
+    assert stuck_case["error"] == STALE_MESSAGE and stuck_case["retry_can_help"] is True
     assert clinician.get(f"/api/cases/{fresh}").json()["status"] == "running"
 
 

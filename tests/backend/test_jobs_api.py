@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from neurotriage.jobs.models import Job, JobStatus
+from neurotriage.jobs.models import Failure, Job, JobStatus
 from sqlalchemy import select
 
 from tests.backend.conftest import ApiClient
@@ -61,6 +61,7 @@ def test_retry_after_failure(clinician: ApiClient, db, tmp_path: Path) -> None:
     case_id = upload_case(clinician, tmp_path)
     job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
     job.status, job.error = JobStatus.failed, "The scan could not be analysed: empty brain"
+    job.failure = Failure.scan_refused
     db.commit()
     failed = clinician.get(f"/api/cases/{case_id}").json()
     assert failed["status"] == "failed" and failed["error"].endswith("empty brain")
@@ -72,6 +73,7 @@ def test_a_run_that_failed_for_the_servers_reasons_may_be_retried(clinician: Api
     case_id = upload_case(clinician, tmp_path)
     job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
     job.status, job.error = JobStatus.failed, "The analysis failed with an internal error; ..."
+    job.failure = Failure.internal
     db.commit()
     assert clinician.get(f"/api/cases/{case_id}").json()["retry_can_help"] is True
 

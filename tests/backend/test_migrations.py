@@ -124,6 +124,24 @@ def test_0008_downgrade_drops_checks_only_results_and_keeps_their_cases_verdicts
         assert "screening" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
 
 
+def test_0016_marks_the_runs_whose_scan_the_engine_refused() -> None:
+    with _scratch_database() as (config, engine):
+        command.upgrade(config, "0015")
+        with engine.begin() as connection:
+            _insert_results(connection, {1: ("review", 2), 2: ("review", 2), 3: ("review", 2)})
+            connection.execute(text("UPDATE jobs SET status = 'failed', error = :e WHERE id = 1"),
+                               {"e": "The scan could not be analysed: it contains too little brain."})
+            connection.execute(text("UPDATE jobs SET status = 'failed', error = :e WHERE id = 2"),
+                               {"e": "The analysis failed with an internal error; an administrator can find details."})
+        command.upgrade(config, "0016")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, failure FROM jobs ORDER BY id")).all()
+        # a re-run stays on offer for every run but the refused scan, as before
+        assert [tuple(row) for row in rows] == [(1, "scan_refused"), (2, None), (3, None)]
+        command.downgrade(config, "0015")
+        assert "failure" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
+
+
 def test_the_embedded_sqlite_database_migrates_up_and_down(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # `make demo` runs on SQLite, which cannot alter a column in place: the migrations must use batch mode.
     url = f"sqlite:///{tmp_path / 'demo.db'}"

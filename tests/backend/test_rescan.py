@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from neurotriage.core.storage import get_storage
 from neurotriage.jobs import result_fields, runner
-from neurotriage.jobs.models import Job, JobStatus, Result
+from neurotriage.jobs.models import Failure, Job, JobStatus, Result
 from neurotriage.jobs.service import transition
 from sqlalchemy import select
 
@@ -91,7 +91,7 @@ def test_a_late_result_does_not_revive_a_job_that_was_failed(
     clinician: ApiClient, db, scope, engine_out: Path, storage_dir: Path, tmp_path: Path
 ) -> None:
     case_id, job = _running_job(clinician, db, tmp_path, "stale")
-    transition(db, job, JobStatus.failed, error="stale")  # what housekeeping does past the time limit
+    transition(db, job, JobStatus.failed, error="stale", failure=Failure.worker_stopped)  # what housekeeping does past the time limit
     db.commit()
     assert not runner.save_result(job.id, engine_out, _engine_result("review"), get_storage(), scope=scope)
     assert clinician.get(f"/api/cases/{case_id}").json()["status"] == "failed"

@@ -123,7 +123,7 @@ def test_with_the_queue_down_the_stored_case_is_named_and_a_second_upload_points
         "once the queue is back."
     )
     job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
-    assert job.status == "failed" and "re-run" in (job.error or "")
+    assert job.status == "failed" and "re-run" in (job.error or "") and job.failure == "queue_unavailable"
     again = _upload(clinician, path)
     assert again.status_code == 409 and f"case {case_id}" in again.json()["detail"]
 

@@ -112,6 +112,9 @@ def test_engine_input_error_fails_the_job_with_a_readable_message(stack: Stack, 
     # of "it", the scan the reader uploaded: not of the file name storage gave it
     assert done["error"].startswith("The scan could not be analysed: it contains too little brain (")
     assert "scan.nii.gz" not in done["error"]
+    # running it again would fail the same way, so the case page offers no retry
+    with stack.client("clin") as client:
+        assert client.get(f"/api/cases/{case['id']}").json()["retry_can_help"] is False
 
 
 def test_administrators_see_the_running_worker_by_its_heartbeat(stack: Stack) -> None:

@@ -18,7 +18,7 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from neurotriage.db import get_engine
 from neurotriage.jobs import runner, tasks
-from neurotriage.jobs.models import Job, JobStatus
+from neurotriage.jobs.models import Failure, Job, JobStatus
 from neurotriage.jobs.service import transition
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError
@@ -113,6 +113,7 @@ def test_a_missing_stored_scan_fails_in_words_without_a_server_path(
     assert runner.run_inference_job(queued_job.id) == "failed"
     db.refresh(queued_job)
     assert queued_job.error == runner.MISSING_SCAN and str(storage_dir) not in queued_job.error
+    assert queued_job.failure == Failure.missing_scan
 
 
 def test_a_full_disk_fails_in_words_and_leaves_no_partial_file(
@@ -132,7 +133,7 @@ def test_a_full_disk_fails_in_words_and_leaves_no_partial_file(
     monkeypatch.setattr(shutil, "copyfile", disk_fills)
     assert runner.run_inference_job(queued_job.id) == "failed"
     db.refresh(queued_job)
-    assert queued_job.error == runner.STORAGE_FULL
+    assert queued_job.error == runner.STORAGE_FULL and queued_job.failure == Failure.storage_full
     assert not [path for path in storage_dir.rglob("jobs/**/*") if path.is_file()]  # no result file, no .partial
 
 
@@ -143,7 +144,7 @@ def test_the_time_limit_fails_the_run_in_words(queued_job: Job, db, monkeypatch:
     _engine_does(monkeypatch, too_slow)
     assert runner.run_inference_job(queued_job.id) == "failed"
     db.refresh(queued_job)
-    assert "time limit" in queued_job.error
+    assert "time limit" in queued_job.error and queued_job.failure == Failure.time_limit
 
 
 def test_a_redelivered_run_counts_as_an_attempt_and_restarts_the_clock(queued_job: Job, db) -> None:  # type: ignore[no-untyped-def]
@@ -163,6 +164,7 @@ def test_a_run_that_keeps_stopping_its_worker_is_failed_after_the_last_attempt(
     assert runner.run_inference_job(queued_job.id) == "skipped"
     db.refresh(queued_job)
     assert queued_job.status == JobStatus.failed and "never finished" in queued_job.error
+    assert queued_job.failure == Failure.worker_stopped
 
 
 def _backend_pid_in_child(answer: Any) -> None:

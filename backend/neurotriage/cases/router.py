@@ -31,7 +31,7 @@ from neurotriage.core.errors import InsufficientStorage, MissingFromStorage, Pay
 from neurotriage.core.inputs import DbId, PageNumber, Text
 from neurotriage.core.openapi import errors
 from neurotriage.core.storage import case_folder, get_storage
-from neurotriage.jobs.models import JobStatus
+from neurotriage.jobs.models import Failure, JobStatus
 from neurotriage.jobs.service import enqueue, transition
 from neurotriage.users.models import Role, User
 
@@ -117,7 +117,8 @@ def upload_case(
     try:
         enqueue(job.id)
     except Exception as exc:
-        transition(session, job, JobStatus.failed, error="The job queue is unavailable; re-run the case later.")
+        transition(session, job, JobStatus.failed, error="The job queue is unavailable; re-run the case later.",
+                   failure=Failure.queue_unavailable)
         session.commit()
         # The case stays (a second upload of the file would be refused as a duplicate of it), so say where it is.
         raise ServiceUnavailable(

@@ -16,7 +16,7 @@ from neurotriage.cases.ingest import INGEST_SPOOL_PREFIX, UPLOAD_SPOOL_PREFIX
 from neurotriage.cases.models import Case
 from neurotriage.core.storage import Storage
 from neurotriage.db import utcnow
-from neurotriage.jobs.models import Job, JobStatus, Worker
+from neurotriage.jobs.models import Failure, Job, JobStatus, Worker
 from neurotriage.jobs.service import transition
 from neurotriage.jobs.workers import online_since, takes_inference
 
@@ -34,7 +34,7 @@ def fail_stale_jobs(session: Session, older_than: timedelta) -> list[int]:
         select(Job).where(Job.status == JobStatus.running, Job.started_at < cutoff).with_for_update(skip_locked=True)
     ).all()
     for job in stale:
-        transition(session, job, JobStatus.failed, error=STALE_MESSAGE)
+        transition(session, job, JobStatus.failed, error=STALE_MESSAGE, failure=Failure.worker_stopped)
     return [job.id for job in stale]
 
 

@@ -33,6 +33,21 @@ class Screening(StrEnum):
     checks = "checks"
 
 
+class Failure(StrEnum):
+    """Why a run failed, kept beside its error text so that what the app offers does not hang on wording.
+    ``scan_refused``: the engine refused the scan itself (2D, too little brain, not skull-stripped, ...), so running
+    it again would fail the same way; every other kind is the server's, and a re-run may succeed."""
+
+    scan_refused = "scan_refused"
+    no_model = "no_model"
+    missing_scan = "missing_scan"
+    time_limit = "time_limit"
+    storage_full = "storage_full"
+    internal = "internal"
+    queue_unavailable = "queue_unavailable"
+    worker_stopped = "worker_stopped"
+
+
 # Worklist order, most pressing first: a scan that must be repeated (rescan) comes before flags to review and
 # after an urgent finding. Migration 0003 renumbered stored rows when rescan was added; change both together.
 TRIAGE_PRIORITY = {"urgent": 4, "rescan": 3, "review": 2, "routine": 1}
@@ -55,6 +70,9 @@ class Job(Base):
     # When housekeeping last sent it again; None: sent once, when it was created (migration 0015).
     resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # A Failure for a failed run, else None; None also on runs that failed before migration 0016 for reasons other
+    # than a refused scan.
+    failure: Mapped[str | None] = mapped_column(String(24), default=None)
     model_profile: Mapped[str] = mapped_column(String(32))
     # Decided when the run is requested, from what the workers reported (jobs.service.screening_for).
     screening: Mapped[str] = mapped_column(String(16), default=Screening.lesions, server_default=Screening.lesions)

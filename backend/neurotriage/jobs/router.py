@@ -10,7 +10,7 @@ from neurotriage.core.errors import ServiceUnavailable, no_case
 from neurotriage.core.inputs import DbId
 from neurotriage.core.openapi import errors
 from neurotriage.jobs import service
-from neurotriage.jobs.models import Job, JobStatus
+from neurotriage.jobs.models import Failure, Job, JobStatus
 from neurotriage.jobs.schemas import (
     InstalledModelOut,
     JobOut,
@@ -82,7 +82,8 @@ def request_run(case_id: DbId, body: RunRequest, session: DbSession, settings: A
     try:
         service.enqueue(job.id)
     except Exception as exc:
-        service.transition(session, job, JobStatus.failed, error="The job queue is unavailable; try again later.")
+        service.transition(session, job, JobStatus.failed, error="The job queue is unavailable; try again later.",
+                           failure=Failure.queue_unavailable)
         session.commit()
         raise ServiceUnavailable("The job queue is unavailable.") from exc
     return job_out(job)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from neurotriage.config import Settings, get_settings
 from neurotriage.core.storage import Storage, case_folder, get_storage
 from neurotriage.db import session_scope
-from neurotriage.jobs.models import TRIAGE_PRIORITY, Flag, Job, JobStatus, Result, Screening
+from neurotriage.jobs.models import TRIAGE_PRIORITY, Failure, Flag, Job, JobStatus, Result, Screening
 from neurotriage.jobs.result_fields import (
     min_peak_ratio,
     model_validation,
@@ -83,7 +83,7 @@ def _start(job_id: int, delivery: int | None = None) -> tuple[str, str, str, Scr
         case = session.get(Case, job.case_id)
         assert case is not None
         if job.status == JobStatus.running and job.attempts >= MAX_ATTEMPTS:
-            transition(session, job, JobStatus.failed, error=(
+            transition(session, job, JobStatus.failed, failure=Failure.worker_stopped, error=(
                 f"The analysis was started {job.attempts} times and never finished: the worker stopped each time "
                 "(out of memory, or a crash). An administrator can find details in the worker log."
             ))
@@ -229,12 +229,12 @@ def checks_result(checks: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _fail(job_id: int, message: str) -> None:
+def _fail(job_id: int, failure: Failure, message: str) -> None:
     try:
         with session_scope() as session:
             job = session.get(Job, job_id, with_for_update=True)
             if job is not None and job.status == JobStatus.running:
-                transition(session, job, JobStatus.failed, error=message)
+                transition(session, job, JobStatus.failed, error=message, failure=failure)
     except DATABASE_ERRORS as exc:
         raise DatabaseUnavailable(f"job {job_id} could not be marked failed") from exc
 
@@ -273,7 +273,7 @@ def run_inference_job(job_id: int, settings: Settings | None = None, delivery: i
     if not storage.exists(scan_key):
         # The engine's own message would name the server's path, and blame the scan for the storage's fault.
         log.error("job %s: the stored scan %s is missing", job_id, scan_key)
-        _fail(job_id, MISSING_SCAN)
+        _fail(job_id, Failure.missing_scan, MISSING_SCAN)
         return JobStatus.failed.value
     work_dir = Path(tempfile.mkdtemp(prefix=f"nt-job-{job_id}-"))
     try:
@@ -299,12 +299,13 @@ def run_inference_job(job_id: int, settings: Settings | None = None, delivery: i
         stored = save_result(job_id, work_dir, result, storage)
         return JobStatus.succeeded.value if stored else "discarded"
     except InputError as exc:
-        _fail(job_id, f"{SCAN_REFUSED} {_about_the_scan(str(exc), scan_key)}")
+        _fail(job_id, Failure.scan_refused, f"{SCAN_REFUSED} {_about_the_scan(str(exc), scan_key)}")
         return JobStatus.failed.value
     except MissingModelError as exc:
         log.warning("job %s: %s", job_id, exc)  # names weight files only, nothing of the patient
         _fail(
             job_id,
+            Failure.no_model,
             f"{no_model_sentence(profile, sequence)} on this worker. "
             "Re-run with another profile, or ask an administrator to install one; the scan is kept.",
         )
@@ -316,16 +317,17 @@ def run_inference_job(job_id: int, settings: Settings | None = None, delivery: i
         raise DatabaseUnavailable(f"job {job_id} lost the database") from exc
     except SoftTimeLimitExceeded:
         minutes = settings.task_time_limit_s // 60
-        _fail(job_id, f"The analysis took longer than the worker's time limit (about {minutes} minutes) and was "
-                      "stopped; re-run it when the workers are less busy, or ask an administrator.")
+        _fail(job_id, Failure.time_limit,
+              f"The analysis took longer than the worker's time limit (about {minutes} minutes) and was stopped; "
+              "re-run it when the workers are less busy, or ask an administrator.")
         return JobStatus.failed.value
     except Exception as exc:
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
             log.error("job %s: no space left on the storage or work disk", job_id)
-            _fail(job_id, STORAGE_FULL)
+            _fail(job_id, Failure.storage_full, STORAGE_FULL)
         else:
             log.exception("job %s failed", job_id)
-            _fail(job_id, INTERNAL_ERROR)
+            _fail(job_id, Failure.internal, INTERNAL_ERROR)
         return JobStatus.failed.value
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)

@@ -13,7 +13,7 @@ from neurotriage.audit.service import record
 from neurotriage.celery_app import GPU_QUEUE, INFERENCE_TASK, celery_app
 from neurotriage.core.errors import Conflict, NotFound, Unprocessable, no_case
 from neurotriage.db import utcnow
-from neurotriage.jobs.models import InstalledModel, Job, JobStatus, Screening
+from neurotriage.jobs.models import Failure, InstalledModel, Job, JobStatus, Screening
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +67,14 @@ def rerun(session: Session, case_id: int, model_profile: str, available: list[st
     return job
 
 
-# How a failed run's error starts when the engine refused the scan itself (2D, too little brain, not
-# skull-stripped, ...): running it again would fail the same way.
+# How a failed run's error starts when the engine refused the scan itself; readers see it, and migration 0016
+# read it to mark the runs that failed so before ``Job.failure`` existed.
 SCAN_REFUSED = "The scan could not be analysed:"
 
 
 def retry_can_help(job: Job) -> bool:
     """Whether running a failed run again may succeed: not when the engine refused the scan itself."""
-    return not (job.status == JobStatus.failed and (job.error or "").startswith(SCAN_REFUSED))
+    return not (job.status == JobStatus.failed and job.failure == Failure.scan_refused)
 
 
 _NOT_CANCELLABLE = {
@@ -98,9 +98,14 @@ def cancel(session: Session, job_id: int, actor_id: int) -> Job:
     return job
 
 
-def transition(session: Session, job: Job, new: JobStatus, *, error: str | None = None) -> None:
+def transition(
+    session: Session, job: Job, new: JobStatus, *, error: str | None = None, failure: Failure | None = None
+) -> None:
+    """Move the job to ``new``; a move to failed says why (``failure``) and in words for the case page (``error``)."""
     if new not in _ALLOWED[JobStatus(job.status)]:
         raise IllegalTransition(f"job {job.id}: {job.status} -> {new}")
+    if (new is JobStatus.failed) != (failure is not None):
+        raise ValueError("a failure kind goes with a move to failed, and only with it")
     previous = job.status
     job.status = new
     now = utcnow()
@@ -114,6 +119,8 @@ def transition(session: Session, job: Job, new: JobStatus, *, error: str | None 
         job.progress = 100 if new is JobStatus.succeeded else job.progress
     if error is not None:
         job.error = error
+    if failure is not None:
+        job.failure = failure.value
     if previous != new:
         record(session, f"job.{new.value}", case_id=job.case_id, job_id=job.id)
 

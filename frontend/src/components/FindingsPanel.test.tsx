@@ -1,12 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { screen } from '@testing-library/react';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { renderAt } from '../test/render';
 import { caseDetail } from '../test/caseDetail';
 import { api } from '../api/client';
 import type { CaseDetail } from '../api/types';
 import { FindingsPanel } from './FindingsPanel';
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  sessionStorage.clear();
+});
 
 const finding = (id: number, reviewer: string) => ({
   id,
@@ -33,5 +36,28 @@ describe('FindingsPanel', () => {
     vi.spyOn(api, 'deleteFinding');
     renderAt(<FindingsPanel c={c} canReview={false} user="clin" crosshair={null} onGoto={() => {}} />);
     expect(screen.queryByRole('button', { name: 'Delete finding 1' })).not.toBeInTheDocument();
+  });
+
+  it('brings back a finding comment typed before the page went away (an expired session), and forgets it once marked', async () => {
+    const c = caseDetail({ findings: [] } as Partial<CaseDetail>);
+    const first = renderAt(<FindingsPanel c={c} canReview user="clin" crosshair={null} onGoto={() => {}} />);
+    fireEvent.change(screen.getByLabelText('Finding comment'), { target: { value: 'subtle hyperintensity' } });
+    first.unmount();
+
+    // another reader on the same tab sees nothing of it
+    const other = renderAt(<FindingsPanel c={c} canReview user="otherdoc" crosshair={null} onGoto={() => {}} />);
+    expect(screen.getByLabelText('Finding comment')).toHaveValue('');
+    other.unmount();
+
+    const add = vi.spyOn(api, 'addFinding').mockResolvedValue(finding(93, 'clin'));
+    const crosshair = { mm: [1, 2, 3], vox: [10, 20, 30], scan: null, anomaly: null };
+    const second = renderAt(<FindingsPanel c={c} canReview user="clin" crosshair={crosshair} onGoto={() => {}} />);
+    expect(screen.getByLabelText('Finding comment')).toHaveValue('subtle hyperintensity');
+    fireEvent.click(screen.getByRole('button', { name: /Mark finding at crosshair/ }));
+    await waitFor(() => expect(screen.getByLabelText('Finding comment')).toHaveValue(''));
+    expect(add).toHaveBeenCalledWith(c.id, expect.objectContaining({ comment: 'subtle hyperintensity' }));
+    second.unmount();
+    renderAt(<FindingsPanel c={c} canReview user="clin" crosshair={null} onGoto={() => {}} />);
+    expect(screen.getByLabelText('Finding comment')).toHaveValue('');
   });
 });

@@ -1,9 +1,10 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { errorMessage } from '../api/errors';
 import { keys } from '../api/queries';
 import type { CaseDetail } from '../api/types';
+import { loadDraft, saveDraftPart } from '../lib/caseDraft';
 import { formatVec } from '../lib/format';
 import type { Readout } from './Viewer';
 
@@ -22,7 +23,11 @@ interface Props {
 /** Findings the model missed: placed at the crosshair (click in the image first). */
 export function FindingsPanel({ c, canReview, user, crosshair, onGoto, markRef, onNotice }: Props) {
   const qc = useQueryClient();
-  const [comment, setComment] = useState('');
+  // a comment typed before the session expired comes back from the tab's draft (lib/caseDraft)
+  const [comment, setComment] = useState(() => (canReview ? (loadDraft(user, c.id).findingComment ?? '') : ''));
+  useEffect(() => {
+    if (canReview) saveDraftPart(user, c.id, { findingComment: comment.trim() ? comment : undefined });
+  }, [canReview, user, c.id, comment]);
   const [err, setErr] = useState<string | null>(null);
   const refresh = () => qc.invalidateQueries({ queryKey: keys.case(c.id) });
 

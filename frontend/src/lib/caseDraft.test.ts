@@ -22,6 +22,15 @@ describe('case drafts', () => {
     expect(sessionStorage.getItem(draftKey('clin', 5))).toBeNull();
   });
 
+  it("keeps a missed finding's comment beside the other parts", () => {
+    saveDraftPart('clin', 5, { reasons: { 51: 'vessel' } });
+    saveDraftPart('clin', 5, { findingComment: 'left hippocampus' });
+    expect(loadDraft('clin', 5)).toEqual({ reasons: { 51: 'vessel' }, findingComment: 'left hippocampus' });
+    saveDraftPart('clin', 5, { reasons: {} });
+    saveDraftPart('clin', 5, { findingComment: undefined });
+    expect(sessionStorage.getItem(draftKey('clin', 5))).toBeNull();
+  });
+
   it('ignores unreadable or foreign content', () => {
     sessionStorage.setItem(draftKey('clin', 5), '{not json');
     expect(loadDraft('clin', 5)).toEqual({});

@@ -1,6 +1,6 @@
 /**
  * Unsaved review input of one reader on one case, kept in sessionStorage until it is saved: the case verdict
- * picked and its comment, and the flag reasons typed. A session that expires mid-review sends the reader to the
+ * picked and its comment, the flag reasons typed, and the comment of a missed finding not marked yet. A session that expires mid-review sends the reader to the
  * login page, which unmounts the case page and drops its state; the draft brings the input back when they return
  * to the case. sessionStorage is per tab and ends with it; the key carries the username, so another person
  * signing in on the same tab never sees it.
@@ -17,6 +17,8 @@ export interface CaseDraft {
   caseVerdict?: CaseVerdictDraft;
   /** flag id → a reason typed and not saved */
   reasons?: Record<number, string>;
+  /** the comment typed for a missed finding that is not marked yet */
+  findingComment?: string;
 }
 
 const PREFIX = 'neurotriage.draft.v1';
@@ -56,6 +58,8 @@ export function loadDraft(user: string, caseId: number): CaseDraft {
       }
       if (Object.keys(reasons).length) out.reasons = reasons;
     }
+    const fc = (v as CaseDraft).findingComment;
+    if (typeof fc === 'string' && fc) out.findingComment = fc;
     return out;
   } catch {
     return {};
@@ -63,7 +67,7 @@ export function loadDraft(user: string, caseId: number): CaseDraft {
 }
 
 /**
- * Replaces the given parts of the draft; a part given as undefined (or an empty reasons map) is removed, and the
+ * Replaces the given parts of the draft; a part given as undefined (or an empty reasons map or comment) is removed, and the
  * whole entry goes when nothing is left.
  */
 export function saveDraftPart(user: string, caseId: number, part: Partial<CaseDraft>): void {
@@ -78,8 +82,12 @@ export function saveDraftPart(user: string, caseId: number, part: Partial<CaseDr
     if (part.reasons && Object.keys(part.reasons).length) next.reasons = part.reasons;
     else delete next.reasons;
   }
+  if ('findingComment' in part) {
+    if (part.findingComment) next.findingComment = part.findingComment;
+    else delete next.findingComment;
+  }
   try {
-    if (next.caseVerdict || next.reasons) s.setItem(draftKey(user, caseId), JSON.stringify(next));
+    if (next.caseVerdict || next.reasons || next.findingComment) s.setItem(draftKey(user, caseId), JSON.stringify(next));
     else s.removeItem(draftKey(user, caseId));
   } catch {
     /* storage full or blocked: the draft is a convenience */

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from neurotriage.cases.ingest import IngestOptions, UploadedFile, ingest_upload
 from neurotriage.cases.models import Case
 from neurotriage.config import get_settings, pseudonym_key
+from neurotriage.auth.service import revoke_credentials
 from neurotriage.core.storage import get_storage
 from neurotriage.db import session_scope
 from neurotriage.jobs.service import enqueue
 from neurotriage.users.models import User
-from neurotriage.users.service import create_user, password_hasher
+from neurotriage.users.service import create_user, set_password
 
 DEMO_USER = "admin"
 
@@ -37,8 +38,10 @@ def seed_demo(scans: Path) -> None:
         if user is None:
             user = create_user(session, DEMO_USER, password, ["admin", "clinician", "coordinator"])
         else:
-            # A demo re-run prints a new password rather than a stored or fixed one.
-            user.password_hash = password_hasher.hash(password)
+            # A demo re-run prints a new password rather than a stored or fixed one, and, as any password change
+            # does, ends the sessions and tokens made with the old one.
+            set_password(user, password)
+            revoke_credentials(session, user.id, actor_id=user.id)
         user_id = user.id
     queued = []
     for path in sorted(scans.glob("*.nii.gz")):

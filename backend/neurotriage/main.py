@@ -16,7 +16,8 @@ from neurotriage.auth.router import router as auth_router
 from neurotriage.cases.router import router as cases_router
 from neurotriage.config import get_settings
 from neurotriage.core.errors import DomainError, validation_error
-from neurotriage.core.security_headers import SecurityHeadersMiddleware
+from neurotriage.core.cross_site import CrossSiteRefusalMiddleware
+from neurotriage.core.security_headers import SecurityHeadersMiddleware, response_headers
 from neurotriage.core.upload_limit import UploadLimitMiddleware
 from neurotriage.health import router as health_router
 from neurotriage.jobs.router import router as jobs_router
@@ -39,7 +40,9 @@ def create_app() -> FastAPI:
     # FastAPI's own documentation routes take no dependencies; api_docs serves them behind sign-in.
     app = FastAPI(title="NeuroTriage", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(CrossSiteRefusalMiddleware)
+    # Added last, so it wraps the others: their refusals carry the headers too.
+    app.add_middleware(SecurityHeadersMiddleware, https_only=settings.cookie_secure)
 
     @app.exception_handler(DomainError)
     def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
@@ -49,11 +52,13 @@ def create_app() -> FastAPI:
     app.exception_handler(RequestValidationError)(validation_error)
 
     @app.exception_handler(Exception)
-    def _unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:
+    def _unexpected_error(request: Request, _exc: Exception) -> JSONResponse:
         # The app reads ``detail`` from every error; the traceback still goes to the server log (Starlette re-raises).
+        # Starlette answers this outside every middleware, so the security headers are set here.
         return JSONResponse(
             {"detail": "An unexpected error stopped the request. Tell an administrator: the server log has the cause."},
             status_code=500,
+            headers=response_headers(request.url.path, https_only=settings.cookie_secure),
         )
 
     for router in API_ROUTERS:

@@ -5,6 +5,7 @@ import io
 from pathlib import Path
 
 import pytest
+from neurotriage.reports.router import spreadsheet_safe
 from neurotriage.users.service import create_user
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -97,6 +98,13 @@ def test_csv_export_has_one_row_per_case_and_defuses_formulas(
     assert rows[0]["flags_rejected"] == "1" and rows[0]["case_verdicts"] == "clin: normal"
     as_json = coordinator.get("/api/export.json").json()
     assert as_json[0]["case_id"] == case["id"] and as_json[0]["flags"] == 2
+
+
+def test_every_formula_start_a_spreadsheet_knows_is_defused() -> None:
+    # tab and CR too: a spreadsheet trims them and runs what follows (no column takes them today; labels are stripped)
+    for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
+        assert spreadsheet_safe(text) == "'" + text
+    assert spreadsheet_safe("clin: normal") == "clin: normal" and spreadsheet_safe(-1) == -1
 
 
 def test_audit_rows_cannot_be_changed_or_deleted(engine) -> None:  # type: ignore[no-untyped-def]

@@ -7,9 +7,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
+from neurotriage.config import get_settings
+from neurotriage.core.cross_site import REFUSAL
 from neurotriage.core.security_headers import CONTENT_SECURITY_POLICY, OTHER_HEADERS
+from neurotriage.main import create_app
 
 from tests.backend.conftest import ApiClient
+from tests.backend.helpers import upload_case
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,6 +31,42 @@ def test_api_answers_carry_the_security_headers(anon: ApiClient, clinician: ApiC
     _assert_protected(anon.get("/api/health").headers)
     _assert_protected(anon.get("/api/cases").headers)  # a refusal too (401)
     _assert_protected(clinician.get("/api/cases").headers)
+
+
+def test_no_api_answer_is_kept_in_the_browsers_cache(anon: ApiClient, clinician: ApiClient, tmp_path: Path) -> None:
+    """Case labels, DICOM facts and verdicts must not stay on a shared workstation's disk."""
+    assert clinician.get("/api/cases").headers["cache-control"] == "no-store"
+    assert anon.get("/api/cases").headers["cache-control"] == "no-store"
+    case_id = upload_case(clinician, tmp_path)
+    assert clinician.get(f"/api/cases/{case_id}").headers["cache-control"] == "no-store"
+    # a download keeps its own (equally strict) rule; the app's page is revalidated, not forbidden
+    assert clinician.get(f"/api/cases/{case_id}/files/scan").headers["cache-control"] == "private, no-store"
+    assert "no-store" not in anon.get("/login").headers.get("cache-control", "")
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_https_is_demanded_exactly_where_cookies_are_secure(secure: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("neurotriage.main.get_settings",
+                        lambda: get_settings().model_copy(update={"cookie_secure": secure}))
+    answer = TestClient(create_app()).get("/api/no-such-route")
+    assert answer.status_code == 404
+    assert ("strict-transport-security" in answer.headers) is secure
+
+
+def test_another_sites_page_cannot_make_the_browser_call_the_api(clinician: ApiClient, tmp_path: Path) -> None:
+    """A link elsewhere to a case or the export would otherwise be answered, and audited, in the reader's name."""
+    case_id = upload_case(clinician, tmp_path)
+    for path in (f"/api/cases/{case_id}", f"/api/cases/{case_id}/files/scan", "/api/me"):
+        refused = clinician.get(path, headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+        assert refused.status_code == 403 and refused.json()["detail"] == REFUSAL, path
+        _assert_protected(refused.headers)
+    assert clinician.post(f"/api/cases/{case_id}/claim", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    # the app's own requests, a typed address or bookmark, and scripts (no such header) are answered
+    for site in ("same-origin", "none", None):
+        headers = {"Sec-Fetch-Site": site} if site else {}
+        assert clinician.get(f"/api/cases/{case_id}", headers=headers).status_code == 200, site
+    # the app's pages themselves may be linked from anywhere (an e-mail, the hospital's portal)
+    assert clinician.get(f"/cases/{case_id}", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200
 
 
 def test_the_app_page_carries_them_and_allows_no_script_from_elsewhere(anon: ApiClient) -> None:

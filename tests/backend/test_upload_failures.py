@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from neurotriage.cases.models import Case
+from neurotriage.core.security_headers import CONTENT_SECURITY_POLICY
 from neurotriage.core.storage import LocalStorage
 from neurotriage.jobs.models import Job
 from sqlalchemy import delete, event, func, insert, select
@@ -105,6 +106,9 @@ def test_an_unexpected_error_is_a_json_sentence_not_plain_text(app, users, tmp_p
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/json"
     assert "server log" in response.json()["detail"] and "storage driver bug" not in response.text
+    # answered outside the middleware, yet with the same headers as every other answer
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert response.headers["x-frame-options"] == "DENY" and response.headers["cache-control"] == "no-store"
 
 
 def test_with_the_queue_down_the_stored_case_is_named_and_a_second_upload_points_to_it(

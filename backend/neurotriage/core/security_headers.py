@@ -22,18 +22,35 @@ OTHER_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+PAGE_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, **OTHER_HEADERS}
+# API answers hold case labels, DICOM facts and verdicts: a shared workstation's browser keeps none of them on disk.
+# An answer that sets its own (a file download's "private, no-store") keeps it.
+API_CACHE_CONTROL = "no-store"
+# Sent only where cookies are Secure (NEUROTRIAGE_COOKIE_SECURE): the site is then reached over HTTPS alone.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+
+
+def response_headers(path: str, *, https_only: bool) -> dict[str, str]:
+    """The headers every answer to ``path`` carries; the 500 handler, which runs outside the middleware, uses it too."""
+    headers = dict(PAGE_HEADERS)
+    if path == "/api" or path.startswith("/api/"):
+        headers["Cache-Control"] = API_CACHE_CONTROL
+    if https_only:
+        headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+    return headers
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https_only: bool = False) -> None:
         self.app = app
+        self.https_only = https_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         added = [(name.lower().encode(), value.encode())
-                 for name, value in {"Content-Security-Policy": CONTENT_SECURITY_POLICY, **OTHER_HEADERS}.items()]
+                 for name, value in response_headers(scope["path"], https_only=self.https_only).items()]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -17,7 +17,13 @@ from neurotriage.users.models import Role, User
 router = APIRouter(tags=["reports"])
 
 Coordinator = Annotated[User, Depends(require_roles(Role.coordinator))]
-_FORMULA_START = ("=", "+", "-", "@")
+# A spreadsheet runs a cell starting with one of these as a formula (tab and CR too, as frontend/src/lib/csv.ts has it).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, quoted with a leading apostrophe; anything else as is."""
+    return "'" + value if isinstance(value, str) and value[:1] in _FORMULA_START else value
 
 
 @router.get("/stats", response_model=Stats, responses=errors(401, 403))
@@ -45,7 +51,7 @@ def export_csv(request: Request, session: DbSession, user: Coordinator) -> Respo
     for row in _audited_export(session, request, user, "csv"):
         # Cells starting with a formula character are quoted so spreadsheets do not execute them.
         # (A tuple, not the string "=+-@": the empty string is "in" every string, and empty cells stay empty.)
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in _FORMULA_START else v) for k, v in row.items()})
+        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     return Response(
         buffer.getvalue(),
         media_type="text/csv",

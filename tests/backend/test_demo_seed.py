@@ -1,0 +1,59 @@
+"""`make demo` seeds an admin with a fresh password each time it runs; the old password's sessions and tokens end."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from neurotriage import demo
+from neurotriage.auth.models import ApiToken, BrowserSession
+from neurotriage.auth.service import create_api_token, start_session
+from neurotriage.db import make_engine
+from neurotriage.models import Base
+from neurotriage.users.models import User
+from neurotriage.users.service import find_user, verify_login
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+
+def test_a_demo_rerun_prints_a_new_password_and_ends_what_the_old_one_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the embedded database `make demo` uses, here a scratch one (a committed admin would outlive the test otherwise)
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    Base.metadata.create_all(engine)
+
+    @contextmanager
+    def scratch_scope() -> Iterator[Session]:
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+            session.commit()
+
+    monkeypatch.setattr(demo, "session_scope", scratch_scope)
+    no_scans = tmp_path / "scans"
+    no_scans.mkdir()
+
+    def seed() -> str:
+        demo.seed_demo(no_scans)
+        found = re.search(r"login: admin\s+password: (\S+)", capsys.readouterr().out)
+        assert found
+        return found.group(1)
+
+    first = seed()
+    with scratch_scope() as session:
+        admin = find_user(session, "admin")
+        assert admin is not None and verify_login(admin, first)
+        start_session(session, admin)
+        create_api_token(session, admin, "script")
+
+    second = seed()
+    assert second != first
+    with scratch_scope() as session:
+        admin = session.scalar(select(User).where(User.username == "admin"))
+        assert verify_login(admin, second) and not verify_login(admin, first)
+        assert all(s.ended_at is not None for s in session.scalars(select(BrowserSession)))
+        assert all(t.revoked_at is not None for t in session.scalars(select(ApiToken)))
+    engine.dispose()

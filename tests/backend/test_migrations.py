@@ -142,6 +142,22 @@ def test_0016_marks_the_runs_whose_scan_the_engine_refused() -> None:
         assert "failure" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
 
 
+def test_0017_gives_existing_api_tokens_an_end_a_grace_period_away() -> None:
+    with _scratch_database() as (config, engine):
+        command.upgrade(config, "0016")
+        with engine.begin() as connection:
+            _insert_results(connection, {})  # the user
+            connection.execute(text(
+                "INSERT INTO api_tokens (id, user_id, name, token_sha256, prefix, created_at) "
+                "VALUES (1, 1, 'old script', :sha, 'ntk_abcdefgh', now() - interval '400 days')"), {"sha": "0" * 64})
+        command.upgrade(config, "0017")
+        with engine.connect() as connection:
+            left = connection.execute(text("SELECT expires_at - now() FROM api_tokens")).scalar_one()
+        # a script made before expiry existed keeps working for a while, not for ever, and not 400 days less
+        assert 89 <= left.days < 90
+        command.downgrade(config, "0016")
+
+
 def test_the_embedded_sqlite_database_migrates_up_and_down(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # `make demo` runs on SQLite, which cannot alter a column in place: the migrations must use batch mode.
     url = f"sqlite:///{tmp_path / 'demo.db'}"

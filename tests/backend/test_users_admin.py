@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from neurotriage.audit.models import AuditEvent
+from neurotriage.auth.models import ApiToken
+from neurotriage.db import utcnow
 from sqlalchemy import select
 
 from tests.backend.conftest import PASSWORD, ApiClient
@@ -119,6 +123,31 @@ def test_api_token_authenticates_without_csrf_and_can_be_revoked(clinician: ApiC
     assert [t["name"] for t in listed] == ["pacs bridge"] and "token" not in listed[0]
     assert clinician.delete(f"/api/me/tokens/{created.json()['id']}").status_code == 204
     assert machine.get("/api/me").status_code == 401
+
+
+def test_an_api_token_works_for_the_days_chosen_and_is_then_refused_in_words(
+    clinician: ApiClient, app, db  # type: ignore[no-untyped-def]
+) -> None:
+    default = clinician.post("/api/me/tokens", json={"name": "nightly export"}).json()
+    lifetime = datetime.fromisoformat(default["expires_at"]) - datetime.fromisoformat(default["created_at"])
+    assert lifetime == timedelta(days=90)
+    short = clinician.post("/api/me/tokens", json={"name": "one-off", "valid_days": 1}).json()
+    assert datetime.fromisoformat(short["expires_at"]) - datetime.fromisoformat(short["created_at"]) == timedelta(days=1)
+    for days in (0, 366, "forever"):
+        assert clinician.post("/api/me/tokens", json={"name": "x", "valid_days": days}).status_code == 422, days
+    assert db.scalar(select(AuditEvent.detail).where(AuditEvent.action == "token.created")
+                     .order_by(AuditEvent.id.desc()).limit(1))["valid_days"] == 1
+
+    machine = ApiClient(app, headers={"Authorization": f"Bearer {short['token']}"})
+    assert machine.get("/api/me").status_code == 200
+    token = db.get(ApiToken, short["id"])
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    db.commit()
+    refused = machine.get("/api/me")
+    assert refused.status_code == 401
+    assert "'one-off' expired on" in refused.json()["detail"] and "Account page" in refused.json()["detail"]
+    # the other token still works
+    assert ApiClient(app, headers={"Authorization": f"Bearer {default['token']}"}).get("/api/me").status_code == 200
 
 
 def test_admin_lists_and_revokes_another_users_token(clinician: ApiClient, admin: ApiClient, users, app) -> None:  # type: ignore[no-untyped-def]

@@ -64,10 +64,11 @@ def current_principal(request: Request, session: DbSession, settings: AppSetting
     authorization = request.headers.get("Authorization", "")
     if authorization.lower().startswith("bearer "):
         # Machine clients: a personal API token, no cookie and so no CSRF exposure.
-        api_token = resolve_api_token(session, authorization[7:].strip())
+        lookup = resolve_api_token(session, authorization[7:].strip())
+        api_token = lookup.token
         if api_token is None:
             session.commit()
-            raise _unauthorized("Unknown, revoked or disabled API token.")
+            raise _unauthorized(lookup.refused or "Unknown or revoked API token.")
         session.commit()
         return Principal(user=api_token.user, browser_session=None, api_token_id=api_token.id)
     token = request.cookies.get(SESSION_COOKIE)

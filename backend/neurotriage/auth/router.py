@@ -151,8 +151,9 @@ def create_my_token(
             status.HTTP_403_FORBIDDEN,
             detail="API tokens are made from a signed-in browser session (the Account page), not with another token.",
         )
-    token, plain = create_api_token(session, user, body.name)
-    record(session, "token.created", actor_id=user.id, client_ip=client_ip(request), token_id=token.id)
+    token, plain = create_api_token(session, user, body.name, body.valid_days)
+    record(session, "token.created", actor_id=user.id, client_ip=client_ip(request), token_id=token.id,
+           valid_days=body.valid_days)
     session.commit()
     return NewApiToken(**token_out(token).model_dump(), token=plain)
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from neurotriage.auth.models import ApiToken
+from neurotriage.auth.service import TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX
 from neurotriage.core.inputs import RequestBody, Text
 
 
@@ -29,6 +30,8 @@ class PasswordChange(RequestBody):
 
 class ApiTokenCreate(RequestBody):
     name: Text = Field(min_length=1, max_length=100)
+    valid_days: int = Field(default=TOKEN_DAYS_DEFAULT, ge=1, le=TOKEN_DAYS_MAX,
+                            description="How many days the token works; after that it is refused.")
 
 
 class ApiTokenOut(BaseModel):
@@ -39,6 +42,7 @@ class ApiTokenOut(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime
 
 
 class NewApiToken(ApiTokenOut):
@@ -54,4 +58,5 @@ def token_out(token: ApiToken) -> ApiTokenOut:
         created_at=token.created_at,
         last_used_at=token.last_used_at,
         revoked_at=token.revoked_at,
+        expires_at=token.expires_at,
     )

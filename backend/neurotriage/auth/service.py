@@ -18,6 +18,9 @@ from neurotriage.reviews.case_review import release_claims_of
 from neurotriage.users.models import User
 
 TOKEN_PREFIX = "ntk_"
+# How long a new API token works: chosen when it is made, 90 days unless its owner asks otherwise, a year at most.
+TOKEN_DAYS_DEFAULT = 90
+TOKEN_DAYS_MAX = 365
 
 # Refresh last_seen_at at most this often, so reads do not turn into writes on every request.
 _TOUCH_INTERVAL = timedelta(seconds=30)
@@ -111,10 +114,16 @@ def revoke_credentials(session: Session, user_id: int, actor_id: int) -> Revoked
     return Revoked(sessions=end_all_sessions(session, user_id), tokens=revoke_all_tokens(session, user_id))
 
 
-def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
-    """A new token; the plain value is returned once and never stored."""
+def create_api_token(
+    session: Session, user: User, name: str, valid_days: int = TOKEN_DAYS_DEFAULT
+) -> tuple[ApiToken, str]:
+    """A new token that works for ``valid_days`` (1..TOKEN_DAYS_MAX); the plain value is returned once, never stored."""
+    if not 1 <= valid_days <= TOKEN_DAYS_MAX:
+        raise ValueError(f"valid_days must be 1..{TOKEN_DAYS_MAX}")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name.strip()[:100] or "token", token_sha256=_sha256(plain), prefix=plain[:12])
+    now = utcnow()
+    token = ApiToken(user_id=user.id, name=name.strip()[:100] or "token", token_sha256=_sha256(plain),
+                     prefix=plain[:12], created_at=now, expires_at=now + timedelta(days=valid_days))
     session.add(token)
     session.flush()
     return token, plain
@@ -127,14 +136,25 @@ def list_tokens(session: Session, user_id: int | None) -> list[ApiToken]:
     return list(session.scalars(query))
 
 
-def resolve_api_token(session: Session, plain: str) -> ApiToken | None:
+@dataclass(frozen=True)
+class TokenLookup:
+    token: ApiToken | None  # the live token, or None
+    refused: str | None = None  # why not, in words for the script's log
+
+
+def resolve_api_token(session: Session, plain: str) -> TokenLookup:
     token = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _sha256(plain)))
-    if token is None or token.revoked_at is not None or token.user.disabled:
-        return None
+    if token is None or token.revoked_at is not None:
+        return TokenLookup(None, "Unknown or revoked API token.")
+    if token.user.disabled:
+        return TokenLookup(None, "The API token's account is disabled.")
     now = utcnow()
+    if now >= token.expires_at:
+        return TokenLookup(None, f"The API token {token.name!r} expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; make "
+                                 "a new one on the Account page.")
     if token.last_used_at is None or now - token.last_used_at > _TOUCH_INTERVAL:
         token.last_used_at = now
-    return token
+    return TokenLookup(token)
 
 
 def revoke_api_token(session: Session, token_id: int, owner_id: int | None) -> ApiToken:

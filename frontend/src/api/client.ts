@@ -401,7 +401,8 @@ export const api = {
 
   listMyTokens: (signal?: AbortSignal): Promise<ApiToken[]> => unwrap(client.GET('/api/me/tokens', { signal })),
 
-  createMyToken: (name: string): Promise<NewApiToken> => unwrap(client.POST('/api/me/tokens', { body: { name } })),
+  createMyToken: (name: string, validDays: number): Promise<NewApiToken> =>
+    unwrap(client.POST('/api/me/tokens', { body: { name, valid_days: validDays } })),
 
   revokeMyToken: async (tokenId: number): Promise<void> => {
     await unwrap(

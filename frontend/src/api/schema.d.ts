@@ -607,6 +607,12 @@ export interface components {
         ApiTokenCreate: {
             /** Name */
             name: string;
+            /**
+             * Valid Days
+             * @description How many days the token works; after that it is refused.
+             * @default 90
+             */
+            valid_days: number;
         };
         /** ApiTokenOut */
         ApiTokenOut: {
@@ -615,6 +621,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
             /** Id */
             id: number;
             /** Last Used At */
@@ -1391,6 +1402,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
             /** Id */
             id: number;
             /** Last Used At */

@@ -17,6 +17,7 @@ const token = (over: Partial<ApiToken> = {}): ApiToken => ({
   created_at: '2026-01-01T10:00:00Z',
   last_used_at: null,
   revoked_at: null,
+  expires_at: '2099-01-01T10:00:00Z',
   ...over,
 });
 
@@ -108,6 +109,29 @@ describe('AccountPage', () => {
     expect(await screen.findByRole('status')).toHaveTextContent('Token script revoked');
     // the one-time token display goes with it
     expect(screen.queryByLabelText('New API token')).not.toBeInTheDocument();
+  });
+
+  it('makes a token for the chosen time, says until when it works, and offers no revoke for an expired one', async () => {
+    vi.spyOn(api, 'listMyTokens').mockResolvedValue([
+      token({ name: 'old', expires_at: '2026-01-02T10:00:00Z' }),
+      token({ id: 6, name: 'revoked', revoked_at: '2026-01-01T11:00:00Z' }),
+    ]);
+    const create = vi
+      .spyOn(api, 'createMyToken')
+      .mockResolvedValue({ ...token({ id: 7, name: 'yearly', expires_at: '2027-12-06T10:00:00Z' }), token: 'ntk_x' });
+    renderAt(<AccountPage />, { path: '/account' });
+    const table = await screen.findByRole('table', { name: 'Your API tokens' });
+    const old = within(table).getByText('old').closest('tr')!;
+    expect(old).toHaveTextContent('expired');
+    expect(within(old).queryByRole('button')).not.toBeInTheDocument();
+    expect(within(table).getByText('revoked').closest('tr')).toHaveTextContent('revoked 1 Jan 2026');
+
+    expect(screen.getByLabelText('Valid for')).toHaveValue('90');
+    await userEvent.selectOptions(screen.getByLabelText('Valid for'), '1 year');
+    await userEvent.type(screen.getByLabelText('Token name'), 'yearly');
+    await userEvent.click(screen.getByRole('button', { name: 'Create token' }));
+    expect(create).toHaveBeenCalledWith('yearly', 365);
+    expect(await screen.findByText(/It works until/)).toHaveTextContent('6 Dec 2027');
   });
 
   it('shows a load error with a retry', async () => {

@@ -6,6 +6,7 @@ import { errorMessage } from '../api/errors';
 import { keys, useMe } from '../api/queries';
 import type { NewApiToken } from '../api/types';
 import { TokenTable } from '../components/TokenTable';
+import { formatDateTime } from '../lib/format';
 import { passwordFormError } from '../lib/password';
 import { PasswordField } from '../components/PasswordField';
 
@@ -108,17 +109,25 @@ async function copyText(text: string, fallbackInput: HTMLInputElement | null): P
   }
 }
 
+// What a new token's lifetime may be (the service allows 1 to 365 days; 90 is its default).
+const TOKEN_VALIDITY = [
+  { days: 30, label: '30 days' },
+  { days: 90, label: '90 days' },
+  { days: 365, label: '1 year' },
+] as const;
+
 function TokensPanel({ onNotice }: { onNotice: (m: string) => void }) {
   const qc = useQueryClient();
   const tokens = useQuery({ queryKey: keys.myTokens, queryFn: ({ signal }) => api.listMyTokens(signal) });
   const [name, setName] = useState('');
+  const [validDays, setValidDays] = useState<number>(TOKEN_VALIDITY[1].days);
   const [created, setCreated] = useState<NewApiToken | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState<string>('');
   const tokenRef = useRef<HTMLInputElement>(null);
 
   const create = useMutation({
-    mutationFn: (n: string) => api.createMyToken(n),
+    mutationFn: (n: string) => api.createMyToken(n, validDays),
     onMutate: () => {
       setError(null);
       setCopied('');
@@ -166,6 +175,16 @@ function TokensPanel({ onNotice }: { onNotice: (m: string) => void }) {
           <span>Token name</span>
           <input value={name} onChange={(e) => setName(e.target.value)} maxLength={100} placeholder="e.g. PACS bridge" />
         </label>
+        <label className="field-inline">
+          <span>Valid for</span>
+          <select value={validDays} onChange={(e) => setValidDays(Number(e.target.value))}>
+            {TOKEN_VALIDITY.map((v) => (
+              <option key={v.days} value={v.days}>
+                {v.label}
+              </option>
+            ))}
+          </select>
+        </label>
         <button type="submit" disabled={create.isPending} aria-busy={create.isPending}>
           Create token
         </button>
@@ -173,7 +192,8 @@ function TokensPanel({ onNotice }: { onNotice: (m: string) => void }) {
       {created && (
         <div className="info-box new-token" aria-labelledby="new-token-title">
           <p id="new-token-title">
-            <strong>Token {created.name} created.</strong> Copy it now: it is shown only once.
+            <strong>Token {created.name} created.</strong> Copy it now: it is shown only once. It works until{' '}
+            {formatDateTime(created.expires_at)}; make a new one before then.
           </p>
           <div className="token-row">
             <label className="field-inline grow">

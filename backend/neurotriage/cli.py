@@ -34,6 +34,15 @@ def server_options(host: str, port: int, forwarded_allow_ips: str) -> dict[str, 
     }
 
 
+def insecure_cookie_warning(host: str, cookie_secure: bool) -> str | None:
+    """What to tell the operator who serves other machines with cookies a plain-HTTP hop could read; None when the
+    cookies are Secure or only this machine can connect (``make demo``, a proxy on this host)."""
+    if cookie_secure or host in ("127.0.0.1", "localhost", "::1"):
+        return None
+    return (f"warning: serving on {host} with NEUROTRIAGE_COOKIE_SECURE=false: browsers send the session cookie over "
+            "plain HTTP too. Put the API behind HTTPS and set NEUROTRIAGE_COOKIE_SECURE=true (the compose stack does).")
+
+
 def serve_entry(args: argparse.Namespace) -> int:
     import tempfile
     from datetime import timedelta
@@ -44,7 +53,11 @@ def serve_entry(args: argparse.Namespace) -> int:
 
     # A day: no upload takes that long, and a running server's own spools are minutes old.
     remove_stale_upload_spools(Path(tempfile.gettempdir()), timedelta(days=1))
-    options = server_options(args.host, args.port, get_settings().forwarded_allow_ips)
+    settings = get_settings()
+    warning = insecure_cookie_warning(args.host, settings.cookie_secure)
+    if warning:
+        print(warning, file=sys.stderr)
+    options = server_options(args.host, args.port, settings.forwarded_allow_ips)
     uvicorn.run("neurotriage.main:create_app", **options)  # type: ignore[arg-type]
     return 0
 

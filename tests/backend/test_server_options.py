@@ -65,3 +65,13 @@ def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address_and_searches
 def test_a_client_not_behind_a_trusted_proxy_cannot_choose_its_address() -> None:
     seen, _ = _serve_one_request("10.9.9.9", "/api/health", "203.0.113.7")
     assert seen == "127.0.0.1"
+
+
+def test_serving_other_machines_without_secure_cookies_is_warned_about() -> None:
+    from neurotriage.cli import insecure_cookie_warning
+
+    warning = insecure_cookie_warning("0.0.0.0", cookie_secure=False)
+    assert warning and "NEUROTRIAGE_COOKIE_SECURE=true" in warning and "0.0.0.0" in warning
+    assert insecure_cookie_warning("0.0.0.0", cookie_secure=True) is None
+    for local in ("127.0.0.1", "localhost", "::1"):  # make demo; a proxy on the same host
+        assert insecure_cookie_warning(local, cookie_secure=False) is None

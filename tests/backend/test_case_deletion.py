@@ -55,7 +55,14 @@ def test_deleting_a_case_removes_its_rows_and_files_and_keeps_its_history(
     assert _count(db, Flag, Flag.id.in_([flag["id"] for flag in case["flags"]])) == 0
     assert _count(db, FlagVerdict, FlagVerdict.flag_id.in_([flag["id"] for flag in case["flags"]])) == 0
     assert not (storage_dir / "cases" / str(case["id"])).exists()
-    assert clinician.get(f"/api/cases/{case['id']}").status_code == 404
+    gone = clinician.get(f"/api/cases/{case['id']}")
+    # a reader who had it open learns it went on purpose, and when; the reason stays in the audit trail (free text)
+    assert gone.status_code == 404 and gone.json()["detail"].startswith(f"Case {case['id']} was deleted on ")
+    assert gone.json()["detail"].endswith("UTC, by a study coordinator.") and "deleted_at" in gone.json()
+    assert REASON["reason"] not in gone.text
+    never = clinician.get("/api/cases/424242")
+    assert never.status_code == 404 and "deleted_at" not in never.json()
+    assert never.json()["detail"] == "No case 424242: it does not exist, or it was deleted."
     assert [item["id"] for item in coordinator.get("/api/cases").json()["items"]] == [kept["id"]]
 
     # The other case keeps everything, its reads included.

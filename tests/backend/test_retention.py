@@ -53,6 +53,7 @@ def test_expired_cases_go_with_their_files_and_a_reason_unless_open_or_running(
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.deleted", AuditEvent.case_id == expired)).one()
     assert (event.case_id, event.actor_id) == (expired, None)
     assert event.detail["reason"] == retention_reason(90) and event.detail["runs"] == 1
+    assert clinician.get(f"/api/cases/{expired}").json()["detail"].endswith("at the end of the site's retention period.")
     # Nothing is found again on the next pass; the others go once closed or finished.
     assert delete_expired_cases(scope, LocalStorage(storage_dir), days=90) == []
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from neurotriage.audit.models import AuditEvent
 from neurotriage.cases.models import Case
 from neurotriage.core.errors import NotFound, no_case
 from neurotriage.db import utcnow
@@ -110,8 +111,24 @@ def list_cases(session: Session, viewer: User, query: WorklistQuery) -> tuple[li
 def get_case(session: Session, case_id: int) -> tuple[Case, Job, Result | None]:
     row = session.execute(case_rows().where(Case.id == case_id)).first()
     if row is None:
-        raise no_case(case_id)
+        raise deleted_case(session, case_id) or no_case(case_id)
     return row[0], row[1], row[2]
+
+
+def deleted_case(session: Session, case_id: int) -> NotFound | None:
+    """The 404 for a case that was deleted, saying when and why in general terms (by a coordinator, or at the end of
+    the retention period), so a reader who had it open knows it went on purpose; None for an id never used. The
+    coordinator's reason stays in the audit trail: it is free text, and any reader may ask for any case id."""
+    event = session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "case.deleted", AuditEvent.case_id == case_id)
+        .order_by(AuditEvent.id.desc()).limit(1)
+    )
+    if event is None:
+        return None
+    by = "by a study coordinator" if event.actor_id is not None else "at the end of the site's retention period"
+    error = NotFound(f"Case {case_id} was deleted on {event.at:%Y-%m-%d at %H:%M} UTC, {by}.")
+    error.extra = {"deleted_at": event.at.isoformat()}
+    return error
 
 
 # The most other scans of one patient a case page lists.

@@ -74,11 +74,13 @@ export function CaseBar({
 export function CaseLoadError({ error, onRetry, backTo }: { error: unknown; onRetry: () => void; backTo: string }) {
   const status = error instanceof ApiError ? error.status : 0;
   const notFound = status === 404 || status === 422;
+  // the server says when a case was deleted on purpose (by a coordinator, or at the end of the retention period)
+  const deleted = notFound && error instanceof ApiError && typeof (error.body as { deleted_at?: unknown } | null)?.deleted_at === 'string';
   // asking again helps only when the server could not be reached or failed, not when it refused the request
   const retryable = status === 0 || status >= 500;
   return (
     <main className="page narrow">
-      <h1>{notFound ? 'Case not found' : 'Could not load the case'}</h1>
+      <h1>{deleted ? 'Case deleted' : notFound ? 'Case not found' : 'Could not load the case'}</h1>
       <p role="alert">{errorMessage(error)}</p>
       {retryable && (
         <button type="button" onClick={onRetry}>

@@ -565,16 +565,18 @@ describe('CasePage', () => {
 });
 
 describe('CasePage, a case deleted while open', () => {
-  it("turns into 'Case not found' with the server's reason once a background request finds the case gone", async () => {
+  it("turns into 'Case deleted' with the server's account once a background request finds the case gone", async () => {
     const gone = new ApiError(404, 'No case 5: it does not exist, or it was deleted.');
-    const getCase = vi.spyOn(api, 'getCase').mockResolvedValueOnce(detail({ id: 5 })).mockRejectedValue(gone);
+    const said = 'Case 5 was deleted on 2026-12-06 at 10:15 UTC, by a study coordinator.';
+    const deleted = new ApiError(404, said, said, { detail: said, deleted_at: '2026-12-06T10:15:00+00:00' });
+    const getCase = vi.spyOn(api, 'getCase').mockResolvedValueOnce(detail({ id: 5 })).mockRejectedValue(deleted);
     let answerClaim: (e: unknown) => void = () => undefined;
     vi.mocked(api.claim).mockReturnValue(new Promise((_resolve, reject) => (answerClaim = reject)));
     renderAt(<CasePage />, { path: '/cases/5', route: '/cases/:id' });
     expect(await screen.findByRole('heading', { name: 'case five' })).toBeInTheDocument();
     act(() => answerClaim(gone)); // a coordinator deleted it meanwhile
-    expect(await screen.findByRole('heading', { name: 'Case not found' })).toBeInTheDocument();
-    expect(screen.getByRole('alert')).toHaveTextContent('No case 5: it does not exist, or it was deleted.');
+    expect(await screen.findByRole('heading', { name: 'Case deleted' })).toBeInTheDocument();
+    expect(screen.getByRole('alert')).toHaveTextContent(said);
     expect(getCase).toHaveBeenCalledTimes(2);
     expect(screen.queryByRole('button', { name: /Save case verdict/ })).not.toBeInTheDocument();
   });

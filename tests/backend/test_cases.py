@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pytest
 from neurotriage.audit.models import AuditEvent
+from neurotriage.audit.service import VIEW_WINDOW, record_view
 from neurotriage.cases.models import Case
+from neurotriage.db import utcnow
 from neurotriage.jobs.models import Job
 from sqlalchemy import func, select
 
@@ -161,6 +165,29 @@ def test_case_detail_lists_flags_and_records_the_view(clinician: ApiClient, db, 
     assert body["model"] == {"name": "itermask3d-fast-t1", "version": "test", "trained": True}
     views = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.viewed")).all()
     assert [event.case_id for event in views] == [case_id]
+
+
+def test_a_case_page_asking_again_is_one_view_in_the_audit_trail(
+    clinician: ApiClient, coordinator: ApiClient, users, db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page asks every 2 s while a run moves: the trail records who looked, not every poll."""
+    case_id = _upload(clinician, write_nifti(tmp_path / "s.nii.gz")).json()["id"]
+
+    def views() -> list[tuple[int | None, str | None]]:
+        return [(e.actor_id, e.client_ip) for e in db.scalars(
+            select(AuditEvent).where(AuditEvent.action == "case.viewed").order_by(AuditEvent.id))]
+
+    for _ in range(5):
+        assert clinician.get(f"/api/cases/{case_id}").status_code == 200
+    coordinator.get(f"/api/cases/{case_id}")
+    assert views() == [(users["clinician"], "testclient"), (users["coordinator"], "testclient")]
+    # from another workstation, or once the window has passed, it is a view of its own
+    assert record_view(db, actor_id=users["clinician"], case_id=case_id, client_ip="10.1.2.3") is True
+    assert record_view(db, actor_id=users["clinician"], case_id=case_id, client_ip="10.1.2.3") is False
+    later = utcnow() + VIEW_WINDOW + timedelta(seconds=1)  # audit rows cannot be backdated: the clock moves on
+    monkeypatch.setattr("neurotriage.audit.service.utcnow", lambda: later)
+    clinician.get(f"/api/cases/{case_id}")
+    assert views()[-1] == (users["clinician"], "testclient") and len(views()) == 4
 
 
 def test_missing_case_and_missing_result_file_are_404(clinician: ApiClient, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ back for the audit trail, which only ever selects."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from neurotriage.audit.models import AuditEvent
 from neurotriage.cases.models import Case
+from neurotriage.db import utcnow
 from neurotriage.users.models import User
 
 
@@ -27,6 +28,27 @@ def record(
     event = AuditEvent(action=action, actor_id=actor_id, case_id=case_id, client_ip=client_ip, detail=detail)
     session.add(event)
     return event
+
+
+# A case page asks for its case again every 2 s while a run moves, and after each verdict saved: one "case.viewed" row
+# per reader, case and address in this window says who looked at it without burying the trail in repeats.
+VIEW_WINDOW = timedelta(minutes=15)
+
+
+def record_view(session: Session, *, actor_id: int, case_id: int, client_ip: str | None) -> bool:
+    """Record ``case.viewed`` unless the same reader viewed the case from the same address within VIEW_WINDOW.
+    Returns whether a row was written."""
+    same_address = AuditEvent.client_ip.is_(None) if client_ip is None else AuditEvent.client_ip == client_ip
+    seen = session.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.case_id == case_id, AuditEvent.action == "case.viewed", AuditEvent.actor_id == actor_id,
+            same_address, AuditEvent.at >= utcnow() - VIEW_WINDOW,
+        ).limit(1)
+    )
+    if seen is not None:
+        return False
+    record(session, "case.viewed", actor_id=actor_id, case_id=case_id, client_ip=client_ip)
+    return True
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
-from neurotriage.audit.service import record
+from neurotriage.audit.service import record, record_view
 from neurotriage.auth.deps import AppSettings, DbSession, client_ip, require_roles
 from neurotriage.cases import service
 from neurotriage.cases.ingest import UPLOAD_SPOOL_PREFIX, IngestOptions, UploadedFile, ingest_upload
@@ -181,7 +181,7 @@ def get_case(
     case_id: DbId, request: Request, session: DbSession, settings: AppSettings, user: Reader
 ) -> CaseDetail:
     case, job, result = service.get_case(session, case_id)
-    record(session, "case.viewed", actor_id=user.id, case_id=case.id, client_ip=client_ip(request))
+    record_view(session, actor_id=user.id, case_id=case.id, client_ip=client_ip(request))
     detail = case_detail(session, user, case, job, result, retention_days=settings.retention_days)
     session.commit()
     return detail

@@ -6,7 +6,7 @@ import { ApiError, errorMessage } from '../api/errors';
 import type { Me } from '../api/types';
 import { mayOpen, NAV_ORDER, PAGES } from '../auth/pages';
 import { clearDrafts } from '../lib/caseDraft';
-import { releaseOpenClaims, signOutFailed } from '../lib/useCaseSession';
+import { prepareSignOut, signOutFailed } from '../lib/useCaseSession';
 
 export function AppHeader({ me }: { me: Me }) {
   const navigate = useNavigate();
@@ -20,9 +20,9 @@ export function AppHeader({ me }: { me: Me }) {
     signingOut.current = true;
     setBusy(true);
     setSignOutError(null);
-    // a case open in this tab: give its claim up first, while the session can still authorise the request
-    // (leaving the case page would send it only after the logout, and get 401)
-    await releaseOpenClaims().catch(() => undefined); // best effort: a claim also lapses on its own
+    // a case open in this tab: report its review time and give its claim up first, while the session can still
+    // authorise the requests (leaving the case page would send them only after the logout, and get 401)
+    await prepareSignOut().catch(() => undefined); // best effort: a claim also lapses on its own
     try {
       await api.logout();
     } catch (e) {
@@ -31,7 +31,7 @@ export function AppHeader({ me }: { me: Me }) {
       // the next person at this workstation could carry on as this user.
       if (!(e instanceof ApiError && e.status === 401)) {
         setSignOutError(`Sign-out failed, you are still signed in: ${errorMessage(e)}`);
-        signOutFailed(); // the open case's claim was given up for the sign-out: say so there
+        signOutFailed(); // the open case's claim was given up for the sign-out: say so there; its clock runs again
         signingOut.current = false;
         setBusy(false);
         return;

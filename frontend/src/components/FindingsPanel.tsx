@@ -20,7 +20,13 @@ interface Props {
   onNotice?: (msg: string) => void;
 }
 
-/** Findings the model missed: placed at the crosshair (click in the image first). */
+export const PLACE_CROSSHAIR_FIRST = 'Click in the image to place the crosshair first.';
+
+/**
+ * Findings the model missed: placed at the crosshair, once the reader has put it on a point (see `Readout.placed`).
+ * Until then the crosshair sits at the volume centre, where a finding would be a point nobody chose that other
+ * readers later see: marking is refused (button, Enter in the comment, M) with the reason shown.
+ */
 export function FindingsPanel({ c, canReview, user, crosshair, onGoto, markRef, onNotice }: Props) {
   const qc = useQueryClient();
   // a comment typed before the session expired comes back from the tab's draft (lib/caseDraft)
@@ -30,10 +36,11 @@ export function FindingsPanel({ c, canReview, user, crosshair, onGoto, markRef, 
   }, [canReview, user, c.id, comment]);
   const [err, setErr] = useState<string | null>(null);
   const refresh = () => qc.invalidateQueries({ queryKey: keys.case(c.id) });
+  const placed = !!crosshair?.placed;
 
   const add = useMutation({
     mutationFn: () => {
-      if (!crosshair) throw new Error('Click in the image to place the crosshair first.');
+      if (!crosshair?.placed) throw new Error(PLACE_CROSSHAIR_FIRST);
       const [x, y, z] = crosshair.mm;
       const vox = crosshair.vox.length === 3 ? (crosshair.vox.map((v) => Math.round(v)) as [number, number, number]) : null;
       return api.addFinding(c.id, { point_mm: [x, y, z], point_voxel: vox, radius_mm: 0, comment: comment.trim() || null });
@@ -46,7 +53,15 @@ export function FindingsPanel({ c, canReview, user, crosshair, onGoto, markRef, 
     },
     onError: (e) => setErr(errorMessage(e)),
   });
-  if (markRef) markRef.current = canReview ? () => add.mutate() : null;
+  const mark = () => {
+    if (!placed) {
+      // M or Enter before a point was chosen: say why nothing happened, mark nothing
+      onNotice?.(PLACE_CROSSHAIR_FIRST);
+      return;
+    }
+    if (!add.isPending) add.mutate();
+  };
+  if (markRef) markRef.current = canReview ? mark : null;
   const remove = useMutation({
     mutationFn: (id: number) => api.deleteFinding(id),
     onSuccess: () => void refresh(),
@@ -89,16 +104,26 @@ export function FindingsPanel({ c, canReview, user, crosshair, onGoto, markRef, 
           className="finding-form"
           onSubmit={(e) => {
             e.preventDefault();
-            add.mutate();
+            mark();
           }}
         >
           <label className="field">
             <span>Finding comment</span>
             <input type="text" value={comment} maxLength={4000} onChange={(e) => setComment(e.target.value)} placeholder="optional" />
           </label>
-          <button type="submit" disabled={!crosshair || add.isPending} title="Marks the point under the crosshair (M)">
+          <button
+            type="submit"
+            disabled={!placed || add.isPending}
+            aria-describedby={placed ? undefined : 'finding-place-first'}
+            title="Marks the point under the crosshair (M)"
+          >
             Mark finding at crosshair
           </button>
+          {!placed && (
+            <p id="finding-place-first" className="muted small">
+              {PLACE_CROSSHAIR_FIRST}
+            </p>
+          )}
         </form>
       )}
       {err && (

@@ -19,6 +19,13 @@ export interface Readout {
   vox: number[];
   scan: number | null;
   anomaly: number | null;
+  /**
+   * True once the reader has put the crosshair on a point of this case: a click or drag in the image, a crosshair
+   * move by keyboard in the image, or a "Go to" (flag, weak region, finding). False where it is still where the scan
+   * opened (the volume centre) or only stepped through slices (↑ / ↓, the wheel), which leaves the point in the
+   * slice where it was. A finding is marked only at a placed crosshair.
+   */
+  placed: boolean;
 }
 
 export interface ViewerHandle {
@@ -59,9 +66,10 @@ interface Props {
   onMaskStatus?: (s: MaskStatus) => void;
 }
 
-function toReadout(loc: NiiVueLocation): Readout {
+function toReadout(loc: NiiVueLocation, placed: boolean): Readout {
   const values = loc.values ?? [];
   return {
+    placed,
     mm: Array.from(loc.mm ?? []).slice(0, 3),
     vox: Array.from(loc.vox ?? values[0]?.vox ?? []).slice(0, 3),
     scan: values[0] && Number.isFinite(values[0].value) ? values[0].value : null,
@@ -108,6 +116,11 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
   overlayRef.current = overlay;
   const onLocationRef = useRef(onLocation);
   onLocationRef.current = onLocation;
+  /** the reader has placed the crosshair (see `Readout.placed`); kept across reloads of the same result */
+  const placedRef = useRef(false);
+  /** a primary-button press or a key is being handled in the image: the location it reports is the reader's */
+  const pointing = useRef(false);
+  const keying = useRef(false);
   const onWindowRef = useRef(onWindow);
   onWindowRef.current = onWindow;
   const maskRef = useRef<ViewerMask | null>(null);
@@ -156,7 +169,14 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
       multiplanarShowRender: SHOW_RENDER.NEVER,
     });
     deferGradient(nv as unknown as GradientHost);
-    nv.onLocationChange = (loc: unknown) => onLocationRef.current?.(toReadout(loc as NiiVueLocation));
+    nv.onLocationChange = (loc: unknown) => {
+      if (pointing.current || keying.current) placedRef.current = true;
+      onLocationRef.current?.(toReadout(loc as NiiVueLocation, placedRef.current));
+    };
+    // NiiVue may set the crosshair on the mouseup that follows the pointerup: clear the press after both
+    const release = () => window.setTimeout(() => (pointing.current = false), 0);
+    window.addEventListener('pointerup', release, true);
+    window.addEventListener('pointercancel', release, true);
     // right-drag contrast changes the scan's cal_min/cal_max
     nv.onIntensityChange = (vol) => {
       if (vol === nv.volumes[0]) reportWindow();
@@ -167,6 +187,8 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
       nv.setSliceType(SLICE_TYPE.MULTIPLANAR);
     });
     return () => {
+      window.removeEventListener('pointerup', release, true);
+      window.removeEventListener('pointercancel', release, true);
       attached.current = null;
       nvRef.current = null;
       if (window.__niivue === nv) delete window.__niivue;
@@ -293,6 +315,7 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
       gotoMM(mm) {
         const nv = nvRef.current;
         if (!nv || nv.volumes.length === 0 || mm.length < 3) return;
+        placedRef.current = true;
         nv.scene.crosshairPos = nv.mm2frac([mm[0], mm[1], mm[2]]);
         nv.createOnLocationChange();
         nv.updateGLVolume();
@@ -333,6 +356,14 @@ export const Viewer = forwardRef<ViewerHandle, Props>(function Viewer(
       data-overlay={withOverlay ? 'true' : 'false'}
       data-mask={maskStatus}
       aria-busy={loading}
+      // capture: seen before NiiVue's own handlers on the canvas move the crosshair
+      onPointerDownCapture={(e) => {
+        if (e.button === 0) pointing.current = true;
+      }}
+      onKeyDownCapture={() => {
+        keying.current = true;
+        window.setTimeout(() => (keying.current = false), 0);
+      }}
     >
       <canvas ref={canvasRef} aria-label="Image viewer" role="img" />
       {loading && !error && (

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { caseIdFromPath, prefetchCaseFiles, takeCaseFile } from './filePrefetch';
+import { caseIdFromPath, prefetchBootCase, prefetchCaseFiles, takeCaseFile } from './filePrefetch';
 import { api } from '../api/client';
 
 afterEach(() => {
@@ -34,5 +34,14 @@ describe('file prefetch', () => {
     prefetchCaseFiles(42, ['anomaly_map']);
     expect(new Uint8Array(await takeCaseFile(42, 'anomaly_map'))).toEqual(new Uint8Array([7]));
     expect(direct).toHaveBeenCalledOnce();
+  });
+
+  it('at boot on a case page asks for the scan alone: a map the case may not have would be a 404', () => {
+    const fetchMock = vi.fn(async () => new Response(new Uint8Array([1])));
+    vi.stubGlobal('fetch', fetchMock);
+    expect(prefetchBootCase('/cases/43')).toBe(43);
+    expect(fetchMock.mock.calls.map((c) => String((c as unknown[])[0]))).toEqual(['/api/cases/43/files/scan?prefetch=true']);
+    expect(prefetchBootCase('/')).toBeNull();
+    expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 });

@@ -3,8 +3,8 @@ import type { FileKind } from '../api/types';
 
 /**
  * Early downloads of a case's volumes, so the first view does not wait for JS chunks, the session
- * check and the case record in turn: started at boot on /cases/:id and when a worklist link is
- * hovered or focused; consumed once by the viewer. A failed prefetch is simply fetched again.
+ * check and the case record in turn: started at boot on /cases/:id (the scan only, see `prefetchBootCase`) and
+ * when a worklist link is hovered or focused; consumed once by the viewer. A failed prefetch is simply fetched again.
  */
 const KEEP_MS = 30_000;
 const cache = new Map<string, Promise<ArrayBuffer>>();
@@ -45,6 +45,18 @@ export function takeCaseFile(caseId: number, kind: FileKind, signal?: AbortSigna
     return p.catch(() => api.caseFile(caseId, kind, signal));
   }
   return api.caseFile(caseId, kind, signal);
+}
+
+/**
+ * Opening /cases/:id directly: download the scan while the app boots. Only the scan, since nothing is known of the
+ * case yet and every case has one; the anomaly map and mask exist only for a finished lesion search (not for a
+ * checks-only result, nor a case whose analysis is queued, failed or cancelled), and the viewer asks for them as soon
+ * as the case record says they are there. Returns the case id, or null off a case page.
+ */
+export function prefetchBootCase(pathname: string): number | null {
+  const caseId = caseIdFromPath(pathname);
+  if (caseId != null) prefetchCaseFiles(caseId, ['scan']);
+  return caseId;
 }
 
 /** Case id of a /cases/:id path, else null. */

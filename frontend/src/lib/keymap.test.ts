@@ -46,18 +46,18 @@ describe('actionForKey', () => {
     // Escape still closes the help from a field
     expect(actionForKey({ key: 'Escape', target: input })).toBe('closeHelp');
   });
-  it('gives every key to a focused form control of any type, radios and checkboxes included', () => {
+  it('gives every key to a focused text field, select, editable element or case-verdict radio', () => {
     for (const html of [
-      '<input type="range">',
-      '<input type="checkbox">',
       '<input type="radio" name="case-verdict">',
+      '<div role="radio">x</div>',
       '<input type="number">',
       '<input type="file">',
       '<input>',
+      '<input type="search">',
       '<select></select>',
       '<textarea></textarea>',
       '<div contenteditable="true">x</div>',
-      '<div role="radio">x</div>',
+      '<div role="listbox">x</div>',
     ]) {
       const target = el(html);
       for (const key of ['a', 'r', 'u', 'n', 'p', 'o', 'd', 'm', 'A', ']', 'ArrowUp']) {
@@ -65,9 +65,41 @@ describe('actionForKey', () => {
       }
       expect(actionForKey({ key: 'Escape', target })).toBe('closeHelp');
     }
-    // inside an editable region too
-    const box = el('<div contenteditable="true"><span>x</span></div>');
+    // inside an editable region too, even on a control in it
+    const box = el('<div contenteditable="true"><span>x</span><input type="checkbox"></div>');
     expect(actionForKey({ key: 'a', target: box.firstElementChild })).toBeNull();
+    expect(actionForKey({ key: 'a', target: box.lastElementChild })).toBeNull();
+  });
+  it('keeps the review keys on a clicked checkbox, button or slider (Show overlay, threshold, 3D render)', () => {
+    for (const html of [
+      '<input type="checkbox">',
+      '<input type="range">',
+      '<input type="button">',
+      '<input type="submit">',
+      '<button>x</button>',
+      '<div role="slider" tabindex="0">x</div>',
+      '<div role="switch" tabindex="0">x</div>',
+    ]) {
+      const target = el(html);
+      expect(actionForKey({ key: 'd', target }), html).toBe('toggle3d');
+      expect(actionForKey({ key: 'n', target }), html).toBe('nextFlag');
+      expect(actionForKey({ key: 'a', target }), html).toBe('accept');
+      expect(actionForKey({ key: ']', target }), html).toBe('nextCase');
+      expect(actionForKey({ key: 'o', target }), html).toBe('toggleOverlay');
+      expect(actionForKey({ key: '?', target }), html).toBe('toggleHelp');
+      expect(actionForKey({ key: 'Escape', target }), html).toBe('closeHelp');
+    }
+    // a checkbox's own key (Space) is not a shortcut anyway; arrows still step the slice from a checkbox
+    expect(actionForKey({ key: ' ', target: el('<input type="checkbox">') })).toBeNull();
+    expect(actionForKey({ key: 'ArrowUp', target: el('<input type="checkbox">') })).toBe('sliceUp');
+  });
+  it("leaves a slider's own keys to it", () => {
+    for (const html of ['<input type="range">', '<div role="slider" tabindex="0">x</div>']) {
+      const target = el(html);
+      for (const key of ['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown']) {
+        expect(actionForKey({ key, target }), `${key} on ${html}`).toBeNull();
+      }
+    }
   });
   it('still acts on a focused button (after "Go to flag 1", A accepts it)', () => {
     expect(actionForKey({ key: 'a', target: el('<button>x</button>') })).toBe('accept');

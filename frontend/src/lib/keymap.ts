@@ -48,10 +48,25 @@ const OTHERS: Record<string, KeyAction> = {
 };
 
 /**
- * True when focus is in a form control (any input, radio and checkbox included, a select, a textarea, an
- * editable element or a widget that takes keys itself): the key belongs to that control, never to a shortcut.
- * A stray letter on a case-verdict radio must not change a flag verdict. Buttons are not form controls here:
- * after clicking "Go to flag 1" the review letters still act.
+ * Input types that take no typed text: letters mean nothing to them, so the review keys still act there. Not radios:
+ * the case page's only radios are the case verdict's, beside its comment field, and a reader who starts the comment
+ * with focus still on a radio must not accept, reject or mark anything with the letters typed.
+ */
+const KEYLESS_INPUTS = new Set(['checkbox', 'range', 'button', 'submit', 'reset', 'image']);
+/** Roles of widgets that take no typed text (a slider's own keys are listed in `WIDGET_KEYS`). */
+const KEYLESS_ROLES = new Set(['checkbox', 'switch', 'slider', 'button']);
+
+/**
+ * Keys a focused slider uses itself: these stay with it, so after clicking the threshold slider ↑ still moves the
+ * slider, not the slice. Letters and brackets go to the review.
+ */
+const WIDGET_KEYS = new Set(['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown']);
+
+/**
+ * True when focus is where keys are typed: a text-like input, a select, a textarea, an editable element or a widget
+ * that reads letters itself (listbox type-ahead, combobox), and a radio (see `KEYLESS_INPUTS`). The key belongs to
+ * that control, never to a shortcut. A checkbox, button or range slider is not one: clicking "Show overlay" or the
+ * threshold slider must not silently turn the review keys off (a slider's own keys stay its: see `keepsKey`).
  */
 export function isTypingTarget(target: EventTarget | null | undefined): boolean {
   if (!target || typeof (target as Element).tagName !== 'string') return false;
@@ -61,22 +76,26 @@ export function isTypingTarget(target: EventTarget | null | undefined): boolean 
   // jsdom (and old engines) may not compute isContentEditable: read the attribute up the tree too
   const editable = el.closest?.('[contenteditable]');
   if (editable && editable.getAttribute('contenteditable') !== 'false') return true;
-  if (tag === 'textarea' || tag === 'select' || tag === 'input') return true;
   const role = el.getAttribute?.('role');
-  if (
+  if (role && KEYLESS_ROLES.has(role)) return false;
+  if (tag === 'input') return !KEYLESS_INPUTS.has((el as HTMLInputElement).type);
+  if (tag === 'textarea' || tag === 'select') return true;
+  return (
     role === 'textbox' ||
     role === 'combobox' ||
-    role === 'slider' ||
     role === 'spinbutton' ||
-    role === 'radio' ||
-    role === 'checkbox' ||
-    role === 'switch' ||
     role === 'searchbox' ||
-    role === 'listbox'
-  ) {
-    return true;
-  }
-  return false;
+    role === 'listbox' ||
+    role === 'radio'
+  );
+}
+
+/** True when a focused slider uses `key` itself (moving its value). */
+function keepsKey(target: EventTarget | null | undefined, key: string): boolean {
+  if (!WIDGET_KEYS.has(key) || !target || typeof (target as Element).tagName !== 'string') return false;
+  const el = target as HTMLElement;
+  if (el.getAttribute?.('role') === 'slider') return true;
+  return el.tagName.toLowerCase() === 'input' && (el as HTMLInputElement).type === 'range';
 }
 
 /** Maps a keyboard event to a review action, or null when the key is not ours. */
@@ -85,6 +104,7 @@ export function actionForKey(e: KeyLike): KeyAction | null {
   if (isTypingTarget(e.target)) {
     return e.key === 'Escape' ? 'closeHelp' : null;
   }
+  if (keepsKey(e.target, e.key)) return null;
   if (e.key.length === 1) {
     const lower = e.key.toLowerCase();
     if (LETTERS[lower]) return LETTERS[lower];

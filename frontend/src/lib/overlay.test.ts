@@ -7,6 +7,7 @@ import {
   fromPercent,
   loadOverlay,
   normalizeOverlay,
+  overlayDifferences,
   overlayRange,
   saveOverlay,
   STORAGE_KEY,
@@ -38,16 +39,41 @@ describe('normalizeOverlay', () => {
 });
 
 describe('persistence', () => {
-  it('round-trips through storage', () => {
+  it('keeps opacity, threshold and colormap as a preference', () => {
     const s = memoryStorage();
-    saveOverlay({ opacity: 0.3, threshold: 0.5, visible: false, colormap: 'hot' }, s);
-    expect(loadOverlay(s)).toEqual({ opacity: 0.3, threshold: 0.5, visible: false, colormap: 'hot' });
+    saveOverlay({ opacity: 0.3, threshold: 0.5, visible: true, colormap: 'hot' }, s);
+    expect(loadOverlay(s)).toEqual({ opacity: 0.3, threshold: 0.5, visible: true, colormap: 'hot' });
+  });
+  it('opens every case with the overlay shown, though it was hidden on the last one', () => {
+    const s = memoryStorage();
+    saveOverlay({ ...DEFAULT_OVERLAY, threshold: 0.5, visible: false }, s);
+    expect(JSON.parse(s.m.get(STORAGE_KEY)!)).not.toHaveProperty('visible');
+    expect(loadOverlay(s)).toEqual({ ...DEFAULT_OVERLAY, threshold: 0.5, visible: true });
+    // an older version stored "hidden": it is not honoured either
+    const old = memoryStorage({ [STORAGE_KEY]: JSON.stringify({ ...DEFAULT_OVERLAY, visible: false }) });
+    expect(loadOverlay(old).visible).toBe(true);
   });
   it('ignores corrupt or missing storage', () => {
     expect(loadOverlay(memoryStorage({ [STORAGE_KEY]: '{not json' }))).toEqual(DEFAULT_OVERLAY);
     expect(loadOverlay(null)).toEqual(DEFAULT_OVERLAY);
     const throwing = { setItem: () => { throw new Error('quota'); } };
     expect(() => saveOverlay(DEFAULT_OVERLAY, throwing)).not.toThrow();
+  });
+});
+
+describe('overlayDifferences', () => {
+  it('says each setting that is not the default, with the default', () => {
+    expect(overlayDifferences(DEFAULT_OVERLAY)).toEqual([]);
+    // hidden is not a preference: the checkbox itself shows it
+    expect(overlayDifferences({ ...DEFAULT_OVERLAY, visible: false })).toEqual([]);
+    expect(overlayDifferences({ ...DEFAULT_OVERLAY, threshold: 0.5 })).toEqual(['Threshold 0.50 (default 0.20)']);
+    expect(overlayDifferences({ opacity: 0.8, threshold: 0.05, visible: true, colormap: 'hot' })).toEqual([
+      'Threshold 0.05 (default 0.20)',
+      'Opacity 80% (default 60%)',
+      'Colormap hot (default warm)',
+    ]);
+    // float noise the slider cannot show is not a difference
+    expect(overlayDifferences({ ...DEFAULT_OVERLAY, threshold: 0.2000001 })).toEqual([]);
   });
 });
 

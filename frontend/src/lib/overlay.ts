@@ -1,4 +1,10 @@
-/** Anomaly-overlay display settings: pure helpers plus persistence in localStorage. */
+/**
+ * Anomaly-overlay display settings: pure helpers plus persistence in localStorage.
+ *
+ * Opacity, threshold and colormap persist as the reader's preference; the controls then say how they differ from
+ * the default (`overlayDifferences`). Whether the overlay is shown does not persist: a map hidden with O on one case
+ * must not leave the next case (or the page reloaded) without its anomaly map and nothing saying so.
+ */
 
 export const OVERLAY_COLORMAPS = ['warm', 'hot', 'red', 'plasma'] as const;
 export type OverlayColormap = (typeof OVERLAY_COLORMAPS)[number];
@@ -21,6 +27,9 @@ export const DEFAULT_OVERLAY: OverlaySettings = {
 
 export const STORAGE_KEY = 'neurotriage.overlay.v1';
 
+/** What persists across cases: everything but `visible`. */
+export type OverlayPreference = Omit<OverlaySettings, 'visible'>;
+
 function clamp01(x: unknown, fallback: number): number {
   const n = typeof x === 'number' ? x : typeof x === 'string' && x.trim() !== '' ? Number(x) : NaN;
   if (!Number.isFinite(n)) return fallback;
@@ -40,20 +49,25 @@ export function normalizeOverlay(raw: unknown): OverlaySettings {
   };
 }
 
+/** The settings a case opens with: the saved preference, the overlay always shown (a stored `visible` from older
+ * versions is ignored). */
 export function loadOverlay(storage: Pick<Storage, 'getItem'> | null = safeStorage()): OverlaySettings {
   if (!storage) return { ...DEFAULT_OVERLAY };
   try {
     const text = storage.getItem(STORAGE_KEY);
-    return text ? normalizeOverlay(JSON.parse(text)) : { ...DEFAULT_OVERLAY };
+    return text ? { ...normalizeOverlay(JSON.parse(text)), visible: true } : { ...DEFAULT_OVERLAY };
   } catch {
     return { ...DEFAULT_OVERLAY };
   }
 }
 
+/** Saves the preference part of the settings (not whether the overlay is shown). */
 export function saveOverlay(s: OverlaySettings, storage: Pick<Storage, 'setItem'> | null = safeStorage()): void {
   if (!storage) return;
   try {
-    storage.setItem(STORAGE_KEY, JSON.stringify(normalizeOverlay(s)));
+    const { opacity, threshold, colormap } = normalizeOverlay(s);
+    const pref: OverlayPreference = { opacity, threshold, colormap };
+    storage.setItem(STORAGE_KEY, JSON.stringify(pref));
   } catch {
     /* quota or privacy mode: settings just don't persist */
   }
@@ -65,6 +79,23 @@ function safeStorage(): Storage | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * How the opacity, threshold and colormap differ from the defaults, one phrase each, as the controls show them:
+ * "Threshold 0.50 (default 0.20)". Empty when they are the defaults. Compared as the sliders show them (whole
+ * percent), so a value the slider cannot tell from the default does not count.
+ */
+export function overlayDifferences(s: OverlaySettings): string[] {
+  const out: string[] = [];
+  if (toPercent(s.threshold) !== toPercent(DEFAULT_OVERLAY.threshold)) {
+    out.push(`Threshold ${s.threshold.toFixed(2)} (default ${DEFAULT_OVERLAY.threshold.toFixed(2)})`);
+  }
+  if (toPercent(s.opacity) !== toPercent(DEFAULT_OVERLAY.opacity)) {
+    out.push(`Opacity ${toPercent(s.opacity)}% (default ${toPercent(DEFAULT_OVERLAY.opacity)}%)`);
+  }
+  if (s.colormap !== DEFAULT_OVERLAY.colormap) out.push(`Colormap ${s.colormap} (default ${DEFAULT_OVERLAY.colormap})`);
+  return out;
 }
 
 /** Opacity actually given to the layer (0 when hidden). */

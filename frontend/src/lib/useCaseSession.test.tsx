@@ -184,6 +184,75 @@ describe('sign out from a case page', () => {
   });
 });
 
+describe('sign out from a case page: review time', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    resetPresence();
+  });
+  afterEach(() => {
+    act(() => resetPresence());
+    vi.useRealTimers();
+  });
+  const me = { id: 1, username: 'clin', roles: ['clinician' as const], password_change_required: false };
+
+  it('reports the time read so far before the logout request, and sends nothing after it', async () => {
+    const order: string[] = [];
+    vi.mocked(api.reportReviewTime).mockImplementation(async (_id, seconds) => {
+      order.push(`review-time ${seconds}`);
+    });
+    vi.mocked(api.releaseClaimOnLeave).mockImplementation(async () => {
+      order.push('release');
+      return true;
+    });
+    vi.spyOn(api, 'logout').mockImplementation(async () => {
+      order.push('logout');
+    });
+    renderAt(
+      <>
+        <AppHeader me={me} />
+        <Routes>
+          <Route path="/cases/5" element={<CaseHarness />} />
+          <Route path="*" element={null} />
+        </Routes>
+      </>,
+      { path: '/cases/5' },
+    );
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    // 20 s on the case, less than a report period, the reader at the keyboard
+    await act(() => vi.advanceTimersByTimeAsync(20_000));
+    act(() => window.dispatchEvent(new KeyboardEvent('keydown', { key: 'j' })));
+    await userEvent.setup({ advanceTimers: vi.advanceTimersByTime }).click(screen.getByRole('button', { name: 'Sign out' }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/login'));
+    await act(() => vi.advanceTimersByTimeAsync(2 * 60_000));
+    const logoutAt = order.indexOf('logout');
+    const reports = order.filter((o) => o.startsWith('review-time'));
+    expect(reports).toHaveLength(1);
+    expect(order.indexOf(reports[0])).toBeLessThan(logoutAt);
+    expect(Number(reports[0].split(' ')[1])).toBeGreaterThanOrEqual(19);
+    expect(order.slice(logoutAt + 1)).toEqual([]);
+  });
+
+  it('counts review time again when the sign-out failed and the reader stays on the case', async () => {
+    vi.spyOn(api, 'logout').mockRejectedValue(new ApiError(0, 'Cannot reach the server.'));
+    renderAt(
+      <>
+        <AppHeader me={me} />
+        <CaseHarness />
+      </>,
+      { path: '/cases/5' },
+    );
+    await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+    await userEvent.setup({ advanceTimers: vi.advanceTimersByTime }).click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('you are still signed in');
+    vi.mocked(api.reportReviewTime).mockClear();
+    await act(() => vi.advanceTimersByTimeAsync(25_000));
+    act(() => window.dispatchEvent(new KeyboardEvent('keydown', { key: 'j' })));
+    await act(() => vi.advanceTimersByTimeAsync(10_000));
+    await waitFor(() => expect(api.reportReviewTime).toHaveBeenCalled());
+    expect(vi.mocked(api.reportReviewTime).mock.calls[0][1]).toBeGreaterThanOrEqual(24);
+  });
+});
+
 describe('leaving a case', () => {
   const otherTabs: CaseTabs[] = [];
   afterEach(() => {

@@ -25,8 +25,8 @@ export type ClaimState =
  * given a case verdict opens unclaimed): leaving the case page
  * (another case, another page) gives it up, and so does closing or leaving the tab (`pagehide`,
  * keepalive request), saving the case verdict (`releaseClaimAfterVerdict`) and signing out
- * (`releaseOpenClaims`, before the logout request); a page restored from the back/forward cache claims
- * again. Paging through cases with `]` therefore leaves none of them claimed. Leaving a case that another
+ * (`prepareSignOut`, before the logout request, which reports the review time then too); a page restored from the
+ * back/forward cache claims again. Paging through cases with `]` therefore leaves none of them claimed. Leaving a case that another
  * tab of the same browser still shows (`caseTabs`) leaves the claim to that tab, which keeps renewing it.
  * Nobody at the browser for `AWAY_AFTER_MS` (lib/presence) gives the claim up too, so a case left open on an
  * unattended screen is free for the other readers, and it is claimed again at the next input. Review time counts
@@ -54,6 +54,16 @@ interface OpenSession {
 /** The case sessions mounted in this tab (normally one: the open case page). */
 const openSessions = new Set<OpenSession>();
 
+interface OpenClock {
+  /** the reader signs out: report the review time now, while the session still authorises it, and stop the clock */
+  beforeSignOut: () => Promise<void>;
+  /** the logout request failed and the reader stays: the clock runs again */
+  signOutFailed: () => void;
+}
+
+/** The review clocks running in this tab (the open case page's). */
+const openClocks = new Set<OpenClock>();
+
 /** Releases the reader's claim on a case once its case verdict is saved: the case is read. */
 export async function releaseClaimAfterVerdict(caseId: number): Promise<void> {
   await Promise.all([...openSessions].filter((o) => o.caseId === caseId).map((o) => o.afterVerdict()));
@@ -62,25 +72,31 @@ export async function releaseClaimAfterVerdict(caseId: number): Promise<void> {
 export const SIGN_OUT_RELEASE_WAIT_MS = 3000;
 
 /**
- * Releases every claim this tab holds; "Sign out" awaits it before the logout request, which would
- * otherwise end the session first and leave the release to fail with 401. Waits at most
- * `SIGN_OUT_RELEASE_WAIT_MS`, so a hanging request does not keep the reader from signing out.
+ * Ends this tab's case sessions for "Sign out", which awaits it before the logout request: reports the review time
+ * counted so far and releases every claim. Sent after the logout (as leaving the case page would send them), both
+ * would fail with 401 and the review time would be lost. Waits at most `SIGN_OUT_RELEASE_WAIT_MS`, so a hanging
+ * request does not keep the reader from signing out.
  */
-export async function releaseOpenClaims(): Promise<void> {
+export async function prepareSignOut(): Promise<void> {
   let timer: number | undefined;
   const cap = new Promise<void>((resolve) => {
     timer = window.setTimeout(resolve, SIGN_OUT_RELEASE_WAIT_MS);
   });
+  const ending = [...openClocks, ...openSessions].map((o) => o.beforeSignOut().catch(() => undefined));
   try {
-    await Promise.race([Promise.all([...openSessions].map((o) => o.beforeSignOut())), cap]);
+    await Promise.race([Promise.all(ending), cap]);
   } finally {
     window.clearTimeout(timer);
   }
 }
 
-/** "Sign out" failed after `releaseOpenClaims`: the case pages stay, and say their claim was given up. */
+/**
+ * "Sign out" failed after `prepareSignOut`: the case pages stay, say their claim was given up, and count review time
+ * again.
+ */
 export function signOutFailed(): void {
   for (const o of openSessions) o.signOutFailed();
+  for (const o of openClocks) o.signOutFailed();
 }
 
 /**
@@ -256,20 +272,40 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
   useEffect(() => {
     if (!enabled) return;
     const visible = () => document.visibilityState === 'visible';
-    const clock = new ReviewClock(Date.now(), visible(), lastInputAt());
-    const book = () => clock.advance(Date.now(), visible(), lastInputAt());
-    const flush = () => {
+    let clock = new ReviewClock(Date.now(), visible(), lastInputAt());
+    // stopped for a sign-out: nothing is counted or sent until it fails (after the logout it would get 401)
+    let signingOut = false;
+    const book = () => {
+      if (!signingOut) clock.advance(Date.now(), visible(), lastInputAt());
+    };
+    const flush = (): Promise<void> | undefined => {
+      if (signingOut) return undefined;
       book();
       const seconds = clock.take();
-      if (seconds < 1) return;
-      api.reportReviewTime(caseId, seconds).catch(goneIf404);
+      if (seconds < 1) return undefined;
+      return api.reportReviewTime(caseId, seconds).catch(goneIf404);
     };
     const timer = window.setInterval(flush, REVIEW_TIME_FLUSH_MS);
+    const open: OpenClock = {
+      beforeSignOut: async () => {
+        const sent = flush();
+        signingOut = true;
+        await sent;
+      },
+      signOutFailed: () => {
+        if (!signingOut) return;
+        // the time the failed sign-out took is not review time: count afresh from now
+        clock = new ReviewClock(Date.now(), visible(), lastInputAt());
+        signingOut = false;
+      },
+    };
+    openClocks.add(open);
     document.addEventListener('visibilitychange', book);
     return () => {
+      openClocks.delete(open);
       window.clearInterval(timer);
       document.removeEventListener('visibilitychange', book);
-      flush();
+      void flush();
     };
   }, [caseId, enabled, goneIf404]);
 

@@ -1,20 +1,34 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { forwardRef, useImperativeHandle } from 'react';
+import { forwardRef, useEffect, useImperativeHandle } from 'react';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import { ApiError } from '../api/errors';
 import type { CaseDetail } from '../api/types';
+import type { Readout } from '../components/Viewer';
+import { STORAGE_KEY as OVERLAY_KEY } from '../lib/overlay';
 import { caseDetail, mockCasePageCalls } from '../test/caseDetail';
 
 const gotoMM = vi.fn();
 const stepSlice = vi.fn();
+/** The crosshair as the viewer reports it: where the scan opened until a test places it. */
+let reportLocation: (r: Readout) => void = () => {};
+const CENTRE: Readout = { mm: [0, -16.5, 6], vox: [96, 96, 64], scan: 10, anomaly: 0, placed: false };
 
 // NiiVue needs WebGL2, which jsdom lacks: stand in for the viewer, keep its imperative handle.
 vi.mock('../components/Viewer', () => ({
-  Viewer: forwardRef(function FakeViewer(props: { caseId: number; withOverlay: boolean }, ref) {
+  Viewer: forwardRef(function FakeViewer(
+    props: { caseId: number; withOverlay: boolean; onLocation?: (r: Readout) => void },
+    ref,
+  ) {
     useImperativeHandle(ref, () => ({ gotoMM, stepSlice }));
+    const { onLocation } = props;
+    useEffect(() => {
+      reportLocation = (r) => onLocation?.(r);
+      // as the real viewer does once the scan is drawn
+      onLocation?.(CENTRE);
+    }, [onLocation]);
     return <div data-testid="viewer" data-overlay={String(props.withOverlay)} />;
   }),
 }));
@@ -31,6 +45,7 @@ beforeEach(() => {
 afterEach(() => {
   vi.restoreAllMocks();
   sessionStorage.clear();
+  localStorage.clear();
 });
 
 type FV = NonNullable<CaseDetail['flags'][number]['verdict']>;
@@ -561,6 +576,114 @@ describe('CasePage', () => {
     const calls = gotoMM.mock.calls.length;
     await userEvent.click(screen.getByRole('button', { name: 'Accept flag 1' }));
     expect(gotoMM.mock.calls.length).toBe(calls);
+  });
+});
+
+describe('CasePage: shortcuts after a click on a viewer control', () => {
+  it('keeps the review keys working after the reader clicks Show overlay, the threshold slider or 3D render', async () => {
+    open(detail());
+    await screen.findByRole('list', { name: 'Flags' });
+    const overlay = screen.getByRole('checkbox', { name: /Show overlay/ });
+    await userEvent.click(overlay);
+    expect(overlay).toHaveFocus();
+    expect(overlay).not.toBeChecked();
+    await userEvent.keyboard('n');
+    expect(gotoMM).toHaveBeenLastCalledWith([10, 20, 30]);
+    await userEvent.keyboard('o');
+    expect(overlay).toBeChecked();
+    await userEvent.keyboard('d');
+    expect(screen.getByRole('button', { name: '3D render' })).toHaveAttribute('aria-pressed', 'true');
+
+    const threshold = screen.getByRole('slider', { name: 'Overlay threshold' });
+    act(() => threshold.focus());
+    await userEvent.keyboard('n');
+    expect(gotoMM).toHaveBeenLastCalledWith([-5, 0, 5]);
+    // the slider's own keys stay the slider's: ↑ does not step the slice from there
+    await userEvent.keyboard('{ArrowUp}');
+    expect(stepSlice).not.toHaveBeenCalled();
+
+    const render3d = screen.getByRole('button', { name: '3D render' });
+    await userEvent.click(render3d);
+    expect(render3d).toHaveAttribute('aria-pressed', 'false');
+    await userEvent.keyboard('d');
+    expect(render3d).toHaveAttribute('aria-pressed', 'true');
+  });
+});
+
+describe('CasePage: overlay settings from one case to the next', () => {
+  it('opens every case with the overlay shown, though O hid it on the last one', async () => {
+    const first = open(detail());
+    await screen.findByRole('list', { name: 'Flags' });
+    await userEvent.keyboard('o');
+    expect(screen.getByRole('checkbox', { name: /Show overlay/ })).not.toBeChecked();
+    first.unmount();
+    open(detail({ id: 6, label: 'case six' }));
+    await screen.findByRole('heading', { level: 1, name: 'case six' });
+    expect(screen.getByRole('checkbox', { name: /Show overlay/ })).toBeChecked();
+  });
+
+  it('says plainly that a saved threshold is not the default, and resets it in one click', async () => {
+    localStorage.setItem(OVERLAY_KEY, JSON.stringify({ opacity: 0.6, threshold: 0.5, colormap: 'warm' }));
+    open(detail());
+    await screen.findByRole('list', { name: 'Flags' });
+    const threshold = screen.getByRole('slider', { name: 'Overlay threshold' });
+    expect(threshold).toHaveValue('50');
+    expect(screen.getByTestId('overlay-differences')).toHaveTextContent('Not the default: Threshold 0.50 (default 0.20).');
+    expect(threshold).toHaveAccessibleDescription(/Threshold 0\.50 \(default 0\.20\)/);
+    await userEvent.click(screen.getByRole('button', { name: 'Reset overlay' }));
+    expect(threshold).toHaveValue('20');
+    expect(screen.queryByTestId('overlay-differences')).not.toBeInTheDocument();
+    expect(JSON.parse(localStorage.getItem(OVERLAY_KEY)!)).toMatchObject({ threshold: 0.2 });
+  });
+});
+
+describe('CasePage: a case without anomaly maps', () => {
+  it.each([
+    ['a checks-only result', { sequence: 't2', screening: 'checks', flags: [], flag_count: 0 }, 'No anomaly map: not screened for lesions'],
+    ['a failed analysis with no earlier result', { status: 'failed', error: 'The worker stopped.', flags: [], model: null }, 'No anomaly map: the analysis did not finish'],
+    ['a queued analysis', { status: 'queued', progress: 0, flags: [], model: null }, 'No anomaly map until the analysis finishes'],
+  ] as [string, Partial<CaseDetail>, string][])('disables the overlay controls and says why, for %s', async (_what, over, reason) => {
+    open(detail(over));
+    const overlay = await screen.findByRole('checkbox', { name: /Show overlay/ });
+    expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'false');
+    for (const control of [
+      overlay,
+      screen.getByRole('slider', { name: 'Overlay opacity' }),
+      screen.getByRole('slider', { name: 'Overlay threshold' }),
+      screen.getByRole('combobox', { name: 'Colormap' }),
+    ]) {
+      expect(control).toBeDisabled();
+      expect(control).toHaveAccessibleDescription(reason);
+    }
+    await userEvent.keyboard('o');
+    expect(screen.getAllByRole('status')[0]).toHaveTextContent('This case has no anomaly map to show or hide');
+  });
+});
+
+describe('CasePage: marking a missed finding', () => {
+  it('marks nothing at the crosshair where the scan opened; marks where the reader clicked', async () => {
+    const add = vi.spyOn(api, 'addFinding').mockResolvedValue({
+      id: 93, point_mm: [12, 4, 6], point_voxel: [108, 116, 64], radius_mm: 0, comment: 'subtle', reviewer: 'clin',
+      created_at: '2026-01-01T10:00:00Z',
+    });
+    open(detail());
+    await screen.findByRole('list', { name: 'Flags' });
+    const mark = screen.getByRole('button', { name: 'Mark finding at crosshair' });
+    expect(mark).toBeDisabled();
+    expect(mark).toHaveAccessibleDescription('Click in the image to place the crosshair first.');
+    // Tab to the comment, type, Enter: no finding at the volume centre
+    await userEvent.type(screen.getByLabelText('Finding comment'), 'subtle{Enter}');
+    await userEvent.click(screen.getByRole('heading', { name: 'Missed findings' }));
+    await userEvent.keyboard('m');
+    expect(screen.getAllByRole('status')[0]).toHaveTextContent('Click in the image to place the crosshair first.');
+    expect(add).not.toHaveBeenCalled();
+
+    act(() => reportLocation({ ...CENTRE, mm: [12, 4, 6], vox: [108, 116, 64], placed: true }));
+    expect(mark).toBeEnabled();
+    await userEvent.keyboard('m');
+    await waitFor(() =>
+      expect(add).toHaveBeenCalledWith(5, expect.objectContaining({ point_mm: [12, 4, 6], comment: 'subtle' })),
+    );
   });
 });
 

@@ -194,6 +194,10 @@ function CaseView({
           stepCase(-1);
           return true;
         case 'toggleOverlay':
+          if (!showMaps) {
+            setNotice('This case has no anomaly map to show or hide');
+            return true;
+          }
           setOverlay({ ...overlay, visible: !overlay.visible });
           return true;
         case 'toggle3d':
@@ -220,7 +224,7 @@ function CaseView({
           return false;
       }
     },
-    [canReview, checksOnly, selected, flags, saveVerdict, selectFlag, stepCase, overlay, setOverlay, help],
+    [canReview, checksOnly, showMaps, selected, flags, saveVerdict, selectFlag, stepCase, overlay, setOverlay, help],
   );
 
   useEffect(() => {
@@ -247,6 +251,14 @@ function CaseView({
   if (query.isError || !c) {
     return <CaseLoadError error={query.error} onRetry={() => void query.refetch()} backTo={backToWorklist} />;
   }
+  // beside the disabled overlay controls: they do nothing without a map, and a reader should know it is not a fault
+  const noMapReason = showMaps
+    ? undefined
+    : checksOnly
+      ? 'No anomaly map: not screened for lesions'
+      : c.status === 'failed' || c.status === 'cancelled'
+        ? 'No anomaly map: the analysis did not finish'
+        : 'No anomaly map until the analysis finishes';
 
   return (
     <main className="case-page" aria-labelledby="case-title">
@@ -298,6 +310,7 @@ function CaseView({
             value={overlay}
             onChange={setOverlay}
             disabled={!showMaps}
+            disabledReason={noMapReason}
             render3d={render3d}
             onToggle3d={() => setRender3d((r) => !r)}
           />

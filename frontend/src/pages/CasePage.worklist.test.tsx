@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { screen } from '@testing-library/react';
+import { act, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { forwardRef, useImperativeHandle } from 'react';
 import { renderAt } from '../test/render';
@@ -87,6 +87,18 @@ describe('CasePage: previous / next case', () => {
     // the reader is on page 4 now: stepping and "Back to worklist" go on from there
     expect(lastWorklist()).toMatchObject({ search: '?triage=review&page=4', ids: onPage(4) });
     expect(screen.getByRole('link', { name: 'Back to worklist' })).toHaveAttribute('href', '/?triage=review&page=4');
+  });
+
+  it('pages on with ] and [ after the reader clicked Show overlay or moved the threshold slider', async () => {
+    rememberWorklist({ search: '', query: { page: 1, page_size: 25 }, ids: [4, 5, 6], total: 3 });
+    openCase(5);
+    await screen.findByRole('heading', { level: 1, name: 'case 5' });
+    await userEvent.click(screen.getByRole('checkbox', { name: /Show overlay/ }));
+    await userEvent.keyboard(']');
+    expect(await screen.findByRole('heading', { level: 1, name: 'case 6' })).toBeInTheDocument();
+    act(() => screen.getByRole('slider', { name: 'Overlay threshold' }).focus());
+    await userEvent.keyboard('[['); // "[" escaped for user-event
+    expect(await screen.findByRole('heading', { level: 1, name: 'case 5' })).toBeInTheDocument();
   });
 
   it('goes on to the cases that moved up when the whole remembered page has been reviewed', async () => {

@@ -166,3 +166,82 @@ describe('AuditPage, case ids', () => {
     expect(await screen.findByRole('link', { name: '7' })).toHaveAttribute('href', '/cases/7');
   });
 });
+
+describe('AuditPage, Case ID filter', () => {
+  it('refuses a case id that is not a number, next to the field, and does not run the query', async () => {
+    const audit = vi.spyOn(api, 'audit').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 50 });
+    renderAt(<AuditPage />, { path: '/audit?action=flag.' });
+    await screen.findByText('No events match.');
+    const calls = audit.mock.calls.length;
+    const field = screen.getByLabelText('Case ID');
+    await userEvent.type(field, 'abc');
+    await userEvent.click(screen.getByRole('button', { name: 'Apply filters' }));
+    expect(field).toHaveValue('abc');
+    expect(field).toHaveAttribute('aria-invalid', 'true');
+    expect(field).toHaveAccessibleDescription('“abc” is not a case ID: case IDs are whole numbers, such as 42.');
+    expect(audit).toHaveBeenCalledTimes(calls);
+    expect(screen.getByTestId('location')).toHaveTextContent(/^\/audit\?action=flag\.$/);
+
+    // corrected, it applies
+    await userEvent.clear(field);
+    expect(field).not.toHaveAttribute('aria-invalid');
+    await userEvent.type(field, '7');
+    await userEvent.click(screen.getByRole('button', { name: 'Apply filters' }));
+    await waitFor(() => expect(audit).toHaveBeenLastCalledWith({ page: 1, page_size: 50, case_id: 7, action: 'flag.' }, expect.anything()));
+  });
+
+  it('lists nothing for a link whose case id is not a number, rather than every event', async () => {
+    const audit = vi.spyOn(api, 'audit').mockResolvedValue({ items: [event({})], total: 1, page: 1, page_size: 50 });
+    const download = vi.spyOn(csv, 'downloadText').mockImplementation(() => undefined);
+    renderAt(<AuditPage />, { path: '/audit?case_id=abc' });
+    expect(await screen.findByText('No events listed: correct the Case ID and apply the filters.')).toBeInTheDocument();
+    expect(screen.getByLabelText('Case ID')).toHaveAccessibleDescription(/^“abc” is not a case ID/);
+    await userEvent.click(screen.getByRole('button', { name: 'Download audit CSV' }));
+    expect(download).not.toHaveBeenCalled();
+    expect(audit).not.toHaveBeenCalled();
+  });
+});
+
+describe('AuditPage, From and To in a shared link', () => {
+  const zone = process.env.TZ;
+  // five and a half hours ahead of UTC: a link read as local time would select other events here
+  beforeEach(() => {
+    process.env.TZ = 'Asia/Kolkata';
+  });
+  afterEach(() => {
+    process.env.TZ = zone;
+    if (zone === undefined) delete process.env.TZ;
+  });
+  const since = () => new URLSearchParams(screen.getByTestId('location').textContent!.split('?')[1]).get('since');
+
+  it('puts the instant in the address with its zone, while the field shows local time', async () => {
+    const audit = vi.spyOn(api, 'audit').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 50 });
+    renderAt(<AuditPage />, { path: '/audit' });
+    await screen.findByText('No events match.');
+    fireEvent.change(screen.getByLabelText('From'), { target: { value: '2026-12-06T03:40' } });
+    await userEvent.click(screen.getByRole('button', { name: 'Apply filters' }));
+    await waitFor(() => expect(since()).toBe('2026-12-05T22:10:00Z'));
+    expect(screen.getByLabelText('From')).toHaveValue('2026-12-06T03:40');
+    expect(audit).toHaveBeenLastCalledWith({ page: 1, page_size: 50, since: '2026-12-05T22:10:00.000Z' }, expect.anything());
+  });
+
+  it('opens a link with a zone at that instant, shown in local time', async () => {
+    const audit = vi.spyOn(api, 'audit').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 50 });
+    renderAt(<AuditPage />, { path: '/audit?since=2026-12-05T22%3A10%3A00Z&until=2026-12-06T00:00:00%2B01:00' });
+    await screen.findByText('No events match.');
+    expect(screen.getByLabelText('From')).toHaveValue('2026-12-06T03:40');
+    expect(screen.getByLabelText('To')).toHaveValue('2026-12-06T04:30');
+    expect(audit).toHaveBeenCalledWith(
+      { page: 1, page_size: 50, since: '2026-12-05T22:10:00.000Z', until: '2026-12-05T23:00:00.000Z' },
+      expect.anything(),
+    );
+  });
+
+  it('reads an older link without a zone as local time, as it was written', async () => {
+    const audit = vi.spyOn(api, 'audit').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 50 });
+    renderAt(<AuditPage />, { path: '/audit?since=2026-12-06T03:40' });
+    await screen.findByText('No events match.');
+    expect(screen.getByLabelText('From')).toHaveValue('2026-12-06T03:40');
+    expect(audit).toHaveBeenCalledWith({ page: 1, page_size: 50, since: '2026-12-05T22:10:00.000Z' }, expect.anything());
+  });
+});

@@ -17,11 +17,47 @@ const EXPORT_PAGE_SIZE = 500;
 const FIELDS = ['username', 'case_id', 'action', 'since', 'until'] as const;
 type Field = (typeof FIELDS)[number];
 
-/** datetime-local ("2026-11-24T10:30") -> ISO with the browser's offset; '' -> undefined. */
+/** datetime-local ("2026-11-24T10:30", read in the browser's zone) or an ISO instant ("2026-11-24T09:30:00Z")
+ * -> ISO in UTC; '' or junk -> undefined. */
 export function localToIso(v: string): string | undefined {
   if (!v) return undefined;
   const d = new Date(v);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/** The From / To of the address as an instant in UTC ("2026-12-05T22:10:00Z"): a link shared with a colleague in
+ * another zone must select the same events, which a bare local time ("2026-12-06T03:40") would not. */
+export function instantForUrl(local: string): string | undefined {
+  return localToIso(local)?.replace(/\.000Z$/, 'Z');
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** An address's From / To -> the datetime-local value that shows it in the browser's zone. An instant with its
+ * zone is converted; an old link's bare local time parses as local time, so it stays as it was. */
+export function localInputValue(v: string | null): string {
+  if (!v) return '';
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) return '';
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}${d.getSeconds() ? `:${pad(d.getSeconds())}` : ''}`;
+  return `${day}T${time}`;
+}
+
+/** Why the Case ID filter cannot be used, or null: an id that is no case's would otherwise be dropped silently
+ * and every event shown, as if the filter had matched. */
+export function caseIdError(v: string | null): string | null {
+  const id = (v ?? '').trim();
+  if (!id || (/^\d+$/.test(id) && isDbId(Number(id)))) return null;
+  return `“${id}” is not a case ID: case IDs are whole numbers, such as 42.`;
+}
+
+/** The form's fields as the address holds them: From / To as instants, the rest as typed. */
+function formFromParams(p: URLSearchParams): Record<Field, string> {
+  const form = Object.fromEntries(FIELDS.map((f) => [f, p.get(f) ?? ''])) as Record<Field, string>;
+  form.since = localInputValue(p.get('since'));
+  form.until = localInputValue(p.get('until'));
+  return form;
 }
 
 export function auditQueryFromParams(p: URLSearchParams, page: number, pageSize = PAGE_SIZE): AuditQuery {
@@ -104,14 +140,16 @@ export default function AuditPage() {
   const me = useMe();
   const page = pageFromParam(params.get('page'));
   const query = auditQueryFromParams(params, page);
+  // a link with a bad case id lists nothing rather than every event: the field says why
+  const linkCaseIdError = caseIdError(params.get('case_id'));
   const events = useQuery({
     queryKey: ['audit', query],
     queryFn: ({ signal }) => api.audit(query, signal),
     placeholderData: (prev) => prev,
+    enabled: !linkCaseIdError,
   });
-  const [form, setForm] = useState<Record<Field, string>>(() =>
-    Object.fromEntries(FIELDS.map((f) => [f, params.get(f) ?? ''])) as Record<Field, string>,
-  );
+  const [form, setForm] = useState<Record<Field, string>>(() => formFromParams(params));
+  const [caseIdProblem, setCaseIdProblem] = useState<string | null>(linkCaseIdError);
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
   const [filterError, setFilterError] = useState<string | null>(null);
@@ -125,19 +163,29 @@ export default function AuditPage() {
 
   function apply(e: FormEvent) {
     e.preventDefault();
-    const since = localToIso(form.since);
-    const until = localToIso(form.until);
+    const badCaseId = caseIdError(form.case_id);
+    setCaseIdProblem(badCaseId);
+    const since = instantForUrl(form.since);
+    const until = instantForUrl(form.until);
     if (since && until && since >= until) {
       setFilterError('“From” must be before “To”: no event lies in that window.');
       return;
     }
     setFilterError(null);
+    if (badCaseId) return;
     const p = new URLSearchParams();
-    for (const f of FIELDS) if (form[f].trim()) p.set(f, form[f].trim());
+    for (const f of ['username', 'case_id', 'action'] as const) if (form[f].trim()) p.set(f, form[f].trim());
+    if (since) p.set('since', since);
+    if (until) p.set('until', until);
     setParams(p, { replace: true });
   }
 
   async function exportCsv() {
+    // the export reads the address's filters: with its case id refused it would hold every event
+    if (linkCaseIdError) {
+      setExportError(linkCaseIdError);
+      return;
+    }
     setExporting(true);
     setExportError(null);
     try {
@@ -178,14 +226,26 @@ export default function AuditPage() {
               onChange={(e) => setForm({ ...form, username: e.target.value })}
             />
           </label>
-          <label className="field field-small">
-            <span>Case ID</span>
-            <input
-              inputMode="numeric"
-              value={form.case_id}
-              onChange={(e) => setForm({ ...form, case_id: e.target.value.replace(/\D/g, '') })}
-            />
-          </label>
+          <div className="field-with-error">
+            <label className="field field-small">
+              <span>Case ID</span>
+              <input
+                inputMode="numeric"
+                value={form.case_id}
+                aria-invalid={caseIdProblem ? true : undefined}
+                aria-describedby={caseIdProblem ? 'audit-case-id-error' : undefined}
+                onChange={(e) => {
+                  setForm({ ...form, case_id: e.target.value });
+                  setCaseIdProblem(null);
+                }}
+              />
+            </label>
+            {caseIdProblem && (
+              <span id="audit-case-id-error" className="error-text small" role="alert">
+                {caseIdProblem}
+              </span>
+            )}
+          </div>
           <label className="field">
             <span>Action</span>
             <input
@@ -210,6 +270,7 @@ export default function AuditPage() {
             type="button"
             onClick={() => {
               setForm({ username: '', case_id: '', action: '', since: '', until: '' });
+              setCaseIdProblem(null);
               setParams(new URLSearchParams(), { replace: true });
             }}
           >
@@ -261,7 +322,14 @@ export default function AuditPage() {
             </tr>
           </thead>
           <tbody>
-            {events.isPending && (
+            {linkCaseIdError && (
+              <tr>
+                <td colSpan={6} className="muted">
+                  No events listed: correct the Case ID and apply the filters.
+                </td>
+              </tr>
+            )}
+            {events.isPending && !linkCaseIdError && (
               <tr>
                 <td colSpan={6} className="muted">
                   Loading…

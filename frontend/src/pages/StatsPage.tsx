@@ -17,12 +17,46 @@ export function formatDuration(s: number | null | undefined): string {
   return `${(s / 86400).toFixed(1)} d`;
 }
 
+/** The API gives agreement as a percentage already (0–100), not a fraction. */
 function pct(x: number | null | undefined): string {
-  return x == null ? '—' : `${(x * 100).toFixed(0)}%`;
+  return x == null ? '—' : `${x.toFixed(0)}%`;
 }
 
 function kappa(x: number | null | undefined): string {
   return x == null ? '—' : x.toFixed(2);
+}
+
+type AgreementSummary = Stats['agreement']['case_verdicts'];
+
+/**
+ * The fewest items read by two readers for which agreement and κ are shown. Below it a single verdict moves the
+ * percentage by more than 10 points and κ's 95% interval is wider than ±0.5 (about ±0.7 on 5 cases), so the
+ * figure would look like a finding while saying nothing about the readers. Ten is a floor below which the
+ * figure is noise, not a promise of precision above it: the note under the figures gives the counts.
+ */
+export const MIN_DOUBLE_READ = 10;
+
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/** Percentage and κ for one kind of verdict, or the count and why there is no figure yet. */
+function AgreementKpi({ a, item }: { a: AgreementSummary; item: 'case' | 'flag' }) {
+  const n = a.items_with_multiple_readers;
+  if (n < MIN_DOUBLE_READ) {
+    return (
+      <div className="kpi kpi-too-few" data-testid={`${item}-agreement`}>
+        <div className="v">{n}</div>
+        <div className="l">too few {item}s read by two readers for agreement ({MIN_DOUBLE_READ} needed)</div>
+      </div>
+    );
+  }
+  return (
+    <div className="kpi" data-testid={`${item}-agreement`}>
+      <div className="v">{pct(a.percent_agreement)}</div>
+      <div className="l">
+        {item} agreement (<span className="as-written">κ</span> {kappa(a.cohen_kappa)})
+      </div>
+    </div>
+  );
 }
 
 function flagSeries(rows: { accept: number; reject: number; unsure: number }[]): Series[] {
@@ -102,20 +136,15 @@ function StatsView({ s }: { s: Stats }) {
             <div className="v">{formatDuration(t.upload_to_first_verdict.median_s)}</div>
             <div className="l">median upload → first verdict</div>
           </div>
-          <div className="kpi">
-            <div className="v">{pct(a.flag_verdicts.percent_agreement)}</div>
-            <div className="l">flag agreement (<span className="as-written">κ</span> {kappa(a.flag_verdicts.cohen_kappa)})</div>
-          </div>
-          <div className="kpi">
-            <div className="v">{pct(a.case_verdicts.percent_agreement)}</div>
-            <div className="l">case agreement (<span className="as-written">κ</span> {kappa(a.case_verdicts.cohen_kappa)})</div>
-          </div>
+          <AgreementKpi a={a.flag_verdicts} item="flag" />
+          <AgreementKpi a={a.case_verdicts} item="case" />
         </div>
         <p className="muted small" data-testid="agreement-note">
-          Agreement over {a.flag_verdicts.items_with_multiple_readers} flags and {a.case_verdicts.items_with_multiple_readers}{' '}
-          cases read by more than one reviewer, on first reads: each reader&apos;s verdict as first saved, before the
-          others&apos; were shown. Revised since: {a.flag_verdicts.revised} flag and {a.case_verdicts.revised} case
-          verdicts.
+          Agreement over {plural(a.flag_verdicts.items_with_multiple_readers, 'flag')} and{' '}
+          {plural(a.case_verdicts.items_with_multiple_readers, 'case')} read by more than one reviewer, on first reads: each
+          reader&apos;s verdict as first saved, before the others&apos; were shown. Revised since:{' '}
+          {a.flag_verdicts.revised} flag and {a.case_verdicts.revised} case verdicts. A figure is given from{' '}
+          {MIN_DOUBLE_READ} of each: on fewer, a single verdict moves it too far to mean anything.
         </p>
       </section>
       <div className="charts">

@@ -12,10 +12,31 @@ import { StoragePanel } from '../components/StoragePanel';
 import { WorkersPanel } from '../components/WorkersPanel';
 
 const ROLES: Role[] = ['clinician', 'coordinator', 'admin'];
+/** What the create form starts with, and returns to once a user is created (the next user is someone else). */
+const NEW_USER_ROLES: Role[] = ['clinician'];
 const toRoles = (list: string[]): Role[] => ROLES.filter((r) => list.includes(r));
 const usersKey = ['users'] as const;
 export const LAST_ROLE_TITLE = 'A user needs at least one role';
 export const OWN_PASSWORD_TITLE = 'Change your own password on the Account page (it asks for your current password)';
+/** What was saved, and which box it came from: the full list alone leaves the admin to work out what changed. */
+export const rolesSavedText = (username: string, roles: readonly string[], before: readonly string[]) => {
+  const added = roles.filter((r) => !before.includes(r));
+  const removed = before.filter((r) => !roles.includes(r));
+  const change = [...added.map((r) => `${r} added`), ...removed.map((r) => `${r} removed`)].join(', ');
+  return `Roles of ${username}: ${roles.join(', ') || 'none'}${change ? ` (${change})` : ''}.`;
+};
+/** What losing the admin role takes away: said before it is removed, as disabling a user is. */
+export const removeAdminText = (u: Pick<User, 'username' | 'roles'>) => {
+  const kept = toRoles([...u.roles]).filter((r) => r !== 'admin');
+  const accounts = 'manage user accounts (roles, passwords, API tokens)';
+  const system = 'see the models, workers and storage';
+  // a coordinator reads the audit trail anyway
+  const lost = kept.includes('coordinator')
+    ? `${accounts} or ${system}`
+    : `${accounts}, ${system}, or read the audit trail`;
+  const keeps = kept.length ? ` They keep the ${kept.join(' and ')} role${kept.length === 1 ? '' : 's'}.` : '';
+  return `${u.username} will no longer be able to ${lost}.${keeps} You can give the admin role back later.`;
+};
 /** What a reset does besides setting the password (the server ends the sessions and revokes the tokens). */
 export const resetDoneText = (username: string) =>
   `Password of ${username} reset: their sessions ended, their API tokens were revoked, and they choose their own ` +
@@ -57,7 +78,7 @@ export default function UsersPage() {
       done(
         v.disabled !== undefined
           ? `${u.username} ${u.disabled ? 'disabled' : 'enabled'}.`
-          : `Roles of ${u.username}: ${u.roles.join(', ') || 'none'}.`,
+          : rolesSavedText(u.username, u.roles, v.user.roles),
       );
     },
     onError: failed,
@@ -123,12 +144,13 @@ export default function UsersPage() {
 function CreateUserForm({ onDone, onError }: { onDone: (m: string) => void; onError: (e: unknown) => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [roles, setRoles] = useState<Role[]>(['clinician']);
+  const [roles, setRoles] = useState<Role[]>(NEW_USER_ROLES);
   const create = useMutation({
     mutationFn: () => api.createUser({ username: username.trim(), password, roles }),
     onSuccess: (u) => {
       setUsername('');
       setPassword('');
+      setRoles(NEW_USER_ROLES);
       onDone(`User ${u.username} created: they choose their own password when they first sign in.`);
     },
     onError,
@@ -182,6 +204,7 @@ function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowPro
   const [resetOpen, setResetOpen] = useState(false);
   const [tokensOpen, setTokensOpen] = useState(false);
   const [confirmDisable, setConfirmDisable] = useState(false);
+  const [confirmUnadmin, setConfirmUnadmin] = useState(false);
   const [pw, setPw] = useState('');
   const reset = useMutation({
     mutationFn: () => api.resetPassword(u.id, pw),
@@ -210,7 +233,11 @@ function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowPro
                   title={why}
                   checked={u.roles.includes(r)}
                   disabled={busy || ownAdmin || last}
-                  onChange={(e) => onRoles(e.target.checked ? [...u.roles, r] : u.roles.filter((x) => x !== r))}
+                  onChange={(e) => {
+                    // losing the admin role takes away the Users page and every account action, so it asks first
+                    if (r === 'admin' && !e.target.checked) setConfirmUnadmin((o) => !o);
+                    else onRoles(e.target.checked ? [...u.roles, r] : u.roles.filter((x) => x !== r));
+                  }}
                 />
                 <span aria-hidden="true">{r}</span>
               </label>
@@ -275,6 +302,29 @@ function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowPro
                 Disable {u.username} now
               </button>
               <button type="button" onClick={() => setConfirmDisable(false)}>
+                Cancel
+              </button>
+            </div>
+          </td>
+        </tr>
+      )}
+      {confirmUnadmin && u.roles.includes('admin') && (
+        <tr>
+          <td colSpan={5}>
+            <div className="inline-form" role="group" aria-label={`Remove the admin role from ${u.username}?`}>
+              <span className="small">{removeAdminText(u)}</span>
+              <button
+                type="button"
+                className="danger"
+                disabled={busy}
+                onClick={() => {
+                  setConfirmUnadmin(false);
+                  onRoles(u.roles.filter((x) => x !== 'admin'));
+                }}
+              >
+                Remove the admin role from {u.username} now
+              </button>
+              <button type="button" onClick={() => setConfirmUnadmin(false)}>
                 Cancel
               </button>
             </div>

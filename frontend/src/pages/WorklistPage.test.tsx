@@ -259,3 +259,22 @@ describe('WorklistPage', () => {
     expect(screen.getByRole('button', { name: 'Retry' })).toBeInTheDocument();
   });
 });
+
+describe('WorklistPage in a narrow window', () => {
+  it('keeps every column in a region that scrolls sideways, which the keyboard can reach', async () => {
+    vi.spyOn(api, 'models').mockResolvedValue({ models: [], checks_only_sequences: [], default_profile: 'fast', reported_at: null } as never);
+    vi.spyOn(api, 'listCases').mockResolvedValue({
+      items: [summary({ id: 5, label: 'left temporal', claimed_by: 'dr-a' })],
+      total: 1,
+      page: 1,
+      page_size: 25,
+    });
+    renderAt(<WorklistPage />);
+    const region = await screen.findByRole('region', { name: 'Cases table' });
+    expect(region).toHaveClass('table-scroll');
+    expect(region).toHaveAttribute('tabindex', '0');
+    const table = within(region).getByRole('table');
+    expect(within(table).getByRole('columnheader', { name: 'Claimed by' })).toBeInTheDocument();
+    expect(await within(table).findByRole('cell', { name: 'dr-a' })).toBeInTheDocument();
+  });
+});

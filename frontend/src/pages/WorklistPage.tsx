@@ -266,66 +266,70 @@ export function WorklistPage() {
           </div>
         )}
 
-        <table className="grid worklist">
-          <thead>
-            <tr>
-              <th scope="col">Label</th>
-              <th scope="col">Uploaded</th>
-              <th scope="col">Status</th>
-              <th scope="col" className="num">
-                Score
-              </th>
-              <th scope="col" className="num">
-                Flags
-              </th>
-              <th scope="col">Review</th>
-              <th scope="col">Claimed by</th>
-            </tr>
-          </thead>
-          <tbody>
-            {cases.isPending && (
+        {/* a narrow window scrolls the table sideways rather than cut its last columns; focusable, so the
+            keyboard scrolls it too */}
+        <div className="table-scroll" role="region" aria-label="Cases table" tabIndex={0}>
+          <table className="grid worklist">
+            <thead>
               <tr>
-                <td colSpan={7} className="muted">
-                  Loading cases…
-                </td>
+                <th scope="col">Label</th>
+                <th scope="col">Uploaded</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">
+                  Score
+                </th>
+                <th scope="col" className="num">
+                  Flags
+                </th>
+                <th scope="col">Review</th>
+                <th scope="col">Claimed by</th>
               </tr>
-            )}
-            {data && data.items.length === 0 && (
-              <tr>
-                <td colSpan={7} className="muted">
-                  No cases match.
-                </td>
-              </tr>
-            )}
-            {data?.items.map((c) => (
-              <tr key={c.id} data-case-id={c.id} data-status={c.status}>
-                <td>
-                  <Link
-                    to={`/cases/${c.id}`}
-                    onMouseEnter={() => hasResult(c) && hover.start(c.id, isChecksOnly(c))}
-                    onMouseLeave={hover.cancel}
-                    onFocus={() => hasResult(c) && hover.start(c.id, isChecksOnly(c))}
-                    onBlur={hover.cancel}
-                  >
-                    {c.label}
-                  </Link>
-                  <span className="muted small seq">{c.sequence}</span>
-                </td>
-                <td className="nowrap">{formatDateTime(c.uploaded_at)}</td>
-                <td>
-                  <StatusCell c={c} />
-                </td>
-                <td className="num nowrap">
-                  {formatScore(c.score)} <TriageChips c={c} />
-                </td>
-                {/* a checks-only result has no flag count: no lesion search ran */}
-                <td className="num">{hasResult(c) && !isChecksOnly(c) ? c.flag_count : '—'}</td>
-                <td>{reviewText(c, isClinician)}</td>
-                <td className="muted">{c.claimed_by ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {cases.isPending && (
+                <tr>
+                  <td colSpan={7} className="muted">
+                    Loading cases…
+                  </td>
+                </tr>
+              )}
+              {data && data.items.length === 0 && (
+                <tr>
+                  <td colSpan={7} className="muted">
+                    No cases match.
+                  </td>
+                </tr>
+              )}
+              {data?.items.map((c) => (
+                <tr key={c.id} data-case-id={c.id} data-status={c.status}>
+                  <td>
+                    <Link
+                      to={`/cases/${c.id}`}
+                      onMouseEnter={() => hasResult(c) && hover.start(c.id, isChecksOnly(c))}
+                      onMouseLeave={hover.cancel}
+                      onFocus={() => hasResult(c) && hover.start(c.id, isChecksOnly(c))}
+                      onBlur={hover.cancel}
+                    >
+                      {c.label}
+                    </Link>
+                    <span className="muted small seq">{c.sequence}</span>
+                  </td>
+                  <td className="nowrap">{formatDateTime(c.uploaded_at)}</td>
+                  <td>
+                    <StatusCell c={c} />
+                  </td>
+                  <td className="num nowrap">
+                    {formatScore(c.score)} <TriageChips c={c} />
+                  </td>
+                  {/* a checks-only result has no flag count: no lesion search ran */}
+                  <td className="num">{hasResult(c) && !isChecksOnly(c) ? c.flag_count : '—'}</td>
+                  <td>{reviewText(c, isClinician)}</td>
+                  <td className="muted">{c.claimed_by ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
 
         {data && pages > 1 && (
           <nav className="pager" aria-label="Pagination">

@@ -3,13 +3,13 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
-import type { StorageSpace, User } from '../api/types';
+import type { Stats, StorageSpace, User } from '../api/types';
 import UsersPage from './UsersPage';
 import { useMe } from '../api/queries';
 import { AppHeader } from '../components/AppHeader';
 import { catalogueOf, queueOf } from '../test/models';
 import { auditCsv, auditQueryFromParams, localToIso } from './AuditPage';
-import StatsPage, { formatDuration } from './StatsPage';
+import StatsPage, { formatDuration, MIN_DOUBLE_READ } from './StatsPage';
 
 const user = (over: Partial<User>): User => ({
   id: 2,
@@ -133,6 +133,80 @@ describe('UsersPage roles', () => {
   });
 });
 
+describe('UsersPage, the admin role', () => {
+  it('asks before removing it, saying what the user loses; Cancel leaves the role', async () => {
+    const ada = user({ id: 4, username: 'ada', roles: ['clinician', 'admin'] });
+    vi.spyOn(api, 'listUsers').mockResolvedValue([user({ id: 1, username: 'root', roles: ['admin'] }), ada]);
+    const update = vi.spyOn(api, 'updateUser').mockResolvedValue({ ...ada, roles: ['clinician'] });
+    renderAt(<UsersPage />);
+    const box = await screen.findByRole('checkbox', { name: 'admin role for ada' });
+    await userEvent.click(box);
+    const ask = screen.getByRole('group', { name: 'Remove the admin role from ada?' });
+    expect(ask).toHaveTextContent(
+      'ada will no longer be able to manage user accounts (roles, passwords, API tokens), see the models, workers ' +
+        'and storage, or read the audit trail. They keep the clinician role.',
+    );
+    expect(box).toBeChecked();
+    expect(update).not.toHaveBeenCalled();
+    await userEvent.click(within(ask).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('group', { name: 'Remove the admin role from ada?' })).not.toBeInTheDocument();
+    expect(box).toBeChecked();
+    expect(update).not.toHaveBeenCalled();
+
+    await userEvent.click(box);
+    await userEvent.click(screen.getByRole('button', { name: 'Remove the admin role from ada now' }));
+    await waitFor(() => expect(update).toHaveBeenCalledWith(4, { disabled: undefined, roles: ['clinician'] }));
+    expect(await screen.findByRole('status')).toHaveTextContent('Roles of ada: clinician (admin removed).');
+  });
+
+  it('does not say a coordinator loses the audit trail, which their other role still opens', async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([
+      user({ id: 1, username: 'root', roles: ['admin'] }),
+      user({ id: 4, username: 'ada', roles: ['coordinator', 'admin'] }),
+    ]);
+    renderAt(<UsersPage />);
+    await userEvent.click(await screen.findByRole('checkbox', { name: 'admin role for ada' }));
+    const ask = screen.getByRole('group', { name: 'Remove the admin role from ada?' });
+    expect(ask).toHaveTextContent('see the models, workers and storage. They keep the coordinator role.');
+    expect(ask).not.toHaveTextContent('audit');
+  });
+
+  it('gives a role, or takes away one other than admin, at one click and says what was saved', async () => {
+    let bob = user({ roles: ['clinician', 'coordinator'] });
+    vi.spyOn(api, 'listUsers').mockImplementation(async () => [user({ id: 1, username: 'root', roles: ['admin'] }), bob]);
+    const update = vi.spyOn(api, 'updateUser').mockImplementation(async (_id, body) => (bob = { ...bob, roles: body.roles! }));
+    renderAt(<UsersPage />);
+    await userEvent.click(await screen.findByRole('checkbox', { name: 'coordinator role for bob' }));
+    await waitFor(() => expect(update).toHaveBeenCalledWith(2, { disabled: undefined, roles: ['clinician'] }));
+    expect(await screen.findByRole('status')).toHaveTextContent('Roles of bob: clinician (coordinator removed).');
+    expect(screen.queryByRole('group', { name: /^Remove the admin role/ })).not.toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole('checkbox', { name: 'admin role for bob' }));
+    await waitFor(() => expect(update).toHaveBeenLastCalledWith(2, { disabled: undefined, roles: ['clinician', 'admin'] }));
+    expect(await screen.findByRole('status')).toHaveTextContent('Roles of bob: clinician, admin (admin added).');
+  });
+});
+
+describe('UsersPage, Create user', () => {
+  it('starts the form afresh once a user is created: the next user does not get their roles', async () => {
+    vi.spyOn(api, 'listUsers').mockResolvedValue([user({ id: 1, username: 'root', roles: ['admin'] })]);
+    const create = vi.spyOn(api, 'createUser').mockResolvedValue(user({ id: 3, username: 'carol', roles: ['admin'] }));
+    renderAt(<UsersPage />);
+    await userEvent.type(screen.getByLabelText('New username'), 'carol');
+    await userEvent.type(screen.getByLabelText('Initial password'), 'pw-123456789');
+    await userEvent.click(screen.getByRole('checkbox', { name: 'admin' }));
+    await userEvent.click(screen.getByRole('checkbox', { name: 'clinician' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Create user' }));
+    await waitFor(() => expect(create).toHaveBeenCalledWith({ username: 'carol', password: 'pw-123456789', roles: ['admin'] }));
+    await screen.findByText(/User carol created/);
+    expect(screen.getByLabelText('New username')).toHaveValue('');
+    expect(screen.getByLabelText('Initial password')).toHaveValue('');
+    expect(screen.getByRole('checkbox', { name: 'clinician' })).toBeChecked();
+    expect(screen.getByRole('checkbox', { name: 'coordinator' })).not.toBeChecked();
+    expect(screen.getByRole('checkbox', { name: 'admin' })).not.toBeChecked();
+  });
+});
+
 describe('UsersPage, own roles', () => {
   it('reloads the signed-in user when an admin changes their own roles, so the nav follows at once', async () => {
     const root = user({ id: 1, username: 'root', roles: ['admin'] });
@@ -155,7 +229,7 @@ describe('UsersPage, own roles', () => {
     const nav = await screen.findByRole('navigation', { name: 'Main' });
     expect(nav).not.toHaveTextContent('Statistics');
     await userEvent.click(await screen.findByRole('checkbox', { name: 'coordinator role for root' }));
-    expect(await screen.findByRole('status')).toHaveTextContent('Roles of root: coordinator, admin.');
+    expect(await screen.findByRole('status')).toHaveTextContent('Roles of root: coordinator, admin (coordinator added).');
     await waitFor(() => expect(within(nav).getByRole('link', { name: 'Statistics' })).toBeInTheDocument());
     expect(me).toHaveBeenCalledTimes(2);
   });
@@ -167,7 +241,7 @@ describe('UsersPage, own roles', () => {
     vi.spyOn(api, 'models').mockResolvedValue(catalogueOf([]));
     renderAt(<UsersPage />);
     await userEvent.click(await screen.findByRole('checkbox', { name: 'coordinator role for bob' }));
-    expect(await screen.findByRole('status')).toHaveTextContent('Roles of bob: clinician, coordinator.');
+    expect(await screen.findByRole('status')).toHaveTextContent('Roles of bob: clinician, coordinator (coordinator added).');
     expect(api.me).toHaveBeenCalledTimes(1);
   });
 });
@@ -301,20 +375,25 @@ describe('audit helpers', () => {
   });
 });
 
+const agreement = (revised: number, items = 12, over: Partial<Stats['agreement']['case_verdicts']> = {}) => ({
+  items_with_multiple_readers: items, pairs: items, percent_agreement: 66.7, cohen_kappa: 0.4, revised, ...over,
+});
+
+function statsWith(a: Stats['agreement']): Stats {
+  const none = { count: 0, median_s: null, mean_s: null, p90_s: null };
+  return {
+    cases: 4,
+    flags_by_model: [],
+    flags_by_reviewer: [],
+    case_verdicts: { normal: 1, abnormal: 2, artefact_rescan: 0, uncertain: 0 },
+    turnaround: { upload_to_first_verdict: none, queue_to_result: none },
+    agreement: a,
+  };
+}
+
 describe('StatsPage', () => {
   it('says agreement is on first reads and how many verdicts were revised since', async () => {
-    const agreement = (revised: number) => ({
-      items_with_multiple_readers: 3, pairs: 3, percent_agreement: 66.7, cohen_kappa: 0.4, revised,
-    });
-    const none = { count: 0, median_s: null, mean_s: null, p90_s: null };
-    vi.spyOn(api, 'stats').mockResolvedValue({
-      cases: 4,
-      flags_by_model: [],
-      flags_by_reviewer: [],
-      case_verdicts: { normal: 1, abnormal: 2, artefact_rescan: 0, uncertain: 0 },
-      turnaround: { upload_to_first_verdict: none, queue_to_result: none },
-      agreement: { case_verdicts: agreement(1), flag_verdicts: agreement(2) },
-    });
+    vi.spyOn(api, 'stats').mockResolvedValue(statsWith({ case_verdicts: agreement(1), flag_verdicts: agreement(2) }));
     renderAt(<StatsPage />);
     const note = await screen.findByTestId('agreement-note');
     expect(note).toHaveTextContent('on first reads');
@@ -322,5 +401,32 @@ describe('StatsPage', () => {
     // κ keeps its case inside the upper-cased label; both exports are offered
     expect(screen.getByText('case agreement', { exact: false }).querySelector('.as-written')).toHaveTextContent('κ');
     expect(screen.getByRole('link', { name: 'Export cases JSON' })).toHaveAttribute('href', '/api/export.json');
+  });
+});
+
+describe('StatsPage agreement', () => {
+  it('gives the percentage the API sends as a percentage', async () => {
+    vi.spyOn(api, 'stats').mockResolvedValue(statsWith({ case_verdicts: agreement(0), flag_verdicts: agreement(0) }));
+    renderAt(<StatsPage />);
+    const cases = await screen.findByTestId('case-agreement');
+    expect(cases).toHaveTextContent(/^67%case agreement \(κ 0\.40\)$/);
+  });
+
+  it(`shows the count instead of a figure below ${MIN_DOUBLE_READ} cases read by two readers`, async () => {
+    vi.spyOn(api, 'stats').mockResolvedValue(
+      statsWith({
+        // one double-read case on which the readers differed: 0% and κ 0 would read as total disagreement
+        case_verdicts: agreement(0, 1, { percent_agreement: 0, cohen_kappa: 0 }),
+        flag_verdicts: agreement(0, MIN_DOUBLE_READ),
+      }),
+    );
+    renderAt(<StatsPage />);
+    const cases = await screen.findByTestId('case-agreement');
+    expect(cases).toHaveTextContent(/^1too few cases read by two readers for agreement \(10 needed\)$/);
+    expect(cases).not.toHaveTextContent('%');
+    expect(cases).not.toHaveTextContent('κ');
+    // flags, at the minimum, get their figure
+    expect(screen.getByTestId('flag-agreement')).toHaveTextContent('67%flag agreement (κ 0.40)');
+    expect(screen.getByTestId('agreement-note')).toHaveTextContent('Agreement over 10 flags and 1 case read by more than one');
   });
 });

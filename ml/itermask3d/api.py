@@ -17,6 +17,7 @@ import torch
 
 from . import __version__
 from .catalogue import check_weights_fit
+from .contrast import SequenceMismatch, check_sequence  # noqa: F401  (SequenceMismatch: for callers)
 from .checkpoints import default_weights_path, load_state, read_metadata, resolve_device
 from .errors import InputError, MissingModelError
 from .flags import find_flags, triage
@@ -180,6 +181,7 @@ class Analyzer:
         scan = load_scan(input_path)
         report(0.05, "preprocessing")
         prepared = self.prepare(scan)
+        check_sequence(prepared, self.sequence)  # this model reads one contrast: refuse a scan clearly of another
         report(0.1, "threshold search")
         refined = self.refine(prepared, seed=seed, progress=report)
         report(0.9, "writing results")

@@ -15,15 +15,11 @@ measures about log(f) / 2.
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from scipy import ndimage
 
+from .contrast import tissue_on_grid
 from .preprocessing import PreparedScan
-from .profiles import Profile
-from .resampling import resample
-from .template import load_template
 
 # Template white-matter probability above which a grid voxel counts as white matter.
 WHITE_MATTER_PROBABILITY = 0.9
@@ -34,13 +30,6 @@ TUKEY_C = 4.685
 FIT_ITERATIONS = 6
 # A fit on fewer white-matter voxels than this says nothing about the brain's field.
 MIN_WHITE_MATTER_VOXELS = 500
-
-
-@functools.lru_cache(maxsize=4)
-def white_matter_on_grid(profile: Profile) -> np.ndarray:
-    """Template white-matter probability on ``profile``'s grid: float32 (I, J, K), 0..1."""
-    template = load_template()
-    return resample(template.wm, template.affine, profile.grid_affine, profile.shape, np.eye(4), order=1)
 
 
 def polynomial_terms(points: np.ndarray, degree: int) -> np.ndarray:
@@ -81,7 +70,7 @@ def bias_field_spread(prepared: PreparedScan) -> float | None:
     inside the brain to fit it (a scan covering a small part of the brain)."""
     intensity = prepared.denormalise(prepared.x)
     brain = ndimage.binary_erosion(prepared.brain, iterations=1)
-    white = brain & (white_matter_on_grid(prepared.profile) > WHITE_MATTER_PROBABILITY) & (intensity > 0)
+    white = brain & (tissue_on_grid(prepared.profile, "wm") > WHITE_MATTER_PROBABILITY) & (intensity > 0)
     if white.sum() < MIN_WHITE_MATTER_VOXELS:
         return None
     # White matter lies inside the brain, so one design over the brain serves the fit and the measure.

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .contrast import check_sequence
 from .io import load_scan
 from .preprocessing import DEFAULT_SCALING, prepare_scan
 from .profiles import SEQUENCES, get_profile
@@ -37,6 +38,8 @@ def check_scan(input_path: str | Path, out_dir: str | Path, sequence: str = "t1"
     start = time.time()
     scan = load_scan(input_path)
     prepared = prepare_scan(scan, get_profile(CHECKS_PROFILE), "affine", DEFAULT_SCALING)
+    # a scan of another contrast sent as this one would skip the lesion screening its own model could do
+    check_sequence(prepared, sequence)
     issues = [issue.to_dict() for issue in rescan_issues(prepared)]
     result = {
         "rescan": bool(issues),

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+import typing
 from pathlib import Path
 
+from neurotriage.audit.models import AuditEvent
 from neurotriage.jobs.models import Failure, Job, JobStatus
 from sqlalchemy import select
 
@@ -67,6 +69,34 @@ def test_retry_after_failure(clinician: ApiClient, db, tmp_path: Path) -> None:
     assert failed["status"] == "failed" and failed["error"].endswith("empty brain")
     assert failed["retry_can_help"] is False  # the engine refused the scan itself: the app offers no retry
     assert clinician.post(f"/api/cases/{case_id}/runs", json={}).status_code == 201  # the API still takes one
+
+
+def test_a_case_sent_as_the_wrong_sequence_is_run_again_as_the_right_one(
+    clinician: ApiClient, db, broker, tmp_path: Path
+) -> None:
+    """The same scan cannot be uploaded again as another case, so the case page corrects the sequence."""
+    case_id = upload_case(clinician, tmp_path)
+    job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
+    job.status, job.failure = JobStatus.failed, Failure.sequence_mismatch
+    job.error = "The scan could not be analysed: it looks like a FLAIR scan (...), but it was sent as T1, ..."
+    db.commit()
+    failed = clinician.get(f"/api/cases/{case_id}").json()
+    assert failed["failure"] == "sequence_mismatch" and failed["retry_can_help"] is True
+    assert clinician.post(f"/api/cases/{case_id}/runs", json={"sequence": "pd"}).status_code == 422
+
+    rerun = clinician.post(f"/api/cases/{case_id}/runs", json={"sequence": "flair"})
+    assert rerun.status_code == 201, rerun.text
+    now = clinician.get(f"/api/cases/{case_id}").json()
+    assert now["sequence"] == "flair" and now["status"] == "queued" and now["failure"] is None
+    changed = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.sequence_changed")).one()
+    assert (changed.case_id, changed.detail) == (case_id, {"before": "t1", "after": "flair"})
+
+
+def test_the_failure_kinds_the_api_names_are_the_ones_the_service_keeps() -> None:
+    from neurotriage.cases.schemas import CaseDetail
+
+    assert set(typing.get_args(typing.get_args(CaseDetail.model_fields["failure"].annotation)[0])) == {
+        kind.value for kind in Failure}
 
 
 def test_a_run_that_failed_for_the_servers_reasons_may_be_retried(clinician: ApiClient, db, tmp_path: Path) -> None:

@@ -117,6 +117,21 @@ def test_engine_input_error_fails_the_job_with_a_readable_message(stack: Stack, 
         assert client.get(f"/api/cases/{case['id']}").json()["retry_can_help"] is False
 
 
+def test_a_scan_sent_as_the_wrong_sequence_fails_in_words_and_runs_again_as_the_right_one(
+    stack: Stack, tmp_path: Path
+) -> None:
+    t2_scan = synth_scan(tmp_path, "normal", 3, "t2")
+    case = _upload(stack, t2_scan)  # the upload form's default sequence: T1
+    with stack.client("clin") as client:
+        failed = wait_for_job(client, case["id"], stack)
+        assert failed["status"] == "failed" and failed["failure"] == "sequence_mismatch"
+        assert "it looks like a T2 scan" in failed["error"] and "sent as T1" in failed["error"]
+        assert failed["retry_can_help"] is True
+        assert client.post(f"/api/cases/{case['id']}/runs", json={"sequence": "t2"}).status_code == 201
+        again = wait_for_job(client, case["id"], stack)
+    assert again["status"] == "succeeded" and again["sequence"] == "t2"
+
+
 def test_administrators_see_the_running_worker_by_its_heartbeat(stack: Stack) -> None:
     deadline = time.monotonic() + 60
     with stack.client("admin") as client:

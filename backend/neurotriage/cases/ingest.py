@@ -161,10 +161,14 @@ def ingest_upload(
     return case, job
 
 
+# The same scan cannot be a second case; one sent as the wrong sequence is corrected where it is.
+_AS_ANOTHER_SEQUENCE = "To analyse it as another sequence, re-run it from that case's page with that sequence."
+
+
 def _refuse_known(session: Session, condition: ColumnElement[bool], what: str) -> None:
     known = session.scalar(select(Case.id).where(condition))
     if known is not None:
-        raise Conflict(f"{what} was already uploaded as case {known}.")
+        raise Conflict(f"{what} was already uploaded as case {known}. {_AS_ANOTHER_SEQUENCE}")
 
 
 def _add_unless_uploaded_meanwhile(session: Session, case: Case) -> None:
@@ -184,6 +188,6 @@ def _add_unless_uploaded_meanwhile(session: Session, case: Case) -> None:
             )
         )
         raise Conflict(
-            f"This scan was already uploaded as case {duplicate}." if duplicate is not None
+            f"This scan was already uploaded as case {duplicate}. {_AS_ANOTHER_SEQUENCE}" if duplicate is not None
             else "This scan was uploaded by someone else at the same moment; reload the worklist."
         ) from None

@@ -176,6 +176,14 @@ class CaseDetail(CaseSummary):
         description="False when the newest run failed because the engine refused the scan itself (its error starts "
         "'The scan could not be analysed:'): running it again would fail the same way; upload a corrected scan.",
     )
+    failure: Literal[
+        "scan_refused", "sequence_mismatch", "no_model", "missing_scan", "time_limit", "storage_full", "internal",
+        "queue_unavailable", "worker_stopped",
+    ] | None = Field(
+        default=None,
+        description="Why the newest run failed (null otherwise, and for runs that failed before this was kept). "
+        "sequence_mismatch: the scan looks like another sequence than the case's; re-run it with that sequence.",
+    )
     attempts: int
     source_format: str
     dicom_meta: dict[str, str]

@@ -24,7 +24,7 @@ from neurotriage.cases.schemas import (
 )
 from neurotriage.cases.retention import delete_after
 from neurotriage.cases.service import same_patient_rows
-from neurotriage.jobs.models import Flag, Job, Result
+from neurotriage.jobs.models import Flag, Job, JobStatus, Result
 from neurotriage.jobs.service import retry_can_help
 from neurotriage.reviews.case_review import live_claim, reads_blind
 from neurotriage.reviews.models import (
@@ -218,6 +218,7 @@ def case_detail(
         **summary.model_dump(),
         error=job.error,
         retry_can_help=retry_can_help(job),
+        failure=job.failure if job.status == JobStatus.failed else None,
         attempts=job.attempts,
         source_format=case.source_format,
         dicom_meta=case.dicom_meta or {},

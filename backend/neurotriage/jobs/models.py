@@ -39,6 +39,8 @@ class Failure(StrEnum):
     it again would fail the same way; every other kind is the server's, and a re-run may succeed."""
 
     scan_refused = "scan_refused"
+    # the scan clearly looks like another sequence than it was sent as: a re-run as that sequence may succeed
+    sequence_mismatch = "sequence_mismatch"
     no_model = "no_model"
     missing_scan = "missing_scan"
     time_limit = "time_limit"

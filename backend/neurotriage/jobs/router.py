@@ -74,9 +74,10 @@ def list_runs(case_id: DbId, session: DbSession, user: Operator) -> list[JobOut]
 
 @router.post("/cases/{case_id}/runs", response_model=JobOut, status_code=201, responses=errors(401, 403, 404, 409, 422, 503))
 def request_run(case_id: DbId, body: RunRequest, session: DbSession, settings: AppSettings, user: Operator) -> JobOut:
-    """Run the case again: a retry after a failure, or with another model profile."""
+    """Run the case again: a retry after a failure, with another model profile, or as another sequence."""
     job = service.rerun(
-        session, case_id, body.model_profile or settings.model_profile, settings.available_profiles, user.id
+        session, case_id, body.model_profile or settings.model_profile, settings.available_profiles, user.id,
+        sequence=body.sequence,
     )
     session.commit()
     try:

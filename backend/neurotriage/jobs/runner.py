@@ -259,7 +259,7 @@ def run_inference_job(job_id: int, settings: Settings | None = None, delivery: i
     Returns the job's final status ("succeeded" or "failed"), or "discarded" when the result was dropped
     because it came too late (the job already had one, or was failed meanwhile, e.g. as stale: the job keeps
     that status), or "skipped" when there was nothing to run."""
-    from itermask3d.api import InputError, MissingModelError
+    from itermask3d.api import InputError, MissingModelError, SequenceMismatch
 
     settings = settings or get_settings()
     storage = get_storage()
@@ -298,6 +298,10 @@ def run_inference_job(job_id: int, settings: Settings | None = None, delivery: i
             )
         stored = save_result(job_id, work_dir, result, storage)
         return JobStatus.succeeded.value if stored else "discarded"
+    except SequenceMismatch as exc:
+        # the scan may be fine: a re-run as the sequence it looks like can succeed (the case page offers one)
+        _fail(job_id, Failure.sequence_mismatch, f"{SCAN_REFUSED} {exc}")
+        return JobStatus.failed.value
     except InputError as exc:
         _fail(job_id, Failure.scan_refused, f"{SCAN_REFUSED} {_about_the_scan(str(exc), scan_key)}")
         return JobStatus.failed.value

@@ -27,6 +27,11 @@ class JobOut(BaseModel):
 
 class RunRequest(RequestBody):
     model_profile: Text | None = None
+    sequence: Literal["t1", "t2", "flair"] | None = Field(
+        default=None,
+        description="Run it as this sequence from now on: for a case uploaded as the wrong one (audited as "
+                    "case.sequence_changed). Omitted: the case's own.",
+    )
 
 
 class LesionValidation(BaseModel):

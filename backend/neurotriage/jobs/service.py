@@ -44,8 +44,12 @@ def enqueue(job_id: int, delivery: int = 1) -> None:
     celery_app.send_task(INFERENCE_TASK, args=[job_id, delivery], queue=GPU_QUEUE)
 
 
-def rerun(session: Session, case_id: int, model_profile: str, available: list[str], actor_id: int) -> Job:
-    """Queue a new run of a case (another model version, or a retry), unless one is still pending."""
+def rerun(
+    session: Session, case_id: int, model_profile: str, available: list[str], actor_id: int,
+    sequence: str | None = None,
+) -> Job:
+    """Queue a new run of a case (another model version, or a retry), unless one is still pending. ``sequence``
+    corrects the sequence the case was uploaded as (the same scan cannot be uploaded again as another case)."""
     from neurotriage.cases.models import Case
 
     if model_profile not in available:
@@ -55,12 +59,17 @@ def rerun(session: Session, case_id: int, model_profile: str, available: list[st
     case = session.get(Case, case_id, with_for_update=True)
     if case is None:
         raise no_case(case_id)
-    screening = screening_for(session, model_profile, case.sequence)
+    new_sequence = sequence or case.sequence
+    screening = screening_for(session, model_profile, new_sequence)
     pending = session.scalar(
         select(Job.id).where(Job.case_id == case_id, Job.status.in_([JobStatus.queued, JobStatus.running]))
     )
     if pending is not None:
         raise Conflict(f"Run {pending} of this case is still queued or running.")
+    if new_sequence != case.sequence:
+        record(session, "case.sequence_changed", actor_id=actor_id, case_id=case_id, before=case.sequence,
+               after=new_sequence)
+        case.sequence = new_sequence
     job = create_job(session, case_id, model_profile, screening)
     record(session, "job.requested", actor_id=actor_id, case_id=case_id, job_id=job.id, model_profile=model_profile,
            screening=screening.value)

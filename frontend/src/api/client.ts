@@ -28,6 +28,7 @@ import type {
 } from './types';
 import { ApiError, apiErrorFromResponse } from './errors';
 import { currentLocationPath, loginPath } from '../lib/returnTo';
+import type { Sequence } from '../lib/modelChoices';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const CSRF_COOKIE = 'csrftoken';
@@ -345,11 +346,12 @@ export const api = {
   listRuns: (caseId: number, signal?: AbortSignal): Promise<Job[]> =>
     unwrap(client.GET('/api/cases/{case_id}/runs', { params: { path: { case_id: caseId } }, signal })),
 
-  rerun: (caseId: number, modelProfile: string | null = null): Promise<Job> =>
+  /** `sequence`: run it as this sequence from now on (a case uploaded as the wrong one); null keeps the case's. */
+  rerun: (caseId: number, modelProfile: string | null = null, sequence: Sequence | null = null): Promise<Job> =>
     unwrap(
       client.POST('/api/cases/{case_id}/runs', {
         params: { path: { case_id: caseId } },
-        body: { model_profile: modelProfile },
+        body: { model_profile: modelProfile, sequence },
       }),
     ),
 

@@ -196,7 +196,7 @@ export interface paths {
         put?: never;
         /**
          * Request Run
-         * @description Run the case again: a retry after a failure, or with another model profile.
+         * @description Run the case again: a retry after a failure, with another model profile, or as another sequence.
          */
         post: operations["request_run_api_cases__case_id__runs_post"];
         delete?: never;
@@ -739,6 +739,11 @@ export interface components {
             };
             /** Error */
             error: string | null;
+            /**
+             * Failure
+             * @description Why the newest run failed (null otherwise, and for runs that failed before this was kept). sequence_mismatch: the scan looks like another sequence than the case's; re-run it with that sequence.
+             */
+            failure?: ("scan_refused" | "sequence_mismatch" | "no_model" | "missing_scan" | "time_limit" | "storage_full" | "internal" | "queue_unavailable" | "worker_stopped") | null;
             /** Findings */
             findings: components["schemas"]["MissedFindingOut"][];
             /** Flag Count */
@@ -1552,6 +1557,11 @@ export interface components {
         RunRequest: {
             /** Model Profile */
             model_profile?: string | null;
+            /**
+             * Sequence
+             * @description Run it as this sequence from now on: for a case uploaded as the wrong one (audited as case.sequence_changed). Omitted: the case's own.
+             */
+            sequence?: ("t1" | "t2" | "flair") | null;
         };
         /** ScanCounts */
         ScanCounts: {

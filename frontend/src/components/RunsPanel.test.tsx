@@ -31,7 +31,7 @@ describe('RunsPanel re-run menu', () => {
     expect(paper).toBeDisabled();
     expect(screen.getByRole('combobox', { name: 'Model profile' })).toHaveValue('fast');
     await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
-    await waitFor(() => expect(rerun).toHaveBeenCalledWith(1, 'fast'));
+    await waitFor(() => expect(rerun).toHaveBeenCalledWith(1, 'fast', null));
   });
 
   it('re-runs a scan whose sequence no profile reads with the rescan checks alone, and says so', async () => {
@@ -39,7 +39,36 @@ describe('RunsPanel re-run menu', () => {
     renderPanel('t2');
     expect(await screen.findByRole('option', { name: 'fast (rescan checks only)' })).toBeEnabled();
     await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
-    await waitFor(() => expect(rerun).toHaveBeenCalledWith(1, 'fast'));
+    await waitFor(() => expect(rerun).toHaveBeenCalledWith(1, 'fast', null));
+  });
+});
+
+describe('RunsPanel, a case uploaded as the wrong sequence', () => {
+  it('re-runs it as the sequence chosen, says the case changes, and points there after a mismatch', async () => {
+    const rerun = vi.spyOn(api, 'rerun').mockResolvedValue({ ...finished, id: 8, status: 'queued' });
+    vi.spyOn(api, 'models').mockResolvedValue(catalogue);
+    vi.spyOn(api, 'listRuns').mockResolvedValue([{ ...finished, status: 'failed' }]);
+    const notices: string[] = [];
+    const c = { id: 1, status: 'failed', sequence: 't1', failure: 'sequence_mismatch' } as CaseDetail;
+    renderAt(<RunsPanel c={c} canRerun onNotice={(t) => notices.push(t)} />);
+    expect(await screen.findByTestId('sequence-mismatch')).toHaveTextContent('does not look like a T1 scan');
+    expect(screen.getByRole('combobox', { name: 'Sequence' })).toHaveValue('t1');
+    expect(screen.queryByTestId('sequence-change')).not.toBeInTheDocument();
+
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 'FLAIR');
+    expect(screen.getByTestId('sequence-change')).toHaveTextContent('becomes a FLAIR scan');
+    await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
+    await waitFor(() => expect(rerun).toHaveBeenCalledWith(1, 'fast', 'flair'));
+    await waitFor(() => expect(notices).toContain('Run 2 queued (fast, as FLAIR)'));
+  });
+
+  it('sends no sequence when the reader keeps the case\'s own', async () => {
+    const rerun = vi.spyOn(api, 'rerun').mockResolvedValue({ ...finished, id: 8, status: 'queued' });
+    renderPanel('flair');
+    await screen.findByRole('option', { name: 'paper (no FLAIR model installed)' });
+    expect(screen.queryByTestId('sequence-mismatch')).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
+    await waitFor(() => expect(rerun).toHaveBeenCalledWith(1, 'fast', null));
   });
 });
 

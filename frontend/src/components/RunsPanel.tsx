@@ -5,7 +5,7 @@ import { errorMessage } from '../api/errors';
 import { keys, useModels, useRuns } from '../api/queries';
 import type { CaseDetail, Job } from '../api/types';
 import { formatDateTime, isActive } from '../lib/format';
-import { firstAvailable, profileChoices } from '../lib/modelChoices';
+import { firstAvailable, profileChoices, SEQUENCES, type Sequence } from '../lib/modelChoices';
 
 interface Props {
   c: CaseDetail;
@@ -33,12 +33,19 @@ export function runNumberOf(runs: readonly Pick<Job, 'id' | 'created_at'>[], job
   return runNumbers(runs).get(job.id) ?? runs.filter((j) => j.id < job.id).length + 1;
 }
 
-/** Run history of the case, with "Re-run" (model profile choice) and "Cancel run" for a queued run. */
+const SEQUENCE_NAMES: Record<Sequence, string> = { t1: 'T1', t2: 'T2', flair: 'FLAIR' };
+
+/**
+ * Run history of the case, with "Re-run" (model profile, and the sequence: a scan uploaded as the wrong one cannot be
+ * uploaded again, so it is corrected here) and "Cancel run" for a queued run.
+ */
 export function RunsPanel({ c, canRerun, onNotice }: Props) {
   const qc = useQueryClient();
   const runs = useRuns(c.id);
   const models = useModels();
-  const choices = profileChoices(models.data, c.sequence);
+  const [pickedSequence, setPickedSequence] = useState<Sequence | null>(null);
+  const sequence = pickedSequence ?? (c.sequence as Sequence);
+  const choices = profileChoices(models.data, sequence);
   const [picked, setPicked] = useState<string | null>(null);
   // the reader's pick while it can run, else the installation's default profile, else any that can run
   const profile = firstAvailable(choices, picked ?? models.data?.default_profile ?? 'fast');
@@ -50,10 +57,12 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
     void qc.invalidateQueries({ queryKey: keys.queue }); // a run now waits: is a worker there to take it?
   };
   const rerun = useMutation({
-    mutationFn: (p: string) => api.rerun(c.id, p),
+    mutationFn: ({ p, seq }: { p: string; seq: Sequence }) => api.rerun(c.id, p, seq !== c.sequence ? seq : null),
     onMutate: () => setError(null),
-    onSuccess: (job) => {
-      onNotice(`Run ${runNumberOf(runs.data ?? [], job)} queued (${job.screening === 'checks' ? 'rescan checks only' : job.model_profile})`);
+    onSuccess: (job, { seq }) => {
+      const as = seq !== c.sequence ? `, as ${SEQUENCE_NAMES[seq]}` : '';
+      onNotice(`Run ${runNumberOf(runs.data ?? [], job)} queued (${job.screening === 'checks' ? 'rescan checks only' : job.model_profile}${as})`);
+      setPickedSequence(null); // the case is now of that sequence
       refresh();
     },
     onError: (e) => setError(`Re-run not started: ${errorMessage(e)}`),
@@ -88,9 +97,19 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
           className="rerun-row"
           onSubmit={(e) => {
             e.preventDefault();
-            if (!rerun.isPending && !pending && profile) rerun.mutate(profile);
+            if (!rerun.isPending && !pending && profile) rerun.mutate({ p: profile, seq: sequence });
           }}
         >
+          <label className="field-inline">
+            <span>Sequence</span>
+            <select value={sequence} onChange={(e) => setPickedSequence(e.target.value as Sequence)}>
+              {SEQUENCES.map((s) => (
+                <option key={s} value={s}>
+                  {SEQUENCE_NAMES[s]}
+                </option>
+              ))}
+            </select>
+          </label>
           <label className="field-inline">
             <span>Model profile</span>
             <select value={profile ?? ''} onChange={(e) => setPicked(e.target.value)}>
@@ -110,12 +129,24 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
                 ? 'A run of this case is still queued or running'
                 : profile
                   ? 'Analyse this case again'
-                  : `No model for ${c.sequence.toUpperCase()} scans is installed`
+                  : `No model for ${SEQUENCE_NAMES[sequence]} scans is installed`
             }
           >
             Re-run
           </button>
+          {sequence !== c.sequence && (
+            <p className="small" data-testid="sequence-change">
+              The case becomes a {SEQUENCE_NAMES[sequence]} scan for this run and every later one (it was uploaded as{' '}
+              {SEQUENCE_NAMES[c.sequence as Sequence] ?? c.sequence}); the audit trail records the change.
+            </p>
+          )}
         </form>
+      )}
+      {canRerun && c.failure === 'sequence_mismatch' && (
+        <p className="info-box small" role="note" data-testid="sequence-mismatch">
+          The last run found that the scan does not look like a {SEQUENCE_NAMES[c.sequence as Sequence] ?? c.sequence}{' '}
+          scan (its error says what it looks like). If that is right, choose its sequence above and re-run it.
+        </p>
       )}
       {error && (
         <div className="error-box" role="alert">

@@ -282,6 +282,15 @@ describe('CasePage', () => {
     expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'false');
   });
 
+  it('offers no same-sequence retry for a scan that looks like another sequence, and points to the Runs panel', async () => {
+    const said = 'The scan could not be analysed: it looks like a FLAIR scan (...), but it was sent as T1, ...';
+    open(detail({ status: 'failed', error: said, failure: 'sequence_mismatch', flags: [], model: null }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('choose its sequence under Runs');
+    expect(within(alert).queryByRole('button', { name: 'Retry analysis' })).not.toBeInTheDocument();
+    expect(await screen.findByRole('combobox', { name: 'Sequence' })).toBeInTheDocument();
+  });
+
   it('offers no retry when the engine refused the scan itself, and says what to do instead', async () => {
     open(detail({ status: 'failed', error: 'The scan could not be analysed: it contains too little brain (92 mL).',
       retry_can_help: false, flags: [], model: null }));
@@ -352,7 +361,7 @@ describe('CasePage', () => {
     await waitFor(() => expect(screen.getByRole('button', { name: 'Re-run' })).toBeEnabled());
     await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Model profile' }), 'paper');
     await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
-    expect(rerun).toHaveBeenCalledWith(5, 'paper');
+    expect(rerun).toHaveBeenCalledWith(5, 'paper', null);
     expect(await screen.findByRole('status')).toHaveTextContent('Run 3 queued (paper)'); // job 10 (job 9 left the mock)
   });
 

@@ -279,7 +279,10 @@ function CaseView({
           {c.retry_can_help === false && (
             <> Running it again would fail the same way: upload a corrected scan as a new case.</>
           )}
-          {canRerun && c.retry_can_help !== false && (
+          {c.failure === 'sequence_mismatch' && (
+            <> Running it again as the same sequence would fail the same way: choose its sequence under Runs.</>
+          )}
+          {canRerun && c.retry_can_help !== false && c.failure !== 'sequence_mismatch' && (
             <>
               {' '}
               <button type="button" onClick={() => rerun.mutate()} disabled={rerun.isPending}>

@@ -36,7 +36,7 @@ def test_disabled_user_cannot_log_in(anon: ApiClient, users, db) -> None:
 
     db.get(User, users["clinician"]).disabled = True
     db.commit()
-    assert anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD}).status_code == 401
+    assert anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD}).status_code == 403  # refused, saying why (test_users_admin)
 
 
 def test_mutating_request_without_csrf_header_is_forbidden(clinician: ApiClient) -> None:

@@ -95,7 +95,17 @@ def test_corrupt_nifti_is_422_with_reason(clinician: ApiClient, db, storage_dir,
     path.write_bytes(b"\x00" * 400)
     response = _upload(clinician, path)
     assert response.status_code == 422
-    assert response.json()["detail"].startswith("Not a readable NIfTI file")
+    assert response.json()["detail"].startswith("This file is not a NIfTI image")
+    assert_nothing_stored(db, storage_dir)
+
+
+def test_a_text_file_named_nii_gz_is_called_no_nifti_in_words(clinician: ApiClient, db, storage_dir, tmp_path) -> None:
+    path = tmp_path / "scan.nii.gz"
+    path.write_text("patient notes, not an image\n" * 20)
+    response = _upload(clinician, path)
+    assert response.status_code == 422
+    assert response.json()["detail"] == ("This file is not a NIfTI image: it does not start with a NIfTI header. "
+                                         "Upload the scan as .nii or .nii.gz, or its DICOM files.")
     assert_nothing_stored(db, storage_dir)
 
 

@@ -20,6 +20,19 @@ def test_admin_creates_user_who_can_sign_in(admin: ApiClient, app) -> None:  # t
     assert newdoc.get("/api/me").json()["roles"] == ["clinician"]
 
 
+def test_names_that_differ_only_in_capitals_and_guessable_passwords_are_refused(admin: ApiClient) -> None:
+    twin = admin.post("/api/users", json={"username": "CLIN", "password": "a long password", "roles": ["admin"]})
+    assert twin.status_code == 409 and "'clin' already exists" in twin.json()["detail"]
+    assert "capital letters" in twin.json()["detail"]
+    for password, why in (("password123", "first ones guessed"), ("aaaaaaaaaaaa", "first ones guessed"),
+                          ("NewDoc-2026-secret", "must not contain the username")):
+        weak = admin.post("/api/users", json={"username": "newdoc", "password": password, "roles": ["clinician"]})
+        assert weak.status_code == 422 and why in weak.json()["detail"], password
+    spaced = admin.post("/api/users", json={"username": "new doc", "password": "a long password", "roles": ["clinician"]})
+    assert spaced.status_code == 422
+    assert spaced.json()["detail"][0]["msg"] == "use only letters, digits and . _ @ - (no spaces)"
+
+
 def test_duplicate_username_and_short_password_are_refused(admin: ApiClient) -> None:
     assert admin.post("/api/users", json={"username": "clin", "password": "a long password", "roles": ["admin"]}).status_code == 409
     short = admin.post("/api/users", json={"username": "x", "password": "short", "roles": ["admin"]})
@@ -37,7 +50,7 @@ def test_disabling_a_user_ends_their_sessions_and_blocks_login(admin: ApiClient,
     assert admin.patch(f"/api/users/{users['clinician']}", json={"disabled": True}).json()["disabled"] is True
     assert clinician.get("/api/me").status_code == 401
     again = ApiClient(app)
-    assert again.post("/api/auth/login", json={"username": "clin", "password": PASSWORD}).status_code == 401
+    assert again.post("/api/auth/login", json={"username": "clin", "password": PASSWORD}).status_code == 403
     assert admin.get("/api/users").status_code == 200  # the user is still listed: disabled, not deleted
     assert any(u["username"] == "clin" and u["disabled"] for u in admin.get("/api/users").json())
 
@@ -81,7 +94,7 @@ def test_guessing_the_current_password_is_limited_like_signing_in(clinician: Api
 
 
 def test_a_right_current_password_does_not_count_towards_the_limit(clinician: ApiClient) -> None:
-    wrong = {"current_password": "wrong guess!", "new_password": "x" * 12}
+    wrong = {"current_password": "wrong guess!", "new_password": "a fine new password"}
     for _ in range(4):
         assert clinician.post("/api/me/password", json=wrong).status_code == 422
     short = clinician.post("/api/me/password", json={"current_password": PASSWORD, "new_password": "short"})
@@ -201,6 +214,21 @@ def test_disabling_a_user_revokes_their_tokens_for_good(admin: ApiClient, clinic
     # Enabled again, the owner signs in anew; a token made before the account was disabled stays dead.
     assert machine.get("/api/me").status_code == 401
     assert all(t["revoked_at"] for t in admin.get(f"/api/users/{users['clinician']}/tokens").json())
+
+
+def test_a_disabled_user_with_the_right_password_is_told_the_account_is_disabled(
+    admin: ApiClient, users, anon: ApiClient, db  # type: ignore[no-untyped-def]
+) -> None:
+    assert admin.patch(f"/api/users/{users['clinician']}", json={"disabled": True}).status_code == 200
+    for _ in range(6):  # more than the failure limit: knowing the password is no failure, and is never locked out
+        refused = anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD})
+        assert refused.status_code == 403 and refused.json()["detail"] == "This account is disabled. Ask an administrator."
+    assert "nt_session" not in refused.cookies
+    # a wrong password tells nothing of the account
+    wrong = anon.post("/api/auth/login", json={"username": "clin", "password": "not the password"})
+    assert wrong.status_code == 401 and wrong.json()["detail"] == "Wrong username or password."
+    assert db.scalar(select(AuditEvent.action).where(AuditEvent.actor_id == users["clinician"])
+                     .order_by(AuditEvent.id.desc()).limit(1)) == "login.refused_disabled"
 
 
 def test_admin_cannot_reset_their_own_password_without_the_current_one(admin: ApiClient, users, app) -> None:  # type: ignore[no-untyped-def]

@@ -282,7 +282,7 @@ def test_admin_creates_a_user_who_chooses_their_own_password_then_is_disabled_an
     assert_accessible(page, "the account page")
     page.goto(stack.base_url + "/admin/users")
     page.get_by_label("New username").fill("locum")
-    page.get_by_label("Initial password").fill("locum password 1")
+    page.get_by_label("Initial password").fill("first day password 1")
     page.get_by_role("button", name="Create user").click()
     disable = page.get_by_role("button", name="Disable locum", exact=True)
     expect(disable).to_be_visible()
@@ -291,10 +291,10 @@ def test_admin_creates_a_user_who_chooses_their_own_password_then_is_disabled_an
 
     # The admin knows the password they set: the new user chooses their own before anything else.
     other = browser.new_context().new_page()
-    sign_in(other, stack, "locum", "locum password 1")
+    sign_in(other, stack, "locum", "first day password 1")
     expect(other).to_have_url(re.compile(r"/account$"))
     expect(other.get_by_test_id("password-change-required")).to_be_visible()
-    other.get_by_label("Current password").fill("locum password 1")
+    other.get_by_label("Current password").fill("first day password 1")
     other.get_by_label("New password", exact=True).fill("my own password 2")
     other.get_by_label("Confirm new password").fill("my own password 2")
     other.get_by_role("button", name="Change password").click()

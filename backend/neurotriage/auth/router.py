@@ -54,7 +54,7 @@ def _me(user) -> Me:  # type: ignore[no-untyped-def]
               password_change_required=user.password_change_required)
 
 
-@router.post("/auth/login", response_model=Me, responses=errors(401, 422, 429))
+@router.post("/auth/login", response_model=Me, responses=errors(401, 403, 422, 429))
 def login(body: LoginRequest, request: Request, response: Response, session: DbSession, settings: AppSettings) -> Me:
     ip = client_ip(request)
     user = find_user(session, body.username)
@@ -70,6 +70,11 @@ def login(body: LoginRequest, request: Request, response: Response, session: DbS
         session.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Wrong username or password.")
     forget_attempt(session, attempt)  # only failures count towards the limit
+    if user.disabled:
+        # Said only to someone who knows the password: "wrong password" would have them retry into the lockout.
+        record(session, "login.refused_disabled", actor_id=user.id, client_ip=ip)
+        session.commit()
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="This account is disabled. Ask an administrator.")
     new = start_session(session, user)
     record(session, "login.succeeded", actor_id=user.id, client_ip=ip)
     session.commit()

@@ -67,7 +67,11 @@ def _plain_nifti(path: Path, work_dir: Path, max_inflated_bytes: int) -> Path:
 
 
 def _unreadable(exc: Exception, *paths: Path) -> Unprocessable:
-    """nibabel's reason, without the server's own file paths."""
+    """nibabel's reason, without the server's own file paths; in words where the file is no NIfTI at all."""
+    if isinstance(exc, nib.filebasedimages.ImageFileError) and "Cannot work out file type" in str(exc):
+        # nibabel found no image header of any kind: a document, or another program's file renamed .nii(.gz)
+        return Unprocessable("This file is not a NIfTI image: it does not start with a NIfTI header. Upload the "
+                             "scan as .nii or .nii.gz, or its DICOM files.")
     reason = str(exc)
     for path in paths:
         reason = reason.replace(str(path), "the file")

@@ -1,13 +1,26 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
 from neurotriage.core.inputs import RequestBody, Text
 
 RoleName = Literal["clinician", "coordinator", "admin"]
+_USERNAME = re.compile(r"[A-Za-z0-9._@-]+")
+
+
+def _username_characters(name: str) -> str:
+    # pydantic's own pattern message shows the regular expression, which tells an admin nothing
+    if not _USERNAME.fullmatch(name):
+        raise PydanticCustomError("username", "use only letters, digits and . _ @ - (no spaces)")
+    return name
+
+
+Username = Annotated[Text, Field(min_length=1, max_length=64), AfterValidator(_username_characters)]
 
 
 class UserOut(BaseModel):
@@ -22,7 +35,7 @@ class UserOut(BaseModel):
 
 
 class UserCreate(RequestBody):
-    username: Text = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+    username: Username
     password: str = Field(min_length=1, max_length=1024)
     roles: list[RoleName] = Field(min_length=1)
 

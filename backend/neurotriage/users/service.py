@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import String, cast, select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,9 +22,26 @@ _DUMMY_HASH = password_hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 10
 
 
-def _check_password(password: str) -> None:
+# Long enough, yet the first a guesser tries (and what people type when told "at least 10 characters").
+_COMMON_PASSWORDS = frozenset({
+    "password12", "password123", "password1234", "password12345", "passwordpassword", "1234567890", "12345678910",
+    "0123456789", "123456789a", "qwertyuiop", "qwerty1234", "qwerty12345", "1q2w3e4r5t", "1qaz2wsx3edc",
+    "abcdefghij", "abcd123456", "iloveyou12", "letmein123", "welcome123", "welcome1234", "administrator",
+    "changeme123", "trustno1234", "neurotriage", "neurotriage1", "neurotriage123",
+})
+
+
+def _check_password(password: str, username: str | None = None) -> None:
+    """At least MIN_PASSWORD_LENGTH characters, and none of what a guesser tries first: a common password, one
+    character repeated, or the account's own name."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Unprocessable(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    folded = password.casefold()
+    if folded in _COMMON_PASSWORDS or len(set(folded)) <= 2:
+        raise Unprocessable("That password is among the first ones guessed; choose a less common one (a few unrelated "
+                            "words work well).")
+    if username and username.casefold() in folded:
+        raise Unprocessable("The password must not contain the username.")
 
 
 def create_user(
@@ -35,12 +52,17 @@ def create_user(
     username = username.strip()
     if not username or len(username) > 64:
         raise Unprocessable("Username must be 1 to 64 characters.")
-    _check_password(password)
+    _check_password(password, username)
     role_values = sorted({Role(role).value for role in roles})
     if not role_values:
         raise Unprocessable("A user needs at least one role.")
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
+    # "Admin" beside "admin" would be told apart by nobody reading the audit trail or a claim
+    existing = session.scalar(select(User.username).where(func.lower(User.username) == username.lower()))
+    if existing == username:
         raise Conflict(f"User {username!r} already exists.")
+    if existing is not None:
+        raise Conflict(f"User {existing!r} already exists, and a name that differs from it only in capital letters "
+                       "would be mistaken for it.")
     user = User(username=username, password_hash=password_hasher.hash(password), roles=role_values,
                 password_change_required=password_change_required)
     session.add(user)
@@ -60,16 +82,16 @@ def find_user(session: Session, username: str) -> User | None:
 
 
 def verify_login(user: User | None, password: str) -> bool:
-    """Whether the password is the user's and the account is enabled; as slow for an unknown name
-    (``user`` None) or a disabled account as for a real one, so the time taken tells nothing."""
+    """Whether the password is the user's (enabled or not: the caller tells a disabled account apart); as slow for
+    an unknown name (``user`` None) as for a real one, so the time taken tells nothing."""
     if user is None:
         password_hasher.verify(password, _DUMMY_HASH)
         return False
     valid, rehashed = password_hasher.verify_and_update(password, user.password_hash)
-    if valid and rehashed is not None:
+    if valid and rehashed is not None and not user.disabled:
         # hashed with older argon2 parameters: the caller's commit stores it with today's
         user.password_hash = rehashed
-    return valid and not user.disabled
+    return valid
 
 
 class WrongPassword(Unprocessable):
@@ -80,7 +102,7 @@ def change_own_password(session: Session, user: User, current: str, new: str) ->
     """Set a new password given the current one; every session and API token of the user ends.
 
     The new password is checked first: a refusal of it must not count as a wrong guess of the current one."""
-    _check_password(new)
+    _check_password(new, user.username)
     if not password_hasher.verify(current, user.password_hash):
         raise WrongPassword("The current password is wrong.")
     if user.password_change_required and new == current:
@@ -107,7 +129,7 @@ def reset_user_password(session: Session, admin: User, user_id: int, new: str) -
 
 
 def set_password(user: User, new: str) -> None:
-    _check_password(new)
+    _check_password(new, user.username)
     user.password_hash = password_hasher.hash(new)
 
 

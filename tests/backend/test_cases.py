@@ -99,6 +99,20 @@ def test_corrupt_nifti_is_422_with_reason(clinician: ApiClient, db, storage_dir,
     assert_nothing_stored(db, storage_dir)
 
 
+def test_a_mask_uploaded_instead_of_its_scan_is_refused_at_once(clinician: ApiClient, db, storage_dir, tmp_path) -> None:
+    """It was accepted and failed in the worker, after the reader had moved on."""
+    labels = (brain_like() > 0).astype(np.uint8)
+    labels[labels.shape[0] // 2:] *= 2  # two labels, as a segmentation has
+    response = _upload(clinician, write_nifti(tmp_path / "lesion_truth.nii.gz", labels))
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("The volume holds only 2 distinct values besides zero: it looks like "
+                                                "a mask or a segmentation")
+    assert_nothing_stored(db, storage_dir)
+    # an 8-bit scan keeps its hundreds of grey levels and is taken
+    scan = np.clip(brain_like() * 2, 0, 255).astype(np.uint8)
+    assert _upload(clinician, write_nifti(tmp_path / "eight_bit.nii.gz", scan)).status_code == 201
+
+
 def test_a_text_file_named_nii_gz_is_called_no_nifti_in_words(clinician: ApiClient, db, storage_dir, tmp_path) -> None:
     path = tmp_path / "scan.nii.gz"
     path.write_text("patient notes, not an image\n" * 20)

@@ -220,3 +220,16 @@ def test_sorting_by_score_puts_the_cases_without_one_last_either_way(
     scored = [score for score in scores if score is not None]
     assert scores == scored + [None] * (len(scores) - len(scored)) and len(scored) < len(scores)
     assert scored == sorted(scored, reverse=order == "desc") and scored[0 if order == "desc" else -1] == 0.5
+
+
+def test_a_case_whose_analysis_failed_sorts_after_the_rescans_not_below_the_routine_ones(
+    coordinator: ApiClient, worklist: dict[str, int], db: Session
+) -> None:
+    """Someone must act on it (re-run, upload again, or read it unaided); at the bottom nobody would."""
+    failed = _case(db, db.get(Case, worklist["routine"]).uploaded_by_id, "failed", [None])
+    job = db.scalars(select(Job).where(Job.case_id == failed)).one()
+    job.status = JobStatus.failed
+    db.commit()
+    order = [item["label"] for item in coordinator.get("/api/cases", params={"page_size": 100}).json()["items"]]
+    assert order.index("failed") == max(order.index(label) for label in ("rescan", "checks-gappy")) + 1
+    assert order.index("failed") < min(order.index(label) for label in ("review", "routine", "queued"))

@@ -139,8 +139,29 @@ def load_checked(path: Path, filename: str, work_dir: Path, max_inflated_bytes: 
                             f"{MIN_SPACING_MM:g} to {MAX_SPACING_MM:g} mm, the range the analysis reads.")
     if not np.isfinite(data).all() or float(np.max(data)) <= float(np.min(data)):
         raise Unprocessable("The volume is empty or constant, or holds non-finite values.")
+    check_not_a_label_map(data)
     check_brain_extracted(np.asarray(data, dtype=np.float32), spacing)
     return nib.Nifti1Image(data, image.affine, header=image.header)
+
+
+# An MR image holds hundreds of grey levels or more; a mask or a segmentation a handful. A lesion mask uploaded
+# instead of its scan was accepted and failed in the worker ("too little brain"), after the reader had moved on.
+MAX_LABEL_VALUES = 16
+# Enough voxels to see an image's grey levels, few enough that counting them stays quick on a 0.5 mm volume.
+LABEL_SAMPLE = 1_000_000
+
+
+def check_not_a_label_map(data: np.ndarray) -> None:
+    """Refuse a volume of a few distinct values (a mask or label map): (I, J, K) voxels."""
+    tissue = data[data != 0]
+    if tissue.size > LABEL_SAMPLE:
+        tissue = tissue[:: tissue.size // LABEL_SAMPLE + 1]
+    distinct = np.unique(tissue).size
+    if distinct <= MAX_LABEL_VALUES:
+        raise Unprocessable(
+            f"The volume holds only {distinct} distinct value{'s' if distinct != 1 else ''} besides zero: it looks "
+            "like a mask or a segmentation, not an MR image. Upload the scan itself."
+        )
 
 
 def compact(data: np.ndarray) -> np.ndarray:

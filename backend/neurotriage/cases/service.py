@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import case as when, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from neurotriage.audit.models import AuditEvent
@@ -40,6 +40,10 @@ def case_rows():  # type: ignore[no-untyped-def]
 
 
 SORTS = ("priority", "score", "uploaded_at")
+# Where a case whose analysis failed (and that has no earlier result) sorts by priority: after the scans to repeat,
+# before those with flags to review. Someone must act on it (re-run it, upload it again, or read it unaided); at the
+# bottom, below every routine case, nobody would.
+FAILED_PRIORITY = 2.5
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ def list_cases(session: Session, viewer: User, query: WorklistQuery) -> tuple[li
         statement = statement.where(Case.label.ilike(pattern, escape="\\"))
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     key = {
-        "priority": func.coalesce(Result.priority, 0),
+        "priority": func.coalesce(Result.priority, when((Job.status == "failed", FAILED_PRIORITY), else_=0)),
         "score": func.coalesce(Result.score, -1.0),
         "uploaded_at": Case.uploaded_at,
     }[query.sort]

@@ -34,8 +34,10 @@ MIN_TISSUE_VOXELS = 200
 # about 1.4-1.6 (T1) and 0.7-0.8 (T2, FLAIR); real ones lie as far apart (tests/ml/test_contrast.py).
 T1_WHITE_OVER_GREY = 1.1
 # Fluid over grey matter: above this T2 (fluid bright), below FLAIR_FLUID_OVER_GREY FLAIR (fluid suppressed).
+# Synthetic T2 reads 1.27-3.4 and FLAIR 0.03-0.27; but a T2 with a strong bias field or a blank slab across the
+# ventricles read 0.84 and 0.39, so FLAIR is named only where fluid is truly dark.
 T2_FLUID_OVER_GREY = 1.15
-FLAIR_FLUID_OVER_GREY = 0.85
+FLAIR_FLUID_OVER_GREY = 0.3
 
 NAMES = {"t1": "T1", "t2": "T2", "flair": "FLAIR"}
 WHY = {

@@ -20,6 +20,8 @@ FAST = PROFILES["fast"]
     (0.52, 0.70, 0.12, "flair"),
     (0.70, 0.72, 0.10, None),  # grey and white matter alike: not clear enough to refuse anything
     (0.50, 0.70, 0.65, None),  # fluid neither bright nor suppressed
+    (0.44, 1.00, 0.39, None),  # a T2 with a blank slab across the ventricles: its fluid reads dim, not suppressed
+    (0.70, 1.00, 0.84, None),  # a T2 under a strong bias field
     (1.00, 0.64, 0.90, None),  # white over grey but fluid brighter than grey matter: no known contrast
     (1.00, 0.64, None, "t1"),  # too little fluid to read: the white/grey order alone tells T1
     (0.50, 0.70, None, None),  # ... but not T2 from FLAIR

@@ -108,6 +108,8 @@ export function CaseVerdictPanel({
         void qc.invalidateQueries({ queryKey: keys.case(c.id) });
       } else {
         setErr(`Case verdict not saved: ${errorMessage(e)}`);
+        // the case is gone (deleted meanwhile): fetching it again turns the page into "Case deleted"
+        if (e instanceof ApiError && e.status === 404) void qc.invalidateQueries({ queryKey: keys.case(c.id) });
       }
     },
   });

@@ -31,6 +31,18 @@ describe('DeleteCasePanel', () => {
     expect(remove).toHaveBeenCalledWith(5, 'consent withdrawn');
   });
 
+  it('warns that a reader has the case open, and not once their claim has lapsed', async () => {
+    const soon = new Date(Date.now() + 10 * 60_000).toISOString();
+    const first = renderAt(<DeleteCasePanel c={caseDetail({ claimed_by: 'clin1', claimed_until: soon })} />, { path: '/cases/5' });
+    await openWithReason('consent withdrawn');
+    expect(screen.getByTestId('delete-while-read')).toHaveTextContent('clin1 has this case open');
+    first.unmount();
+    const past = new Date(Date.now() - 60_000).toISOString();
+    renderAt(<DeleteCasePanel c={caseDetail({ claimed_by: 'clin1', claimed_until: past })} />, { path: '/cases/5' });
+    await openWithReason('consent withdrawn');
+    expect(screen.queryByTestId('delete-while-read')).not.toBeInTheDocument();
+  });
+
   it('needs a reason of three characters or more before it deletes', async () => {
     const remove = vi.spyOn(api, 'deleteCase').mockResolvedValue();
     renderAt(<DeleteCasePanel c={caseDetail()} />, { path: '/cases/5' });

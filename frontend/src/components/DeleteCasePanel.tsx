@@ -5,7 +5,7 @@ import { api } from '../api/client';
 import { errorMessage } from '../api/errors';
 import { keys } from '../api/queries';
 import type { CaseDetail } from '../api/types';
-import { isActive } from '../lib/format';
+import { formatDateTime, isActive } from '../lib/format';
 import { worklistAddress } from '../lib/worklistMemory';
 
 // The API's bounds, after surrounding blanks are removed.
@@ -41,6 +41,8 @@ export function DeleteCasePanel({ c }: { c: CaseDetail }) {
     onError: (e) => setError(`The case was not deleted: ${errorMessage(e)}`),
   });
   const tooShort = trimmed.length < REASON_MIN;
+  // a reader holding the case is reading it now: what they have not saved goes with it
+  const reader = c.claimed_by && c.claimed_until && Date.parse(c.claimed_until) > Date.now() ? c.claimed_by : null;
 
   return (
     <section className="panel delete-case-panel" aria-labelledby="delete-case-title">
@@ -76,6 +78,12 @@ export function DeleteCasePanel({ c }: { c: CaseDetail }) {
             Case {c.id} ({c.label}) will be deleted with its scan, results, verdicts and findings. This cannot be
             undone. The audit trail keeps its events and your reason.
           </p>
+          {reader && (
+            <p className="small error-text" role="note" data-testid="delete-while-read">
+              {reader} has this case open (claimed until {formatDateTime(c.claimed_until)}): what they have not saved
+              yet is lost, and their page will say the case was deleted. Consider telling them first.
+            </p>
+          )}
           <label className="field">
             <span>Reason (at least {REASON_MIN} characters, kept in the audit trail; do not name the patient)</span>
             <textarea

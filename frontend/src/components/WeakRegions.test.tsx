@@ -13,10 +13,13 @@ describe('WeakRegions', () => {
     const regions = [
       { volume_ml: 0.45, centroid_mm: [6.8, -31.7, -5.1], peak_ratio: 0.14 },
       { volume_ml: 1.84, centroid_mm: [-23.3, -41.4, 12.3], peak_ratio: 0.21 },
+      // just under the limit: never shown as the limit the text says it stays under
+      { volume_ml: 0.6, centroid_mm: [1, 2, 3], peak_ratio: 0.2496 },
     ];
     render(<WeakRegions c={detail({ weak_regions: regions })} onGoto={onGoto} />);
     expect(screen.getByText(/under 25 % of the strongest flag/)).toBeInTheDocument();
     expect(screen.getByText(/0\.45 mL at \(6\.8, -31\.7, -5\.1\) mm · peak 14 %/)).toBeInTheDocument();
+    expect(screen.getByText(/ mL at \(1(\.0)?, 2(\.0)?, 3(\.0)?\) mm · peak 24 %/)).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Go to weaker region 2' }));
     expect(onGoto).toHaveBeenCalledWith([-23.3, -41.4, 12.3]);
   });

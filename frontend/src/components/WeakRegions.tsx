@@ -23,7 +23,7 @@ export function WeakRegions({ c, onGoto }: { c: CaseDetail; onGoto: (mm: number[
               Region {i + 1}
             </button>{' '}
             <span className="muted small">
-              {formatMl(r.volume_ml)} mL at ({formatVec(r.centroid_mm)}) mm · peak {Math.round(r.peak_ratio * 100)} %
+              {formatMl(r.volume_ml)} mL at ({formatVec(r.centroid_mm)}) mm · peak {Math.floor(r.peak_ratio * 100 + 1e-9)} %
             </span>
           </li>
         ))}

@@ -104,11 +104,13 @@ export function useFlagVerdicts({
             onError(`Someone else changed flag ${f.label} in the meantime; the case was reloaded. Check it and save again.`);
           } else {
             onError(`Verdict for flag ${f.label} not saved: ${errorMessage(err)}`);
+            // the flag's case is gone (deleted meanwhile): fetching it again turns the page into "Case deleted"
+            if (err instanceof ApiError && err.status === 404) void qc.invalidateQueries({ queryKey: keys.case(caseId) });
           }
         }
       });
     },
-    [flags, c, enqueue, currentFlag, save, dropReason, onNotice, onError],
+    [flags, c, caseId, qc, enqueue, currentFlag, save, dropReason, onNotice, onError],
   );
 
   /** Saves a reason edited after the flag's verdict (Enter or leaving the field), with that verdict's version. */

@@ -100,7 +100,7 @@ describe('CasePage', () => {
     expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'false');
     expect(screen.queryByText('untrained model')).not.toBeInTheDocument();
     expect(screen.getByText('Rescan checks only')).toBeInTheDocument();
-    expect(screen.queryByText('Threshold')).not.toBeInTheDocument();
+    expect(screen.queryByText('Error threshold')).not.toBeInTheDocument();
     expect(screen.getByText('no lesion search')).toBeInTheDocument(); // the mask control, not "no flags"
     await userEvent.keyboard('a');
     expect(await screen.findByRole('status')).toHaveTextContent('No lesion search ran on this case');
@@ -267,7 +267,9 @@ describe('CasePage', () => {
     expect(screen.queryByText(/Incomplete scan/)).not.toBeInTheDocument();
     expect(screen.queryByText('rescan', { selector: '.chip' })).not.toBeInTheDocument();
     expect(screen.getByText('Quality').nextElementSibling).toHaveTextContent('No acquisition problems found');
-    expect(screen.getByText('Threshold').nextElementSibling).toHaveTextContent('0.0300');
+    expect(screen.getByText('Error threshold').nextElementSibling).toHaveTextContent("0.0300 (this scan's own)");
+    // the score says what it measures, on its own scale
+    expect(screen.getByText('Score').nextElementSibling).toHaveTextContent(/of the brain flagged/);
     expect(screen.getByText('Passes').nextElementSibling).toHaveTextContent('100');
   });
 
@@ -711,5 +713,17 @@ describe('CasePage, a case deleted while open', () => {
     expect(screen.getByRole('alert')).toHaveTextContent(said);
     expect(getCase).toHaveBeenCalledTimes(2);
     expect(screen.queryByRole('button', { name: /Save case verdict/ })).not.toBeInTheDocument();
+  });
+
+  it("turns into 'Case deleted' when saving a verdict finds the case gone", async () => {
+    const said = 'Case 5 was deleted on 2026-12-06 at 10:15 UTC, by a study coordinator.';
+    const deleted = new ApiError(404, said, said, { detail: said, deleted_at: '2026-12-06T10:15:00+00:00' });
+    const getCase = vi.spyOn(api, 'getCase').mockResolvedValueOnce(detail({ id: 5 })).mockRejectedValue(deleted);
+    vi.spyOn(api, 'putCaseVerdict').mockRejectedValue(new ApiError(404, 'No case 5: it does not exist, or it was deleted.'));
+    renderAt(<CasePage />, { path: '/cases/5', route: '/cases/:id' });
+    await userEvent.click(await screen.findByRole('radio', { name: 'Normal' }));
+    await userEvent.click(screen.getByRole('button', { name: /Save case verdict/ }));
+    expect(await screen.findByRole('heading', { name: 'Case deleted' })).toBeInTheDocument();
+    expect(getCase).toHaveBeenCalledTimes(2);
   });
 });

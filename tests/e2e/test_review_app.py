@@ -308,7 +308,8 @@ def test_admin_creates_a_user_who_chooses_their_own_password_then_is_disabled_an
     other.reload()
     expect(other.get_by_role("heading", name="Worklist")).not_to_be_visible()
     sign_in(other, stack, "locum", "my own password 2", expect_success=False)
-    expect(other.get_by_role("alert")).to_contain_text("Wrong username or password")
+    # the right password of a disabled account: told so, rather than sent to retry into the lockout
+    expect(other.get_by_role("alert")).to_contain_text("This account is disabled. Ask an administrator.")
     other.context.close()
     # The admin also sees what the worker reported it can run: the shipped fast T1 and FLAIR models, no T2, no paper.
     models = page.get_by_role("table", name="Installed models")

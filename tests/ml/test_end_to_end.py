@@ -32,7 +32,7 @@ def _analyse(analyzer, case, tmp_path, name):
     # (after a recalibration or new weights: itermask3d record-validation, see ml/README.md)
     assert result["model"].get("validation") == analyzer.metadata.get("validation") is not None
     # `itermask3d check` runs the same rescan checks without the network, for sequences without a model
-    assert check_scan(scan, tmp_path / f"{name}-checks")["quality"] == result["quality"]
+    assert check_scan(scan, tmp_path / f"{name}-checks", analyzer.sequence)["quality"] == result["quality"]
     for output in ("anomaly_map", "anomaly_mask", "reconstruction"):
         img = nib.load(str(tmp_path / name / f"{output}.nii.gz"))
         assert img.shape == case.image.shape and np.allclose(img.affine, case.image.affine)

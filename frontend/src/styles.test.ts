@@ -41,7 +41,7 @@ describe('case bar at narrow widths (1024 px)', () => {
     expect(h1['max-width']).toMatch(/\d+ch/);
     expect(h1['text-overflow']).toBe('ellipsis');
     expect(declarations('.case-bar')['flex-wrap']).toBe('wrap');
-    // the model name may shrink (it moves whole to the next line before it is cut: styles.layout.test.ts)
+    // the model name may shrink (it moves whole to the next line before it is cut: below)
     expect(declarations('.case-bar .model-line')['min-width']).toBe('0');
   });
 });
@@ -64,5 +64,24 @@ describe('worklist filters at 1024 px', () => {
 describe('symbols in upper-cased labels', () => {
   it('keep their case: the statistics write kappa as κ, which upper-cased reads as K', () => {
     expect(declarations('.as-written')['text-transform']).toBe('none');
+  });
+});
+
+describe('the model name in the case bar (1400 px)', () => {
+  it('is shown whole: it moves to the next line or wraps, never ends in an ellipsis', () => {
+    const model = declarations('.case-bar .model-line');
+    expect(model['text-overflow'] ?? 'clip').not.toBe('ellipsis');
+    expect(model.overflow ?? 'visible').toBe('visible');
+    // its basis is its whole text, so a full line wraps it onto the next rather than squeeze it
+    expect(model.flex).toMatch(/ auto$/);
+    // the bar's children are nowrap; a name wider than the whole bar wraps instead of running past it
+    expect(model['white-space']).toBe('normal');
+    expect(model['max-width']).toBe('100%');
+  });
+});
+
+describe('the worklist table at 800 px', () => {
+  it('scrolls sideways inside its container instead of cutting its last columns', () => {
+    expect(declarations('.table-scroll')['overflow-x']).toBe('auto');
   });
 });

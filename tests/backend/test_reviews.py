@@ -33,6 +33,8 @@ def test_verdict_persists_and_is_audited(clinician: ApiClient, db, tmp_path: Pat
     assert again["review_state"] == "in_progress" and again["reviewed"] is False
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "flag.verdict")).one()
     assert event.detail["flag_id"] == flag_id and event.detail["verdict"] == "reject"
+    # the trail names the flag as the case page does, not only by its database row
+    assert event.detail["flag"] == case["flags"][1]["label"] == 2
 
 
 def test_changing_a_verdict_bumps_its_version_and_stale_writes_get_409(

@@ -67,6 +67,7 @@ def set_flag_verdict(
         actor_id=reviewer.id,
         case_id=case_id,
         client_ip=client_ip,
+        flag=flag.label,  # the number the case page shows ("Flag 2"); flag_id is the database row
         flag_id=flag.id,
         verdict=body.verdict,
         previous=previous,

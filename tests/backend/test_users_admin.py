@@ -61,7 +61,7 @@ def test_admin_cannot_lock_themselves_out(admin: ApiClient, users) -> None:
 
 
 def test_password_reset_ends_sessions_and_sets_the_new_password(admin: ApiClient, clinician: ApiClient, users, app) -> None:  # type: ignore[no-untyped-def]
-    assert admin.post(f"/api/users/{users['clinician']}/password", json={"new_password": "brand new secret"}).status_code == 204
+    assert admin.post(f"/api/users/{users['clinician']}/password", json={"new_password": "brand new secret"}).status_code == 200
     assert clinician.get("/api/me").status_code == 401
     fresh = ApiClient(app)
     fresh.login("clin", "brand new secret")
@@ -73,7 +73,7 @@ def test_own_password_change_needs_the_current_one_and_ends_sessions(clinician: 
     other_device = ApiClient(app)
     other_device.login("clin")
     ok = clinician.post("/api/me/password", json={"current_password": PASSWORD, "new_password": "another long one"})
-    assert ok.status_code == 204
+    assert ok.status_code == 200 and ok.json() == {"tokens_revoked": 0}  # the page says nothing of tokens
     assert other_device.get("/api/me").status_code == 401
 
 
@@ -100,7 +100,7 @@ def test_a_right_current_password_does_not_count_towards_the_limit(clinician: Ap
     short = clinician.post("/api/me/password", json={"current_password": PASSWORD, "new_password": "short"})
     assert short.status_code == 422 and "at least 10" in short.json()["detail"]
     changed = clinician.post("/api/me/password", json={"current_password": PASSWORD, "new_password": "new password one"})
-    assert changed.status_code == 204
+    assert changed.status_code == 200
     clinician.login("clin", "new password one")  # the change ended the session
     # The fifth failure is still checked (422); had the right password counted, it would be the sixth (429).
     assert clinician.post("/api/me/password", json=wrong).status_code == 422
@@ -183,7 +183,8 @@ def _token_client(client: ApiClient, app) -> ApiClient:  # type: ignore[no-untyp
 
 def test_password_reset_revokes_the_users_api_tokens(admin: ApiClient, clinician: ApiClient, users, app, db) -> None:  # type: ignore[no-untyped-def]
     machine = _token_client(clinician, app)
-    assert admin.post(f"/api/users/{users['clinician']}/password", json={"new_password": "brand new secret"}).status_code == 204
+    reset = admin.post(f"/api/users/{users['clinician']}/password", json={"new_password": "brand new secret"})
+    assert reset.status_code == 200 and reset.json() == {"tokens_revoked": 1}
     assert machine.get("/api/me").status_code == 401
     assert all(t["revoked_at"] for t in admin.get(f"/api/users/{users['clinician']}/tokens").json())
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "user.password_reset")).one()
@@ -193,7 +194,7 @@ def test_password_reset_revokes_the_users_api_tokens(admin: ApiClient, clinician
 def test_own_password_change_revokes_own_api_tokens(clinician: ApiClient, app) -> None:  # type: ignore[no-untyped-def]
     machine = _token_client(clinician, app)
     ok = clinician.post("/api/me/password", json={"current_password": PASSWORD, "new_password": "another long one"})
-    assert ok.status_code == 204
+    assert ok.status_code == 200 and ok.json() == {"tokens_revoked": 1}
     assert machine.get("/api/me").status_code == 401
 
 

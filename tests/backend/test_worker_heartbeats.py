@@ -68,7 +68,9 @@ def test_administrators_see_each_worker_online_or_not(admin: ApiClient, db) -> N
     assert workers["celery@gpu-1"]["queues"] == ["default", "gpu"]
 
 
-def test_a_heartbeat_creates_then_refreshes_the_row_and_a_clean_stop_removes_it(db, monkeypatch, scope) -> None:  # type: ignore[no-untyped-def]
+def test_a_heartbeat_creates_then_refreshes_the_row_and_a_clean_stop_marks_it_stopped(  # type: ignore[no-untyped-def]
+    db, monkeypatch, scope
+) -> None:
     started = utcnow() - timedelta(minutes=3)
     record_heartbeat(db, "celery@a", ["gpu", "default"], started)
     row = db.get(Worker, "celery@a")
@@ -80,7 +82,27 @@ def test_a_heartbeat_creates_then_refreshes_the_row_and_a_clean_stop_removes_it(
     loop = HeartbeatLoop("celery@b", ["gpu"], interval_s=0.05)
     loop.start()
     loop.stop()
-    assert db.get(Worker, "celery@b") is None and not loop.is_alive()
+    stopped = db.get(Worker, "celery@b")
+    db.refresh(stopped)
+    assert stopped.stopped_at is not None and not loop.is_alive()
+    # started again under the same name: running again
+    record_heartbeat(db, "celery@b", ["gpu"], utcnow())
+    assert stopped.stopped_at is None
+
+
+def test_administrators_see_a_stopped_worker_apart_from_one_that_went_silent(  # type: ignore[no-untyped-def]
+    admin: ApiClient, clinician: ApiClient, db, tmp_path
+) -> None:
+    _queued_job(clinician, db, tmp_path, "waiting", timedelta(minutes=1))
+    stopped = _worker(db, "celery@stopped")  # its last beat is recent: only the stop says it is gone
+    stopped.stopped_at = utcnow()
+    _worker(db, "celery@crashed", seen_ago=timedelta(minutes=5))
+    status = admin.get("/api/queue").json()
+    workers = {w["name"]: w for w in status["workers"]}
+    assert not workers["celery@stopped"]["online"] and workers["celery@stopped"]["stopped_at"] is not None
+    assert not workers["celery@crashed"]["online"] and workers["celery@crashed"]["stopped_at"] is None
+    assert status["inference_workers_online"] == 0
+    assert status["delay_notice"].startswith("No analysis worker is running, so 1 run is waiting")
 
 
 def test_workers_silent_for_a_day_are_forgotten(db) -> None:  # type: ignore[no-untyped-def]
@@ -106,7 +128,7 @@ def _now_minus(minutes: float) -> datetime:
     return utcnow() - timedelta(minutes=minutes)
 
 
-@pytest.mark.parametrize("why", ["running", "finished lately", "worker new", "worker silent",
+@pytest.mark.parametrize("why", ["running", "finished lately", "worker new", "worker silent", "worker stopped",
                                  "housekeeping worker only"])
 def test_nothing_is_sent_again_unless_an_inference_worker_idled_all_along(
     clinician: ApiClient, db, tmp_path, why: str  # type: ignore[no-untyped-def]
@@ -120,10 +142,12 @@ def test_nothing_is_sent_again_unless_an_inference_worker_idled_all_along(
         other.status, other.started_at, other.finished_at = JobStatus.succeeded, _now_minus(20), _now_minus(9)
     else:
         other.status, other.finished_at = JobStatus.succeeded, _now_minus(25)
-    _worker(db, "celery@gpu-1",
-            queues="default" if why == "housekeeping worker only" else "default,gpu",
-            started_ago=timedelta(minutes=5) if why == "worker new" else timedelta(hours=1),
-            seen_ago=timedelta(minutes=5) if why == "worker silent" else timedelta(seconds=5))
+    worker = _worker(db, "celery@gpu-1",
+                     queues="default" if why == "housekeeping worker only" else "default,gpu",
+                     started_ago=timedelta(minutes=5) if why == "worker new" else timedelta(hours=1),
+                     seen_ago=timedelta(minutes=5) if why == "worker silent" else timedelta(seconds=5))
+    if why == "worker stopped":
+        worker.stopped_at = utcnow() - timedelta(seconds=10)
     db.flush()
     assert runs_to_send_again(db, IDLE, HEARTBEAT_S, RUNNING_LIMIT) == []
     assert waiting.delivery == 1

@@ -24,6 +24,7 @@ from neurotriage.auth.schemas import (
     Me,
     NewApiToken,
     PasswordChange,
+    PasswordChanged,
     token_out,
 )
 from neurotriage.auth.service import create_api_token, end_session, list_tokens, revoke_api_token, start_session
@@ -103,10 +104,11 @@ def me(user: SignedInUser) -> Me:
     return _me(user)
 
 
-@router.post("/me/password", status_code=204, responses=errors(401, 403, 422, 429))
+@router.post("/me/password", response_model=PasswordChanged, responses=errors(401, 403, 422, 429))
 def change_password(
-    body: PasswordChange, request: Request, session: DbSession, user: SignedInUser, settings: AppSettings
-) -> Response:
+    body: PasswordChange, request: Request, response: Response, session: DbSession, user: SignedInUser,
+    settings: AppSettings,
+) -> PasswordChanged:
     """Change one's own password; every session of the user ends, this one included, and every API token is revoked.
 
     A wrong current password counts as a failed sign-in of the account (the same limit), and is audited."""
@@ -132,10 +134,9 @@ def change_password(
         tokens_revoked=revoked.tokens,
     )
     session.commit()
-    response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)
-    return response
+    return PasswordChanged(tokens_revoked=revoked.tokens)
 
 
 @router.get("/me/tokens", response_model=list[ApiTokenOut], responses=errors(401))

@@ -28,6 +28,12 @@ class PasswordChange(RequestBody):
     new_password: str = Field(min_length=1, max_length=1024)
 
 
+class PasswordChanged(BaseModel):
+    """What a password change or reset did besides setting the password (every session of the user ended)."""
+
+    tokens_revoked: int = Field(description="The user's API tokens that were still valid and are revoked now")
+
+
 class ApiTokenCreate(RequestBody):
     name: Text = Field(min_length=1, max_length=100)
     valid_days: int = Field(default=TOKEN_DAYS_DEFAULT, ge=1, le=TOKEN_DAYS_MAX,

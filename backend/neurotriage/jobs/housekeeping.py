@@ -18,7 +18,7 @@ from neurotriage.core.storage import Storage
 from neurotriage.db import utcnow
 from neurotriage.jobs.models import Failure, Job, JobStatus, Worker
 from neurotriage.jobs.service import transition
-from neurotriage.jobs.workers import online_since, takes_inference
+from neurotriage.jobs.workers import running_workers, takes_inference
 
 STALE_MESSAGE = "The worker stopped while analysing this scan; re-run the case."
 
@@ -65,7 +65,7 @@ def runs_to_send_again(
     waiting_since = (Job.status == JobStatus.queued, sent < settled)
     inference_workers = [
         worker for worker in session.scalars(
-            select(Worker).where(Worker.last_seen_at >= online_since(heartbeat_s), Worker.started_at <= settled)
+            select(Worker).where(running_workers(heartbeat_s), Worker.started_at <= settled)
         ) if takes_inference(worker)
     ]
     busy = session.scalar(select(Job.id).where(or_(

@@ -178,8 +178,8 @@ class Worker(Base):
     """A running Celery worker, as its own heartbeat says (jobs.workers): the API cannot see the workers, and
     without this a site whose inference worker is down would queue uploads in silence.
 
-    ``name`` is Celery's node name (``celery@host``); a worker that stops cleanly removes its row, one that dies
-    stops beating and is shown offline, and housekeeping removes rows silent for a day.
+    ``name`` is Celery's node name (``celery@host``); a worker that stops cleanly marks its row stopped, one that
+    dies stops beating and is shown offline, and housekeeping removes rows silent for a day.
     """
 
     __tablename__ = "workers"
@@ -189,3 +189,6 @@ class Worker(Base):
     queues: Mapped[str] = mapped_column(String(255))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when it shut down cleanly, so the admin page tells a stop from a crash; a restart under the same name
+    # clears it.
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -54,7 +54,7 @@ def get_queue(session: DbSession, settings: AppSettings, user: CurrentUser) -> Q
     if user.has_role(Role.admin):
         workers = [
             WorkerOut(name=w.name, queues=w.queues.split(","), started_at=w.started_at, last_seen_at=w.last_seen_at,
-                      online=w.name in online)
+                      online=w.name in online, stopped_at=w.stopped_at)
             for w in state.workers
         ]
     return QueueStatusOut(

@@ -103,7 +103,10 @@ class WorkerOut(BaseModel):
     queues: list[str]
     started_at: datetime
     last_seen_at: datetime = Field(description="Its latest heartbeat")
-    online: bool = Field(description="Its heartbeat is recent (within three heartbeat intervals)")
+    online: bool = Field(description="Its heartbeat is recent (within three heartbeat intervals) and it has not "
+                                     "stopped")
+    stopped_at: datetime | None = Field(description="When it shut down cleanly; null while it runs, and for a "
+                                                    "worker that stopped beating without saying so (a crash)")
 
 
 class QueueStatusOut(BaseModel):

@@ -1,8 +1,8 @@
 """Which workers are running, as their heartbeats say, and what readers are told about the queue.
 
 The API cannot see the Celery workers. Each worker therefore keeps a row in ``workers`` fresh from a thread of its
-own (``HeartbeatLoop``, started by the worker's ready signal in ``jobs.tasks``). A worker that stops cleanly removes
-its row; one that dies stops beating and is shown offline once three heartbeats are missed. Without this, a site
+own (``HeartbeatLoop``, started by the worker's ready signal in ``jobs.tasks``). A worker that stops cleanly marks
+its row stopped; one that dies stops beating and is shown offline once three heartbeats are missed. Without this, a site
 whose inference worker is down would queue uploads in silence.
 """
 
@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from neurotriage.celery_app import GPU_QUEUE
@@ -35,11 +35,13 @@ def record_heartbeat(session: Session, name: str, queues: list[str], started_at:
     worker.queues = ",".join(sorted(queues))
     worker.started_at = started_at
     worker.last_seen_at = utcnow()
+    worker.stopped_at = None
     session.flush()
 
 
-def forget_worker(session: Session, name: str) -> None:
-    session.execute(delete(Worker).where(Worker.name == name))
+def mark_stopped(session: Session, name: str) -> None:
+    """The worker shut down cleanly: its row stays (the admin page says when it stopped) but it no longer runs."""
+    session.execute(update(Worker).where(Worker.name == name).values(stopped_at=utcnow()))
 
 
 def forget_silent_workers(session: Session, silent_for: timedelta) -> int:
@@ -49,8 +51,13 @@ def forget_silent_workers(session: Session, silent_for: timedelta) -> int:
 
 
 def online_since(heartbeat_s: int) -> datetime:
-    """A worker seen at or after this moment counts as running."""
+    """A worker seen at or after this moment counts as running, unless it said it stopped."""
     return utcnow() - timedelta(seconds=heartbeat_s * MISSED_BEATS)
+
+
+def running_workers(heartbeat_s: int) -> ColumnElement[bool]:
+    """The workers that beat lately and have not shut down (a ``where`` clause on ``Worker``)."""
+    return and_(Worker.last_seen_at >= online_since(heartbeat_s), Worker.stopped_at.is_(None))
 
 
 def takes_inference(worker: Worker) -> bool:
@@ -58,7 +65,7 @@ def takes_inference(worker: Worker) -> bool:
 
 
 class HeartbeatLoop(threading.Thread):
-    """Writes the worker's heartbeat every ``interval_s`` seconds until ``stop()``, which removes the row.
+    """Writes the worker's heartbeat every ``interval_s`` seconds until ``stop()``, which marks the row stopped.
 
     A thread rather than a Celery timer: with the solo pool a timer would not fire while a scan is analysed, and
     a worker busy for minutes would look dead. A database outage is logged and the next beat tries again."""
@@ -88,14 +95,14 @@ class HeartbeatLoop(threading.Thread):
         self.join(timeout=self.interval_s)
         try:
             with session_scope() as session:
-                forget_worker(session, self.worker_name)
+                mark_stopped(session, self.worker_name)
         except Exception:
-            log.warning("worker %s: its heartbeat row was not removed; it will show offline", self.worker_name)
+            log.warning("worker %s: not marked stopped; it will show as not responding", self.worker_name)
 
 
 @dataclass(frozen=True)
 class QueueState:
-    """The runs waiting and running, and the workers that beat recently (``online``) or not."""
+    """The runs waiting and running, and the workers that beat recently and have not stopped (``online``) or not."""
 
     queued: int
     running: int
@@ -123,11 +130,11 @@ def queue_state(session: Session, heartbeat_s: int) -> QueueState:
     ).all())
     oldest = session.scalar(select(func.min(Job.created_at)).where(Job.status == JobStatus.queued))
     workers = list(session.scalars(select(Worker).order_by(Worker.name)))
-    since = online_since(heartbeat_s)
+    running = set(session.scalars(select(Worker.name).where(running_workers(heartbeat_s))))
     return QueueState(
         queued=int(counts.get(JobStatus.queued, 0)),
         running=int(counts.get(JobStatus.running, 0)),
         oldest_queued_at=oldest,
         workers=workers,
-        online=[worker for worker in workers if worker.last_seen_at >= since],
+        online=[worker for worker in workers if worker.name in running],
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from neurotriage.audit.service import record
 from neurotriage.auth.deps import DbSession, client_ip, require_roles
-from neurotriage.auth.schemas import ApiTokenOut, token_out
+from neurotriage.auth.schemas import ApiTokenOut, PasswordChanged, token_out
 from neurotriage.auth.service import list_tokens, revoke_api_token
 from neurotriage.core.inputs import DbId
 from neurotriage.core.openapi import errors
@@ -58,15 +58,17 @@ def patch_user(user_id: DbId, body: UserUpdate, request: Request, session: DbSes
     return user_out(user)
 
 
-@router.post("/{user_id}/password", status_code=204, responses=errors(401, 403, 404, 422))
-def reset_password(user_id: DbId, body: PasswordReset, request: Request, session: DbSession, admin: Admin) -> Response:
+@router.post("/{user_id}/password", response_model=PasswordChanged, responses=errors(401, 403, 404, 422))
+def reset_password(
+    user_id: DbId, body: PasswordReset, request: Request, session: DbSession, admin: Admin
+) -> PasswordChanged:
     user, revoked = reset_user_password(session, admin, user_id, body.new_password)
     record(
         session, "user.password_reset", actor_id=admin.id, client_ip=client_ip(request), user_id=user.id,
         tokens_revoked=revoked.tokens,
     )
     session.commit()
-    return Response(status_code=204)
+    return PasswordChanged(tokens_revoked=revoked.tokens)
 
 
 @router.get("/{user_id}/tokens", response_model=list[ApiTokenOut], responses=errors(401, 403, 404))

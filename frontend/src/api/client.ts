@@ -23,6 +23,7 @@ import type {
   ListCasesQuery,
   Me,
   NewApiToken,
+  PasswordChanged,
   paths,
   VerdictIn,
 } from './types';
@@ -370,15 +371,8 @@ export const api = {
   updateUser: (userId: number, body: UserUpdate): Promise<User> =>
     unwrap(client.PATCH('/api/users/{user_id}', { params: { path: { user_id: userId } }, body })),
 
-  resetPassword: async (userId: number, newPassword: string): Promise<void> => {
-    await unwrap(
-      client.POST('/api/users/{user_id}/password', {
-        params: { path: { user_id: userId } },
-        body: { new_password: newPassword },
-        parseAs: 'stream',
-      }),
-    );
-  },
+  resetPassword: (userId: number, newPassword: string): Promise<PasswordChanged> =>
+    unwrap(client.POST('/api/users/{user_id}/password', { params: { path: { user_id: userId } }, body: { new_password: newPassword } })),
 
   listUserTokens: (userId: number, signal?: AbortSignal): Promise<ApiToken[]> =>
     unwrap(client.GET('/api/users/{user_id}/tokens', { params: { path: { user_id: userId } }, signal })),
@@ -392,14 +386,8 @@ export const api = {
     );
   },
 
-  changeOwnPassword: async (currentPassword: string, newPassword: string): Promise<void> => {
-    await unwrap(
-      client.POST('/api/me/password', {
-        body: { current_password: currentPassword, new_password: newPassword },
-        parseAs: 'stream',
-      }),
-    );
-  },
+  changeOwnPassword: (currentPassword: string, newPassword: string): Promise<PasswordChanged> =>
+    unwrap(client.POST('/api/me/password', { body: { current_password: currentPassword, new_password: newPassword } })),
 
   listMyTokens: (signal?: AbortSignal): Promise<ApiToken[]> => unwrap(client.GET('/api/me/tokens', { signal })),
 

@@ -1437,6 +1437,17 @@ export interface components {
             /** New Password */
             new_password: string;
         };
+        /**
+         * PasswordChanged
+         * @description What a password change or reset did besides setting the password (every session of the user ended).
+         */
+        PasswordChanged: {
+            /**
+             * Tokens Revoked
+             * @description The user's API tokens that were still valid and are revoked now
+             */
+            tokens_revoked: number;
+        };
         /** PasswordReset */
         PasswordReset: {
             /** New Password */
@@ -1773,7 +1784,7 @@ export interface components {
             name: string;
             /**
              * Online
-             * @description Its heartbeat is recent (within three heartbeat intervals)
+             * @description Its heartbeat is recent (within three heartbeat intervals) and it has not stopped
              */
             online: boolean;
             /** Queues */
@@ -1783,6 +1794,11 @@ export interface components {
              * Format: date-time
              */
             started_at: string;
+            /**
+             * Stopped At
+             * @description When it shut down cleanly; null while it runs, and for a worker that stopped beating without saying so (a crash)
+             */
+            stopped_at: string | null;
         };
     };
     responses: never;
@@ -3096,11 +3112,13 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            204: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PasswordChanged"];
+                };
             };
             /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {
@@ -3595,11 +3613,13 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            204: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PasswordChanged"];
+                };
             };
             /** @description Not signed in, or the session has ended (then `reason` says why: ended, idle, lifetime or disabled) */
             401: {

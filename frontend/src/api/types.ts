@@ -41,6 +41,7 @@ export type UserCreate = Schemas['UserCreate'];
 export type UserUpdate = Schemas['UserUpdate'];
 export type ApiToken = Schemas['ApiTokenOut'];
 export type NewApiToken = Schemas['NewApiToken'];
+export type PasswordChanged = Schemas['PasswordChanged'];
 export type ModelCatalogue = Schemas['ModelCatalogueOut'];
 export type QueueStatus = Schemas['QueueStatusOut'];
 export type StorageSpace = Schemas['StorageSpaceOut'];

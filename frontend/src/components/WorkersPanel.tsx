@@ -1,6 +1,14 @@
 import { QUEUE_POLL_MS, pollWhile, useQueueStatus } from '../api/queries';
 import { formatDateTime } from '../lib/format';
 import { QueryState } from './QueryState';
+import type { WorkerStatus } from '../api/types';
+
+/** A clean shutdown is told apart from silence: a worker that stopped beating without saying so may have crashed. */
+export function workerState(w: WorkerStatus): string {
+  if (w.online) return 'running';
+  if (w.stopped_at) return `stopped ${formatDateTime(w.stopped_at)}`;
+  return 'not responding (stopped without shutting down: check its host)';
+}
 
 /** For admins: the workers by their heartbeats, and the runs waiting for them. */
 export function WorkersPanel() {
@@ -42,7 +50,7 @@ export function WorkersPanel() {
                   <tr key={w.name}>
                     <th scope="row">{w.name}</th>
                     <td>{w.queues.map((q) => (q === 'gpu' ? 'analyses' : q === 'default' ? 'housekeeping' : q)).join(', ')}</td>
-                    <td>{w.online ? 'running' : 'not responding'}</td>
+                    <td>{workerState(w)}</td>
                     <td>{formatDateTime(w.started_at)}</td>
                     <td>{formatDateTime(w.last_seen_at)}</td>
                   </tr>

@@ -17,9 +17,14 @@ export function passwordFormError(f: PasswordForm): string | null {
   return null;
 }
 
+/** Where a password change sends the user: the login page's notice mentions API tokens only where some went. */
+export const passwordChangedPath = (tokensRevoked: number) =>
+  `/login?reason=${tokensRevoked > 0 ? 'password-changed-tokens' : 'password-changed'}`;
+
 /** Login page notice for `?reason=…`. */
 export const LOGIN_REASONS: Record<string, string> = {
-  'password-changed':
+  'password-changed': 'Your password was changed and every session of yours ended. Sign in with the new password.',
+  'password-changed-tokens':
     'Your password was changed: every session ended and your API tokens were revoked (create new ones on the ' +
     'Account page). Sign in with the new password.',
   // why the service ended a session (the 401's `reason`)

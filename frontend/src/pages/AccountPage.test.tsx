@@ -51,7 +51,7 @@ describe('AccountPage', () => {
 
   it('changes the password, then sends the user to sign in with a message', async () => {
     vi.spyOn(api, 'listMyTokens').mockResolvedValue([]);
-    const change = vi.spyOn(api, 'changeOwnPassword').mockResolvedValue(undefined);
+    const change = vi.spyOn(api, 'changeOwnPassword').mockResolvedValue({ tokens_revoked: 2 });
     renderAt(<AccountPage />, { path: '/account' });
     await userEvent.type(screen.getByLabelText('Current password'), 'old password');
     await userEvent.type(screen.getByLabelText('New password'), 'new password 1');
@@ -63,7 +63,18 @@ describe('AccountPage', () => {
     await userEvent.type(screen.getByLabelText('Confirm new password'), 'new password 1');
     await userEvent.click(screen.getByRole('button', { name: 'Change password' }));
     expect(change).toHaveBeenCalledWith('old password', 'new password 1');
-    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/login?reason=password-changed'));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/login?reason=password-changed-tokens'));
+  });
+
+  it('says nothing of API tokens after a change when the user had none', async () => {
+    vi.spyOn(api, 'listMyTokens').mockResolvedValue([]);
+    vi.spyOn(api, 'changeOwnPassword').mockResolvedValue({ tokens_revoked: 0 });
+    renderAt(<AccountPage />, { path: '/account' });
+    await userEvent.type(screen.getByLabelText('Current password'), 'old password');
+    await userEvent.type(screen.getByLabelText('New password'), 'new password 1');
+    await userEvent.type(screen.getByLabelText('Confirm new password'), 'new password 1');
+    await userEvent.click(screen.getByRole('button', { name: 'Change password' }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent(/\/login\?reason=password-changed$/));
   });
 
   it('says before the change that it ends every session and revokes the API tokens', async () => {
@@ -144,8 +155,14 @@ describe('AccountPage', () => {
 
 describe('LoginPage after a password change', () => {
   it('says why the user has to sign in again', async () => {
-    renderAt(<LoginPage />, { path: '/login?reason=password-changed' });
+    renderAt(<LoginPage />, { path: '/login?reason=password-changed-tokens' });
     expect(screen.getByRole('status')).toHaveTextContent('Your password was changed');
     expect(screen.getByRole('status')).toHaveTextContent('every session ended and your API tokens were revoked');
+  });
+
+  it('does not speak of revoked API tokens to a user who had none', async () => {
+    renderAt(<LoginPage />, { path: '/login?reason=password-changed' });
+    expect(screen.getByRole('status')).toHaveTextContent('Your password was changed and every session of yours ended');
+    expect(screen.getByRole('status')).not.toHaveTextContent('token');
   });
 });

@@ -7,7 +7,7 @@ import { keys, useMe } from '../api/queries';
 import type { NewApiToken } from '../api/types';
 import { TokenTable } from '../components/TokenTable';
 import { formatDateTime } from '../lib/format';
-import { passwordFormError } from '../lib/password';
+import { passwordChangedPath, passwordFormError } from '../lib/password';
 import { PasswordField } from '../components/PasswordField';
 
 /** Own account, for every role: change password, personal API tokens. */
@@ -57,9 +57,9 @@ function PasswordPanel() {
     if (problem) return;
     setBusy(true);
     try {
-      await api.changeOwnPassword(current, next);
+      const changed = await api.changeOwnPassword(current, next);
       // every session ended, this one too, and every API token was revoked: sign in again (the login page says so)
-      navigate('/login?reason=password-changed', { replace: true });
+      navigate(passwordChangedPath(changed.tokens_revoked), { replace: true });
     } catch (err) {
       setError(errorMessage(err));
       setBusy(false);

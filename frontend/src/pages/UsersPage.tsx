@@ -38,9 +38,12 @@ export const removeAdminText = (u: Pick<User, 'username' | 'roles'>) => {
   return `${u.username} will no longer be able to ${lost}.${keeps} You can give the admin role back later.`;
 };
 /** What a reset does besides setting the password (the server ends the sessions and revokes the tokens). */
-export const resetDoneText = (username: string) =>
-  `Password of ${username} reset: their sessions ended, their API tokens were revoked, and they choose their own ` +
-  'password when they next sign in.';
+export const resetDoneText = (username: string, tokensRevoked: number) => {
+  const tokens =
+    tokensRevoked === 0 ? '' : ` ${tokensRevoked} API token${tokensRevoked === 1 ? ' was' : 's were'} revoked,`;
+  return `Password of ${username} reset: their sessions ended,${tokens} and they choose their own password when they ` +
+    'next sign in.';
+};
 /** The one role still ticked: unticking it would leave a user with none, which the server refuses. */
 const isLastRole = (roles: readonly string[], r: Role): boolean => {
   const known = toRoles([...roles]);
@@ -208,10 +211,10 @@ function UserRow({ u, self, busy, onRoles, onDisabled, onDone, onError }: RowPro
   const [pw, setPw] = useState('');
   const reset = useMutation({
     mutationFn: () => api.resetPassword(u.id, pw),
-    onSuccess: () => {
+    onSuccess: (changed) => {
       setPw('');
       setResetOpen(false);
-      onDone(resetDoneText(u.username));
+      onDone(resetDoneText(u.username, changed.tokens_revoked));
     },
     onError,
   });

@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import type { Stats, StorageSpace, User } from '../api/types';
-import UsersPage from './UsersPage';
+import UsersPage, { resetDoneText } from './UsersPage';
 import { useMe } from '../api/queries';
 import { AppHeader } from '../components/AppHeader';
 import { catalogueOf, queueOf } from '../test/models';
@@ -78,7 +78,7 @@ describe('UsersPage password reset', () => {
 
   it("says that the user's sessions ended and their API tokens were revoked", async () => {
     vi.spyOn(api, 'listUsers').mockResolvedValue([user({ id: 1, username: 'root', roles: ['admin'] }), user({})]);
-    const reset = vi.spyOn(api, 'resetPassword').mockResolvedValue(undefined);
+    const reset = vi.spyOn(api, 'resetPassword').mockResolvedValue({ tokens_revoked: 1 });
     renderAt(<UsersPage />);
     await userEvent.click(await screen.findByRole('button', { name: 'Reset password for bob' }));
     expect(screen.getByText(/revokes their API tokens/)).toBeInTheDocument();
@@ -86,9 +86,16 @@ describe('UsersPage password reset', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Set password' }));
     await waitFor(() => expect(reset).toHaveBeenCalledWith(2, 'new password 12'));
     expect(await screen.findByRole('status')).toHaveTextContent(
-      'Password of bob reset: their sessions ended, their API tokens were revoked, and they choose their own ' +
+      'Password of bob reset: their sessions ended, 1 API token was revoked, and they choose their own ' +
         'password when they next sign in.',
     );
+  });
+
+  it('names no API tokens after a reset when the user had none', () => {
+    expect(resetDoneText('bob', 0)).toBe(
+      'Password of bob reset: their sessions ended, and they choose their own password when they next sign in.',
+    );
+    expect(resetDoneText('bob', 3)).toContain('their sessions ended, 3 API tokens were revoked, and');
   });
 
   it('marks a user whose password is still the one an admin set', async () => {
@@ -278,8 +285,9 @@ describe('Workers', () => {
         running: 1,
         oldest_queued_at: '2026-12-05T08:30:00Z',
         workers: [
-          { name: 'celery@gpu-1', queues: ['default', 'gpu'], online: true, ...seen },
-          { name: 'celery@gpu-2', queues: ['gpu'], online: false, ...seen },
+          { name: 'celery@gpu-1', queues: ['default', 'gpu'], online: true, stopped_at: null, ...seen },
+          { name: 'celery@gpu-2', queues: ['gpu'], online: false, stopped_at: null, ...seen },
+          { name: 'celery@gpu-3', queues: ['gpu'], online: false, stopped_at: '2026-12-05T09:00:10Z', ...seen },
         ],
       }),
     );
@@ -288,6 +296,9 @@ describe('Workers', () => {
     const cells = (name: string) => within(within(table).getByRole('row', { name: new RegExp(`^${name}`) })).getAllByRole('cell');
     expect(cells('celery@gpu-1').map((c) => c.textContent).slice(0, 2)).toEqual(['housekeeping, analyses', 'running']);
     expect(cells('celery@gpu-2')[1]).toHaveTextContent('not responding');
+    // a clean shutdown is no crash: it says when it stopped
+    expect(cells('celery@gpu-3')[1]).toHaveTextContent(/^stopped \S/);
+    expect(cells('celery@gpu-3')[1]).not.toHaveTextContent('not responding');
     expect(screen.getByTestId('queue-counts')).toHaveTextContent(/^1 running, 3 queued \(the oldest since .+\)\.$/);
     expect(screen.queryByTestId('no-inference-worker')).not.toBeInTheDocument();
   });

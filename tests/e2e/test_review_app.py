@@ -125,6 +125,11 @@ def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(
     expect(items.nth(1)).to_contain_text("Rejected")
     expect(page.get_by_role("status").filter(has_text="Verdict saved")).to_be_visible()
 
+    # "Normal" against a flag the reader accepted as a lesion is asked about before anything is saved
+    page.get_by_role("radio", name="Normal", exact=True).check()
+    page.get_by_role("button", name="Save case verdict").click()
+    expect(page.get_by_test_id("case-verdict-normal-check")).to_contain_text("You accepted flag 1 as a lesion.")
+    expect(page.get_by_role("button", name="Save Normal anyway")).to_be_visible()
     page.get_by_role("radio", name="Abnormal").check()
     page.get_by_label("Case comment").fill("two lesions")
     page.get_by_role("button", name="Save case verdict").click()

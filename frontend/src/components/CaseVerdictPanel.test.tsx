@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import { keys, useCase } from '../api/queries';
 import { ApiError } from '../api/errors';
-import type { CaseDetail, CaseVerdict } from '../api/types';
-import { caseDetail } from '../test/caseDetail';
+import type { CaseDetail, CaseVerdict, FlagVerdict } from '../api/types';
+import { caseDetail, flagOf } from '../test/caseDetail';
 import { loadDraft } from '../lib/caseDraft';
 import { CaseVerdictPanel } from './CaseVerdictPanel';
 
@@ -113,7 +113,8 @@ describe('CaseVerdictPanel while saving', () => {
   it('keeps "Save case verdict" focusable (aria-disabled, not disabled) and sends one request however often it is pressed', async () => {
     let finish: (v: CaseVerdict) => void = () => undefined;
     const put = vi.spyOn(api, 'putCaseVerdict').mockImplementation(() => new Promise((r) => (finish = r)));
-    renderAt(<CaseVerdictPanel c={caseDetail()} canReview onNotice={() => {}} />);
+    // no flags, so "Normal" is saved without a question first
+    renderAt(<CaseVerdictPanel c={caseDetail({ flags: [] })} canReview onNotice={() => {}} />);
     await userEvent.click(screen.getByRole('radio', { name: 'Normal' }));
     const saveButton = screen.getByRole('button', { name: 'Save case verdict' });
     saveButton.focus();
@@ -126,5 +127,154 @@ describe('CaseVerdictPanel while saving', () => {
     finish(verdict({}));
     await waitFor(() => expect(saveButton).not.toHaveAttribute('aria-disabled'));
     expect(saveButton).toHaveFocus();
+  });
+});
+
+/** The viewer's own verdict on a flag. */
+const own = (v: FlagVerdict['verdict']): FlagVerdict => ({
+  verdict: v,
+  reason: null,
+  comment: null,
+  reviewer: 'clin',
+  updated_at: '2026-01-01T10:05:00Z',
+  version: 1,
+});
+
+function echoCaseVerdict() {
+  return vi
+    .spyOn(api, 'putCaseVerdict')
+    .mockImplementation(async (_id, body) => verdict({ verdict: body.verdict, comment: body.comment ?? null }));
+}
+
+describe('CaseVerdictPanel, "Normal" against the reader\'s own flag verdicts', () => {
+  it('asks first when the reader accepted a flag as a lesion, and saves on the second press', async () => {
+    const put = echoCaseVerdict();
+    const c = caseDetail({ flags: [flagOf(51, 1, { verdict: own('reject') }), flagOf(52, 2, { verdict: own('accept') })] });
+    renderAt(<CaseVerdictPanel c={c} canReview onNotice={() => {}} />);
+    await userEvent.click(screen.getByRole('radio', { name: 'Normal' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    expect(screen.getByTestId('case-verdict-normal-check')).toHaveTextContent(
+      'Before you save Normal: You accepted flag 2 as a lesion. Save Normal anyway, or give the flags your verdict first.',
+    );
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    const again = screen.getByRole('button', { name: 'Save Normal anyway' });
+    expect(again).toHaveAccessibleDescription(/You accepted flag 2 as a lesion/);
+    expect(put).not.toHaveBeenCalled();
+
+    await userEvent.click(again);
+    await waitFor(() => expect(put).toHaveBeenCalledWith(5, { verdict: 'normal', comment: null, version: 0 }));
+    expect(put).toHaveBeenCalledTimes(1);
+    expect(await screen.findByRole('button', { name: 'Save case verdict' })).toBeInTheDocument();
+    expect(screen.queryByTestId('case-verdict-normal-check')).not.toBeInTheDocument();
+  });
+
+  it('asks first when flags have no verdict of the reader, naming them as the flag list does', async () => {
+    const put = echoCaseVerdict();
+    const c = caseDetail({
+      flags: [flagOf(51, 1), flagOf(52, 2, { verdict: own('unsure') }), flagOf(53, 3)],
+    });
+    renderAt(<CaseVerdictPanel c={c} canReview onNotice={() => {}} />);
+    await userEvent.click(screen.getByRole('radio', { name: 'Normal' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    expect(screen.getByTestId('case-verdict-normal-check')).toHaveTextContent(
+      '2 flags have no verdict of yours yet (flags 1 and 3).',
+    );
+    expect(screen.getByRole('button', { name: 'Save Normal anyway' })).toBeInTheDocument();
+    expect(put).not.toHaveBeenCalled();
+  });
+
+  it('saves Normal at once when the reader rejected every flag', async () => {
+    const put = echoCaseVerdict();
+    const rejected = flagOf(51, 1, { verdict: own('reject') });
+    const first = renderAt(
+      <CaseVerdictPanel c={caseDetail({ flags: [rejected, flagOf(52, 2, { verdict: own('reject') })] })} canReview onNotice={() => {}} />,
+    );
+    await userEvent.click(screen.getByRole('radio', { name: 'Normal' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    await waitFor(() => expect(put).toHaveBeenCalledWith(5, { verdict: 'normal', comment: null, version: 0 }));
+    expect(screen.queryByTestId('case-verdict-normal-check')).not.toBeInTheDocument();
+    first.unmount();
+
+    // flag 2 accepted instead does ask: the save above passed the check rather than met none
+    renderAt(
+      <CaseVerdictPanel c={caseDetail({ flags: [rejected, flagOf(52, 2, { verdict: own('accept') })] })} canReview onNotice={() => {}} />,
+    );
+    await userEvent.click(screen.getByRole('radio', { name: 'Normal' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    expect(screen.getByTestId('case-verdict-normal-check')).toHaveTextContent('You accepted flag 2 as a lesion.');
+    expect(put).toHaveBeenCalledTimes(1);
+  });
+
+  it('saves Abnormal at once with flags that have no verdict of the reader, where Normal asks', async () => {
+    const put = echoCaseVerdict();
+    renderAt(<CaseVerdictPanel c={caseDetail()} canReview onNotice={() => {}} />);
+    await userEvent.click(screen.getByRole('radio', { name: 'Abnormal' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    await waitFor(() => expect(put).toHaveBeenCalledWith(5, { verdict: 'abnormal', comment: null, version: 0 }));
+    expect(screen.queryByTestId('case-verdict-normal-check')).not.toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole('radio', { name: 'Normal' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    expect(screen.getByTestId('case-verdict-normal-check')).toHaveTextContent(
+      '2 flags have no verdict of yours yet (flags 1 and 2).',
+    );
+    expect(put).toHaveBeenCalledTimes(1);
+  });
+
+  it('drops the question when the reader changes the choice or the comment, and asks again for Normal', async () => {
+    const put = echoCaseVerdict();
+    renderAt(<CaseVerdictPanel c={caseDetail()} canReview onNotice={() => {}} />);
+    await userEvent.click(screen.getByRole('radio', { name: 'Normal' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    expect(screen.getByTestId('case-verdict-normal-check')).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole('radio', { name: 'Uncertain' }));
+    expect(screen.queryByTestId('case-verdict-normal-check')).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Save Normal anyway' })).not.toBeInTheDocument();
+    // back on Normal, the question was answered for nothing: the next press asks again rather than saves
+    await userEvent.click(screen.getByRole('radio', { name: 'Normal' }));
+    expect(screen.queryByTestId('case-verdict-normal-check')).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    expect(screen.getByTestId('case-verdict-normal-check')).toBeInTheDocument();
+
+    await userEvent.type(screen.getByLabelText('Case comment'), 'x');
+    expect(screen.queryByTestId('case-verdict-normal-check')).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Save case verdict' })).toBeInTheDocument();
+    expect(put).not.toHaveBeenCalled();
+  });
+
+  it("drops the question once the reader's flag verdicts no longer speak against Normal", async () => {
+    vi.spyOn(api, 'getCase').mockResolvedValue(caseDetail());
+    const put = echoCaseVerdict();
+    const { qc } = renderAt(<PanelOnCase />);
+    await userEvent.click(await screen.findByRole('radio', { name: 'Normal' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    expect(screen.getByTestId('case-verdict-normal-check')).toHaveTextContent(
+      '2 flags have no verdict of yours yet (flags 1 and 2).',
+    );
+    // the flag verdicts as the flag list saves them into the case
+    const setFlags = async (flags: CaseDetail['flags']) => {
+      act(() => qc.setQueryData<CaseDetail>(keys.case(5), (old) => (old ? { ...old, flags } : old)));
+      // the query cache tells the panel on the next tick
+      await act(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    };
+    // the reader accepts flag 1: the question follows
+    await setFlags([flagOf(51, 1, { verdict: own('accept') }), flagOf(52, 2)]);
+    expect(screen.getByTestId('case-verdict-normal-check')).toHaveTextContent(
+      'You accepted flag 1 as a lesion. 1 flag has no verdict of yours yet (flag 2).',
+    );
+    // then rejects both: nothing is left to ask about
+    const bothRejected = [flagOf(51, 1, { verdict: own('reject') }), flagOf(52, 2, { verdict: own('reject') })];
+    await setFlags(bothRejected);
+    expect(screen.queryByTestId('case-verdict-normal-check')).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Save case verdict' })).toBeInTheDocument();
+    // a contradiction that comes back (the verdict on flag 2 withdrawn elsewhere) is asked about afresh
+    await setFlags([bothRejected[0], flagOf(52, 2)]);
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    expect(screen.getByTestId('case-verdict-normal-check')).toHaveTextContent('1 flag has no verdict of yours yet (flag 2).');
+    expect(put).not.toHaveBeenCalled();
+    await setFlags(bothRejected);
+    await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    await waitFor(() => expect(put).toHaveBeenCalledWith(5, { verdict: 'normal', comment: null, version: 0 }));
   });
 });

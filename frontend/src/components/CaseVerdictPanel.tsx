@@ -3,7 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { ApiError, errorMessage } from '../api/errors';
 import { keys } from '../api/queries';
-import type { CaseDetail, CaseVerdict, CaseVerdictValue } from '../api/types';
+import type { CaseDetail, CaseVerdict, CaseVerdictValue, Flag } from '../api/types';
 import { formatDateTime } from '../lib/format';
 import { loadDraft, saveDraftPart } from '../lib/caseDraft';
 import { releaseClaimAfterVerdict } from '../lib/useCaseSession';
@@ -24,6 +24,28 @@ export function ownCaseVerdictText(saved: CaseVerdict | null, canReview: boolean
   if (saved) return `Your verdict: ${caseVerdictText(saved.verdict)} · ${formatDateTime(saved.updated_at)}`;
   if (canReview) return 'Your verdict: none yet';
   return others ? `${others} reader${others === 1 ? '' : 's'} gave a case verdict` : 'No reader has given a case verdict yet';
+}
+
+/** "flag 2", "flags 1 and 3", "flags 1, 2 and 4": flags by label, as the flag list names them. */
+function flagNames(labels: number[]): string {
+  if (labels.length === 1) return `flag ${labels[0]}`;
+  return `flags ${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1]}`;
+}
+
+/** What in the reader's own flag verdicts speaks against a "Normal" case verdict; empty when nothing does. */
+export function normalVerdictConcerns(flags: Flag[]): string[] {
+  const accepted = flags.filter((f) => f.verdict?.verdict === 'accept').map((f) => f.label);
+  const open = flags.filter((f) => !f.verdict).map((f) => f.label);
+  const concerns: string[] = [];
+  if (accepted.length) {
+    concerns.push(`You accepted ${flagNames(accepted)} as ${accepted.length === 1 ? 'a lesion' : 'lesions'}.`);
+  }
+  if (open.length) {
+    concerns.push(
+      `${open.length} ${open.length === 1 ? 'flag has' : 'flags have'} no verdict of yours yet (${flagNames(open)}).`,
+    );
+  }
+  return concerns;
 }
 
 export function CaseVerdictPanel({
@@ -57,6 +79,17 @@ export function CaseVerdictPanel({
   // with the verdict now on the server beside them, until they save again or discard theirs
   const [conflict, setConflict] = useState(false);
   const dirty = choice !== (saved?.verdict ?? null) || comment.trim() !== savedComment.trim();
+  // "Normal" beside the reader's own flag verdicts that speak against it (a flag accepted as a lesion, a flag not
+  // judged yet) is asked about once before it is saved; the question follows the flags as they change
+  const normalConcerns = choice === 'normal' ? normalVerdictConcerns(c.flags ?? []) : [];
+  const [askedNormal, setAskedNormal] = useState(false);
+  const askingNormal = askedNormal && normalConcerns.length > 0;
+  // the reader answered the question for this choice and comment only; once nothing stands against "Normal" any
+  // more, a later contradiction must be asked about afresh
+  const nothingToAsk = normalConcerns.length === 0;
+  useEffect(() => {
+    setAskedNormal(false);
+  }, [choice, comment, nothingToAsk]);
 
   // follow the server when it changes underneath (another tab), not on the first render, which may have restored
   // a draft, and not after a conflict, whose reload must not overwrite what the reader was saving
@@ -86,6 +119,7 @@ export function CaseVerdictPanel({
     onSuccess: (v) => {
       if (draftUser) saveDraftPart(draftUser, c.id, { caseVerdict: undefined });
       setConflict(false);
+      setAskedNormal(false);
       qc.setQueryData<CaseDetail>(keys.case(c.id), (old) =>
         old ? { ...old, case_verdict: v, review_state: 'reviewed', my_review_state: 'reviewed', reviewed: true } : old,
       );
@@ -149,7 +183,12 @@ export function CaseVerdictPanel({
           onSubmit={(e) => {
             e.preventDefault();
             // the button stays focusable while saving (aria-disabled), so a second press lands here: ignore it
-            if (choice && !save.isPending) save.mutate(choice);
+            if (!choice || save.isPending) return;
+            if (normalConcerns.length > 0 && !askedNormal) {
+              setAskedNormal(true);
+              return;
+            }
+            save.mutate(choice);
           }}
         >
           {conflict && dirty && (
@@ -204,10 +243,29 @@ export function CaseVerdictPanel({
             <span>Case comment</span>
             <textarea rows={2} value={comment} maxLength={4000} onChange={(e) => setComment(e.target.value)} />
           </label>
+          {/* polite and always there: the focus stays on the button, so the question is read out as it appears */}
+          <div aria-live="polite">
+            {askingNormal && (
+              <p
+                className="info-box small normal-check"
+                id="case-verdict-normal-check"
+                data-testid="case-verdict-normal-check"
+              >
+                Before you save Normal: {normalConcerns.join(' ')} Save Normal anyway, or give the flags your verdict
+                first.
+              </p>
+            )}
+          </div>
           <div className="row-gap">
             {/* aria-disabled, not disabled, while saving: a disabled button drops the keyboard focus to the page */}
-            <button type="submit" className="primary" disabled={!choice} aria-disabled={save.isPending || undefined}>
-              Save case verdict
+            <button
+              type="submit"
+              className="primary"
+              disabled={!choice}
+              aria-disabled={save.isPending || undefined}
+              aria-describedby={askingNormal ? 'case-verdict-normal-check' : undefined}
+            >
+              {askingNormal ? 'Save Normal anyway' : 'Save case verdict'}
             </button>
             {dirty && saved && <span className="muted small">Changed, not saved</span>}
           </div>

@@ -127,16 +127,22 @@ describe('nobody at the browser', () => {
   });
 });
 
+/** What a sign-out sends, in the order sent: the claim released ("release") and the logout request ("logout"). */
+function recordSignOut(): string[] {
+  const order: string[] = [];
+  vi.mocked(api.releaseClaimOnLeave).mockImplementation(async () => {
+    order.push('release');
+    return true;
+  });
+  vi.spyOn(api, 'logout').mockImplementation(async () => {
+    order.push('logout');
+  });
+  return order;
+}
+
 describe('sign out from a case page', () => {
   it('releases the claim before the logout request, and not again after it', async () => {
-    const order: string[] = [];
-    vi.mocked(api.releaseClaimOnLeave).mockImplementation(async () => {
-      order.push('release');
-      return true;
-    });
-    vi.spyOn(api, 'logout').mockImplementation(async () => {
-      order.push('logout');
-    });
+    const order = recordSignOut();
     renderAt(
       <>
         <AppHeader me={{ id: 1, username: 'clin', roles: ['clinician'], password_change_required: false }} />
@@ -196,16 +202,9 @@ describe('sign out from a case page: review time', () => {
   const me = { id: 1, username: 'clin', roles: ['clinician' as const], password_change_required: false };
 
   it('reports the time read so far before the logout request, and sends nothing after it', async () => {
-    const order: string[] = [];
+    const order = recordSignOut();
     vi.mocked(api.reportReviewTime).mockImplementation(async (_id, seconds) => {
       order.push(`review-time ${seconds}`);
-    });
-    vi.mocked(api.releaseClaimOnLeave).mockImplementation(async () => {
-      order.push('release');
-      return true;
-    });
-    vi.spyOn(api, 'logout').mockImplementation(async () => {
-      order.push('logout');
     });
     renderAt(
       <>

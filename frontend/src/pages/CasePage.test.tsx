@@ -502,6 +502,8 @@ describe('CasePage', () => {
     expect(screen.getByRole('radio', { name: 'Normal' })).toBeChecked();
     expect(screen.getByLabelText('Case comment')).toHaveValue('no lesion');
     await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
+    // the case's flags have no verdict of the reader's: "Normal" is asked about once
+    await userEvent.click(screen.getByRole('button', { name: 'Save Normal anyway' }));
     await waitFor(() => expect(put).toHaveBeenCalledWith(5, { verdict: 'normal', comment: 'no lesion', version: 0 }));
     expect(await screen.findByRole('status')).toHaveTextContent('Case verdict saved');
     expect(screen.queryByTestId('case-verdict-draft')).not.toBeInTheDocument();
@@ -721,7 +723,7 @@ describe('CasePage, a case deleted while open', () => {
     const getCase = vi.spyOn(api, 'getCase').mockResolvedValueOnce(detail({ id: 5 })).mockRejectedValue(deleted);
     vi.spyOn(api, 'putCaseVerdict').mockRejectedValue(new ApiError(404, 'No case 5: it does not exist, or it was deleted.'));
     renderAt(<CasePage />, { path: '/cases/5', route: '/cases/:id' });
-    await userEvent.click(await screen.findByRole('radio', { name: 'Normal' }));
+    await userEvent.click(await screen.findByRole('radio', { name: 'Abnormal' }));
     await userEvent.click(screen.getByRole('button', { name: /Save case verdict/ }));
     expect(await screen.findByRole('heading', { name: 'Case deleted' })).toBeInTheDocument();
     expect(getCase).toHaveBeenCalledTimes(2);

@@ -45,7 +45,7 @@ describe('CasePage: previous / next case', () => {
       return { verdict: body.verdict, comment: null, reviewer: 'clin', updated_at: '2026-01-01T10:10:00Z', version: 1 };
     });
     openCase(5);
-    await userEvent.click(await screen.findByRole('radio', { name: 'Normal' }));
+    await userEvent.click(await screen.findByRole('radio', { name: 'Abnormal' }));
     await userEvent.click(screen.getByRole('button', { name: 'Save case verdict' }));
     expect(await screen.findByRole('status')).toHaveTextContent('Case verdict saved');
 

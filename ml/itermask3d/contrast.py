@@ -95,8 +95,8 @@ class SequenceMismatch(InputError):
     def __init__(self, stated: str, looks_like: str) -> None:
         self.stated, self.looks_like = stated, looks_like
         super().__init__(
-            f"it looks like a {NAMES[looks_like]} scan ({WHY[looks_like]}), but it was sent as {NAMES[stated]}, whose "
-            f"model would read it wrongly; run it again as {NAMES[looks_like]} if that is what it is")
+            f"it looks like a {NAMES[looks_like]} scan ({WHY[looks_like]}), but it was sent as {NAMES[stated]}; "
+            f"run it again as {NAMES[looks_like]} if that is what it is.")
 
 
 def check_sequence(prepared: PreparedScan, stated: str) -> ContrastReading:

@@ -78,7 +78,12 @@ def test_duplicate_upload_is_refused(clinician: ApiClient, tmp_path: Path) -> No
     first = _upload(clinician, path).json()["id"]
     second = _upload(clinician, path)
     assert second.status_code == 409
-    assert f"case {first}" in second.json()["detail"]
+    assert second.json()["detail"] == f"This scan was already uploaded as case {first}; open that case."
+    # sent as another sequence, it says where the sequence is corrected (a scan is one case, whatever its sequence)
+    as_flair = _upload(clinician, path, sequence="flair")
+    assert as_flair.status_code == 409
+    assert as_flair.json()["detail"] == (f"This scan was already uploaded as case {first}, as T1. To analyse it as "
+                                         "FLAIR, re-run it from that case's page as FLAIR.")
 
 
 def test_wrong_file_type_is_415_and_leaves_nothing(clinician: ApiClient, db, storage_dir, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from neurotriage.audit.models import AuditEvent
 from neurotriage.jobs.models import Failure, Job, JobStatus
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.backend.conftest import ApiClient
 from tests.backend.factories import finish_job
@@ -72,24 +72,39 @@ def test_retry_after_failure(clinician: ApiClient, db, tmp_path: Path) -> None:
 
 
 def test_a_case_sent_as_the_wrong_sequence_is_run_again_as_the_right_one(
-    clinician: ApiClient, db, broker, tmp_path: Path
+    clinician: ApiClient, coordinator: ApiClient, db, broker, tmp_path: Path
 ) -> None:
     """The same scan cannot be uploaded again as another case, so the case page corrects the sequence."""
     case_id = upload_case(clinician, tmp_path)
     job = db.scalars(select(Job).where(Job.case_id == case_id)).one()
-    job.status, job.failure = JobStatus.failed, Failure.sequence_mismatch
-    job.error = "The scan could not be analysed: it looks like a FLAIR scan (...), but it was sent as T1, ..."
+    job.status, job.failure, job.looks_like = JobStatus.failed, Failure.sequence_mismatch, "flair"
+    job.error = "The scan could not be analysed: it looks like a FLAIR scan (...), but it was sent as T1; ..."
     db.commit()
     failed = clinician.get(f"/api/cases/{case_id}").json()
     assert failed["failure"] == "sequence_mismatch" and failed["retry_can_help"] is True
+    assert failed["looks_like"] == "flair"  # what the case page offers to re-run it as
+    listed = {c["id"]: c for c in clinician.get("/api/cases").json()["items"]}
+    assert listed[case_id]["failure"] == "sequence_mismatch"  # the worklist says why, without opening the case
+    exported = {row["case_id"]: row for row in coordinator.get("/api/export.json").json()}[case_id]
+    assert (exported["status"], exported["failure"]) == ("failed", "sequence_mismatch")
     assert clinician.post(f"/api/cases/{case_id}/runs", json={"sequence": "pd"}).status_code == 422
+    # as the same sequence it would fail the same way: refused, in words, with nothing queued
+    for same in ({}, {"sequence": "t1"}):
+        refused = clinician.post(f"/api/cases/{case_id}/runs", json=same)
+        assert refused.status_code == 422
+        assert refused.json()["detail"] == ("The last run found that this scan looks like a FLAIR scan, not T1, so "
+                                            "running it again as T1 would fail the same way. Choose the sequence it is.")
+    assert db.scalar(select(func.count()).select_from(Job).where(Job.case_id == case_id)) == 1
 
     rerun = clinician.post(f"/api/cases/{case_id}/runs", json={"sequence": "flair"})
     assert rerun.status_code == 201, rerun.text
     now = clinician.get(f"/api/cases/{case_id}").json()
     assert now["sequence"] == "flair" and now["status"] == "queued" and now["failure"] is None
+    assert now["looks_like"] is None
     changed = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.sequence_changed")).one()
     assert (changed.case_id, changed.detail) == (case_id, {"before": "t1", "after": "flair"})
+    requested = db.scalars(select(AuditEvent).where(AuditEvent.action == "job.requested")).one()
+    assert changed.client_ip is not None and requested.client_ip == changed.client_ip  # who asked, from where
 
 
 def test_the_failure_kinds_the_api_names_are_the_ones_the_service_keeps() -> None:

@@ -54,8 +54,7 @@ def test_the_same_scan_committed_by_another_upload_meanwhile_is_a_409_naming_it(
         with caplog.at_level(logging.DEBUG):
             response = _upload(clinician, path, label="Doe Jane 1965-03-14")
         assert response.status_code == 409, response.text
-        assert response.json()["detail"] == (f"This scan was already uploaded as case {inserted[0]}. To analyse it as "
-                                             "another sequence, re-run it from that case's page with that sequence.")
+        assert response.json()["detail"] == f"This scan was already uploaded as case {inserted[0]}; open that case."
         assert db.scalars(select(Case.id)).all() == inserted
         assert db.scalar(select(func.count()).select_from(Job)) == 0
         assert _stored_files(storage_dir) == []

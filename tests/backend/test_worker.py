@@ -126,7 +126,7 @@ def test_a_scan_sent_as_the_wrong_sequence_fails_in_words_and_runs_again_as_the_
         failed = wait_for_job(client, case["id"], stack)
         assert failed["status"] == "failed" and failed["failure"] == "sequence_mismatch"
         assert "it looks like a T2 scan" in failed["error"] and "sent as T1" in failed["error"]
-        assert failed["retry_can_help"] is True
+        assert failed["retry_can_help"] is True and failed["looks_like"] == "t2"
         assert client.post(f"/api/cases/{case['id']}/runs", json={"sequence": "t2"}).status_code == 201
         again = wait_for_job(client, case["id"], stack)
     assert again["status"] == "succeeded" and again["sequence"] == "t2"

@@ -56,7 +56,7 @@ def test_a_scan_sent_as_another_sequence_is_refused_with_what_it_looks_like(prep
     assert isinstance(refused.value, InputError)  # the CLI's and the worker's one-sentence refusal
     message = str(refused.value)
     assert message.startswith("it looks like a FLAIR scan (grey matter brighter than white matter, fluid dark)")
-    assert "sent as T1" in message and "run it again as FLAIR" in message
+    assert "sent as T1" in message and message.endswith("run it again as FLAIR if that is what it is.")
     with pytest.raises(contrast.SequenceMismatch, match="looks like a T1 scan"):
         contrast.check_sequence(prepared_scans["t1"], "flair")
     with pytest.raises(contrast.SequenceMismatch, match="looks like a T2 scan"):

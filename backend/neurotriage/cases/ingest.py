@@ -101,7 +101,7 @@ def ingest_upload(
     nifti = len(uploads) == 1 and is_nifti_name(uploads[0].filename)
     content_hash = _content_hash(uploads)
     if nifti:
-        _refuse_known(session, Case.content_sha256 == content_hash, "This scan")
+        _refuse_known(session, Case.content_sha256 == content_hash, "This scan", options.sequence)
     with tempfile.TemporaryDirectory(prefix=INGEST_SPOOL_PREFIX) as tmp:
         work = Path(tmp)
         case = Case(
@@ -120,7 +120,8 @@ def ingest_upload(
             series = convert_series(
                 _dicom_files(uploads, work, options.max_inflated_bytes), work, options.pseudonym_key,
                 options.shift_dicom_dates, options.series,
-                refuse_known_series=lambda key: _refuse_known(session, Case.series_key == key, "This DICOM series"),
+                refuse_known_series=lambda key: _refuse_known(
+                    session, Case.series_key == key, "This DICOM series", options.sequence),
             )
             # One study's files are uploaded once per series chosen from them: the same bytes with another series
             # are another scan. The series key's own uniqueness refuses the same series again.
@@ -161,14 +162,18 @@ def ingest_upload(
     return case, job
 
 
-# The same scan cannot be a second case; one sent as the wrong sequence is corrected where it is.
-_AS_ANOTHER_SEQUENCE = "To analyse it as another sequence, re-run it from that case's page with that sequence."
+def _already_uploaded(what: str, case_id: int, known_sequence: str, sent_sequence: str) -> str:
+    """The same scan cannot be a second case; one sent as the wrong sequence is corrected where it is."""
+    if known_sequence == sent_sequence:
+        return f"{what} was already uploaded as case {case_id}; open that case."
+    return (f"{what} was already uploaded as case {case_id}, as {known_sequence.upper()}. To analyse it as "
+            f"{sent_sequence.upper()}, re-run it from that case's page as {sent_sequence.upper()}.")
 
 
-def _refuse_known(session: Session, condition: ColumnElement[bool], what: str) -> None:
-    known = session.scalar(select(Case.id).where(condition))
+def _refuse_known(session: Session, condition: ColumnElement[bool], what: str, sequence: str) -> None:
+    known = session.execute(select(Case.id, Case.sequence).where(condition)).first()
     if known is not None:
-        raise Conflict(f"{what} was already uploaded as case {known}. {_AS_ANOTHER_SEQUENCE}")
+        raise Conflict(_already_uploaded(what, known.id, known.sequence, sequence))
 
 
 def _add_unless_uploaded_meanwhile(session: Session, case: Case) -> None:
@@ -181,13 +186,13 @@ def _add_unless_uploaded_meanwhile(session: Session, case: Case) -> None:
         session.flush()
     except IntegrityError:
         session.rollback()
-        duplicate = session.scalar(
-            select(Case.id).where(
+        duplicate = session.execute(
+            select(Case.id, Case.sequence).where(
                 (Case.content_sha256 == case.content_sha256)
                 | ((Case.series_key == case.series_key) & Case.series_key.is_not(None))
             )
-        )
+        ).first()
         raise Conflict(
-            f"This scan was already uploaded as case {duplicate}. {_AS_ANOTHER_SEQUENCE}" if duplicate is not None
+            _already_uploaded("This scan", duplicate.id, duplicate.sequence, case.sequence) if duplicate is not None
             else "This scan was uploaded by someone else at the same moment; reload the worklist."
         ) from None

@@ -121,6 +121,14 @@ class CaseSummary(BaseModel):
     sequence: str
     uploaded_at: datetime
     status: JobStatusName
+    failure: Literal[
+        "scan_refused", "sequence_mismatch", "no_model", "missing_scan", "time_limit", "storage_full", "internal",
+        "queue_unavailable", "worker_stopped",
+    ] | None = Field(
+        default=None,
+        description="Why the newest run failed (null otherwise, and for runs that failed before this was kept). "
+        "sequence_mismatch: the scan looks like another sequence than the case's; re-run it with that sequence.",
+    )
     progress: int
     stage: str | None
     score: float | None
@@ -176,13 +184,10 @@ class CaseDetail(CaseSummary):
         description="False when the newest run failed because the engine refused the scan itself (its error starts "
         "'The scan could not be analysed:'): running it again would fail the same way; upload a corrected scan.",
     )
-    failure: Literal[
-        "scan_refused", "sequence_mismatch", "no_model", "missing_scan", "time_limit", "storage_full", "internal",
-        "queue_unavailable", "worker_stopped",
-    ] | None = Field(
+    looks_like: Literal["t1", "t2", "flair"] | None = Field(
         default=None,
-        description="Why the newest run failed (null otherwise, and for runs that failed before this was kept). "
-        "sequence_mismatch: the scan looks like another sequence than the case's; re-run it with that sequence.",
+        description="For a sequence_mismatch: the sequence the scan looks like, which a re-run should be sent as "
+        "(null otherwise, and for runs refused before this was kept).",
     )
     attempts: int
     source_format: str

@@ -80,6 +80,7 @@ def case_summaries(session: Session, rows: Sequence[Row], viewer: User) -> list[
                 sequence=case.sequence,
                 uploaded_at=case.uploaded_at,
                 status=job.status,  # type: ignore[arg-type]
+                failure=job.failure if job.status == JobStatus.failed else None,  # type: ignore[arg-type]
                 progress=job.progress,
                 stage=job.stage,
                 score=result.score if result else None,
@@ -218,7 +219,7 @@ def case_detail(
         **summary.model_dump(),
         error=job.error,
         retry_can_help=retry_can_help(job),
-        failure=job.failure if job.status == JobStatus.failed else None,
+        looks_like=job.looks_like if job.status == JobStatus.failed else None,  # type: ignore[arg-type]
         attempts=job.attempts,
         source_format=case.source_format,
         dicom_meta=case.dicom_meta or {},

@@ -75,6 +75,8 @@ class Job(Base):
     # A Failure for a failed run, else None; None also on runs that failed before migration 0016 for reasons other
     # than a refused scan.
     failure: Mapped[str | None] = mapped_column(String(24), default=None)
+    # For a sequence_mismatch: the sequence the scan looks like ("t1", "t2", "flair"), which the re-run offers.
+    looks_like: Mapped[str | None] = mapped_column(String(8), default=None)
     model_profile: Mapped[str] = mapped_column(String(32))
     # Decided when the run is requested, from what the workers reported (jobs.service.screening_for).
     screening: Mapped[str] = mapped_column(String(16), default=Screening.lesions, server_default=Screening.lesions)

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
-from neurotriage.auth.deps import AppSettings, CurrentUser, DbSession, require_roles
+from neurotriage.auth.deps import AppSettings, CurrentUser, DbSession, client_ip, require_roles
 from neurotriage.core.errors import ServiceUnavailable, no_case
 from neurotriage.core.inputs import DbId
 from neurotriage.core.openapi import errors
@@ -73,11 +73,13 @@ def list_runs(case_id: DbId, session: DbSession, user: Operator) -> list[JobOut]
 
 
 @router.post("/cases/{case_id}/runs", response_model=JobOut, status_code=201, responses=errors(401, 403, 404, 409, 422, 503))
-def request_run(case_id: DbId, body: RunRequest, session: DbSession, settings: AppSettings, user: Operator) -> JobOut:
+def request_run(
+    case_id: DbId, body: RunRequest, request: Request, session: DbSession, settings: AppSettings, user: Operator
+) -> JobOut:
     """Run the case again: a retry after a failure, with another model profile, or as another sequence."""
     job = service.rerun(
         session, case_id, body.model_profile or settings.model_profile, settings.available_profiles, user.id,
-        sequence=body.sequence,
+        sequence=body.sequence, client_ip=client_ip(request),
     )
     session.commit()
     try:

@@ -229,12 +229,13 @@ def checks_result(checks: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _fail(job_id: int, failure: Failure, message: str) -> None:
+def _fail(job_id: int, failure: Failure, message: str, looks_like: str | None = None) -> None:
     try:
         with session_scope() as session:
             job = session.get(Job, job_id, with_for_update=True)
             if job is not None and job.status == JobStatus.running:
                 transition(session, job, JobStatus.failed, error=message, failure=failure)
+                job.looks_like = looks_like
     except DATABASE_ERRORS as exc:
         raise DatabaseUnavailable(f"job {job_id} could not be marked failed") from exc
 
@@ -300,7 +301,7 @@ def run_inference_job(job_id: int, settings: Settings | None = None, delivery: i
         return JobStatus.succeeded.value if stored else "discarded"
     except SequenceMismatch as exc:
         # the scan may be fine: a re-run as the sequence it looks like can succeed (the case page offers one)
-        _fail(job_id, Failure.sequence_mismatch, f"{SCAN_REFUSED} {exc}")
+        _fail(job_id, Failure.sequence_mismatch, f"{SCAN_REFUSED} {exc}", looks_like=exc.looks_like)
         return JobStatus.failed.value
     except InputError as exc:
         _fail(job_id, Failure.scan_refused, f"{SCAN_REFUSED} {_about_the_scan(str(exc), scan_key)}")

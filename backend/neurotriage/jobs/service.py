@@ -46,10 +46,12 @@ def enqueue(job_id: int, delivery: int = 1) -> None:
 
 def rerun(
     session: Session, case_id: int, model_profile: str, available: list[str], actor_id: int,
-    sequence: str | None = None,
+    sequence: str | None = None, client_ip: str | None = None,
 ) -> Job:
     """Queue a new run of a case (another model version, or a retry), unless one is still pending. ``sequence``
-    corrects the sequence the case was uploaded as (the same scan cannot be uploaded again as another case)."""
+    corrects the sequence the case was uploaded as (the same scan cannot be uploaded again as another case); after
+    a run refused the scan as another sequence, a re-run as the same one is refused, since it would fail the same way.
+    """
     from neurotriage.cases.models import Case
 
     if model_profile not in available:
@@ -66,13 +68,20 @@ def rerun(
     )
     if pending is not None:
         raise Conflict(f"Run {pending} of this case is still queued or running.")
+    latest = session.scalars(select(Job).where(Job.case_id == case_id).order_by(Job.id.desc()).limit(1)).first()
+    if (latest is not None and latest.status == JobStatus.failed and latest.failure == Failure.sequence_mismatch
+            and new_sequence == case.sequence):
+        named = f"a {latest.looks_like.upper()} scan" if latest.looks_like else "another sequence"
+        raise Unprocessable(
+            f"The last run found that this scan looks like {named}, not {case.sequence.upper()}, so running it "
+            f"again as {case.sequence.upper()} would fail the same way. Choose the sequence it is.")
     if new_sequence != case.sequence:
-        record(session, "case.sequence_changed", actor_id=actor_id, case_id=case_id, before=case.sequence,
-               after=new_sequence)
+        record(session, "case.sequence_changed", actor_id=actor_id, case_id=case_id, client_ip=client_ip,
+               before=case.sequence, after=new_sequence)
         case.sequence = new_sequence
     job = create_job(session, case_id, model_profile, screening)
-    record(session, "job.requested", actor_id=actor_id, case_id=case_id, job_id=job.id, model_profile=model_profile,
-           screening=screening.value)
+    record(session, "job.requested", actor_id=actor_id, case_id=case_id, client_ip=client_ip, job_id=job.id,
+           model_profile=model_profile, screening=screening.value)
     return job
 
 

@@ -69,6 +69,8 @@ class ExportRow(BaseModel):
     sequence: str
     uploaded_at: str
     status: str = Field(description="Status of the case's newest run")
+    failure: str | None = Field(description="Why the newest run failed (the case page's failure kinds, e.g. "
+                                            "sequence_mismatch); null unless it failed")
     result_run: int | None = Field(
         description="Run the result columns come from (the newest successful one); earlier than the newest run "
         "while a re-run is pending, failed or cancelled"

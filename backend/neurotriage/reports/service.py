@@ -157,7 +157,7 @@ def compute_stats(session: Session) -> dict[str, Any]:
 
 
 EXPORT_COLUMNS = (
-    "case_id", "label", "sequence", "uploaded_at", "status", "result_run", "screening", "model", "score", "triage",
+    "case_id", "label", "sequence", "uploaded_at", "status", "failure", "result_run", "screening", "model", "score", "triage",
     "quality",
     "flags", "weak_regions", "min_flag_ml", "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts",
     "first_verdict_at", "turnaround_s",
@@ -177,7 +177,7 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(
         case_rows()
         .with_only_columns(
-            Case.id, Case.label, Case.sequence, Case.uploaded_at, Job.status, Result.id, Result.job_id,
+            Case.id, Case.label, Case.sequence, Case.uploaded_at, Job.status, Job.failure, Result.id, Result.job_id,
             Result.screening, Result.model_name, Result.model_version, Result.score, Result.triage,
             Result.quality_issues, Result.weak_regions, Result.min_flag_mm3,
             func.coalesce(flags_per_result.c.flags, 0),
@@ -198,8 +198,8 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
     ):
         case_verdicts[case_id].append((username, verdict, created_at))
     out = []
-    for (case_id, label, sequence, uploaded_at, status, result_id, result_run, screening, model_name, model_version,
-         score, triage, quality_issues, weak_regions, min_flag_mm3, n_flags) in rows:
+    for (case_id, label, sequence, uploaded_at, status, failure, result_id, result_run, screening, model_name,
+         model_version, score, triage, quality_issues, weak_regions, min_flag_mm3, n_flags) in rows:
         counts = flag_counts[result_id] if result_id is not None else Counter()
         verdicts = case_verdicts.get(case_id, [])
         first = verdicts[0][2] if verdicts else None
@@ -217,6 +217,8 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
                 "sequence": sequence,
                 "uploaded_at": uploaded_at.isoformat(),
                 "status": status,
+                # Why the newest run failed (the case page's failure kinds), so an audit of failures needs no clicks.
+                "failure": failure if status == "failed" else None,
                 # The run the result columns come from: an earlier one when the newest has not succeeded.
                 "result_run": result_run,
                 # "checks": the rescan checks alone (no model reads the sequence); score and flags mean nothing there.

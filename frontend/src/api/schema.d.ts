@@ -755,6 +755,11 @@ export interface components {
             /** Label */
             label: string;
             /**
+             * Looks Like
+             * @description For a sequence_mismatch: the sequence the scan looks like, which a re-run should be sent as (null otherwise, and for runs refused before this was kept).
+             */
+            looks_like?: ("t1" | "t2" | "flair") | null;
+            /**
              * Min Flag Ml
              * @description Smallest region the model reports as a flag (mL, like the flags' volume_ml); smaller findings are never flagged. None for results stored before the engine reported it.
              */
@@ -884,6 +889,11 @@ export interface components {
             claimed_by: string | null;
             /** Claimed Until */
             claimed_until: string | null;
+            /**
+             * Failure
+             * @description Why the newest run failed (null otherwise, and for runs that failed before this was kept). sequence_mismatch: the scan looks like another sequence than the case's; re-run it with that sequence.
+             */
+            failure?: ("scan_refused" | "sequence_mismatch" | "no_model" | "missing_scan" | "time_limit" | "storage_full" | "internal" | "queue_unavailable" | "worker_stopped") | null;
             /** Flag Count */
             flag_count: number;
             /** Id */
@@ -1017,6 +1027,11 @@ export interface components {
             case_id: number;
             /** Case Verdicts */
             case_verdicts: string;
+            /**
+             * Failure
+             * @description Why the newest run failed (the case page's failure kinds, e.g. sequence_mismatch); null unless it failed
+             */
+            failure: string | null;
             /** First Verdict At */
             first_verdict_at: string | null;
             /**

@@ -54,12 +54,34 @@ describe('RunsPanel, a case uploaded as the wrong sequence', () => {
     expect(await screen.findByTestId('sequence-mismatch')).toHaveTextContent('does not look like a T1 scan');
     expect(screen.getByRole('combobox', { name: 'Sequence' })).toHaveValue('t1');
     expect(screen.queryByTestId('sequence-change')).not.toBeInTheDocument();
+    // as T1 again it would fail the same way
+    expect(screen.getByRole('button', { name: 'Re-run' })).toBeDisabled();
 
     await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 'FLAIR');
     expect(screen.getByTestId('sequence-change')).toHaveTextContent('becomes a FLAIR scan');
     await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
     await waitFor(() => expect(rerun).toHaveBeenCalledWith(1, 'fast', 'flair'));
     await waitFor(() => expect(notices).toContain('Run 2 queued (fast, as FLAIR)'));
+  });
+
+  it('offers the sequence the refused run found, and never the refused one again', async () => {
+    const rerun = vi.spyOn(api, 'rerun').mockResolvedValue({ ...finished, id: 8, status: 'queued' });
+    vi.spyOn(api, 'models').mockResolvedValue(catalogue);
+    vi.spyOn(api, 'listRuns').mockResolvedValue([{ ...finished, status: 'failed' }]);
+    const c = { id: 1, status: 'failed', sequence: 't1', failure: 'sequence_mismatch', looks_like: 'flair' } as CaseDetail;
+    renderAt(<RunsPanel c={c} canRerun onNotice={() => {}} />);
+    expect(await screen.findByTestId('sequence-mismatch')).toHaveTextContent(
+      'The last run found that the scan looks like a FLAIR scan, not T1, so FLAIR is chosen above.',
+    );
+    expect(screen.getByRole('combobox', { name: 'Sequence' })).toHaveValue('flair');
+    expect(screen.getByTestId('sequence-change')).toHaveTextContent('becomes a FLAIR scan');
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 'T1');
+    const button = screen.getByRole('button', { name: 'Re-run' });
+    expect(button).toBeDisabled();
+    expect(button).toHaveAttribute('title', 'As T1 it would fail the same way: choose the sequence it is');
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 'FLAIR');
+    await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
+    await waitFor(() => expect(rerun).toHaveBeenCalledWith(1, 'fast', 'flair'));
   });
 
   it('sends no sequence when the reader keeps the case\'s own', async () => {

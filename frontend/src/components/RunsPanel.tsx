@@ -44,7 +44,12 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
   const runs = useRuns(c.id);
   const models = useModels();
   const [pickedSequence, setPickedSequence] = useState<Sequence | null>(null);
-  const sequence = pickedSequence ?? (c.sequence as Sequence);
+  // after a run refused the scan as another sequence, that sequence is the one to offer; the same one would fail
+  // the same way, so it cannot be re-run as such
+  const mismatch = c.failure === 'sequence_mismatch';
+  const sequence = pickedSequence ?? ((mismatch && c.looks_like) || (c.sequence as Sequence));
+  const refusedAgain = mismatch && sequence === c.sequence;
+  const stated = SEQUENCE_NAMES[c.sequence as Sequence] ?? c.sequence;
   const choices = profileChoices(models.data, sequence);
   const [picked, setPicked] = useState<string | null>(null);
   // the reader's pick while it can run, else the installation's default profile, else any that can run
@@ -97,7 +102,7 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
           className="rerun-row"
           onSubmit={(e) => {
             e.preventDefault();
-            if (!rerun.isPending && !pending && profile) rerun.mutate({ p: profile, seq: sequence });
+            if (!rerun.isPending && !pending && profile && !refusedAgain) rerun.mutate({ p: profile, seq: sequence });
           }}
         >
           <label className="field-inline">
@@ -122,14 +127,16 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
           </label>
           <button
             type="submit"
-            disabled={rerun.isPending || pending || !profile}
+            disabled={rerun.isPending || pending || !profile || refusedAgain}
             aria-busy={rerun.isPending}
             title={
               pending
                 ? 'A run of this case is still queued or running'
-                : profile
-                  ? 'Analyse this case again'
-                  : `No model for ${SEQUENCE_NAMES[sequence]} scans is installed`
+                : refusedAgain
+                  ? `As ${stated} it would fail the same way: choose the sequence it is`
+                  : profile
+                    ? 'Analyse this case again'
+                    : `No model for ${SEQUENCE_NAMES[sequence]} scans is installed`
             }
           >
             Re-run
@@ -142,10 +149,20 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
           )}
         </form>
       )}
-      {canRerun && c.failure === 'sequence_mismatch' && (
+      {canRerun && mismatch && (
         <p className="info-box small" role="note" data-testid="sequence-mismatch">
-          The last run found that the scan does not look like a {SEQUENCE_NAMES[c.sequence as Sequence] ?? c.sequence}{' '}
-          scan (its error says what it looks like). If that is right, choose its sequence above and re-run it.
+          {c.looks_like ? (
+            <>
+              The last run found that the scan looks like a {SEQUENCE_NAMES[c.looks_like]} scan, not {stated}, so{' '}
+              {SEQUENCE_NAMES[c.looks_like]} is chosen above. Re-run it as that if it is right, or choose the sequence
+              it is; as {stated} it would fail the same way.
+            </>
+          ) : (
+            <>
+              The last run found that the scan does not look like a {stated} scan (its error says what it looks like).
+              If that is right, choose its sequence above and re-run it; as {stated} it would fail the same way.
+            </>
+          )}
         </p>
       )}
       {error && (

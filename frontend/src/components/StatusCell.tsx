@@ -1,7 +1,11 @@
 import type { CaseSummary } from '../api/types';
 import { clampPercent, statusText } from '../lib/format';
 
-export function StatusCell({ c }: { c: Pick<CaseSummary, 'status' | 'progress' | 'stage' | 'label'> }) {
+export function StatusCell({
+  c,
+}: {
+  c: Pick<CaseSummary, 'status' | 'progress' | 'stage' | 'label'> & Partial<Pick<CaseSummary, 'failure'>>;
+}) {
   const text = statusText(c);
   return (
     <span className={`status status-${c.status}`}>

@@ -38,6 +38,12 @@ describe('statusText', () => {
     expect(statusText({ status: 'succeeded', progress: 100, stage: null })).toBe('succeeded');
     expect(statusText({ status: 'failed', progress: 5, stage: 'preprocessing' })).toBe('failed');
   });
+  it('says in a few words why a run failed, where the server kept why', () => {
+    expect(statusText({ status: 'failed', progress: 5, stage: null, failure: 'sequence_mismatch' })).toBe(
+      'failed · wrong sequence',
+    );
+    expect(statusText({ status: 'failed', progress: 5, stage: null, failure: null })).toBe('failed');
+  });
   it('knows when to poll', () => {
     expect(anyActive([{ status: 'succeeded' }, { status: 'queued' }])).toBe(true);
     expect(anyActive([{ status: 'succeeded' }, { status: 'failed' }])).toBe(false);

@@ -16,11 +16,30 @@ export function clampPercent(p: number | null | undefined): number {
 }
 
 /** "running 40% · threshold search", "queued", "succeeded", "failed". */
-export function statusText(c: Pick<CaseSummary, 'status' | 'progress' | 'stage'>): string {
+type Failure = NonNullable<CaseSummary['failure']>;
+
+/** Why a run failed, in the few words a worklist row has room for (the case page has the full sentence). */
+export const FAILURE_TEXT: Record<Failure, string> = {
+  scan_refused: 'scan refused',
+  sequence_mismatch: 'wrong sequence',
+  no_model: 'no model',
+  missing_scan: 'scan missing',
+  time_limit: 'took too long',
+  storage_full: 'storage full',
+  internal: 'internal error',
+  queue_unavailable: 'queue down',
+  worker_stopped: 'worker stopped',
+};
+
+export function statusText(
+  c: Pick<CaseSummary, 'status' | 'progress' | 'stage'> & Partial<Pick<CaseSummary, 'failure'>>,
+): string {
   if (c.status === 'running') {
     const base = `running ${clampPercent(c.progress)}%`;
     return c.stage ? `${base} · ${c.stage}` : base;
   }
+  // a coordinator sorting failures needs the reason on the row, not one click per case
+  if (c.status === 'failed' && c.failure) return `failed · ${FAILURE_TEXT[c.failure]}`;
   return c.status;
 }
 

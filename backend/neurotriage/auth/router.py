@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
@@ -28,8 +28,7 @@ from neurotriage.auth.schemas import (
     token_out,
 )
 from neurotriage.auth.service import create_api_token, end_session, list_tokens, revoke_api_token, start_session
-from neurotriage.auth.throttle import begin_password_check, forget_attempt
-from neurotriage.config import Settings
+from neurotriage.auth.throttle import Refused, begin_password_check, forget_attempt
 from neurotriage.core.errors import Unprocessable
 from neurotriage.core.inputs import DbId
 from neurotriage.core.openapi import errors
@@ -41,12 +40,13 @@ router = APIRouter(tags=["auth"])
 UNKNOWN_USER = "unknown user"
 
 
-def _too_many_failures(settings: Settings, what: str) -> HTTPException:
-    minutes = settings.login_failure_window_minutes
+def _too_many_failures(refused: Refused, what: str) -> HTTPException:
+    seconds = max(1, math.ceil(refused.retry_after.total_seconds()))
+    minutes = math.ceil(seconds / 60)
     return HTTPException(
         status.HTTP_429_TOO_MANY_REQUESTS,
-        detail=f"Too many failed {what}; try again in {minutes} minutes.",
-        headers={"Retry-After": str(int(timedelta(minutes=minutes).total_seconds()))},
+        detail=f"Too many failed {what}; try again in {minutes} minute{'' if minutes == 1 else 's'}.",
+        headers={"Retry-After": str(seconds)},
     )
 
 
@@ -61,10 +61,10 @@ def login(body: LoginRequest, request: Request, response: Response, session: DbS
     user = find_user(session, body.username)
     named = user.username if user is not None else UNKNOWN_USER
     attempt = begin_password_check(session, settings, username=body.username, client_ip=ip)
-    if attempt is None:
+    if isinstance(attempt, Refused):
         record(session, "login.throttled", client_ip=ip, username_attempted=named)
         session.commit()
-        raise _too_many_failures(settings, "sign-ins")
+        raise _too_many_failures(attempt, "sign-ins")
     # An unknown name (user None) is checked against a dummy hash: the time taken must not tell it is unknown.
     if not verify_login(user, body.password) or user is None:
         record(session, "login.failed", client_ip=ip, username_attempted=named)
@@ -114,10 +114,10 @@ def change_password(
     A wrong current password counts as a failed sign-in of the account (the same limit), and is audited."""
     ip = client_ip(request)
     attempt = begin_password_check(session, settings, username=user.username, client_ip=ip)
-    if attempt is None:
+    if isinstance(attempt, Refused):
         record(session, "user.password_change_throttled", actor_id=user.id, client_ip=ip, user_id=user.id)
         session.commit()
-        raise _too_many_failures(settings, "password checks")
+        raise _too_many_failures(attempt, "password checks")
     try:
         revoked = change_own_password(session, user, body.current_password, body.new_password)
     except WrongPassword:  # nothing was changed; the counted attempt stays (committed above)

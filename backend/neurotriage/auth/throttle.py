@@ -14,7 +14,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from neurotriage.auth.models import LoginAttempt
@@ -67,22 +67,50 @@ def is_throttled(counts: AttemptCounts, settings: Settings) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Refused:
+    """Over the limit: no password is checked. ``retry_after``: until the oldest failures that hold the limit
+    leave the window (the window slides, so this is often less than the whole window)."""
+
+    retry_after: timedelta
+
+
 def begin_password_check(
     session: Session, settings: Settings, *, username: str, client_ip: str | None
-) -> LoginAttempt | None:
+) -> LoginAttempt | Refused:
     """Count a password check against ``username``'s account and the address before it is made.
 
     The attempt is committed before counting and before the slow check, so concurrent guesses see each other.
-    None: over the limit, the check must not be made (the attempt is dropped again; the caller commits). Sign-in
+    Refused: over the limit, the check must not be made (the attempt is dropped again; the caller commits). Sign-in
     and a password change both check a password, so both count here: otherwise a stolen session or API token
     could guess the account's password on the change route without limit."""
     window = timedelta(minutes=settings.login_failure_window_minutes)
     attempt = record_attempt(session, key=account_key(settings, username), client_ip=client_ip, window=window)
     session.commit()
-    if is_throttled(count_attempts(session, attempt, window), settings):
+    counts = count_attempts(session, attempt, window)
+    if is_throttled(counts, settings):
         forget_attempt(session, attempt)
-        return None
+        waits = [timedelta(0)]
+        if counts.by_account > settings.login_failures_per_account:
+            waits.append(_until_below_limit(session, LoginAttempt.account_key == attempt.account_key,
+                                            settings.login_failures_per_account, window))
+        if attempt.client_ip and counts.by_address > settings.login_failures_per_address:
+            waits.append(_until_below_limit(session, LoginAttempt.client_ip == attempt.client_ip,
+                                            settings.login_failures_per_address, window))
+        return Refused(retry_after=max(waits))
     return attempt
+
+
+def _until_below_limit(session: Session, whose: ColumnElement[bool], limit: int, window: timedelta) -> timedelta:
+    """How long until fewer than ``limit`` of these failures are in the window, so that one more check is allowed."""
+    now = utcnow()
+    failures = select(LoginAttempt.at).where(whose, LoginAttempt.at >= now - window).order_by(LoginAttempt.at)
+    held = session.scalar(select(func.count()).select_from(failures.subquery())) or 0
+    if held < limit:
+        return timedelta(0)
+    # the (held - limit + 1) oldest must leave the window; the last of them leaves at its time + window
+    last_to_leave = session.scalar(failures.offset(held - limit).limit(1))
+    return max(timedelta(0), last_to_leave + window - now) if last_to_leave else timedelta(0)
 
 
 def forget_attempt(session: Session, attempt: LoginAttempt) -> None:

@@ -148,7 +148,23 @@ def test_api_token_authenticates_without_csrf_and_can_be_revoked(clinician: ApiC
     listed = clinician.get("/api/me/tokens").json()
     assert [t["name"] for t in listed] == ["pacs bridge"] and "token" not in listed[0]
     assert clinician.delete(f"/api/me/tokens/{created.json()['id']}").status_code == 204
-    assert machine.get("/api/me").status_code == 401
+    refused = machine.get("/api/me")
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert refused.json()["detail"].startswith("The API token 'pacs bridge' was revoked on ")
+    unknown = ApiClient(app, headers={"Authorization": "Bearer ntk_made-up"}).get("/api/me")
+    assert unknown.status_code == 401 and unknown.json()["detail"] == "Unknown API token."
+
+
+def test_two_working_api_tokens_never_share_a_name(clinician: ApiClient) -> None:
+    """The list and a refusal name a token by its name: two that work must be told apart."""
+    first = clinician.post("/api/me/tokens", json={"name": "Nightly export"}).json()
+    twin = clinician.post("/api/me/tokens", json={"name": " nightly EXPORT "})
+    assert twin.status_code == 422
+    assert twin.json()["detail"] == ("You already have a working API token named 'nightly EXPORT'; choose another "
+                                     "name, or revoke that one first.")
+    assert [t["name"] for t in clinician.get("/api/me/tokens").json()] == ["Nightly export"]
+    assert clinician.delete(f"/api/me/tokens/{first['id']}").status_code == 204
+    assert clinician.post("/api/me/tokens", json={"name": "Nightly export"}).status_code == 201  # the old one is revoked
 
 
 def test_an_api_token_works_for_the_days_chosen_and_is_then_refused_in_words(

@@ -56,8 +56,10 @@ class SessionEnded(DomainError):
         self.extra = {"reason": reason}
 
 
-def _unauthorized(message: str) -> HTTPException:
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=message)
+def _unauthorized(message: str, *, bearer: bool = False) -> HTTPException:
+    # RFC 6750: a refused bearer token is answered with the scheme, so HTTP clients know what failed
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if bearer else None
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=message, headers=headers)
 
 
 def current_principal(request: Request, session: DbSession, settings: AppSettings) -> Principal:
@@ -68,7 +70,7 @@ def current_principal(request: Request, session: DbSession, settings: AppSetting
         api_token = lookup.token
         if api_token is None:
             session.commit()
-            raise _unauthorized(lookup.refused or "Unknown or revoked API token.")
+            raise _unauthorized(lookup.refused or "Unknown API token.", bearer=True)
         session.commit()
         return Principal(user=api_token.user, browser_session=None, api_token_id=api_token.id)
     token = request.cookies.get(SESSION_COOKIE)

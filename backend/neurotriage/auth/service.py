@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from neurotriage.auth.models import ApiToken, BrowserSession
-from neurotriage.core.errors import NotFound
+from neurotriage.core.errors import NotFound, Unprocessable
 from neurotriage.db import utcnow
 from neurotriage.reviews.case_review import release_claims_of
 from neurotriage.users.models import User
@@ -120,9 +120,18 @@ def create_api_token(
     """A new token that works for ``valid_days`` (1..TOKEN_DAYS_MAX); the plain value is returned once, never stored."""
     if not 1 <= valid_days <= TOKEN_DAYS_MAX:
         raise ValueError(f"valid_days must be 1..{TOKEN_DAYS_MAX}")
-    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    name = name.strip()[:100] or "token"
     now = utcnow()
-    token = ApiToken(user_id=user.id, name=name.strip()[:100] or "token", token_sha256=_sha256(plain),
+    # A token is told apart by its name, in the list and in a refusal's words: two working ones must not share it.
+    twin = session.scalar(select(ApiToken.id).where(
+        ApiToken.user_id == user.id, func.lower(ApiToken.name) == name.lower(), ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > now,
+    ))
+    if twin is not None:
+        raise Unprocessable(f"You already have a working API token named {name!r}; choose another name, or revoke "
+                            "that one first.")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_sha256=_sha256(plain),
                      prefix=plain[:12], created_at=now, expires_at=now + timedelta(days=valid_days))
     session.add(token)
     session.flush()
@@ -144,8 +153,12 @@ class TokenLookup:
 
 def resolve_api_token(session: Session, plain: str) -> TokenLookup:
     token = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _sha256(plain)))
-    if token is None or token.revoked_at is not None:
-        return TokenLookup(None, "Unknown or revoked API token.")
+    if token is None:
+        return TokenLookup(None, "Unknown API token.")
+    # Only the token's holder can ask about it, so naming it and its revocation tells nobody else anything.
+    if token.revoked_at is not None:
+        return TokenLookup(None, f"The API token {token.name!r} was revoked on {token.revoked_at:%Y-%m-%d %H:%M} UTC; "
+                                 "make a new one on the Account page.")
     if token.user.disabled:
         return TokenLookup(None, "The API token's account is disabled.")
     now = utcnow()

@@ -45,6 +45,8 @@ export function BarChart({ title, labels, series, stacked = false, horizontal = 
     return () => chart.destroy();
   }, [labels, series, stacked, horizontal]);
 
+  // every count 0 (the case verdicts before any is given) draws bare axes: say so in words, as with no labels
+  const empty = series.every((s) => labels.every((_, i) => !s.data[i]));
   const summary = `${title}: ${labels
     .map((l, i) => `${l} — ${series.map((s) => `${s.label} ${s.data[i] ?? 0}`).join(', ')}`)
     .join('; ')}`;
@@ -54,7 +56,7 @@ export function BarChart({ title, labels, series, stacked = false, horizontal = 
       <figcaption>
         <h2>{title}</h2>
       </figcaption>
-      {labels.length === 0 ? (
+      {empty ? (
         <p className="muted">No data yet.</p>
       ) : (
         <>

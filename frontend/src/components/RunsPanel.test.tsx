@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
@@ -91,6 +92,30 @@ describe('RunsPanel, a case uploaded as the wrong sequence', () => {
     expect(screen.queryByTestId('sequence-mismatch')).not.toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
     await waitFor(() => expect(rerun).toHaveBeenCalledWith(1, 'fast', null));
+  });
+});
+
+describe('RunsPanel run history', () => {
+  it('is fetched again when the shown result changes, even with the status the same between two polls', async () => {
+    vi.spyOn(api, 'models').mockResolvedValue(catalogue);
+    const listRuns = vi.spyOn(api, 'listRuns').mockResolvedValue([finished]);
+    function Page() {
+      const [shown, setShown] = useState(7);
+      const c = { id: 1, status: 'succeeded', sequence: 't1', result_run_id: shown } as CaseDetail;
+      return (
+        <>
+          <button type="button" onClick={() => setShown(8)}>
+            poll
+          </button>
+          <RunsPanel c={c} canRerun onNotice={() => {}} />
+        </>
+      );
+    }
+    renderAt(<Page />);
+    await waitFor(() => expect(listRuns).toHaveBeenCalled());
+    const before = listRuns.mock.calls.length;
+    await userEvent.click(screen.getByRole('button', { name: 'poll' }));
+    await waitFor(() => expect(listRuns.mock.calls.length).toBeGreaterThan(before));
   });
 });
 

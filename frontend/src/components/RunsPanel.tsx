@@ -85,10 +85,11 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
     },
   });
 
-  // the case's status moved on (polled by the page): the history changed too
+  // the case's status or shown result moved on (polled by the page): the history changed too, also when a re-run
+  // went from requested to succeeded between two polls (the status then reads "succeeded" both times)
   useEffect(() => {
     void qc.invalidateQueries({ queryKey: keys.runs(c.id) });
-  }, [c.status, qc, c.id]);
+  }, [c.status, c.result_run_id, qc, c.id]);
 
   const list = runs.data ?? [];
   const numbers = runNumbers(list);

@@ -29,7 +29,7 @@ export function WorkersPanel() {
           {data.inference_workers_online === 0 && (
             <div className="error-box" data-testid="no-inference-worker">
               No analysis worker is running, so uploads and re-runs wait in the queue. Start one (the{' '}
-              <code>worker</code> service of the Docker stack, or <code>neurotriage worker --queues gpu</code>).
+              <code>worker</code> service of the Docker stack, or <code>neurotriage worker --queues gpu,default</code>).
             </div>
           )}
           {workers.length === 0 ? (

@@ -115,11 +115,51 @@ describe('AccountPage', () => {
     expect(writeText).toHaveBeenCalledWith('nt_secret_value');
     expect(await screen.findByText('Copied to the clipboard.')).toBeInTheDocument();
 
-    await userEvent.click(await screen.findByRole('button', { name: 'Revoke token script' }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Revoke token script (nt_ab12…)' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Revoke “script” now' }));
     expect(revoke).toHaveBeenCalledWith(5);
     expect(await screen.findByRole('status')).toHaveTextContent('Token script revoked');
     // the one-time token display goes with it
     expect(screen.queryByLabelText('New API token')).not.toBeInTheDocument();
+  });
+
+  it('asks before revoking, naming the token; Cancel keeps it', async () => {
+    vi.spyOn(api, 'listMyTokens').mockResolvedValue([token({ id: 5, name: 'script' })]);
+    const revoke = vi.spyOn(api, 'revokeMyToken').mockResolvedValue(undefined);
+    renderAt(<AccountPage />, { path: '/account' });
+    const button = await screen.findByRole('button', { name: /^Revoke token script/ });
+    expect(button).toHaveAttribute('aria-expanded', 'false');
+    await userEvent.click(button);
+    expect(revoke).not.toHaveBeenCalled();
+    expect(button).toHaveAttribute('aria-expanded', 'true');
+    const ask = screen.getByRole('group', { name: 'Revoke “script” (nt_ab12…)?' });
+    expect(ask).toHaveTextContent('Revoke “script”? Scripts using it stop working at once. This cannot be undone.');
+    await userEvent.click(within(ask).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('group', { name: /^Revoke/ })).not.toBeInTheDocument();
+    expect(revoke).not.toHaveBeenCalled();
+
+    await userEvent.click(button);
+    await userEvent.click(screen.getByRole('button', { name: 'Revoke “script” now' }));
+    expect(revoke).toHaveBeenCalledTimes(1);
+    expect(revoke).toHaveBeenCalledWith(5);
+    expect(await screen.findByRole('status')).toHaveTextContent('Token script revoked');
+  });
+
+  it('tells apart the revoke buttons of two tokens with the same name, and revokes the one asked about', async () => {
+    vi.spyOn(api, 'listMyTokens').mockResolvedValue([
+      token({ id: 8, name: 'dup', prefix: 'ntk_aaaa1111' }),
+      token({ id: 9, name: 'dup', prefix: 'ntk_bbbb2222' }),
+    ]);
+    const revoke = vi.spyOn(api, 'revokeMyToken').mockResolvedValue(undefined);
+    renderAt(<AccountPage />, { path: '/account' });
+    const table = await screen.findByRole('table', { name: 'Your API tokens' });
+    const [first, second] = within(table).getAllByRole('button');
+    expect(first).toHaveAccessibleName('Revoke token dup (ntk_aaaa1111…)');
+    expect(second).toHaveAccessibleName('Revoke token dup (ntk_bbbb2222…)');
+    await userEvent.click(within(table).getByRole('button', { name: 'Revoke token dup (ntk_bbbb2222…)' }));
+    // one question at a time, so its buttons are the only ones of their name
+    await userEvent.click(within(table).getByRole('button', { name: 'Revoke “dup” now' }));
+    expect(revoke).toHaveBeenCalledWith(9);
   });
 
   it('makes a token for the chosen time, says until when it works, and offers no revoke for an expired one', async () => {

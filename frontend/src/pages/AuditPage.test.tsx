@@ -97,9 +97,62 @@ describe('AuditPage', () => {
     fireEvent.change(screen.getByLabelText('From'), { target: { value: '2026-12-05T10:00' } });
     fireEvent.change(screen.getByLabelText('To'), { target: { value: '2026-12-04T10:00' } });
     await userEvent.click(screen.getByRole('button', { name: 'Apply filters' }));
-    expect(screen.getByRole('alert')).toHaveTextContent('“From” must be before “To”');
+    expect(screen.getByRole('alert')).toHaveTextContent('“From” must not be after “To”');
     expect(audit).toHaveBeenCalledTimes(calls);
     expect(screen.getByTestId('location')).toHaveTextContent(/^\/audit$/);
+  });
+
+  it('takes From = To as that one minute: To reaches the end of its minute, in the address as shown', async () => {
+    const audit = vi.spyOn(api, 'audit').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 50 });
+    renderAt(<AuditPage />, { path: '/audit' });
+    await screen.findByText('No events match.');
+    fireEvent.change(screen.getByLabelText('From'), { target: { value: '2026-12-05T06:44' } });
+    fireEvent.change(screen.getByLabelText('To'), { target: { value: '2026-12-05T06:44' } });
+    await userEvent.click(screen.getByRole('button', { name: 'Apply filters' }));
+    const at = new Date('2026-12-05T06:44').getTime();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    await waitFor(() =>
+      expect(audit).toHaveBeenLastCalledWith({ page: 1, page_size: 50, since: iso(at), until: iso(at + 60_000) }, expect.anything()),
+    );
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    const address = new URLSearchParams(screen.getByTestId('location').textContent!.split('?')[1]);
+    expect(address.get('since')).toBe(iso(at).replace('.000Z', 'Z'));
+    expect(address.get('until')).toBe(address.get('since'));
+    expect(screen.getByLabelText('To')).toHaveValue('2026-12-05T06:44');
+  });
+
+  it('lists no events while a filter is refused, rather than those of the filters still applied', async () => {
+    vi.spyOn(api, 'audit').mockResolvedValue({ items: [event({ id: 21 }), event({ id: 22 })], total: 2, page: 1, page_size: 50 });
+    renderAt(<AuditPage />, { path: '/audit' });
+    await waitFor(() => expect(document.querySelectorAll('[data-audit-id]')).toHaveLength(2));
+    expect(screen.getByText('2 events')).toBeInTheDocument();
+    const events = screen.getByRole('region', { name: 'Events' });
+
+    fireEvent.change(screen.getByLabelText('From'), { target: { value: '2026-12-05T10:01' } });
+    fireEvent.change(screen.getByLabelText('To'), { target: { value: '2026-12-05T10:00' } });
+    await userEvent.click(screen.getByRole('button', { name: 'Apply filters' }));
+    expect(screen.getByRole('alert')).toHaveTextContent('“From” must not be after “To”');
+    expect(events.querySelectorAll('[data-audit-id]')).toHaveLength(0);
+    expect(events).toHaveTextContent('No events listed: correct From and To and apply the filters.');
+    expect(screen.queryByText('2 events')).not.toBeInTheDocument();
+    // nor does the export hand over the events of the other filters
+    const download = vi.spyOn(csv, 'downloadText').mockImplementation(() => undefined);
+    await userEvent.click(screen.getByRole('button', { name: 'Download audit CSV' }));
+    expect(download).not.toHaveBeenCalled();
+    expect(screen.getByText(/^Export failed:/)).toHaveTextContent('“From” must not be after “To”');
+
+    // a refused case id too
+    fireEvent.change(screen.getByLabelText('To'), { target: { value: '' } });
+    await userEvent.type(screen.getByLabelText('Case ID'), 'abc');
+    await userEvent.click(screen.getByRole('button', { name: 'Apply filters' }));
+    expect(events.querySelectorAll('[data-audit-id]')).toHaveLength(0);
+    expect(events).toHaveTextContent('No events listed: correct the Case ID and apply the filters.');
+
+    // corrected, the rows come back
+    await userEvent.clear(screen.getByLabelText('Case ID'));
+    await userEvent.click(screen.getByRole('button', { name: 'Apply filters' }));
+    await waitFor(() => expect(events.querySelectorAll('[data-audit-id]')).toHaveLength(2));
+    expect(events).not.toHaveTextContent('No events listed');
   });
 });
 
@@ -232,7 +285,8 @@ describe('AuditPage, From and To in a shared link', () => {
     expect(screen.getByLabelText('From')).toHaveValue('2026-12-06T03:40');
     expect(screen.getByLabelText('To')).toHaveValue('2026-12-06T04:30');
     expect(audit).toHaveBeenCalledWith(
-      { page: 1, page_size: 50, since: '2026-12-05T22:10:00.000Z', until: '2026-12-05T23:00:00.000Z' },
+      // To takes in its whole minute: the API's until is exclusive
+      { page: 1, page_size: 50, since: '2026-12-05T22:10:00.000Z', until: '2026-12-05T23:01:00.000Z' },
       expect.anything(),
     );
   });

@@ -10,39 +10,13 @@ import { CASE_PAGE, mayOpen } from '../auth/pages';
 import { isDbId, pageFromParam } from '../lib/apiBounds';
 import { formatDateTime } from '../lib/format';
 import { csvLines, downloadText } from '../lib/csv';
+import { instantForUrl, localInputValue, localToIso, untilForApi, windowError } from '../lib/auditWindow';
 
 const PAGE_SIZE = 50;
 /** The API's largest audit page: the export asks for pages of this size until it has every matching event. */
 const EXPORT_PAGE_SIZE = 500;
 const FIELDS = ['username', 'case_id', 'action', 'since', 'until'] as const;
 type Field = (typeof FIELDS)[number];
-
-/** datetime-local ("2026-11-24T10:30", read in the browser's zone) or an ISO instant ("2026-11-24T09:30:00Z")
- * -> ISO in UTC; '' or junk -> undefined. */
-export function localToIso(v: string): string | undefined {
-  if (!v) return undefined;
-  const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-}
-
-/** The From / To of the address as an instant in UTC ("2026-12-05T22:10:00Z"): a link shared with a colleague in
- * another zone must select the same events, which a bare local time ("2026-12-06T03:40") would not. */
-export function instantForUrl(local: string): string | undefined {
-  return localToIso(local)?.replace(/\.000Z$/, 'Z');
-}
-
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** An address's From / To -> the datetime-local value that shows it in the browser's zone. An instant with its
- * zone is converted; an old link's bare local time parses as local time, so it stays as it was. */
-export function localInputValue(v: string | null): string {
-  if (!v) return '';
-  const d = new Date(v);
-  if (Number.isNaN(d.getTime())) return '';
-  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}${d.getSeconds() ? `:${pad(d.getSeconds())}` : ''}`;
-  return `${day}T${time}`;
-}
 
 /** Why the Case ID filter cannot be used, or null: an id that is no case's would otherwise be dropped silently
  * and every event shown, as if the filter had matched. */
@@ -71,7 +45,7 @@ export function auditQueryFromParams(p: URLSearchParams, page: number, pageSize 
   const since = localToIso(p.get('since') ?? '');
   if (since) q.since = since;
   const until = localToIso(p.get('until') ?? '');
-  if (until) q.until = until;
+  if (until) q.until = untilForApi(until);
   return q;
 }
 
@@ -167,12 +141,9 @@ export default function AuditPage() {
     setCaseIdProblem(badCaseId);
     const since = instantForUrl(form.since);
     const until = instantForUrl(form.until);
-    if (since && until && since >= until) {
-      setFilterError('“From” must be before “To”: no event lies in that window.');
-      return;
-    }
-    setFilterError(null);
-    if (badCaseId) return;
+    const badWindow = windowError(since, until);
+    setFilterError(badWindow);
+    if (badWindow || badCaseId) return;
     const p = new URLSearchParams();
     for (const f of ['username', 'case_id', 'action'] as const) if (form[f].trim()) p.set(f, form[f].trim());
     if (since) p.set('since', since);
@@ -181,9 +152,11 @@ export default function AuditPage() {
   }
 
   async function exportCsv() {
-    // the export reads the address's filters: with its case id refused it would hold every event
-    if (linkCaseIdError) {
-      setExportError(linkCaseIdError);
+    // the export reads the address's filters: with its case id refused it would hold every event, and with the
+    // form's filters refused it would hold the events of other filters than those in view
+    const refused = linkCaseIdError ?? caseIdProblem ?? filterError;
+    if (refused) {
+      setExportError(refused);
       return;
     }
     setExporting(true);
@@ -201,7 +174,14 @@ export default function AuditPage() {
     }
   }
 
-  const data = events.data;
+  // a refused filter lists nothing: the rows of the filters still applied would pass for its result
+  const caseIdRefused = 'No events listed: correct the Case ID and apply the filters.';
+  const refusal = caseIdProblem
+    ? caseIdRefused
+    : filterError
+      ? 'No events listed: correct From and To and apply the filters.'
+      : linkCaseIdError && caseIdRefused;
+  const data = refusal ? undefined : events.data;
   const pages = data ? Math.max(1, Math.ceil(data.total / (data.page_size || PAGE_SIZE))) : 1;
   const goto = (n: number) => {
     const p = new URLSearchParams(params);
@@ -257,11 +237,26 @@ export default function AuditPage() {
           </label>
           <label className="field">
             <span>From</span>
-            <input type="datetime-local" value={form.since} onChange={(e) => setForm({ ...form, since: e.target.value })} />
+            <input
+              type="datetime-local"
+              value={form.since}
+              onChange={(e) => {
+                setForm({ ...form, since: e.target.value });
+                setFilterError(null);
+              }}
+            />
           </label>
           <label className="field">
             <span>To</span>
-            <input type="datetime-local" value={form.until} onChange={(e) => setForm({ ...form, until: e.target.value })} />
+            <input
+              type="datetime-local"
+              value={form.until}
+              title="To the end of this minute: From and To at the same minute list the events of that minute"
+              onChange={(e) => {
+                setForm({ ...form, until: e.target.value });
+                setFilterError(null);
+              }}
+            />
           </label>
           <button type="submit" className="primary">
             Apply filters
@@ -271,6 +266,7 @@ export default function AuditPage() {
             onClick={() => {
               setForm({ username: '', case_id: '', action: '', since: '', until: '' });
               setCaseIdProblem(null);
+              setFilterError(null);
               setParams(new URLSearchParams(), { replace: true });
             }}
           >
@@ -305,7 +301,7 @@ export default function AuditPage() {
       </section>
 
       <section className="panel" aria-label="Events">
-        {events.isError && (
+        {events.isError && !refusal && (
           <div className="error-box" role="alert">
             Could not load the audit trail: {errorMessage(events.error)}
           </div>
@@ -322,14 +318,14 @@ export default function AuditPage() {
             </tr>
           </thead>
           <tbody>
-            {linkCaseIdError && (
+            {refusal && (
               <tr>
                 <td colSpan={6} className="muted">
-                  No events listed: correct the Case ID and apply the filters.
+                  {refusal}
                 </td>
               </tr>
             )}
-            {events.isPending && !linkCaseIdError && (
+            {events.isPending && !refusal && (
               <tr>
                 <td colSpan={6} className="muted">
                   Loading…

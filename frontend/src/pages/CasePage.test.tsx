@@ -5,10 +5,10 @@ import { forwardRef, useEffect, useImperativeHandle } from 'react';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import { ApiError } from '../api/errors';
-import type { CaseDetail } from '../api/types';
+import type { CaseDetail, Job } from '../api/types';
 import type { Readout } from '../components/Viewer';
 import { STORAGE_KEY as OVERLAY_KEY } from '../lib/overlay';
-import { caseDetail, mockCasePageCalls } from '../test/caseDetail';
+import { caseDetail, jobOf, mockCasePageCalls } from '../test/caseDetail';
 
 const gotoMM = vi.fn();
 const stepSlice = vi.fn();
@@ -332,20 +332,7 @@ describe('CasePage', () => {
   });
 
   it('shows the run history; cancels a queued run and re-runs with a chosen profile', async () => {
-    const job = (id: number, status: 'queued' | 'succeeded' | 'failed', profile = 'fast') => ({
-      id,
-      case_id: 5,
-      status,
-      progress: status === 'succeeded' ? 100 : 0,
-      stage: null,
-      attempts: 1,
-      error: status === 'failed' ? 'out of memory' : null,
-      model_profile: profile,
-      screening: 'lesions' as const,
-      created_at: '2026-01-01T10:00:00Z',
-      started_at: null,
-      finished_at: null,
-    });
+    const job = (id: number, status: Job['status'], profile = 'fast') => jobOf(id, status, { model_profile: profile });
     vi.mocked(api.listRuns).mockResolvedValue([job(9, 'queued'), job(8, 'failed'), job(7, 'succeeded')]);
     const cancel = vi.spyOn(api, 'cancelJob').mockResolvedValue(job(9, 'succeeded'));
     open(detail());

@@ -33,6 +33,7 @@ import { worklistAddress } from '../lib/worklistMemory';
 import { isDbId } from '../lib/apiBounds';
 import { useCaseNeighbours } from '../lib/useCaseNeighbours';
 import { useFlagVerdicts } from '../lib/useFlagVerdicts';
+import { useCaseNotice } from '../lib/caseNotice';
 
 export default function CasePage() {
   const { id } = useParams();
@@ -94,7 +95,7 @@ function CaseView({
   const [render3d, setRender3d] = useState(false);
   const [help, setHelp] = useState(false);
   const [readout, setReadout] = useState<Readout | null>(null);
-  const [notice, setNotice] = useState<string>('');
+  const { notice, setNotice, setRunNotice } = useCaseNotice(caseId);
   const [saveError, setSaveError] = useState<string | null>(null);
   const [maskMode, setMaskModeState] = useState<MaskMode>(() => loadMaskMode());
   const [maskStatus, setMaskStatus] = useState<MaskStatus>('none');
@@ -412,8 +413,7 @@ function CaseView({
           )}
           <ResultSummary c={c} />
           <ScanPanel c={c} />
-
-          <RunsPanel c={c} canRerun={canRerun} onNotice={setNotice} />
+          <RunsPanel c={c} canRerun={canRerun} onNotice={setRunNotice} />
           {canDelete && <DeleteCasePanel c={c} />}
         </aside>
       </div>

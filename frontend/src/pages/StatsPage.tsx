@@ -38,14 +38,19 @@ export const MIN_DOUBLE_READ = 10;
 
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
-/** Percentage and κ for one kind of verdict, or the count and why there is no figure yet. */
+/** Percentage and κ for one kind of verdict, or why there is no figure yet. */
 function AgreementKpi({ a, item }: { a: AgreementSummary; item: 'case' | 'flag' }) {
   const n = a.items_with_multiple_readers;
   if (n < MIN_DOUBLE_READ) {
+    // no big number: the count in the figure's place ("0") would read as the agreement itself
     return (
       <div className="kpi kpi-too-few" data-testid={`${item}-agreement`}>
-        <div className="v">{n}</div>
-        <div className="l">too few {item}s read by two readers for agreement ({MIN_DOUBLE_READ} needed)</div>
+        <div className="v" aria-hidden="true">
+          —
+        </div>
+        <div className="l">
+          too few {item}s read by two readers for agreement: {n} of {MIN_DOUBLE_READ} needed
+        </div>
       </div>
     );
   }

@@ -8,7 +8,8 @@ import UsersPage, { resetDoneText } from './UsersPage';
 import { useMe } from '../api/queries';
 import { AppHeader } from '../components/AppHeader';
 import { catalogueOf, queueOf } from '../test/models';
-import { auditCsv, auditQueryFromParams, localToIso } from './AuditPage';
+import { auditCsv, auditQueryFromParams } from './AuditPage';
+import { localToIso } from '../lib/auditWindow';
 import StatsPage, { formatDuration, MIN_DOUBLE_READ } from './StatsPage';
 
 const user = (over: Partial<User>): User => ({
@@ -309,6 +310,10 @@ describe('Workers', () => {
     vi.mocked(api.queue).mockResolvedValue(queueOf({ inference_workers_online: 0, workers: [] }));
     renderAt(<UsersPage />);
     expect(await screen.findByTestId('no-inference-worker')).toHaveTextContent('No analysis worker is running');
+    // the analyses and housekeeping both: a worker on gpu alone leaves the default queue unserved
+    expect(screen.getByTestId('no-inference-worker').querySelectorAll('code')[1]).toHaveTextContent(
+      /^neurotriage worker --queues gpu,default$/,
+    );
     expect(screen.getByText('No worker has reported a heartbeat in the last day.')).toBeInTheDocument();
   });
 });
@@ -433,11 +438,45 @@ describe('StatsPage agreement', () => {
     );
     renderAt(<StatsPage />);
     const cases = await screen.findByTestId('case-agreement');
-    expect(cases).toHaveTextContent(/^1too few cases read by two readers for agreement \(10 needed\)$/);
+    expect(cases).toHaveTextContent(/^—too few cases read by two readers for agreement: 1 of 10 needed$/);
     expect(cases).not.toHaveTextContent('%');
     expect(cases).not.toHaveTextContent('κ');
     // flags, at the minimum, get their figure
     expect(screen.getByTestId('flag-agreement')).toHaveTextContent('67%flag agreement (κ 0.40)');
     expect(screen.getByTestId('agreement-note')).toHaveTextContent('Agreement over 10 flags and 1 case read by more than one');
+  });
+
+  it('puts no big number where the figure would be: a 0 there reads as 0% agreement', async () => {
+    vi.spyOn(api, 'stats').mockResolvedValue(
+      statsWith({ case_verdicts: agreement(0, 0, { percent_agreement: null, cohen_kappa: null }), flag_verdicts: agreement(0, 0) }),
+    );
+    renderAt(<StatsPage />);
+    const flags = await screen.findByTestId('flag-agreement');
+    expect(flags.querySelector('.v')).toHaveTextContent(/^—$/);
+    expect(flags.querySelector('.l')).toHaveTextContent(/^too few flags read by two readers for agreement: 0 of 10 needed$/);
+    expect(screen.getByTestId('case-agreement').querySelector('.v')).toHaveTextContent(/^—$/);
+  });
+});
+
+describe('StatsPage charts', () => {
+  it('says "No data yet" in every chart before anything is read, the case verdicts (all 0) included', async () => {
+    const none = statsWith({ case_verdicts: agreement(0, 0), flag_verdicts: agreement(0, 0) });
+    none.case_verdicts = { normal: 0, abnormal: 0, artefact_rescan: 0, uncertain: 0 };
+    vi.spyOn(api, 'stats').mockResolvedValue(none);
+    renderAt(<StatsPage />);
+    const chart = (title: string) => screen.getByRole('heading', { level: 2, name: title }).closest('figure')!;
+    await screen.findByRole('heading', { level: 2, name: 'Case verdicts' });
+    for (const title of ['Flag verdicts per model version', 'Case verdicts', 'Flag verdicts per reviewer']) {
+      expect(chart(title)).toHaveTextContent('No data yet.');
+      expect(chart(title).querySelector('canvas')).toBeNull();
+    }
+  });
+
+  it('draws the case verdicts once one is given', async () => {
+    vi.spyOn(api, 'stats').mockResolvedValue(statsWith({ case_verdicts: agreement(0), flag_verdicts: agreement(0) }));
+    renderAt(<StatsPage />);
+    const chart = (await screen.findByRole('heading', { level: 2, name: 'Case verdicts' })).closest('figure')!;
+    expect(chart).not.toHaveTextContent('No data yet.');
+    expect(chart.querySelector('canvas')).not.toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import { api } from '../api/client';
-import type { CaseDetail, Flag } from '../api/types';
+import type { CaseDetail, Flag, Job } from '../api/types';
 
 /** One unreviewed flag; ``over`` sets what a test looks at. */
 export function flagOf(id: number, label: number, over: Partial<Flag> = {}): Flag {
@@ -20,6 +20,25 @@ export function flagOf(id: number, label: number, over: Partial<Flag> = {}): Fla
     verdict: null,
     ...over,
   } as Flag;
+}
+
+/** Run ``id`` of case 5; a failed one says "out of memory". */
+export function jobOf(id: number, status: Job['status'], over: Partial<Job> = {}): Job {
+  return {
+    id,
+    case_id: 5,
+    status,
+    progress: status === 'succeeded' ? 100 : 0,
+    stage: null,
+    attempts: 1,
+    error: status === 'failed' ? 'out of memory' : null,
+    model_profile: 'fast',
+    screening: 'lesions',
+    created_at: '2026-01-01T10:00:00Z',
+    started_at: null,
+    finished_at: null,
+    ...over,
+  };
 }
 
 /** A succeeded case (id 5, "case five") with two unreviewed flags, for case page and panel tests. */

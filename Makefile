@@ -46,7 +46,8 @@ openapi: venv frontend/node_modules/.installed
 
 demo: venv frontend
 	$(BIN)/neurotriage migrate
-	$(BIN)/itermask3d synth --out $(DEMO_SCANS) --kinds normal,lesion,artefact --count 1 --sequence t1 --seed 7
+	$(BIN)/itermask3d synth --out $(DEMO_SCANS)/t1 --kinds normal,lesion,artefact --count 1 --sequence t1 --seed 7
+	$(BIN)/itermask3d synth --out $(DEMO_SCANS)/flair --kinds normal,lesion,artefact --count 1 --sequence flair --seed 7
 	$(BIN)/neurotriage demo-seed --scans $(DEMO_SCANS)
 	@echo "starting the worker and the server (Ctrl-C stops both)"
 	@$(BIN)/neurotriage worker --queues gpu,default --concurrency 1 --beat --schedule-file var/celerybeat-schedule > var/worker.log 2>&1 & \

@@ -21,13 +21,25 @@ from neurotriage.users.service import create_user, set_password
 DEMO_USER = "admin"
 
 
-def _demo_label(scan: Path) -> str:
-    """'demo lesion (tumour)' from the generator's sidecar JSON, else from the file name."""
+def _facts(scan: Path) -> dict:
+    """The generator's sidecar JSON beside the scan (kind, sequence, lesion or artefact type), or nothing."""
+    sidecar = scan.with_name(scan.name.removesuffix(".nii.gz") + ".json")
+    return json.loads(sidecar.read_text()) if sidecar.exists() else {}
+
+
+def demo_sequence(scan: Path) -> str:
+    return str(_facts(scan).get("sequence", "t1"))
+
+
+def demo_label(scan: Path) -> str:
+    """'demo lesion (tumour) 00' for a T1 scan, 'demo FLAIR lesion (tumour) 00' for another sequence."""
     stem = scan.name.removesuffix(".nii.gz")
-    sidecar = scan.with_name(stem + ".json")
-    facts = json.loads(sidecar.read_text()) if sidecar.exists() else {}
+    facts = _facts(scan)
     detail = facts.get("lesion_type") or facts.get("artefact_type")
-    return f"demo {facts.get('kind', stem)}" + (f" ({detail})" if detail else "") + f" {stem[-2:]}"
+    sequence = demo_sequence(scan)
+    # T1 labels stay as they were before the demo had other sequences, so a re-run finds the cases it made then
+    named = "" if sequence == "t1" else f"{sequence.upper()} "
+    return f"demo {named}{facts.get('kind', stem)}" + (f" ({detail})" if detail else "") + f" {stem[-2:]}"
 
 
 def seed_demo(scans: Path) -> None:
@@ -44,18 +56,19 @@ def seed_demo(scans: Path) -> None:
             revoke_credentials(session, user.id, actor_id=user.id)
         user_id = user.id
     queued = []
-    for path in sorted(scans.glob("*.nii.gz")):
+    # one folder per sequence, or the scans directly in the folder; T1 queued first
+    for path in sorted(scans.rglob("*.nii.gz"), key=lambda scan: (demo_sequence(scan) != "t1", str(scan))):
         if path.name.endswith("_truth.nii.gz"):
             continue
         with session_scope() as session:
             user = session.get(User, user_id)
             assert user is not None
-            label = _demo_label(path)
+            label = demo_label(path)
             if session.scalar(select(Case.id).where(Case.label == label)) is not None:
                 continue
             options = IngestOptions(
                 label=label,
-                sequence="t1",
+                sequence=demo_sequence(path),
                 model_profile=settings.model_profile,
                 max_inflated_bytes=settings.max_upload_bytes * 4,
                 pseudonym_key=pseudonym_key(settings),

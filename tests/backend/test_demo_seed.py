@@ -57,3 +57,17 @@ def test_a_demo_rerun_prints_a_new_password_and_ends_what_the_old_one_opened(
         assert all(s.ended_at is not None for s in session.scalars(select(BrowserSession)))
         assert all(t.revoked_at is not None for t in session.scalars(select(ApiToken)))
     engine.dispose()
+
+
+def test_each_demo_scan_is_queued_as_the_sequence_the_generator_made_it(tmp_path: Path) -> None:
+    """`make demo` makes a T1 and a FLAIR set: a FLAIR scan sent as T1 would be refused as the wrong sequence."""
+    for sequence in ("t1", "flair"):
+        folder = tmp_path / sequence
+        folder.mkdir()
+        (folder / "lesion_00.nii.gz").write_bytes(b"")
+        (folder / "lesion_00.json").write_text(f'{{"kind": "lesion", "sequence": "{sequence}", "lesion_type": "tumour"}}')
+    t1, flair = tmp_path / "t1" / "lesion_00.nii.gz", tmp_path / "flair" / "lesion_00.nii.gz"
+    assert (demo.demo_sequence(t1), demo.demo_label(t1)) == ("t1", "demo lesion (tumour) 00")
+    assert (demo.demo_sequence(flair), demo.demo_label(flair)) == ("flair", "demo FLAIR lesion (tumour) 00")
+    bare = tmp_path / "scan_03.nii.gz"  # no sidecar: a T1 named after its file
+    assert (demo.demo_sequence(bare), demo.demo_label(bare)) == ("t1", "demo scan_03 03")

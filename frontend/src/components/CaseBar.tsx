@@ -57,12 +57,7 @@ export function CaseBar({
         <span className="muted claim-line">Claimed by {c.claimed_by}</span>
       ) : null}
       <span className="spacer" />
-      <button type="button" disabled={!neighbours.hasPrev} aria-busy={neighbours.busy} onClick={() => neighbours.step(-1)}>
-        Previous case
-      </button>
-      <button type="button" disabled={!neighbours.hasNext} aria-busy={neighbours.busy} onClick={() => neighbours.step(1)}>
-        Next case
-      </button>
+      <NeighbourButtons neighbours={neighbours} />
       <button type="button" onClick={onHelp} aria-haspopup="dialog" aria-label="Keyboard shortcuts">
         Shortcuts <kbd aria-hidden="true">?</kbd>
       </button>
@@ -71,7 +66,31 @@ export function CaseBar({
 }
 
 /** The case could not be loaded: "not found" for an id the server has no case for (404) or refuses (422). */
-export function CaseLoadError({ error, onRetry, backTo }: { error: unknown; onRetry: () => void; backTo: string }) {
+function NeighbourButtons({ neighbours }: { neighbours: CaseNeighbours }) {
+  return (
+    <>
+      <button type="button" disabled={!neighbours.hasPrev} aria-busy={neighbours.busy} onClick={() => neighbours.step(-1)}>
+        Previous case
+      </button>
+      <button type="button" disabled={!neighbours.hasNext} aria-busy={neighbours.busy} onClick={() => neighbours.step(1)}>
+        Next case
+      </button>
+    </>
+  );
+}
+
+export function CaseLoadError({
+  error,
+  onRetry,
+  backTo,
+  neighbours,
+}: {
+  error: unknown;
+  onRetry: () => void;
+  backTo: string;
+  /** the worklist around the case: a reader stepping through it lands here when a case was deleted meanwhile */
+  neighbours?: CaseNeighbours;
+}) {
   const status = error instanceof ApiError ? error.status : 0;
   const notFound = status === 404 || status === 422;
   // the server says when a case was deleted on purpose (by a coordinator, or at the end of the retention period)
@@ -87,8 +106,9 @@ export function CaseLoadError({ error, onRetry, backTo }: { error: unknown; onRe
           Retry
         </button>
       )}
-      <p>
+      <p className="row-gap">
         <Link to={backTo}>Back to worklist</Link>
+        {neighbours && (neighbours.hasPrev || neighbours.hasNext) && <NeighbourButtons neighbours={neighbours} />}
       </p>
     </main>
   );

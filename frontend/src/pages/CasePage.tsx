@@ -250,7 +250,8 @@ function CaseView({
     );
   }
   if (query.isError || !c) {
-    return <CaseLoadError error={query.error} onRetry={() => void query.refetch()} backTo={backToWorklist} />;
+    const retry = () => void query.refetch();
+    return <CaseLoadError error={query.error} onRetry={retry} backTo={backToWorklist} neighbours={neighbours} />;
   }
   // beside the disabled overlay controls: they do nothing without a map, and a reader should know it is not a fault
   const noMapReason = showMaps

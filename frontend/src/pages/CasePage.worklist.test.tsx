@@ -35,6 +35,19 @@ function openCase(id: number) {
 const location = () => screen.getByTestId('location').textContent;
 
 describe('CasePage: previous / next case', () => {
+  it('steps on past a case deleted since the worklist was read', async () => {
+    rememberWorklist({ search: '', query: { page: 1, page_size: 25 }, ids: [4, 5, 6], total: 3 });
+    const said = 'Case 5 was deleted on 2026-12-06 at 10:15 UTC, by a study coordinator.';
+    vi.mocked(api.getCase).mockImplementation(async (id) => {
+      if (id === 5) throw new ApiError(404, said, said, { detail: said, deleted_at: '2026-12-06T10:15:00+00:00' });
+      return caseDetail({ id, label: `case ${id}` });
+    });
+    openCase(5);
+    expect(await screen.findByRole('heading', { name: 'Case deleted' })).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Next case' }));
+    expect(location()).toBe('/cases/6');
+  });
+
   it('steps on from a case that left the "Unreviewed only" worklist when its verdict was saved', async () => {
     rememberWorklist({ search: '?unreviewed=1', query: { page: 1, page_size: 25, unreviewed: true }, ids: [4, 5, 6], total: 3 });
     let saved = false;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,7 +66,8 @@ def test_each_demo_scan_is_queued_as_the_sequence_the_generator_made_it(tmp_path
         folder = tmp_path / sequence
         folder.mkdir()
         (folder / "lesion_00.nii.gz").write_bytes(b"")
-        (folder / "lesion_00.json").write_text(f'{{"kind": "lesion", "sequence": "{sequence}", "lesion_type": "tumour"}}')
+        facts = {"kind": "lesion", "sequence": sequence, "lesion_type": "tumour"}
+        (folder / "lesion_00.json").write_text(json.dumps(facts))
     t1, flair = tmp_path / "t1" / "lesion_00.nii.gz", tmp_path / "flair" / "lesion_00.nii.gz"
     assert (demo.demo_sequence(t1), demo.demo_label(t1)) == ("t1", "demo lesion (tumour) 00")
     assert (demo.demo_sequence(flair), demo.demo_label(flair)) == ("flair", "demo FLAIR lesion (tumour) 00")

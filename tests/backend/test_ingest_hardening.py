@@ -297,7 +297,8 @@ def test_each_series_of_a_study_zip_can_be_chosen_in_turn(clinician: ApiClient, 
     assert second.status_code == 201, second.text
     again = upload(clinician, [archive], series=choices[0])
     assert again.status_code == 409
-    assert again.json()["detail"] == f"This DICOM series was already uploaded as case {first.json()['id']}; open that case."
+    known = first.json()["id"]
+    assert again.json()["detail"] == f"This DICOM series was already uploaded as case {known}; open that case."
 
 
 # L1: every entry counts, and the count is known before zipfile lists the entries.

@@ -92,8 +92,9 @@ def test_a_case_sent_as_the_wrong_sequence_is_run_again_as_the_right_one(
     for same in ({}, {"sequence": "t1"}):
         refused = clinician.post(f"/api/cases/{case_id}/runs", json=same)
         assert refused.status_code == 422
-        assert refused.json()["detail"] == ("The last run found that this scan looks like a FLAIR scan, not T1, so "
-                                            "running it again as T1 would fail the same way. Choose the sequence it is.")
+        assert refused.json()["detail"] == (
+            "The last run found that this scan looks like a FLAIR scan, not T1, so running it again as T1 would fail "
+            "the same way. Choose the sequence it is.")
     assert db.scalar(select(func.count()).select_from(Job).where(Job.case_id == case_id)) == 1
 
     rerun = clinician.post(f"/api/cases/{case_id}/runs", json={"sequence": "flair"})

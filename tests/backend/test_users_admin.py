@@ -118,7 +118,9 @@ def test_login_is_rate_limited_per_account(anon: ApiClient, users) -> None:
     assert anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD}).status_code == 200
 
 
-def test_the_wait_named_is_until_the_oldest_failures_leave_the_window(anon: ApiClient, users, db) -> None:  # type: ignore[no-untyped-def]
+def test_the_wait_named_is_until_the_oldest_failures_leave_the_window(  # type: ignore[no-untyped-def]
+    anon: ApiClient, users, db
+) -> None:
     """The window slides: failures made ten minutes ago hold the account for five more, not fifteen."""
     for _ in range(5):
         assert anon.post("/api/auth/login", json={"username": "coord", "password": "wrong guess!"}).status_code == 401
@@ -164,7 +166,8 @@ def test_two_working_api_tokens_never_share_a_name(clinician: ApiClient) -> None
                                      "name, or revoke that one first.")
     assert [t["name"] for t in clinician.get("/api/me/tokens").json()] == ["Nightly export"]
     assert clinician.delete(f"/api/me/tokens/{first['id']}").status_code == 204
-    assert clinician.post("/api/me/tokens", json={"name": "Nightly export"}).status_code == 201  # the old one is revoked
+    # the old one is revoked: the name is free again
+    assert clinician.post("/api/me/tokens", json={"name": "Nightly export"}).status_code == 201
 
 
 def test_an_api_token_works_for_the_days_chosen_and_is_then_refused_in_words(

@@ -157,8 +157,8 @@ def compute_stats(session: Session) -> dict[str, Any]:
 
 
 EXPORT_COLUMNS = (
-    "case_id", "label", "sequence", "uploaded_at", "status", "failure", "result_run", "screening", "model", "score", "triage",
-    "quality",
+    "case_id", "label", "sequence", "uploaded_at", "status", "failure", "result_run", "screening", "model", "score",
+    "triage", "quality",
     "flags", "weak_regions", "min_flag_ml", "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts",
     "first_verdict_at", "turnaround_s",
 )

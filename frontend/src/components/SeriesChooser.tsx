@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import { ApiError } from '../api/errors';
 import type { SeriesChoice } from '../api/types';
+import type { Choice, Sequence } from '../lib/modelChoices';
 
 /** The series the server listed for an upload of several DICOM series (a whole study); null for any other error. */
 export function seriesChoicesOf(err: unknown): SeriesChoice[] | null {
@@ -24,21 +25,29 @@ export function seriesLabel(s: SeriesChoice): string {
 }
 
 /**
- * Lets the uploader pick one series of a study that was uploaded whole; `onChoose` sends the same files again
- * with that series' choice token. Nothing is chosen for them: the series list of a study often holds a T1 and a
- * FLAIR of the same size, and the wrong one would be read by the wrong model.
+ * Lets the uploader pick one series of a study that was uploaded whole, and the sequence it is; `onChoose` sends
+ * the same files again with that series' choice token. Nothing is chosen for them: the series list of a study often
+ * holds a T1 and a FLAIR of the same size, and the wrong one would be read by the wrong model. The sequence is asked
+ * here again, beside the series, because the one given for the whole upload may well be another series'.
  */
 export function SeriesChooser({
   choices,
   onChoose,
   busy,
+  sequences,
+  sequence: sentAs,
 }: {
   choices: SeriesChoice[];
-  onChoose: (choice: SeriesChoice) => void;
+  onChoose: (choice: SeriesChoice, sequence: Sequence) => void;
   busy: boolean;
+  /** the sequences the upload form offers */
+  sequences: Choice[];
+  /** the sequence the whole upload was sent as, the starting choice */
+  sequence: Sequence;
 }) {
   const name = useId();
   const [picked, setPicked] = useState<string | null>(null);
+  const [sequence, setSequence] = useState<Sequence>(sentAs);
   const chosen = choices.find((c) => c.choice === picked);
   return (
     <fieldset className="series-chooser">
@@ -57,7 +66,18 @@ export function SeriesChooser({
           {c.modality !== 'MR' && <span className="muted small"> (not MR)</span>}
         </label>
       ))}
-      <button type="button" disabled={!chosen || busy} onClick={() => chosen && onChoose(chosen)}>
+      <label className="field-inline">
+        <span>Sequence of this series</span>
+        <select value={sequence} onChange={(e) => setSequence(e.target.value as Sequence)} disabled={busy}>
+          {sequences.map((s) => (
+            <option key={s.value} value={s.value} disabled={!s.available}>
+              {s.value.toUpperCase()}
+              {s.note ? ` (${s.note})` : ''}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" disabled={!chosen || busy} onClick={() => chosen && onChoose(chosen, sequence)}>
         {chosen ? `Upload series ${chosen.number ?? '?'}` : 'Upload the chosen series'}
       </button>
     </fieldset>

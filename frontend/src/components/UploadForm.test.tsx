@@ -116,6 +116,30 @@ describe('UploadForm', () => {
     expect(upload.mock.calls[1][0]).toEqual(files);
     expect(upload.mock.calls[1][1]).toMatchObject({ sequence: 'flair', series: 'bbb' });
     expect(upload.mock.calls[0][1]).toMatchObject({ series: undefined });
+    // the study is in: the form is ready for the next upload
+    expect(screen.getByRole('combobox', { name: 'Sequence' })).toHaveValue('');
+  });
+
+  it('sends the chosen series as the sequence chosen beside it, not the one the whole study was sent as', async () => {
+    const series = [
+      { choice: 'aaa', number: 2, modality: 'MR', sequence: '*tfl3d1', acquisition: '3D', plane: 'sagittal', images: 176, slice_mm: 1 },
+      { choice: 'bbb', number: 5, modality: 'MR', sequence: '*tir2d1', acquisition: '2D', plane: 'axial', images: 30, slice_mm: 5 },
+    ];
+    const upload = vi
+      .spyOn(api, 'uploadCaseWithProgress')
+      .mockRejectedValueOnce(new ApiError(422, 'The upload mixes 2 series; ...', 'The upload mixes 2 series; ...', { series }))
+      .mockResolvedValueOnce({ id: 8 } as CaseDetail);
+    renderAt(<UploadForm />);
+    fireEvent.change(screen.getByLabelText('Scan file'), { target: { files: [new File(['x'], 'study.zip')] } });
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 't1');
+    await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
+    const ofSeries = await screen.findByRole('combobox', { name: 'Sequence of this series' });
+    expect(ofSeries).toHaveValue('t1'); // what the study was sent as, to start with
+    await userEvent.click(screen.getByRole('radio', { name: /Series 5 · \*tir2d1/ }));
+    await userEvent.selectOptions(ofSeries, 'flair');
+    await userEvent.click(screen.getByRole('button', { name: 'Upload series 5' }));
+    expect(await screen.findByText('Uploaded; queued for analysis.')).toBeInTheDocument();
+    expect(upload.mock.calls[1][1]).toMatchObject({ sequence: 'flair', series: 'bbb' });
   });
 
   it('offers a sequence no model reads for the rescan checks alone, says what that leaves out, and sends it', async () => {

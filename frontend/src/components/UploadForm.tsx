@@ -96,13 +96,15 @@ export function UploadForm() {
       if (await send(row.key)) ok++;
     }
     setBusy(false);
-    if (ok === chosen.length) {
-      setLabel('');
-      setSequence('');
-      setFiles([]);
-      if (fileRef.current) fileRef.current.value = '';
-      if (folderRef.current) folderRef.current.value = '';
-    }
+    if (ok === chosen.length) resetForm();
+  }
+
+  function resetForm() {
+    setLabel('');
+    setSequence('');
+    setFiles([]);
+    if (fileRef.current) fileRef.current.value = '';
+    if (folderRef.current) folderRef.current.value = '';
   }
 
   /** Sends the row's upload (with `series`, the chosen one of several); true when the case was created. */
@@ -130,11 +132,14 @@ export function UploadForm() {
     }
   }
 
-  async function sendChosenSeries(key: string, series: SeriesChoice) {
-    if (busy) return;
+  async function sendChosenSeries(key: string, series: SeriesChoice, seriesSequence: Sequence) {
+    const upload = sent.current.get(key);
+    if (busy || !upload) return;
+    sent.current.set(key, { ...upload, sequence: seriesSequence });
     setBusy(true);
     try {
-      await send(key, series);
+      // the form still shows the study and its sequence: once the series chosen is in, it is done with them
+      if ((await send(key, series)) && rows.every((r) => r.key === key || r.state === 'done')) resetForm();
     } finally {
       setBusy(false);
     }
@@ -279,7 +284,9 @@ export function UploadForm() {
                 <SeriesChooser
                   choices={r.choices}
                   busy={busy}
-                  onChoose={(choice) => void sendChosenSeries(r.key, choice)}
+                  sequences={sequences}
+                  sequence={sent.current.get(r.key)?.sequence ?? 't1'}
+                  onChoose={(choice, seq) => void sendChosenSeries(r.key, choice, seq)}
                 />
               )}
               {r.state === 'error' && !r.choices && (

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { act, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { forwardRef, useEffect, useImperativeHandle } from 'react';
 import { renderAt } from '../test/render';
@@ -145,6 +145,11 @@ describe('CasePage', () => {
     expect(gotoMM).toHaveBeenLastCalledWith([-5, 0, 5]);
     await userEvent.keyboard('{ArrowUp}');
     expect(stepSlice).toHaveBeenCalledWith(1);
+    // with the image focused too (the viewer's canvas): NiiVue leaves these keys unused
+    const canvas = document.body.appendChild(document.createElement('canvas'));
+    fireEvent.keyDown(canvas, { key: 'PageDown' });
+    expect(stepSlice).toHaveBeenLastCalledWith(-1);
+    canvas.remove();
   });
 
   it('going to a flag lands on its anchor, a point of the flag itself, and on the centroid for older results', async () => {

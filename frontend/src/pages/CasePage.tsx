@@ -234,8 +234,7 @@ function CaseView({
       const a = actionForKey(e);
       if (!a) return;
       if (help && a !== 'closeHelp' && a !== 'toggleHelp') return;
-      // a focused canvas handles its own arrow keys
-      if ((a === 'sliceUp' || a === 'sliceDown') && (e.target as HTMLElement)?.tagName === 'CANVAS') return;
+      // also on the focused image: NiiVue moves frames with ← / → but leaves ↑ / ↓ and PageUp / PageDown unused
       if (runAction(a)) e.preventDefault();
     }
     window.addEventListener('keydown', onKey);

@@ -34,12 +34,14 @@ def _assert_refused_without_naming_files(
 
 
 def test_dicom_files_convert_with_the_same_geometry_as_dcm2niix(clinician: ApiClient, tmp_path: Path) -> None:
-    paths = write_series(tmp_path / "series", marked_volume(), spacing=(1.0, 1.2, 3.0), tilt_degrees=15)
+    paths = write_series(tmp_path / "series", marked_volume(), spacing=(1.0, 1.2, 3.0), tilt_degrees=15,
+                         extra={"ScanningSequence": ["SE", "IR"]})
     response = upload(clinician, paths)
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["source_format"] == "dicom"
     assert body["dicom_meta"]["sequence_name"] == "*tfl3d1" and body["dicom_meta"]["modality"] == "MR"
+    assert body["dicom_meta"]["scanning_sequence"] == "SE/IR"  # as a reader writes it, not a Python list
     assert body["dicom_meta"]["acquisition_date"] != "2024-06-07"  # shifted per patient
     (tmp_path / "ours.nii.gz").write_bytes(clinician.get(f"/api/cases/{body['id']}/files/scan").content)
     reference_dir = tmp_path / "dcm2niix"

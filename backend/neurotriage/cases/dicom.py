@@ -18,6 +18,7 @@ import pydicom
 import pydicom.config
 from pydicom.dataelem import RawDataElement
 from pydicom.filereader import read_file_meta_info
+from pydicom.multival import MultiValue
 from pydicom.uid import (
     UID,
     DeflatedExplicitVRLittleEndian,
@@ -275,7 +276,14 @@ def _metadata(first: pydicom.Dataset, key: bytes, pseudonym: str, shift_dates: b
         "repetition_time_ms": first.get("RepetitionTime")
         or shared_value(first, "MRTimingAndRelatedParametersSequence", "RepetitionTime"),
     }
-    return {name: str(value) for name, value in fields.items() if value not in (None, "")}
+    return {name: _as_text(value) for name, value in fields.items() if value not in (None, "")}
+
+
+def _as_text(value: object) -> str:
+    """A DICOM value as a reader would write it: a multi-valued one ("SE", "IR") as "SE/IR", not a Python list."""
+    if isinstance(value, (list, tuple, MultiValue)):
+        return "/".join(str(item) for item in value)
+    return str(value)
 
 
 # What dicom2nifti's error codes mean for the person who uploaded the series.

@@ -16,8 +16,8 @@ interface Props {
   maskAvailable: boolean;
 }
 
-/** A number field that shows the live value unless the user is typing in it. */
-function NumberField({
+/** A number field that shows the live value unless the user is typing in it; a typed value is kept in bounds. */
+export function NumberField({
   label,
   value,
   step,
@@ -52,7 +52,8 @@ function NumberField({
         onChange={(e) => {
           setDraft(e.target.value);
           const n = parseWL(e.target.value);
-          if (n != null) onCommit(n);
+          // the field's bounds hold for typed values too: a window of -50 or 99999 would turn the scan into a mask
+          if (n != null) onCommit(Math.min(max, Math.max(min, n)));
         }}
         onKeyDown={(e) => {
           if (e.key === 'Enter' || e.key === 'Escape') (e.target as HTMLInputElement).blur();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
@@ -85,6 +85,21 @@ describe('UploadForm', () => {
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('This scan was already uploaded as case 4.');
     expect(screen.getByRole('link', { name: 'case 4' })).toHaveAttribute('href', '/cases/4');
+  });
+
+  it('says the server is checking the scan once every byte is sent, instead of a bar stuck at 100 %', async () => {
+    let finish: (c: CaseDetail) => void = () => {};
+    vi.spyOn(api, 'uploadCaseWithProgress').mockImplementation(async (_files, options) => {
+      options?.onProgress?.(1);
+      return new Promise<CaseDetail>((resolve) => (finish = resolve));
+    });
+    renderAt(<UploadForm />);
+    fireEvent.change(screen.getByLabelText('Scan file'), { target: { files: [new File(['x'], 'brain.nii.gz')] } });
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 't1');
+    await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
+    expect(await screen.findByText('sent; the server is checking the scan…')).toBeInTheDocument();
+    await act(async () => finish({ id: 9 } as CaseDetail));
+    expect(await screen.findByText('Uploaded; queued for analysis.')).toBeInTheDocument();
   });
 
   it('lets the reader choose one series of a study uploaded whole, and sends the same files with that choice', async () => {

@@ -274,7 +274,12 @@ export function UploadForm() {
                 </span>
               )}
               {r.state === 'waiting' && <span className="muted small">waiting</span>}
-              {r.state === 'uploading' && <span className="muted small">{Math.round(r.progress * 100)}%</span>}
+              {r.state === 'uploading' && (
+                <span className="muted small">
+                  {/* all sent, the server still converts, de-identifies and checks it: a bar at 100 % looks stuck */}
+                  {r.progress >= 1 ? 'sent; the server is checking the scan…' : `${Math.round(r.progress * 100)}%`}
+                </span>
+              )}
               {r.state === 'done' && (
                 <span className="ok-text" role="status">
                   Uploaded; queued for analysis.

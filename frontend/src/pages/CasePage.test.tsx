@@ -137,6 +137,7 @@ describe('CasePage', () => {
     await screen.findByRole('list', { name: 'Flags' });
     await userEvent.keyboard('n');
     expect(gotoMM).toHaveBeenLastCalledWith([10, 20, 30]);
+    expect(screen.getByRole('status')).toHaveTextContent('Flag 1 of 2 selected'); // said, not only drawn
     await userEvent.keyboard('r');
     await waitFor(() => expect(put).toHaveBeenCalledWith(51, expect.objectContaining({ verdict: 'reject', version: 0 })));
     expect(await screen.findByRole('status')).toHaveTextContent('Verdict saved');

@@ -146,8 +146,10 @@ function CaseView({
       const f = flags[i];
       // the anchor lies in the flag itself; a curved flag's centroid may not (older results have no anchor)
       if (f) viewerRef.current?.gotoMM(f.anchor_mm ?? f.centroid_mm);
+      // said in the status line too: a keyboard or screen-reader user sees nothing else change (and no stale hint)
+      if (f) setNotice(`Flag ${f.label} of ${flags.length} selected`);
     },
-    [flags],
+    [flags, setNotice],
   );
 
   // a verdict on another flag selects it and moves the viewer there, as "Go to flag" does

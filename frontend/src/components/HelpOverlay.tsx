@@ -16,6 +16,13 @@ export function HelpOverlay({ onClose }: { onClose: () => void }) {
         aria-modal="true"
         aria-labelledby="help-title"
         onClick={(e) => e.stopPropagation()}
+        onKeyDown={(e) => {
+          // modal: Tab stays in the dialog (Close is its one control) instead of walking the page behind it
+          if (e.key === 'Tab') {
+            e.preventDefault();
+            closeRef.current?.focus();
+          }
+        }}
       >
         <h2 id="help-title">Keyboard shortcuts</h2>
         <table className="keys">

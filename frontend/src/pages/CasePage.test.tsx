@@ -206,6 +206,10 @@ describe('CasePage', () => {
     // review keys are inert while the help is open
     await userEvent.keyboard('n');
     expect(gotoMM).not.toHaveBeenCalled();
+    // modal: Tab keeps the focus in it
+    expect(screen.getByRole('button', { name: 'Close' })).toHaveFocus();
+    await userEvent.tab();
+    expect(screen.getByRole('button', { name: 'Close' })).toHaveFocus();
     await userEvent.keyboard('{Escape}');
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
   });

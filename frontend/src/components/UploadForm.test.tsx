@@ -7,9 +7,13 @@ import { ApiError } from '../api/errors';
 import type { CaseDetail } from '../api/types';
 import type { EntryLike } from '../lib/dropFiles';
 import { catalogueOf } from '../test/models';
+import { resetUploadQueue } from '../lib/uploadQueue';
 import { UploadForm } from './UploadForm';
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  resetUploadQueue();
+});
 
 const fileEntry = (name: string): EntryLike => ({
   isFile: true,
@@ -43,7 +47,7 @@ describe('UploadForm', () => {
           resolvers.push(resolve);
         }),
     );
-    renderAt(<UploadForm />);
+    renderAt(<UploadForm user="clin" />);
     const zone = screen.getByRole('region', { name: 'Upload scan' });
     const items = [
       { kind: 'file', getAsFile: () => null, webkitGetAsEntry: () => dirEntry('T1_series', [fileEntry('IM1'), fileEntry('IM2')]) },
@@ -78,7 +82,7 @@ describe('UploadForm', () => {
     vi.spyOn(api, 'uploadCaseWithProgress').mockRejectedValue(
       new ApiError(409, 'This scan was already uploaded as case 4.'),
     );
-    renderAt(<UploadForm />);
+    renderAt(<UploadForm user="clin" />);
     fireEvent.change(screen.getByLabelText('Scan file'), { target: { files: [new File(['x'], 'a.nii.gz')] } });
     await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 't1');
     await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
@@ -87,13 +91,41 @@ describe('UploadForm', () => {
     expect(screen.getByRole('link', { name: 'case 4' })).toHaveAttribute('href', '/cases/4');
   });
 
+  it('keeps the outcome of an upload for its user while they are on another page, and shows it no one else', async () => {
+    let finish: (c: CaseDetail) => void = () => {};
+    vi.spyOn(api, 'uploadCaseWithProgress').mockImplementation(
+      () => new Promise<CaseDetail>((resolve) => (finish = resolve)),
+    );
+    const first = renderAt(<UploadForm user="clin" />);
+    fireEvent.change(screen.getByLabelText('Scan file'), { target: { files: [new File(['x'], 'brain.nii.gz')] } });
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 't1');
+    await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
+    const leave = vi.fn();
+    window.addEventListener('beforeunload', leave);
+    const closing = new Event('beforeunload', { cancelable: true });
+    window.dispatchEvent(closing);
+    expect(closing.defaultPrevented).toBe(true); // the browser asks before closing the tab mid-upload
+    first.unmount(); // the reader opened a case meanwhile
+    await act(async () => finish({ id: 9 } as CaseDetail));
+    const back = renderAt(<UploadForm user="clin" />);
+    expect(screen.getByText('Uploaded; queued for analysis.')).toBeInTheDocument();
+    const done = new Event('beforeunload', { cancelable: true });
+    window.dispatchEvent(done);
+    expect(done.defaultPrevented).toBe(false);
+    window.removeEventListener('beforeunload', leave);
+    back.unmount();
+    renderAt(<UploadForm user="coord" />); // another user signed in at this workstation
+    expect(screen.queryByText('Uploaded; queued for analysis.')).not.toBeInTheDocument();
+    expect(screen.queryByText('brain.nii.gz')).not.toBeInTheDocument();
+  });
+
   it('says the server is checking the scan once every byte is sent, instead of a bar stuck at 100 %', async () => {
     let finish: (c: CaseDetail) => void = () => {};
     vi.spyOn(api, 'uploadCaseWithProgress').mockImplementation(async (_files, options) => {
       options?.onProgress?.(1);
       return new Promise<CaseDetail>((resolve) => (finish = resolve));
     });
-    renderAt(<UploadForm />);
+    renderAt(<UploadForm user="clin" />);
     fireEvent.change(screen.getByLabelText('Scan file'), { target: { files: [new File(['x'], 'brain.nii.gz')] } });
     await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 't1');
     await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
@@ -112,7 +144,7 @@ describe('UploadForm', () => {
       .spyOn(api, 'uploadCaseWithProgress')
       .mockRejectedValueOnce(new ApiError(422, 'The upload mixes 3 series; ...', 'The upload mixes 3 series; ...', { series }))
       .mockResolvedValueOnce({ id: 8 } as CaseDetail);
-    renderAt(<UploadForm />);
+    renderAt(<UploadForm user="clin" />);
     const files = [new File(['x'], 'IM1'), new File(['y'], 'IM2')];
     fireEvent.change(screen.getByLabelText('Scan file'), { target: { files } });
     await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 'flair');
@@ -144,7 +176,7 @@ describe('UploadForm', () => {
       .spyOn(api, 'uploadCaseWithProgress')
       .mockRejectedValueOnce(new ApiError(422, 'The upload mixes 2 series; ...', 'The upload mixes 2 series; ...', { series }))
       .mockResolvedValueOnce({ id: 8 } as CaseDetail);
-    renderAt(<UploadForm />);
+    renderAt(<UploadForm user="clin" />);
     fireEvent.change(screen.getByLabelText('Scan file'), { target: { files: [new File(['x'], 'study.zip')] } });
     await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sequence' }), 't1');
     await userEvent.click(screen.getByRole('button', { name: 'Upload' }));
@@ -168,7 +200,7 @@ describe('UploadForm', () => {
       ),
     );
     const upload = vi.spyOn(api, 'uploadCaseWithProgress').mockResolvedValue({ id: 3 } as CaseDetail);
-    renderAt(<UploadForm />);
+    renderAt(<UploadForm user="clin" />);
     const t2 = await screen.findByRole('option', { name: 'T2 (rescan checks only)' });
     expect(t2).toBeEnabled();
     expect(screen.getByRole('option', { name: 'FLAIR' })).toBeEnabled();
@@ -190,7 +222,7 @@ describe('UploadForm', () => {
       ]),
     );
     const upload = vi.spyOn(api, 'uploadCaseWithProgress').mockResolvedValue({ id: 3 } as CaseDetail);
-    renderAt(<UploadForm />);
+    renderAt(<UploadForm user="clin" />);
     expect(await screen.findByRole('option', { name: 'T1 (no fast-profile model installed)' })).toBeDisabled();
     // nothing is chosen for the reader: not the first sequence, not one that would run
     expect(screen.getByRole('combobox', { name: 'Sequence' })).toHaveValue('');

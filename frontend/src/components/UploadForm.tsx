@@ -9,28 +9,21 @@ import { planUploads } from '../lib/uploadPlan';
 import { filesFromDrop } from '../lib/dropFiles';
 import type { SeriesChoice } from '../api/types';
 import { SeriesChooser, seriesChoicesOf } from './SeriesChooser';
+import {
+  ownsUploads,
+  patchRow,
+  sentUploads,
+  setUploadBusy,
+  startBatch,
+  useUploadQueue,
+  type UploadRow,
+} from '../lib/uploadQueue';
 
 /** What the file picker offers; the server has the last word on what it accepts. */
 const ACCEPT = '.nii,.nii.gz,.gz,.zip,.dcm,application/dicom,application/zip';
 
-interface UploadRow {
-  key: string;
-  name: string;
-  progress: number; // 0..1
-  state: 'waiting' | 'uploading' | 'done' | 'error';
-  message?: string;
-  /** the upload held several DICOM series: the ones to choose from */
-  choices?: SeriesChoice[];
-}
-
-/** What an upload row sent, to send again with a chosen series. */
-interface SentUpload {
-  files: File[];
-  label?: string;
-  sequence: Sequence;
-}
-
-export function UploadForm() {
+/** `user`: who uploads; the rows shown (kept while the reader is on other pages) are theirs alone. */
+export function UploadForm({ user }: { user: string }) {
   const qc = useQueryClient();
   const fileRef = useRef<HTMLInputElement>(null);
   const folderRef = useRef<HTMLInputElement>(null);
@@ -43,15 +36,12 @@ export function UploadForm() {
   const chosenSequence = sequence ? sequences.find((s) => s.value === sequence) : undefined;
   const canAnalyse = !!chosenSequence?.available;
   const [localError, setLocalError] = useState<string | null>(null);
-  const [rows, setRows] = useState<UploadRow[]>([]);
-  const [busy, setBusy] = useState(false);
+  const { rows, busy } = useUploadQueue(user);
   const [dragging, setDragging] = useState(false);
   const [reading, setReading] = useState(false);
-  const sent = useRef(new Map<string, SentUpload>());
-
-  function patch(key: string, p: Partial<UploadRow>) {
-    setRows((rs) => rs.map((r) => (r.key === key ? { ...r, ...p } : r)));
-  }
+  const sent = useRef(sentUploads);
+  const patch = patchRow;
+  const setBusy = setUploadBusy;
 
   function choose(list: FileList | File[] | null) {
     setLocalError(null);
@@ -84,13 +74,14 @@ export function UploadForm() {
       progress: 0,
       state: 'waiting',
     }));
-    setRows(batch);
+    startBatch(user, batch);
     setBusy(true);
     // the label names a single upload; several files are named by the server from their file names
     const useLabel = chosen.length === 1 ? label : undefined;
     // (a DICOM series is one request with all its files)
     let ok = 0;
     for (let i = 0; i < chosen.length; i++) {
+      if (!ownsUploads(user)) break; // signed out meanwhile, and someone else uploads here now
       const row = batch[i];
       sent.current.set(row.key, { files: chosen[i].files, label: useLabel, sequence });
       if (await send(row.key)) ok++;

@@ -167,7 +167,7 @@ export function WorklistPage() {
           {arrivalNotice}
         </div>
       )}
-      {canUpload && <UploadForm />}
+      {canUpload && me.data && <UploadForm user={me.data.username} />}
 
       <section className="panel" aria-label="Cases">
         <div className="toolbar" role="search">

@@ -2,6 +2,7 @@ import { useId, useState } from 'react';
 import { ApiError } from '../api/errors';
 import type { SeriesChoice } from '../api/types';
 import type { Choice, Sequence } from '../lib/modelChoices';
+import { SequenceOptions } from './SequenceOptions';
 
 /** The series the server listed for an upload of several DICOM series (a whole study); null for any other error. */
 export function seriesChoicesOf(err: unknown): SeriesChoice[] | null {
@@ -69,12 +70,7 @@ export function SeriesChooser({
       <label className="field-inline">
         <span>Sequence of this series</span>
         <select value={sequence} onChange={(e) => setSequence(e.target.value as Sequence)} disabled={busy}>
-          {sequences.map((s) => (
-            <option key={s.value} value={s.value} disabled={!s.available}>
-              {s.value.toUpperCase()}
-              {s.note ? ` (${s.note})` : ''}
-            </option>
-          ))}
+          <SequenceOptions sequences={sequences} />
         </select>
       </label>
       <button type="button" disabled={!chosen || busy} onClick={() => chosen && onChoose(chosen, sequence)}>

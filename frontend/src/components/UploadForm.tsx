@@ -9,6 +9,7 @@ import { planUploads } from '../lib/uploadPlan';
 import { filesFromDrop } from '../lib/dropFiles';
 import type { SeriesChoice } from '../api/types';
 import { SeriesChooser, seriesChoicesOf } from './SeriesChooser';
+import { SequenceOptions } from './SequenceOptions';
 import {
   ownsUploads,
   patchRow,
@@ -215,12 +216,7 @@ export function UploadForm({ user }: { user: string }) {
             <option value="" disabled>
               Choose…
             </option>
-            {sequences.map((s) => (
-              <option key={s.value} value={s.value} disabled={!s.available}>
-                {s.value.toUpperCase()}
-                {s.note ? ` (${s.note})` : ''}
-              </option>
-            ))}
+            <SequenceOptions sequences={sequences} />
           </select>
         </label>
         <button type="submit" className="primary" disabled={busy || reading} aria-busy={busy}>

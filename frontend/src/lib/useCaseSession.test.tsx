@@ -7,7 +7,7 @@ import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import { ApiError } from '../api/errors';
 import { keys } from '../api/queries';
-import type { CaseDetail } from '../api/types';
+import type { CaseDetail, Me } from '../api/types';
 import { AppHeader } from '../components/AppHeader';
 import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
 import { formatDateTime } from './format';
@@ -127,6 +127,22 @@ describe('nobody at the browser', () => {
   });
 });
 
+/** The case (5) open under the app header, whose "Sign out" the tests press. */
+function renderCaseWithHeader(me: Me) {
+  return renderAt(
+    <>
+      <AppHeader me={me} />
+      <Routes>
+        <Route path="/cases/5" element={<CaseHarness />} />
+        <Route path="*" element={null} />
+      </Routes>
+    </>,
+    { path: '/cases/5' },
+  );
+}
+
+const CLIN: Me = { id: 1, username: 'clin', roles: ['clinician'], password_change_required: false };
+
 /** What a sign-out sends, in the order sent: the claim released ("release") and the logout request ("logout"). */
 function recordSignOut(): string[] {
   const order: string[] = [];
@@ -143,16 +159,7 @@ function recordSignOut(): string[] {
 describe('sign out from a case page', () => {
   it('releases the claim before the logout request, and not again after it', async () => {
     const order = recordSignOut();
-    renderAt(
-      <>
-        <AppHeader me={{ id: 1, username: 'clin', roles: ['clinician'], password_change_required: false }} />
-        <Routes>
-          <Route path="/cases/5" element={<CaseHarness />} />
-          <Route path="*" element={null} />
-        </Routes>
-      </>,
-      { path: '/cases/5' },
-    );
+    renderCaseWithHeader(CLIN);
     await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
     await userEvent.click(screen.getByRole('button', { name: 'Sign out' }));
     await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/login'));
@@ -166,13 +173,7 @@ describe('sign out from a case page', () => {
 
   it('shows the claim given up for a sign-out that then failed as released, the case still open', async () => {
     vi.spyOn(api, 'logout').mockRejectedValue(new ApiError(0, 'Cannot reach the server.'));
-    renderAt(
-      <>
-        <AppHeader me={{ id: 1, username: 'clin', roles: ['clinician'], password_change_required: false }} />
-        <CaseHarness />
-      </>,
-      { path: '/cases/5' },
-    );
+    renderCaseWithHeader(CLIN);
     await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
     await userEvent.click(screen.getByRole('button', { name: 'Sign out' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('you are still signed in');
@@ -183,7 +184,7 @@ describe('sign out from a case page', () => {
 
   it('signs out at once when no case is open', async () => {
     const logout = vi.spyOn(api, 'logout').mockResolvedValue(undefined);
-    renderAt(<AppHeader me={{ id: 1, username: 'coord', roles: ['coordinator'], password_change_required: false }} />);
+    renderAt(<AppHeader me={{ ...CLIN, username: 'coord', roles: ['coordinator'] }} />);
     await userEvent.click(screen.getByRole('button', { name: 'Sign out' }));
     await waitFor(() => expect(logout).toHaveBeenCalled());
     expect(api.releaseClaimOnLeave).not.toHaveBeenCalled();
@@ -199,23 +200,14 @@ describe('sign out from a case page: review time', () => {
     act(() => resetPresence());
     vi.useRealTimers();
   });
-  const me = { id: 1, username: 'clin', roles: ['clinician' as const], password_change_required: false };
+  const me = CLIN;
 
   it('reports the time read so far before the logout request, and sends nothing after it', async () => {
     const order = recordSignOut();
     vi.mocked(api.reportReviewTime).mockImplementation(async (_id, seconds) => {
       order.push(`review-time ${seconds}`);
     });
-    renderAt(
-      <>
-        <AppHeader me={me} />
-        <Routes>
-          <Route path="/cases/5" element={<CaseHarness />} />
-          <Route path="*" element={null} />
-        </Routes>
-      </>,
-      { path: '/cases/5' },
-    );
+    renderCaseWithHeader(me);
     await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
     // 20 s on the case, less than a report period, the reader at the keyboard
     await act(() => vi.advanceTimersByTimeAsync(20_000));
@@ -233,13 +225,7 @@ describe('sign out from a case page: review time', () => {
 
   it('counts review time again when the sign-out failed and the reader stays on the case', async () => {
     vi.spyOn(api, 'logout').mockRejectedValue(new ApiError(0, 'Cannot reach the server.'));
-    renderAt(
-      <>
-        <AppHeader me={me} />
-        <CaseHarness />
-      </>,
-      { path: '/cases/5' },
-    );
+    renderCaseWithHeader(me);
     await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
     await userEvent.setup({ advanceTimers: vi.advanceTimersByTime }).click(screen.getByRole('button', { name: 'Sign out' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('you are still signed in');

@@ -184,6 +184,8 @@ function CreateUserForm({ onDone, onError }: { onDone: (m: string) => void; onEr
               <span>{r}</span>
             </label>
           ))}
+          {/* said, not only in a tooltip: keyboard and screen-reader users get no title */}
+          <span className="muted small">{LAST_ROLE_TITLE}: the last one ticked stays ticked.</span>
         </fieldset>
         <button type="submit" className="primary" disabled={create.isPending}>
           Create user

@@ -100,6 +100,14 @@ describe('WorklistPage, the address', () => {
     vi.spyOn(api, 'models').mockResolvedValue({ models: [], checks_only_sequences: [], default_profile: 'fast', reported_at: null } as never);
   });
 
+  it('gives the cases and their filters a heading and a name, for screen readers to go to', async () => {
+    vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
+    renderAt(<WorklistPage />);
+    const cases = await screen.findByRole('region', { name: 'Cases' });
+    expect(screen.getByRole('heading', { level: 2, name: 'Cases' })).toBeInTheDocument();
+    expect(cases).toContainElement(screen.getByRole('search', { name: 'Filter the cases' }));
+  });
+
   it('keeps a filter ticked while the search text waited to be applied', async () => {
     const list = vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
     renderAt(<WorklistPage />);

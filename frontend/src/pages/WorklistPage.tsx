@@ -169,8 +169,12 @@ export function WorklistPage() {
       )}
       {canUpload && me.data && <UploadForm user={me.data.username} />}
 
-      <section className="panel" aria-label="Cases">
-        <div className="toolbar" role="search">
+      <section className="panel" aria-labelledby="cases-title">
+        {/* for screen readers' heading navigation: the table and its filters are the page's main part */}
+        <h2 id="cases-title" className="sr-only">
+          Cases
+        </h2>
+        <div className="toolbar" role="search" aria-label="Filter the cases">
           <label className="field-inline">
             <span>Search</span>
             <input

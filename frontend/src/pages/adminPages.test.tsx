@@ -123,6 +123,8 @@ describe('UsersPage roles', () => {
     const last = await screen.findByRole('checkbox', { name: 'clinician role for bob' });
     expect(last).toBeChecked();
     expect(last).toBeDisabled();
+    // the create form says why in words, not only in a tooltip
+    expect(screen.getByText('A user needs at least one role: the last one ticked stays ticked.')).toBeInTheDocument();
     expect(last).toHaveAttribute('title', 'A user needs at least one role');
     await userEvent.click(last);
     expect(update).not.toHaveBeenCalled();

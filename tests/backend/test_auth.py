@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from neurotriage.audit.models import AuditEvent
+from neurotriage.auth.known_device import DEVICE_COOKIE
 from neurotriage.auth.models import BrowserSession
 from sqlalchemy import select
 
@@ -76,8 +77,13 @@ def test_idle_session_expires(clinician: ApiClient, db) -> None:
 def test_session_cookies_last_only_as_long_as_the_browser(anon: ApiClient, users) -> None:
     # No Max-Age or Expires: on a shared workstation, closing the browser signs the user out.
     response = anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD})
-    for cookie in response.headers.get_list("set-cookie"):
+    session_cookies = [c for c in response.headers.get_list("set-cookie") if not c.startswith(f"{DEVICE_COOKIE}=")]
+    assert len(session_cookies) == 2
+    for cookie in session_cookies:
         assert "max-age" not in cookie.lower() and "expires" not in cookie.lower(), cookie
+    # The known-device cookie outlives the browser (that is its point), but grants nothing by itself.
+    (device,) = [c for c in response.headers.get_list("set-cookie") if c.startswith(f"{DEVICE_COOKIE}=")]
+    assert "httponly" in device.lower() and "path=/api" in device.lower()
 
 
 def test_a_session_ends_after_its_lifetime_however_busy(clinician: ApiClient, db) -> None:

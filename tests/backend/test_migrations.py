@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -13,6 +14,7 @@ from alembic.migration import MigrationContext
 from neurotriage.migrate import alembic_config
 from neurotriage.models import Base
 from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from tests.pg import create_database, database_url, drop_database
 
@@ -156,6 +158,25 @@ def test_0017_gives_existing_api_tokens_an_end_a_grace_period_away() -> None:
         # a script made before expiry existed keeps working for a while, not for ever, and not 400 days less
         assert 89 <= left.days < 90
         command.downgrade(config, "0016")
+
+
+def test_0020_names_usernames_that_differ_only_in_capitals_and_then_refuses_them() -> None:
+    insert = text("INSERT INTO users (id, username, password_hash, roles, disabled, created_at) "
+                  "VALUES (:id, :name, 'x', '[]', false, now())")
+    with _scratch_database() as (config, engine):
+        command.upgrade(config, "0019")
+        with engine.begin() as connection:
+            for row_id, name in ((1, "Clin"), (2, "clin"), (3, "coord")):
+                connection.execute(insert, {"id": row_id, "name": name})
+        with pytest.raises(RuntimeError, match="differ only in capital letters.*: clin[.]"):
+            command.upgrade(config, "0020")
+        assert "uq_users_username_lower" not in {i["name"] for i in inspect(engine).get_indexes("users")}
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE users SET username = 'clin-old' WHERE id = 1"))
+        command.upgrade(config, "0020")
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(insert, {"id": 4, "name": "COORD"})
+        command.downgrade(config, "0019")
 
 
 def test_the_embedded_sqlite_database_migrates_up_and_down(tmp_path) -> None:  # type: ignore[no-untyped-def]

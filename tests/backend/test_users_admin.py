@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from neurotriage.audit.models import AuditEvent
+from neurotriage.auth.known_device import DEVICE_COOKIE
 from neurotriage.auth.models import ApiToken, LoginAttempt
 from neurotriage.db import utcnow
 from sqlalchemy import select, update
@@ -85,12 +86,18 @@ def test_guessing_the_current_password_is_limited_like_signing_in(clinician: Api
     blocked = clinician.post("/api/me/password", json={**change, "current_password": PASSWORD})
     assert blocked.status_code == 429 and "password checks" in blocked.json()["detail"]
     assert 880 < int(blocked.headers["Retry-After"]) <= 900
-    # The password did not change, and the account's sign-in shares the limit.
+    # The password did not change, and sign-in from the same browser shares the limit (its known-device bucket).
+    assert clinician.post("/api/auth/login", json={"username": "clin", "password": PASSWORD}).status_code == 429
+    # Without the browser's known-device proof the guesses count on the account's shared bucket.
+    clinician.cookies.delete(DEVICE_COOKIE)
+    for _ in range(5):
+        assert clinician.post("/api/me/password", json=change).status_code == 422
     assert anon.post("/api/auth/login", json={"username": "clin", "password": PASSWORD}).status_code == 429
     actions = db.scalars(
         select(AuditEvent.action).where(AuditEvent.actor_id == users["clinician"], AuditEvent.action.like("user.password%"))
     ).all()
-    assert actions == ["user.password_change_failed"] * 5 + ["user.password_change_throttled"]
+    assert actions == (["user.password_change_failed"] * 5 + ["user.password_change_throttled"]
+                       + ["user.password_change_failed"] * 5)
 
 
 def test_a_right_current_password_does_not_count_towards_the_limit(clinician: ApiClient) -> None:

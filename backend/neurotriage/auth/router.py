@@ -27,6 +27,13 @@ from neurotriage.auth.schemas import (
     PasswordChanged,
     token_out,
 )
+from neurotriage.auth.known_device import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_LIFETIME,
+    DEVICE_COOKIE_PATH,
+    recognised_device,
+    remember_device,
+)
 from neurotriage.auth.service import create_api_token, end_session, list_tokens, revoke_api_token, start_session
 from neurotriage.auth.throttle import Refused, begin_password_check, forget_attempt
 from neurotriage.core.errors import Unprocessable
@@ -60,9 +67,12 @@ def login(body: LoginRequest, request: Request, response: Response, session: DbS
     ip = client_ip(request)
     user = find_user(session, body.username)
     named = user.username if user is not None else UNKNOWN_USER
-    attempt = begin_password_check(session, settings, username=body.username, client_ip=ip)
+    device_id = recognised_device(settings, request.cookies.get(DEVICE_COOKIE), body.username)
+    attempt = begin_password_check(session, settings, username=body.username, client_ip=ip, device_id=device_id)
     if isinstance(attempt, Refused):
-        record(session, "login.throttled", client_ip=ip, username_attempted=named)
+        # said only of a known browser: its owner being held is worth a look (a mistyped saved password?)
+        record(session, "login.throttled", client_ip=ip, username_attempted=named,
+               **({"known_device": True} if device_id else {}))
         session.commit()
         raise _too_many_failures(attempt, "sign-ins")
     # An unknown name (user None) is checked against a dummy hash: the time taken must not tell it is unknown.
@@ -84,6 +94,11 @@ def login(body: LoginRequest, request: Request, response: Response, session: DbS
     response.set_cookie(SESSION_COOKIE, new.token, httponly=True, samesite="lax", secure=settings.cookie_secure)
     # Readable by the page's script, which echoes it in the X-CSRF-Token header.
     response.set_cookie(CSRF_COOKIE, new.csrf_token, httponly=False, samesite="lax", secure=settings.cookie_secure)
+    response.set_cookie(
+        DEVICE_COOKIE, remember_device(settings, request.cookies.get(DEVICE_COOKIE), user.username),
+        max_age=int(DEVICE_COOKIE_LIFETIME.total_seconds()), path=DEVICE_COOKIE_PATH, httponly=True,
+        samesite="lax", secure=settings.cookie_secure,
+    )
     return _me(user)
 
 
@@ -113,7 +128,8 @@ def change_password(
 
     A wrong current password counts as a failed sign-in of the account (the same limit), and is audited."""
     ip = client_ip(request)
-    attempt = begin_password_check(session, settings, username=user.username, client_ip=ip)
+    device_id = recognised_device(settings, request.cookies.get(DEVICE_COOKIE), user.username)
+    attempt = begin_password_check(session, settings, username=user.username, client_ip=ip, device_id=device_id)
     if isinstance(attempt, Refused):
         record(session, "user.password_change_throttled", actor_id=user.id, client_ip=ip, user_id=user.id)
         session.commit()

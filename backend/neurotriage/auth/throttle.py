@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
+from neurotriage.auth.known_device import device_bucket_key
 from neurotriage.auth.models import LoginAttempt
 from neurotriage.config import Settings, pseudonym_key
 from neurotriage.db import utcnow
@@ -30,7 +31,8 @@ def account_key(settings: Settings, username: str) -> str:
     key is derived from the pseudonym key, the one secret every deployment already has, with its own label so
     that neither value says anything about the other."""
     secret = hmac.new(pseudonym_key(settings), b"neurotriage login throttle", hashlib.sha256).digest()
-    return hmac.new(secret, username.encode(), hashlib.sha256).hexdigest()
+    # lower-case: sign-in ignores capitals, so "Clin" and "clin" are guesses at the same account
+    return hmac.new(secret, username.lower().encode(), hashlib.sha256).hexdigest()
 
 
 def record_attempt(session: Session, *, key: str, client_ip: str | None, window: timedelta) -> LoginAttempt:
@@ -76,16 +78,22 @@ class Refused:
 
 
 def begin_password_check(
-    session: Session, settings: Settings, *, username: str, client_ip: str | None
+    session: Session, settings: Settings, *, username: str, client_ip: str | None, device_id: str | None = None
 ) -> LoginAttempt | Refused:
     """Count a password check against ``username``'s account and the address before it is made.
 
     The attempt is committed before counting and before the slow check, so concurrent guesses see each other.
     Refused: over the limit, the check must not be made (the attempt is dropped again; the caller commits). Sign-in
     and a password change both check a password, so both count here: otherwise a stolen session or API token
-    could guess the account's password on the change route without limit."""
+    could guess the account's password on the change route without limit. ``device_id``: the browser proved an
+    earlier sign-in of this account (``known_device``); its checks count on a bucket of their own, with the same
+    limit, and not against the address, so that nobody else's failures can lock it out."""
     window = timedelta(minutes=settings.login_failure_window_minutes)
-    attempt = record_attempt(session, key=account_key(settings, username), client_ip=client_ip, window=window)
+    if device_id is not None:
+        key, client_ip = device_bucket_key(settings, username, device_id), None
+    else:
+        key = account_key(settings, username)
+    attempt = record_attempt(session, key=key, client_ip=client_ip, window=window)
     session.commit()
     counts = count_attempts(session, attempt, window)
     if is_throttled(counts, settings):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, String, false
+from sqlalchemy import JSON, Boolean, Index, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from neurotriage.db import Base, UTCDateTime, utcnow
@@ -33,3 +33,8 @@ class User(Base):
 
     def has_role(self, *roles: Role) -> bool:
         return any(role.value in self.roles for role in roles)
+
+
+# One account per name whatever its capitals: "Admin" beside "admin" would be told apart by nobody reading the audit
+# trail, and sign-in finds the account by its lower-case name. The service checks first, to say which name exists.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)

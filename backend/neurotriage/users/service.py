@@ -78,7 +78,8 @@ def create_user(
 
 
 def find_user(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == username))
+    """The account of a name typed at sign-in, whatever its capitals (a unique index keeps them apart)."""
+    return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
 
 
 def verify_login(user: User | None, password: str) -> bool:

@@ -115,7 +115,8 @@ def test_clinician_uploads_reviews_by_keyboard_and_verdicts_are_stored(
     expect(tested.get_by_role("note")).to_have_count(0)  # the scan has flags: no "no flag" warning
 
     page.get_by_role("button", name="Go to flag 1", exact=True).click()
-    assert max(abs(a - b) for a, b in zip(crosshair_mm(page), flags[0]["centroid_mm"], strict=True)) < 3.0
+    # the anchor: where the flag's anomaly is strongest (a voxel of the flag), which the engine reports
+    assert max(abs(a - b) for a, b in zip(crosshair_mm(page), flags[0]["anchor_mm"], strict=True)) < 3.0
 
     items = page.get_by_role("list", name="Flags").get_by_role("listitem")
     page.keyboard.press("a")

@@ -7,7 +7,11 @@ import type { CaseSession } from '../lib/useCaseSession';
 import { ModelLine } from './ModelLine';
 import { StatusCell, TriageChips } from './StatusCell';
 
-/** The case page's top row: back link, label and state, the reader's claim, previous / next case, help. */
+/**
+ * The case page's top row, in groups that wrap whole on a narrow window: which case (back link, label,
+ * sequence), its state (analysis, triage, model), and what the reader can do (their claim; previous / next
+ * case and help, kept to the right).
+ */
 export function CaseBar({
   c,
   backTo,
@@ -25,47 +29,56 @@ export function CaseBar({
   onHelp: () => void;
 }) {
   const claim = session.claim;
+  const claimControls =
+    claim.kind === 'mine' ? (
+      <>
+        <span className="muted claim-line" title={`Your claim lasts until ${formatDateTime(claim.until)}`}>
+          Claimed by you
+        </span>
+        <button type="button" onClick={onRelease} disabled={session.busy} aria-busy={session.busy}>
+          Release claim
+        </button>
+      </>
+    ) : claim.kind === 'released' ? (
+      <>
+        <span className="muted claim-line">Not claimed</span>
+        <button type="button" onClick={session.claimAgain}>
+          Claim case
+        </button>
+      </>
+    ) : c.claimed_by ? (
+      <span className="muted claim-line">Claimed by {c.claimed_by}</span>
+    ) : null;
   return (
     <div className="case-bar">
-      <Link to={backTo} className="back">
-        Back to worklist
-      </Link>
-      <h1 id="case-title" title={c.label}>
-        {c.label}
-      </h1>
-      <span className="muted small">{c.sequence.toUpperCase()}</span>
-      <StatusCell c={c} />
-      <TriageChips c={c} />
-      <ModelLine c={c} />
-      {claim.kind === 'mine' ? (
-        <>
-          <span className="muted claim-line" title={`Your claim lasts until ${formatDateTime(claim.until)}`}>
-            Claimed by you
-          </span>
-          <button type="button" onClick={onRelease} disabled={session.busy} aria-busy={session.busy}>
-            Release claim
+      <div className="case-bar-group case-bar-identity">
+        <Link to={backTo} className="back">
+          Back to worklist
+        </Link>
+        <h1 id="case-title" title={c.label}>
+          {c.label}
+        </h1>
+        <span className="muted small">{c.sequence.toUpperCase()}</span>
+      </div>
+      <div className="case-bar-group case-bar-state">
+        <StatusCell c={c} />
+        <TriageChips c={c} />
+        <ModelLine c={c} />
+      </div>
+      <div className="case-bar-group case-bar-actions">
+        {claimControls && <div className="case-bar-group case-bar-claim">{claimControls}</div>}
+        <div className="case-bar-group case-bar-nav">
+          <NeighbourButtons neighbours={neighbours} />
+          <button type="button" onClick={onHelp} aria-haspopup="dialog" aria-label="Keyboard shortcuts">
+            Shortcuts <kbd aria-hidden="true">?</kbd>
           </button>
-        </>
-      ) : claim.kind === 'released' ? (
-        <>
-          <span className="muted claim-line">Not claimed</span>
-          <button type="button" onClick={session.claimAgain}>
-            Claim case
-          </button>
-        </>
-      ) : c.claimed_by ? (
-        <span className="muted claim-line">Claimed by {c.claimed_by}</span>
-      ) : null}
-      <span className="spacer" />
-      <NeighbourButtons neighbours={neighbours} />
-      <button type="button" onClick={onHelp} aria-haspopup="dialog" aria-label="Keyboard shortcuts">
-        Shortcuts <kbd aria-hidden="true">?</kbd>
-      </button>
+        </div>
+      </div>
     </div>
   );
 }
 
-/** The case could not be loaded: "not found" for an id the server has no case for (404) or refuses (422). */
+/** Previous / next case in the worklist the reader came from. */
 function NeighbourButtons({ neighbours }: { neighbours: CaseNeighbours }) {
   return (
     <>
@@ -79,6 +92,7 @@ function NeighbourButtons({ neighbours }: { neighbours: CaseNeighbours }) {
   );
 }
 
+/** The case could not be loaded: "not found" for an id the server has no case for (404) or refuses (422). */
 export function CaseLoadError({
   error,
   onRetry,

@@ -22,6 +22,8 @@ interface Notice {
   text: string;
   /** for a notice about a run just requested: the newest run id known before it; null for any other notice */
   after: number | null;
+  /** one more for every notice given: shown as its key (LiveNotice), a notice worded as the last is read out again */
+  serial: number;
 }
 
 /**
@@ -33,15 +35,18 @@ interface Notice {
 export function useCaseNotice(caseId: number) {
   const qc = useQueryClient();
   const runs = useRuns(caseId);
-  const [notice, setState] = useState<Notice>({ text: '', after: null });
-  const setNotice = useCallback((text: string) => setState({ text, after: null }), []);
+  const [notice, setState] = useState<Notice>({ text: '', after: null, serial: 0 });
+  const setNotice = useCallback((text: string) => setState((n) => ({ text, after: null, serial: n.serial + 1 })), []);
   const setRunNotice = useCallback(
-    (text: string) => setState({ text, after: newestRunId(qc.getQueryData<Job[]>(keys.runs(caseId))) }),
+    (text: string) => {
+      const after = newestRunId(qc.getQueryData<Job[]>(keys.runs(caseId)));
+      setState((n) => ({ text, after, serial: n.serial + 1 }));
+    },
     [qc, caseId],
   );
   const stale = notice.after !== null && runsSinceFinished(runs.data, notice.after);
   useEffect(() => {
-    if (stale) setState({ text: '', after: null });
+    if (stale) setState((n) => ({ text: '', after: null, serial: n.serial }));
   }, [stale]);
-  return { notice: stale ? '' : notice.text, setNotice, setRunNotice };
+  return { notice: stale ? '' : notice.text, serial: notice.serial, setNotice, setRunNotice };
 }

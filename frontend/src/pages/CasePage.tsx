@@ -34,6 +34,7 @@ import { isDbId } from '../lib/apiBounds';
 import { useCaseNeighbours } from '../lib/useCaseNeighbours';
 import { useFlagVerdicts } from '../lib/useFlagVerdicts';
 import { useCaseNotice } from '../lib/caseNotice';
+import { LiveNotice } from '../components/LiveNotice';
 
 export default function CasePage() {
   const { id } = useParams();
@@ -95,7 +96,7 @@ function CaseView({
   const [render3d, setRender3d] = useState(false);
   const [help, setHelp] = useState(false);
   const [readout, setReadout] = useState<Readout | null>(null);
-  const { notice, setNotice, setRunNotice } = useCaseNotice(caseId);
+  const { notice, serial: noticeSerial, setNotice, setRunNotice } = useCaseNotice(caseId);
   const [saveError, setSaveError] = useState<string | null>(null);
   const [maskMode, setMaskModeState] = useState<MaskMode>(() => loadMaskMode());
   const [maskStatus, setMaskStatus] = useState<MaskStatus>('none');
@@ -361,9 +362,7 @@ function CaseView({
                 </span>
               )}
             </div>
-            <div className="save-status" role="status">
-              {notice}
-            </div>
+            <LiveNotice className="save-status" text={notice} serial={noticeSerial} />
             {saveError && (
               <div className="error-box" role="alert">
                 {saveError}

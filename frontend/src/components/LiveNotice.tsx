@@ -1,0 +1,12 @@
+/**
+ * A polite status line whose every notice is read out, even one worded as the one before it: the text sits in an
+ * element keyed by `serial` (one more for each notice given, as useCaseNotice counts them), so a new notice replaces that
+ * element, and screen readers announce the added one. Setting the same text again would change nothing.
+ */
+export function LiveNotice({ text, serial, className }: { text: string; serial: number; className?: string }) {
+  return (
+    <div className={className} role="status">
+      <span key={serial}>{text}</span>
+    </div>
+  );
+}

@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 # CPU build of PyTorch for local and CI installs; an open range would pull gigabytes of CUDA packages.
 TORCH := torch==2.13.0
 DEMO_SCANS := var/demo-scans
+DEMO_PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test venv lock frontend check-services system-deps openapi clean-demo
@@ -48,12 +49,12 @@ demo: venv frontend
 	$(BIN)/neurotriage migrate
 	$(BIN)/itermask3d synth --out $(DEMO_SCANS)/t1 --kinds normal,lesion,artefact --count 1 --sequence t1 --seed 7
 	$(BIN)/itermask3d synth --out $(DEMO_SCANS)/flair --kinds normal,lesion,artefact --count 1 --sequence flair --seed 7
-	$(BIN)/neurotriage demo-seed --scans $(DEMO_SCANS)
+	$(BIN)/neurotriage demo-seed --scans $(DEMO_SCANS) --url http://127.0.0.1:$(DEMO_PORT)
 	@echo "starting the worker and the server (Ctrl-C stops both)"
 	@$(BIN)/neurotriage worker --queues gpu,default --concurrency 1 --beat --schedule-file var/celerybeat-schedule > var/worker.log 2>&1 & \
 	  worker=$$!; trap "kill $$worker 2>/dev/null; wait $$worker 2>/dev/null" EXIT INT TERM; \
 	  echo "worker log: var/worker.log"; \
-	  $(BIN)/neurotriage serve --host 127.0.0.1 --port 8000
+	  $(BIN)/neurotriage serve --host 127.0.0.1 --port $(DEMO_PORT)
 
 clean-demo:
 	rm -rf var

@@ -138,7 +138,7 @@ def check_storage_entry(args: argparse.Namespace) -> int:
 def demo_seed_entry(args: argparse.Namespace) -> int:
     from neurotriage.demo import seed_demo
 
-    seed_demo(Path(args.scans))
+    seed_demo(Path(args.scans), args.url)
     return 0
 
 
@@ -187,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("demo-seed", help="create a demo admin and queue the demo scans")
     seed.add_argument("--scans", required=True, help="folder of .nii.gz scans to upload")
+    seed.add_argument("--url", default="http://127.0.0.1:8000", help="where the demo will be served (printed only)")
     seed.set_defaults(entry=demo_seed_entry)
     return parser
 

@@ -42,7 +42,7 @@ def demo_label(scan: Path) -> str:
     return f"demo {named}{facts.get('kind', stem)}" + (f" ({detail})" if detail else "") + f" {stem[-2:]}"
 
 
-def seed_demo(scans: Path) -> None:
+def seed_demo(scans: Path, url: str = "http://127.0.0.1:8000") -> None:
     settings = get_settings()
     password = secrets.token_urlsafe(12)
     with session_scope() as session:
@@ -79,6 +79,6 @@ def seed_demo(scans: Path) -> None:
         queued.append(label)
     print(f"queued {len(queued)} demo scans: {', '.join(queued) or 'none (already there)'}")
     print("")
-    print("  NeuroTriage demo: http://127.0.0.1:8000")
+    print(f"  NeuroTriage demo: {url}")
     print(f"  login: {DEMO_USER}   password: {password}")
     print("")

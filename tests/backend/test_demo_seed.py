@@ -37,9 +37,11 @@ def test_a_demo_rerun_prints_a_new_password_and_ends_what_the_old_one_opened(
     no_scans = tmp_path / "scans"
     no_scans.mkdir()
 
-    def seed() -> str:
-        demo.seed_demo(no_scans)
-        found = re.search(r"login: admin\s+password: (\S+)", capsys.readouterr().out)
+    def seed(url: str = "http://127.0.0.1:8000") -> str:
+        demo.seed_demo(no_scans, url)
+        printed = capsys.readouterr().out
+        assert f"NeuroTriage demo: {url}\n" in printed  # where `make demo DEMO_PORT=…` serves it
+        found = re.search(r"login: admin\s+password: (\S+)", printed)
         assert found
         return found.group(1)
 
@@ -50,7 +52,7 @@ def test_a_demo_rerun_prints_a_new_password_and_ends_what_the_old_one_opened(
         start_session(session, admin)
         create_api_token(session, admin, "script")
 
-    second = seed()
+    second = seed("http://127.0.0.1:8080")
     assert second != first
     with scratch_scope() as session:
         admin = session.scalar(select(User).where(User.username == "admin"))

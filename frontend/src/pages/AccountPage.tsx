@@ -9,11 +9,13 @@ import { TokenTable } from '../components/TokenTable';
 import { formatDateTime } from '../lib/format';
 import { passwordChangedPath, passwordFormError } from '../lib/password';
 import { PasswordField } from '../components/PasswordField';
+import { useNotice } from '../lib/notice';
+import { LiveNotice } from '../components/LiveNotice';
 
 /** Own account, for every role: change password, personal API tokens. */
 export default function AccountPage() {
   const me = useMe();
-  const [notice, setNotice] = useState('');
+  const [notice, setNotice] = useNotice();
   useEffect(() => {
     document.title = 'Account · NeuroTriage';
   }, []);
@@ -31,9 +33,7 @@ export default function AccountPage() {
           with it.
         </div>
       )}
-      <div className="save-status" role="status">
-        {notice}
-      </div>
+      <LiveNotice className="save-status" text={notice.text} serial={notice.serial} />
       <PasswordPanel />
       {/* tokens wait for the user's own password (the service refuses them until then) */}
       {me.data && !me.data.password_change_required && <TokensPanel onNotice={setNotice} />}

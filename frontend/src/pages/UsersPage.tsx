@@ -10,6 +10,8 @@ import { PasswordField } from '../components/PasswordField';
 import { InstalledModelsPanel } from '../components/InstalledModelsPanel';
 import { StoragePanel } from '../components/StoragePanel';
 import { WorkersPanel } from '../components/WorkersPanel';
+import { useNotice } from '../lib/notice';
+import { LiveNotice } from '../components/LiveNotice';
 
 const ROLES: Role[] = ['clinician', 'coordinator', 'admin'];
 /** What the create form starts with, and returns to once a user is created (the next user is someone else). */
@@ -54,7 +56,7 @@ export default function UsersPage() {
   const qc = useQueryClient();
   const me = useMe();
   const users = useQuery({ queryKey: usersKey, queryFn: ({ signal }) => api.listUsers(signal) });
-  const [notice, setNotice] = useState('');
+  const [notice, setNotice] = useNotice();
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -91,9 +93,7 @@ export default function UsersPage() {
     <main className="page" aria-labelledby="users-title">
       <div className="page-title-row">
         <h1 id="users-title">Users</h1>
-        <span className="save-status" role="status">
-          {notice}
-        </span>
+        <LiveNotice className="save-status" text={notice.text} serial={notice.serial} inline />
       </div>
       {error && (
         <div className="error-box" role="alert">

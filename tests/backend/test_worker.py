@@ -84,6 +84,11 @@ def test_worker_analyses_an_upload_and_results_line_up_with_the_scan(stack: Stac
     assert int(mask.max()) == done["flag_count"] == len(done["flags"])
     for flag in done["flags"]:
         assert int((mask == flag["label"]).sum()) == flag["voxel_count"]
+    # the run names the worker that ran it, by the name its heartbeat keeps: housekeeping sends a run again when
+    # that worker is gone (tests/backend/test_dead_worker_runs.py)
+    with stack.client("admin") as client:
+        beating = [worker["name"] for worker in client.get("/api/queue").json()["workers"]]
+    assert _sql(stack, "SELECT worker FROM jobs WHERE case_id = :c", c=case["id"]) in beating
 
 
 def test_redelivered_task_does_not_duplicate_the_result(stack: Stack, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from neurotriage.db import get_engine
 from neurotriage.jobs import runner, tasks
 from neurotriage.jobs.models import Failure, Job, JobStatus
-from neurotriage.jobs.service import transition
+from neurotriage.jobs.service import MAX_ATTEMPTS, transition
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError
 
@@ -54,7 +54,7 @@ def _engine_does(monkeypatch: pytest.MonkeyPatch, analyse: Callable[[Path, Path]
 def test_a_database_outage_when_the_run_starts_retries_the_task(
     queued_job: Job, db, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
-    def lost(_job_id: int, _delivery: int | None) -> None:
+    def lost(_job_id: int, _delivery: int | None, _worker: str | None) -> None:
         raise LOST
 
     monkeypatch.setattr(runner, "_start", lost)
@@ -90,10 +90,10 @@ def test_progress_that_cannot_be_written_does_not_stop_the_analysis(
 
 
 def test_the_task_retries_a_database_outage_and_then_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[int, int | None]] = []
+    calls: list[tuple[int, int | None, str | None]] = []
 
-    def flaky(job_id: int, delivery: int | None) -> str:
-        calls.append((job_id, delivery))
+    def flaky(job_id: int, delivery: int | None, worker: str | None) -> str:
+        calls.append((job_id, delivery, worker))
         if len(calls) < 3:
             raise runner.DatabaseUnavailable("database restarting")
         return "succeeded"
@@ -101,7 +101,8 @@ def test_the_task_retries_a_database_outage_and_then_runs(monkeypatch: pytest.Mo
     monkeypatch.setattr(tasks, "run_inference_job", flaky)
     # Run here (eagerly): retries run at once instead of after their countdown, each with the message's number.
     assert tasks.run_inference.apply(args=[7, 2]).get() == "succeeded"
-    assert calls == [(7, 2), (7, 2), (7, 2)]
+    # each start names the worker, so that housekeeping can tell when that worker is gone (eagerly: this host)
+    assert len(calls) == 3 and all(call[:2] == (7, 2) and call[2] for call in calls)
 
 
 def test_a_missing_stored_scan_fails_in_words_without_a_server_path(
@@ -158,7 +159,7 @@ def test_a_run_that_keeps_stopping_its_worker_is_failed_after_the_last_attempt(
     queued_job: Job, db, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
     _engine_does(monkeypatch, lambda _scan, _out: pytest.fail("a run past its attempts must not start again"))
-    for _ in range(runner.MAX_ATTEMPTS):
+    for _ in range(MAX_ATTEMPTS):
         transition(db, queued_job, JobStatus.running)  # each start ended with the worker killed
     db.commit()
     assert runner.run_inference_job(queued_job.id) == "skipped"

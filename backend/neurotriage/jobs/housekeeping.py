@@ -17,8 +17,8 @@ from neurotriage.cases.models import Case
 from neurotriage.core.storage import Storage
 from neurotriage.db import utcnow
 from neurotriage.jobs.models import Failure, Job, JobStatus, Worker
-from neurotriage.jobs.service import transition
-from neurotriage.jobs.workers import running_workers, takes_inference
+from neurotriage.jobs.service import MAX_ATTEMPTS, never_finished, transition
+from neurotriage.jobs.workers import online_since, running_workers, takes_inference
 
 STALE_MESSAGE = "The worker stopped while analysing this scan; re-run the case."
 
@@ -36,6 +36,38 @@ def fail_stale_jobs(session: Session, older_than: timedelta) -> list[int]:
     for job in stale:
         transition(session, job, JobStatus.failed, error=STALE_MESSAGE, failure=Failure.worker_stopped)
     return [job.id for job in stale]
+
+
+def runs_left_by_dead_workers(session: Session, heartbeat_s: int) -> tuple[list[tuple[int, int]], list[int]]:
+    """Running runs whose worker is gone, found within minutes rather than after twice the time limit: queued again
+    with their next delivery number (the caller commits, then sends), or failed once started ``MAX_ATTEMPTS`` times
+    (a scan that kills its worker would otherwise go round for ever). Returns ``(resend, failed)``.
+
+    A worker killed mid-run (out of memory, a crash, a host restart) leaves its run 'running': the embedded broker
+    has already handed its message out, and Redis hands it out again only after the visibility timeout (twice the
+    time limit). Until then readers see it analysing, and nobody can cancel, re-run or delete the case. A run's
+    worker is gone when its row stopped beating (``running_workers``), said it stopped, or started again since the
+    run did (a restart under the same name). Runs started within the last few heartbeats, and runs that name no
+    worker (started before migration 0021), are left to ``fail_stale_jobs``.
+    """
+    alive = exists().where(Worker.name == Job.worker, running_workers(heartbeat_s), Worker.started_at <= Job.started_at)
+    orphans = session.scalars(
+        select(Job).where(Job.status == JobStatus.running, Job.worker.is_not(None),
+                          Job.started_at < online_since(heartbeat_s), ~alive)
+        .order_by(Job.id).with_for_update(of=Job, skip_locked=True)
+    ).all()
+    resend, failed = [], []
+    for job in orphans:
+        if job.attempts >= MAX_ATTEMPTS:
+            transition(session, job, JobStatus.failed, failure=Failure.worker_stopped, error=never_finished(job.attempts))
+            failed.append(job.id)
+            continue
+        record(session, "job.resent", case_id=job.case_id, job_id=job.id, delivery=job.delivery + 1,
+               reason="worker_lost", worker=job.worker)
+        transition(session, job, JobStatus.queued)
+        job.delivery, job.resent_at, job.stage, job.progress, job.worker = job.delivery + 1, utcnow(), None, 0, None
+        resend.append((job.id, job.delivery))
+    return resend, failed
 
 
 def runs_to_send_again(

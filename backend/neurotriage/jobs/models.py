@@ -83,6 +83,9 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The node name (``celery@host``) of the worker that last started the run, so housekeeping can tell a run whose
+    # worker died from one still being analysed (migration 0021; None before, or when run outside a worker).
+    worker: Mapped[str | None] = mapped_column(String(255), default=None)
 
 
 class Result(Base):

@@ -34,16 +34,13 @@ from neurotriage.jobs.result_fields import (
     weak_regions,
     world_point,
 )
-from neurotriage.jobs.service import SCAN_REFUSED, no_model_sentence, transition
+from neurotriage.jobs.service import MAX_ATTEMPTS, SCAN_REFUSED, never_finished, no_model_sentence, transition
 
 log = logging.getLogger(__name__)
 
 RESULT_FILES = ("anomaly_map", "anomaly_mask", "reconstruction")
 # Write progress to the database at most this often (seconds).
 _PROGRESS_INTERVAL = 1.0
-# Deliveries of one run before it is failed: a scan that kills the worker (out of memory, say) would otherwise be
-# re-delivered, and block the queue, until housekeeping fails it hours later.
-MAX_ATTEMPTS = 3
 # The database could not be reached (down, restarting, connection lost): the task is retried, not failed.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 
@@ -62,9 +59,11 @@ def _analyzer(profile: str, sequence: str, device: str, model_path: str | None, 
                          require_trained=require_trained)
 
 
-def _start(job_id: int, delivery: int | None = None) -> tuple[str, str, str, Screening] | None:
-    """Mark the job running; None if there is nothing to do (finished already, cancelled, unknown, or this message
-    was superseded: housekeeping sent the run again, taking this one for lost)."""
+def _start(job_id: int, delivery: int | None = None, worker: str | None = None
+           ) -> tuple[str, str, str, Screening] | None:
+    """Mark the job running by ``worker`` (its node name); None if there is nothing to do (finished already,
+    cancelled, unknown, or this message was superseded: housekeeping sent the run again, taking this one for
+    lost)."""
     with session_scope() as session:
         job = session.get(Job, job_id, with_for_update=True)
         if job is None:
@@ -83,13 +82,11 @@ def _start(job_id: int, delivery: int | None = None) -> tuple[str, str, str, Scr
         case = session.get(Case, job.case_id)
         assert case is not None
         if job.status == JobStatus.running and job.attempts >= MAX_ATTEMPTS:
-            transition(session, job, JobStatus.failed, failure=Failure.worker_stopped, error=(
-                f"The analysis was started {job.attempts} times and never finished: the worker stopped each time "
-                "(out of memory, or a crash). An administrator can find details in the worker log."
-            ))
+            transition(session, job, JobStatus.failed, failure=Failure.worker_stopped,
+                       error=never_finished(job.attempts))
             return None
         transition(session, job, JobStatus.running)
-        job.stage, job.progress, job.error = "starting", 0, None
+        job.stage, job.progress, job.error, job.worker = "starting", 0, None, worker
         return case.scan_key, case.sequence, job.model_profile, Screening(job.screening)
 
 
@@ -254,8 +251,10 @@ def _about_the_scan(message: str, scan_key: str) -> str:
     return "it " + message[len(name) + 1:] if message.startswith(name + " ") else message
 
 
-def run_inference_job(job_id: int, settings: Settings | None = None, delivery: int | None = None) -> str:
-    """Run the engine on the job's scan and store the result.
+def run_inference_job(
+    job_id: int, settings: Settings | None = None, delivery: int | None = None, worker: str | None = None
+) -> str:
+    """Run the engine on the job's scan and store the result; ``worker``: the node name of the worker running it.
 
     Returns the job's final status ("succeeded" or "failed"), or "discarded" when the result was dropped
     because it came too late (the job already had one, or was failed meanwhile, e.g. as stale: the job keeps
@@ -265,7 +264,7 @@ def run_inference_job(job_id: int, settings: Settings | None = None, delivery: i
     settings = settings or get_settings()
     storage = get_storage()
     try:
-        started = _start(job_id, delivery)
+        started = _start(job_id, delivery, worker)
     except DATABASE_ERRORS as exc:
         raise DatabaseUnavailable(f"job {job_id} could not be started") from exc
     if started is None:

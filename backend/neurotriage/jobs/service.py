@@ -18,9 +18,15 @@ from neurotriage.jobs.models import Failure, InstalledModel, Job, JobStatus, Scr
 log = logging.getLogger(__name__)
 
 # Which states a job may move to from each state.
+# Deliveries of one run before it is failed: a scan that kills the worker (out of memory, say) would otherwise be
+# sent again, and block the queue, for ever.
+MAX_ATTEMPTS = 3
+
+# running -> running: the message again after its worker died (the broker's redelivery); running -> queued: the
+# run sent again by housekeeping after its worker died (jobs.housekeeping.runs_left_by_dead_workers).
 _ALLOWED = {
     JobStatus.queued: {JobStatus.running, JobStatus.cancelled, JobStatus.failed},
-    JobStatus.running: {JobStatus.succeeded, JobStatus.failed, JobStatus.running},
+    JobStatus.running: {JobStatus.succeeded, JobStatus.failed, JobStatus.running, JobStatus.queued},
     JobStatus.succeeded: set(),
     JobStatus.failed: set(),
     JobStatus.cancelled: set(),
@@ -29,6 +35,12 @@ _ALLOWED = {
 
 class IllegalTransition(Exception):
     pass
+
+
+def never_finished(attempts: int) -> str:
+    """The case page's sentence for a run failed after MAX_ATTEMPTS starts that each ended with its worker gone."""
+    return (f"The analysis was started {attempts} times and never finished: the worker stopped each time "
+            "(out of memory, or a crash). An administrator can find details in the worker log.")
 
 
 def create_job(session: Session, case_id: int, model_profile: str, screening: Screening = Screening.lesions) -> Job:

@@ -17,6 +17,7 @@ from neurotriage.jobs.housekeeping import (
     end_idle_sessions,
     fail_stale_jobs,
     remove_orphan_case_files,
+    runs_left_by_dead_workers,
     runs_to_send_again,
 )
 from neurotriage.jobs.runner import DatabaseUnavailable, run_inference_job
@@ -34,7 +35,8 @@ DATABASE_RETRIES = 10
 def run_inference(self: Task, job_id: int, delivery: int | None = None) -> str:
     # delivery: None in messages sent before jobs had delivery numbers (migration 0014).
     try:
-        return run_inference_job(int(job_id), delivery=None if delivery is None else int(delivery))
+        return run_inference_job(int(job_id), delivery=None if delivery is None else int(delivery),
+                                 worker=self.request.hostname)
     except DatabaseUnavailable as exc:
         raise self.retry(exc=exc, countdown=min(600, 15 * 2**self.request.retries)) from exc
 
@@ -74,7 +76,8 @@ def housekeeping() -> dict[str, int]:
         ended = end_idle_sessions(session, timedelta(minutes=settings.session_idle_minutes))
         forgotten = forget_silent_workers(session, timedelta(days=1))
     with session_scope() as session:
-        resend = runs_to_send_again(
+        resend, orphans_failed = runs_left_by_dead_workers(session, settings.worker_heartbeat_s)
+        resend += runs_to_send_again(
             session, timedelta(seconds=settings.lost_message_after_s), settings.worker_heartbeat_s,
             running_limit=timedelta(seconds=settings.task_time_limit_s),
         )
@@ -91,5 +94,5 @@ def housekeeping() -> dict[str, int]:
         orphans = remove_orphan_case_files(session, get_storage(), timedelta(hours=1))
     expired: list[int] = [] if settings.retention_days is None else delete_expired_cases(
         session_scope, get_storage(), settings.retention_days)
-    return {"stale_jobs_failed": len(failed), "sessions_ended": ended, "orphan_case_folders_removed": len(orphans),
+    return {"stale_jobs_failed": len(failed) + len(orphans_failed), "sessions_ended": ended, "orphan_case_folders_removed": len(orphans),
             "workers_forgotten": forgotten, "runs_sent_again": len(resend), "expired_cases_deleted": len(expired)}

@@ -456,6 +456,13 @@ def test_a_profile_without_weights_is_not_offered_and_the_worker_refuses_it_too(
     page.reload()
     page.get_by_label("Model profile").select_option("paper")
     page.get_by_role("button", name="Re-run").click()
+    # the reader's flag verdicts (given above) stay with the shown run: the re-run asks first
+    own = sum(1 for flag in before["flags"] if flag["verdict"])
+    others_read = before["other_verdicts_hidden"] and before["other_readers"] > 0
+    if own or others_read or any(flag["other_verdicts"] for flag in before["flags"]):
+        ask = page.get_by_role("group", name="Re-run a case that has verdicts?")
+        expect(ask).to_contain_text("flags have verdicts")
+        ask.get_by_role("button", name="Re-run anyway").click()
     failed = page.get_by_role("list", name="Run history").locator('li[data-status="failed"]')
     expect(failed).to_contain_text("No trained T1 model is installed for the 'paper' profile", timeout=60_000)
     with stack.client("clin") as client:

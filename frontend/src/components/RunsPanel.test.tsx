@@ -4,9 +4,10 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
-import type { CaseDetail, Job } from '../api/types';
+import type { CaseDetail, Flag, Job } from '../api/types';
 import { catalogueOf } from '../test/models';
-import { RunsPanel } from './RunsPanel';
+import { caseDetail, flagOf } from '../test/caseDetail';
+import { readsOnShownRun, RunsPanel } from './RunsPanel';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -146,5 +147,44 @@ describe('RunsPanel run numbers', () => {
     expect(await screen.findByText('Run 1')).toBeInTheDocument();
     await userEvent.click(await screen.findByRole('button', { name: 'Re-run' }));
     await waitFor(() => expect(notices).toContain('Run 2 queued (fast)'));
+  });
+});
+
+describe('RunsPanel, a case whose flags have verdicts', () => {
+  const verdict = { verdict: 'accept', reason: null, comment: null, reviewer: 'alice', updated_at: '2026-12-05T09:00:00Z', version: 1 };
+
+  function renderRead(c: CaseDetail) {
+    vi.spyOn(api, 'models').mockResolvedValue(catalogue);
+    vi.spyOn(api, 'listRuns').mockResolvedValue([{ ...finished, id: 1 }]);
+    return renderAt(<RunsPanel c={c} canRerun onNotice={() => {}} />);
+  }
+
+  it('asks before a re-run leaves them with the shown run, and Cancel starts nothing', async () => {
+    const rerun = vi.spyOn(api, 'rerun').mockResolvedValue({ ...finished, id: 8, status: 'queued' });
+    renderRead(caseDetail({ flags: [flagOf(51, 1, { verdict } as Partial<Flag>), flagOf(52, 2)] }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Re-run' }));
+    const ask = screen.getByRole('group', { name: 'Re-run a case that has verdicts?' });
+    expect(ask).toHaveTextContent("Run 1's flags have verdicts (yours on 1 flag).");
+    expect(ask).toHaveTextContent('the new run\'s flags, to be read again');
+    await userEvent.click(within(ask).getByRole('button', { name: 'Cancel' }));
+    expect(rerun).not.toHaveBeenCalled();
+    await userEvent.click(screen.getByRole('button', { name: 'Re-run' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Re-run anyway' }));
+    await waitFor(() => expect(rerun).toHaveBeenCalledTimes(1));
+    expect(screen.queryByRole('group', { name: 'Re-run a case that has verdicts?' })).not.toBeInTheDocument();
+  });
+
+  it("counts other readers' verdicts, and a blind reader's knowledge that others read", () => {
+    const others = caseDetail({ flags: [flagOf(51, 1, { other_verdicts: [verdict] } as Partial<Flag>)] });
+    expect(readsOnShownRun(others)).toEqual({ own: 0, others: true });
+    expect(readsOnShownRun(caseDetail({ other_verdicts_hidden: true, other_readers: 2 }))).toEqual({ own: 0, others: true });
+    expect(readsOnShownRun(caseDetail())).toBeNull();
+  });
+
+  it('re-runs an unread case at once', async () => {
+    const rerun = vi.spyOn(api, 'rerun').mockResolvedValue({ ...finished, id: 8, status: 'queued' });
+    renderRead(caseDetail());
+    await userEvent.click(await screen.findByRole('button', { name: 'Re-run' }));
+    await waitFor(() => expect(rerun).toHaveBeenCalledTimes(1));
   });
 });

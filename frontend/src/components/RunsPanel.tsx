@@ -36,6 +36,31 @@ export function runNumberOf(runs: readonly Pick<Job, 'id' | 'created_at'>[], job
 const SEQUENCE_NAMES: Record<Sequence, string> = { t1: 'T1', t2: 'T2', flair: 'FLAIR' };
 
 /**
+ * What a re-run takes off the case page: verdicts are given on a run's flags, and the new run makes flags of its
+ * own, which start without any. `own`: the viewer's flag verdicts on the shown run; `others`: whether other
+ * readers gave verdicts (counted where they are shown; a blind reader only learns that others read the case).
+ * Null when there is nothing to lose.
+ */
+export function readsOnShownRun(c: CaseDetail): { own: number; others: boolean } | null {
+  const flags = c.flags ?? [];
+  const own = flags.filter((f) => f.verdict).length;
+  const others = flags.some((f) => (f.other_verdicts ?? []).length > 0) || (c.other_verdicts_hidden && c.other_readers > 0);
+  return own > 0 || others ? { own, others } : null;
+}
+
+function readsText(reads: { own: number; others: boolean }, run: string): string {
+  const whose = [
+    reads.own > 0 ? `yours on ${reads.own} flag${reads.own === 1 ? '' : 's'}` : '',
+    reads.others ? "other readers'" : '',
+  ].filter(Boolean).join(' and ');
+  return (
+    `${run}'s flags have verdicts (${whose}). A re-run makes flags of its own, which start without verdicts: ` +
+    `the verdicts given stay recorded with ${run} (audit trail, statistics), but the case page, the worklist and ` +
+    'the export then show the new run\'s flags, to be read again.'
+  );
+}
+
+/**
  * Run history of the case, with "Re-run" (model profile, and the sequence: a scan uploaded as the wrong one cannot be
  * uploaded again, so it is corrected here) and "Cancel run" for a queued run.
  */
@@ -55,6 +80,8 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
   // the reader's pick while it can run, else the installation's default profile, else any that can run
   const profile = firstAvailable(choices, picked ?? models.data?.default_profile ?? 'fast');
   const [error, setError] = useState<string | null>(null);
+  // asked once before a re-run would leave the readers' verdicts behind with the shown run
+  const [asking, setAsking] = useState(false);
 
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: keys.case(c.id) });
@@ -94,6 +121,12 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
   const list = runs.data ?? [];
   const numbers = runNumbers(list);
   const pending = list.some((j) => isActive(j.status)) || isActive(c.status);
+  const reads = readsOnShownRun(c);
+  const shownRun = c.result_run_id != null && numbers.has(c.result_run_id) ? `Run ${numbers.get(c.result_run_id)}` : 'The shown run';
+  const startRerun = () => {
+    setAsking(false);
+    if (profile) rerun.mutate({ p: profile, seq: sequence });
+  };
 
   return (
     <section className="panel runs-panel" aria-labelledby="runs-title">
@@ -103,7 +136,9 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
           className="rerun-row"
           onSubmit={(e) => {
             e.preventDefault();
-            if (!rerun.isPending && !pending && profile && !refusedAgain) rerun.mutate({ p: profile, seq: sequence });
+            if (rerun.isPending || pending || !profile || refusedAgain) return;
+            if (reads && !asking) setAsking(true);
+            else startRerun();
           }}
         >
           <label className="field-inline">
@@ -142,6 +177,17 @@ export function RunsPanel({ c, canRerun, onNotice }: Props) {
           >
             Re-run
           </button>
+          {asking && reads && (
+            <div className="inline-form" role="group" aria-label="Re-run a case that has verdicts?">
+              <span className="small">{readsText(reads, shownRun)}</span>
+              <button type="submit" disabled={rerun.isPending || pending || !profile || refusedAgain}>
+                Re-run anyway
+              </button>
+              <button type="button" onClick={() => setAsking(false)}>
+                Cancel
+              </button>
+            </div>
+          )}
           {sequence !== c.sequence && (
             <p className="small" data-testid="sequence-change">
               The case becomes a {SEQUENCE_NAMES[sequence]} scan for this run and every later one (it was uploaded as{' '}

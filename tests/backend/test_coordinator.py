@@ -84,6 +84,42 @@ def test_agreement_counts_first_reads_not_verdicts_changed_after_seeing_the_othe
         assert agreement[kind]["revised"] == 1, kind
 
 
+def test_agreement_leaves_out_first_reads_given_with_another_readers_verdict_in_view(
+    clinician: ApiClient, coordinator: ApiClient, app, db, tmp_path: Path
+) -> None:
+    """Blind reading holds a clinician's first read apart only until their own case verdict: a flag read after it
+    (one of a later run), or any read by someone who also coordinates (never blind), may follow what is on screen.
+    Agreement counts such a first read only when no other reader had given a verdict on the case yet."""
+    first_case = analysed_case(clinician, db, tmp_path, "unblinded reader")
+    other = _reader(app, db, "clin2")
+    create_user(db, "readcoord", PASSWORD, ["clinician", "coordinator"])
+    db.commit()
+    auditing_reader = ApiClient(app)
+    auditing_reader.login("readcoord")
+    flag, later_flag = (f["id"] for f in first_case["flags"])
+    # the clinician's case verdict is in (so the case is no longer blind for them) before anyone else read it
+    clinician.put(f"/api/cases/{first_case['id']}/verdict", json={"verdict": "abnormal"})
+    other.put(f"/api/flags/{later_flag}/verdict", json={"verdict": "reject"})
+    clinician.put(f"/api/flags/{later_flag}/verdict", json={"verdict": "reject"})  # clin2's verdict in view
+    # a reader who also coordinates reads first, with nothing else on the case: independent
+    second_case = analysed_case(clinician, db, tmp_path, "coordinator reads first", seed=1)
+    second_flag = second_case["flags"][0]["id"]
+    auditing_reader.put(f"/api/flags/{second_flag}/verdict", json={"verdict": "accept"})
+    other.put(f"/api/flags/{second_flag}/verdict", json={"verdict": "reject"})
+    # ...and then again on the first case, where the others' verdicts are in view
+    auditing_reader.put(f"/api/flags/{flag}/verdict", json={"verdict": "accept"})
+    other.put(f"/api/flags/{flag}/verdict", json={"verdict": "accept"})
+
+    flags = coordinator.get("/api/stats").json()["agreement"]["flag_verdicts"]
+    # counted: later_flag by clin2 alone (clin's read left out), second_flag by both (disagree), flag by clin2
+    # alone (readcoord's read left out): one pair, in disagreement
+    assert flags["not_independent"] == 2
+    assert (flags["pairs"], flags["percent_agreement"]) == (1, 0.0)
+    events = db.execute(text(
+        "SELECT detail->>'independent' FROM audit_events WHERE action = 'flag.verdict' ORDER BY id")).scalars().all()
+    assert events == ["true", "false", "true", "true", "false", "true"]
+
+
 def test_csv_export_has_one_row_per_case_and_defuses_formulas(
     clinician: ApiClient, coordinator: ApiClient, db, tmp_path: Path
 ) -> None:

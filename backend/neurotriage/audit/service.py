@@ -146,7 +146,7 @@ def details_as_seen_by(session: Session, viewer: User, rows: list[AuditRow]) -> 
     an admin) must not learn here another reader's verdict on a case before giving their own, as the case page
     does not show it either."""
     # Here, not at the top: reviews records its events through this module.
-    from neurotriage.reviews.case_review import VERDICT_ACTIONS, blind_case_ids
+    from neurotriage.reviews.independence import VERDICT_ACTIONS, blind_case_ids
 
     others = [row for row in rows if row.event.action in VERDICT_ACTIONS and row.event.actor_id != viewer.id
               and row.event.case_id is not None]

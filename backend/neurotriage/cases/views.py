@@ -26,7 +26,8 @@ from neurotriage.cases.retention import delete_after
 from neurotriage.cases.service import same_patient_rows
 from neurotriage.jobs.models import Flag, Job, JobStatus, Result
 from neurotriage.jobs.service import retry_can_help
-from neurotriage.reviews.case_review import live_claim, reads_blind
+from neurotriage.reviews.case_review import live_claim
+from neurotriage.reviews.independence import reads_blind
 from neurotriage.reviews.models import (
     CaseVerdict,
     FlagVerdict,

@@ -39,14 +39,20 @@ class Turnaround(BaseModel):
 
 
 class AgreementSummary(BaseModel):
-    """Agreement between readers on their first reads: each reader's verdict as first saved, while the others'
-    were hidden from them; a verdict changed later may follow the others' and would inflate agreement."""
+    """Agreement between readers on their independent first reads: each reader's verdict as first saved, while the
+    others' were hidden from them or not yet given; a verdict changed later, or first given with another reader's in
+    view, may follow the others' and would inflate agreement."""
 
     items_with_multiple_readers: int
     pairs: int
     percent_agreement: float | None
     cohen_kappa: float | None
     revised: int = Field(description="Verdicts whose current value differs from the reader's first read")
+    not_independent: int = Field(
+        default=0,
+        description="Verdicts left out: first given with another reader's verdict on the case in view (a reader "
+        "who also coordinates, or a flag read after the reader's own case verdict)",
+    )
 
 
 class Agreement(BaseModel):

@@ -51,48 +51,58 @@ def cohen_kappa(pairs: list[tuple[str, str]]) -> float | None:
 
 
 Reads = dict[int, dict[int, str]]  # item (case or flag id) -> reader id -> verdict
+# The same, with None for a reader whose first verdict on the item was not independent (reviews.independence).
+FirstReads = dict[int, dict[int, str | None]]
 
 
-def first_reads(session: Session) -> tuple[Reads, Reads]:
+def first_reads(session: Session) -> tuple[FirstReads, FirstReads]:
     """Each reader's first saved verdict per case and per flag, from the audit trail (append-only, written with the
     verdict itself). A clinician reads blind until their own case verdict is in, so the first save is the
-    independent read; a later edit may follow the other readers' verdicts, which agreement must not count."""
-    cases: Reads = defaultdict(dict)
-    flags: Reads = defaultdict(dict)
-    # Two fields of each detail, read by the database: decoding every verdict event's whole detail took seconds
+    independent read; a later edit may follow the other readers' verdicts, which agreement must not count. A first
+    verdict given with another reader's already in view (its event says ``independent: false``) is None: it is
+    no independent read at all. Events from before that field count as independent, as they always did."""
+    cases: FirstReads = defaultdict(dict)
+    flags: FirstReads = defaultdict(dict)
+    # A few fields of each detail, read by the database: decoding every verdict event's whole detail took seconds
     # on a site's trail (scripts/bench_api.py).
-    for action, reader, case_id, flag, verdict in session.execute(
+    for action, reader, case_id, flag, verdict, independent in session.execute(
         select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.case_id, AuditEvent.detail["flag_id"].as_integer(),
-               AuditEvent.detail["verdict"].as_string())
+               AuditEvent.detail["verdict"].as_string(), AuditEvent.detail["independent"].as_boolean())
         .where(AuditEvent.action.in_(("case.verdict", "flag.verdict")), AuditEvent.actor_id.is_not(None))
         .order_by(AuditEvent.id)
     ):
         item = case_id if action == "case.verdict" else flag
         if verdict is not None and item is not None:
-            (cases if action == "case.verdict" else flags)[item].setdefault(reader, verdict)
+            (cases if action == "case.verdict" else flags)[item].setdefault(
+                reader, None if independent is False else verdict)
     return cases, flags
 
 
-def _as_first_read(current: Reads, first: Reads) -> tuple[Reads, int]:
-    """The current verdicts with each replaced by the reader's first (where the trail has it), and how many
-    differ from it (revised since)."""
+def _as_first_read(current: Reads, first: FirstReads) -> tuple[Reads, int, int]:
+    """The current verdicts with each replaced by the reader's first (where the trail has it), how many differ
+    from it (revised since), and how many are left out because their first read was not independent."""
     reads: Reads = {}
-    revised = 0
+    revised = left_out = 0
     for item, readers in current.items():
         reads[item] = {}
         for reader, verdict in readers.items():
             original = first.get(item, {}).get(reader, verdict)
+            if original is None:
+                left_out += 1
+                continue
             revised += original != verdict
             reads[item][reader] = original
-    return reads, revised
+    return reads, revised, left_out
 
 
-def _agreement(reads_and_revised: tuple[Reads, int]) -> dict[str, Any]:
-    """Pairwise agreement over items read by two or more reviewers (every pair of readers counts), on first reads."""
-    groups, revised = reads_and_revised
+def _agreement(first: tuple[Reads, int, int]) -> dict[str, Any]:
+    """Pairwise agreement over items read by two or more reviewers (every pair of readers counts), on independent
+    first reads."""
+    groups, revised, left_out = first
     pairs = [(a, b) for readers in groups.values() if len(readers) > 1 for a, b in combinations(readers.values(), 2)]
     return {
         "revised": revised,
+        "not_independent": left_out,
         "items_with_multiple_readers": sum(1 for readers in groups.values() if len(readers) > 1),
         "pairs": len(pairs),
         "percent_agreement": (100.0 * sum(a == b for a, b in pairs) / len(pairs)) if pairs else None,

@@ -12,10 +12,11 @@ from neurotriage.cases.models import Case
 from neurotriage.core.errors import Conflict, NotFound, no_case
 from neurotriage.db import utcnow
 from neurotriage.jobs.models import Result
+from neurotriage.reviews.independence import reads_independently
 from neurotriage.reviews.models import CaseVerdict, MissedFinding, ReviewTime
 from neurotriage.reviews.schemas import CaseVerdictIn, MissedFindingIn
 from neurotriage.reviews.service import upsert_versioned
-from neurotriage.users.models import Role, User
+from neurotriage.users.models import User
 
 
 def _case(session: Session, case_id: int, *, lock: bool = False) -> Case:
@@ -32,6 +33,7 @@ def set_case_verdict(
     session: Session, reviewer: User, case_id: int, body: CaseVerdictIn, client_ip: str | None = None
 ) -> CaseVerdict:
     case = _case(session, case_id, lock=True)
+    independent = reads_independently(session, reviewer, case.id)  # before this verdict lifts the reader's blind
     latest_result = session.scalar(select(Result.id).where(Result.case_id == case.id).order_by(Result.id.desc()))
     verdict, previous = upsert_versioned(
         session, CaseVerdict, {"case_id": case.id, "reviewer_id": reviewer.id}, body.version, "case verdict"
@@ -43,7 +45,7 @@ def set_case_verdict(
     session.flush()
     record(
         session, "case.verdict", actor_id=reviewer.id, case_id=case.id, client_ip=client_ip,
-        verdict=body.verdict, previous=previous, version=verdict.version,
+        verdict=body.verdict, previous=previous, version=verdict.version, independent=independent,
     )
     return verdict
 
@@ -92,25 +94,6 @@ def release_claims_of(session: Session, holder_id: int, actor_id: int) -> list[i
     return released
 
 
-# Audit actions whose detail holds a reader's verdict (the verdict given and the one it replaced).
-VERDICT_ACTIONS = ("flag.verdict", "case.verdict")
-
-
-def reads_blind(viewer: User) -> bool:
-    """Whether ``viewer`` reads cases blind: a clinician (not also a coordinator, who audits) sees the other readers'
-    verdicts on a case only once their own case verdict is in, so that each read stays independent (the
-    statistics' agreement and kappa assume it)."""
-    return viewer.has_role(Role.clinician) and not viewer.has_role(Role.coordinator)
-
-
-def blind_case_ids(session: Session, viewer: User, case_ids: set[int]) -> set[int]:
-    """The cases among ``case_ids`` on which ``viewer`` must not see other readers' verdicts yet."""
-    if not case_ids or not reads_blind(viewer):
-        return set()
-    decided = session.scalars(
-        select(CaseVerdict.case_id).where(CaseVerdict.reviewer_id == viewer.id, CaseVerdict.case_id.in_(case_ids))
-    )
-    return case_ids - set(decided)
 
 
 def live_claim(case: Case, now: datetime | None = None) -> tuple[int | None, datetime | None]:

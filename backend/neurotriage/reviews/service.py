@@ -11,6 +11,7 @@ from neurotriage.audit.service import record
 from neurotriage.core.errors import Conflict, NotFound
 from neurotriage.db import utcnow
 from neurotriage.jobs.models import Flag, Result
+from neurotriage.reviews.independence import reads_independently
 from neurotriage.reviews.models import CaseVerdict, FlagVerdict
 from neurotriage.reviews.schemas import FlagVerdictIn
 from neurotriage.users.models import User
@@ -53,6 +54,7 @@ def set_flag_verdict(
     if row is None:
         raise NotFound(f"No flag {flag_id}.")
     flag, case_id = row
+    independent = reads_independently(session, reviewer, case_id)
     verdict, previous = upsert_versioned(
         session, FlagVerdict, {"flag_id": flag.id, "reviewer_id": reviewer.id}, body.version, "verdict"
     )
@@ -72,5 +74,6 @@ def set_flag_verdict(
         verdict=body.verdict,
         previous=previous,
         version=verdict.version,
+        independent=independent,  # whether the statistics' agreement may count it (reviews.independence)
     )
     return verdict

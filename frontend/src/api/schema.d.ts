@@ -585,14 +585,21 @@ export interface components {
         };
         /**
          * AgreementSummary
-         * @description Agreement between readers on their first reads: each reader's verdict as first saved, while the others'
-         *     were hidden from them; a verdict changed later may follow the others' and would inflate agreement.
+         * @description Agreement between readers on their independent first reads: each reader's verdict as first saved, while the
+         *     others' were hidden from them or not yet given; a verdict changed later, or first given with another reader's in
+         *     view, may follow the others' and would inflate agreement.
          */
         AgreementSummary: {
             /** Cohen Kappa */
             cohen_kappa: number | null;
             /** Items With Multiple Readers */
             items_with_multiple_readers: number;
+            /**
+             * Not Independent
+             * @description Verdicts left out: first given with another reader's verdict on the case in view (a reader who also coordinates, or a flag read after the reader's own case verdict)
+             * @default 0
+             */
+            not_independent: number;
             /** Pairs */
             pairs: number;
             /** Percent Agreement */

@@ -154,3 +154,18 @@ def test_a_rerun_keeps_the_earlier_result_in_view_until_it_succeeds(
     assert (case["status"], case["triage"], len(case["flags"]), case["result_run_id"]) == (
         "succeeded", "routine", 1, second["id"]
     )
+
+
+def test_a_rerun_says_how_many_of_the_readers_flag_verdicts_stay_with_the_earlier_run(
+    clinician: ApiClient, coordinator: ApiClient, db, broker, tmp_path: Path
+) -> None:
+    case = analysed_case(clinician, db, tmp_path, label="read, then re-run")
+    for flag in case["flags"]:
+        assert clinician.put(f"/api/flags/{flag['id']}/verdict", json={"verdict": "accept"}).status_code == 200
+    assert clinician.get(f"/api/cases/{case['id']}").json()["earlier_run_verdicts"] == 0  # they are on this run
+    rerun = clinician.post(f"/api/cases/{case['id']}/runs", json={}).json()
+    finish_job(db, rerun["id"], n_flags=2)
+    shown = clinician.get(f"/api/cases/{case['id']}").json()
+    # the new run's flags start unread; the reader is told their two verdicts were on the earlier run's flags
+    assert all(flag["verdict"] is None for flag in shown["flags"]) and shown["earlier_run_verdicts"] == 2
+    assert coordinator.get(f"/api/cases/{case['id']}").json()["earlier_run_verdicts"] == 0  # the viewer's own only

@@ -217,6 +217,11 @@ class CaseDetail(CaseSummary):
         "always see them.",
     )
     findings: list[MissedFindingOut]
+    earlier_run_verdicts: int = Field(
+        default=0,
+        description="The viewer's own flag verdicts on earlier runs' flags of this case: a re-run makes flags of its "
+        "own, which start without verdicts, and those verdicts stay with their run",
+    )
     review_seconds: float
     threshold: float | None
     passes: int | None

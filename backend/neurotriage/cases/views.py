@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from neurotriage.cases.models import Case
@@ -196,6 +196,14 @@ def case_detail(
             else:
                 others_by_flag.setdefault(v.flag_id, []).append(v)
         flags = [flag_out(flag, mine.get(flag.id), others_by_flag.get(flag.id, [])) for flag in result.flags]
+    # A re-run makes flags of its own; the viewer's verdicts on an earlier run's flags stay with that run, and the
+    # page says so, lest a reader think their reading was lost.
+    earlier_run_verdicts = session.scalar(
+        select(func.count()).select_from(FlagVerdict).join(Flag, Flag.id == FlagVerdict.flag_id)
+        .join(Result, Result.id == Flag.result_id)
+        .where(Result.case_id == case.id, FlagVerdict.reviewer_id == viewer.id,
+               Result.id != result.id if result is not None else true())
+    ) or 0
     case_verdicts = session.scalars(
         select(CaseVerdict).where(CaseVerdict.case_id == case.id).order_by(CaseVerdict.id)
     ).all()
@@ -234,6 +242,7 @@ def case_detail(
         other_readers=len(other_readers),
         other_verdicts_hidden=hidden,
         findings=[finding_out(finding) for finding in findings],
+        earlier_run_verdicts=earlier_run_verdicts,
         review_seconds=float(seconds or 0.0),
         threshold=result.threshold if result else None,
         passes=result.passes if result else None,

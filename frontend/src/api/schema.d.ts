@@ -744,6 +744,12 @@ export interface components {
             dicom_meta: {
                 [key: string]: string;
             };
+            /**
+             * Earlier Run Verdicts
+             * @description The viewer's own flag verdicts on earlier runs' flags of this case: a re-run makes flags of its own, which start without verdicts, and those verdicts stay with their run
+             * @default 0
+             */
+            earlier_run_verdicts: number;
             /** Error */
             error: string | null;
             /**

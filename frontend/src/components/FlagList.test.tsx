@@ -75,6 +75,19 @@ describe('FlagList', () => {
     expect(onSelect).toHaveBeenCalledWith(0);
   });
 
+  it("tells a reader whose verdicts were on an earlier run's flags that this run's need theirs, until all have", () => {
+    const props = { selected: -1, savingFlagId: null, reasons: {}, onSelect: vi.fn(), onVerdict: vi.fn(),
+      onReason: vi.fn(), labelledBy: 't', canReview: true, earlierRunVerdicts: 3 };
+    const accepted = { verdict: 'accept', reason: null, comment: null, reviewer: 'clin', updated_at: '2026-01-01T00:00:00Z',
+      version: 1 } as Flag['verdict'];
+    const { rerender } = render(<FlagList {...props} flags={[flag(11, 1), flag(12, 2, accepted)]} />);
+    expect(screen.getByRole('note')).toHaveTextContent('You gave verdicts on 3 flags of an earlier run of this case.');
+    rerender(<FlagList {...props} flags={[flag(11, 1, accepted), flag(12, 2, accepted)]} />);
+    expect(screen.queryByTestId('earlier-run-verdicts')).not.toBeInTheDocument();
+    rerender(<FlagList {...props} canReview={false} flags={[flag(11, 1)]} />);
+    expect(screen.queryByTestId('earlier-run-verdicts')).not.toBeInTheDocument();
+  });
+
   it('disables verdicts for roles that cannot review', () => {
     setup(false);
     expect(screen.getByRole('button', { name: 'Accept flag 1' })).toBeDisabled();

@@ -17,6 +17,16 @@ interface Props {
   canReview: boolean;
   /** smallest region the model reports (mL); null when the result predates the engine saying so */
   minFlagMl?: number | null;
+  /** the viewer's verdicts on an earlier run's flags, which a re-run's flags do not carry */
+  earlierRunVerdicts?: number;
+}
+
+/** Said above a re-run's flags to a reader who gave verdicts on an earlier run's: their reading was not lost. */
+export function earlierRunText(n: number): string {
+  return (
+    `You gave verdicts on ${n} flag${n === 1 ? '' : 's'} of an earlier run of this case. This run found flags of ` +
+    'its own, which need your verdict; the earlier ones stay recorded with their run (audit trail, statistics).'
+  );
 }
 
 /** A reason typed and not saved yet (differs from the one saved with the viewer's verdict). */
@@ -51,6 +61,7 @@ export function FlagList({
   labelledBy,
   canReview,
   minFlagMl = null,
+  earlierRunVerdicts = 0,
 }: Props) {
   const itemRefs = useRef<(HTMLLIElement | null)[]>([]);
   // a verdict button of this flag is being pressed: its click saves the typed reason with the verdict, so the
@@ -75,6 +86,11 @@ export function FlagList({
   return (
     <>
     {floorNote && <p className="muted small">{floorNote}</p>}
+    {canReview && earlierRunVerdicts > 0 && flags.some((f) => !f.verdict) && (
+      <p className="info-box small" role="note" data-testid="earlier-run-verdicts">
+        {earlierRunText(earlierRunVerdicts)}
+      </p>
+    )}
     {!canReview && (
       <p className="muted small">Only clinicians record verdicts; you see theirs below each flag but cannot change them.</p>
     )}

@@ -389,6 +389,7 @@ function CaseView({
                 labelledBy="flags-title"
                 canReview={canReview}
                 minFlagMl={c.min_flag_ml}
+                earlierRunVerdicts={c.earlier_run_verdicts}
               />
             ) : (
               <p className="muted">

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderAt } from '../test/render';
-import { api } from '../api/client';
+import { api, setUnauthorizedHandler } from '../api/client';
 import type { Stats, StorageSpace, User } from '../api/types';
 import UsersPage, { resetDoneText } from './UsersPage';
 import { useMe } from '../api/queries';
@@ -11,6 +11,7 @@ import { catalogueOf, queueOf } from '../test/models';
 import { auditCsv, auditQueryFromParams } from './AuditPage';
 import { localToIso } from '../lib/auditWindow';
 import StatsPage, { formatDuration, MIN_DOUBLE_READ } from './StatsPage';
+import * as download from '../lib/download';
 
 const user = (over: Partial<User>): User => ({
   id: 2,
@@ -394,7 +395,8 @@ describe('audit helpers', () => {
 });
 
 const agreement = (revised: number, items = 12, over: Partial<Stats['agreement']['case_verdicts']> = {}) => ({
-  items_with_multiple_readers: items, pairs: items, percent_agreement: 66.7, cohen_kappa: 0.4, revised, ...over,
+  items_with_multiple_readers: items, pairs: items, percent_agreement: 66.7, cohen_kappa: 0.4, revised, not_independent: 0,
+  ...over,
 });
 
 function statsWith(a: Stats['agreement']): Stats {
@@ -480,5 +482,53 @@ describe('StatsPage charts', () => {
     const chart = (await screen.findByRole('heading', { level: 2, name: 'Case verdicts' })).closest('figure')!;
     expect(chart).not.toHaveTextContent('No data yet.');
     expect(chart.querySelector('canvas')).not.toBeNull();
+  });
+});
+
+describe('StatsPage exports', () => {
+  const reply = (status: number, body: string, headers: Record<string, string>) =>
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response(body, { status, headers }));
+
+  it('downloads through the API client: the server names the CSV, the JSON gets a name of its own', async () => {
+    vi.spyOn(api, 'stats').mockResolvedValue(statsWith({ case_verdicts: agreement(0), flag_verdicts: agreement(0) }));
+    const save = vi.spyOn(download, 'saveBlob').mockImplementation(() => undefined);
+    renderAt(<StatsPage />);
+    await screen.findByTestId('agreement-note');
+    const fetch = reply(200, 'label\r\n', { 'Content-Type': 'text/csv', 'Content-Disposition': 'attachment; filename="neurotriage-export.csv"' });
+    await userEvent.click(screen.getByRole('link', { name: 'Export cases CSV' }));
+    await waitFor(() => expect(save).toHaveBeenCalledWith(expect.anything(), 'neurotriage-export.csv'));
+    expect(String(fetch.mock.calls[0][0])).toMatch(/\/api\/export\.csv$/);
+
+    reply(200, '[]', { 'Content-Type': 'application/json' });
+    await userEvent.click(screen.getByRole('link', { name: 'Export cases JSON' }));
+    await waitFor(() => expect(save).toHaveBeenLastCalledWith(expect.anything(), 'neurotriage-export.json'));
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('sends an ended session to sign in, as every request does, and says the export failed', async () => {
+    vi.spyOn(api, 'stats').mockResolvedValue(statsWith({ case_verdicts: agreement(0), flag_verdicts: agreement(0) }));
+    const save = vi.spyOn(download, 'saveBlob').mockImplementation(() => undefined);
+    const signIn = vi.fn();
+    const restore = setUnauthorizedHandler(signIn);
+    try {
+      renderAt(<StatsPage />);
+      await screen.findByTestId('agreement-note');
+      reply(401, JSON.stringify({ detail: 'Your session has ended.', reason: 'ended' }), { 'Content-Type': 'application/json' });
+      await userEvent.click(screen.getByRole('link', { name: 'Export cases CSV' }));
+      expect(await screen.findByRole('alert')).toHaveTextContent('Export failed: Your session has ended.');
+      expect(signIn).toHaveBeenCalledWith(expect.any(String), 'ended');
+      expect(save).not.toHaveBeenCalled();
+    } finally {
+      restore();
+    }
+  });
+
+  it('says why an export was refused', async () => {
+    vi.spyOn(api, 'stats').mockResolvedValue(statsWith({ case_verdicts: agreement(0), flag_verdicts: agreement(0) }));
+    renderAt(<StatsPage />);
+    await screen.findByTestId('agreement-note');
+    reply(403, JSON.stringify({ detail: 'Only coordinators may export.' }), { 'Content-Type': 'application/json' });
+    await userEvent.click(screen.getByRole('link', { name: 'Export cases JSON' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Export failed: Only coordinators may export.');
   });
 });

@@ -7,9 +7,11 @@ from neurotriage.audit.models import AuditEvent
 from neurotriage.auth.known_device import DEVICE_COOKIE
 from neurotriage.auth.models import ApiToken, LoginAttempt
 from neurotriage.db import utcnow
+from neurotriage.users.service import create_user
 from sqlalchemy import select, update
 
 from tests.backend.conftest import PASSWORD, ApiClient
+from tests.backend.helpers import upload_case
 
 
 def test_admin_creates_user_who_can_sign_in(admin: ApiClient, app) -> None:  # type: ignore[no-untyped-def]
@@ -250,6 +252,10 @@ def test_disabling_a_user_revokes_their_tokens_for_good(admin: ApiClient, clinic
     assert admin.patch(f"/api/users/{users['clinician']}", json={"disabled": True}).status_code == 200
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "user.disabled")).one()
     assert event.detail == {"user_id": users["clinician"], "tokens_revoked": 1}
+    # the script's log says why, and nothing its owner could do alone ("make a new one" is not open to them)
+    disabled = machine.get("/api/me")
+    assert disabled.status_code == 401 and disabled.json()["detail"] == (
+        "The API token's account is disabled; ask an administrator.")
     assert admin.patch(f"/api/users/{users['clinician']}", json={"disabled": False}).status_code == 200
     # Enabled again, the owner signs in anew; a token made before the account was disabled stays dead.
     assert machine.get("/api/me").status_code == 401
@@ -294,3 +300,19 @@ def test_the_last_enabled_admin_cannot_be_disabled_or_demoted(users, db) -> None
     other.roles = ["admin", "clinician"]
     db.commit()
     assert update_user(db, stale_actor, users["admin"], disabled=True).disabled is True
+
+
+def test_taking_away_the_reading_role_releases_the_readers_claims(  # type: ignore[no-untyped-def]
+    admin: ApiClient, coordinator: ApiClient, app, db, tmp_path
+) -> None:
+    """Without the role their own release is refused, and a colleague would be told the case is being read."""
+    reader = create_user(db, "readcoord", PASSWORD, ["clinician", "coordinator"])
+    db.commit()
+    client = ApiClient(app)
+    client.login("readcoord")
+    case_id = upload_case(client, tmp_path, "claimed")
+    assert client.post(f"/api/cases/{case_id}/claim").status_code == 200
+    assert admin.patch(f"/api/users/{reader.id}", json={"roles": ["coordinator"]}).status_code == 200
+    assert coordinator.get(f"/api/cases/{case_id}").json()["claimed_by"] is None
+    released = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.released")).one()
+    assert released.detail == {"reason": "reading role removed", "user_id": reader.id}

@@ -155,12 +155,13 @@ def resolve_api_token(session: Session, plain: str) -> TokenLookup:
     token = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _sha256(plain)))
     if token is None:
         return TokenLookup(None, "Unknown API token.")
+    # Before the revocation: disabling revokes the tokens too, and "make a new one" would be no use to the holder.
+    if token.user.disabled:
+        return TokenLookup(None, "The API token's account is disabled; ask an administrator.")
     # Only the token's holder can ask about it, so naming it and its revocation tells nobody else anything.
     if token.revoked_at is not None:
         return TokenLookup(None, f"The API token {token.name!r} was revoked on {token.revoked_at:%Y-%m-%d %H:%M} UTC; "
                                  "make a new one on the Account page.")
-    if token.user.disabled:
-        return TokenLookup(None, "The API token's account is disabled.")
     now = utcnow()
     if now >= token.expires_at:
         return TokenLookup(None, f"The API token {token.name!r} expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; make "

@@ -74,11 +74,11 @@ def release_claim(session: Session, reviewer: User, case_id: int, client_ip: str
         record(session, "case.released", actor_id=reviewer.id, case_id=case.id, client_ip=client_ip)
 
 
-def release_claims_of(session: Session, holder_id: int, actor_id: int) -> list[int]:
+def release_claims_of(session: Session, holder_id: int, actor_id: int, reason: str = "sessions ended") -> list[int]:
     """Give up every claim ``holder_id`` holds, when all their sessions end (``actor_id`` changed their password,
-    reset it or disabled the account): nobody is reading those cases any more, and a colleague must not be told
-    otherwise until the claims lapse. A claim still live is audited; a lapsed one only had its holder left in the
-    row. The ids of the cases whose live claim was released."""
+    reset it or disabled the account) or they lose the reading role: nobody is reading those cases any more, and a
+    colleague must not be told otherwise until the claims lapse. A claim still live is audited (with ``reason``); a
+    lapsed one only had its holder left in the row. The ids of the cases whose live claim was released."""
     now = utcnow()
     cases = session.scalars(
         select(Case).where(Case.claimed_by_id == holder_id).order_by(Case.id).with_for_update()
@@ -86,8 +86,7 @@ def release_claims_of(session: Session, holder_id: int, actor_id: int) -> list[i
     released = []
     for case in cases:
         if live_claim(case, now)[0] is not None:
-            record(session, "case.released", actor_id=actor_id, case_id=case.id, reason="sessions ended",
-                   user_id=holder_id)
+            record(session, "case.released", actor_id=actor_id, case_id=case.id, reason=reason, user_id=holder_id)
             released.append(case.id)
         case.claimed_by_id = None
         case.claimed_until = None

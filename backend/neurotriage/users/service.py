@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from neurotriage.auth.service import Revoked, revoke_credentials
+from neurotriage.reviews.case_review import release_claims_of
 from neurotriage.core.errors import Conflict, NotFound, Unprocessable
 from neurotriage.users.models import Role, User
 
@@ -189,6 +190,9 @@ def update_user(
         before, after = set_roles(user, new_roles)
         if before != after:
             changes.roles = (before, after)
+        if Role.clinician.value in before and Role.clinician.value not in after:
+            # they can no longer read (their release would be refused), so their claims must not hold cases
+            release_claims_of(session, user.id, admin.id, reason="reading role removed")
     if disabled is not None and disabled != user.disabled:
         user.disabled = disabled
         if disabled:

@@ -13,7 +13,7 @@ import { CaseVerdictPanel } from '../components/CaseVerdictPanel';
 import { formatDateTime } from './format';
 import { CHANNEL_NAME, type CaseTabs, caseTabs, createCaseTabs } from './openCaseTabs';
 import { AWAY_AFTER_MS, resetPresence } from './presence';
-import { otherClaimText, useCaseSession } from './useCaseSession';
+import { CLAIM_RETRY_MS, otherClaimText, useCaseSession } from './useCaseSession';
 
 const theCase = {
   id: 5,
@@ -299,6 +299,24 @@ describe("another reader's claim", () => {
     );
     expect(otherClaimText('x', { claimed_by: 'clin2', claimed_until: '2026-12-05T10:00:00Z' }, now)).toBe('x');
     expect(otherClaimText('x', undefined, now)).toBe('x');
+  });
+
+  it('asks again every half minute while another reader holds it, so the page learns when they let it go', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      vi.mocked(api.claim).mockRejectedValueOnce(new ApiError(409, 'clin2 is reviewing this case.'));
+      renderAt(<CaseHarness />);
+      await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('clin2 is reviewing this case.'));
+      // clin2 saved their verdict meanwhile, which released the case: the next try takes it
+      await act(() => vi.advanceTimersByTimeAsync(CLAIM_RETRY_MS));
+      await waitFor(() => expect(screen.getByTestId('claim')).toHaveTextContent('mine'));
+      expect(api.claim).toHaveBeenCalledTimes(2);
+      // once held, it is renewed at the usual pace, not every half minute
+      await act(() => vi.advanceTimersByTimeAsync(3 * CLAIM_RETRY_MS));
+      expect(api.claim).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('shows the claim of the case the page has loaded', async () => {

@@ -10,6 +10,8 @@ import { lastInputAt, usePresence } from './presence';
 import { ReviewClock } from './reviewClock';
 
 export const CLAIM_RENEW_MS = 5 * 60_000;
+/** While another reader holds the case: how soon to try again, so the page learns soon that they let it go. */
+export const CLAIM_RETRY_MS = 30_000;
 export const REVIEW_TIME_FLUSH_MS = 30_000;
 
 export type ClaimState =
@@ -180,7 +182,9 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
   useEffect(() => {
     if (!enabled || !holding || !present || !caseSeen) return;
     let stopped = false;
+    let retry: number | undefined;
     const doClaim = async () => {
+      window.clearTimeout(retry);
       try {
         const c = await api.claim(caseId);
         held.current = true;
@@ -190,8 +194,12 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
       } catch (e) {
         if (stopped) return;
         goneIf404(e);
-        if (e instanceof ApiError && e.isConflict) setClaim({ kind: 'other', message: e.message });
-        else setClaim({ kind: 'error', message: errorMessage(e) });
+        if (e instanceof ApiError && e.isConflict) {
+          setClaim({ kind: 'other', message: e.message });
+          // their claim ends when they save their verdict or leave: without asking again, this page would say
+          // they are reading it until the next renewal, minutes later
+          retry = window.setTimeout(start, CLAIM_RETRY_MS);
+        } else setClaim({ kind: 'error', message: errorMessage(e) });
       }
     };
     const start = () => {
@@ -250,6 +258,7 @@ export function useCaseSession(caseId: number, enabled: boolean): CaseSession {
     window.addEventListener('pageshow', onPageShow);
     return () => {
       stopped = true;
+      window.clearTimeout(retry);
       openSessions.delete(open);
       caseTabs.closed(caseId);
       window.clearInterval(renew);

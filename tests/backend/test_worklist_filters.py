@@ -208,6 +208,30 @@ def test_a_second_reader_finds_the_cases_they_have_not_read_whoever_else_has(
     assert states(clinician, "review") == ("in_progress", "unreviewed")
 
 
+def test_a_coordinator_finds_the_cases_whose_readers_disagree_and_a_blind_reader_only_once_they_have_read(
+    app, clinician: ApiClient, coordinator: ApiClient, worklist: dict[str, int], db: Session
+) -> None:  # type: ignore[no-untyped-def]
+    create_user(db, "clin2", PASSWORD, ["clinician"])
+    create_user(db, "clin3", PASSWORD, ["clinician"])
+    db.commit()
+    second, third = ApiClient(app), ApiClient(app)
+    second.login("clin2")
+    third.login("clin3")
+    for case, first_says, second_says in (("urgent", "abnormal", "normal"), ("review", "abnormal", "abnormal")):
+        assert clinician.put(f"/api/cases/{worklist[case]}/verdict", json={"verdict": first_says}).status_code == 200
+        assert second.put(f"/api/cases/{worklist[case]}/verdict", json={"verdict": second_says}).status_code == 200
+
+    assert _labels(coordinator, disputed="1") == {"urgent"}
+    assert _labels(clinician, disputed="1") == {"urgent"}  # they read it: the others' verdicts show anyway
+    assert _labels(third, disputed="1") == set()  # not read yet: reads stay blind
+    rows = {row["label"]: row for row in coordinator.get("/api/cases", params={"page_size": 100}).json()["items"]}
+    assert rows["urgent"]["readers_disagree"] and not rows["review"]["readers_disagree"]
+    unread = {row["label"]: row for row in third.get("/api/cases", params={"page_size": 100}).json()["items"]}
+    assert not unread["urgent"]["readers_disagree"]
+    exported = {row["case_id"]: row for row in coordinator.get("/api/export.json").json()}
+    assert exported[worklist["urgent"]]["readers_disagree"] and not exported[worklist["review"]]["readers_disagree"]
+
+
 @pytest.mark.parametrize("order", ["asc", "desc"])
 def test_sorting_by_score_puts_the_cases_without_one_last_either_way(
     coordinator: ApiClient, worklist: dict[str, int], db: Session, order: str

@@ -148,6 +148,10 @@ def list_cases(
     unread_by_me: Annotated[
         bool, Query(description="Only cases without my own case verdict: a second reader's list, since reads are blind")
     ] = False,
+    disputed: Annotated[
+        bool, Query(description="Only cases whose readers gave different case verdicts (for a reader who reads "
+                                "blind: only cases they have read themselves)")
+    ] = False,
     q: Annotated[Text | None, Query(max_length=200, description="Text in the case label")] = None,
     sort: Annotated[Literal["priority", "score", "uploaded_at"], Query()] = "priority",
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
@@ -157,7 +161,7 @@ def list_cases(
     """The worklist: by default the most urgent first (triage priority, then score, then newest)."""
     query = service.WorklistQuery(
         status=status, triage=triage, flagged=flagged, screening=screening, mine=mine, unreviewed=unreviewed,
-        unread_by_me=unread_by_me,
+        unread_by_me=unread_by_me, disputed=disputed,
         search=q, sort=sort, descending=order == "desc",
         page=page, page_size=page_size,
     )

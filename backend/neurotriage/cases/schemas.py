@@ -139,6 +139,10 @@ class CaseSummary(BaseModel):
     flag_count: int
     reviewed: bool
     review_state: ReviewState = Field(description="By anyone: a case verdict, flag verdicts only, or neither")
+    readers_disagree: bool = Field(
+        default=False,
+        description="The readers' case verdicts differ; told to a reader who reads blind only once their own is in",
+    )
     my_review_state: ReviewState = Field(
         description="The same, counting the viewer's own verdicts only (what a second reader has still to read)"
     )

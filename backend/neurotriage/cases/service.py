@@ -13,6 +13,7 @@ from neurotriage.cases.models import Case
 from neurotriage.core.errors import NotFound, no_case
 from neurotriage.db import utcnow
 from neurotriage.jobs.models import Flag, Job, Result, Screening
+from neurotriage.reviews.independence import disagreement_visible, disputed_cases
 from neurotriage.reviews.models import CaseVerdict
 from neurotriage.users.models import User
 
@@ -57,6 +58,7 @@ class WorklistQuery:
     mine: bool = False  # only cases I have claimed
     unreviewed: bool = False  # only cases without a case verdict
     unread_by_me: bool = False  # only cases without the viewer's own case verdict
+    disputed: bool = False  # only cases whose readers' case verdicts differ (as far as the viewer may know)
     search: str | None = None  # substring of the label, case-insensitive
     sort: str = "priority"
     descending: bool = True
@@ -89,6 +91,8 @@ def list_cases(session: Session, viewer: User, query: WorklistQuery) -> tuple[li
         statement = statement.where(
             ~exists().where(CaseVerdict.case_id == Case.id, CaseVerdict.reviewer_id == viewer.id)
         )
+    if query.disputed:
+        statement = statement.where(Case.id.in_(disputed_cases()), disagreement_visible(viewer, Case.id))
     if query.search:
         pattern = "%" + query.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = statement.where(Case.label.ilike(pattern, escape="\\"))

@@ -27,7 +27,7 @@ from neurotriage.cases.service import same_patient_rows
 from neurotriage.jobs.models import Flag, Job, JobStatus, Result
 from neurotriage.jobs.service import retry_can_help
 from neurotriage.reviews.case_review import live_claim
-from neurotriage.reviews.independence import reads_blind
+from neurotriage.reviews.independence import disputed_cases, reads_blind
 from neurotriage.reviews.models import (
     CaseVerdict,
     FlagVerdict,
@@ -69,6 +69,11 @@ def _usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
 def case_summaries(session: Session, rows: Sequence[Row], viewer: User) -> list[CaseSummary]:
     states = review_states(session, [case.id for case, _, _ in rows])
     mine = review_states(session, [case.id for case, _, _ in rows], reviewer_id=viewer.id)
+    ids = [case.id for case, _, _ in rows]
+    disputed = set(session.scalars(disputed_cases().where(CaseVerdict.case_id.in_(ids)))) if ids else set()
+    # a blind reader is told only of the cases they have read (reviews.independence.disagreement_visible)
+    if reads_blind(viewer):
+        disputed = {case_id for case_id in disputed if mine[case_id] == "reviewed"}
     claims = {case.id: live_claim(case) for case, _, _ in rows}
     names = _usernames(session, {holder for holder, _ in claims.values() if holder is not None})
     summaries = []
@@ -91,6 +96,7 @@ def case_summaries(session: Session, rows: Sequence[Row], viewer: User) -> list[
                 reviewed=states[case.id] == "reviewed",
                 review_state=states[case.id],
                 my_review_state=mine[case.id],
+                readers_disagree=case.id in disputed,
                 claimed_by=names.get(holder) if holder is not None else None,
                 claimed_until=until,
                 model=ModelInfo(name=result.model_name, version=result.model_version, trained=result.model_trained)

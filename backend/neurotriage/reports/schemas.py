@@ -97,5 +97,6 @@ class ExportRow(BaseModel):
     flags_rejected: int
     flags_unsure: int
     case_verdicts: str
+    readers_disagree: bool = Field(description="The readers' case verdicts differ (two readers or more)")
     first_verdict_at: str | None
     turnaround_s: float | None

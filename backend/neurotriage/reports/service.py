@@ -170,7 +170,7 @@ EXPORT_COLUMNS = (
     "case_id", "label", "sequence", "uploaded_at", "status", "failure", "result_run", "screening", "model", "score",
     "triage", "quality",
     "flags", "weak_regions", "min_flag_ml", "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts",
-    "first_verdict_at", "turnaround_s",
+    "readers_disagree", "first_verdict_at", "turnaround_s",
 )
 
 
@@ -248,6 +248,7 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
                 "flags_rejected": counts["reject"],
                 "flags_unsure": counts["unsure"],
                 "case_verdicts": "; ".join(f"{name}: {verdict}" for name, verdict, _ in verdicts),
+                "readers_disagree": len({verdict for _, verdict, _ in verdicts}) > 1,
                 "first_verdict_at": first.isoformat() if first else None,
                 "turnaround_s": _seconds(uploaded_at, first),
             }

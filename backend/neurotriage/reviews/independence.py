@@ -9,7 +9,7 @@ first reads that were not.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, Select, distinct, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from neurotriage.jobs.models import Flag, Result
@@ -49,3 +49,17 @@ def reads_independently(session: Session, reader: User, case_id: int) -> bool:
     )
     others_on_case = select(CaseVerdict.id).where(CaseVerdict.case_id == case_id, CaseVerdict.reviewer_id != reader.id)
     return not session.scalar(select(or_(exists(others_on_flags), exists(others_on_case))))
+
+
+def disputed_cases() -> Select[tuple[int]]:
+    """The ids of cases whose readers gave different case verdicts (two readers or more, not all alike)."""
+    return (select(CaseVerdict.case_id).group_by(CaseVerdict.case_id)
+            .having(func.count(distinct(CaseVerdict.verdict)) > 1))
+
+
+def disagreement_visible(viewer: User, case_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Whether ``viewer`` may be told the readers of the case disagree: a blind reader learns it only once their
+    own case verdict is in, when the others' verdicts show anyway (a ``where`` clause on ``case_id``)."""
+    if not reads_blind(viewer):
+        return true()
+    return exists().where(CaseVerdict.case_id == case_id, CaseVerdict.reviewer_id == viewer.id)

@@ -817,6 +817,12 @@ export interface components {
             /** Quality */
             quality: components["schemas"]["QualityIssueOut"][];
             /**
+             * Readers Disagree
+             * @description The readers' case verdicts differ; told to a reader who reads blind only once their own is in
+             * @default false
+             */
+            readers_disagree: boolean;
+            /**
              * Rescan Recommended
              * @description The engine found acquisition problems (also when an urgent flag keeps triage urgent)
              */
@@ -924,6 +930,12 @@ export interface components {
             my_review_state: "unreviewed" | "in_progress" | "reviewed";
             /** Progress */
             progress: number;
+            /**
+             * Readers Disagree
+             * @description The readers' case verdicts differ; told to a reader who reads blind only once their own is in
+             * @default false
+             */
+            readers_disagree: boolean;
             /**
              * Rescan Recommended
              * @description The engine found acquisition problems (also when an urgent flag keeps triage urgent)
@@ -1069,6 +1081,11 @@ export interface components {
             model: string | null;
             /** Quality */
             quality: string;
+            /**
+             * Readers Disagree
+             * @description The readers' case verdicts differ (two readers or more)
+             */
+            readers_disagree: boolean;
             /**
              * Result Run
              * @description Run the result columns come from (the newest successful one); earlier than the newest run while a re-run is pending, failed or cancelled
@@ -2008,6 +2025,8 @@ export interface operations {
                 unreviewed?: boolean;
                 /** @description Only cases without my own case verdict: a second reader's list, since reads are blind */
                 unread_by_me?: boolean;
+                /** @description Only cases whose readers gave different case verdicts (for a reader who reads blind: only cases they have read themselves) */
+                disputed?: boolean;
                 /** @description Text in the case label */
                 q?: string | null;
                 sort?: "priority" | "score" | "uploaded_at";

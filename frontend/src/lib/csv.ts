@@ -1,3 +1,5 @@
+import { saveBlob } from './download';
+
 /** CSV for spreadsheets: RFC 4180 quoting, CRLF lines, and no formula injection. */
 
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -21,12 +23,5 @@ export function csvLines(rows: unknown[][]): string {
 
 /** Offers text as a file download. */
 export function downloadText(text: string, filename: string, type = 'text/csv;charset=utf-8'): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  saveBlob(new Blob([text], { type }), filename);
 }

@@ -1,11 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { Link, useNavigate } from 'react-router-dom';
 import { renderAt } from '../test/render';
-import { api } from '../api/client';
+import { api, setUnauthorizedHandler } from '../api/client';
 import type { AuditEvent } from '../api/types';
 import AuditPage, { detailText } from './AuditPage';
 import * as csv from '../lib/csv';
+import * as download from '../lib/download';
+import { inTimeZone } from '../test/timeZone';
 
 const event = (over: Partial<AuditEvent>): AuditEvent => ({
   id: 1,
@@ -256,15 +259,8 @@ describe('AuditPage, Case ID filter', () => {
 });
 
 describe('AuditPage, From and To in a shared link', () => {
-  const zone = process.env.TZ;
   // five and a half hours ahead of UTC: a link read as local time would select other events here
-  beforeEach(() => {
-    process.env.TZ = 'Asia/Kolkata';
-  });
-  afterEach(() => {
-    process.env.TZ = zone;
-    if (zone === undefined) delete process.env.TZ;
-  });
+  inTimeZone('Asia/Kolkata');
   const since = () => new URLSearchParams(screen.getByTestId('location').textContent!.split('?')[1]).get('since');
 
   it('puts the instant in the address with its zone, while the field shows local time', async () => {
@@ -297,5 +293,99 @@ describe('AuditPage, From and To in a shared link', () => {
     await screen.findByText('No events match.');
     expect(screen.getByLabelText('From')).toHaveValue('2026-12-06T03:40');
     expect(audit).toHaveBeenCalledWith({ page: 1, page_size: 50, since: '2026-12-05T22:10:00.000Z' }, expect.anything());
+  });
+});
+
+/** The page with what the app around it offers: the nav's Audit link, and the browser's Back. */
+function AuditWithNav() {
+  const navigate = useNavigate();
+  return (
+    <>
+      <Link to="/audit">Audit</Link>
+      <button type="button" onClick={() => navigate(-1)}>
+        Back
+      </button>
+      <AuditPage />
+    </>
+  );
+}
+
+describe('AuditPage, the filters follow the address', () => {
+  const location = () => screen.getByTestId('location').textContent;
+
+  it('empties the form when the Audit link lists every event, and refills it on Back', async () => {
+    const audit = vi.spyOn(api, 'audit').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 50 });
+    const download = vi.spyOn(csv, 'downloadText').mockImplementation(() => undefined);
+    renderAt(<AuditWithNav />, { path: '/audit?action=case.deleted' });
+    await screen.findByText('No events match.');
+    expect(screen.getByLabelText('Action')).toHaveValue('case.deleted');
+
+    await userEvent.click(screen.getByRole('link', { name: 'Audit' }));
+    expect(location()).toBe('/audit');
+    await waitFor(() => expect(screen.getByLabelText('Action')).toHaveValue(''));
+    expect(audit).toHaveBeenLastCalledWith({ page: 1, page_size: 50 }, expect.anything());
+    // and the export is of what the form shows
+    await userEvent.click(screen.getByRole('button', { name: 'Download audit CSV' }));
+    await waitFor(() => expect(download).toHaveBeenCalled());
+    expect(audit.mock.lastCall?.[0]).toEqual({ page: 1, page_size: 500 });
+
+    await userEvent.click(screen.getByRole('button', { name: 'Back' }));
+    expect(location()).toBe('/audit?action=case.deleted');
+    await waitFor(() => expect(screen.getByLabelText('Action')).toHaveValue('case.deleted'));
+  });
+
+  it("drops a refused link's Case ID error with the link", async () => {
+    vi.spyOn(api, 'audit').mockResolvedValue({ items: [event({ id: 31 })], total: 1, page: 1, page_size: 50 });
+    renderAt(<AuditWithNav />, { path: '/audit?case_id=abc' });
+    expect(await screen.findByText('No events listed: correct the Case ID and apply the filters.')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('link', { name: 'Audit' }));
+    await waitFor(() => expect(document.querySelectorAll('[data-audit-id]')).toHaveLength(1));
+    expect(screen.getByLabelText('Case ID')).toHaveValue('');
+    expect(screen.getByLabelText('Case ID')).not.toHaveAttribute('aria-invalid');
+  });
+
+  it("keeps what is typed when the page changes the address itself (the pager)", async () => {
+    vi.spyOn(api, 'audit').mockResolvedValue({ items: [event({ id: 41 })], total: 120, page: 1, page_size: 50 });
+    renderAt(<AuditWithNav />, { path: '/audit?action=flag.' });
+    await screen.findByText('Page 1 of 3');
+    await userEvent.type(screen.getByLabelText('User'), 'cli');
+    await userEvent.click(screen.getByRole('button', { name: 'Next page' }));
+    expect(location()).toBe('/audit?action=flag.&page=2');
+    expect(screen.getByLabelText('User')).toHaveValue('cli');
+    expect(screen.getByLabelText('Action')).toHaveValue('flag.');
+  });
+});
+
+describe('AuditPage, Export cases CSV', () => {
+  const reply = (status: number, body: string, headers: Record<string, string>) =>
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response(body, { status, headers }));
+
+  it('downloads through the API client, under the name the server gives', async () => {
+    vi.spyOn(api, 'audit').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 50 });
+    const fetch = reply(200, 'id,label\r\n', { 'Content-Type': 'text/csv', 'Content-Disposition': 'attachment; filename="cases-2026.csv"' });
+    const save = vi.spyOn(download, 'saveBlob').mockImplementation(() => undefined);
+    renderAt(<AuditPage />, { path: '/audit' });
+    await userEvent.click(await screen.findByRole('link', { name: 'Export cases CSV' }));
+    // (the Response's Blob is Node's, not jsdom's: hence not expect.any(Blob))
+    await waitFor(() => expect(save).toHaveBeenCalledWith(expect.anything(), 'cases-2026.csv'));
+    expect(String(fetch.mock.calls[0][0])).toMatch(/\/api\/export\.csv$/);
+    expect(await (save.mock.calls[0][0] as Blob).text()).toBe('id,label\r\n');
+  });
+
+  it('sends an ended session to sign in, as every request does, and says the export failed', async () => {
+    vi.spyOn(api, 'audit').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 50 });
+    const signIn = vi.fn();
+    const restore = setUnauthorizedHandler(signIn);
+    try {
+      reply(401, JSON.stringify({ detail: 'Your session has ended.', reason: 'ended' }), { 'Content-Type': 'application/json' });
+      const save = vi.spyOn(download, 'saveBlob').mockImplementation(() => undefined);
+      renderAt(<AuditPage />, { path: '/audit' });
+      await userEvent.click(await screen.findByRole('link', { name: 'Export cases CSV' }));
+      expect(await screen.findByText(/^Export failed:/)).toHaveTextContent('Export failed: Your session has ended.');
+      expect(signIn).toHaveBeenCalledWith(expect.any(String), 'ended');
+      expect(save).not.toHaveBeenCalled();
+    } finally {
+      restore();
+    }
   });
 });

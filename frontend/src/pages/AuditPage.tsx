@@ -3,51 +3,30 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { errorMessage } from '../api/errors';
-import type { AuditEvent, AuditQuery } from '../api/types';
+import type { AuditEvent } from '../api/types';
 import { useMe } from '../api/queries';
 import { hasRole } from '../auth/session';
 import { CASE_PAGE, mayOpen } from '../auth/pages';
-import { isDbId, pageFromParam } from '../lib/apiBounds';
+import { pageFromParam } from '../lib/apiBounds';
 import { formatDateTime } from '../lib/format';
 import { csvLines, downloadText } from '../lib/csv';
-import { instantForUrl, localInputValue, localToIso, untilForApi, windowError } from '../lib/auditWindow';
+import { instantForUrl, windowError } from '../lib/auditWindow';
+import {
+  AUDIT_PAGE_SIZE,
+  auditFormFromParams,
+  auditParamsFromForm,
+  auditQueryFromParams,
+  caseIdError,
+  EMPTY_AUDIT_FILTERS,
+} from '../lib/auditFilters';
+import { useAddressForm } from '../lib/useAddressForm';
+import { ApiDownloadLink } from '../components/ApiDownloadLink';
 
-const PAGE_SIZE = 50;
+const PAGE_SIZE = AUDIT_PAGE_SIZE;
 /** The API's largest audit page: the export asks for pages of this size until it has every matching event. */
 const EXPORT_PAGE_SIZE = 500;
-const FIELDS = ['username', 'case_id', 'action', 'since', 'until'] as const;
-type Field = (typeof FIELDS)[number];
 
-/** Why the Case ID filter cannot be used, or null: an id that is no case's would otherwise be dropped silently
- * and every event shown, as if the filter had matched. */
-export function caseIdError(v: string | null): string | null {
-  const id = (v ?? '').trim();
-  if (!id || (/^\d+$/.test(id) && isDbId(Number(id)))) return null;
-  return `“${id}” is not a case ID: case IDs are whole numbers, such as 42.`;
-}
-
-/** The form's fields as the address holds them: From / To as instants, the rest as typed. */
-function formFromParams(p: URLSearchParams): Record<Field, string> {
-  const form = Object.fromEntries(FIELDS.map((f) => [f, p.get(f) ?? ''])) as Record<Field, string>;
-  form.since = localInputValue(p.get('since'));
-  form.until = localInputValue(p.get('until'));
-  return form;
-}
-
-export function auditQueryFromParams(p: URLSearchParams, page: number, pageSize = PAGE_SIZE): AuditQuery {
-  const q: AuditQuery = { page, page_size: pageSize };
-  const user = p.get('username')?.trim();
-  if (user) q.username = user;
-  const caseId = Number(p.get('case_id'));
-  if (isDbId(caseId)) q.case_id = caseId;
-  const action = p.get('action')?.trim();
-  if (action) q.action = action;
-  const since = localToIso(p.get('since') ?? '');
-  if (since) q.since = since;
-  const until = localToIso(p.get('until') ?? '');
-  if (until) q.until = untilForApi(until);
-  return q;
-}
+export { auditQueryFromParams, caseIdError };
 
 function detailValue(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
@@ -122,11 +101,15 @@ export default function AuditPage() {
     placeholderData: (prev) => prev,
     enabled: !linkCaseIdError,
   });
-  const [form, setForm] = useState<Record<Field, string>>(() => formFromParams(params));
   const [caseIdProblem, setCaseIdProblem] = useState<string | null>(linkCaseIdError);
+  const [filterError, setFilterError] = useState<string | null>(null);
+  // Back / Forward or the Audit link: the fields show the filters listed, and their errors go with what they said
+  const { form, setForm, writingAddress } = useAddressForm(params, auditFormFromParams, (now) => {
+    setCaseIdProblem(caseIdError(now.get('case_id')));
+    setFilterError(null);
+  });
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
-  const [filterError, setFilterError] = useState<string | null>(null);
   const [exportProgress, setExportProgress] = useState('');
   // an admin without a reading role may not open a case: the id is plain text for them, not a dead link
   const mayOpenCases = mayOpen(me.data, CASE_PAGE);
@@ -139,15 +122,11 @@ export default function AuditPage() {
     e.preventDefault();
     const badCaseId = caseIdError(form.case_id);
     setCaseIdProblem(badCaseId);
-    const since = instantForUrl(form.since);
-    const until = instantForUrl(form.until);
-    const badWindow = windowError(since, until);
+    const badWindow = windowError(instantForUrl(form.since), instantForUrl(form.until));
     setFilterError(badWindow);
     if (badWindow || badCaseId) return;
-    const p = new URLSearchParams();
-    for (const f of ['username', 'case_id', 'action'] as const) if (form[f].trim()) p.set(f, form[f].trim());
-    if (since) p.set('since', since);
-    if (until) p.set('until', until);
+    const p = auditParamsFromForm(form);
+    writingAddress(p);
     setParams(p, { replace: true });
   }
 
@@ -186,6 +165,7 @@ export default function AuditPage() {
   const goto = (n: number) => {
     const p = new URLSearchParams(params);
     p.set('page', String(n));
+    writingAddress(p);
     setParams(p, { replace: true });
   };
 
@@ -264,9 +244,10 @@ export default function AuditPage() {
           <button
             type="button"
             onClick={() => {
-              setForm({ username: '', case_id: '', action: '', since: '', until: '' });
+              setForm(EMPTY_AUDIT_FILTERS);
               setCaseIdProblem(null);
               setFilterError(null);
+              writingAddress(new URLSearchParams());
               setParams(new URLSearchParams(), { replace: true });
             }}
           >
@@ -283,9 +264,13 @@ export default function AuditPage() {
           </button>
           {exportProgress && <span className="muted small">{exportProgress}</span>}
           {hasRole(me.data, 'coordinator') && (
-            <a className="button-like" href="/api/export.csv" download>
+            <ApiDownloadLink
+              href="/api/export.csv"
+              fallbackName="neurotriage-export.csv"
+              onError={(err) => setExportError(err == null ? null : errorMessage(err))}
+            >
               Export cases CSV
-            </a>
+            </ApiDownloadLink>
           )}
         </form>
         {filterError && (

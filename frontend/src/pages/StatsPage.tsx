@@ -1,4 +1,4 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { pollWhile } from '../api/queries';
 import { api } from '../api/client';
@@ -6,6 +6,7 @@ import { errorMessage } from '../api/errors';
 import type { Stats } from '../api/types';
 import { BarChart, type Series } from '../components/BarChart';
 import { caseVerdictText } from '../components/CaseVerdictPanel';
+import { ApiDownloadLink } from '../components/ApiDownloadLink';
 
 const COLORS = { accept: '#3fbf7f', reject: '#ef5b5b', unsure: '#f2b33d', neutral: '#3fa9f5' };
 
@@ -78,6 +79,7 @@ export default function StatsPage() {
     queryFn: ({ signal }) => api.stats(signal),
     refetchInterval: () => pollWhile(true, 60_000),
   });
+  const [exportError, setExportError] = useState<unknown>(null);
   useEffect(() => {
     document.title = 'Statistics · NeuroTriage';
   }, []);
@@ -87,14 +89,19 @@ export default function StatsPage() {
       <div className="page-title-row">
         <h1 id="stats-title">Statistics</h1>
         <div className="button-row">
-          <a className="button-like" href="/api/export.csv" download>
+          <ApiDownloadLink href="/api/export.csv" fallbackName="neurotriage-export.csv" onError={setExportError}>
             Export cases CSV
-          </a>
-          <a className="button-like" href="/api/export.json" download="neurotriage-export.json">
+          </ApiDownloadLink>
+          <ApiDownloadLink href="/api/export.json" fallbackName="neurotriage-export.json" onError={setExportError}>
             Export cases JSON
-          </a>
+          </ApiDownloadLink>
         </div>
       </div>
+      {exportError != null && (
+        <div className="error-box" role="alert">
+          Export failed: {errorMessage(exportError)}
+        </div>
+      )}
       {stats.isPending && <p className="muted">Loading…</p>}
       {stats.isError && (
         <div className="error-box" role="alert">

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { Link, useNavigate } from 'react-router-dom';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import type { CaseSummary } from '../api/types';
@@ -284,5 +285,114 @@ describe('WorklistPage in a narrow window', () => {
     const table = within(region).getByRole('table');
     expect(within(table).getByRole('columnheader', { name: 'Claimed by' })).toBeInTheDocument();
     expect(await within(table).findByRole('cell', { name: 'dr-a' })).toBeInTheDocument();
+  });
+});
+
+/** The page with what the app around it offers: the nav's Worklist link, another link, and the browser's Back. */
+function WorklistWithNav({ otherLink = '/' }: { otherLink?: string }) {
+  const navigate = useNavigate();
+  return (
+    <>
+      <Link to="/">Worklist</Link>
+      <Link to={otherLink}>Other link</Link>
+      <button type="button" onClick={() => navigate(-1)}>
+        Back
+      </button>
+      <WorklistPage />
+    </>
+  );
+}
+
+const location = () => screen.getByTestId('location').textContent;
+
+describe('WorklistPage, the Search box follows the address', () => {
+  beforeEach(() => {
+    vi.spyOn(api, 'models').mockResolvedValue({ models: [], checks_only_sequences: [], default_profile: 'fast', reported_at: null } as never);
+  });
+
+  it('empties when the Worklist link lists every case, and shows the search again on Back', async () => {
+    const list = vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
+    renderAt(<WorklistWithNav />, { path: '/?q=lesion' });
+    const search = await screen.findByRole('searchbox', { name: 'Search' });
+    expect(search).toHaveValue('lesion');
+
+    await userEvent.click(screen.getByRole('link', { name: 'Worklist' }));
+    expect(location()).toBe('/');
+    await waitFor(() => expect(search).toHaveValue(''));
+    expect(list).toHaveBeenLastCalledWith({ page: 1, page_size: 25 }, expect.anything());
+    // nor does the search as typed come back once its delay has passed
+    await new Promise((r) => setTimeout(r, 400));
+    expect(location()).toBe('/');
+
+    await userEvent.click(screen.getByRole('button', { name: 'Back' }));
+    expect(location()).toBe('/?q=lesion');
+    await waitFor(() => expect(search).toHaveValue('lesion'));
+  });
+
+  it('leaves what is being typed alone when the search it applies reaches the address', async () => {
+    vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
+    renderAt(<WorklistWithNav />);
+    const search = await screen.findByRole('searchbox', { name: 'Search' });
+    // the space before the next word: the address holds the search trimmed, the box what was typed
+    fireEvent.change(search, { target: { value: 'left ' } });
+    await waitFor(() => expect(location()).toBe('/?q=left'), { timeout: 1000 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(search).toHaveValue('left ');
+  });
+});
+
+describe('WorklistPage past its last page', () => {
+  beforeEach(() => {
+    vi.spyOn(api, 'models').mockResolvedValue({ models: [], checks_only_sequences: [], default_profile: 'fast', reported_at: null } as never);
+  });
+
+  /** ``total`` cases in pages of 25, case ids from 1. */
+  function casesOf(total: () => number) {
+    return vi.spyOn(api, 'listCases').mockImplementation(async (q = {}) => {
+      const page = q.page ?? 1;
+      const ids = Array.from({ length: total() }, (_, i) => i + 1).slice((page - 1) * 25, page * 25);
+      return { items: ids.map((id) => summary({ id, label: `case ${id}` })), total: total(), page, page_size: 25 };
+    });
+  }
+
+  it('goes to the last page from a link past it, in place of the link in the history', async () => {
+    casesOf(() => 30);
+    renderAt(<WorklistWithNav otherLink="/?triage=urgent&page=99" />);
+    await screen.findByRole('link', { name: 'case 1' });
+    await userEvent.click(screen.getByRole('link', { name: 'Other link' }));
+    await waitFor(() => expect(location()).toBe('/?triage=urgent&page=2'));
+    expect(await screen.findByRole('link', { name: 'case 30' })).toBeInTheDocument();
+    expect(screen.getByText('Page 2 of 2')).toBeInTheDocument();
+    expect(screen.queryByText('No cases match.')).not.toBeInTheDocument();
+    // Back leaves the worklist rather than land on the page that was not there
+    await userEvent.click(screen.getByRole('button', { name: 'Back' }));
+    expect(location()).toBe('/');
+  });
+
+  it('goes to page 1 when the cases there are fit on one page', async () => {
+    const list = casesOf(() => 2);
+    renderAt(<WorklistPage />, { path: '/?page=2' });
+    await waitFor(() => expect(location()).toBe('/'));
+    expect(await screen.findByRole('link', { name: 'case 2' })).toBeInTheDocument();
+    expect(screen.getByText('2 cases')).toBeInTheDocument();
+    expect(list).toHaveBeenLastCalledWith({ page: 1, page_size: 25 }, expect.anything());
+  });
+
+  it('goes back a page when the page open empties (cases read off "Unreviewed only")', async () => {
+    let total = 26;
+    casesOf(() => total);
+    const { qc } = renderAt(<WorklistPage />, { path: '/?unreviewed=1&page=2' });
+    expect(await screen.findByRole('link', { name: 'case 26' })).toBeInTheDocument();
+    total = 25;
+    await act(() => qc.invalidateQueries());
+    await waitFor(() => expect(location()).toBe('/?unreviewed=1'));
+    expect(await screen.findByRole('link', { name: 'case 25' })).toBeInTheDocument();
+  });
+
+  it('says no cases match when there are none, whatever the page', async () => {
+    casesOf(() => 0);
+    renderAt(<WorklistPage />, { path: '/?page=3' });
+    expect(await screen.findByText('No cases match.')).toBeInTheDocument();
+    expect(location()).toBe('/?page=3');
   });
 });

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router-dom';
 import { useCases, useMe } from '../api/queries';
 import { errorMessage } from '../api/errors';
@@ -11,7 +11,9 @@ import { StatusCell, TriageChips } from '../components/StatusCell';
 import { anyActive, formatDateTime, formatScore, hasResult } from '../lib/format';
 import { rememberWorklist, WORKLIST_PAGE_SIZE } from '../lib/worklistMemory';
 import { pageFromParam } from '../lib/apiBounds';
-import { prefetchCaseFiles } from '../lib/filePrefetch';
+import { useDwellPrefetch } from '../lib/useDwellPrefetch';
+import { useAddressForm } from '../lib/useAddressForm';
+import { lastPageInstead, pageCount } from '../lib/pagination';
 
 const PAGE_SIZE = WORKLIST_PAGE_SIZE;
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -63,23 +65,7 @@ export function queryFromParams(params: URLSearchParams): ListCasesQuery {
   return q;
 }
 
-/** Prefetch a case's volumes (only the scan for a checks-only result, which has no maps) when its link is pointed at or focused for a moment (not on a fly-over). */
-function useDwellPrefetch() {
-  const timer = useRef<number | undefined>(undefined);
-  useEffect(() => () => window.clearTimeout(timer.current), []);
-  return useMemo(
-    () => ({
-      start(caseId: number, scanOnly = false) {
-        window.clearTimeout(timer.current);
-        timer.current = window.setTimeout(() => prefetchCaseFiles(caseId, scanOnly ? ['scan'] : undefined), 250);
-      },
-      cancel() {
-        window.clearTimeout(timer.current);
-      },
-    }),
-    [],
-  );
-}
+const searchFromParams = (params: URLSearchParams) => params.get('q') ?? '';
 
 export function WorklistPage() {
   const [params, setParams] = useSearchParams();
@@ -110,7 +96,8 @@ export function WorklistPage() {
       total: shownTotal,
     });
   }, [addressSearch, queryText, shownIds, shownTotal]);
-  const [search, setSearch] = useState(params.get('q') ?? '');
+  // Back / Forward or the Worklist link: the Search box shows the search listed
+  const { form: search, setForm: setSearch, writingAddress } = useAddressForm(params, searchFromParams);
   const canUpload = hasRole(me.data, 'clinician', 'coordinator');
   const hover = useDwellPrefetch();
   const isClinician = hasRole(me.data, 'clinician');
@@ -134,6 +121,7 @@ export function WorklistPage() {
       else p.delete(k);
     }
     if (!('page' in next)) p.delete('page');
+    writingAddress(p);
     setParams(p, { replace: true });
   }
 
@@ -148,7 +136,14 @@ export function WorklistPage() {
 
   const data = cases.data;
   const page = query.page ?? 1;
-  const pages = data ? Math.max(1, Math.ceil(data.total / (data.page_size || PAGE_SIZE))) : 1;
+  const pages = data ? pageCount(data.total, data.page_size || PAGE_SIZE) : 1;
+  // past the last page (an old link, or "Unreviewed only" emptying the last page as cases are read): the last
+  // page, whose cases are the nearest to where the reader was; replaced, so Back does not return to the empty one
+  const goToPage = shown ? lastPageInstead(page, shown, PAGE_SIZE) : null;
+  useEffect(() => {
+    if (goToPage) update({ page: goToPage > 1 ? String(goToPage) : null });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [goToPage]);
 
   return (
     <main className="page" aria-labelledby="worklist-title">
@@ -297,7 +292,7 @@ export function WorklistPage() {
                   </td>
                 </tr>
               )}
-              {data && data.items.length === 0 && (
+              {data && data.items.length === 0 && !goToPage && (
                 <tr>
                   <td colSpan={7} className="muted">
                     No cases match.

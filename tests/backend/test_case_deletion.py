@@ -57,8 +57,8 @@ def test_deleting_a_case_removes_its_rows_and_files_and_keeps_its_history(
     assert not (storage_dir / "cases" / str(case["id"])).exists()
     gone = clinician.get(f"/api/cases/{case['id']}")
     # a reader who had it open learns it went on purpose, and when; the reason stays in the audit trail (free text)
-    assert gone.status_code == 404 and gone.json()["detail"].startswith(f"Case {case['id']} was deleted on ")
-    assert gone.json()["detail"].endswith("UTC, by a study coordinator.") and "deleted_at" in gone.json()
+    assert gone.status_code == 404 and gone.json()["detail"] == f"Case {case['id']} was deleted by a study coordinator."
+    assert gone.json()["deleted_at"]  # the app shows it in the reader's zone
     assert REASON["reason"] not in gone.text
     never = clinician.get("/api/cases/424242")
     assert never.status_code == 404 and "deleted_at" not in never.json()

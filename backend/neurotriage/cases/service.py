@@ -134,7 +134,8 @@ def deleted_case(session: Session, case_id: int) -> NotFound | None:
     if event is None:
         return None
     by = "by a study coordinator" if event.actor_id is not None else "at the end of the site's retention period"
-    error = NotFound(f"Case {case_id} was deleted on {event.at:%Y-%m-%d at %H:%M} UTC, {by}.")
+    # No time in the sentence: the app gives deleted_at in the reader's own zone, like every other time it shows.
+    error = NotFound(f"Case {case_id} was deleted {by}.")
     error.extra = {"deleted_at": event.at.isoformat()}
     return error
 

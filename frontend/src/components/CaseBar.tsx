@@ -1,7 +1,7 @@
 import { Link } from 'react-router-dom';
 import { ApiError, errorMessage } from '../api/errors';
 import type { CaseDetail } from '../api/types';
-import { formatDateTime } from '../lib/format';
+import { formatDateTime, withLocalDeletionTime } from '../lib/format';
 import type { CaseNeighbours } from '../lib/useCaseNeighbours';
 import type { CaseSession } from '../lib/useCaseSession';
 import { ModelLine } from './ModelLine';
@@ -108,13 +108,14 @@ export function CaseLoadError({
   const status = error instanceof ApiError ? error.status : 0;
   const notFound = status === 404 || status === 422;
   // the server says when a case was deleted on purpose (by a coordinator, or at the end of the retention period)
-  const deleted = notFound && error instanceof ApiError && typeof (error.body as { deleted_at?: unknown } | null)?.deleted_at === 'string';
+  const deletedAt = notFound && error instanceof ApiError ? (error.body as { deleted_at?: unknown } | null)?.deleted_at : undefined;
+  const deleted = typeof deletedAt === 'string';
   // asking again helps only when the server could not be reached or failed, not when it refused the request
   const retryable = status === 0 || status >= 500;
   return (
     <main className="page narrow">
       <h1>{deleted ? 'Case deleted' : notFound ? 'Case not found' : 'Could not load the case'}</h1>
-      <p role="alert">{errorMessage(error)}</p>
+      <p role="alert">{deleted ? withLocalDeletionTime(errorMessage(error), deletedAt) : errorMessage(error)}</p>
       {retryable && (
         <button type="button" onClick={onRetry}>
           Retry

@@ -136,3 +136,13 @@ export const VERDICT_TEXT: Record<VerdictValue, string> = {
 export function verdictText(v: VerdictValue | null | undefined): string {
   return v ? VERDICT_TEXT[v] : 'Not reviewed';
 }
+
+/**
+ * The server's account of a deleted case ("Case 5 was deleted by a study coordinator.") with when, from its
+ * `deleted_at`, given as every other time in the app (formatDateTime, the reader's zone): the server's sentence
+ * carries no time of its own, since a reader comparing it with the worklist or audit trail would have to convert.
+ */
+export function withLocalDeletionTime(message: string, deletedAt: string): string {
+  if (Number.isNaN(Date.parse(deletedAt))) return message;
+  return `${message.replace(/\.$/, '')}, on ${formatDateTime(deletedAt)}.`;
+}

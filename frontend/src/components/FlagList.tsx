@@ -19,6 +19,8 @@ interface Props {
   minFlagMl?: number | null;
   /** the viewer's verdicts on an earlier run's flags, which a re-run's flags do not carry */
   earlierRunVerdicts?: number;
+  /** the save under way waits for the network (offline): it is sent once the connection returns */
+  waitingForConnection?: boolean;
 }
 
 /** Said above a re-run's flags to a reader who gave verdicts on an earlier run's: their reading was not lost. */
@@ -62,6 +64,7 @@ export function FlagList({
   canReview,
   minFlagMl = null,
   earlierRunVerdicts = 0,
+  waitingForConnection = false,
 }: Props) {
   const itemRefs = useRef<(HTMLLIElement | null)[]>([]);
   // a verdict button of this flag is being pressed: its click saves the typed reason with the verdict, so the
@@ -128,7 +131,11 @@ export function FlagList({
                 Flag {f.label}
               </button>
               <span className={`verdict-text${v ? ` v-${v}` : ''}`}>
-                {saving ? 'Saving…' : ownFlagStatus(f, canReview)}
+                {saving
+                  ? waitingForConnection
+                    ? 'Offline: saved when the connection returns; keep this page open'
+                    : 'Saving…'
+                  : ownFlagStatus(f, canReview)}
               </span>
             </div>
             <dl className="flag-facts">

@@ -1,6 +1,7 @@
 import { useSyncExternalStore } from 'react';
 import type { SeriesChoice } from '../api/types';
 import type { Sequence } from './modelChoices';
+import { warnBeforeUnload } from './leaveGuard';
 
 /**
  * The upload rows of this tab, kept outside the upload form: a request goes on when the reader opens a case
@@ -49,10 +50,6 @@ function subscribe(listener: () => void) {
 }
 
 // closing or reloading the tab would cut a request off half-sent: the browser asks first
-function warnBeforeUnload(e: BeforeUnloadEvent) {
-  e.preventDefault();
-}
-
 /** A new batch of `owner`'s: it replaces the rows shown before (another user's rows and sends go entirely). */
 export function startBatch(owner: string, rows: UploadRow[]) {
   if (state.owner !== owner) sentUploads.clear();

@@ -5,6 +5,7 @@ import { keys, useSaveVerdict } from '../api/queries';
 import { ApiError, errorMessage } from '../api/errors';
 import { reasonUnsaved } from '../components/FlagList';
 import { loadDraft, saveDraftPart } from './caseDraft';
+import { useWarnBeforeLeaving } from './leaveGuard';
 
 /**
  * The reader's flag verdicts on the case page: reasons typed and not saved yet (kept in the tab's draft, so an
@@ -152,5 +153,9 @@ export function useFlagVerdicts({
   );
 
   const savingFlagId = save.isPending ? (save.variables?.flagId ?? null) : null;
-  return { reasons, setReasons, restoredReasonFlags, saveVerdict, saveReason, savingFlagId };
+  // offline, the save waits for the connection (TanStack Query pauses it) and is sent when it returns: closing
+  // the tab meanwhile would lose the verdict, so the browser asks first, as it does for any save on its way
+  useWarnBeforeLeaving(save.isPending);
+  const waitingForConnection = save.isPending && save.isPaused;
+  return { reasons, setReasons, restoredReasonFlags, saveVerdict, saveReason, savingFlagId, waitingForConnection };
 }

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { act, screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { forwardRef, useImperativeHandle } from 'react';
+import { onlineManager } from '@tanstack/react-query';
 import { renderAt } from '../test/render';
 import { api } from '../api/client';
 import type { CaseDetail } from '../api/types';
@@ -22,6 +23,7 @@ type FlagVerdict = NonNullable<CaseDetail['flags'][number]['verdict']>;
 
 beforeEach(() => mockCasePageCalls());
 afterEach(() => {
+  act(() => onlineManager.setOnline(true));
   vi.restoreAllMocks();
   sessionStorage.clear();
 });
@@ -80,5 +82,36 @@ describe('CasePage: the status line', () => {
     await waitFor(() => expect(api.putCaseVerdict).toHaveBeenCalledTimes(2));
     await waitFor(() => expect(changes.some((m) => m.addedNodes.length > 0)).toBe(true));
     expect(status).toHaveTextContent('Case verdict saved');
+  });
+});
+
+/** Whether closing the tab now would ask first. */
+function closingAsks(): boolean {
+  const event = new Event('beforeunload', { cancelable: true });
+  window.dispatchEvent(event);
+  return event.defaultPrevented;
+}
+
+describe('CasePage offline', () => {
+  it('says a verdict waits for the connection, asks before the tab closes, and saves it once back online', async () => {
+    const saved: FlagVerdict = {
+      verdict: 'reject', reason: null, comment: null, reviewer: 'clin', updated_at: '2026-01-01T10:05:00Z', version: 1,
+    };
+    const put = vi.spyOn(api, 'putVerdict').mockResolvedValue(saved);
+    open();
+    const flags = await screen.findByRole('list', { name: 'Flags' });
+    expect(closingAsks()).toBe(false);
+
+    act(() => onlineManager.setOnline(false));
+    await userEvent.click(screen.getByRole('button', { name: 'Reject flag 1' }));
+    const first = within(flags).getAllByRole('listitem')[0];
+    await waitFor(() => expect(first).toHaveTextContent('Offline: saved when the connection returns'));
+    expect(put).not.toHaveBeenCalled();
+    expect(closingAsks()).toBe(true);
+
+    act(() => onlineManager.setOnline(true));
+    await waitFor(() => expect(put).toHaveBeenCalledTimes(1));
+    expect(await screen.findByRole('status')).toHaveTextContent('Verdict saved');
+    await waitFor(() => expect(closingAsks()).toBe(false));
   });
 });

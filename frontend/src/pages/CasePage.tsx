@@ -123,7 +123,15 @@ function CaseView({
 
   const c = query.data;
   const flags = useMemo(() => c?.flags ?? [], [c]);
-  const { reasons, setReasons, restoredReasonFlags, saveVerdict: saveFlagVerdict, saveReason, savingFlagId } = useFlagVerdicts({
+  const {
+    reasons,
+    setReasons,
+    restoredReasonFlags,
+    saveVerdict: saveFlagVerdict,
+    saveReason,
+    savingFlagId,
+    waitingForConnection,
+  } = useFlagVerdicts({
     caseId, c, user, canReview, onNotice: setNotice, onError: setSaveError,
   });
   // The newest successful run's result stays in view while a re-run is pending, failed or cancelled.
@@ -390,6 +398,7 @@ function CaseView({
                 canReview={canReview}
                 minFlagMl={c.min_flag_ml}
                 earlierRunVerdicts={c.earlier_run_verdicts}
+                waitingForConnection={waitingForConnection}
               />
             ) : (
               <p className="muted">

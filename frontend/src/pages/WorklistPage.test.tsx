@@ -84,6 +84,21 @@ describe('the Review column and the second reader', () => {
   });
 });
 
+describe('the Review column and readers who disagree', () => {
+  it('says so beside a read case, and lists only such cases when asked', async () => {
+    const disputed = summary({ review_state: 'reviewed', my_review_state: 'reviewed', readers_disagree: true });
+    expect(reviewText(disputed, false)).toBe('Reviewed · readers disagree');
+    expect(reviewText(disputed, true)).toBe('Read by you · readers disagree');
+    expect(reviewText(summary({ review_state: 'reviewed', my_review_state: 'reviewed' }), false)).toBe('Reviewed');
+    vi.spyOn(api, 'models').mockResolvedValue({ models: [], checks_only_sequences: [], default_profile: 'fast', reported_at: null } as never);
+    const list = vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
+    renderAt(<WorklistPage />);
+    await userEvent.click(await screen.findByRole('checkbox', { name: 'Readers disagree' }));
+    await waitFor(() => expect(list).toHaveBeenLastCalledWith(expect.objectContaining({ disputed: true }), expect.anything()));
+    expect(queryFromParams(new URLSearchParams('disputed=1')).disputed).toBe(true);
+  });
+});
+
 describe('queryFromParams, page', () => {
   it('sends only a page the API takes: a whole number from 1, capped at its bound', () => {
     const page = (v: string) => queryFromParams(new URLSearchParams(`page=${v}`)).page;

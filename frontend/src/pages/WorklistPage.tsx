@@ -37,8 +37,10 @@ const REVIEW_TEXT: Record<CaseSummary['review_state'], string> = {
  */
 export function reviewText(c: CaseSummary, asReader: boolean): string {
   if (!hasResult(c)) return '—';
-  if (!asReader || c.review_state === 'unreviewed') return REVIEW_TEXT[c.review_state];
-  if (c.my_review_state === 'reviewed') return 'Read by you';
+  // the API says so only where the viewer may know it (a blind reader: once their own case verdict is in)
+  const disputed = c.readers_disagree ? ' · readers disagree' : '';
+  if (!asReader || c.review_state === 'unreviewed') return REVIEW_TEXT[c.review_state] + disputed;
+  if (c.my_review_state === 'reviewed') return 'Read by you' + disputed;
   if (c.my_review_state === 'in_progress') return 'In progress (you)';
   return c.review_state === 'reviewed' ? 'Read by others, not you' : 'In progress (others)';
 }
@@ -57,6 +59,7 @@ export function queryFromParams(params: URLSearchParams): ListCasesQuery {
   if (params.get('mine') === '1') q.mine = true;
   if (params.get('unreviewed') === '1') q.unreviewed = true;
   if (params.get('unread') === '1') q.unread_by_me = true;
+  if (params.get('disputed') === '1') q.disputed = true;
   const text = params.get('q')?.trim();
   if (text) q.q = text.slice(0, 200);
   const sort = params.get('sort');
@@ -215,6 +218,14 @@ export function WorklistPage() {
               onChange={(e) => update({ unreviewed: e.target.checked ? '1' : null })}
             />
             <span>Unreviewed only</span>
+          </label>
+          <label className="check" title="Cases whose readers gave different case verdicts (for a reader: of the cases they have read)">
+            <input
+              type="checkbox"
+              checked={!!query.disputed}
+              onChange={(e) => update({ disputed: e.target.checked ? '1' : null })}
+            />
+            <span>Readers disagree</span>
           </label>
           {isClinician && (
             <label className="check" title="Cases without your own case verdict, whoever else has read them">

@@ -416,8 +416,9 @@ describe('StatsPage', () => {
     vi.spyOn(api, 'stats').mockResolvedValue(statsWith({ case_verdicts: agreement(1), flag_verdicts: agreement(2) }));
     renderAt(<StatsPage />);
     const note = await screen.findByTestId('agreement-note');
-    expect(note).toHaveTextContent('on first reads');
+    expect(note).toHaveTextContent('on independent first reads');
     expect(note).toHaveTextContent('Revised since: 2 flag and 1 case verdicts.');
+    expect(note).not.toHaveTextContent('Left out');
     // κ keeps its case inside the upper-cased label; both exports are offered
     expect(screen.getByText('case agreement', { exact: false }).querySelector('.as-written')).toHaveTextContent('κ');
     expect(screen.getByRole('link', { name: 'Export cases JSON' })).toHaveAttribute('href', '/api/export.json');
@@ -425,6 +426,16 @@ describe('StatsPage', () => {
 });
 
 describe('StatsPage agreement', () => {
+  it('says how many first reads it left out as given with another reader\'s verdict in view', async () => {
+    vi.spyOn(api, 'stats').mockResolvedValue(
+      statsWith({ case_verdicts: agreement(0, 12, { not_independent: 1 }), flag_verdicts: agreement(0, 12, { not_independent: 3 }) }),
+    );
+    renderAt(<StatsPage />);
+    expect(await screen.findByTestId('agreement-note')).toHaveTextContent(
+      "Left out: 3 flag and 1 case verdicts first given with another reader's in view",
+    );
+  });
+
   it('gives the percentage the API sends as a percentage', async () => {
     vi.spyOn(api, 'stats').mockResolvedValue(statsWith({ case_verdicts: agreement(0), flag_verdicts: agreement(0) }));
     renderAt(<StatsPage />);

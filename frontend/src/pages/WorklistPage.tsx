@@ -195,57 +195,39 @@ export function WorklistPage() {
             values={TRIAGES}
             onChange={(triage) => update({ triage })}
           />
-          <label className="check" title="Cases whose result has at least one flag">
-            <input
-              type="checkbox"
-              checked={!!query.flagged}
-              onChange={(e) => update({ flagged: e.target.checked ? '1' : null })}
-            />
-            <span>Flagged only</span>
-          </label>
-          <label className="check" title="Rescan checks only: no model read the sequence, so no lesion search ran">
-            <input
-              type="checkbox"
-              checked={query.screening === 'checks'}
-              onChange={(e) => update({ screening: e.target.checked ? 'checks' : null })}
-            />
-            <span>Not screened for lesions</span>
-          </label>
-          <label className="check">
-            <input
-              type="checkbox"
-              checked={!!query.unreviewed}
-              onChange={(e) => update({ unreviewed: e.target.checked ? '1' : null })}
-            />
-            <span>Unreviewed only</span>
-          </label>
-          <label className="check" title="Cases whose readers gave different case verdicts (for a reader: of the cases they have read)">
-            <input
-              type="checkbox"
-              checked={!!query.disputed}
-              onChange={(e) => update({ disputed: e.target.checked ? '1' : null })}
-            />
-            <span>Readers disagree</span>
-          </label>
+          <FilterCheck
+            label="Flagged only"
+            title="Cases whose result has at least one flag"
+            checked={!!query.flagged}
+            onChange={(on) => update({ flagged: on ? '1' : null })}
+          />
+          <FilterCheck
+            label="Not screened for lesions"
+            title="Rescan checks only: no model read the sequence, so no lesion search ran"
+            checked={query.screening === 'checks'}
+            onChange={(on) => update({ screening: on ? 'checks' : null })}
+          />
+          <FilterCheck
+            label="Unreviewed only"
+            checked={!!query.unreviewed}
+            onChange={(on) => update({ unreviewed: on ? '1' : null })}
+          />
+          <FilterCheck
+            label="Readers disagree"
+            title="Cases whose readers gave different case verdicts (for a reader: of the cases they have read)"
+            checked={!!query.disputed}
+            onChange={(on) => update({ disputed: on ? '1' : null })}
+          />
           {isClinician && (
-            <label className="check" title="Cases without your own case verdict, whoever else has read them">
-              <input
-                type="checkbox"
-                checked={!!query.unread_by_me}
-                onChange={(e) => update({ unread: e.target.checked ? '1' : null })}
-              />
-              <span>Not read by me</span>
-            </label>
+            <FilterCheck
+              label="Not read by me"
+              title="Cases without your own case verdict, whoever else has read them"
+              checked={!!query.unread_by_me}
+              onChange={(on) => update({ unread: on ? '1' : null })}
+            />
           )}
           {isClinician && (
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={!!query.mine}
-                onChange={(e) => update({ mine: e.target.checked ? '1' : null })}
-              />
-              <span>Claimed by me</span>
-            </label>
+            <FilterCheck label="Claimed by me" checked={!!query.mine} onChange={(on) => update({ mine: on ? '1' : null })} />
           )}
           <label className="field-inline">
             <span>Sort by</span>
@@ -382,6 +364,26 @@ function FilterSelect({
           </option>
         ))}
       </select>
+    </label>
+  );
+}
+
+/** One on/off filter of the worklist, its state in the address. */
+function FilterCheck({
+  label,
+  title,
+  checked,
+  onChange,
+}: {
+  label: string;
+  title?: string;
+  checked: boolean;
+  onChange: (on: boolean) => void;
+}) {
+  return (
+    <label className="check" title={title}>
+      <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+      <span>{label}</span>
     </label>
   );
 }

@@ -389,3 +389,18 @@ describe('AuditPage, Export cases CSV', () => {
     }
   });
 });
+
+describe('AuditPage past its last page', () => {
+  it('goes to the last page of an old link whose events fill fewer pages now', async () => {
+    const audit = vi.spyOn(api, 'audit').mockImplementation(async (query) => ({
+      items: query.page === 2 ? [event({ id: 51, action: 'login.succeeded' })] : [],
+      total: 51,
+      page: query.page ?? 1,
+      page_size: 50,
+    }));
+    renderAt(<AuditPage />, { path: '/audit?action=login.&page=9' });
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/audit?action=login.&page=2'));
+    expect(await screen.findByText('Page 2 of 2')).toBeInTheDocument();
+    expect(audit).toHaveBeenLastCalledWith(expect.objectContaining({ page: 2 }), expect.anything());
+  });
+});

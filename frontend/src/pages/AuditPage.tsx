@@ -21,6 +21,7 @@ import {
 } from '../lib/auditFilters';
 import { useAddressForm } from '../lib/useAddressForm';
 import { ApiDownloadLink } from '../components/ApiDownloadLink';
+import { lastPageInstead, pageCount } from '../lib/pagination';
 
 const PAGE_SIZE = AUDIT_PAGE_SIZE;
 /** The API's largest audit page: the export asks for pages of this size until it has every matching event. */
@@ -161,13 +162,20 @@ export default function AuditPage() {
       ? 'No events listed: correct From and To and apply the filters.'
       : linkCaseIdError && caseIdRefused;
   const data = refusal ? undefined : events.data;
-  const pages = data ? Math.max(1, Math.ceil(data.total / (data.page_size || PAGE_SIZE))) : 1;
+  const pages = data ? pageCount(data.total, data.page_size || PAGE_SIZE) : 1;
   const goto = (n: number) => {
     const p = new URLSearchParams(params);
-    p.set('page', String(n));
+    if (n > 1) p.set('page', String(n));
+    else p.delete('page');
     writingAddress(p);
     setParams(p, { replace: true });
   };
+  // past the last page (an old shared link): the last page, as the worklist does
+  const lastPage = data && !events.isPlaceholderData ? lastPageInstead(page, data, PAGE_SIZE) : null;
+  useEffect(() => {
+    if (lastPage) goto(lastPage);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [lastPage]);
 
   return (
     <main className="page" aria-labelledby="audit-title">

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from neurotriage.audit.models import AuditEvent
 from neurotriage.db import utcnow
-from neurotriage.jobs.housekeeping import runs_left_by_dead_workers
+from neurotriage.core.storage import get_storage
+from neurotriage.jobs import runner
+from neurotriage.jobs.housekeeping import runs_left_by_dead_workers, runs_to_send_again
 from neurotriage.jobs.models import Failure, Job, JobStatus, Worker
 from neurotriage.jobs.service import MAX_ATTEMPTS
 from sqlalchemy import select
@@ -87,3 +89,32 @@ def test_a_run_that_keeps_losing_its_worker_is_failed_after_the_last_attempt(
     assert body["status"] == "failed" and "never finished" in body["error"]
     db.refresh(job)
     assert job.failure == Failure.worker_stopped
+
+
+def test_a_run_sent_again_makes_no_other_waiting_run_look_lost(clinician: ApiClient, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The same housekeeping pass then looks for lost messages: a run waiting behind the dead worker's must keep its
+    message (a resend would put it behind the run sent again, and audit a loss that never happened)."""
+    orphan = _running(db, clinician, tmp_path, "worker died", worker="celery@gone", minutes_ago=15)
+    waiting = db.scalars(select(Job).where(Job.case_id == upload_case(clinician, tmp_path, "waiting", seed=next(_SEEDS)))).one()
+    waiting.created_at = utcnow() - timedelta(minutes=12)
+    db.commit()
+    resend, _ = runs_left_by_dead_workers(db, HEARTBEAT_S)
+    resend += runs_to_send_again(db, timedelta(minutes=10), HEARTBEAT_S, running_limit=timedelta(hours=1))
+    assert resend == [(orphan.id, 2)]
+
+
+def test_the_dead_workers_late_result_is_refused_once_the_run_was_sent_again(
+    clinician: ApiClient, db, scope, storage_dir: Path, tmp_path: Path, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    """Taken for dead (a database outage longer than three heartbeats, say), the old worker may still finish: its
+    result must not complete the run that a new message now owns."""
+    job = _running(db, clinician, tmp_path, "slow worker", worker="celery@gone")
+    db.commit()
+    runs_left_by_dead_workers(db, HEARTBEAT_S)
+    db.commit()
+    monkeypatch.setattr(runner, "session_scope", scope)
+    assert runner._start(job.id, 2, "celery@new") is not None  # the message sent again, taken by another worker
+    assert not runner.save_result(job.id, tmp_path, {"flags": []}, get_storage(), scope=scope, message=1)
+    runner._fail(job.id, Failure.internal, "late failure", delivery=1)
+    db.refresh(job)
+    assert (job.status, job.delivery, job.worker, job.error) == (JobStatus.running, 2, "celery@new", None)

@@ -59,13 +59,19 @@ def runs_left_by_dead_workers(session: Session, heartbeat_s: int) -> tuple[list[
     resend, failed = [], []
     for job in orphans:
         if job.attempts >= MAX_ATTEMPTS:
+            record(session, "job.worker_lost", case_id=job.case_id, job_id=job.id, worker=job.worker,
+                   attempts=job.attempts)
             transition(session, job, JobStatus.failed, failure=Failure.worker_stopped, error=never_finished(job.attempts))
             failed.append(job.id)
             continue
         record(session, "job.resent", case_id=job.case_id, job_id=job.id, delivery=job.delivery + 1,
                reason="worker_lost", worker=job.worker)
         transition(session, job, JobStatus.queued)
-        job.delivery, job.resent_at, job.stage, job.progress, job.worker = job.delivery + 1, utcnow(), None, 0, None
+        # No start any more: a queued run with one would look to runs_to_send_again like a run sent after others
+        # that started first, and have them sent again as lost. The old worker's late writes are refused by the
+        # delivery number (runner._still_this_run).
+        job.delivery, job.resent_at, job.started_at = job.delivery + 1, utcnow(), None
+        job.stage, job.progress, job.worker = None, 0, None
         resend.append((job.id, job.delivery))
     return resend, failed
 

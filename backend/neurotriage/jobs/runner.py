@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -103,7 +103,13 @@ def take_run(session: Session, job: Job, message: int) -> bool:
     return checked.rowcount == 1  # type: ignore[attr-defined]
 
 
-def _report_progress(job_id: int) -> Any:
+def _still_this_run(job: Job | None, message: int | None) -> bool:
+    """Whether ``job`` is still running under this task's message: housekeeping may have sent the run again (its
+    worker taken for dead), and then the new message's worker owns it, not this one."""
+    return job is not None and job.status == JobStatus.running and (message is None or job.delivery == message)
+
+
+def _report_progress(job_id: int, message: int | None = None) -> Any:
     last = 0.0
 
     def report(fraction: float, stage: str) -> None:
@@ -115,7 +121,8 @@ def _report_progress(job_id: int) -> Any:
         try:
             with session_scope() as session:
                 job = session.get(Job, job_id)
-                if job is not None and job.status == JobStatus.running:
+                if _still_this_run(job, message):
+                    assert job is not None
                     job.progress = max(0, min(99, int(round(fraction * 100))))
                     job.stage = stage[:64]
         except DATABASE_ERRORS:
@@ -127,14 +134,14 @@ def _report_progress(job_id: int) -> Any:
 
 def save_result(
     job_id: int, out_dir: Path, result: dict[str, Any], storage: Storage,
-    scope: Callable[[], AbstractContextManager[Session]] | None = None,
+    scope: Callable[[], AbstractContextManager[Session]] | None = None, message: int | None = None,
 ) -> bool:
     """``store_result`` in one unit of work (``scope``, default ``session_scope``); if that fails, the files
     it stored are removed."""
     written: list[str] = []
     try:
         with (scope or session_scope)() as session:
-            return store_result(session, job_id, out_dir, result, storage, written)
+            return store_result(session, job_id, out_dir, result, storage, written, message)
     except BaseException:
         # The rows were rolled back; files without rows would never be found or cleaned up.
         for key in written:
@@ -143,13 +150,15 @@ def save_result(
 
 
 def store_result(
-    session: Session, job_id: int, out_dir: Path, result: dict[str, Any], storage: Storage, written: list[str]
+    session: Session, job_id: int, out_dir: Path, result: dict[str, Any], storage: Storage, written: list[str],
+    message: int | None = None,
 ) -> bool:
     """Store the engine's files and rows for a running job and mark it succeeded (the caller commits).
 
     Appends every stored file's key to ``written``. Stores nothing and returns False when the job already
-    has a result (a redelivered task) or is no longer running (failed as stale, say): a late result must
-    not revive a job that readers were told had failed."""
+    has a result (a redelivered task), is no longer running (failed as stale, say): a late result must
+    not revive a job that readers were told had failed, or runs under a newer message than ``message`` (sent
+    again meanwhile, its worker taken for dead: that message's worker owns the run now)."""
     job = session.get(Job, job_id, with_for_update=True)
     if job is None:
         # Its case was deleted after housekeeping had failed the run as stale (a running run blocks deletion).
@@ -157,8 +166,9 @@ def store_result(
         return False
     if session.scalar(select(Result.id).where(Result.job_id == job_id)) is not None:
         return False
-    if job.status != JobStatus.running:
-        log.warning("job %s finished while %s; its result is discarded", job_id, job.status)
+    if not _still_this_run(job, message):
+        log.warning("job %s finished while %s (message %s of %s); its result is discarded", job_id, job.status,
+                    message, job.delivery)
         return False
     network = job.screening == Screening.lesions  # a checks-only run has no maps and no network figures
     files = {}
@@ -226,11 +236,13 @@ def checks_result(checks: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _fail(job_id: int, failure: Failure, message: str, looks_like: str | None = None) -> None:
+def _fail(job_id: int, failure: Failure, message: str, looks_like: str | None = None, delivery: int | None = None
+          ) -> None:
     try:
         with session_scope() as session:
             job = session.get(Job, job_id, with_for_update=True)
-            if job is not None and job.status == JobStatus.running:
+            if _still_this_run(job, delivery):
+                assert job is not None
                 transition(session, job, JobStatus.failed, error=message, failure=failure)
                 job.looks_like = looks_like
     except DATABASE_ERRORS as exc:
@@ -270,17 +282,20 @@ def run_inference_job(
     if started is None:
         return "skipped"
     scan_key, sequence, profile, screening = started
+    # every later write is this message's only while the run is still under it (jobs.housekeeping may send it again)
+    message = 1 if delivery is None else delivery
+    fail = partial(_fail, job_id, delivery=message)
     if not storage.exists(scan_key):
         # The engine's own message would name the server's path, and blame the scan for the storage's fault.
         log.error("job %s: the stored scan %s is missing", job_id, scan_key)
-        _fail(job_id, Failure.missing_scan, MISSING_SCAN)
+        fail(Failure.missing_scan, MISSING_SCAN)
         return JobStatus.failed.value
     work_dir = Path(tempfile.mkdtemp(prefix=f"nt-job-{job_id}-"))
     try:
         if screening == Screening.checks:
             from itermask3d.rescan import check_scan
 
-            _report_progress(job_id)(0.1, "rescan checks")
+            _report_progress(job_id, message)(0.1, "rescan checks")
             result = checks_result(check_scan(storage.local_path(scan_key), work_dir, sequence))
         else:
             analyzer = _analyzer(
@@ -294,21 +309,20 @@ def run_inference_job(
                 storage.local_path(scan_key),
                 work_dir,
                 seed=settings.inference_seed,
-                progress=_report_progress(job_id),
+                progress=_report_progress(job_id, message),
             )
-        stored = save_result(job_id, work_dir, result, storage)
+        stored = save_result(job_id, work_dir, result, storage, message=message)
         return JobStatus.succeeded.value if stored else "discarded"
     except SequenceMismatch as exc:
         # the scan may be fine: a re-run as the sequence it looks like can succeed (the case page offers one)
-        _fail(job_id, Failure.sequence_mismatch, f"{SCAN_REFUSED} {exc}", looks_like=exc.looks_like)
+        fail(Failure.sequence_mismatch, f"{SCAN_REFUSED} {exc}", looks_like=exc.looks_like)
         return JobStatus.failed.value
     except InputError as exc:
-        _fail(job_id, Failure.scan_refused, f"{SCAN_REFUSED} {_about_the_scan(str(exc), scan_key)}")
+        fail(Failure.scan_refused, f"{SCAN_REFUSED} {_about_the_scan(str(exc), scan_key)}")
         return JobStatus.failed.value
     except MissingModelError as exc:
         log.warning("job %s: %s", job_id, exc)  # names weight files only, nothing of the patient
-        _fail(
-            job_id,
+        fail(
             Failure.no_model,
             f"{no_model_sentence(profile, sequence)} on this worker. "
             "Re-run with another profile, or ask an administrator to install one; the scan is kept.",
@@ -321,17 +335,17 @@ def run_inference_job(
         raise DatabaseUnavailable(f"job {job_id} lost the database") from exc
     except SoftTimeLimitExceeded:
         minutes = settings.task_time_limit_s // 60
-        _fail(job_id, Failure.time_limit,
+        fail(Failure.time_limit,
               f"The analysis took longer than the worker's time limit (about {minutes} minutes) and was stopped; "
               "re-run it when the workers are less busy, or ask an administrator.")
         return JobStatus.failed.value
     except Exception as exc:
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
             log.error("job %s: no space left on the storage or work disk", job_id)
-            _fail(job_id, Failure.storage_full, STORAGE_FULL)
+            fail(Failure.storage_full, STORAGE_FULL)
         else:
             log.exception("job %s failed", job_id)
-            _fail(job_id, Failure.internal, INTERNAL_ERROR)
+            fail(Failure.internal, INTERNAL_ERROR)
         return JobStatus.failed.value
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)

@@ -88,6 +88,8 @@ def test_a_shared_workstation_keeps_a_proof_per_account_up_to_a_bound(app, users
     workstation.cookies.set(DEVICE_COOKIE, padded, domain="testserver.local", path="/api")
     assert _login(workstation, "adm") == 200
     assert len(workstation.cookies[DEVICE_COOKIE].split(".")) == MAX_ACCOUNTS
+    # the newest accounts' proofs are the ones kept: clin and coord still sign in there while locked out elsewhere
+    assert (_login(workstation, "clin"), _login(workstation, "coord")) == (200, 200)
 
 
 def test_sign_in_ignores_capitals_and_counts_them_as_the_same_account(app, users) -> None:  # type: ignore[no-untyped-def]
@@ -98,3 +100,22 @@ def test_sign_in_ignores_capitals_and_counts_them_as_the_same_account(app, users
     for name in ("Clin", "cLin", "clIn", "cliN", "CLIN"):
         assert _login(stranger, name, "wrong guess!") == 401
     assert _login(stranger, "clin") == 429
+
+
+def test_a_known_browsers_failures_do_not_count_against_its_address(app, users) -> None:  # type: ignore[no-untyped-def]
+    app.dependency_overrides[get_settings] = lambda: Settings(login_failures_per_address=3)
+    browser = ApiClient(app)
+    assert _login(browser, "clin") == 200
+    for _ in range(3):
+        assert _login(browser, "clin", "wrong guess!") == 401  # its own bucket (5), not the address's (3)
+    assert _login(ApiClient(app), "coord") == 200  # a colleague behind the same address is not held
+
+
+def test_a_password_reset_voids_the_proofs_made_before_it(app, users, admin: ApiClient) -> None:  # type: ignore[no-untyped-def]
+    """Whoever signed in with the old password (perhaps a phished one) keeps no bucket of guesses of their own."""
+    old_browser = ApiClient(app)
+    assert _login(old_browser, "clin") == 200
+    reset = admin.post(f"/api/users/{users['clinician']}/password", json={"new_password": "a fresh long secret"})
+    assert reset.status_code == 200
+    _lock_out(app, "clin")
+    assert _login(old_browser, "clin", "a fresh long secret") == 429

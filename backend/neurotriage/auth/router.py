@@ -57,6 +57,12 @@ def _too_many_failures(refused: Refused, what: str) -> HTTPException:
     )
 
 
+def _bucket(device_id: str | None) -> dict[str, bool]:
+    """For a failed or refused password check: said only of a known browser (``known_device``), whose checks count
+    on a limit of their own, so that an investigator can tell which limit it counted on."""
+    return {"known_device": True} if device_id else {}
+
+
 def _me(user) -> Me:  # type: ignore[no-untyped-def]
     return Me(id=user.id, username=user.username, roles=list(user.roles),
               password_change_required=user.password_change_required)
@@ -67,17 +73,15 @@ def login(body: LoginRequest, request: Request, response: Response, session: DbS
     ip = client_ip(request)
     user = find_user(session, body.username)
     named = user.username if user is not None else UNKNOWN_USER
-    device_id = recognised_device(settings, request.cookies.get(DEVICE_COOKIE), body.username)
+    device_id = recognised_device(settings, request.cookies.get(DEVICE_COOKIE), user)
     attempt = begin_password_check(session, settings, username=body.username, client_ip=ip, device_id=device_id)
     if isinstance(attempt, Refused):
-        # said only of a known browser: its owner being held is worth a look (a mistyped saved password?)
-        record(session, "login.throttled", client_ip=ip, username_attempted=named,
-               **({"known_device": True} if device_id else {}))
+        record(session, "login.throttled", client_ip=ip, username_attempted=named, **_bucket(device_id))
         session.commit()
         raise _too_many_failures(attempt, "sign-ins")
     # An unknown name (user None) is checked against a dummy hash: the time taken must not tell it is unknown.
     if not verify_login(user, body.password) or user is None:
-        record(session, "login.failed", client_ip=ip, username_attempted=named)
+        record(session, "login.failed", client_ip=ip, username_attempted=named, **_bucket(device_id))
         session.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Wrong username or password.")
     forget_attempt(session, attempt)  # only failures count towards the limit
@@ -95,7 +99,7 @@ def login(body: LoginRequest, request: Request, response: Response, session: DbS
     # Readable by the page's script, which echoes it in the X-CSRF-Token header.
     response.set_cookie(CSRF_COOKIE, new.csrf_token, httponly=False, samesite="lax", secure=settings.cookie_secure)
     response.set_cookie(
-        DEVICE_COOKIE, remember_device(settings, request.cookies.get(DEVICE_COOKIE), user.username),
+        DEVICE_COOKIE, remember_device(settings, request.cookies.get(DEVICE_COOKIE), user),
         max_age=int(DEVICE_COOKIE_LIFETIME.total_seconds()), path=DEVICE_COOKIE_PATH, httponly=True,
         samesite="lax", secure=settings.cookie_secure,
     )
@@ -128,16 +132,18 @@ def change_password(
 
     A wrong current password counts as a failed sign-in of the account (the same limit), and is audited."""
     ip = client_ip(request)
-    device_id = recognised_device(settings, request.cookies.get(DEVICE_COOKIE), user.username)
+    device_id = recognised_device(settings, request.cookies.get(DEVICE_COOKIE), user)
     attempt = begin_password_check(session, settings, username=user.username, client_ip=ip, device_id=device_id)
     if isinstance(attempt, Refused):
-        record(session, "user.password_change_throttled", actor_id=user.id, client_ip=ip, user_id=user.id)
+        record(session, "user.password_change_throttled", actor_id=user.id, client_ip=ip, user_id=user.id,
+               **_bucket(device_id))
         session.commit()
         raise _too_many_failures(attempt, "password checks")
     try:
         revoked = change_own_password(session, user, body.current_password, body.new_password)
     except WrongPassword:  # nothing was changed; the counted attempt stays (committed above)
-        record(session, "user.password_change_failed", actor_id=user.id, client_ip=ip, user_id=user.id)
+        record(session, "user.password_change_failed", actor_id=user.id, client_ip=ip, user_id=user.id,
+               **_bucket(device_id))
         session.commit()
         raise
     except Unprocessable:  # the new password was refused before the current one was checked

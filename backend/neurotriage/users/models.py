@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 
@@ -9,6 +10,12 @@ from sqlalchemy import JSON, Boolean, Index, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from neurotriage.db import Base, UTCDateTime, utcnow
+
+
+# What a username may hold: unaccented letters, so that every database folds capitals alike (SQLite's lower()
+# folds ASCII only, and sign-in and the unique index compare lower-case names), digits and . _ @ -.
+USERNAME_CHARACTERS = re.compile(r"[A-Za-z0-9._@-]+")
+USERNAME_RULE = "use only unaccented letters, digits and . _ @ - (no spaces)"
 
 
 class Role(StrEnum):

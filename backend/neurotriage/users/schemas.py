@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -8,15 +7,15 @@ from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
 from neurotriage.core.inputs import RequestBody, Text
+from neurotriage.users.models import USERNAME_CHARACTERS, USERNAME_RULE
 
 RoleName = Literal["clinician", "coordinator", "admin"]
-_USERNAME = re.compile(r"[A-Za-z0-9._@-]+")
 
 
 def _username_characters(name: str) -> str:
     # pydantic's own pattern message shows the regular expression, which tells an admin nothing
-    if not _USERNAME.fullmatch(name):
-        raise PydanticCustomError("username", "use only letters, digits and . _ @ - (no spaces)")
+    if not USERNAME_CHARACTERS.fullmatch(name):
+        raise PydanticCustomError("username", USERNAME_RULE)
     return name
 
 

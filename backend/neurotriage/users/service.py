@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from neurotriage.auth.service import Revoked, revoke_credentials
 from neurotriage.reviews.case_review import release_claims_of
 from neurotriage.core.errors import Conflict, NotFound, Unprocessable
-from neurotriage.users.models import Role, User
+from neurotriage.users.models import USERNAME_CHARACTERS, USERNAME_RULE, Role, User
 
 password_hasher = PasswordHash((Argon2Hasher(),))
 # Verifying against this keeps a login for an unknown name as slow as one for a known name.
@@ -53,6 +53,8 @@ def create_user(
     username = username.strip()
     if not username or len(username) > 64:
         raise Unprocessable("Username must be 1 to 64 characters.")
+    if not USERNAME_CHARACTERS.fullmatch(username):  # the API's schema says so first; the command line comes here
+        raise Unprocessable(f"Username: {USERNAME_RULE}.")
     _check_password(password, username)
     role_values = sorted({Role(role).value for role in roles})
     if not role_values:

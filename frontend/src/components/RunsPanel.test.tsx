@@ -176,9 +176,20 @@ describe('RunsPanel, a case whose flags have verdicts', () => {
 
   it("counts other readers' verdicts, and a blind reader's knowledge that others read", () => {
     const others = caseDetail({ flags: [flagOf(51, 1, { other_verdicts: [verdict] } as Partial<Flag>)] });
-    expect(readsOnShownRun(others)).toEqual({ own: 0, others: true });
-    expect(readsOnShownRun(caseDetail({ other_verdicts_hidden: true, other_readers: 2 }))).toEqual({ own: 0, others: true });
+    expect(readsOnShownRun(others)).toEqual({ own: 0, others: 'verdicts' });
+    expect(readsOnShownRun(caseDetail({ other_verdicts_hidden: true, other_readers: 2 }))).toEqual({ own: 0, others: 'read' });
     expect(readsOnShownRun(caseDetail())).toBeNull();
+    // a coordinator seeing only case verdicts of others: a re-run loses no flag verdict, so nothing is asked
+    expect(readsOnShownRun(caseDetail({ other_readers: 1, other_case_verdicts: [] }))).toBeNull();
+  });
+
+  it("tells a blind reader only that others have read the case, not that they gave flag verdicts", async () => {
+    vi.spyOn(api, 'rerun').mockResolvedValue({ ...finished, id: 8, status: 'queued' });
+    renderRead(caseDetail({ other_verdicts_hidden: true, other_readers: 1 }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Re-run' }));
+    expect(screen.getByRole('group', { name: 'Re-run a case that has verdicts?' })).toHaveTextContent(
+      'Other readers have read this case. A re-run makes flags of its own',
+    );
   });
 
   it('re-runs an unread case at once', async () => {

@@ -37,26 +37,33 @@ const SEQUENCE_NAMES: Record<Sequence, string> = { t1: 'T1', t2: 'T2', flair: 'F
 
 /**
  * What a re-run takes off the case page: verdicts are given on a run's flags, and the new run makes flags of its
- * own, which start without any. `own`: the viewer's flag verdicts on the shown run; `others`: whether other
- * readers gave verdicts (counted where they are shown; a blind reader only learns that others read the case).
- * Null when there is nothing to lose.
+ * own, which start without any. `own`: the viewer's flag verdicts on the shown run; `others`: other readers'
+ * verdicts on its flags, where the viewer sees them ("verdicts"), or, for a blind reader, that others have read
+ * the case at all ("read": what they gave is hidden). Null when there is nothing to lose.
  */
-export function readsOnShownRun(c: CaseDetail): { own: number; others: boolean } | null {
+export function readsOnShownRun(c: CaseDetail): { own: number; others: 'verdicts' | 'read' | null } | null {
   const flags = c.flags ?? [];
   const own = flags.filter((f) => f.verdict).length;
-  const others = flags.some((f) => (f.other_verdicts ?? []).length > 0) || (c.other_verdicts_hidden && c.other_readers > 0);
+  const others = flags.some((f) => (f.other_verdicts ?? []).length > 0)
+    ? 'verdicts'
+    : c.other_verdicts_hidden && c.other_readers > 0
+      ? 'read'
+      : null;
   return own > 0 || others ? { own, others } : null;
 }
 
-function readsText(reads: { own: number; others: boolean }, run: string): string {
-  const whose = [
-    reads.own > 0 ? `yours on ${reads.own} flag${reads.own === 1 ? '' : 's'}` : '',
-    reads.others ? "other readers'" : '',
-  ].filter(Boolean).join(' and ');
+function readsText(reads: { own: number; others: 'verdicts' | 'read' | null }, run: string): string {
+  const yours = reads.own > 0 ? `yours on ${reads.own} flag${reads.own === 1 ? '' : 's'}` : '';
+  const given =
+    reads.others === 'verdicts'
+      ? `${run}'s flags have verdicts (${[yours, "other readers'"].filter(Boolean).join(' and ')}).`
+      : reads.others === 'read'
+        ? `${yours ? `${run}'s flags have verdicts (${yours}), and other` : 'Other'} readers have read this case.`
+        : `${run}'s flags have verdicts (${yours}).`;
   return (
-    `${run}'s flags have verdicts (${whose}). A re-run makes flags of its own, which start without verdicts: ` +
-    `the verdicts given stay recorded with ${run} (audit trail, statistics), but the case page, the worklist and ` +
-    'the export then show the new run\'s flags, to be read again.'
+    `${given} A re-run makes flags of its own, which start without verdicts: the verdicts given stay recorded ` +
+    `with ${run} (audit trail, statistics), but the case page, the worklist and the export then show the new ` +
+    "run's flags, to be read again."
   );
 }
 

@@ -52,7 +52,7 @@ export function readsOnShownRun(c: CaseDetail): { own: number; others: 'verdicts
   return own > 0 || others ? { own, others } : null;
 }
 
-function readsText(reads: { own: number; others: 'verdicts' | 'read' | null }, run: string): string {
+export function readsText(reads: { own: number; others: 'verdicts' | 'read' | null }, run: string): string {
   const yours = reads.own > 0 ? `yours on ${reads.own} flag${reads.own === 1 ? '' : 's'}` : '';
   const given =
     reads.others === 'verdicts'

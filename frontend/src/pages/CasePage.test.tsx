@@ -8,7 +8,7 @@ import { ApiError } from '../api/errors';
 import type { CaseDetail, Job } from '../api/types';
 import type { Readout } from '../components/Viewer';
 import { STORAGE_KEY as OVERLAY_KEY } from '../lib/overlay';
-import { caseDetail, jobOf, mockCasePageCalls } from '../test/caseDetail';
+import { caseDetail, flagOf, jobOf, mockCasePageCalls } from '../test/caseDetail';
 
 const gotoMM = vi.fn();
 const stepSlice = vi.fn();
@@ -318,6 +318,18 @@ describe('CasePage', () => {
     expect(within(screen.getByRole('list', { name: 'Flags' })).getAllByRole('listitem')).toHaveLength(2);
     expect(screen.getByTestId('viewer')).toHaveAttribute('data-overlay', 'true');
     await act(async () => undefined);
+  });
+
+  it("asks before a retry would leave the earlier result's flag verdicts behind", async () => {
+    const rerun = vi.spyOn(api, 'rerun').mockResolvedValue({} as never);
+    const verdict = { verdict: 'accept', reason: null, comment: null, reviewer: 'clin', updated_at: '2026-01-01T10:05:00Z', version: 1 } as const;
+    open(detail({ status: 'failed', error: 'The worker stopped.', result_run_id: 3, flags: [flagOf(51, 1, { verdict })] }));
+    const alert = await screen.findByRole('alert');
+    await userEvent.click(within(alert).getByRole('button', { name: 'Retry analysis' }));
+    expect(alert).toHaveTextContent("The shown run's flags have verdicts (yours on 1 flag).");
+    expect(rerun).not.toHaveBeenCalled();
+    await userEvent.click(within(alert).getByRole('button', { name: 'Retry analysis anyway' }));
+    await waitFor(() => expect(rerun).toHaveBeenCalledWith(5));
   });
 
   it('shows progress while running and no overlay yet', async () => {

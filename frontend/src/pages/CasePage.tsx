@@ -1,8 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useParams } from 'react-router-dom';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api } from '../api/client';
-import { keys, useCase, useMe } from '../api/queries';
+import { useCase, useMe } from '../api/queries';
 import { errorMessage } from '../api/errors';
 import type { VerdictValue } from '../api/types';
 import { hasRole } from '../auth/session';
@@ -35,6 +33,7 @@ import { useCaseNeighbours } from '../lib/useCaseNeighbours';
 import { useFlagVerdicts } from '../lib/useFlagVerdicts';
 import { useCaseNotice } from '../lib/caseNotice';
 import { LiveNotice } from '../components/LiveNotice';
+import { AnalysisFailedNotice } from '../components/AnalysisFailedNotice';
 
 export default function CasePage() {
   const { id } = useParams();
@@ -77,16 +76,8 @@ function CaseView({
   /** coordinators may delete the case */
   canDelete: boolean;
 }) {
-  const qc = useQueryClient();
   const session = useCaseSession(caseId, canReview);
   const claim = session.claim;
-  const rerun = useMutation({
-    mutationFn: () => api.rerun(caseId),
-    onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: keys.case(caseId) });
-      void qc.invalidateQueries({ queryKey: keys.allCases });
-    },
-  });
   const query = useCase(caseId);
   const viewerRef = useRef<ViewerHandle>(null);
   const markRef = useRef<(() => void) | null>(null);
@@ -285,26 +276,7 @@ function CaseView({
 
       <ChecksOnlyNotice c={c} />
       <QualityNotice issues={c.quality ?? []} />
-      {c.status === 'failed' && (
-        <div className="error-box case-error" role="alert">
-          <strong>Analysis failed.</strong> {c.error ?? 'No error message was recorded.'}
-          {c.retry_can_help === false && (
-            <> Running it again would fail the same way: upload a corrected scan as a new case.</>
-          )}
-          {c.failure === 'sequence_mismatch' && (
-            <> Running it again as the same sequence would fail the same way: choose its sequence under Runs.</>
-          )}
-          {canRerun && c.retry_can_help !== false && c.failure !== 'sequence_mismatch' && (
-            <>
-              {' '}
-              <button type="button" onClick={() => rerun.mutate()} disabled={rerun.isPending}>
-                Retry analysis
-              </button>
-            </>
-          )}
-          {rerun.isError && <span> Retry not started: {errorMessage(rerun.error)}</span>}
-        </div>
-      )}
+      {c.status === 'failed' && <AnalysisFailedNotice c={c} canRerun={canRerun} />}
       {claim.kind === 'other' && <div className="info-box case-error">{claim.message} You can look; your verdicts may conflict.</div>}
       {neighbours.error && (
         <div className="error-box case-error" role="alert">

@@ -30,7 +30,6 @@ import type {
 import { ApiError, apiErrorFromResponse } from './errors';
 import { currentLocationPath, loginPath } from '../lib/returnTo';
 import type { Sequence } from '../lib/modelChoices';
-import { filenameFromContentDisposition } from '../lib/download';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const CSRF_COOKIE = 'csrftoken';
@@ -407,14 +406,3 @@ export const api = {
     return res.arrayBuffer();
   },
 };
-
-/**
- * A file the API serves for download (the cases export), fetched as every other request is, so an ended session
- * sends the reader to sign in and a refusal throws an ApiError the page can show, where a plain link would save
- * nothing and say nothing. `filename`: the one the server's Content-Disposition names, null without one.
- */
-export async function fetchDownload(path: string, signal?: AbortSignal): Promise<{ blob: Blob; filename: string | null }> {
-  const res = await apiFetch(path, { signal });
-  const blob = await res.blob();
-  return { blob, filename: filenameFromContentDisposition(res.headers.get('Content-Disposition')) };
-}

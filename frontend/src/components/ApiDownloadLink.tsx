@@ -1,6 +1,5 @@
 import { useState, type MouseEvent, type ReactNode } from 'react';
-import { fetchDownload } from '../api/client';
-import { saveBlob } from '../lib/download';
+import { fetchDownload, saveBlob } from '../lib/download';
 
 /**
  * A link to a file of the API, downloaded through the app's client: a plain `download` link saves nothing and says

@@ -323,3 +323,10 @@ def test_taking_away_the_reading_role_releases_the_readers_claims(  # type: igno
     assert coordinator.get(f"/api/cases/{case_id}").json()["claimed_by"] is None
     released = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.released")).one()
     assert released.detail == {"reason": "reading role removed", "user_id": reader.id}
+
+
+def test_users_are_listed_as_people_read_names_whatever_their_capitals(admin: ApiClient, db) -> None:  # type: ignore[no-untyped-def]
+    for name in ("Lock1", "mixed", "Beth"):
+        create_user(db, name, "a long password", ["clinician"])
+    db.commit()
+    assert [u["username"] for u in admin.get("/api/users").json()] == ["adm", "Beth", "clin", "coord", "Lock1", "mixed"]

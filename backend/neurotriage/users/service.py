@@ -145,7 +145,8 @@ def get_user(session: Session, user_id: int) -> User:
 
 
 def list_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.username)))
+    # as people read names: "Lock1" between "clin" and "mixed", not before every lower-case one
+    return list(session.scalars(select(User).order_by(func.lower(User.username))))
 
 
 def _role_values(roles: Iterable[str]) -> list[str]:

@@ -133,7 +133,7 @@ export function FlagList({
               <span className={`verdict-text${v ? ` v-${v}` : ''}`}>
                 {saving
                   ? waitingForConnection
-                    ? 'Offline: saved when the connection returns; keep this page open'
+                    ? 'Offline: waiting to save'
                     : 'Saving…'
                   : ownFlagStatus(f, canReview)}
               </span>

@@ -188,7 +188,7 @@ describe('RunsPanel, a case whose flags have verdicts', () => {
     renderRead(caseDetail({ other_verdicts_hidden: true, other_readers: 1 }));
     await userEvent.click(await screen.findByRole('button', { name: 'Re-run' }));
     expect(screen.getByRole('group', { name: 'Re-run a case that has verdicts?' })).toHaveTextContent(
-      'Other readers have read this case. A re-run makes flags of its own',
+      'Other readers have read this case (whether they gave verdicts on Run 1',
     );
   });
 

@@ -58,11 +58,12 @@ export function readsText(reads: { own: number; others: 'verdicts' | 'read' | nu
     reads.others === 'verdicts'
       ? `${run}'s flags have verdicts (${[yours, "other readers'"].filter(Boolean).join(' and ')}).`
       : reads.others === 'read'
-        ? `${yours ? `${run}'s flags have verdicts (${yours}), and other` : 'Other'} readers have read this case.`
+        ? `${yours ? `${run}'s flags have verdicts (${yours}), and other` : 'Other'} readers have read this case ` +
+          `(whether they gave verdicts on ${run}'s flags is hidden until your own case verdict).`
         : `${run}'s flags have verdicts (${yours}).`;
   return (
-    `${given} A re-run makes flags of its own, which start without verdicts: the verdicts given stay recorded ` +
-    `with ${run} (audit trail, statistics), but the case page, the worklist and the export then show the new ` +
+    `${given} A re-run makes flags of its own, which start without verdicts: any verdicts on ${run}'s flags stay ` +
+    'recorded with it (audit trail, statistics), but the case page, the worklist and the export then show the new ' +
     "run's flags, to be read again."
   );
 }

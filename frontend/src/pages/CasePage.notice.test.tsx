@@ -105,7 +105,7 @@ describe('CasePage offline', () => {
     act(() => onlineManager.setOnline(false));
     await userEvent.click(screen.getByRole('button', { name: 'Reject flag 1' }));
     const first = within(flags).getAllByRole('listitem')[0];
-    await waitFor(() => expect(first).toHaveTextContent('Offline: saved when the connection returns'));
+    await waitFor(() => expect(first).toHaveTextContent('Offline: waiting to save'));
     expect(put).not.toHaveBeenCalled();
     expect(closingAsks()).toBe(true);
 

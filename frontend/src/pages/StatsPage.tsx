@@ -77,8 +77,8 @@ function flagSeries(rows: { accept: number; reject: number; unsure: number }[]):
 export function notIndependentText(flags: number, cases: number): string {
   if (flags + cases === 0) return '';
   return (
-    `Left out: ${flags} flag and ${cases} case verdicts first given with another reader's in view (by a reader who ` +
-    "also coordinates, or after the reader's own case verdict). "
+    `Left out: ${plural(flags, 'flag verdict')} and ${plural(cases, 'case verdict')} first given with another ` +
+    "reader's in view (by a reader who also coordinates, or after the reader's own case verdict). "
   );
 }
 
@@ -164,7 +164,7 @@ function StatsView({ s }: { s: Stats }) {
           Agreement over {plural(a.flag_verdicts.items_with_multiple_readers, 'flag')} and{' '}
           {plural(a.case_verdicts.items_with_multiple_readers, 'case')} read by more than one reviewer, on independent first
           reads: each reader&apos;s verdict as first saved, while no other reader&apos;s was in view. Revised since:{' '}
-          {a.flag_verdicts.revised} flag and {a.case_verdicts.revised} case verdicts.{' '}
+          {plural(a.flag_verdicts.revised, 'flag verdict')} and {plural(a.case_verdicts.revised, 'case verdict')}.{' '}
           {notIndependentText(a.flag_verdicts.not_independent, a.case_verdicts.not_independent)}A figure is given from{' '}
           {MIN_DOUBLE_READ} of each: on fewer, a single verdict moves it too far to mean anything.
         </p>

@@ -417,7 +417,7 @@ describe('StatsPage', () => {
     renderAt(<StatsPage />);
     const note = await screen.findByTestId('agreement-note');
     expect(note).toHaveTextContent('on independent first reads');
-    expect(note).toHaveTextContent('Revised since: 2 flag and 1 case verdicts.');
+    expect(note).toHaveTextContent('Revised since: 2 flag verdicts and 1 case verdict.');
     expect(note).not.toHaveTextContent('Left out');
     // κ keeps its case inside the upper-cased label; both exports are offered
     expect(screen.getByText('case agreement', { exact: false }).querySelector('.as-written')).toHaveTextContent('κ');
@@ -432,7 +432,7 @@ describe('StatsPage agreement', () => {
     );
     renderAt(<StatsPage />);
     expect(await screen.findByTestId('agreement-note')).toHaveTextContent(
-      "Left out: 3 flag and 1 case verdicts first given with another reader's in view",
+      "Left out: 3 flag verdicts and 1 case verdict first given with another reader's in view",
     );
   });
 

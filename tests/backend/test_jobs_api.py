@@ -146,6 +146,7 @@ def test_a_rerun_keeps_the_earlier_result_in_view_until_it_succeeds(
             assert clinician.post(f"/api/jobs/{rerun['id']}/cancel").status_code == 200
     exported = {row["case_id"]: row for row in coordinator.get("/api/export.json").json()}[urgent["id"]]
     assert (exported["status"], exported["result_run"], exported["triage"]) == ("cancelled", first_run, "urgent")
+    assert exported["result_run_number"] == 1  # "Run 1" on the case page, whatever its job id
 
     # A re-run that succeeds replaces the result.
     second = clinician.post(f"/api/cases/{urgent['id']}/runs", json={}).json()

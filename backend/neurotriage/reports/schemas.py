@@ -78,8 +78,12 @@ class ExportRow(BaseModel):
     failure: str | None = Field(description="Why the newest run failed (the case page's failure kinds, e.g. "
                                             "sequence_mismatch); null unless it failed")
     result_run: int | None = Field(
-        description="Run the result columns come from (the newest successful one); earlier than the newest run "
-        "while a re-run is pending, failed or cancelled"
+        description="Id of the run (job) the result columns come from (the newest successful one); earlier than the "
+        "newest run while a re-run is pending, failed or cancelled"
+    )
+    result_run_number: int | None = Field(
+        default=None,
+        description="That run's number among the case's runs, as the case page names it (Run 2): in order requested",
     )
     screening: Literal["lesions", "checks"] | None = Field(
         description='What the result looked for: "checks" is the rescan checks alone (no lesion screening)'

@@ -167,7 +167,8 @@ def compute_stats(session: Session) -> dict[str, Any]:
 
 
 EXPORT_COLUMNS = (
-    "case_id", "label", "sequence", "uploaded_at", "status", "failure", "result_run", "screening", "model", "score",
+    "case_id", "label", "sequence", "uploaded_at", "status", "failure", "result_run", "result_run_number", "screening",
+    "model", "score",
     "triage", "quality",
     "flags", "weak_regions", "min_flag_ml", "flags_accepted", "flags_rejected", "flags_unsure", "case_verdicts",
     "readers_disagree", "first_verdict_at", "turnaround_s",
@@ -207,6 +208,12 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
         .order_by(CaseVerdict.created_at)
     ):
         case_verdicts[case_id].append((username, verdict, created_at))
+    # Each run's number within its case, as the case page counts them (in the order requested: created, then id).
+    run_numbers: dict[int, int] = {}
+    per_case: Counter[int] = Counter()
+    for job_id, job_case in session.execute(select(Job.id, Job.case_id).order_by(Job.case_id, Job.created_at, Job.id)):
+        per_case[job_case] += 1
+        run_numbers[job_id] = per_case[job_case]
     out = []
     for (case_id, label, sequence, uploaded_at, status, failure, result_id, result_run, screening, model_name,
          model_version, score, triage, quality_issues, weak_regions, min_flag_mm3, n_flags) in rows:
@@ -231,6 +238,7 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
                 "failure": failure if status == "failed" else None,
                 # The run the result columns come from: an earlier one when the newest has not succeeded.
                 "result_run": result_run,
+                "result_run_number": run_numbers.get(result_run) if result_run is not None else None,
                 # "checks": the rescan checks alone (no model reads the sequence); score and flags mean nothing there.
                 "screening": screening,
                 "model": f"{model_name} {model_version}" if has_result else None,

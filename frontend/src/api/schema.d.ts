@@ -1088,9 +1088,14 @@ export interface components {
             readers_disagree: boolean;
             /**
              * Result Run
-             * @description Run the result columns come from (the newest successful one); earlier than the newest run while a re-run is pending, failed or cancelled
+             * @description Id of the run (job) the result columns come from (the newest successful one); earlier than the newest run while a re-run is pending, failed or cancelled
              */
             result_run: number | null;
+            /**
+             * Result Run Number
+             * @description That run's number among the case's runs, as the case page names it (Run 2): in order requested
+             */
+            result_run_number?: number | null;
             /** Score */
             score: number | null;
             /**

@@ -60,6 +60,15 @@ describe('queryFromParams', () => {
   });
 });
 
+/** Ticks the worklist filter ``name`` and checks the list is asked for again with ``sent``. */
+async function expectFilterSent(name: string, sent: Record<string, unknown>) {
+  vi.spyOn(api, 'models').mockResolvedValue({ models: [], checks_only_sequences: [], default_profile: 'fast', reported_at: null } as never);
+  const list = vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
+  renderAt(<WorklistPage />);
+  await userEvent.click(await screen.findByRole('checkbox', { name }));
+  await waitFor(() => expect(list).toHaveBeenLastCalledWith(expect.objectContaining(sent), expect.anything()));
+}
+
 describe('the Review column and the second reader', () => {
   it("tells a clinician whether they have read the case, since a colleague's read does not count for theirs", () => {
     const read = summary({ review_state: 'reviewed', my_review_state: 'reviewed' });
@@ -75,11 +84,7 @@ describe('the Review column and the second reader', () => {
   });
 
   it('lets a clinician list the cases they have not read', async () => {
-    vi.spyOn(api, 'models').mockResolvedValue({ models: [], checks_only_sequences: [], default_profile: 'fast', reported_at: null } as never);
-    const list = vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
-    renderAt(<WorklistPage />);
-    await userEvent.click(await screen.findByRole('checkbox', { name: 'Not read by me' }));
-    await waitFor(() => expect(list).toHaveBeenLastCalledWith(expect.objectContaining({ unread_by_me: true }), expect.anything()));
+    await expectFilterSent('Not read by me', { unread_by_me: true });
     expect(queryFromParams(new URLSearchParams('unread=1')).unread_by_me).toBe(true);
   });
 });
@@ -90,11 +95,7 @@ describe('the Review column and readers who disagree', () => {
     expect(reviewText(disputed, false)).toBe('Reviewed · readers disagree');
     expect(reviewText(disputed, true)).toBe('Read by you · readers disagree');
     expect(reviewText(summary({ review_state: 'reviewed', my_review_state: 'reviewed' }), false)).toBe('Reviewed');
-    vi.spyOn(api, 'models').mockResolvedValue({ models: [], checks_only_sequences: [], default_profile: 'fast', reported_at: null } as never);
-    const list = vi.spyOn(api, 'listCases').mockResolvedValue({ items: [], total: 0, page: 1, page_size: 25 });
-    renderAt(<WorklistPage />);
-    await userEvent.click(await screen.findByRole('checkbox', { name: 'Readers disagree' }));
-    await waitFor(() => expect(list).toHaveBeenLastCalledWith(expect.objectContaining({ disputed: true }), expect.anything()));
+    await expectFilterSent('Readers disagree', { disputed: true });
     expect(queryFromParams(new URLSearchParams('disputed=1')).disputed).toBe(true);
   });
 });
